@@ -1,0 +1,156 @@
+//! Spec and status pieces every kind shares: lifecycle policies, the AWS target, conditions
+//! and drift. Pure data; no clients.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_with::skip_serializing_none;
+
+/// API group of every kind.
+pub const GROUP: &str = "ecs.operator.dev";
+/// Served and stored version.
+pub const VERSION: &str = "v1alpha1";
+/// Finalizer that guards AWS cleanup.
+pub const FINALIZER: &str = "ecs.operator.dev/cleanup";
+/// Annotation that forces a new ECS deployment once per distinct value.
+pub const RESTARTED_AT_ANNOTATION: &str = "ecs.operator.dev/restartedAt";
+/// `kubectl get ecs` lists every kind.
+pub const CATEGORY: &str = "ecs";
+
+/// Tag keys the operator writes on everything it creates in AWS.
+pub mod tags {
+    /// `<namespace>/<name>` of the owning object.
+    pub const OWNER: &str = "ecs.operator.dev/owner";
+    /// The configurable id of the Kubernetes cluster the owner lives in.
+    pub const OWNER_CLUSTER: &str = "ecs.operator.dev/cluster-id";
+    /// The spec hash that produced the resource.
+    pub const SPEC_HASH: &str = "ecs.operator.dev/spec-hash";
+    /// Prefix reserved for the operator; user tags may not use it.
+    pub const PREFIX: &str = "ecs.operator.dev/";
+}
+
+/// What happens in AWS when the Kubernetes object is deleted.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub enum DeletionPolicy {
+    /// Remove what the operator owns.
+    #[default]
+    Delete,
+    /// Leave AWS untouched.
+    Retain,
+}
+
+/// Whether the operator may write to AWS for this object.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub enum ManagementPolicy {
+    /// Create, update and delete to match the spec.
+    #[default]
+    Manage,
+    /// Read AWS and report status and drift; never write.
+    Observe,
+}
+
+/// What to do when AWS differs from the spec.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub enum DriftPolicy {
+    /// Put AWS back and emit an event.
+    #[default]
+    Correct,
+    /// Only record the difference in `status.drift`.
+    Report,
+}
+
+/// Per-object AWS target. Absent fields use the operator's defaults.
+#[skip_serializing_none]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AwsTarget {
+    /// AWS region, e.g. `eu-west-1`.
+    #[schemars(regex(pattern = r"^[a-z]{2}(-[a-z]+)+-\d$"))]
+    pub region: Option<String>,
+    /// IAM role to assume for this object's calls (cross-account).
+    #[schemars(regex(pattern = r"^arn:aws[a-zA-Z-]*:iam::\d{12}:role/.+$"))]
+    pub role_arn: Option<String>,
+}
+
+/// Lifecycle policies shared by every kind, flattened into each spec.
+#[skip_serializing_none]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Policies {
+    /// `Delete` (default) removes the AWS resource with the object; `Retain` leaves it.
+    pub deletion_policy: Option<DeletionPolicy>,
+    /// `Manage` (default) writes to AWS; `Observe` only reads and reports.
+    pub management_policy: Option<ManagementPolicy>,
+    /// `Correct` (default) puts drifted AWS fields back; `Report` only records them.
+    pub drift_policy: Option<DriftPolicy>,
+    /// Adopt an existing, untagged AWS resource with the same identity.
+    pub adopt: Option<bool>,
+    /// Region and role override for this object.
+    pub aws: Option<AwsTarget>,
+}
+
+impl Policies {
+    pub fn deletion(&self) -> DeletionPolicy {
+        self.deletion_policy.unwrap_or_default()
+    }
+    pub fn management(&self) -> ManagementPolicy {
+        self.management_policy.unwrap_or_default()
+    }
+    pub fn drift(&self) -> DriftPolicy {
+        self.drift_policy.unwrap_or_default()
+    }
+    pub fn adopt(&self) -> bool {
+        self.adopt.unwrap_or(false)
+    }
+}
+
+/// A reference to another object of this operator in the same namespace.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub struct LocalObjectRef {
+    /// Name of the object.
+    #[schemars(length(min = 1, max = 253))]
+    pub name: String,
+}
+
+/// AWS resource tags: at most 50, keys up to 128 and values up to 256 characters. Keys under
+/// `ecs.operator.dev/` and `aws:` are reserved.
+pub type Tags = BTreeMap<String, String>;
+
+/// One field whose AWS value differs from the spec.
+#[skip_serializing_none]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DriftEntry {
+    /// Path of the field in the spec, e.g. `containerDefinitions[web].image`.
+    pub field: String,
+    /// Canonical desired value, as JSON text (absent when the spec leaves it unset).
+    pub desired: Option<String>,
+    /// Canonical value AWS reports, as JSON text (absent when AWS has none).
+    pub actual: Option<String>,
+    /// When the operator first saw this difference.
+    pub first_seen: Time,
+}
+
+/// Status fields every kind shares, flattened into each status.
+#[skip_serializing_none]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CommonStatus {
+    /// The `metadata.generation` this status describes.
+    pub observed_generation: Option<i64>,
+    /// Ready, Synced, Progressing and Degraded.
+    #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
+    pub conditions: Option<Vec<Condition>>,
+    /// Fields where AWS differs from the spec.
+    pub drift: Option<Vec<DriftEntry>>,
+}
+
+/// Condition types, shared by all kinds.
+pub mod condition_types {
+    pub const READY: &str = "Ready";
+    pub const SYNCED: &str = "Synced";
+    pub const PROGRESSING: &str = "Progressing";
+    pub const DEGRADED: &str = "Degraded";
+}

@@ -1,0 +1,105 @@
+//! Helpers that add Kubernetes-specific parts to generated schemas: CEL rules
+//! (`x-kubernetes-validations`) and list semantics. Used from `#[schemars(transform = …)]`.
+
+use schemars::Schema;
+use serde_json::{Value, json};
+
+/// One CEL rule with the message `kubectl apply` shows and the field it blames.
+pub struct CelRule<'a> {
+    pub rule: &'a str,
+    pub message: &'a str,
+    /// Path relative to the schema node the rule sits on, e.g. `.cpu`.
+    pub field_path: Option<&'a str>,
+    /// Kubernetes field error reason: FieldValueInvalid (default), FieldValueRequired,
+    /// FieldValueForbidden or FieldValueDuplicate.
+    pub reason: Option<&'a str>,
+}
+
+impl<'a> CelRule<'a> {
+    pub const fn new(rule: &'a str, message: &'a str) -> Self {
+        Self {
+            rule,
+            message,
+            field_path: None,
+            reason: None,
+        }
+    }
+    pub const fn at(mut self, field_path: &'a str) -> Self {
+        self.field_path = Some(field_path);
+        self
+    }
+    pub const fn reason(mut self, reason: &'a str) -> Self {
+        self.reason = Some(reason);
+        self
+    }
+
+    fn to_json(&self) -> Value {
+        let mut rule = json!({ "rule": self.rule, "message": self.message });
+        if let Some(path) = self.field_path {
+            rule["fieldPath"] = json!(path);
+        }
+        if let Some(reason) = self.reason {
+            rule["reason"] = json!(reason);
+        }
+        rule
+    }
+}
+
+/// Appends rules to the node's `x-kubernetes-validations`.
+pub fn add_rules(schema: &mut Schema, rules: &[CelRule<'_>]) {
+    let entry = schema
+        .ensure_object()
+        .entry("x-kubernetes-validations")
+        .or_insert_with(|| Value::Array(Vec::new()));
+    if let Value::Array(list) = entry {
+        list.extend(rules.iter().map(CelRule::to_json));
+    }
+}
+
+/// Appends rules to the named property's node.
+pub fn add_property_rules(schema: &mut Schema, property: &str, rules: &[CelRule<'_>]) {
+    let node = schema
+        .ensure_object()
+        .get_mut("properties")
+        .and_then(|props| props.get_mut(property));
+    if let Some(node) = node {
+        let entry = node.as_object_mut().map(|o| {
+            o.entry("x-kubernetes-validations")
+                .or_insert_with(|| Value::Array(Vec::new()))
+        });
+        if let Some(Value::Array(list)) = entry {
+            list.extend(rules.iter().map(CelRule::to_json));
+        }
+    }
+}
+
+/// AWS tag maps: at most 50 entries, AWS key/value lengths, reserved prefixes refused.
+pub fn tags(schema: &mut Schema) {
+    let obj = schema.ensure_object();
+    obj.insert("maxProperties".into(), json!(50));
+    obj.insert(
+        "additionalProperties".into(),
+        json!({ "type": "string", "maxLength": 256 }),
+    );
+    add_rules(
+        schema,
+        &[
+            CelRule::new(
+                "self.all(k, size(k) >= 1 && size(k) <= 128)",
+                "tag keys must be 1 to 128 characters",
+            ),
+            CelRule::new(
+                "self.all(k, !k.startsWith('ecs.operator.dev/') && !k.lowerAscii().startsWith('aws:'))",
+                "tag keys starting with 'ecs.operator.dev/' or 'aws:' are reserved",
+            )
+            .reason("FieldValueForbidden"),
+        ],
+    );
+}
+
+/// `x-kubernetes-list-type: set` for lists of scalars whose order does not matter.
+pub fn set_list(schema: &mut Schema) {
+    schema
+        .ensure_object()
+        .insert("x-kubernetes-list-type".into(), json!("set"));
+}

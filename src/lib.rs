@@ -1,0 +1,4 @@
+//! ecs-operator: reconciles `TaskDefinition`, `ECSService` and `ECSCluster` custom resources
+//! against Amazon ECS and writes status, rollout progress and drift back into them.
+
+pub mod crd;
