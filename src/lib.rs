@@ -1,4 +1,6 @@
 //! ecs-operator: reconciles `TaskDefinition`, `ECSService` and `ECSCluster` custom resources
 //! against Amazon ECS and writes status, rollout progress and drift back into them.
 
+pub mod aws;
+pub mod canonical;
 pub mod crd;

@@ -1,0 +1,1 @@
+//! Conversions between the CRD spec types and aws-sdk-ecs request/response types.
