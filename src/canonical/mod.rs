@@ -1,1 +1,78 @@
-//! placeholder
+//! Pure canonicalisation: desired spec and AWS-described state brought to one form, so that
+//! "desired vs actual" is a plain comparison and the spec hash ignores spelling.
+//!
+//! What canonical means here: ECS defaults removed (a value equal to what ECS fills in is the
+//! same as absent), empty lists/maps/strings removed, units normalised (cpu "0.25 vCPU" is
+//! "256", memory "1 GB" is "1024"), order-insensitive lists sorted. No clients, no tokio, no
+//! clock: everything here is a function of its arguments.
+
+pub mod cluster;
+pub mod diff;
+pub mod hash;
+pub mod service;
+pub mod task_definition;
+pub mod units;
+
+use std::collections::BTreeMap;
+
+use thiserror::Error;
+
+pub use diff::{FieldDiff, diff};
+pub use hash::spec_hash;
+
+/// A spec value that cannot be brought to canonical form; names the field.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{field}: {message}")]
+pub struct CanonicalError {
+    pub field: String,
+    pub message: String,
+}
+
+impl CanonicalError {
+    pub fn field(field: impl Into<String>, cause: impl std::fmt::Display) -> Self {
+        Self { field: field.into(), message: cause.to_string() }
+    }
+}
+
+/// Empty list → absent.
+pub(crate) fn clean<T: IsEmpty>(value: Option<T>) -> Option<T> {
+    value.filter(|v| !v.is_empty_value())
+}
+
+/// Empty map → absent.
+pub(crate) fn clean_map<V>(value: Option<BTreeMap<String, V>>) -> Option<BTreeMap<String, V>> {
+    value.filter(|m| !m.is_empty())
+}
+
+/// The ECS default → absent.
+pub(crate) fn default_none<T: PartialEq>(value: Option<T>, default: T) -> Option<T> {
+    value.filter(|v| *v != default)
+}
+
+/// Order-insensitive list: sorted; empty → absent.
+pub(crate) fn sorted<T: Ord>(value: Option<Vec<T>>) -> Option<Vec<T>> {
+    clean(value).map(|mut v| {
+        v.sort();
+        v
+    })
+}
+
+/// Values that have an "empty" that means the same as absent.
+pub(crate) trait IsEmpty {
+    fn is_empty_value(&self) -> bool;
+}
+
+impl<T> IsEmpty for Vec<T> {
+    fn is_empty_value(&self) -> bool {
+        self.is_empty()
+    }
+}
+
+impl IsEmpty for String {
+    fn is_empty_value(&self) -> bool {
+        self.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod properties;

@@ -1,0 +1,134 @@
+//! Field-level comparison of canonical desired and actual values.
+//!
+//! Only fields the user set are compared: AWS reports many fields the spec leaves to ECS, and
+//! those are not drift. Lists whose items carry a natural key (`name`, `containerName`,
+//! `capacityProvider`) are matched by key, so a path reads `containerDefinitions[web].image`
+//! rather than an index that shifts when items are added.
+
+use serde_json::Value;
+
+/// Object keys that identify an item in a list.
+const ITEM_KEYS: &[&str] = &["name", "containerName", "capacityProvider"];
+
+/// One differing field: its path and both canonical values (None = absent).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldDiff {
+    pub path: String,
+    pub desired: Option<Value>,
+    pub actual: Option<Value>,
+}
+
+/// Every field set in `desired` whose value differs in `actual`.
+pub fn diff(desired: &Value, actual: &Value) -> Vec<FieldDiff> {
+    let mut out = Vec::new();
+    walk("", desired, Some(actual), &mut out);
+    out
+}
+
+fn walk(path: &str, desired: &Value, actual: Option<&Value>, out: &mut Vec<FieldDiff>) {
+    match (desired, actual) {
+        (Value::Null, _) => {}
+        (Value::Object(want), Some(Value::Object(have))) => {
+            for (key, value) in want {
+                walk(&join(path, key), value, have.get(key), out);
+            }
+        }
+        (Value::Array(want), Some(Value::Array(have))) => match item_key(want, have) {
+            Some(key) => walk_keyed(path, key, want, have, out),
+            None if want != have => out.push(FieldDiff {
+                path: path.to_owned(),
+                desired: Some(desired.clone()),
+                actual: actual.cloned(),
+            }),
+            None => {}
+        },
+        (_, Some(have)) if have == desired => {}
+        (_, have) => out.push(FieldDiff {
+            path: path.to_owned(),
+            desired: Some(desired.clone()),
+            actual: have.filter(|v| !v.is_null()).cloned(),
+        }),
+    }
+}
+
+fn walk_keyed(path: &str, key: &str, want: &[Value], have: &[Value], out: &mut Vec<FieldDiff>) {
+    let key_of = |item: &Value| item.get(key).and_then(Value::as_str).map(str::to_owned);
+    for item in want {
+        let Some(id) = key_of(item) else { continue };
+        let matching = have.iter().find(|h| key_of(h).as_deref() == Some(id.as_str()));
+        walk(&format!("{path}[{id}]"), item, matching, out);
+    }
+    // Items AWS has that the spec does not list are drift too: the user owns the whole list.
+    for item in have {
+        let Some(id) = key_of(item) else { continue };
+        if !want.iter().any(|w| key_of(w).as_deref() == Some(id.as_str())) {
+            out.push(FieldDiff { path: format!("{path}[{id}]"), desired: None, actual: Some(item.clone()) });
+        }
+    }
+}
+
+/// The key every item of both lists carries, if any.
+fn item_key(want: &[Value], have: &[Value]) -> Option<&'static str> {
+    if want.is_empty() {
+        return None;
+    }
+    ITEM_KEYS.iter().copied().find(|key| {
+        want.iter().chain(have).all(|item| item.get(key).is_some_and(Value::is_string))
+    })
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn paths(d: &[FieldDiff]) -> Vec<&str> {
+        d.iter().map(|f| f.path.as_str()).collect()
+    }
+
+    #[test]
+    fn equal_values_have_no_diff() {
+        let v = json!({"a": 1, "b": [1, 2], "c": {"d": "e"}});
+        assert!(diff(&v, &v).is_empty());
+    }
+
+    #[test]
+    fn fields_only_in_actual_are_ignored() {
+        let d = diff(&json!({"a": 1}), &json!({"a": 1, "platformVersion": "1.4.0"}));
+        assert!(d.is_empty());
+    }
+
+    #[test]
+    fn scalar_change_and_missing_field() {
+        let d = diff(&json!({"a": 1, "b": "x"}), &json!({"a": 2}));
+        assert_eq!(paths(&d), ["a", "b"]);
+        assert_eq!(d[0].actual, Some(json!(2)));
+        assert_eq!(d[1].actual, None);
+    }
+
+    #[test]
+    fn keyed_lists_match_by_name() {
+        let want = json!({"containerDefinitions": [{"name": "web", "image": "nginx:2"}, {"name": "log", "image": "fb"}]});
+        let have = json!({"containerDefinitions": [{"name": "log", "image": "fb"}, {"name": "web", "image": "nginx:1"}, {"name": "x", "image": "y"}]});
+        let d = diff(&want, &have);
+        assert_eq!(paths(&d), ["containerDefinitions[web].image", "containerDefinitions[x]"]);
+        assert_eq!(d[1].desired, None);
+    }
+
+    #[test]
+    fn unkeyed_lists_compare_whole() {
+        let d = diff(&json!({"subnets": ["a", "b"]}), &json!({"subnets": ["a"]}));
+        assert_eq!(paths(&d), ["subnets"]);
+        assert_eq!(d[0].desired, Some(json!(["a", "b"])));
+    }
+
+    #[test]
+    fn type_change_is_reported() {
+        let d = diff(&json!({"a": {"b": 1}}), &json!({"a": "text"}));
+        assert_eq!(paths(&d), ["a"]);
+    }
+}

@@ -1,0 +1,152 @@
+//! Canonical form of an ECS service's updatable content: identity (name, cluster), tags,
+//! autoscaling and policies are left out, references are replaced by the resolved task
+//! definition ARN, and ECS defaults are removed.
+
+use super::{clean, default_none, sorted};
+use crate::crd::common::Policies;
+use crate::crd::service::{
+    AssignPublicIp, DeploymentConfiguration, DeploymentControllerType, DeploymentStrategy, ECSServiceSpec,
+    PropagateTags, SchedulingStrategy,
+};
+
+/// `spec` as ECS would describe it. `task_definition_arn` is the resolved revision (None while
+/// a referenced TaskDefinition has none yet). With `scaler_owns_count` the desiredCount is left
+/// out: Application Auto Scaling owns it and a difference there is not drift.
+pub fn canonical_service(
+    spec: &ECSServiceSpec,
+    task_definition_arn: Option<&str>,
+    scaler_owns_count: bool,
+) -> ECSServiceSpec {
+    let s = spec.clone();
+    ECSServiceSpec {
+        service_name: None,
+        cluster: None,
+        cluster_ref: None,
+        task_definition: task_definition_arn.map(str::to_owned),
+        task_definition_ref: None,
+        desired_count: if scaler_owns_count { None } else { s.desired_count },
+        launch_type: s.launch_type,
+        capacity_provider_strategy: sorted(s.capacity_provider_strategy).map(|items| {
+            items
+                .into_iter()
+                .map(|mut i| {
+                    i.weight = default_none(i.weight, 0);
+                    i.base = default_none(i.base, 0);
+                    i
+                })
+                .collect()
+        }),
+        platform_version: s.platform_version.filter(|v| v != "LATEST"),
+        scheduling_strategy: default_none(s.scheduling_strategy, SchedulingStrategy::Replica),
+        network_configuration: s.network_configuration.map(|mut n| {
+            n.awsvpc_configuration.subnets.sort();
+            n.awsvpc_configuration.security_groups = sorted(n.awsvpc_configuration.security_groups);
+            n.awsvpc_configuration.assign_public_ip =
+                default_none(n.awsvpc_configuration.assign_public_ip, AssignPublicIp::Disabled);
+            n
+        }),
+        load_balancers: sorted(s.load_balancers),
+        service_registries: sorted(s.service_registries),
+        health_check_grace_period_seconds: default_none(s.health_check_grace_period_seconds, 0),
+        deployment_configuration: s.deployment_configuration.and_then(canonical_deployment),
+        deployment_controller: s.deployment_controller.filter(|c| c.type_ != DeploymentControllerType::Ecs),
+        placement_constraints: sorted(s.placement_constraints),
+        placement_strategy: clean(s.placement_strategy),
+        propagate_tags: default_none(s.propagate_tags, PropagateTags::None),
+        enable_ecs_managed_tags: default_none(s.enable_ecs_managed_tags, false),
+        enable_execute_command: default_none(s.enable_execute_command, false),
+        availability_zone_rebalancing: s.availability_zone_rebalancing,
+        tags: None,
+        autoscaling: None,
+        policies: Policies::default(),
+    }
+}
+
+fn canonical_deployment(mut d: DeploymentConfiguration) -> Option<DeploymentConfiguration> {
+    d.minimum_healthy_percent = default_none(d.minimum_healthy_percent, 100);
+    d.maximum_percent = default_none(d.maximum_percent, 200);
+    d.deployment_circuit_breaker = d.deployment_circuit_breaker.filter(|b| b.enable || b.rollback);
+    d.alarms = d.alarms.filter(|a| a.enable || a.rollback).map(|mut a| {
+        a.alarm_names.sort();
+        a
+    });
+    d.strategy = default_none(d.strategy, DeploymentStrategy::Rolling);
+    d.bake_time_in_minutes = default_none(d.bake_time_in_minutes, 0);
+    (d != DeploymentConfiguration::default()).then_some(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crd::service::{
+        AwsVpcConfiguration, CapacityProviderStrategyItem, DeploymentCircuitBreaker, LaunchType, NetworkConfiguration,
+    };
+
+    fn base() -> ECSServiceSpec {
+        ECSServiceSpec {
+            cluster: Some("prod".into()),
+            task_definition: Some("web".into()),
+            desired_count: Some(2),
+            launch_type: Some(LaunchType::Fargate),
+            network_configuration: Some(NetworkConfiguration {
+                awsvpc_configuration: AwsVpcConfiguration {
+                    subnets: vec!["subnet-b".into(), "subnet-a".into()],
+                    security_groups: Some(vec!["sg-2".into(), "sg-1".into()]),
+                    assign_public_ip: None,
+                },
+            }),
+            ..Default::default()
+        }
+    }
+
+    const ARN: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:3";
+
+    #[test]
+    fn resolved_arn_replaces_references() {
+        let c = canonical_service(&base(), Some(ARN), false);
+        assert_eq!(c.task_definition.as_deref(), Some(ARN));
+        assert_eq!(c.cluster, None);
+    }
+
+    #[test]
+    fn ecs_defaults_equal_absent() {
+        let mut explicit = base();
+        explicit.platform_version = Some("LATEST".into());
+        explicit.scheduling_strategy = Some(SchedulingStrategy::Replica);
+        explicit.deployment_configuration = Some(DeploymentConfiguration {
+            minimum_healthy_percent: Some(100),
+            maximum_percent: Some(200),
+            deployment_circuit_breaker: Some(DeploymentCircuitBreaker { enable: false, rollback: false }),
+            strategy: Some(DeploymentStrategy::Rolling),
+            ..Default::default()
+        });
+        explicit.propagate_tags = Some(PropagateTags::None);
+        explicit.enable_execute_command = Some(false);
+        explicit.network_configuration.as_mut().unwrap().awsvpc_configuration.assign_public_ip =
+            Some(AssignPublicIp::Disabled);
+        assert_eq!(canonical_service(&explicit, Some(ARN), false), canonical_service(&base(), Some(ARN), false));
+    }
+
+    #[test]
+    fn sets_are_sorted_and_zero_weights_dropped() {
+        let mut s = base();
+        s.launch_type = None;
+        s.capacity_provider_strategy = Some(vec![
+            CapacityProviderStrategyItem { capacity_provider: "FARGATE_SPOT".into(), weight: Some(4), base: Some(0) },
+            CapacityProviderStrategyItem { capacity_provider: "FARGATE".into(), weight: Some(1), base: Some(1) },
+        ]);
+        let c = canonical_service(&s, Some(ARN), false);
+        let strategy = c.capacity_provider_strategy.unwrap();
+        assert_eq!(strategy[0].capacity_provider, "FARGATE");
+        assert_eq!(strategy[1].base, None);
+        let vpc = c.network_configuration.unwrap().awsvpc_configuration;
+        assert_eq!(vpc.subnets, ["subnet-a", "subnet-b"]);
+        assert_eq!(vpc.security_groups.unwrap(), ["sg-1", "sg-2"]);
+    }
+
+    #[test]
+    fn scaler_owned_count_is_not_compared() {
+        assert_eq!(canonical_service(&base(), Some(ARN), true).desired_count, None);
+        assert_eq!(canonical_service(&base(), Some(ARN), false).desired_count, Some(2));
+    }
+}
