@@ -6,11 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(
-    name = "ecs-operator",
-    version,
-    about = "Kubernetes operator for Amazon ECS"
-)]
+#[command(name = "ecs-operator", version, about = "Kubernetes operator for Amazon ECS")]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -35,11 +35,9 @@ fn walk(path: &str, desired: &Value, actual: Option<&Value>, out: &mut Vec<Field
         }
         (Value::Array(want), Some(Value::Array(have))) => match item_key(want, have) {
             Some(key) => walk_keyed(path, key, want, have, out),
-            None if want != have => out.push(FieldDiff {
-                path: path.to_owned(),
-                desired: Some(desired.clone()),
-                actual: actual.cloned(),
-            }),
+            None if want != have => {
+                out.push(FieldDiff { path: path.to_owned(), desired: Some(desired.clone()), actual: actual.cloned() })
+            }
             None => {}
         },
         (_, Some(have)) if have == desired => {}
@@ -72,9 +70,10 @@ fn item_key(want: &[Value], have: &[Value]) -> Option<&'static str> {
     if want.is_empty() {
         return None;
     }
-    ITEM_KEYS.iter().copied().find(|key| {
-        want.iter().chain(have).all(|item| item.get(key).is_some_and(Value::is_string))
-    })
+    ITEM_KEYS
+        .iter()
+        .copied()
+        .find(|key| want.iter().chain(have).all(|item| item.get(key).is_some_and(Value::is_string)))
 }
 
 fn join(path: &str, key: &str) -> String {
@@ -112,7 +111,8 @@ mod tests {
 
     #[test]
     fn keyed_lists_match_by_name() {
-        let want = json!({"containerDefinitions": [{"name": "web", "image": "nginx:2"}, {"name": "log", "image": "fb"}]});
+        let want =
+            json!({"containerDefinitions": [{"name": "web", "image": "nginx:2"}, {"name": "log", "image": "fb"}]});
         let have = json!({"containerDefinitions": [{"name": "log", "image": "fb"}, {"name": "web", "image": "nginx:1"}, {"name": "x", "image": "y"}]});
         let d = diff(&want, &have);
         assert_eq!(paths(&d), ["containerDefinitions[web].image", "containerDefinitions[x]"]);

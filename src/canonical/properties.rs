@@ -23,9 +23,14 @@ fn env_var() -> impl Strategy<Value = KeyValuePair> {
 }
 
 fn port() -> impl Strategy<Value = PortMapping> {
-    (1..65535i32, proptest::option::of(Just(TransportProtocol::Tcp)), any::<bool>()).prop_map(|(p, protocol, explicit_host)| {
-        PortMapping { container_port: Some(p), host_port: explicit_host.then_some(p), protocol, ..Default::default() }
-    })
+    (1..65535i32, proptest::option::of(Just(TransportProtocol::Tcp)), any::<bool>()).prop_map(
+        |(p, protocol, explicit_host)| PortMapping {
+            container_port: Some(p),
+            host_port: explicit_host.then_some(p),
+            protocol,
+            ..Default::default()
+        },
+    )
 }
 
 fn container(name: String) -> impl Strategy<Value = ContainerDefinition> {
@@ -53,7 +58,8 @@ fn container(name: String) -> impl Strategy<Value = ContainerDefinition> {
                 essential,
                 command,
                 secrets: Some(vec![Secret { name: "DB".into(), value_from: "arn:aws:ssm:x".into() }]),
-                health_check: health.then(|| HealthCheck { command: vec!["CMD".into(), "true".into()], ..Default::default() }),
+                health_check: health
+                    .then(|| HealthCheck { command: vec!["CMD".into(), "true".into()], ..Default::default() }),
                 ..Default::default()
             }
         })

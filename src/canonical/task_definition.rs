@@ -10,8 +10,8 @@ use super::{CanonicalError, clean, clean_map, default_none, sorted};
 use crate::canonical::units::{task_cpu_units, task_memory_mib};
 use crate::crd::common::Policies;
 use crate::crd::task_definition::{
-    ContainerDefinition, HealthCheck, LinuxParameters, NetworkMode, PortMapping, TaskDefinitionSpec,
-    TransportProtocol, VersionConsistency, Volume,
+    ContainerDefinition, HealthCheck, LinuxParameters, NetworkMode, PortMapping, TaskDefinitionSpec, TransportProtocol,
+    VersionConsistency, Volume,
 };
 
 /// ECS health check defaults, filled in on describe.
@@ -26,11 +26,8 @@ pub fn canonical_task_definition(
     family: &str,
 ) -> Result<TaskDefinitionSpec, CanonicalError> {
     let network_mode = spec.network_mode.unwrap_or(NetworkMode::Bridge);
-    let mut containers = spec
-        .container_definitions
-        .iter()
-        .map(|c| canonical_container(c, network_mode))
-        .collect::<Vec<_>>();
+    let mut containers =
+        spec.container_definitions.iter().map(|c| canonical_container(c, network_mode)).collect::<Vec<_>>();
     containers.sort_by(|a, b| a.name.cmp(&b.name));
 
     Ok(TaskDefinitionSpec {
@@ -39,9 +36,10 @@ pub fn canonical_task_definition(
         execution_role_arn: clean(spec.execution_role_arn.clone()),
         network_mode: default_none(spec.network_mode, NetworkMode::Bridge),
         container_definitions: containers,
-        volumes: sorted_by_key(spec.volumes.clone().map(|v| v.into_iter().map(canonical_volume).collect()), |v: &Volume| {
-            v.name.clone()
-        }),
+        volumes: sorted_by_key(
+            spec.volumes.clone().map(|v| v.into_iter().map(canonical_volume).collect()),
+            |v: &Volume| v.name.clone(),
+        ),
         placement_constraints: sorted(spec.placement_constraints.clone()),
         requires_compatibilities: sorted(spec.requires_compatibilities.clone()).map(|mut v| {
             v.dedup();
@@ -67,7 +65,10 @@ pub fn canonical_task_definition(
         }),
         inference_accelerators: sorted(spec.inference_accelerators.clone()),
         ephemeral_storage: spec.ephemeral_storage.clone(),
-        runtime_platform: spec.runtime_platform.clone().filter(|p| p.cpu_architecture.is_some() || p.operating_system_family.is_some()),
+        runtime_platform: spec
+            .runtime_platform
+            .clone()
+            .filter(|p| p.cpu_architecture.is_some() || p.operating_system_family.is_some()),
         enable_fault_injection: default_none(spec.enable_fault_injection, false),
         tags: None,
         revision_history_limit: None,
@@ -89,7 +90,11 @@ fn canonical_container(c: &ContainerDefinition, network_mode: NetworkMode) -> Co
     c.port_mappings = c.port_mappings.map(|ports| {
         let mut ports: Vec<PortMapping> = ports.into_iter().map(|p| canonical_port(p, network_mode)).collect();
         ports.sort_by(|a, b| {
-            (a.container_port, &a.container_port_range, a.protocol).cmp(&(b.container_port, &b.container_port_range, b.protocol))
+            (a.container_port, &a.container_port_range, a.protocol).cmp(&(
+                b.container_port,
+                &b.container_port_range,
+                b.protocol,
+            ))
         });
         ports
     });

@@ -112,6 +112,9 @@ mod tests {
     #[test]
     fn error_names_the_value_and_forms() {
         let err = task_cpu_units("lots").unwrap_err();
-        assert_eq!(err.to_string(), "\"lots\" is not a valid task cpu: use CPU units (\"256\") or vCPU (\"0.25 vCPU\")");
+        assert_eq!(
+            err.to_string(),
+            "\"lots\" is not a valid task cpu: use CPU units (\"256\") or vCPU (\"0.25 vCPU\")"
+        );
     }
 }

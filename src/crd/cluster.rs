@@ -23,32 +23,11 @@ use super::service::CapacityProviderStrategyItem;
     status = "ECSClusterStatus",
     printcolumn(name = "Cluster", type_ = "string", json_path = ".status.clusterName"),
     printcolumn(name = "Status", type_ = "string", json_path = ".status.status"),
-    printcolumn(
-        name = "Services",
-        type_ = "integer",
-        json_path = ".status.activeServicesCount"
-    ),
-    printcolumn(
-        name = "Running",
-        type_ = "integer",
-        json_path = ".status.runningTasksCount"
-    ),
-    printcolumn(
-        name = "Ready",
-        type_ = "string",
-        json_path = ".status.conditions[?(@.type==\"Ready\")].status"
-    ),
-    printcolumn(
-        name = "Age",
-        type_ = "date",
-        json_path = ".metadata.creationTimestamp"
-    ),
-    printcolumn(
-        name = "ARN",
-        type_ = "string",
-        json_path = ".status.clusterArn",
-        priority = 1
-    )
+    printcolumn(name = "Services", type_ = "integer", json_path = ".status.activeServicesCount"),
+    printcolumn(name = "Running", type_ = "integer", json_path = ".status.runningTasksCount"),
+    printcolumn(name = "Ready", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].status"),
+    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp"),
+    printcolumn(name = "ARN", type_ = "string", json_path = ".status.clusterArn", priority = 1)
 )]
 #[serde(rename_all = "camelCase")]
 #[schemars(transform = cluster_rules)]

@@ -17,12 +17,7 @@ pub struct CelRule<'a> {
 
 impl<'a> CelRule<'a> {
     pub const fn new(rule: &'a str, message: &'a str) -> Self {
-        Self {
-            rule,
-            message,
-            field_path: None,
-            reason: None,
-        }
+        Self { rule, message, field_path: None, reason: None }
     }
     pub const fn at(mut self, field_path: &'a str) -> Self {
         self.field_path = Some(field_path);
@@ -47,10 +42,7 @@ impl<'a> CelRule<'a> {
 
 /// Appends rules to the node's `x-kubernetes-validations`.
 pub fn add_rules(schema: &mut Schema, rules: &[CelRule<'_>]) {
-    let entry = schema
-        .ensure_object()
-        .entry("x-kubernetes-validations")
-        .or_insert_with(|| Value::Array(Vec::new()));
+    let entry = schema.ensure_object().entry("x-kubernetes-validations").or_insert_with(|| Value::Array(Vec::new()));
     if let Value::Array(list) = entry {
         list.extend(rules.iter().map(CelRule::to_json));
     }
@@ -58,15 +50,11 @@ pub fn add_rules(schema: &mut Schema, rules: &[CelRule<'_>]) {
 
 /// Appends rules to the named property's node.
 pub fn add_property_rules(schema: &mut Schema, property: &str, rules: &[CelRule<'_>]) {
-    let node = schema
-        .ensure_object()
-        .get_mut("properties")
-        .and_then(|props| props.get_mut(property));
+    let node = schema.ensure_object().get_mut("properties").and_then(|props| props.get_mut(property));
     if let Some(node) = node {
-        let entry = node.as_object_mut().map(|o| {
-            o.entry("x-kubernetes-validations")
-                .or_insert_with(|| Value::Array(Vec::new()))
-        });
+        let entry = node
+            .as_object_mut()
+            .map(|o| o.entry("x-kubernetes-validations").or_insert_with(|| Value::Array(Vec::new())));
         if let Some(Value::Array(list)) = entry {
             list.extend(rules.iter().map(CelRule::to_json));
         }
@@ -77,17 +65,11 @@ pub fn add_property_rules(schema: &mut Schema, property: &str, rules: &[CelRule<
 pub fn tags(schema: &mut Schema) {
     let obj = schema.ensure_object();
     obj.insert("maxProperties".into(), json!(50));
-    obj.insert(
-        "additionalProperties".into(),
-        json!({ "type": "string", "maxLength": 256 }),
-    );
+    obj.insert("additionalProperties".into(), json!({ "type": "string", "maxLength": 256 }));
     add_rules(
         schema,
         &[
-            CelRule::new(
-                "self.all(k, size(k) >= 1 && size(k) <= 128)",
-                "tag keys must be 1 to 128 characters",
-            ),
+            CelRule::new("self.all(k, size(k) >= 1 && size(k) <= 128)", "tag keys must be 1 to 128 characters"),
             CelRule::new(
                 "self.all(k, !k.startsWith('ecs.operator.dev/') && !k.lowerAscii().startsWith('aws:'))",
                 "tag keys starting with 'ecs.operator.dev/' or 'aws:' are reserved",
@@ -99,7 +81,5 @@ pub fn tags(schema: &mut Schema) {
 
 /// `x-kubernetes-list-type: set` for lists of scalars whose order does not matter.
 pub fn set_list(schema: &mut Schema) {
-    schema
-        .ensure_object()
-        .insert("x-kubernetes-list-type".into(), json!("set"));
+    schema.ensure_object().insert("x-kubernetes-list-type".into(), json!("set"));
 }

@@ -22,38 +22,13 @@ use super::schema::{self, CelRule};
     namespaced,
     status = "ECSServiceStatus",
     printcolumn(name = "Cluster", type_ = "string", json_path = ".status.clusterName"),
-    printcolumn(
-        name = "TaskDef",
-        type_ = "string",
-        json_path = ".status.taskDefinition"
-    ),
-    printcolumn(
-        name = "Desired",
-        type_ = "integer",
-        json_path = ".status.desiredCount"
-    ),
-    printcolumn(
-        name = "Running",
-        type_ = "integer",
-        json_path = ".status.runningCount"
-    ),
+    printcolumn(name = "TaskDef", type_ = "string", json_path = ".status.taskDefinition"),
+    printcolumn(name = "Desired", type_ = "integer", json_path = ".status.desiredCount"),
+    printcolumn(name = "Running", type_ = "integer", json_path = ".status.runningCount"),
     printcolumn(name = "Rollout", type_ = "string", json_path = ".status.rolloutState"),
-    printcolumn(
-        name = "Ready",
-        type_ = "string",
-        json_path = ".status.conditions[?(@.type==\"Ready\")].status"
-    ),
-    printcolumn(
-        name = "Age",
-        type_ = "date",
-        json_path = ".metadata.creationTimestamp"
-    ),
-    printcolumn(
-        name = "ARN",
-        type_ = "string",
-        json_path = ".status.serviceArn",
-        priority = 1
-    )
+    printcolumn(name = "Ready", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].status"),
+    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp"),
+    printcolumn(name = "ARN", type_ = "string", json_path = ".status.serviceArn", priority = 1)
 )]
 #[serde(rename_all = "camelCase")]
 #[schemars(transform = service_rules)]
@@ -120,9 +95,7 @@ pub enum LaunchType {
 }
 
 #[skip_serializing_none]
-#[derive(
-    Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, JsonSchema,
-)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CapacityProviderStrategyItem {
     /// `FARGATE`, `FARGATE_SPOT` or an Auto Scaling group capacity provider name.
@@ -172,15 +145,11 @@ pub enum AssignPublicIp {
 
 /// A target group (ALB/NLB) or Classic Load Balancer the service registers tasks with.
 #[skip_serializing_none]
-#[derive(
-    Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, JsonSchema,
-)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[schemars(transform = load_balancer_rules)]
 pub struct LoadBalancer {
-    #[schemars(regex(
-        pattern = r"^arn:aws[a-zA-Z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup/.+$"
-    ))]
+    #[schemars(regex(pattern = r"^arn:aws[a-zA-Z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup/.+$"))]
     pub target_group_arn: Option<String>,
     /// Classic Load Balancer name.
     #[schemars(length(min = 1, max = 32))]
@@ -194,9 +163,7 @@ pub struct LoadBalancer {
 }
 
 #[skip_serializing_none]
-#[derive(
-    Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, JsonSchema,
-)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AdvancedConfiguration {
     pub alternate_target_group_arn: String,
@@ -206,9 +173,7 @@ pub struct AdvancedConfiguration {
 }
 
 #[skip_serializing_none]
-#[derive(
-    Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, JsonSchema,
-)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceRegistry {
     /// Cloud Map service ARN.
@@ -318,9 +283,7 @@ pub struct PlacementConstraint {
     pub expression: Option<String>,
 }
 
-#[derive(
-    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, JsonSchema,
-)]
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, JsonSchema)]
 pub enum PlacementConstraintType {
     #[serde(rename = "distinctInstance")]
     DistinctInstance,
@@ -515,18 +478,16 @@ fn service_rules(schema: &mut schemars::Schema) {
 
 fn subnet_list(schema: &mut schemars::Schema) {
     schema::set_list(schema);
-    schema.ensure_object().insert(
-        "items".into(),
-        serde_json::json!({ "type": "string", "pattern": "^subnet-[0-9a-f]{8,17}$" }),
-    );
+    schema
+        .ensure_object()
+        .insert("items".into(), serde_json::json!({ "type": "string", "pattern": "^subnet-[0-9a-f]{8,17}$" }));
 }
 
 fn security_group_list(schema: &mut schemars::Schema) {
     schema::set_list(schema);
-    schema.ensure_object().insert(
-        "items".into(),
-        serde_json::json!({ "type": "string", "pattern": "^sg-[0-9a-f]{8,17}$" }),
-    );
+    schema
+        .ensure_object()
+        .insert("items".into(), serde_json::json!({ "type": "string", "pattern": "^sg-[0-9a-f]{8,17}$" }));
 }
 
 fn load_balancer_rules(schema: &mut schemars::Schema) {

@@ -27,27 +27,10 @@ use super::schema::{self, CelRule};
     status = "TaskDefinitionStatus",
     printcolumn(name = "Family", type_ = "string", json_path = ".status.family"),
     printcolumn(name = "Revision", type_ = "integer", json_path = ".status.revision"),
-    printcolumn(
-        name = "Ready",
-        type_ = "string",
-        json_path = ".status.conditions[?(@.type==\"Ready\")].status"
-    ),
-    printcolumn(
-        name = "Synced",
-        type_ = "string",
-        json_path = ".status.conditions[?(@.type==\"Synced\")].status"
-    ),
-    printcolumn(
-        name = "Age",
-        type_ = "date",
-        json_path = ".metadata.creationTimestamp"
-    ),
-    printcolumn(
-        name = "ARN",
-        type_ = "string",
-        json_path = ".status.taskDefinitionArn",
-        priority = 1
-    )
+    printcolumn(name = "Ready", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].status"),
+    printcolumn(name = "Synced", type_ = "string", json_path = ".status.conditions[?(@.type==\"Synced\")].status"),
+    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp"),
+    printcolumn(name = "ARN", type_ = "string", json_path = ".status.taskDefinitionArn", priority = 1)
 )]
 #[serde(rename_all = "camelCase")]
 #[schemars(transform = task_definition_rules)]
@@ -80,9 +63,7 @@ pub struct TaskDefinitionSpec {
     #[schemars(regex(pattern = r"^\s*(\d{1,6}|\d{1,3}(\.\d{1,3})?\s*[vV][cC][pP][uU])\s*$"))]
     pub cpu: Option<String>,
     /// Task memory: MiB (`"512"`, `"512 MiB"`) or GB (`"1 GB"`, `"0.5 GB"`). Required for Fargate.
-    #[schemars(regex(
-        pattern = r"^\s*(\d{1,7}(\s*([mM][iI]?[bB]))?|\d{1,4}(\.\d{1,3})?\s*[gG][iI]?[bB])\s*$"
-    ))]
+    #[schemars(regex(pattern = r"^\s*(\d{1,7}(\s*([mM][iI]?[bB]))?|\d{1,4}(\.\d{1,3})?\s*[gG][iI]?[bB])\s*$"))]
     pub memory: Option<String>,
     /// Process namespace: `host` or `task`.
     pub pid_mode: Option<PidMode>,
@@ -110,9 +91,7 @@ pub struct TaskDefinitionSpec {
     pub policies: Policies,
 }
 
-#[derive(
-    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, JsonSchema,
-)]
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum NetworkMode {
     Bridge,
@@ -121,9 +100,7 @@ pub enum NetworkMode {
     None,
 }
 
-#[derive(
-    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, JsonSchema,
-)]
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Compatibility {
     Ec2,
@@ -275,9 +252,7 @@ pub struct PortMapping {
     pub container_port_range: Option<String>,
 }
 
-#[derive(
-    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, JsonSchema,
-)]
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum TransportProtocol {
     Tcp,
@@ -306,9 +281,7 @@ pub struct ContainerRestartPolicy {
 }
 
 /// A name/value pair (environment variables, proxy properties).
-#[derive(
-    Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, JsonSchema,
-)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct KeyValuePair {
     #[schemars(length(min = 1, max = 255))]
@@ -334,9 +307,7 @@ pub enum EnvironmentFileType {
 }
 
 #[skip_serializing_none]
-#[derive(
-    Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, JsonSchema,
-)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MountPoint {
     /// Name of a volume in `spec.volumes`.
@@ -348,9 +319,7 @@ pub struct MountPoint {
 }
 
 #[skip_serializing_none]
-#[derive(
-    Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, JsonSchema,
-)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct VolumeFrom {
     #[schemars(length(min = 1, max = 255))]
@@ -401,9 +370,7 @@ pub struct Device {
     pub permissions: Option<Vec<DeviceCgroupPermission>>,
 }
 
-#[derive(
-    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, JsonSchema,
-)]
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum DeviceCgroupPermission {
     Read,
@@ -425,9 +392,7 @@ pub struct Tmpfs {
 }
 
 /// A secret from Secrets Manager or SSM Parameter Store.
-#[derive(
-    Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, JsonSchema,
-)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Secret {
     /// Environment variable (or log option) name.
@@ -447,9 +412,7 @@ pub struct ContainerDependency {
     pub condition: ContainerCondition,
 }
 
-#[derive(
-    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, JsonSchema,
-)]
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ContainerCondition {
     Start,
@@ -465,9 +428,7 @@ pub enum VersionConsistency {
     Disabled,
 }
 
-#[derive(
-    Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, JsonSchema,
-)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct HostEntry {
     #[schemars(length(min = 1, max = 255))]
@@ -484,9 +445,7 @@ pub struct Ulimit {
     pub hard_limit: i32,
 }
 
-#[derive(
-    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, JsonSchema,
-)]
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum UlimitName {
     Core,
@@ -556,9 +515,7 @@ pub struct HealthCheck {
     pub start_period: Option<i32>,
 }
 
-#[derive(
-    Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, JsonSchema,
-)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SystemControl {
     #[schemars(length(min = 1, max = 255))]
@@ -577,9 +534,7 @@ pub struct ResourceRequirement {
     pub type_: ResourceType,
 }
 
-#[derive(
-    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, JsonSchema,
-)]
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, JsonSchema)]
 pub enum ResourceType {
     #[serde(rename = "GPU")]
     Gpu,
@@ -615,8 +570,7 @@ pub struct Volume {
     pub host: Option<HostVolumeProperties>,
     pub docker_volume_configuration: Option<DockerVolumeConfiguration>,
     pub efs_volume_configuration: Option<EfsVolumeConfiguration>,
-    pub fsx_windows_file_server_volume_configuration:
-        Option<FsxWindowsFileServerVolumeConfiguration>,
+    pub fsx_windows_file_server_volume_configuration: Option<FsxWindowsFileServerVolumeConfiguration>,
     /// The volume is configured when the task or service is launched.
     pub configured_at_launch: Option<bool>,
 }
@@ -702,9 +656,7 @@ pub struct FsxWindowsFileServerAuthorizationConfig {
 }
 
 #[skip_serializing_none]
-#[derive(
-    Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, JsonSchema,
-)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskPlacementConstraint {
     /// Only `memberOf` is valid for task definitions.
@@ -715,9 +667,7 @@ pub struct TaskPlacementConstraint {
     pub expression: Option<String>,
 }
 
-#[derive(
-    Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, JsonSchema,
-)]
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, JsonSchema)]
 pub enum TaskPlacementConstraintType {
     #[default]
     #[serde(rename = "memberOf")]
@@ -745,9 +695,7 @@ pub enum ProxyConfigurationType {
     AppMesh,
 }
 
-#[derive(
-    Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, JsonSchema,
-)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct InferenceAccelerator {
     #[schemars(length(min = 1, max = 255))]
@@ -880,70 +828,24 @@ impl FargateMemory {
 /// CEL rule, the canonicaliser and the tests.
 pub const FARGATE_TASK_SIZES: &[(i64, FargateMemory)] = &[
     (256, FargateMemory::OneOf(&[512, 1024, 2048])),
-    (
-        512,
-        FargateMemory::Range {
-            min: 1024,
-            max: 4096,
-            step: 1024,
-        },
-    ),
-    (
-        1024,
-        FargateMemory::Range {
-            min: 2048,
-            max: 8192,
-            step: 1024,
-        },
-    ),
-    (
-        2048,
-        FargateMemory::Range {
-            min: 4096,
-            max: 16384,
-            step: 1024,
-        },
-    ),
-    (
-        4096,
-        FargateMemory::Range {
-            min: 8192,
-            max: 30720,
-            step: 1024,
-        },
-    ),
-    (
-        8192,
-        FargateMemory::Range {
-            min: 16384,
-            max: 61440,
-            step: 4096,
-        },
-    ),
-    (
-        16384,
-        FargateMemory::Range {
-            min: 32768,
-            max: 122880,
-            step: 8192,
-        },
-    ),
+    (512, FargateMemory::Range { min: 1024, max: 4096, step: 1024 }),
+    (1024, FargateMemory::Range { min: 2048, max: 8192, step: 1024 }),
+    (2048, FargateMemory::Range { min: 4096, max: 16384, step: 1024 }),
+    (4096, FargateMemory::Range { min: 8192, max: 30720, step: 1024 }),
+    (8192, FargateMemory::Range { min: 16384, max: 61440, step: 4096 }),
+    (16384, FargateMemory::Range { min: 32768, max: 122880, step: 8192 }),
 ];
 
 /// Whether `cpu` units and `memory` MiB form a valid Fargate task size.
 pub fn fargate_size_ok(cpu: i64, memory: i64) -> bool {
-    FARGATE_TASK_SIZES
-        .iter()
-        .any(|&(c, mem)| c == cpu && mem.allows(memory))
+    FARGATE_TASK_SIZES.iter().any(|&(c, mem)| c == cpu && mem.allows(memory))
 }
 
 fn fargate_pair_rule() -> String {
     // CEL has no `let` that kube-cel evaluates (cel.bind); a one-element list comprehension binds
     // the parsed cpu (`c`) and memory (`m`) once instead of repeating the parse in every arm.
-    let arms: Vec<String> = FARGATE_TASK_SIZES
-        .iter()
-        .map(|&(cpu, mem)| format!("(c == {cpu} && {})", mem.cel("m")))
-        .collect();
+    let arms: Vec<String> =
+        FARGATE_TASK_SIZES.iter().map(|&(cpu, mem)| format!("(c == {cpu} && {})", mem.cel("m"))).collect();
     format!(
         "!has(self.requiresCompatibilities) || !self.requiresCompatibilities.exists(x, x == 'FARGATE') || \
          !has(self.cpu) || !has(self.memory) || \
@@ -1004,11 +906,8 @@ fn container_list_rules(schema: &mut schemars::Schema) {
     schema::add_rules(
         schema,
         &[
-            CelRule::new(
-                "self.all(c, self.exists_one(d, d.name == c.name))",
-                "container names must be unique",
-            )
-            .reason("FieldValueDuplicate"),
+            CelRule::new("self.all(c, self.exists_one(d, d.name == c.name))", "container names must be unique")
+                .reason("FieldValueDuplicate"),
             CelRule::new(
                 "self.exists(c, !has(c.essential) || c.essential)",
                 "at least one container must be essential",
@@ -1058,11 +957,8 @@ fn port_mapping_rules(schema: &mut schemars::Schema) {
 fn unique_names_rule(schema: &mut schemars::Schema) {
     schema::add_rules(
         schema,
-        &[CelRule::new(
-            "self.all(e, self.exists_one(f, f.name == e.name))",
-            "names must be unique",
-        )
-        .reason("FieldValueDuplicate")],
+        &[CelRule::new("self.all(e, self.exists_one(f, f.name == e.name))", "names must be unique")
+            .reason("FieldValueDuplicate")],
     );
 }
 
