@@ -19,7 +19,7 @@ const SIZES: &[(&[&str], &[&str])] = &[
 ];
 
 fn env_var() -> impl Strategy<Value = KeyValuePair> {
-    ("[A-Z]{1,6}", "[a-z0-9]{0,6}").prop_map(|(name, value)| KeyValuePair { name, value })
+    ("[A-Z]{1,6}", proptest::option::of("[a-z0-9]{0,6}")).prop_map(|(name, value)| KeyValuePair { name, value })
 }
 
 fn port() -> impl Strategy<Value = PortMapping> {

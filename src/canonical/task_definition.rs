@@ -304,8 +304,8 @@ mod tests {
         let mut a = fargate("256", "512");
         a.container_definitions = vec![container("b"), container("a")];
         a.container_definitions[0].environment = Some(vec![
-            KeyValuePair { name: "Z".into(), value: "1".into() },
-            KeyValuePair { name: "A".into(), value: "2".into() },
+            KeyValuePair { name: "Z".into(), value: Some("1".into()) },
+            KeyValuePair { name: "A".into(), value: Some("2".into()) },
         ]);
         let c = canonical_task_definition(&a, "web").unwrap();
         assert_eq!(c.container_definitions[0].name, "a");

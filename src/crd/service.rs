@@ -196,7 +196,7 @@ pub struct DeploymentConfiguration {
     #[schemars(range(min = 0, max = 100))]
     pub minimum_healthy_percent: Option<i32>,
     /// Upper bound of running plus pending tasks, percent of desired (ECS default 200).
-    #[schemars(range(min = 100, max = 200))]
+    #[schemars(range(min = 100))]
     pub maximum_percent: Option<i32>,
     pub deployment_circuit_breaker: Option<DeploymentCircuitBreaker>,
     pub alarms: Option<DeploymentAlarms>,
@@ -462,13 +462,19 @@ fn service_rules(schema: &mut schemars::Schema) {
             .at(".autoscaling")
             .reason("FieldValueForbidden"),
             CelRule::new(
-                "!has(self.launchType) || self.launchType != 'FARGATE' || !has(self.placementConstraints) && !has(self.placementStrategy)",
-                "placementConstraints and placementStrategy are not supported with launchType FARGATE",
+                "!has(self.placementConstraints) || !(has(self.launchType) && self.launchType == 'FARGATE' || has(self.capacityProviderStrategy) && self.capacityProviderStrategy.exists(s, s.capacityProvider.startsWith('FARGATE')))",
+                "placementConstraints are not supported on Fargate",
+            )
+            .at(".placementConstraints")
+            .reason("FieldValueForbidden"),
+            CelRule::new(
+                "!has(self.placementStrategy) || !(has(self.launchType) && self.launchType == 'FARGATE' || has(self.capacityProviderStrategy) && self.capacityProviderStrategy.exists(s, s.capacityProvider.startsWith('FARGATE')))",
+                "placementStrategy is not supported on Fargate",
             )
             .at(".placementStrategy")
             .reason("FieldValueForbidden"),
             CelRule::new(
-                "!has(self.deploymentConfiguration) || !has(self.deploymentConfiguration.strategy) || self.deploymentConfiguration.strategy == 'ROLLING' || (has(self.loadBalancers) && self.loadBalancers.all(l, has(l.advancedConfiguration)))",
+                "!has(self.deploymentConfiguration) || !has(self.deploymentConfiguration.strategy) || self.deploymentConfiguration.strategy == 'ROLLING' || (has(self.deploymentController) && self.deploymentController.type != 'ECS') || (has(self.loadBalancers) && self.loadBalancers.all(l, has(l.advancedConfiguration)))",
                 "deploymentConfiguration.strategy BLUE_GREEN, LINEAR and CANARY need loadBalancers with advancedConfiguration",
             )
             .at(".loadBalancers"),
@@ -566,11 +572,14 @@ fn autoscaling_rules(schema: &mut schemars::Schema) {
 fn target_tracking_rules(schema: &mut schemars::Schema) {
     schema::add_rules(
         schema,
-        &[CelRule::new(
-            "self.metric != 'ALBRequestCountPerTarget' || has(self.resourceLabel)",
-            "resourceLabel is required for metric ALBRequestCountPerTarget",
-        )
-        .at(".resourceLabel")
-        .reason("FieldValueRequired")],
+        &[
+            CelRule::new(
+                "self.metric != 'ALBRequestCountPerTarget' || has(self.resourceLabel)",
+                "resourceLabel is required for metric ALBRequestCountPerTarget",
+            )
+            .at(".resourceLabel")
+            .reason("FieldValueRequired"),
+            CelRule::new("self.targetValue > 0.0", "targetValue must be greater than 0").at(".targetValue"),
+        ],
     );
 }

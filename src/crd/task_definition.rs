@@ -60,10 +60,10 @@ pub struct TaskDefinitionSpec {
     #[schemars(length(max = 4), transform = schema::set_list)]
     pub requires_compatibilities: Option<Vec<Compatibility>>,
     /// Task CPU: CPU units (`"256"`) or vCPU (`"0.25 vCPU"`). Required for Fargate.
-    #[schemars(regex(pattern = r"^\s*(\d{1,6}|\d{1,3}(\.\d{1,3})?\s*[vV][cC][pP][uU])\s*$"))]
+    #[schemars(regex(pattern = r"^(\d{1,6}|\d{1,3}(\.\d{1,3})?\s*[vV][cC][pP][uU])$"))]
     pub cpu: Option<String>,
     /// Task memory: MiB (`"512"`, `"512 MiB"`) or GB (`"1 GB"`, `"0.5 GB"`). Required for Fargate.
-    #[schemars(regex(pattern = r"^\s*(\d{1,7}(\s*([mM][iI]?[bB]))?|\d{1,4}(\.\d{1,3})?\s*[gG][iI]?[bB])\s*$"))]
+    #[schemars(regex(pattern = r"^(\d{1,7}(\s*([mM][iI]?[bB]))?|\d{1,4}(\.\d{1,3})?\s*[gG][iI]?[bB])$"))]
     pub memory: Option<String>,
     /// Process namespace: `host` or `task`.
     pub pid_mode: Option<PidMode>,
@@ -281,13 +281,13 @@ pub struct ContainerRestartPolicy {
 }
 
 /// A name/value pair (environment variables, proxy properties).
+#[skip_serializing_none]
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct KeyValuePair {
     #[schemars(length(min = 1, max = 255))]
     pub name: String,
-    #[serde(default)]
-    pub value: String,
+    pub value: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
@@ -966,7 +966,7 @@ fn health_check_command_rule(schema: &mut schemars::Schema) {
     schema::add_rules(
         schema,
         &[CelRule::new(
-            "self[0] in ['CMD', 'CMD-SHELL', 'NONE']",
+            "size(self) == 0 || self[0] in ['CMD', 'CMD-SHELL', 'NONE']",
             "healthCheck.command must start with CMD, CMD-SHELL or NONE",
         )],
     );
