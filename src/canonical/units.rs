@@ -23,8 +23,8 @@ pub fn task_cpu_units(value: &str) -> Result<i64, UnitError> {
     let err = || UnitError { what: "task cpu", value: value.to_owned(), expected: CPU_FORMS };
     let lower = value.trim().to_ascii_lowercase();
     match lower.strip_suffix("vcpu") {
-        Some(vcpu) => scaled(vcpu.trim(), 1024).ok_or_else(err),
-        None => lower.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(err),
+        Some(vcpu) => scaled(vcpu.trim(), 1024).filter(|n| *n > 0).ok_or_else(err),
+        None => lower.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(err),
     }
 }
 
@@ -33,10 +33,10 @@ pub fn task_memory_mib(value: &str) -> Result<i64, UnitError> {
     let err = || UnitError { what: "task memory", value: value.to_owned(), expected: MEMORY_FORMS };
     let lower = value.trim().to_ascii_lowercase();
     if let Some(gb) = lower.strip_suffix("gib").or_else(|| lower.strip_suffix("gb")) {
-        return scaled(gb.trim(), 1024).ok_or_else(err);
+        return scaled(gb.trim(), 1024).filter(|n| *n > 0).ok_or_else(err);
     }
     let mib = lower.strip_suffix("mib").or_else(|| lower.strip_suffix("mb")).unwrap_or(&lower);
-    mib.trim().parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(err)
+    mib.trim().parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(err)
 }
 
 /// `number × factor` for a decimal with at most three fraction digits, exactly (no float
@@ -76,6 +76,8 @@ mod tests {
             ("", None),
             ("vCPU", None),
             ("-256", None),
+            ("0", None),
+            ("0 vCPU", None),
             ("256m", None),
             ("1e3", None),
             ("0.2500 vCPU", None),

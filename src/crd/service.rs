@@ -11,6 +11,9 @@ use super::schema::{self, CelRule};
 
 /// An ECS service kept at its desired task definition and count.
 #[skip_serializing_none]
+// clippy reads the repeated `printcolumn(type_ = …)` arguments of kube's derive attribute as
+// duplicated attributes; they are distinct columns.
+#[allow(clippy::duplicated_attributes)]
 #[derive(CustomResource, Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[kube(
     group = "ecs.operator.dev",

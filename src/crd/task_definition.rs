@@ -14,6 +14,9 @@ use super::schema::{self, CelRule};
 
 /// An ECS task definition family whose revisions the operator registers.
 #[skip_serializing_none]
+// clippy reads the repeated `printcolumn(type_ = …)` arguments of kube's derive attribute as
+// duplicated attributes; they are distinct columns.
+#[allow(clippy::duplicated_attributes)]
 #[derive(CustomResource, Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[kube(
     group = "ecs.operator.dev",

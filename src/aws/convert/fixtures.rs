@@ -1,0 +1,527 @@
+//! Test fixtures: specs with every field set, so that a round trip through the SDK types
+//! proves no field is dropped. Built from small `mk_*` pieces rather than one pasted literal.
+//! Test-only; nothing here reaches the operator binary.
+
+use std::collections::BTreeMap;
+
+use crate::crd::cluster::{
+    ClusterConfiguration, ClusterSettings, ContainerInsights, ECSClusterSpec, ExecuteCommandConfiguration,
+    ExecuteCommandLogConfiguration, ExecuteCommandLogging, ManagedStorageConfiguration, ServiceConnectDefaults,
+};
+use crate::crd::common::{LocalObjectRef, Policies, Tags, tags};
+use crate::crd::service::{
+    AdvancedConfiguration, AssignPublicIp, Autoscaling, AvailabilityZoneRebalancing, AwsVpcConfiguration,
+    CanaryConfiguration, CapacityProviderStrategyItem, DeploymentAlarms, DeploymentCircuitBreaker,
+    DeploymentConfiguration, DeploymentController, DeploymentControllerType, DeploymentStrategy, ECSServiceSpec,
+    LaunchType, LinearConfiguration, LoadBalancer, NetworkConfiguration, PlacementConstraint, PlacementConstraintType,
+    PlacementStrategy, PlacementStrategyType, PropagateTags, ScalingMetric, SchedulingStrategy, ServiceRegistry,
+    TargetTrackingPolicy,
+};
+use crate::crd::task_definition::*;
+
+pub(crate) const ACCOUNT: &str = "123456789012";
+
+fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+}
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
+}
+
+pub(crate) fn ownership_tags() -> Tags {
+    map(&[(tags::OWNER, "shop/web"), (tags::OWNER_CLUSTER, "prod-eu"), (tags::SPEC_HASH, "0123abcd")])
+}
+
+pub(crate) fn user_tags() -> Tags {
+    map(&[("team", "payments"), ("env", "prod")])
+}
+
+fn mk_policies() -> Policies {
+    Policies {
+        deletion_policy: Some(crate::crd::DeletionPolicy::Retain),
+        management_policy: Some(crate::crd::ManagementPolicy::Manage),
+        drift_policy: Some(crate::crd::DriftPolicy::Report),
+        adopt: Some(true),
+        aws: None,
+    }
+}
+
+// ---- TaskDefinition --------------------------------------------------------------------------
+
+fn mk_env(name: &str, value: &str) -> KeyValuePair {
+    KeyValuePair { name: name.into(), value: Some(value.into()) }
+}
+
+fn mk_secret(name: &str) -> Secret {
+    Secret { name: name.into(), value_from: format!("arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:{name}") }
+}
+
+fn mk_port(port: i32, name: &str) -> PortMapping {
+    PortMapping {
+        container_port: Some(port),
+        host_port: Some(port),
+        protocol: Some(TransportProtocol::Tcp),
+        name: Some(name.into()),
+        app_protocol: Some(AppProtocol::Http2),
+        container_port_range: None,
+    }
+}
+
+fn mk_port_range() -> PortMapping {
+    PortMapping {
+        protocol: Some(TransportProtocol::Udp),
+        container_port_range: Some("9000-9100".into()),
+        ..Default::default()
+    }
+}
+
+fn mk_linux_parameters() -> LinuxParameters {
+    LinuxParameters {
+        capabilities: Some(KernelCapabilities { add: Some(strings(&["NET_ADMIN"])), drop: Some(strings(&["MKNOD"])) }),
+        devices: Some(vec![Device {
+            host_path: "/dev/fuse".into(),
+            container_path: Some("/dev/fuse".into()),
+            permissions: Some(vec![DeviceCgroupPermission::Read, DeviceCgroupPermission::Mknod]),
+        }]),
+        init_process_enabled: Some(true),
+        shared_memory_size: Some(64),
+        tmpfs: Some(vec![Tmpfs {
+            container_path: "/scratch".into(),
+            size: 128,
+            mount_options: Some(strings(&["noexec"])),
+        }]),
+        max_swap: Some(512),
+        swappiness: Some(10),
+    }
+}
+
+fn mk_log_configuration(driver: LogDriver) -> LogConfiguration {
+    LogConfiguration {
+        log_driver: driver,
+        options: Some(map(&[("awslogs-group", "/ecs/web"), ("awslogs-region", "eu-west-1")])),
+        secret_options: Some(vec![mk_secret("splunk-token")]),
+    }
+}
+
+fn mk_health_check() -> HealthCheck {
+    HealthCheck {
+        command: strings(&["CMD-SHELL", "curl -f http://localhost/ || exit 1"]),
+        interval: Some(10),
+        timeout: Some(3),
+        retries: Some(4),
+        start_period: Some(20),
+    }
+}
+
+/// A container with every field set.
+pub(crate) fn mk_full_container(name: &str) -> ContainerDefinition {
+    ContainerDefinition {
+        name: name.into(),
+        image: "public.ecr.aws/nginx/nginx:1.27".into(),
+        repository_credentials: Some(RepositoryCredentials {
+            credentials_parameter: format!("arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:reg"),
+        }),
+        cpu: Some(512),
+        memory: Some(1024),
+        memory_reservation: Some(512),
+        links: Some(strings(&["sidecar:side"])),
+        port_mappings: Some(vec![mk_port(8080, "http"), mk_port_range()]),
+        essential: Some(true),
+        restart_policy: Some(ContainerRestartPolicy {
+            enabled: true,
+            ignored_exit_codes: Some(vec![0, 143]),
+            restart_attempt_period: Some(120),
+        }),
+        entry_point: Some(strings(&["/docker-entrypoint.sh"])),
+        command: Some(strings(&["nginx", "-g", "daemon off;"])),
+        environment: Some(vec![mk_env("MODE", "prod"), KeyValuePair { name: "UNSET".into(), value: None }]),
+        environment_files: Some(vec![EnvironmentFile {
+            value: "arn:aws:s3:::config-bucket/web.env".into(),
+            type_: EnvironmentFileType::S3,
+        }]),
+        mount_points: Some(vec![MountPoint {
+            source_volume: "efs-data".into(),
+            container_path: "/data".into(),
+            read_only: Some(true),
+        }]),
+        volumes_from: Some(vec![VolumeFrom { source_container: "sidecar".into(), read_only: Some(false) }]),
+        linux_parameters: Some(mk_linux_parameters()),
+        secrets: Some(vec![mk_secret("db-password")]),
+        depends_on: Some(vec![ContainerDependency {
+            container_name: "sidecar".into(),
+            condition: ContainerCondition::Healthy,
+        }]),
+        start_timeout: Some(60),
+        stop_timeout: Some(30),
+        version_consistency: Some(VersionConsistency::Disabled),
+        hostname: Some("web".into()),
+        user: Some("1000:1000".into()),
+        working_directory: Some("/srv".into()),
+        disable_networking: Some(false),
+        privileged: Some(false),
+        readonly_root_filesystem: Some(true),
+        dns_servers: Some(strings(&["10.0.0.2"])),
+        dns_search_domains: Some(strings(&["svc.local"])),
+        extra_hosts: Some(vec![HostEntry { hostname: "db".into(), ip_address: "10.0.1.5".into() }]),
+        docker_security_options: Some(strings(&["no-new-privileges"])),
+        interactive: Some(false),
+        pseudo_terminal: Some(false),
+        docker_labels: Some(map(&[("app", "web"), ("tier", "front")])),
+        ulimits: Some(vec![Ulimit { name: UlimitName::Nofile, soft_limit: 65536, hard_limit: 65536 }]),
+        log_configuration: Some(mk_log_configuration(LogDriver::Awsfirelens)),
+        health_check: Some(mk_health_check()),
+        system_controls: Some(vec![SystemControl { namespace: "net.core.somaxconn".into(), value: "1024".into() }]),
+        resource_requirements: Some(vec![ResourceRequirement { value: "1".into(), type_: ResourceType::Gpu }]),
+        firelens_configuration: None,
+        credential_specs: Some(strings(&["credentialspec:arn:aws:ssm:eu-west-1:123456789012:parameter/gmsa"])),
+    }
+}
+
+/// A small container: only what a sidecar needs, plus a FireLens router configuration.
+pub(crate) fn mk_log_router(name: &str) -> ContainerDefinition {
+    ContainerDefinition {
+        name: name.into(),
+        image: "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable".into(),
+        cpu: Some(128),
+        essential: Some(false),
+        firelens_configuration: Some(FirelensConfiguration {
+            type_: FirelensType::Fluentbit,
+            options: Some(map(&[("enable-ecs-log-metadata", "true")])),
+        }),
+        ..Default::default()
+    }
+}
+
+fn mk_volume(name: &str) -> Volume {
+    Volume { name: name.into(), ..Default::default() }
+}
+
+/// One volume of each kind.
+pub(crate) fn mk_volumes() -> Vec<Volume> {
+    vec![
+        Volume { host: Some(HostVolumeProperties { source_path: Some("/var/data".into()) }), ..mk_volume("host-data") },
+        Volume {
+            docker_volume_configuration: Some(DockerVolumeConfiguration {
+                scope: Some(DockerVolumeScope::Shared),
+                autoprovision: Some(true),
+                driver: Some("local".into()),
+                driver_opts: Some(map(&[("type", "tmpfs")])),
+                labels: Some(map(&[("owner", "web")])),
+            }),
+            ..mk_volume("docker-cache")
+        },
+        Volume {
+            efs_volume_configuration: Some(EfsVolumeConfiguration {
+                file_system_id: "fs-0123456789abcdef0".into(),
+                root_directory: Some("/".into()),
+                transit_encryption: Some(EfsFlag::Enabled),
+                transit_encryption_port: Some(2049),
+                authorization_config: Some(EfsAuthorizationConfig {
+                    access_point_id: Some("fsap-0123456789abcdef0".into()),
+                    iam: Some(EfsFlag::Enabled),
+                }),
+            }),
+            ..mk_volume("efs-data")
+        },
+        Volume {
+            fsx_windows_file_server_volume_configuration: Some(FsxWindowsFileServerVolumeConfiguration {
+                file_system_id: "fs-0123456789abcdef1".into(),
+                root_directory: "\\share".into(),
+                authorization_config: FsxWindowsFileServerAuthorizationConfig {
+                    credentials_parameter: format!("arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:fsx"),
+                    domain: "corp.example.com".into(),
+                },
+            }),
+            ..mk_volume("fsx-share")
+        },
+        Volume { configured_at_launch: Some(true), ..mk_volume("ebs-at-launch") },
+    ]
+}
+
+/// A task definition with every field of the spec and of every nested type set. Not a
+/// combination ECS would accept as a whole (Fargate with GPUs and FSx), and it need not be:
+/// it exercises the mapping, not ECS's rules.
+pub(crate) fn full_task_definition_spec() -> TaskDefinitionSpec {
+    TaskDefinitionSpec {
+        family: Some("web".into()),
+        task_role_arn: Some(format!("arn:aws:iam::{ACCOUNT}:role/web-task")),
+        execution_role_arn: Some(format!("arn:aws:iam::{ACCOUNT}:role/ecsTaskExecution")),
+        network_mode: Some(NetworkMode::Awsvpc),
+        container_definitions: vec![
+            mk_full_container("web"),
+            mk_log_router("log_router"),
+            ContainerDefinition { cpu: Some(64), ..mk_log_router("sidecar") },
+        ],
+        volumes: Some(mk_volumes()),
+        placement_constraints: Some(vec![TaskPlacementConstraint {
+            type_: TaskPlacementConstraintType::MemberOf,
+            expression: Some("attribute:ecs.instance-type =~ t3.*".into()),
+        }]),
+        requires_compatibilities: Some(vec![Compatibility::Fargate, Compatibility::Ec2]),
+        cpu: Some("1 vCPU".into()),
+        memory: Some("2 GB".into()),
+        pid_mode: Some(PidMode::Task),
+        ipc_mode: Some(IpcMode::None),
+        proxy_configuration: Some(ProxyConfiguration {
+            type_: Some(ProxyConfigurationType::AppMesh),
+            container_name: "sidecar".into(),
+            properties: Some(vec![mk_env("IgnoredUID", "1337"), mk_env("AppPorts", "8080")]),
+        }),
+        inference_accelerators: Some(vec![InferenceAccelerator {
+            device_name: "device1".into(),
+            device_type: "eia2.medium".into(),
+        }]),
+        ephemeral_storage: Some(EphemeralStorage { size_in_gi_b: 50 }),
+        runtime_platform: Some(RuntimePlatform {
+            cpu_architecture: Some(CpuArchitecture::Arm64),
+            operating_system_family: Some(OsFamily::Linux),
+        }),
+        enable_fault_injection: Some(true),
+        tags: Some(user_tags()),
+        revision_history_limit: Some(5),
+        policies: mk_policies(),
+    }
+}
+
+// ---- ECSService ------------------------------------------------------------------------------
+
+pub(crate) const CLUSTER_ARN: &str = "arn:aws:ecs:eu-west-1:123456789012:cluster/prod";
+pub(crate) const TASK_DEFINITION_ARN: &str = "arn:aws:ecs:eu-west-1:123456789012:task-definition/web:7";
+
+pub(crate) fn mk_strategy_item(provider: &str, weight: i32, base: i32) -> CapacityProviderStrategyItem {
+    CapacityProviderStrategyItem { capacity_provider: provider.into(), weight: Some(weight), base: Some(base) }
+}
+
+fn mk_target_group(name: &str) -> String {
+    format!("arn:aws:elasticloadbalancing:eu-west-1:{ACCOUNT}:targetgroup/{name}/0123456789abcdef")
+}
+
+fn mk_load_balancers() -> Vec<LoadBalancer> {
+    vec![
+        LoadBalancer {
+            target_group_arn: Some(mk_target_group("blue")),
+            load_balancer_name: None,
+            container_name: "web".into(),
+            container_port: 8080,
+            advanced_configuration: Some(AdvancedConfiguration {
+                alternate_target_group_arn: mk_target_group("green"),
+                production_listener_rule: format!(
+                    "arn:aws:elasticloadbalancing:eu-west-1:{ACCOUNT}:listener-rule/app/lb/1/2/3"
+                ),
+                test_listener_rule: Some(format!(
+                    "arn:aws:elasticloadbalancing:eu-west-1:{ACCOUNT}:listener-rule/app/lb/1/2/4"
+                )),
+                role_arn: format!("arn:aws:iam::{ACCOUNT}:role/ecs-blue-green"),
+            }),
+        },
+        LoadBalancer {
+            target_group_arn: None,
+            load_balancer_name: Some("classic-web".into()),
+            container_name: "web".into(),
+            container_port: 80,
+            advanced_configuration: None,
+        },
+    ]
+}
+
+fn mk_deployment_configuration() -> DeploymentConfiguration {
+    DeploymentConfiguration {
+        minimum_healthy_percent: Some(50),
+        maximum_percent: Some(200),
+        deployment_circuit_breaker: Some(DeploymentCircuitBreaker { enable: true, rollback: true }),
+        alarms: Some(DeploymentAlarms {
+            alarm_names: strings(&["web-5xx", "web-latency"]),
+            enable: true,
+            rollback: false,
+        }),
+        strategy: Some(DeploymentStrategy::Canary),
+        bake_time_in_minutes: Some(15),
+        // Both set so that both mappings are exercised; admission would allow only the one
+        // that matches the strategy.
+        linear_configuration: Some(LinearConfiguration { step_percent: 12.5, step_bake_time_in_minutes: Some(3) }),
+        canary_configuration: Some(CanaryConfiguration { canary_percent: 0.5, canary_bake_time_in_minutes: Some(10) }),
+    }
+}
+
+/// A service with every field set. References (`clusterRef`, `taskDefinitionRef`) are set
+/// alongside the direct values; conversion uses the resolved values passed beside the spec.
+pub(crate) fn full_service_spec() -> ECSServiceSpec {
+    ECSServiceSpec {
+        service_name: Some("web".into()),
+        cluster: Some("prod".into()),
+        cluster_ref: Some(LocalObjectRef { name: "prod".into() }),
+        task_definition: Some("web".into()),
+        task_definition_ref: Some(LocalObjectRef { name: "web".into() }),
+        desired_count: Some(3),
+        launch_type: Some(LaunchType::Fargate),
+        capacity_provider_strategy: Some(vec![
+            mk_strategy_item("FARGATE", 1, 2),
+            mk_strategy_item("FARGATE_SPOT", 3, 0),
+        ]),
+        platform_version: Some("1.4.0".into()),
+        scheduling_strategy: Some(SchedulingStrategy::Replica),
+        network_configuration: Some(NetworkConfiguration {
+            awsvpc_configuration: AwsVpcConfiguration {
+                subnets: strings(&["subnet-0a", "subnet-0b"]),
+                security_groups: Some(strings(&["sg-0a"])),
+                assign_public_ip: Some(AssignPublicIp::Disabled),
+            },
+        }),
+        load_balancers: Some(mk_load_balancers()),
+        service_registries: Some(vec![ServiceRegistry {
+            registry_arn: format!("arn:aws:servicediscovery:eu-west-1:{ACCOUNT}:service/srv-1"),
+            port: Some(8080),
+            container_name: Some("web".into()),
+            container_port: Some(8080),
+        }]),
+        health_check_grace_period_seconds: Some(45),
+        deployment_configuration: Some(mk_deployment_configuration()),
+        deployment_controller: Some(DeploymentController { type_: DeploymentControllerType::Ecs }),
+        placement_constraints: Some(vec![
+            PlacementConstraint {
+                type_: PlacementConstraintType::MemberOf,
+                expression: Some("attribute:ecs.availability-zone in [eu-west-1a]".into()),
+            },
+            PlacementConstraint { type_: PlacementConstraintType::DistinctInstance, expression: None },
+        ]),
+        placement_strategy: Some(vec![
+            PlacementStrategy {
+                type_: PlacementStrategyType::Spread,
+                field: Some("attribute:ecs.availability-zone".into()),
+            },
+            PlacementStrategy { type_: PlacementStrategyType::Binpack, field: Some("memory".into()) },
+        ]),
+        propagate_tags: Some(PropagateTags::Service),
+        enable_ecs_managed_tags: Some(true),
+        enable_execute_command: Some(true),
+        availability_zone_rebalancing: Some(AvailabilityZoneRebalancing::Enabled),
+        tags: Some(user_tags()),
+        autoscaling: None,
+        policies: mk_policies(),
+    }
+}
+
+pub(crate) fn mk_autoscaling() -> Autoscaling {
+    Autoscaling {
+        min_capacity: 2,
+        max_capacity: 10,
+        target_tracking: Some(vec![TargetTrackingPolicy {
+            name: "cpu".into(),
+            metric: ScalingMetric::Cpu,
+            target_value: 60.0,
+            ..Default::default()
+        }]),
+    }
+}
+
+// ---- ECSCluster ------------------------------------------------------------------------------
+
+/// A cluster with every field set.
+pub(crate) fn full_cluster_spec() -> ECSClusterSpec {
+    ECSClusterSpec {
+        cluster_name: Some("prod".into()),
+        capacity_providers: Some(strings(&["FARGATE", "FARGATE_SPOT"])),
+        default_capacity_provider_strategy: Some(vec![
+            mk_strategy_item("FARGATE", 1, 1),
+            mk_strategy_item("FARGATE_SPOT", 4, 0),
+        ]),
+        settings: Some(ClusterSettings { container_insights: Some(ContainerInsights::Enhanced) }),
+        configuration: Some(ClusterConfiguration {
+            execute_command_configuration: Some(ExecuteCommandConfiguration {
+                kms_key_id: Some("alias/exec".into()),
+                logging: Some(ExecuteCommandLogging::Override),
+                log_configuration: Some(ExecuteCommandLogConfiguration {
+                    cloud_watch_log_group_name: Some("/ecs/exec".into()),
+                    cloud_watch_encryption_enabled: Some(true),
+                    s3_bucket_name: Some("exec-logs".into()),
+                    s3_encryption_enabled: Some(true),
+                    s3_key_prefix: Some("prod/".into()),
+                }),
+            }),
+            managed_storage_configuration: Some(ManagedStorageConfiguration {
+                kms_key_id: Some("alias/storage".into()),
+                fargate_ephemeral_storage_kms_key_id: Some("alias/ephemeral".into()),
+            }),
+        }),
+        service_connect_defaults: Some(ServiceConnectDefaults {
+            namespace: format!("arn:aws:servicediscovery:eu-west-1:{ACCOUNT}:namespace/ns-1"),
+        }),
+        tags: Some(user_tags()),
+        policies: mk_policies(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use kube::CustomResourceExt;
+    use serde_json::Value;
+
+    use super::*;
+    use crate::crd::{ECSCluster, ECSService, TaskDefinition};
+
+    /// Spec fields the AWS conversions never carry: lifecycle policies, operator-only
+    /// settings, and references resolved before conversion.
+    const NOT_CONVERTED: &[&str] =
+        &["deletionPolicy", "managementPolicy", "driftPolicy", "adopt", "aws", "revisionHistoryLimit", "autoscaling"];
+
+    /// Every property path of an OpenAPI schema, lists written `[]`.
+    fn schema_paths(schema: &Value, at: &str, out: &mut BTreeSet<String>) {
+        if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
+            for (name, child) in properties {
+                let path = if at.is_empty() { name.clone() } else { format!("{at}.{name}") };
+                out.insert(path.clone());
+                schema_paths(child, &path, out);
+            }
+        }
+        if let Some(items) = schema.get("items") {
+            schema_paths(items, &format!("{at}[]"), out);
+        }
+    }
+
+    /// Every key path present in a value (map keys under free-form maps included, which is
+    /// harmless: the schema has no paths under them to compare with).
+    fn value_paths(value: &Value, at: &str, out: &mut BTreeSet<String>) {
+        match value {
+            Value::Object(map) => {
+                for (name, child) in map {
+                    let path = if at.is_empty() { name.clone() } else { format!("{at}.{name}") };
+                    out.insert(path.clone());
+                    value_paths(child, &path, out);
+                }
+            }
+            Value::Array(items) => {
+                for item in items {
+                    value_paths(item, &format!("{at}[]"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The round-trip tests prove no field is lost only if the fixture sets every field:
+    /// compare the fixture's JSON with the CRD schema, so a field added to a CRD type fails
+    /// here until the fixture (and with it the conversion) covers it.
+    fn assert_sets_every_field(crd: impl serde::Serialize, spec: impl serde::Serialize) {
+        let crd = serde_json::to_value(crd).unwrap();
+        let schema = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"];
+        let mut wanted = BTreeSet::new();
+        schema_paths(schema, "", &mut wanted);
+        let mut present = BTreeSet::new();
+        value_paths(&serde_json::to_value(spec).unwrap(), "", &mut present);
+        let missing: Vec<_> = wanted
+            .difference(&present)
+            .filter(|p| !NOT_CONVERTED.iter().any(|n| p.split('.').next() == Some(*n)))
+            .collect();
+        assert!(missing.is_empty(), "fixture leaves unset: {missing:?}");
+    }
+
+    #[test]
+    fn fixtures_set_every_converted_field() {
+        assert_sets_every_field(TaskDefinition::crd(), full_task_definition_spec());
+        assert_sets_every_field(ECSService::crd(), full_service_spec());
+        assert_sets_every_field(ECSCluster::crd(), full_cluster_spec());
+    }
+}

@@ -1,0 +1,525 @@
+//! `ECSServiceSpec` ↔ CreateService / UpdateService inputs and the `Service` that
+//! DescribeServices returns.
+//!
+//! The spec's references (`clusterRef`, `taskDefinitionRef`, a family name in
+//! `taskDefinition`) are resolved by the controller; conversions take the resolved values in
+//! a [`ServiceTarget`] and never read the references. `autoscaling` is Application Auto
+//! Scaling, not ECS: it is neither sent nor read here.
+
+use aws_sdk_ecs::operation::create_service::CreateServiceInput;
+use aws_sdk_ecs::operation::update_service::UpdateServiceInput;
+use aws_sdk_ecs::types;
+
+use super::{
+    ConvertError, SdkEnum, built, child, enum_from_sdk, list, opt_enum_from_sdk, opt_enum_to_sdk, required,
+    tags_to_sdk, try_list, try_list_at, user_tags_from_sdk,
+};
+use crate::crd::common::Tags;
+use crate::crd::service::{
+    AdvancedConfiguration, AwsVpcConfiguration, CanaryConfiguration, CapacityProviderStrategyItem, DeploymentAlarms,
+    DeploymentCircuitBreaker, DeploymentConfiguration, DeploymentController, ECSServiceSpec, LinearConfiguration,
+    LoadBalancer, NetworkConfiguration, PlacementConstraint, PlacementStrategy, ServiceRegistry,
+};
+
+/// The resolved identity of a service: what the spec's references point at.
+#[derive(Clone, Copy, Debug)]
+pub struct ServiceTarget<'a> {
+    /// Cluster ARN (or name).
+    pub cluster: &'a str,
+    /// `spec.serviceName` or the object name.
+    pub service_name: &'a str,
+    /// The task definition revision ARN the service is pinned to.
+    pub task_definition_arn: &'a str,
+}
+
+// ---- spec → CreateService / UpdateService ----------------------------------------------------
+
+/// The CreateService request. `client_token` makes a retried create idempotent (the
+/// controller derives it from the object UID and spec hash); `ownership_tags` join the user's.
+pub fn create_service_input(
+    spec: &ECSServiceSpec,
+    target: &ServiceTarget<'_>,
+    ownership_tags: &Tags,
+    client_token: Option<&str>,
+) -> Result<CreateServiceInput, ConvertError> {
+    let input = CreateServiceInput::builder()
+        .cluster(target.cluster)
+        .service_name(target.service_name)
+        .task_definition(target.task_definition_arn)
+        .set_client_token(client_token.map(str::to_owned))
+        .set_availability_zone_rebalancing(opt_enum_to_sdk(spec.availability_zone_rebalancing))
+        .set_load_balancers(list(spec.load_balancers.as_deref(), load_balancer_to_sdk))
+        .set_service_registries(list(spec.service_registries.as_deref(), registry_to_sdk))
+        .set_desired_count(spec.desired_count)
+        .set_launch_type(opt_enum_to_sdk(spec.launch_type))
+        .set_capacity_provider_strategy(capacity_provider_strategy_to_sdk(spec.capacity_provider_strategy.as_deref())?)
+        .set_platform_version(spec.platform_version.clone())
+        .set_deployment_configuration(spec.deployment_configuration.as_ref().map(deployment_to_sdk).transpose()?)
+        .set_placement_constraints(list(spec.placement_constraints.as_deref(), constraint_to_sdk))
+        .set_placement_strategy(list(spec.placement_strategy.as_deref(), strategy_to_sdk))
+        .set_network_configuration(spec.network_configuration.as_ref().map(network_to_sdk).transpose()?)
+        .set_health_check_grace_period_seconds(spec.health_check_grace_period_seconds)
+        .set_scheduling_strategy(opt_enum_to_sdk(spec.scheduling_strategy))
+        .set_deployment_controller(spec.deployment_controller.as_ref().map(controller_to_sdk).transpose()?)
+        .set_tags(tags_to_sdk(spec.tags.as_ref(), ownership_tags))
+        .set_enable_ecs_managed_tags(spec.enable_ecs_managed_tags)
+        .set_propagate_tags(opt_enum_to_sdk(spec.propagate_tags))
+        .set_enable_execute_command(spec.enable_execute_command)
+        .build();
+    built("CreateServiceInput", input)
+}
+
+/// The UpdateService request: the fields UpdateService accepts, as the spec sets them. A field
+/// the spec leaves out is not sent, which ECS reads as "unchanged"; clearing a list in AWS
+/// (e.g. removing all placement constraints) takes an explicit empty list from the caller.
+///
+/// `desiredCount` is left out while `spec.autoscaling` is set: the scaler owns the count then,
+/// and sending the spec's initial count would undo its work on every update. Launch type,
+/// scheduling strategy, service name and tags cannot change through UpdateService.
+pub fn update_service_input(
+    spec: &ECSServiceSpec,
+    target: &ServiceTarget<'_>,
+    force_new_deployment: bool,
+) -> Result<UpdateServiceInput, ConvertError> {
+    let desired_count = spec.desired_count.filter(|_| spec.autoscaling.is_none());
+    let input = UpdateServiceInput::builder()
+        .cluster(target.cluster)
+        .service(target.service_name)
+        .task_definition(target.task_definition_arn)
+        .set_desired_count(desired_count)
+        .set_capacity_provider_strategy(capacity_provider_strategy_to_sdk(spec.capacity_provider_strategy.as_deref())?)
+        .set_deployment_configuration(spec.deployment_configuration.as_ref().map(deployment_to_sdk).transpose()?)
+        .set_availability_zone_rebalancing(opt_enum_to_sdk(spec.availability_zone_rebalancing))
+        .set_network_configuration(spec.network_configuration.as_ref().map(network_to_sdk).transpose()?)
+        .set_placement_constraints(list(spec.placement_constraints.as_deref(), constraint_to_sdk))
+        .set_placement_strategy(list(spec.placement_strategy.as_deref(), strategy_to_sdk))
+        .set_platform_version(spec.platform_version.clone())
+        .force_new_deployment(force_new_deployment)
+        .set_health_check_grace_period_seconds(spec.health_check_grace_period_seconds)
+        .set_deployment_controller(spec.deployment_controller.as_ref().map(controller_to_sdk).transpose()?)
+        .set_enable_execute_command(spec.enable_execute_command)
+        .set_enable_ecs_managed_tags(spec.enable_ecs_managed_tags)
+        .set_load_balancers(list(spec.load_balancers.as_deref(), load_balancer_to_sdk))
+        .set_propagate_tags(opt_enum_to_sdk(spec.propagate_tags))
+        .set_service_registries(list(spec.service_registries.as_deref(), registry_to_sdk))
+        .build();
+    built("UpdateServiceInput", input)
+}
+
+/// Shared with clusters (`defaultCapacityProviderStrategy`).
+pub(crate) fn capacity_provider_strategy_to_sdk(
+    items: Option<&[CapacityProviderStrategyItem]>,
+) -> Result<Option<Vec<types::CapacityProviderStrategyItem>>, ConvertError> {
+    try_list(items, |i| {
+        built(
+            "CapacityProviderStrategyItem",
+            types::CapacityProviderStrategyItem::builder()
+                .capacity_provider(&i.capacity_provider)
+                .set_weight(i.weight)
+                .set_base(i.base)
+                .build(),
+        )
+    })
+}
+
+/// ECS always reports weight and base (0 when unset); they come back as set values.
+pub(crate) fn capacity_provider_strategy_from_sdk(
+    items: Option<&[types::CapacityProviderStrategyItem]>,
+) -> Option<Vec<CapacityProviderStrategyItem>> {
+    list(items, |i| CapacityProviderStrategyItem {
+        capacity_provider: i.capacity_provider.clone(),
+        weight: Some(i.weight),
+        base: Some(i.base),
+    })
+}
+
+fn load_balancer_to_sdk(lb: &LoadBalancer) -> types::LoadBalancer {
+    types::LoadBalancer::builder()
+        .set_target_group_arn(lb.target_group_arn.clone())
+        .set_load_balancer_name(lb.load_balancer_name.clone())
+        .container_name(&lb.container_name)
+        .container_port(lb.container_port)
+        .set_advanced_configuration(lb.advanced_configuration.as_ref().map(|a| {
+            types::AdvancedConfiguration::builder()
+                .alternate_target_group_arn(&a.alternate_target_group_arn)
+                .production_listener_rule(&a.production_listener_rule)
+                .set_test_listener_rule(a.test_listener_rule.clone())
+                .role_arn(&a.role_arn)
+                .build()
+        }))
+        .build()
+}
+
+fn registry_to_sdk(r: &ServiceRegistry) -> types::ServiceRegistry {
+    types::ServiceRegistry::builder()
+        .registry_arn(&r.registry_arn)
+        .set_port(r.port)
+        .set_container_name(r.container_name.clone())
+        .set_container_port(r.container_port)
+        .build()
+}
+
+fn deployment_to_sdk(d: &DeploymentConfiguration) -> Result<types::DeploymentConfiguration, ConvertError> {
+    let alarms = d
+        .alarms
+        .as_ref()
+        .map(|a| {
+            built(
+                "DeploymentAlarms",
+                types::DeploymentAlarms::builder()
+                    .set_alarm_names(Some(a.alarm_names.clone()))
+                    .enable(a.enable)
+                    .rollback(a.rollback)
+                    .build(),
+            )
+        })
+        .transpose()?;
+    Ok(types::DeploymentConfiguration::builder()
+        .set_minimum_healthy_percent(d.minimum_healthy_percent)
+        .set_maximum_percent(d.maximum_percent)
+        .set_deployment_circuit_breaker(
+            d.deployment_circuit_breaker
+                .as_ref()
+                .map(|b| types::DeploymentCircuitBreaker::builder().enable(b.enable).rollback(b.rollback).build()),
+        )
+        .set_alarms(alarms)
+        .set_strategy(opt_enum_to_sdk(d.strategy))
+        .set_bake_time_in_minutes(d.bake_time_in_minutes)
+        .set_linear_configuration(d.linear_configuration.as_ref().map(|l| {
+            types::LinearConfiguration::builder()
+                .step_percent(l.step_percent)
+                .set_step_bake_time_in_minutes(l.step_bake_time_in_minutes)
+                .build()
+        }))
+        .set_canary_configuration(d.canary_configuration.as_ref().map(|c| {
+            types::CanaryConfiguration::builder()
+                .canary_percent(c.canary_percent)
+                .set_canary_bake_time_in_minutes(c.canary_bake_time_in_minutes)
+                .build()
+        }))
+        .build())
+}
+
+fn constraint_to_sdk(c: &PlacementConstraint) -> types::PlacementConstraint {
+    types::PlacementConstraint::builder().r#type(c.type_.to_sdk()).set_expression(c.expression.clone()).build()
+}
+
+fn strategy_to_sdk(s: &PlacementStrategy) -> types::PlacementStrategy {
+    types::PlacementStrategy::builder().r#type(s.type_.to_sdk()).set_field(s.field.clone()).build()
+}
+
+fn network_to_sdk(n: &NetworkConfiguration) -> Result<types::NetworkConfiguration, ConvertError> {
+    let vpc = &n.awsvpc_configuration;
+    let vpc = built(
+        "AwsVpcConfiguration",
+        types::AwsVpcConfiguration::builder()
+            .set_subnets(Some(vpc.subnets.clone()))
+            .set_security_groups(vpc.security_groups.clone())
+            .set_assign_public_ip(opt_enum_to_sdk(vpc.assign_public_ip))
+            .build(),
+    )?;
+    Ok(types::NetworkConfiguration::builder().awsvpc_configuration(vpc).build())
+}
+
+fn controller_to_sdk(c: &DeploymentController) -> Result<types::DeploymentController, ConvertError> {
+    built("DeploymentController", types::DeploymentController::builder().r#type(c.type_.to_sdk()).build())
+}
+
+// ---- Service → spec --------------------------------------------------------------------------
+
+/// The spec a described service stands for, for drift comparison: `cluster` is the cluster
+/// ARN and `taskDefinition` the revision ARN the service runs (compare them with the resolved
+/// values, not with the references in the user's spec). Tags come from the service (describe
+/// with `include: [TAGS]`), without the operator's own.
+pub fn service_spec_from_sdk(service: &types::Service) -> Result<ECSServiceSpec, ConvertError> {
+    Ok(ECSServiceSpec {
+        service_name: service.service_name.clone(),
+        cluster: service.cluster_arn.clone(),
+        cluster_ref: None,
+        task_definition: service.task_definition.clone(),
+        task_definition_ref: None,
+        desired_count: Some(service.desired_count),
+        launch_type: opt_enum_from_sdk("spec.launchType", service.launch_type.as_ref())?,
+        capacity_provider_strategy: capacity_provider_strategy_from_sdk(service.capacity_provider_strategy.as_deref()),
+        platform_version: service.platform_version.clone(),
+        scheduling_strategy: opt_enum_from_sdk("spec.schedulingStrategy", service.scheduling_strategy.as_ref())?,
+        network_configuration: service
+            .network_configuration
+            .as_ref()
+            .and_then(|n| n.awsvpc_configuration.as_ref())
+            .map(|vpc| {
+                Ok::<_, ConvertError>(NetworkConfiguration {
+                    awsvpc_configuration: AwsVpcConfiguration {
+                        subnets: vpc.subnets.clone(),
+                        security_groups: vpc.security_groups.clone(),
+                        assign_public_ip: opt_enum_from_sdk(
+                            "spec.networkConfiguration.awsvpcConfiguration.assignPublicIp",
+                            vpc.assign_public_ip.as_ref(),
+                        )?,
+                    },
+                })
+            })
+            .transpose()?,
+        load_balancers: try_list_at(service.load_balancers.as_deref(), "spec.loadBalancers", load_balancer_from_sdk)?,
+        service_registries: try_list_at(service.service_registries.as_deref(), "spec.serviceRegistries", |r, at| {
+            Ok(ServiceRegistry {
+                registry_arn: required(&child(at, "registryArn"), r.registry_arn.as_ref())?,
+                port: r.port,
+                container_name: r.container_name.clone(),
+                container_port: r.container_port,
+            })
+        })?,
+        health_check_grace_period_seconds: service.health_check_grace_period_seconds,
+        deployment_configuration: service.deployment_configuration.as_ref().map(deployment_from_sdk).transpose()?,
+        deployment_controller: service
+            .deployment_controller
+            .as_ref()
+            .map(|c| {
+                Ok::<_, ConvertError>(DeploymentController {
+                    type_: enum_from_sdk("spec.deploymentController.type", &c.r#type)?,
+                })
+            })
+            .transpose()?,
+        placement_constraints: try_list_at(
+            service.placement_constraints.as_deref(),
+            "spec.placementConstraints",
+            |c, at| {
+                let field = child(at, "type");
+                Ok(PlacementConstraint {
+                    type_: enum_from_sdk(&field, &required(&field, c.r#type.as_ref())?)?,
+                    expression: c.expression.clone(),
+                })
+            },
+        )?,
+        placement_strategy: try_list_at(service.placement_strategy.as_deref(), "spec.placementStrategy", |s, at| {
+            let field = child(at, "type");
+            Ok(PlacementStrategy {
+                type_: enum_from_sdk(&field, &required(&field, s.r#type.as_ref())?)?,
+                field: s.field.clone(),
+            })
+        })?,
+        propagate_tags: opt_enum_from_sdk("spec.propagateTags", service.propagate_tags.as_ref())?,
+        enable_ecs_managed_tags: Some(service.enable_ecs_managed_tags),
+        enable_execute_command: Some(service.enable_execute_command),
+        availability_zone_rebalancing: opt_enum_from_sdk(
+            "spec.availabilityZoneRebalancing",
+            service.availability_zone_rebalancing.as_ref(),
+        )?,
+        tags: user_tags_from_sdk(service.tags.as_deref().unwrap_or_default()),
+        autoscaling: None,
+        policies: Default::default(),
+    })
+}
+
+fn load_balancer_from_sdk(lb: &types::LoadBalancer, at: &str) -> Result<LoadBalancer, ConvertError> {
+    Ok(LoadBalancer {
+        target_group_arn: lb.target_group_arn.clone(),
+        load_balancer_name: lb.load_balancer_name.clone(),
+        container_name: required(&child(at, "containerName"), lb.container_name.as_ref())?,
+        container_port: required(&child(at, "containerPort"), lb.container_port.as_ref())?,
+        advanced_configuration: lb
+            .advanced_configuration
+            .as_ref()
+            .map(|a| {
+                let at = child(at, "advancedConfiguration");
+                Ok::<_, ConvertError>(AdvancedConfiguration {
+                    alternate_target_group_arn: required(
+                        &child(&at, "alternateTargetGroupArn"),
+                        a.alternate_target_group_arn.as_ref(),
+                    )?,
+                    production_listener_rule: required(
+                        &child(&at, "productionListenerRule"),
+                        a.production_listener_rule.as_ref(),
+                    )?,
+                    test_listener_rule: a.test_listener_rule.clone(),
+                    role_arn: required(&child(&at, "roleArn"), a.role_arn.as_ref())?,
+                })
+            })
+            .transpose()?,
+    })
+}
+
+fn deployment_from_sdk(d: &types::DeploymentConfiguration) -> Result<DeploymentConfiguration, ConvertError> {
+    let at = "spec.deploymentConfiguration";
+    Ok(DeploymentConfiguration {
+        minimum_healthy_percent: d.minimum_healthy_percent,
+        maximum_percent: d.maximum_percent,
+        deployment_circuit_breaker: d
+            .deployment_circuit_breaker
+            .as_ref()
+            .map(|b| DeploymentCircuitBreaker { enable: b.enable, rollback: b.rollback }),
+        alarms: d.alarms.as_ref().map(|a| DeploymentAlarms {
+            alarm_names: a.alarm_names.clone(),
+            enable: a.enable,
+            rollback: a.rollback,
+        }),
+        strategy: opt_enum_from_sdk(&child(at, "strategy"), d.strategy.as_ref())?,
+        bake_time_in_minutes: d.bake_time_in_minutes,
+        linear_configuration: d
+            .linear_configuration
+            .as_ref()
+            .map(|l| {
+                Ok::<_, ConvertError>(LinearConfiguration {
+                    step_percent: required(&child(at, "linearConfiguration.stepPercent"), l.step_percent.as_ref())?,
+                    step_bake_time_in_minutes: l.step_bake_time_in_minutes,
+                })
+            })
+            .transpose()?,
+        canary_configuration: d
+            .canary_configuration
+            .as_ref()
+            .map(|c| {
+                Ok::<_, ConvertError>(CanaryConfiguration {
+                    canary_percent: required(
+                        &child(at, "canaryConfiguration.canaryPercent"),
+                        c.canary_percent.as_ref(),
+                    )?,
+                    canary_bake_time_in_minutes: c.canary_bake_time_in_minutes,
+                })
+            })
+            .transpose()?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::convert::fixtures::{
+        CLUSTER_ARN, TASK_DEFINITION_ARN, full_service_spec, mk_autoscaling, ownership_tags,
+    };
+
+    fn target() -> ServiceTarget<'static> {
+        ServiceTarget { cluster: CLUSTER_ARN, service_name: "web", task_definition_arn: TASK_DEFINITION_ARN }
+    }
+
+    /// What DescribeServices would return after `input` created the service.
+    fn described(input: &CreateServiceInput) -> types::Service {
+        types::Service::builder()
+            .service_arn("arn:aws:ecs:eu-west-1:123456789012:service/prod/web")
+            .set_service_name(input.service_name.clone())
+            .cluster_arn(CLUSTER_ARN)
+            .set_load_balancers(input.load_balancers.clone())
+            .set_service_registries(input.service_registries.clone())
+            .status("ACTIVE")
+            .set_desired_count(input.desired_count)
+            .running_count(1)
+            .set_launch_type(input.launch_type.clone())
+            .set_capacity_provider_strategy(input.capacity_provider_strategy.clone())
+            .set_platform_version(input.platform_version.clone())
+            .platform_family("Linux")
+            .set_task_definition(input.task_definition.clone())
+            .set_deployment_configuration(input.deployment_configuration.clone())
+            .set_placement_constraints(input.placement_constraints.clone())
+            .set_placement_strategy(input.placement_strategy.clone())
+            .set_network_configuration(input.network_configuration.clone())
+            .set_health_check_grace_period_seconds(input.health_check_grace_period_seconds)
+            .set_scheduling_strategy(input.scheduling_strategy.clone())
+            .set_deployment_controller(input.deployment_controller.clone())
+            .set_tags(input.tags.clone())
+            .set_enable_ecs_managed_tags(input.enable_ecs_managed_tags)
+            .set_propagate_tags(input.propagate_tags.clone())
+            .set_enable_execute_command(input.enable_execute_command)
+            .set_availability_zone_rebalancing(input.availability_zone_rebalancing.clone())
+            .build()
+    }
+
+    /// The spec as it comes back: references resolved to ARNs, operator-only fields empty.
+    fn as_described(mut spec: ECSServiceSpec) -> ECSServiceSpec {
+        spec.cluster = Some(CLUSTER_ARN.into());
+        spec.cluster_ref = None;
+        spec.task_definition = Some(TASK_DEFINITION_ARN.into());
+        spec.task_definition_ref = None;
+        spec.autoscaling = None;
+        spec.policies = Default::default();
+        spec
+    }
+
+    #[test]
+    fn full_spec_round_trips_through_create() {
+        let spec = full_service_spec();
+        let input = create_service_input(&spec, &target(), &ownership_tags(), Some("tok")).unwrap();
+        assert_eq!(input.cluster(), Some(CLUSTER_ARN));
+        assert_eq!(input.task_definition(), Some(TASK_DEFINITION_ARN));
+        assert_eq!(input.client_token(), Some("tok"));
+        assert_eq!(input.tags().len(), spec.tags.as_ref().unwrap().len() + ownership_tags().len());
+
+        let back = service_spec_from_sdk(&described(&input)).unwrap();
+        assert_eq!(back, as_described(spec));
+    }
+
+    #[test]
+    fn update_carries_every_updatable_field() {
+        let spec = full_service_spec();
+        let create = create_service_input(&spec, &target(), &Tags::new(), None).unwrap();
+        let update = update_service_input(&spec, &target(), true).unwrap();
+        assert_eq!(update.cluster(), Some(CLUSTER_ARN));
+        assert_eq!(update.service(), Some("web"));
+        assert_eq!(update.task_definition(), Some(TASK_DEFINITION_ARN));
+        assert_eq!(update.force_new_deployment(), Some(true));
+        assert_eq!(update.desired_count, create.desired_count);
+        assert_eq!(update.capacity_provider_strategy, create.capacity_provider_strategy);
+        assert_eq!(update.deployment_configuration, create.deployment_configuration);
+        assert_eq!(update.availability_zone_rebalancing, create.availability_zone_rebalancing);
+        assert_eq!(update.network_configuration, create.network_configuration);
+        assert_eq!(update.placement_constraints, create.placement_constraints);
+        assert_eq!(update.placement_strategy, create.placement_strategy);
+        assert_eq!(update.platform_version, create.platform_version);
+        assert_eq!(update.health_check_grace_period_seconds, create.health_check_grace_period_seconds);
+        assert_eq!(update.deployment_controller, create.deployment_controller);
+        assert_eq!(update.enable_execute_command, create.enable_execute_command);
+        assert_eq!(update.enable_ecs_managed_tags, create.enable_ecs_managed_tags);
+        assert_eq!(update.load_balancers, create.load_balancers);
+        assert_eq!(update.propagate_tags, create.propagate_tags);
+        assert_eq!(update.service_registries, create.service_registries);
+    }
+
+    #[test]
+    fn update_leaves_desired_count_to_the_scaler() {
+        let mut spec = full_service_spec();
+        spec.autoscaling = Some(mk_autoscaling());
+        let update = update_service_input(&spec, &target(), false).unwrap();
+        assert_eq!(update.desired_count(), None);
+        let create = create_service_input(&spec, &target(), &Tags::new(), None).unwrap();
+        assert_eq!(create.desired_count(), Some(3), "the initial count is still created");
+    }
+
+    #[test]
+    fn unset_fields_are_not_sent() {
+        let spec = ECSServiceSpec::default();
+        let update = update_service_input(&spec, &target(), false).unwrap();
+        assert_eq!(update.load_balancers, None);
+        assert_eq!(update.desired_count, None);
+        let create = create_service_input(&spec, &target(), &Tags::new(), None).unwrap();
+        assert_eq!(create.tags, None);
+        assert_eq!(create.launch_type, None);
+    }
+
+    #[test]
+    fn unknown_enum_from_aws_names_the_field() {
+        let input = create_service_input(&full_service_spec(), &target(), &Tags::new(), None).unwrap();
+        let mut service = described(&input);
+        service.placement_strategy.as_mut().unwrap()[1].r#type = Some(types::PlacementStrategyType::from("clustered"));
+        let err = service_spec_from_sdk(&service).unwrap_err();
+        assert_eq!(
+            err,
+            ConvertError::UnsupportedValue {
+                field: "spec.placementStrategy[1].type".into(),
+                value: "clustered".into(),
+            }
+        );
+
+        let mut service = described(&input);
+        service.deployment_configuration.as_mut().unwrap().strategy = Some(types::DeploymentStrategy::from("SHADOW"));
+        let err = service_spec_from_sdk(&service).unwrap_err();
+        assert_eq!(err.field(), "spec.deploymentConfiguration.strategy");
+    }
+
+    #[test]
+    fn missing_required_values_name_the_field() {
+        let input = create_service_input(&full_service_spec(), &target(), &Tags::new(), None).unwrap();
+        let mut service = described(&input);
+        service.load_balancers.as_mut().unwrap()[0].container_port = None;
+        let err = service_spec_from_sdk(&service).unwrap_err();
+        assert_eq!(err.field(), "spec.loadBalancers[0].containerPort");
+    }
+}
