@@ -1,0 +1,130 @@
+//! The admin API under `/_sim/`: plain JSON over GET/POST on the simulator's port, for
+//! tests and humans. It reads and steers the simulation (stats, faults, throttling,
+//! clock, task failures, out-of-band scaling, reset); it is not part of any AWS API.
+
+use std::time::Duration;
+
+use hyper::Method;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::faults::FaultSpec;
+use crate::http::{HttpResponse, response};
+use crate::sim::Sim;
+use crate::throttle::ThrottleConfig;
+
+#[derive(Deserialize)]
+struct Advance {
+    seconds: f64,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TaskFailure {
+    image_pattern: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DesiredCount {
+    cluster: String,
+    service: String,
+    desired_count: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Scale {
+    resource_id: String,
+    desired_count: u32,
+}
+
+/// One fault or a list of them.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Faults {
+    One(FaultSpec),
+    Many(Vec<FaultSpec>),
+}
+
+type AdminResult = Result<Value, (u16, String)>;
+
+fn bad_request(msg: impl std::fmt::Display) -> (u16, String) {
+    (400, msg.to_string())
+}
+
+fn parse<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, (u16, String)> {
+    serde_json::from_slice(body).map_err(|e| bad_request(format!("invalid request body: {e}")))
+}
+
+pub fn handle(sim: &Sim, method: &Method, path: &str, body: &[u8], rid: &str) -> HttpResponse {
+    let result = route(sim, method, path.trim_end_matches('/'), body);
+    match result {
+        Ok(v) => response(200, "application/json", v.to_string(), rid),
+        Err((status, msg)) => response(status, "application/json", json!({"error": msg}).to_string(), rid),
+    }
+}
+
+fn route(sim: &Sim, method: &Method, path: &str, body: &[u8]) -> AdminResult {
+    match (method.as_str(), path) {
+        ("GET", "/_sim/health") => Ok(json!({"ok": true})),
+        ("GET", "/_sim/stats") => serde_json::to_value(sim.stats()).map_err(bad_request),
+        ("GET", "/_sim/clock") => Ok(json!({"nowMs": sim.now_ms()})),
+        ("POST", "/_sim/clock/advance") => advance(sim, body),
+        ("GET", "/_sim/faults") => serde_json::to_value(sim.faults()).map_err(bad_request),
+        ("POST", "/_sim/faults") => set_faults(sim, body),
+        ("DELETE", "/_sim/faults") | ("POST", "/_sim/faults/clear") => {
+            sim.clear_faults();
+            Ok(json!({}))
+        }
+        ("GET", "/_sim/throttle") => serde_json::to_value(sim.throttle()).map_err(bad_request),
+        ("POST", "/_sim/throttle") => {
+            sim.set_throttle(parse::<ThrottleConfig>(body)?);
+            Ok(json!({}))
+        }
+        ("POST", "/_sim/task-failure") => {
+            let req: TaskFailure = parse(body)?;
+            sim.set_task_failure_pattern(&req.image_pattern).map_err(bad_request)?;
+            Ok(json!({}))
+        }
+        ("POST", "/_sim/reset") => {
+            sim.reset().map_err(|e| (500, e.to_string()))?;
+            Ok(json!({}))
+        }
+        ("POST", "/_sim/services/desired-count") => {
+            let req: DesiredCount = parse(body)?;
+            sim.set_desired_count(&req.cluster, &req.service, req.desired_count).map_err(bad_request)?;
+            Ok(json!({}))
+        }
+        ("POST", "/_sim/autoscaling/scale") => {
+            let req: Scale = parse(body)?;
+            let applied = sim.scale(&req.resource_id, req.desired_count).map_err(bad_request)?;
+            Ok(json!({"desiredCount": applied}))
+        }
+        (_, p) if p.starts_with("/_sim/") => Err((404, format!("no admin route {method} {p}"))),
+        _ => Err((404, "not found".to_string())),
+    }
+}
+
+fn advance(sim: &Sim, body: &[u8]) -> AdminResult {
+    let req: Advance = parse(body)?;
+    if !req.seconds.is_finite() || req.seconds < 0.0 {
+        return Err(bad_request("seconds must be a non-negative number"));
+    }
+    sim.advance(Duration::from_secs_f64(req.seconds));
+    Ok(json!({"nowMs": sim.now_ms()}))
+}
+
+fn set_faults(sim: &Sim, body: &[u8]) -> AdminResult {
+    let specs = match parse::<Faults>(body)? {
+        Faults::One(f) => vec![f],
+        Faults::Many(list) => list,
+    };
+    for spec in specs {
+        if !(0.0..=1.0).contains(&spec.error_rate) {
+            return Err(bad_request("errorRate must be between 0 and 1"));
+        }
+        sim.set_fault(spec);
+    }
+    Ok(json!({}))
+}

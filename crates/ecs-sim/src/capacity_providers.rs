@@ -1,0 +1,148 @@
+//! Capacity providers: the built-in FARGATE and FARGATE_SPOT plus Auto Scaling group
+//! providers created by callers. The simulator does not model EC2 capacity; a provider
+//! only has to exist and be associated with the cluster for a strategy to be accepted.
+
+use serde_json::{Value, json};
+
+use crate::error::{ApiError, ApiResult, ErrorKind};
+use crate::protocol::{Req, Tags, arn_resource, paginate, parse_tags, tags_json};
+use crate::state::State;
+
+pub const BUILT_IN: [&str; 2] = ["FARGATE", "FARGATE_SPOT"];
+
+#[derive(Debug, Clone)]
+pub struct CapacityProvider {
+    pub name: String,
+    pub arn: String,
+    pub active: bool,
+    pub asg_provider: Value,
+    pub tags: Tags,
+}
+
+fn provider_name(ident: &str) -> String {
+    let res = arn_resource(ident);
+    res.strip_prefix("capacity-provider/").unwrap_or(res).to_string()
+}
+
+impl State {
+    pub fn capacity_provider_exists(&self, name: &str) -> bool {
+        BUILT_IN.contains(&name) || self.capacity_providers.get(name).is_some_and(|p| p.active)
+    }
+
+    fn capacity_provider_json(&self, p: &CapacityProvider, with_tags: bool) -> Value {
+        let mut v = json!({
+            "capacityProviderArn": p.arn,
+            "name": p.name,
+            "status": if p.active { "ACTIVE" } else { "INACTIVE" },
+            "autoScalingGroupProvider": p.asg_provider,
+            "updateStatus": if p.active { "UPDATE_COMPLETE" } else { "DELETE_COMPLETE" },
+            "type": "EC2_AUTOSCALING",
+        });
+        if with_tags {
+            v["tags"] = tags_json(&p.tags);
+        }
+        v
+    }
+
+    fn built_in_json(&self, name: &str) -> Value {
+        json!({"capacityProviderArn": self.ident.capacity_provider_arn(name), "name": name, "status": "ACTIVE", "tags": []})
+    }
+
+    pub(crate) fn create_capacity_provider(&mut self, body: &Value) -> ApiResult<Value> {
+        let r = Req(body);
+        let name = r.str("name")?.to_string();
+        let lower = name.to_ascii_lowercase();
+        if ["aws", "ecs", "fargate"].iter().any(|p| lower.starts_with(p)) {
+            return Err(ApiError::client(
+                "The capacity provider name cannot be prefixed with \"aws\", \"ecs\", or \"fargate\".",
+            ));
+        }
+        if self.capacity_providers.get(&name).is_some_and(|p| p.active) {
+            return Err(ApiError::client(format!("The specified capacity provider {name} already exists.")));
+        }
+        let asg = r
+            .get("autoScalingGroupProvider")
+            .ok_or_else(|| ApiError::invalid("autoScalingGroupProvider is required."))?;
+        Req(asg).str("autoScalingGroupArn")?;
+        let provider = CapacityProvider {
+            arn: self.ident.capacity_provider_arn(&name),
+            name: name.clone(),
+            active: true,
+            asg_provider: with_asg_defaults(asg),
+            tags: parse_tags(r.array("tags")?)?,
+        };
+        let out = self.capacity_provider_json(&provider, true);
+        self.capacity_providers.insert(name, provider);
+        Ok(json!({"capacityProvider": out}))
+    }
+
+    pub(crate) fn describe_capacity_providers(&mut self, body: &Value) -> ApiResult<Value> {
+        let r = Req(body);
+        let with_tags = r.includes("TAGS")?;
+        let wanted = r.str_list("capacityProviders")?;
+        let names: Vec<String> = if wanted.is_empty() {
+            BUILT_IN.iter().map(|s| s.to_string()).chain(self.capacity_providers.keys().cloned()).collect()
+        } else {
+            wanted.iter().map(|w| provider_name(w)).collect()
+        };
+        let (page, next) = paginate(&names, r.opt_i64("maxResults")?, 10, 10, r.opt_str("nextToken")?)?;
+        let (mut found, mut failures) = (vec![], vec![]);
+        for name in page {
+            if BUILT_IN.contains(&name.as_str()) {
+                found.push(self.built_in_json(&name));
+            } else if let Some(p) = self.capacity_providers.get(&name) {
+                found.push(self.capacity_provider_json(p, with_tags));
+            } else {
+                failures.push(json!({"arn": self.ident.capacity_provider_arn(&name), "reason": "MISSING"}));
+            }
+        }
+        Ok(json!({"capacityProviders": found, "failures": failures, "nextToken": next}))
+    }
+
+    pub(crate) fn update_capacity_provider(&mut self, body: &Value) -> ApiResult<Value> {
+        let r = Req(body);
+        let name = provider_name(r.str("name")?);
+        let update = r.get("autoScalingGroupProvider").cloned().unwrap_or_else(|| json!({}));
+        let provider = self.capacity_providers.get_mut(&name).filter(|p| p.active).ok_or_else(|| {
+            ApiError::new(ErrorKind::ResourceNotFound, "The specified capacity provider does not exist.")
+        })?;
+        if let (Some(current), Some(changes)) = (provider.asg_provider.as_object_mut(), update.as_object()) {
+            for (k, v) in changes {
+                current.insert(k.clone(), v.clone());
+            }
+        }
+        let provider = provider.clone();
+        Ok(json!({"capacityProvider": self.capacity_provider_json(&provider, true)}))
+    }
+
+    pub(crate) fn delete_capacity_provider(&mut self, body: &Value) -> ApiResult<Value> {
+        let r = Req(body);
+        let name = provider_name(r.str("capacityProvider")?);
+        if self.clusters.values().any(|c| c.active && c.capacity_providers.contains(&name)) {
+            return Err(ApiError::new(
+                ErrorKind::ResourceInUse,
+                "The specified capacity provider is in use and cannot be removed.",
+            ));
+        }
+        let provider = self
+            .capacity_providers
+            .get_mut(&name)
+            .filter(|p| p.active)
+            .ok_or_else(|| ApiError::client("The specified capacity provider does not exist."))?;
+        provider.active = false;
+        let provider = provider.clone();
+        Ok(json!({"capacityProvider": self.capacity_provider_json(&provider, true)}))
+    }
+}
+
+/// ECS fills in managed scaling and termination protection defaults on create.
+fn with_asg_defaults(asg: &Value) -> Value {
+    let mut v = asg.clone();
+    if v.get("managedScaling").is_none() {
+        v["managedScaling"] = json!({"status": "DISABLED", "targetCapacity": 100, "minimumScalingStepSize": 1, "maximumScalingStepSize": 10000, "instanceWarmupPeriod": 300});
+    }
+    if v.get("managedTerminationProtection").is_none() {
+        v["managedTerminationProtection"] = json!("DISABLED");
+    }
+    v
+}

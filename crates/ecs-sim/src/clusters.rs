@@ -1,0 +1,313 @@
+//! Clusters: create (idempotent by name, as ECS is), describe with `include`, update,
+//! settings, capacity providers, delete (refused while services are live) and list.
+
+use serde_json::{Value, json};
+
+use crate::error::{ApiError, ApiResult, ErrorKind};
+use crate::protocol::{Req, Tags, cluster_name, paginate, parse_tags, tags_json, valid_name};
+use crate::services::ServiceStatus;
+use crate::state::State;
+use crate::tasks::TaskStatus;
+
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    pub name: String,
+    pub arn: String,
+    pub active: bool,
+    pub tags: Tags,
+    pub settings: Vec<Value>,
+    pub configuration: Option<Value>,
+    pub service_connect_defaults: Option<Value>,
+    pub capacity_providers: Vec<String>,
+    pub default_strategy: Vec<Value>,
+}
+
+impl Cluster {
+    pub fn is_active(&self) -> bool {
+        self.active
+    }
+}
+
+/// Which optional parts of a cluster a describe call asked for.
+#[derive(Debug, Clone, Copy, Default)]
+struct Includes {
+    tags: bool,
+    settings: bool,
+    configurations: bool,
+    statistics: bool,
+}
+
+impl Includes {
+    fn all() -> Self {
+        Includes { tags: true, settings: true, configurations: true, statistics: false }
+    }
+
+    fn from_req(r: Req) -> ApiResult<Self> {
+        Ok(Includes {
+            tags: r.includes("TAGS")?,
+            settings: r.includes("SETTINGS")?,
+            configurations: r.includes("CONFIGURATIONS")?,
+            statistics: r.includes("STATISTICS")?,
+        })
+    }
+}
+
+/// Counts derived from the services and tasks in a cluster.
+#[derive(Debug, Default)]
+struct ClusterCounts {
+    running_fargate: u64,
+    running_ec2: u64,
+    pending_fargate: u64,
+    pending_ec2: u64,
+    active_services_fargate: u64,
+    active_services_ec2: u64,
+    draining_services_fargate: u64,
+    draining_services_ec2: u64,
+}
+
+fn default_settings() -> Vec<Value> {
+    vec![json!({"name": "containerInsights", "value": "disabled"})]
+}
+
+/// Settings are a name → value list; a later value for the same name replaces it.
+fn merge_settings(current: &mut Vec<Value>, updates: &[Value]) -> ApiResult<()> {
+    for update in updates {
+        let r = Req(update);
+        let name = r.str("name")?;
+        if !matches!(name, "containerInsights") {
+            return Err(ApiError::invalid(format!("Invalid cluster setting name: {name}")));
+        }
+        let value = r.str("value")?;
+        if !matches!(value, "enabled" | "disabled" | "enhanced") {
+            return Err(ApiError::invalid(format!("Invalid value for containerInsights: {value}")));
+        }
+        current.retain(|s| s.get("name").and_then(Value::as_str) != Some(name));
+        current.push(json!({"name": name, "value": value}));
+    }
+    Ok(())
+}
+
+impl State {
+    fn cluster_counts(&self, name: &str) -> ClusterCounts {
+        let mut c = ClusterCounts::default();
+        for task in self.tasks.values().filter(|t| t.cluster == name && t.desired_running()) {
+            let fargate = task.launch_type == "FARGATE";
+            match (task.last_status, fargate) {
+                (TaskStatus::Running, true) => c.running_fargate += 1,
+                (TaskStatus::Running, false) => c.running_ec2 += 1,
+                (s, true) if s.is_pending() => c.pending_fargate += 1,
+                (s, false) if s.is_pending() => c.pending_ec2 += 1,
+                _ => {}
+            }
+        }
+        for svc in self.services.values().filter(|s| s.key.cluster == name) {
+            let fargate = svc.launch_type.as_deref() == Some("FARGATE") || !svc.capacity_provider_strategy.is_empty();
+            match (svc.status, fargate) {
+                (ServiceStatus::Active, true) => c.active_services_fargate += 1,
+                (ServiceStatus::Active, false) => c.active_services_ec2 += 1,
+                (ServiceStatus::Draining, true) => c.draining_services_fargate += 1,
+                (ServiceStatus::Draining, false) => c.draining_services_ec2 += 1,
+                _ => {}
+            }
+        }
+        c
+    }
+
+    fn cluster_json(&self, cluster: &Cluster, inc: Includes) -> Value {
+        let c = self.cluster_counts(&cluster.name);
+        let mut v = json!({
+            "clusterArn": cluster.arn,
+            "clusterName": cluster.name,
+            "status": if cluster.active { "ACTIVE" } else { "INACTIVE" },
+            "registeredContainerInstancesCount": 0,
+            "runningTasksCount": c.running_fargate + c.running_ec2,
+            "pendingTasksCount": c.pending_fargate + c.pending_ec2,
+            "activeServicesCount": c.active_services_fargate + c.active_services_ec2,
+            "statistics": [],
+            "tags": [],
+            "capacityProviders": cluster.capacity_providers,
+            "defaultCapacityProviderStrategy": cluster.default_strategy,
+        });
+        if inc.tags {
+            v["tags"] = tags_json(&cluster.tags);
+        }
+        if inc.settings {
+            v["settings"] = Value::Array(cluster.settings.clone());
+        }
+        if inc.configurations {
+            if let Some(conf) = &cluster.configuration {
+                v["configuration"] = conf.clone();
+            }
+            if let Some(scd) = &cluster.service_connect_defaults {
+                v["serviceConnectDefaults"] = scd.clone();
+            }
+        }
+        if inc.statistics {
+            v["statistics"] = statistics_json(&c);
+        }
+        v
+    }
+
+    pub(crate) fn create_cluster(&mut self, body: &Value) -> ApiResult<Value> {
+        let r = Req(body);
+        let name = r.opt_str("clusterName")?.unwrap_or("default").to_string();
+        if !valid_name(&name) {
+            return Err(ApiError::invalid(
+                "Cluster name can have up to 255 letters (uppercase and lowercase), numbers, hyphens, and underscores.",
+            ));
+        }
+        // ECS answers CreateCluster for an existing ACTIVE cluster with that cluster.
+        if let Some(existing) = self.clusters.get(&name).filter(|c| c.active) {
+            return Ok(json!({"cluster": self.cluster_json(existing, Includes::all())}));
+        }
+        let mut settings = default_settings();
+        merge_settings(&mut settings, r.array("settings")?)?;
+        let capacity_providers = r.str_list("capacityProviders")?;
+        let default_strategy = r.array("defaultCapacityProviderStrategy")?.to_vec();
+        self.check_capacity_providers(&capacity_providers, &default_strategy)?;
+        let cluster = Cluster {
+            arn: self.ident.cluster_arn(&name),
+            name: name.clone(),
+            active: true,
+            tags: parse_tags(r.array("tags")?)?,
+            settings,
+            configuration: r.get("configuration").cloned(),
+            service_connect_defaults: r.get("serviceConnectDefaults").cloned(),
+            capacity_providers,
+            default_strategy,
+        };
+        let out = self.cluster_json(&cluster, Includes::all());
+        self.clusters.insert(name, cluster);
+        Ok(json!({"cluster": out}))
+    }
+
+    pub(crate) fn describe_clusters(&mut self, body: &Value) -> ApiResult<Value> {
+        let r = Req(body);
+        let mut names = r.str_list("clusters")?;
+        if names.len() > 100 {
+            return Err(ApiError::invalid("At most 100 clusters can be described at once."));
+        }
+        if names.is_empty() {
+            names.push("default".to_string());
+        }
+        let inc = Includes::from_req(r)?;
+        let (mut clusters, mut failures) = (vec![], vec![]);
+        for ident in &names {
+            let name = cluster_name(ident);
+            match self.clusters.get(&name) {
+                Some(c) => clusters.push(self.cluster_json(c, inc)),
+                None => failures.push(json!({"arn": self.ident.cluster_arn(&name), "reason": "MISSING"})),
+            }
+        }
+        Ok(json!({"clusters": clusters, "failures": failures}))
+    }
+
+    fn active_cluster_mut(&mut self, ident: Option<&str>) -> ApiResult<&mut Cluster> {
+        let name = cluster_name(ident.unwrap_or("default"));
+        self.clusters.get_mut(&name).filter(|c| c.active).ok_or_else(ApiError::cluster_not_found)
+    }
+
+    pub(crate) fn update_cluster(&mut self, body: &Value) -> ApiResult<Value> {
+        let r = Req(body);
+        let cluster = self.active_cluster_mut(Some(r.str("cluster")?))?;
+        let mut settings = cluster.settings.clone();
+        merge_settings(&mut settings, r.array("settings")?)?;
+        cluster.settings = settings;
+        if let Some(conf) = r.get("configuration") {
+            cluster.configuration = Some(conf.clone());
+        }
+        if let Some(scd) = r.get("serviceConnectDefaults") {
+            cluster.service_connect_defaults = Some(scd.clone());
+        }
+        let cluster = cluster.clone();
+        Ok(json!({"cluster": self.cluster_json(&cluster, Includes::all())}))
+    }
+
+    pub(crate) fn update_cluster_settings(&mut self, body: &Value) -> ApiResult<Value> {
+        let r = Req(body);
+        let cluster = self.active_cluster_mut(Some(r.str("cluster")?))?;
+        let mut settings = cluster.settings.clone();
+        merge_settings(&mut settings, r.array("settings")?)?;
+        cluster.settings = settings;
+        let cluster = cluster.clone();
+        Ok(json!({"cluster": self.cluster_json(&cluster, Includes::all())}))
+    }
+
+    /// Every provider must exist, and a default strategy may only name listed providers.
+    fn check_capacity_providers(&self, providers: &[String], strategy: &[Value]) -> ApiResult<()> {
+        for name in providers {
+            if !self.capacity_provider_exists(name) {
+                return Err(ApiError::invalid(format!("The specified capacity provider {name} was not found.")));
+            }
+        }
+        for item in strategy {
+            let name = Req(item).str("capacityProvider")?;
+            if !providers.iter().any(|p| p == name) {
+                return Err(ApiError::invalid(format!(
+                    "The specified capacity provider strategy cannot contain a capacity provider that is not associated with the cluster. Associate the capacity provider with the cluster or specify a valid capacity provider and try again. ({name})"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn put_cluster_capacity_providers(&mut self, body: &Value) -> ApiResult<Value> {
+        let r = Req(body);
+        let ident = r.str("cluster")?;
+        self.active_cluster(Some(ident))?;
+        let providers = r.str_list("capacityProviders")?;
+        let strategy = r.array("defaultCapacityProviderStrategy")?.to_vec();
+        self.check_capacity_providers(&providers, &strategy)?;
+        let cluster = self.active_cluster_mut(Some(ident))?;
+        cluster.capacity_providers = providers;
+        cluster.default_strategy = strategy;
+        let cluster = cluster.clone();
+        Ok(json!({"cluster": self.cluster_json(&cluster, Includes::all())}))
+    }
+
+    pub(crate) fn delete_cluster(&mut self, body: &Value) -> ApiResult<Value> {
+        let r = Req(body);
+        let name = self.active_cluster(Some(r.str("cluster")?))?.name.clone();
+        let live_services = self
+            .services
+            .values()
+            .any(|s| s.key.cluster == name && matches!(s.status, ServiceStatus::Active | ServiceStatus::Draining));
+        if live_services {
+            return Err(ApiError::new(
+                ErrorKind::ClusterContainsServices,
+                "The Cluster cannot be deleted while Services are active.",
+            ));
+        }
+        if self.tasks.values().any(|t| t.cluster == name && t.last_status != TaskStatus::Stopped) {
+            return Err(ApiError::new(
+                ErrorKind::ClusterContainsTasks,
+                "The Cluster cannot be deleted while Tasks are active.",
+            ));
+        }
+        let cluster = self.active_cluster_mut(Some(&name))?;
+        cluster.active = false;
+        let cluster = cluster.clone();
+        Ok(json!({"cluster": self.cluster_json(&cluster, Includes::all())}))
+    }
+
+    pub(crate) fn list_clusters(&mut self, body: &Value) -> ApiResult<Value> {
+        let r = Req(body);
+        let arns: Vec<String> = self.clusters.values().filter(|c| c.active).map(|c| c.arn.clone()).collect();
+        let (page, next) = paginate(&arns, r.opt_i64("maxResults")?, 100, 100, r.opt_str("nextToken")?)?;
+        Ok(json!({"clusterArns": page, "nextToken": next}))
+    }
+}
+
+fn statistics_json(c: &ClusterCounts) -> Value {
+    let stats = [
+        ("runningEC2TasksCount", c.running_ec2),
+        ("runningFargateTasksCount", c.running_fargate),
+        ("pendingEC2TasksCount", c.pending_ec2),
+        ("pendingFargateTasksCount", c.pending_fargate),
+        ("activeEC2ServiceCount", c.active_services_ec2),
+        ("activeFargateServiceCount", c.active_services_fargate),
+        ("drainingEC2ServiceCount", c.draining_services_ec2),
+        ("drainingFargateServiceCount", c.draining_services_fargate),
+    ];
+    Value::Array(stats.iter().map(|(n, v)| json!({"name": n, "value": v.to_string()})).collect())
+}

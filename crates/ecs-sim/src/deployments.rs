@@ -1,0 +1,433 @@
+//! The service scheduler, modelled on how ECS documents rolling and blue/green
+//! deployments: a new PRIMARY deployment per change, older ones ACTIVE until drained,
+//! launches bounded by maximumPercent and stops bounded by minimumHealthyPercent,
+//! rolloutState IN_PROGRESS → COMPLETED or FAILED, and the deployment circuit breaker
+//! with rollback. Everything here runs at a given simulated instant; it never reads a clock.
+
+use serde_json::{Map, Value, json};
+
+use crate::error::{ApiError, ApiResult};
+use crate::protocol::Req;
+use crate::services::{ServiceKey, ServiceStatus};
+use crate::state::{State, TimerKind};
+use crate::tasks::{StopCode, TaskSpec, TaskStatus};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RolloutState {
+    InProgress,
+    Completed,
+    Failed,
+}
+
+impl RolloutState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RolloutState::InProgress => "IN_PROGRESS",
+            RolloutState::Completed => "COMPLETED",
+            RolloutState::Failed => "FAILED",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Deployment {
+    pub id: String,
+    /// true for the PRIMARY deployment; the others are ACTIVE until drained.
+    pub primary: bool,
+    pub task_definition: String,
+    pub created_at: u64,
+    pub updated_at: u64,
+    pub failed_tasks: u32,
+    pub rollout: RolloutState,
+    pub rollout_reason: String,
+    pub launch_type: Option<String>,
+    pub capacity_provider_strategy: Vec<Value>,
+    pub platform_version: Option<String>,
+    pub network_configuration: Option<Value>,
+    /// Blue/green: when the bake time after the traffic shift ends.
+    pub bake_until: Option<u64>,
+}
+
+/// `deploymentConfiguration` with ECS's defaults; unknown members are kept and echoed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeploymentConfig {
+    pub minimum_healthy_percent: u32,
+    pub maximum_percent: u32,
+    pub circuit_breaker_enable: bool,
+    pub circuit_breaker_rollback: bool,
+    pub strategy: String,
+    pub bake_time_minutes: Option<u32>,
+    pub extra: Map<String, Value>,
+}
+
+impl Default for DeploymentConfig {
+    fn default() -> Self {
+        DeploymentConfig {
+            minimum_healthy_percent: 100,
+            maximum_percent: 200,
+            circuit_breaker_enable: false,
+            circuit_breaker_rollback: false,
+            strategy: "ROLLING".to_string(),
+            bake_time_minutes: None,
+            extra: Map::new(),
+        }
+    }
+}
+
+fn percent(r: Req, key: &str) -> ApiResult<Option<u32>> {
+    match r.opt_i64(key)? {
+        None => Ok(None),
+        Some(n) if (0..=i64::from(u16::MAX)).contains(&n) => Ok(Some(n as u32)),
+        Some(n) => Err(ApiError::invalid(format!("{key} must be a non-negative percentage, got {n}."))),
+    }
+}
+
+impl DeploymentConfig {
+    /// Applies a request's `deploymentConfiguration` on top of the current one.
+    pub fn merge(&self, v: &Value) -> ApiResult<Self> {
+        let r = Req(v);
+        let mut out = self.clone();
+        if let Some(min) = percent(r, "minimumHealthyPercent")? {
+            out.minimum_healthy_percent = min;
+        }
+        if let Some(max) = percent(r, "maximumPercent")? {
+            out.maximum_percent = max;
+        }
+        if let Some(cb) = r.get("deploymentCircuitBreaker") {
+            let cb = Req(cb);
+            out.circuit_breaker_enable = cb.opt_bool("enable")?.unwrap_or(false);
+            out.circuit_breaker_rollback = cb.opt_bool("rollback")?.unwrap_or(false);
+        }
+        if let Some(s) = r.opt_str("strategy")? {
+            if !matches!(s, "ROLLING" | "BLUE_GREEN") {
+                return Err(ApiError::invalid(format!("The simulator supports ROLLING and BLUE_GREEN, not {s}.")));
+            }
+            out.strategy = s.to_string();
+        }
+        if let Some(b) = r.opt_i64("bakeTimeInMinutes")? {
+            if !(0..=1440).contains(&b) {
+                return Err(ApiError::invalid("bakeTimeInMinutes must be between 0 and 1440."));
+            }
+            out.bake_time_minutes = Some(b as u32);
+        }
+        for key in ["alarms", "lifecycleHooks", "linearConfiguration", "canaryConfiguration"] {
+            if let Some(x) = r.get(key) {
+                out.extra.insert(key.to_string(), x.clone());
+            }
+        }
+        out.validate()?;
+        Ok(out)
+    }
+
+    fn validate(&self) -> ApiResult<()> {
+        if self.minimum_healthy_percent > 100 {
+            return Err(ApiError::invalid("minimumHealthyPercent must be between 0 and 100."));
+        }
+        if self.maximum_percent < 100 {
+            return Err(ApiError::invalid("maximumPercent must be at least 100 for a REPLICA service."));
+        }
+        if self.circuit_breaker_rollback && !self.circuit_breaker_enable {
+            return Err(ApiError::invalid("The deployment circuit breaker must be enabled to use rollback."));
+        }
+        Ok(())
+    }
+
+    pub fn to_json(&self) -> Value {
+        let mut v = json!({
+            "deploymentCircuitBreaker": {"enable": self.circuit_breaker_enable, "rollback": self.circuit_breaker_rollback},
+            "maximumPercent": self.maximum_percent,
+            "minimumHealthyPercent": self.minimum_healthy_percent,
+            "strategy": self.strategy,
+        });
+        if let Some(b) = self.bake_time_minutes {
+            v["bakeTimeInMinutes"] = json!(b);
+        }
+        for (k, x) in &self.extra {
+            v[k] = x.clone();
+        }
+        v
+    }
+
+    fn blue_green(&self) -> bool {
+        self.strategy == "BLUE_GREEN"
+    }
+}
+
+/// AWS: the circuit breaker trips after max(3, min(200, ceil(desired / 2))) failed tasks.
+pub fn failure_threshold(desired: u32) -> u32 {
+    desired.div_ceil(2).clamp(3, 200)
+}
+
+/// A deployment's tasks that should be running, split by whether they are up yet.
+#[derive(Debug, Default, Clone)]
+pub struct DeploymentTasks {
+    pub running: Vec<String>,
+    pub pending: Vec<String>,
+    /// Tasks asked to stop that have not reached STOPPED.
+    pub stopping: usize,
+}
+
+impl DeploymentTasks {
+    fn live(&self) -> u32 {
+        (self.running.len() + self.pending.len()) as u32
+    }
+}
+
+/// What one scheduler pass decided.
+#[derive(Debug, Default)]
+struct SchedulerPlan {
+    launch: u32,
+    stop: Vec<String>,
+}
+
+impl State {
+    /// The live tasks of one deployment of a service.
+    pub fn deployment_tasks(&self, key: &ServiceKey, deployment_id: &str) -> DeploymentTasks {
+        let mut out = DeploymentTasks::default();
+        let Some(svc) = self.services.get(key) else { return out };
+        for task in svc.task_ids.iter().filter_map(|id| self.tasks.get(id)) {
+            if task.deployment_id.as_deref() != Some(deployment_id) {
+                continue;
+            }
+            match (task.desired_running(), task.last_status) {
+                (true, TaskStatus::Running) => out.running.push(task.id.clone()),
+                (true, _) => out.pending.push(task.id.clone()),
+                (false, TaskStatus::Stopped) => {}
+                (false, _) => out.stopping += 1,
+            }
+        }
+        out
+    }
+
+    /// Starts a new PRIMARY deployment on the service's current settings.
+    pub fn new_deployment(&mut self, key: &ServiceKey, at: u64, reason: Option<String>) {
+        let id = self.deployment_id();
+        let Some(svc) = self.services.get_mut(key) else { return };
+        for d in svc.deployments.iter_mut() {
+            d.primary = false;
+        }
+        let rollout_reason = reason.unwrap_or_else(|| format!("ECS deployment {id} in progress."));
+        svc.deployments.insert(
+            0,
+            Deployment {
+                id,
+                primary: true,
+                task_definition: svc.task_definition.clone(),
+                created_at: at,
+                updated_at: at,
+                failed_tasks: 0,
+                rollout: RolloutState::InProgress,
+                rollout_reason,
+                launch_type: svc.launch_type.clone(),
+                capacity_provider_strategy: svc.capacity_provider_strategy.clone(),
+                platform_version: svc.platform_version.clone(),
+                network_configuration: svc.network_configuration.clone(),
+                bake_until: None,
+            },
+        );
+        svc.steady = false;
+    }
+
+    /// One scheduler pass: launch, stop, then settle deployment and service states.
+    pub fn reconcile_service(&mut self, key: &ServiceKey, at: u64) {
+        if let Some(plan) = self.plan_service(key, at) {
+            self.apply_plan(key, plan, at);
+        }
+        self.settle_service(key, at);
+    }
+
+    fn plan_service(&self, key: &ServiceKey, at: u64) -> Option<SchedulerPlan> {
+        let svc = self.services.get(key).filter(|s| s.status != ServiceStatus::Inactive)?;
+        let primary = svc.deployments.first()?;
+        let groups: Vec<DeploymentTasks> = svc.deployments.iter().map(|d| self.deployment_tasks(key, &d.id)).collect();
+        let desired = if svc.status == ServiceStatus::Draining { 0 } else { svc.desired_count };
+        let cfg = &svc.deployment_config;
+        let mut plan = SchedulerPlan::default();
+        let total_live: u32 = groups.iter().map(DeploymentTasks::live).sum();
+        let pg = &groups[0];
+        if svc.status == ServiceStatus::Active && primary.rollout != RolloutState::Failed {
+            // Blue/green brings up a full green fleet beside blue; rolling is capped by maximumPercent.
+            let cap = if cfg.blue_green() { u32::MAX } else { desired * cfg.maximum_percent / 100 };
+            plan.launch = desired.saturating_sub(pg.live()).min(cap.saturating_sub(total_live));
+        }
+        // Scale-in on the primary stops tasks that are not up yet first, newest first.
+        let surplus = pg.live().saturating_sub(desired) as usize;
+        plan.stop.extend(pg.pending.iter().rev().chain(pg.running.iter().rev()).take(surplus).cloned());
+        let surplus_running = surplus.saturating_sub(pg.pending.len());
+        let running_total: usize = groups.iter().map(|g| g.running.len()).sum::<usize>() - surplus_running;
+        let min_healthy = (desired * cfg.minimum_healthy_percent).div_ceil(100) as usize;
+        let mut stoppable = if cfg.blue_green() {
+            let bake_over = primary.bake_until.is_some_and(|b| b <= at) || svc.status == ServiceStatus::Draining;
+            if bake_over { usize::MAX } else { 0 }
+        } else {
+            running_total.saturating_sub(min_healthy)
+        };
+        for g in &groups[1..] {
+            plan.stop.extend(g.pending.iter().cloned());
+            let n = stoppable.min(g.running.len());
+            plan.stop.extend(g.running.iter().take(n).cloned());
+            stoppable -= n;
+        }
+        Some(plan)
+    }
+
+    fn apply_plan(&mut self, key: &ServiceKey, plan: SchedulerPlan, at: u64) {
+        let Some(svc) = self.services.get(key) else { return };
+        let Some(primary) = svc.deployments.first() else { return };
+        let (dep_id, td) = (primary.id.clone(), primary.task_definition.clone());
+        let launch_type = svc.task_launch_type();
+        let tags = if svc.propagate_tags == "SERVICE" { svc.tags.clone() } else { Default::default() };
+        let mut started = vec![];
+        for _ in 0..plan.launch {
+            let spec = TaskSpec {
+                cluster: &key.cluster,
+                service: Some(key.clone()),
+                deployment_id: Some(dep_id.clone()),
+                task_definition_arn: &td,
+                launch_type: &launch_type,
+                tags: tags.clone(),
+            };
+            started.push(self.launch_task(spec, at));
+        }
+        for id in &plan.stop {
+            let reason = format!("Scaling activity initiated by (deployment {dep_id})");
+            self.stop_task(id, at, StopCode::ServiceSchedulerInitiated, &reason);
+        }
+        if let Some(svc) = self.services.get_mut(key) {
+            svc.task_ids.extend(started.iter().cloned());
+            if !started.is_empty() || !plan.stop.is_empty() {
+                svc.steady = false;
+            }
+        }
+        if !started.is_empty() {
+            let msg = format!("(service {}) has started {} tasks: {}.", key.name, started.len(), task_list(&started));
+            self.add_event(key, at, msg);
+        }
+        if !plan.stop.is_empty() {
+            let msg = format!(
+                "(service {}) has stopped {} running tasks: {}.",
+                key.name,
+                plan.stop.len(),
+                task_list(&plan.stop)
+            );
+            self.add_event(key, at, msg);
+        }
+    }
+
+    /// Drops drained deployments and moves rollout and service states forward.
+    fn settle_service(&mut self, key: &ServiceKey, at: u64) {
+        let Some(svc) = self.services.get(key) else { return };
+        let groups: Vec<(String, DeploymentTasks)> =
+            svc.deployments.iter().map(|d| (d.id.clone(), self.deployment_tasks(key, &d.id))).collect();
+        let drained: Vec<String> =
+            groups.iter().skip(1).filter(|(_, g)| g.live() == 0 && g.stopping == 0).map(|(id, _)| id.clone()).collect();
+        let Some(svc) = self.services.get_mut(key) else { return };
+        svc.deployments.retain(|d| !drained.contains(&d.id));
+        let Some((_, pg)) = groups.first() else { return };
+        if svc.status == ServiceStatus::Draining {
+            if groups.iter().all(|(_, g)| g.live() == 0 && g.stopping == 0) {
+                svc.status = ServiceStatus::Inactive;
+            }
+            return;
+        }
+        let desired = svc.desired_count as usize;
+        let primary_up = pg.running.len() == desired && pg.pending.is_empty();
+        if svc.deployment_config.blue_green() && primary_up && svc.deployments.len() > 1 {
+            self.start_bake(key, at);
+            return;
+        }
+        if primary_up && svc.deployments.len() == 1 {
+            self.complete_primary(key, at);
+        }
+    }
+
+    fn start_bake(&mut self, key: &ServiceKey, at: u64) {
+        let Some(svc) = self.services.get_mut(key) else { return };
+        let bake_ms = u64::from(svc.deployment_config.bake_time_minutes.unwrap_or(0)) * 60_000;
+        let Some(primary) = svc.deployments.first_mut().filter(|p| p.bake_until.is_none()) else { return };
+        primary.bake_until = Some(at + bake_ms);
+        primary.updated_at = at;
+        self.schedule(at + bake_ms, TimerKind::Service(key.clone()));
+    }
+
+    /// The primary has desired tasks running and nothing else is left: COMPLETED, and a
+    /// steady-state event once per settling.
+    fn complete_primary(&mut self, key: &ServiceKey, at: u64) {
+        let Some(svc) = self.services.get_mut(key) else { return };
+        if svc.steady {
+            return;
+        }
+        svc.steady = true;
+        let mut events = vec![];
+        if let Some(p) = svc.deployments.first_mut().filter(|p| p.rollout == RolloutState::InProgress) {
+            p.rollout = RolloutState::Completed;
+            p.rollout_reason = format!("ECS deployment {} completed.", p.id);
+            p.updated_at = at;
+            svc.last_completed = Some((p.id.clone(), p.task_definition.clone()));
+            events.push(format!("(service {}) (deployment {}) deployment completed.", key.name, p.id));
+        }
+        events.push(format!("(service {}) has reached a steady state.", key.name));
+        for e in events {
+            self.add_event(key, at, e);
+        }
+    }
+
+    /// A task of `deployment_id` exited; counts it and trips the circuit breaker.
+    pub fn record_task_failure(&mut self, key: &ServiceKey, deployment_id: &str, at: u64) {
+        let Some(svc) = self.services.get_mut(key) else { return };
+        let threshold = failure_threshold(svc.desired_count);
+        let cfg = svc.deployment_config.clone();
+        let Some(idx) = svc.deployments.iter().position(|d| d.id == deployment_id) else { return };
+        let dep = &mut svc.deployments[idx];
+        if dep.rollout != RolloutState::InProgress {
+            return;
+        }
+        dep.failed_tasks += 1;
+        dep.updated_at = at;
+        if !cfg.circuit_breaker_enable || dep.failed_tasks < threshold {
+            return;
+        }
+        dep.rollout = RolloutState::Failed;
+        dep.rollout_reason = "ECS deployment circuit breaker: task failed to start.".to_string();
+        let failed_td = dep.task_definition.clone();
+        let msg =
+            format!("(service {}) (deployment {deployment_id}) deployment failed: tasks failed to start.", key.name);
+        let rollback_to =
+            svc.last_completed.clone().filter(|(_, td)| idx == 0 && cfg.circuit_breaker_rollback && *td != failed_td);
+        self.add_event(key, at, msg);
+        if let Some((last_id, last_td)) = rollback_to {
+            if let Some(svc) = self.services.get_mut(key) {
+                svc.task_definition = last_td;
+            }
+            let reason = format!("ECS deployment circuit breaker: rolling back to deploymentId {last_id}.");
+            self.new_deployment(key, at, Some(reason));
+            self.add_event(key, at, format!("(service {}) rolling back to deployment {last_id}.", key.name));
+        }
+    }
+}
+
+fn task_list(ids: &[String]) -> String {
+    ids.iter().map(|id| format!("(task {id})")).collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn circuit_breaker_threshold_matches_aws() {
+        assert_eq!(failure_threshold(1), 3);
+        assert_eq!(failure_threshold(10), 5);
+        assert_eq!(failure_threshold(11), 6);
+        assert_eq!(failure_threshold(1000), 200);
+    }
+
+    #[test]
+    fn deployment_config_merges_and_validates() {
+        let base = DeploymentConfig::default();
+        let merged = base.merge(&json!({"minimumHealthyPercent": 50})).unwrap();
+        assert_eq!((merged.minimum_healthy_percent, merged.maximum_percent), (50, 200));
+        assert!(base.merge(&json!({"minimumHealthyPercent": 150})).is_err());
+        assert!(base.merge(&json!({"deploymentCircuitBreaker": {"enable": false, "rollback": true}})).is_err());
+    }
+}

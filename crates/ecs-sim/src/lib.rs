@@ -1,0 +1,146 @@
+//! ecs-sim: a local stand-in for Amazon ECS (plus Application Auto Scaling and STS) that
+//! speaks the AWS JSON 1.1 and query protocols exactly as the AWS SDKs send them and
+//! behaves like ECS over time: deployments roll out on a simulated clock, tasks start
+//! and fail, the circuit breaker trips, calls are throttled. It is a test bed for
+//! ecs-operator and never talks to AWS.
+//!
+//! ```no_run
+//! let sim = ecs_sim::start(ecs_sim::SimConfig::for_tests()).expect("start ecs-sim");
+//! println!("point the SDK at {}", sim.endpoint());
+//! sim.advance(std::time::Duration::from_secs(60));
+//! ```
+
+mod admin;
+mod autoscaling;
+mod capacity_providers;
+mod clock;
+mod clusters;
+mod config;
+mod deployments;
+mod error;
+mod faults;
+mod http;
+mod protocol;
+mod services;
+mod sim;
+mod state;
+mod stats;
+mod sts;
+mod tags;
+mod task_definitions;
+mod tasks;
+mod td_rules;
+mod throttle;
+
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+pub use clock::ClockMode;
+pub use config::{SimConfig, TaskTimings};
+pub use error::{ApiError, Error, Result};
+pub use faults::FaultSpec;
+pub use stats::{DuplicateCreate, OWNER_TAG, OpStats, Stats};
+pub use throttle::{BucketSpec, ThrottleConfig, default_bucket};
+
+use sim::Sim;
+
+/// A running simulator. Dropping it stops the server.
+pub struct SimHandle {
+    endpoint: String,
+    port: u16,
+    sim: Sim,
+    shutdown: watch::Sender<bool>,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+/// Binds 127.0.0.1 (`config.port`, 0 for any free port) and serves on a runtime of the
+/// simulator's own, so it works the same from sync code, `#[tokio::test]` or a binary.
+pub fn start(config: SimConfig) -> Result<SimHandle> {
+    let port = config.port;
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port)).map_err(|source| Error::Bind { port, source })?;
+    listener.set_nonblocking(true).map_err(|source| Error::Bind { port, source })?;
+    let addr = listener.local_addr().map_err(|source| Error::Bind { port, source })?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(config.worker_threads.max(1))
+        .thread_name("ecs-sim")
+        .enable_all()
+        .build()
+        .map_err(Error::Runtime)?;
+    let listener = {
+        let _guard = runtime.enter();
+        tokio::net::TcpListener::from_std(listener).map_err(|source| Error::Bind { port, source })?
+    };
+    let sim = Sim::new(config)?;
+    let (shutdown, rx) = watch::channel(false);
+    runtime.spawn(http::serve(listener, sim.clone(), rx));
+    Ok(SimHandle { endpoint: format!("http://{addr}"), port: addr.port(), sim, shutdown, runtime: Some(runtime) })
+}
+
+impl SimHandle {
+    /// `http://127.0.0.1:<port>`, for `endpoint_url` / `AWS_ENDPOINT_URL`.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.sim.stats()
+    }
+
+    /// Moves simulated time forward and replays everything due meanwhile.
+    pub fn advance(&self, by: Duration) {
+        self.sim.advance(by);
+    }
+
+    /// Simulated time, milliseconds since the Unix epoch.
+    pub fn now_ms(&self) -> u64 {
+        self.sim.now_ms()
+    }
+
+    /// Adds or replaces the fault rule for `spec.operation` (`*` for every operation).
+    pub fn set_fault(&self, spec: FaultSpec) {
+        self.sim.set_fault(spec);
+    }
+
+    pub fn clear_faults(&self) {
+        self.sim.clear_faults();
+    }
+
+    pub fn set_throttle(&self, config: ThrottleConfig) {
+        self.sim.set_throttle(config);
+    }
+
+    /// Tasks whose essential container image matches `pattern` exit with code 1.
+    pub fn set_task_failure_pattern(&self, pattern: &str) -> Result<()> {
+        self.sim.set_task_failure_pattern(pattern)
+    }
+
+    pub fn reset(&self) -> Result<()> {
+        self.sim.reset()
+    }
+
+    /// Someone else changes desiredCount (console, another tool).
+    pub fn set_desired_count(&self, cluster: &str, service: &str, desired: u32) -> Result<(), ApiError> {
+        self.sim.set_desired_count(cluster, service, desired)
+    }
+
+    /// Application Auto Scaling moves desiredCount of `service/<cluster>/<service>`,
+    /// clamped to the registered bounds; returns the count applied.
+    pub fn autoscale(&self, resource_id: &str, desired: u32) -> Result<u32, ApiError> {
+        self.sim.scale(resource_id, desired)
+    }
+}
+
+impl Drop for SimHandle {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+        // shutdown_background never blocks, so dropping inside an async test is safe.
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}

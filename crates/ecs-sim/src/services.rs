@@ -1,0 +1,540 @@
+//! Services: CreateService (client-token idempotency, name conflicts, duplicate owner
+//! detection), DescribeServices (≤ 10, failures for missing), UpdateService (new
+//! deployment when the task set changes), DeleteService (DRAINING → INACTIVE) and
+//! ListServices. The scheduler that moves deployments lives in `deployments`.
+
+use std::collections::VecDeque;
+
+use serde_json::{Value, json};
+
+use crate::clock::epoch_seconds;
+use crate::deployments::{DeploymentConfig, DeploymentTasks};
+use crate::error::{ApiError, ApiResult, ErrorKind};
+use crate::protocol::{Req, Tags, canonical, paginate, parse_tags, service_ident, tags_json, valid_name};
+use crate::state::{State, TokenRecord};
+use crate::stats::{DuplicateCreate, OWNER_TAG};
+use crate::task_definitions::TdStatus;
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ServiceKey {
+    pub cluster: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceStatus {
+    Active,
+    Draining,
+    Inactive,
+}
+
+impl ServiceStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            ServiceStatus::Active => "ACTIVE",
+            ServiceStatus::Draining => "DRAINING",
+            ServiceStatus::Inactive => "INACTIVE",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ServiceEvent {
+    pub id: String,
+    pub created_at: u64,
+    pub message: String,
+}
+
+/// ECS keeps the latest 100 events per service.
+const MAX_EVENTS: usize = 100;
+
+#[derive(Debug, Clone)]
+pub struct Service {
+    pub key: ServiceKey,
+    pub arn: String,
+    pub status: ServiceStatus,
+    pub desired_count: u32,
+    pub task_definition: String,
+    pub launch_type: Option<String>,
+    pub capacity_provider_strategy: Vec<Value>,
+    pub platform_version: Option<String>,
+    pub network_configuration: Option<Value>,
+    pub load_balancers: Vec<Value>,
+    pub service_registries: Vec<Value>,
+    pub deployment_config: DeploymentConfig,
+    pub deployment_controller: Value,
+    pub placement_constraints: Vec<Value>,
+    pub placement_strategy: Vec<Value>,
+    pub health_check_grace_period: Option<i64>,
+    pub scheduling_strategy: String,
+    pub enable_ecs_managed_tags: bool,
+    pub propagate_tags: String,
+    pub enable_execute_command: bool,
+    pub role_arn: Option<String>,
+    pub created_at: u64,
+    pub tags: Tags,
+    /// PRIMARY first, then ACTIVE deployments still draining.
+    pub deployments: Vec<crate::deployments::Deployment>,
+    pub events: VecDeque<ServiceEvent>,
+    pub task_ids: Vec<String>,
+    /// The last deployment that reached COMPLETED: (id, task definition), the rollback target.
+    pub last_completed: Option<(String, String)>,
+    /// Whether the steady-state event has been emitted since the last change.
+    pub steady: bool,
+}
+
+impl Service {
+    /// The launch type tasks report: capacity provider strategies on FARGATE(_SPOT) run
+    /// as FARGATE, anything else as EC2.
+    pub fn task_launch_type(&self) -> String {
+        if let Some(lt) = &self.launch_type {
+            return lt.clone();
+        }
+        let fargate = self
+            .capacity_provider_strategy
+            .iter()
+            .any(|s| s["capacityProvider"].as_str().is_some_and(|p| p.starts_with("FARGATE")));
+        if fargate { "FARGATE".to_string() } else { "EC2".to_string() }
+    }
+}
+
+/// Settings UpdateService can change that start a new deployment when they differ.
+#[derive(Debug, Clone, PartialEq)]
+struct TaskSetShape {
+    task_definition: String,
+    capacity_provider_strategy: Vec<Value>,
+    platform_version: Option<String>,
+    network_configuration: Option<Value>,
+    load_balancers: Vec<Value>,
+    service_registries: Vec<Value>,
+}
+
+impl TaskSetShape {
+    fn of(s: &Service) -> Self {
+        TaskSetShape {
+            task_definition: s.task_definition.clone(),
+            capacity_provider_strategy: s.capacity_provider_strategy.clone(),
+            platform_version: s.platform_version.clone(),
+            network_configuration: s.network_configuration.clone(),
+            load_balancers: s.load_balancers.clone(),
+            service_registries: s.service_registries.clone(),
+        }
+    }
+}
+
+fn desired_count(r: Req) -> ApiResult<Option<u32>> {
+    match r.opt_i64("desiredCount")? {
+        None => Ok(None),
+        Some(n) if (0..=5000).contains(&n) => Ok(Some(n as u32)),
+        Some(n) => Err(ApiError::invalid(format!("desiredCount must be between 0 and 5000, got {n}."))),
+    }
+}
+
+fn not_idempotent() -> ApiError {
+    ApiError::invalid("Creation of service was not idempotent.")
+}
+
+impl State {
+    /// A service in `cluster` by name or ARN, in any status.
+    pub fn find_service(&self, cluster: &str, ident: &str) -> ApiResult<&Service> {
+        let (_, name) = service_ident(ident);
+        self.services.get(&ServiceKey { cluster: cluster.to_string(), name }).ok_or_else(ApiError::service_not_found)
+    }
+
+    pub fn add_event(&mut self, key: &ServiceKey, at: u64, message: String) {
+        let id = self.random_uuid();
+        if let Some(svc) = self.services.get_mut(key) {
+            svc.events.push_front(ServiceEvent { id, created_at: at, message });
+            svc.events.truncate(MAX_EVENTS);
+        }
+    }
+
+    /// An ACTIVE revision to run; INACTIVE ones cannot start new services or deployments.
+    fn runnable_task_definition(&self, ident: &str) -> ApiResult<(String, Value)> {
+        let rev = self.find_revision(ident).map_err(|_| ApiError::invalid("TaskDefinition not found."))?;
+        if rev.status != TdStatus::Active {
+            return Err(ApiError::invalid("TaskDefinition is inactive"));
+        }
+        Ok((rev.arn().to_string(), rev.body.clone()))
+    }
+
+    pub(crate) fn create_service(&mut self, body: &Value) -> ApiResult<Value> {
+        let r = Req(body);
+        let cluster = self.active_cluster(r.opt_str("cluster")?)?.clone();
+        let name = r.str("serviceName")?.to_string();
+        if !valid_name(&name) {
+            return Err(ApiError::invalid(
+                "Service name can have up to 255 letters (uppercase and lowercase), numbers, hyphens, and underscores.",
+            ));
+        }
+        let key = ServiceKey { cluster: cluster.name.clone(), name };
+        let token = r.opt_str("clientToken")?;
+        let fingerprint = fingerprint(body);
+        if let Some(existing) = token.and_then(|t| self.client_tokens.get(t)) {
+            if existing.fingerprint != fingerprint {
+                return Err(not_idempotent());
+            }
+            let svc = self.services.get(&existing.service).ok_or_else(not_idempotent)?;
+            return Ok(json!({"service": self.service_json(svc, true)}));
+        }
+        match self.services.get(&key).map(|s| s.status) {
+            Some(ServiceStatus::Active) => return Err(not_idempotent()),
+            Some(ServiceStatus::Draining) => {
+                return Err(ApiError::invalid("Unable to Start a service that is still Draining."));
+            }
+            _ => {}
+        }
+        let svc = self.build_service(r, &key, &cluster.default_strategy)?;
+        self.record_duplicate(&svc);
+        self.services.insert(key.clone(), svc);
+        if let Some(t) = token {
+            self.client_tokens.insert(t.to_string(), TokenRecord { fingerprint, service: key.clone() });
+        }
+        let now = self.now;
+        self.new_deployment(&key, now, None);
+        self.reconcile_service(&key, now);
+        let svc = self.services.get(&key).ok_or_else(ApiError::service_not_found)?;
+        Ok(json!({"service": self.service_json(svc, true)}))
+    }
+
+    /// Validates a CreateService request into a service with no deployments yet.
+    fn build_service(&self, r: Req, key: &ServiceKey, cluster_strategy: &[Value]) -> ApiResult<Service> {
+        let (td_arn, td) = self.runnable_task_definition(r.str("taskDefinition")?)?;
+        let desired = desired_count(r)?
+            .ok_or_else(|| ApiError::invalid("desiredCount is required when schedulingStrategy is REPLICA."))?;
+        let launch_type = r.opt_str("launchType")?.map(str::to_string);
+        let mut strategy = r.array("capacityProviderStrategy")?.to_vec();
+        if launch_type.is_some() && !strategy.is_empty() {
+            return Err(ApiError::invalid(
+                "Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.",
+            ));
+        }
+        if launch_type.is_none() && strategy.is_empty() {
+            strategy = cluster_strategy.to_vec();
+        }
+        let launch_type =
+            if launch_type.is_none() && strategy.is_empty() { Some("EC2".to_string()) } else { launch_type };
+        self.check_strategy(&key.cluster, &strategy)?;
+        let fargate = launch_type.as_deref() == Some("FARGATE") || strategy_is_fargate(&strategy);
+        check_launch_compatibility(&td, fargate)?;
+        let network = r.get("networkConfiguration").cloned();
+        check_network(&td, network.as_ref())?;
+        let scheduling = r.opt_str("schedulingStrategy")?.unwrap_or("REPLICA").to_string();
+        let deployment_config =
+            DeploymentConfig::default().merge(r.get("deploymentConfiguration").unwrap_or(&json!({})))?;
+        Ok(Service {
+            arn: self.ident.service_arn(&key.cluster, &key.name),
+            key: key.clone(),
+            status: ServiceStatus::Active,
+            desired_count: desired,
+            task_definition: td_arn,
+            platform_version: r
+                .opt_str("platformVersion")?
+                .map(str::to_string)
+                .or(fargate.then(|| "LATEST".to_string())),
+            launch_type,
+            capacity_provider_strategy: strategy,
+            network_configuration: network,
+            load_balancers: r.array("loadBalancers")?.to_vec(),
+            service_registries: r.array("serviceRegistries")?.to_vec(),
+            deployment_config,
+            deployment_controller: r.get("deploymentController").cloned().unwrap_or_else(|| json!({"type": "ECS"})),
+            placement_constraints: r.array("placementConstraints")?.to_vec(),
+            placement_strategy: r.array("placementStrategy")?.to_vec(),
+            health_check_grace_period: r.opt_i64("healthCheckGracePeriodSeconds")?,
+            scheduling_strategy: scheduling,
+            enable_ecs_managed_tags: r.opt_bool("enableECSManagedTags")?.unwrap_or(false),
+            propagate_tags: r.opt_str("propagateTags")?.unwrap_or("NONE").to_string(),
+            enable_execute_command: r.opt_bool("enableExecuteCommand")?.unwrap_or(false),
+            role_arn: r.opt_str("role")?.map(str::to_string),
+            created_at: self.now,
+            tags: parse_tags(r.array("tags")?)?,
+            deployments: vec![],
+            events: VecDeque::new(),
+            task_ids: vec![],
+            last_completed: None,
+            steady: false,
+        })
+    }
+
+    /// Strategy items must name providers associated with the cluster.
+    fn check_strategy(&self, cluster: &str, strategy: &[Value]) -> ApiResult<()> {
+        let providers = self.clusters.get(cluster).map(|c| c.capacity_providers.clone()).unwrap_or_default();
+        for item in strategy {
+            let name = Req(item).str("capacityProvider")?;
+            if !providers.iter().any(|p| p == name) {
+                return Err(ApiError::invalid(format!(
+                    "The specified capacity provider strategy cannot contain a capacity provider that is not associated with the cluster. Associate the capacity provider with the cluster or specify a valid capacity provider and try again. ({name})"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// A second live service carrying the same owner tag is a duplicate create.
+    fn record_duplicate(&mut self, new: &Service) {
+        let Some(owner) = new.tags.get(OWNER_TAG) else { return };
+        let existing = self
+            .services
+            .values()
+            .find(|s| s.status != ServiceStatus::Inactive && s.key != new.key && s.tags.get(OWNER_TAG) == Some(owner));
+        if let Some(existing) = existing {
+            self.stats.duplicate_creates.push(DuplicateCreate {
+                owner: owner.clone(),
+                existing_service_arn: existing.arn.clone(),
+                new_service_arn: new.arn.clone(),
+            });
+        }
+    }
+
+    pub(crate) fn describe_services(&mut self, body: &Value) -> ApiResult<Value> {
+        let r = Req(body);
+        let cluster = self.active_cluster(r.opt_str("cluster")?)?.name.clone();
+        let idents = r.str_list("services")?;
+        if idents.is_empty() || idents.len() > 10 {
+            return Err(ApiError::invalid("services must contain between 1 and 10 items."));
+        }
+        let with_tags = r.includes("TAGS")?;
+        let (mut found, mut failures) = (vec![], vec![]);
+        for ident in &idents {
+            match self.find_service(&cluster, ident) {
+                Ok(svc) => found.push(self.service_json(svc, with_tags)),
+                Err(_) => {
+                    let arn = self.ident.service_arn(&cluster, &service_ident(ident).1);
+                    failures.push(json!({"arn": arn, "reason": "MISSING"}));
+                }
+            }
+        }
+        Ok(json!({"services": found, "failures": failures}))
+    }
+
+    pub(crate) fn update_service(&mut self, body: &Value) -> ApiResult<Value> {
+        let r = Req(body);
+        let cluster = self.active_cluster(r.opt_str("cluster")?)?.name.clone();
+        let key = self.find_service(&cluster, r.str("service")?)?.key.clone();
+        let current = self.services.get(&key).cloned().ok_or_else(ApiError::service_not_found)?;
+        if current.status != ServiceStatus::Active {
+            return Err(ApiError::new(ErrorKind::ServiceNotActive, "Service was not ACTIVE."));
+        }
+        let updated = self.apply_update(r, &current)?;
+        let redeploy =
+            TaskSetShape::of(&updated) != TaskSetShape::of(&current) || r.opt_bool("forceNewDeployment")? == Some(true);
+        let scaled = updated.desired_count != current.desired_count;
+        self.services.insert(key.clone(), updated);
+        let now = self.now;
+        if redeploy {
+            self.new_deployment(&key, now, None);
+        } else if scaled && let Some(svc) = self.services.get_mut(&key) {
+            svc.steady = false;
+        }
+        self.reconcile_service(&key, now);
+        let svc = self.services.get(&key).ok_or_else(ApiError::service_not_found)?;
+        Ok(json!({"service": self.service_json(svc, false)}))
+    }
+
+    /// The service after an UpdateService request, validated; state is not touched.
+    fn apply_update(&self, r: Req, current: &Service) -> ApiResult<Service> {
+        let mut s = current.clone();
+        if let Some(n) = desired_count(r)? {
+            s.desired_count = n;
+        }
+        let td = match r.opt_str("taskDefinition")? {
+            Some(ident) => {
+                let (arn, td) = self.runnable_task_definition(ident)?;
+                s.task_definition = arn;
+                td
+            }
+            None => self.find_revision(&s.task_definition).map(|rev| rev.body.clone()).unwrap_or(Value::Null),
+        };
+        if let Some(strategy) = r.opt_array("capacityProviderStrategy")? {
+            self.check_strategy(&s.key.cluster, strategy)?;
+            s.capacity_provider_strategy = strategy.clone();
+            if !strategy.is_empty() {
+                s.launch_type = None;
+            }
+        }
+        if let Some(n) = r.get("networkConfiguration") {
+            s.network_configuration = Some(n.clone());
+        }
+        let fargate = s.task_launch_type() == "FARGATE";
+        check_launch_compatibility(&td, fargate)?;
+        check_network(&td, s.network_configuration.as_ref())?;
+        if let Some(dc) = r.get("deploymentConfiguration") {
+            s.deployment_config = s.deployment_config.merge(dc)?;
+        }
+        if let Some(v) = r.opt_str("platformVersion")? {
+            s.platform_version = Some(v.to_string());
+        }
+        if let Some(lbs) = r.opt_array("loadBalancers")? {
+            s.load_balancers = lbs.clone();
+        }
+        if let Some(regs) = r.opt_array("serviceRegistries")? {
+            s.service_registries = regs.clone();
+        }
+        if let Some(p) = r.opt_array("placementConstraints")? {
+            s.placement_constraints = p.clone();
+        }
+        if let Some(p) = r.opt_array("placementStrategy")? {
+            s.placement_strategy = p.clone();
+        }
+        if let Some(g) = r.opt_i64("healthCheckGracePeriodSeconds")? {
+            s.health_check_grace_period = Some(g);
+        }
+        if let Some(b) = r.opt_bool("enableExecuteCommand")? {
+            s.enable_execute_command = b;
+        }
+        if let Some(b) = r.opt_bool("enableECSManagedTags")? {
+            s.enable_ecs_managed_tags = b;
+        }
+        if let Some(p) = r.opt_str("propagateTags")? {
+            s.propagate_tags = p.to_string();
+        }
+        Ok(s)
+    }
+
+    pub(crate) fn delete_service(&mut self, body: &Value) -> ApiResult<Value> {
+        let r = Req(body);
+        let cluster = self.active_cluster(r.opt_str("cluster")?)?.name.clone();
+        let svc = self.find_service(&cluster, r.str("service")?)?;
+        if svc.status == ServiceStatus::Inactive {
+            return Err(ApiError::service_not_found());
+        }
+        let force = r.opt_bool("force")?.unwrap_or(false);
+        if svc.desired_count > 0 && !force && svc.status == ServiceStatus::Active {
+            return Err(ApiError::invalid("The service cannot be stopped while it is scaled above 0."));
+        }
+        let key = svc.key.clone();
+        if let Some(svc) = self.services.get_mut(&key) {
+            svc.status = ServiceStatus::Draining;
+            svc.desired_count = 0;
+        }
+        let now = self.now;
+        self.reconcile_service(&key, now);
+        let svc = self.services.get(&key).ok_or_else(ApiError::service_not_found)?;
+        Ok(json!({"service": self.service_json(svc, false)}))
+    }
+
+    pub(crate) fn list_services(&mut self, body: &Value) -> ApiResult<Value> {
+        let r = Req(body);
+        let cluster = self.active_cluster(r.opt_str("cluster")?)?.name.clone();
+        let launch_type = r.opt_str("launchType")?;
+        let scheduling = r.opt_str("schedulingStrategy")?;
+        let arns: Vec<String> = self
+            .services
+            .values()
+            .filter(|s| s.key.cluster == cluster && s.status != ServiceStatus::Inactive)
+            .filter(|s| launch_type.is_none_or(|l| s.task_launch_type() == l))
+            .filter(|s| scheduling.is_none_or(|x| s.scheduling_strategy == x))
+            .map(|s| s.arn.clone())
+            .collect();
+        let (page, next) = paginate(&arns, r.opt_i64("maxResults")?, 10, 100, r.opt_str("nextToken")?)?;
+        Ok(json!({"serviceArns": page, "nextToken": next}))
+    }
+
+    pub fn service_json(&self, svc: &Service, with_tags: bool) -> Value {
+        let groups: Vec<DeploymentTasks> =
+            svc.deployments.iter().map(|d| self.deployment_tasks(&svc.key, &d.id)).collect();
+        let running: usize = groups.iter().map(|g| g.running.len()).sum();
+        let pending: usize = groups.iter().map(|g| g.pending.len()).sum();
+        let deployments: Vec<Value> =
+            svc.deployments.iter().zip(&groups).map(|(d, g)| self.deployment_json(svc, d, g)).collect();
+        let events: Vec<Value> = svc
+            .events
+            .iter()
+            .map(|e| json!({"id": e.id, "createdAt": epoch_seconds(e.created_at), "message": e.message}))
+            .collect();
+        let mut v = json!({
+            "serviceArn": svc.arn,
+            "serviceName": svc.key.name,
+            "clusterArn": self.ident.cluster_arn(&svc.key.cluster),
+            "loadBalancers": svc.load_balancers,
+            "serviceRegistries": svc.service_registries,
+            "status": svc.status.as_str(),
+            "desiredCount": svc.desired_count,
+            "runningCount": running,
+            "pendingCount": pending,
+            "launchType": svc.launch_type,
+            "capacityProviderStrategy": svc.capacity_provider_strategy,
+            "platformVersion": svc.platform_version,
+            "platformFamily": svc.platform_version.as_ref().map(|_| "Linux"),
+            "taskDefinition": svc.task_definition,
+            "deploymentConfiguration": svc.deployment_config.to_json(),
+            "deployments": deployments,
+            "roleArn": svc.role_arn,
+            "events": events,
+            "createdAt": epoch_seconds(svc.created_at),
+            "placementConstraints": svc.placement_constraints,
+            "placementStrategy": svc.placement_strategy,
+            "networkConfiguration": svc.network_configuration,
+            "healthCheckGracePeriodSeconds": svc.health_check_grace_period,
+            "schedulingStrategy": svc.scheduling_strategy,
+            "deploymentController": svc.deployment_controller,
+            "createdBy": self.ident.caller_arn(),
+            "enableECSManagedTags": svc.enable_ecs_managed_tags,
+            "propagateTags": svc.propagate_tags,
+            "enableExecuteCommand": svc.enable_execute_command,
+            "availabilityZoneRebalancing": "DISABLED",
+        });
+        if with_tags {
+            v["tags"] = tags_json(&svc.tags);
+        }
+        v
+    }
+
+    fn deployment_json(&self, svc: &Service, d: &crate::deployments::Deployment, g: &DeploymentTasks) -> Value {
+        let desired = if d.primary { svc.desired_count as usize } else { g.running.len() + g.pending.len() };
+        json!({
+            "id": d.id,
+            "status": if d.primary { "PRIMARY" } else { "ACTIVE" },
+            "taskDefinition": d.task_definition,
+            "desiredCount": desired,
+            "pendingCount": g.pending.len(),
+            "runningCount": g.running.len(),
+            "failedTasks": d.failed_tasks,
+            "createdAt": epoch_seconds(d.created_at),
+            "updatedAt": epoch_seconds(d.updated_at),
+            "launchType": d.launch_type,
+            "capacityProviderStrategy": d.capacity_provider_strategy,
+            "platformVersion": d.platform_version,
+            "platformFamily": d.platform_version.as_ref().map(|_| "Linux"),
+            "networkConfiguration": d.network_configuration,
+            "rolloutState": d.rollout.as_str(),
+            "rolloutStateReason": d.rollout_reason,
+        })
+    }
+}
+
+/// Two CreateService requests are "the same" when they match apart from the token.
+fn fingerprint(body: &Value) -> String {
+    let mut b = body.clone();
+    if let Some(obj) = b.as_object_mut() {
+        obj.remove("clientToken");
+    }
+    canonical(&b)
+}
+
+fn strategy_is_fargate(strategy: &[Value]) -> bool {
+    strategy.iter().any(|s| s["capacityProvider"].as_str().is_some_and(|p| p.starts_with("FARGATE")))
+}
+
+fn check_launch_compatibility(td: &Value, fargate: bool) -> ApiResult<()> {
+    let compatible = td["compatibilities"].as_array().is_some_and(|c| c.iter().any(|x| x.as_str() == Some("FARGATE")));
+    if fargate && !compatible {
+        return Err(ApiError::invalid("Task definition does not support launch_type FARGATE."));
+    }
+    Ok(())
+}
+
+fn check_network(td: &Value, network: Option<&Value>) -> ApiResult<()> {
+    if td["networkMode"].as_str() != Some("awsvpc") {
+        return Ok(());
+    }
+    let subnets = network.and_then(|n| n.pointer("/awsvpcConfiguration/subnets")).and_then(Value::as_array);
+    match subnets {
+        None => {
+            Err(ApiError::invalid("Network Configuration must be provided when networkMode 'awsvpc' is specified."))
+        }
+        Some(s) if s.is_empty() => Err(ApiError::invalid("subnets can not be empty.")),
+        Some(_) => Ok(()),
+    }
+}

@@ -1,0 +1,160 @@
+//! `Sim`: the shared handle on the simulated account used by the HTTP front end and by
+//! `SimHandle`. It applies the cross-cutting steps every call goes through — counting,
+//! throttling, fault injection, catching the state up to simulated now — and exposes
+//! the admin operations. The lock is never held across an await.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::config::SimConfig;
+use crate::error::{ApiError, ApiResult, Error};
+use crate::faults::FaultSpec;
+use crate::services::ServiceKey;
+use crate::state::State;
+use crate::stats::Stats;
+use crate::throttle::ThrottleConfig;
+
+/// Which JSON API a call belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Api {
+    Ecs,
+    AutoScaling,
+}
+
+/// What the front end must do before running a call.
+#[derive(Debug, Default)]
+pub struct Admission {
+    pub latency: Option<Duration>,
+    /// Throttled or injected: answer with this and do not run the call.
+    pub error: Option<ApiError>,
+}
+
+#[derive(Clone)]
+pub struct Sim {
+    state: Arc<Mutex<State>>,
+    config: Arc<SimConfig>,
+}
+
+impl Sim {
+    pub fn new(config: SimConfig) -> Result<Self, Error> {
+        let state = State::new(&config)?;
+        Ok(Sim { state: Arc::new(Mutex::new(state)), config: Arc::new(config) })
+    }
+
+    /// A panic while holding the lock leaves the state as it was at that point; serving
+    /// on is more useful to a test than poisoning every later call.
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Counts the call and decides throttling and injected faults.
+    pub fn admit(&self, op: &str) -> Admission {
+        let mut st = self.lock();
+        st.stats.record_call(op);
+        if !st.throttler.try_acquire(op, Instant::now()) {
+            st.stats.record_throttled(op);
+            return Admission { latency: None, error: Some(ApiError::throttled()) };
+        }
+        let st = &mut *st;
+        let decision = st.faults.decide(op, &mut st.rng);
+        if decision.error.is_some() {
+            st.stats.record_injected(op);
+        }
+        Admission { latency: decision.latency, error: decision.error }
+    }
+
+    pub fn run_json(&self, api: Api, op: &str, body: &Value) -> ApiResult<Value> {
+        let mut st = self.lock();
+        st.catch_up();
+        let result = match api {
+            Api::Ecs => st.call_ecs(op, body),
+            Api::AutoScaling => st.call_autoscaling(op, body),
+        };
+        if result.is_err() {
+            st.stats.record_error(op);
+        }
+        result
+    }
+
+    pub fn run_sts(
+        &self,
+        form: &HashMap<String, String>,
+        access_key: Option<&str>,
+        request_id: &str,
+    ) -> Result<String, ApiError> {
+        let mut st = self.lock();
+        st.catch_up();
+        st.call_sts(form, access_key, request_id)
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.lock().stats.clone()
+    }
+
+    /// Simulated time now, in milliseconds since the epoch.
+    pub fn now_ms(&self) -> u64 {
+        let mut st = self.lock();
+        st.catch_up();
+        st.now
+    }
+
+    pub fn advance(&self, by: Duration) {
+        self.lock().advance_clock(by);
+    }
+
+    pub fn set_fault(&self, spec: FaultSpec) {
+        self.lock().faults.set(spec);
+    }
+
+    pub fn clear_faults(&self) {
+        self.lock().faults.clear();
+    }
+
+    pub fn faults(&self) -> Vec<FaultSpec> {
+        self.lock().faults.rules()
+    }
+
+    pub fn set_throttle(&self, config: ThrottleConfig) {
+        self.lock().throttler.configure(config);
+    }
+
+    pub fn throttle(&self) -> ThrottleConfig {
+        self.lock().throttler.config().clone()
+    }
+
+    pub fn set_task_failure_pattern(&self, pattern: &str) -> Result<(), Error> {
+        let re = regex::Regex::new(pattern)
+            .map_err(|source| Error::FailurePattern { pattern: pattern.to_string(), source })?;
+        self.lock().failure_pattern = re;
+        Ok(())
+    }
+
+    /// Forgets every resource, statistic, fault and throttle setting; simulated time
+    /// keeps going forward so timestamps stay monotonic.
+    pub fn reset(&self) -> Result<(), Error> {
+        let mut fresh = State::new(&self.config)?;
+        let mut st = self.lock();
+        std::mem::swap(&mut fresh.clock, &mut st.clock);
+        fresh.now = st.now;
+        *st = fresh;
+        Ok(())
+    }
+
+    /// Changes a service's desiredCount out of band, as someone using the console would.
+    pub fn set_desired_count(&self, cluster: &str, service: &str, desired: u32) -> ApiResult<()> {
+        let mut st = self.lock();
+        st.catch_up();
+        let key = ServiceKey { cluster: cluster.to_string(), name: service.to_string() };
+        st.set_desired_count(&key, desired)
+    }
+
+    /// Acts as Application Auto Scaling acting on a registered target.
+    pub fn scale(&self, resource_id: &str, desired: u32) -> ApiResult<u32> {
+        let mut st = self.lock();
+        st.catch_up();
+        st.scale_service(resource_id, desired)
+    }
+}

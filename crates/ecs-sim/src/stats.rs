@@ -1,0 +1,69 @@
+//! Call statistics the admin API reports: calls, throttled calls, injected errors and
+//! errors returned per operation, and duplicate service creates (a second live service
+//! carrying the same owner tag — the failure the operator's idempotency must prevent).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// The tag whose value identifies the Kubernetes object that owns an ECS resource.
+pub const OWNER_TAG: &str = "ecs.operator.dev/owner";
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OpStats {
+    pub calls: u64,
+    pub throttled: u64,
+    pub injected_errors: u64,
+    pub errors: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DuplicateCreate {
+    pub owner: String,
+    pub existing_service_arn: String,
+    pub new_service_arn: String,
+}
+
+/// A snapshot for `GET /_sim/stats` and `SimHandle::stats()`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stats {
+    pub operations: BTreeMap<String, OpStats>,
+    pub total_calls: u64,
+    pub total_throttled: u64,
+    pub total_injected_errors: u64,
+    pub duplicate_creates: Vec<DuplicateCreate>,
+    /// Highest revision registered per task definition family.
+    pub revisions_per_family: BTreeMap<String, u32>,
+}
+
+impl Stats {
+    pub fn op(&mut self, op: &str) -> &mut OpStats {
+        self.operations.entry(op.to_string()).or_default()
+    }
+
+    pub fn record_call(&mut self, op: &str) {
+        self.op(op).calls += 1;
+        self.total_calls += 1;
+    }
+
+    pub fn record_throttled(&mut self, op: &str) {
+        self.op(op).throttled += 1;
+        self.total_throttled += 1;
+    }
+
+    pub fn record_injected(&mut self, op: &str) {
+        self.op(op).injected_errors += 1;
+        self.total_injected_errors += 1;
+    }
+
+    pub fn record_error(&mut self, op: &str) {
+        self.op(op).errors += 1;
+    }
+
+    pub fn calls(&self, op: &str) -> u64 {
+        self.operations.get(op).map_or(0, |s| s.calls)
+    }
+}
