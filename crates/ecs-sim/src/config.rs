@@ -15,6 +15,10 @@ pub struct TaskTimings {
     /// How long a task whose image matches the failure pattern runs before its essential
     /// container exits with code 1.
     pub fail_after: Duration,
+    /// How long every task of a deployment must have been RUNNING before ECS calls the
+    /// deployment COMPLETED (its steady-state check). Longer than `fail_after`, so a
+    /// crash-looping deployment never completes.
+    pub steady_after: Duration,
     pub deactivating: Duration,
     pub stopping: Duration,
     pub deprovisioning: Duration,
@@ -30,6 +34,7 @@ impl Default for TaskTimings {
             provisioning: Duration::from_secs(10),
             pending: Duration::from_secs(20),
             fail_after: Duration::from_secs(5),
+            steady_after: Duration::from_secs(10),
             deactivating: Duration::from_secs(5),
             stopping: Duration::from_secs(5),
             deprovisioning: Duration::from_secs(5),

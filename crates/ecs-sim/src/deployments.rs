@@ -321,6 +321,8 @@ impl State {
             svc.deployments.iter().map(|d| (d.id.clone(), self.deployment_tasks(key, &d.id))).collect();
         let drained: Vec<String> =
             groups.iter().skip(1).filter(|(_, g)| g.live() == 0 && g.stopping == 0).map(|(id, _)| id.clone()).collect();
+        let primary_steady =
+            groups.first().is_some_and(|(_, pg)| pg.running.iter().all(|id| self.task_is_steady(id, at)));
         let Some(svc) = self.services.get_mut(key) else { return };
         svc.deployments.retain(|d| !drained.contains(&d.id));
         let Some((_, pg)) = groups.first() else { return };
@@ -332,11 +334,12 @@ impl State {
         }
         let desired = svc.desired_count as usize;
         let primary_up = pg.running.len() == desired && pg.pending.is_empty();
+        let primary_steady = primary_up && primary_steady;
         if svc.deployment_config.blue_green() && primary_up && svc.deployments.len() > 1 {
             self.start_bake(key, at);
             return;
         }
-        if primary_up && svc.deployments.len() == 1 {
+        if primary_steady && svc.deployments.len() == 1 {
             self.complete_primary(key, at);
         }
     }

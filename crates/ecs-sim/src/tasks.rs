@@ -293,6 +293,7 @@ impl State {
     fn step_task(&mut self, id: &str, at: u64) {
         let t = self.timings.clone();
         let Some(task) = self.tasks.get_mut(id) else { return };
+        let service = task.service.clone();
         let (status, next) = match task.last_status {
             TaskStatus::Provisioning => {
                 task.pull_started_at = Some(at);
@@ -320,6 +321,16 @@ impl State {
         if let Some(n) = next {
             self.schedule(n, TimerKind::Task(id.to_string()));
         }
+        if let (TaskStatus::Running, Some(key)) = (status, service) {
+            // The scheduler must look again when this task counts as steady.
+            self.schedule(at + t.steady_after.as_millis() as u64, TimerKind::Service(key));
+        }
+    }
+
+    /// Running long enough to count towards a deployment's steady state.
+    pub fn task_is_steady(&self, id: &str, at: u64) -> bool {
+        let window = self.timings.steady_after.as_millis() as u64;
+        self.tasks.get(id).and_then(|t| t.started_at).is_some_and(|s| s + window <= at)
     }
 
     /// The essential container of a task with a failing image exits with code 1.

@@ -1,0 +1,183 @@
+//! Deployments over simulated time: rolling bounds, circuit breaker with and without
+//! rollback, forced redeploys and ECS-native blue/green with bake time.
+
+use std::time::Duration;
+
+use aws_sdk_ecs::types::{
+    DeploymentConfiguration, DeploymentRolloutState, DeploymentStrategy, DesiredStatus, LaunchType,
+};
+
+use crate::harness::{CLUSTER, Env, circuit_breaker, env, network, rollout};
+
+async fn live_tasks(env: &Env) -> usize {
+    let out = env.ecs.list_tasks().cluster(CLUSTER).desired_status(DesiredStatus::Running).send().await.unwrap();
+    out.task_arns().len()
+}
+
+async fn service_with(env: &Env, name: &str, td: &str, desired: i32, config: DeploymentConfiguration) {
+    env.ecs
+        .create_service()
+        .cluster(CLUSTER)
+        .service_name(name)
+        .task_definition(td)
+        .desired_count(desired)
+        .launch_type(LaunchType::Fargate)
+        .network_configuration(network())
+        .deployment_configuration(config)
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn rolling_update_respects_percentages() {
+    let env = env();
+    env.cluster().await;
+    let v1 = env.fargate_td("web", "nginx:1").await;
+    let v2 = env.fargate_td("web", "nginx:2").await;
+    let config = DeploymentConfiguration::builder().minimum_healthy_percent(50).maximum_percent(150).build();
+    service_with(&env, "web", &v1, 4, config).await;
+    assert_eq!(rollout(&env.after(60, "web").await)[0].1, "COMPLETED");
+
+    let updated = env.ecs.update_service().cluster(CLUSTER).service("web").task_definition(&v2).send().await.unwrap();
+    let svc = updated.service().unwrap();
+    assert_eq!(rollout(svc), vec![("PRIMARY".into(), "IN_PROGRESS".into()), ("ACTIVE".into(), "COMPLETED".into())]);
+    for _ in 0..30 {
+        let svc = env.after(5, "web").await;
+        assert!(live_tasks(&env).await <= 6, "maximumPercent 150 of 4");
+        assert!(svc.running_count() >= 2, "minimumHealthyPercent 50 of 4: {}", svc.running_count());
+    }
+    let svc = env.describe("web").await;
+    assert_eq!(rollout(&svc), vec![("PRIMARY".into(), "COMPLETED".into())]);
+    assert_eq!(svc.deployments()[0].task_definition(), Some(v2.as_str()));
+    assert_eq!(svc.running_count(), 4);
+}
+
+#[tokio::test]
+async fn force_new_deployment_replaces_tasks() {
+    let env = env();
+    env.cluster().await;
+    let v1 = env.fargate_td("web", "nginx:1").await;
+    env.fargate_service("web", &v1, 2).await;
+    let before = env.after(60, "web").await.deployments()[0].id().unwrap().to_string();
+    env.ecs.update_service().cluster(CLUSTER).service("web").force_new_deployment(true).send().await.unwrap();
+    let svc = env.describe("web").await;
+    assert_eq!(svc.deployments().len(), 2);
+    assert_ne!(svc.deployments()[0].id(), Some(before.as_str()));
+    let svc = env.after(120, "web").await;
+    assert_eq!(rollout(&svc), vec![("PRIMARY".into(), "COMPLETED".into())]);
+}
+
+#[tokio::test]
+async fn circuit_breaker_rolls_back_to_last_completed() {
+    let env = env();
+    env.cluster().await;
+    let good = env.fargate_td("web", "nginx:1").await;
+    let bad = env.fargate_td("web", "nginx:fail").await;
+    service_with(&env, "web", &good, 2, circuit_breaker(true)).await;
+    env.after(60, "web").await;
+    env.ecs.update_service().cluster(CLUSTER).service("web").task_definition(&bad).send().await.unwrap();
+
+    let mut saw_failure = false;
+    for _ in 0..200 {
+        let svc = env.after(5, "web").await;
+        if let Some(failed) =
+            svc.deployments().iter().find(|d| d.rollout_state() == Some(&DeploymentRolloutState::Failed))
+        {
+            assert!(failed.failed_tasks() >= 3);
+            assert_eq!(failed.rollout_state_reason(), Some("ECS deployment circuit breaker: task failed to start."));
+            let primary = &svc.deployments()[0];
+            assert_eq!(primary.task_definition(), Some(good.as_str()));
+            assert!(primary.rollout_state_reason().unwrap().contains("rolling back to deploymentId ecs-svc/"));
+            saw_failure = true;
+            break;
+        }
+    }
+    assert!(saw_failure, "circuit breaker never tripped");
+    let svc = env.after(300, "web").await;
+    assert_eq!(rollout(&svc), vec![("PRIMARY".into(), "COMPLETED".into())]);
+    assert_eq!(svc.task_definition(), Some(good.as_str()));
+    assert_eq!(svc.running_count(), 2);
+    assert!(svc.events().iter().any(|e| e.message().unwrap().contains("deployment failed: tasks failed to start")));
+}
+
+#[tokio::test]
+async fn circuit_breaker_without_rollback_stops_launching() {
+    let env = env();
+    env.cluster().await;
+    let bad = env.fargate_td("web", "nginx:fail").await;
+    service_with(&env, "web", &bad, 1, circuit_breaker(false)).await;
+    let svc = env.after(600, "web").await;
+    assert_eq!(rollout(&svc), vec![("PRIMARY".into(), "FAILED".into())]);
+    assert_eq!(svc.deployments()[0].failed_tasks(), 3);
+    let later = env.after(600, "web").await;
+    assert_eq!(later.deployments()[0].failed_tasks(), 3, "no launches after FAILED");
+    assert_eq!(live_tasks(&env).await, 0);
+}
+
+#[tokio::test]
+async fn without_circuit_breaker_failing_tasks_are_replaced_forever() {
+    let env = env();
+    env.cluster().await;
+    let bad = env.fargate_td("web", "nginx:fail").await;
+    env.fargate_service("web", &bad, 1).await;
+    let svc = env.after(600, "web").await;
+    assert_eq!(rollout(&svc)[0].1, "IN_PROGRESS");
+    assert!(svc.deployments()[0].failed_tasks() > 5);
+    let stopped = env.ecs.list_tasks().cluster(CLUSTER).desired_status(DesiredStatus::Stopped).send().await.unwrap();
+    let described = env.ecs.describe_tasks().cluster(CLUSTER).tasks(&stopped.task_arns()[0]).send().await.unwrap();
+    let task = &described.tasks()[0];
+    assert_eq!(task.stop_code().map(|c| c.as_str()), Some("EssentialContainerExited"));
+    assert_eq!(task.containers()[0].exit_code(), Some(1));
+}
+
+#[tokio::test]
+async fn failure_pattern_is_configurable() {
+    let env = env();
+    env.sim.set_task_failure_pattern("broken").unwrap();
+    env.cluster().await;
+    let td = env.fargate_td("web", "registry/broken:1").await;
+    service_with(&env, "web", &td, 1, circuit_breaker(false)).await;
+    let svc = env.after(600, "web").await;
+    assert_eq!(rollout(&svc)[0].1, "FAILED");
+}
+
+#[tokio::test]
+async fn blue_green_waits_for_bake_time() {
+    let env = env();
+    env.cluster().await;
+    let v1 = env.fargate_td("web", "nginx:1").await;
+    let v2 = env.fargate_td("web", "nginx:2").await;
+    let config =
+        DeploymentConfiguration::builder().strategy(DeploymentStrategy::BlueGreen).bake_time_in_minutes(5).build();
+    service_with(&env, "web", &v1, 2, config).await;
+    env.after(60, "web").await;
+    env.ecs.update_service().cluster(CLUSTER).service("web").task_definition(&v2).send().await.unwrap();
+    let svc = env.after(60, "web").await;
+    assert_eq!(svc.running_count(), 4, "green runs beside blue");
+    assert_eq!(rollout(&svc)[0].1, "IN_PROGRESS");
+    let svc = env.after(200, "web").await;
+    assert_eq!(svc.running_count(), 4, "still baking");
+    let svc = env.after(200, "web").await;
+    assert_eq!(rollout(&svc), vec![("PRIMARY".into(), "COMPLETED".into())]);
+    assert_eq!(svc.running_count(), 2);
+    assert_eq!(svc.task_definition(), Some(v2.as_str()));
+}
+
+#[tokio::test]
+async fn bounded_advance_keeps_timestamps_consistent() {
+    let env = env();
+    env.cluster().await;
+    let td = env.fargate_td("web", "nginx:1").await;
+    env.fargate_service("web", &td, 1).await;
+    let t0 = env.sim.now_ms();
+    env.sim.advance(Duration::from_secs(45));
+    assert_eq!(env.sim.now_ms(), t0 + 45_000);
+    let tasks = env.ecs.list_tasks().cluster(CLUSTER).send().await.unwrap();
+    let described =
+        env.ecs.describe_tasks().cluster(CLUSTER).set_tasks(Some(tasks.task_arns().to_vec())).send().await.unwrap();
+    let task = &described.tasks()[0];
+    let created = task.created_at().unwrap().as_secs_f64();
+    let started = task.started_at().unwrap().as_secs_f64();
+    assert!((started - created - 30.0).abs() < 0.01, "PROVISIONING 10 s + PENDING 20 s");
+}

@@ -1,0 +1,14 @@
+//! End-to-end tests: the real aws-sdk-ecs (and aws-sdk-sts) clients against ecs-sim on
+//! loopback. One test binary, so the SDK is linked once.
+
+mod admin;
+mod autoscaling;
+mod clusters;
+mod deployments;
+mod harness;
+mod protocol;
+mod services;
+mod sts;
+mod task_definitions;
+mod tasks_and_tags;
+mod throttling;

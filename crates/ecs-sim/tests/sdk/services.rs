@@ -1,0 +1,265 @@
+//! Services: lifecycle over simulated time, idempotency, limits, updates, deletion.
+
+use std::time::{Duration, Instant};
+
+use aws_sdk_ecs::types::{LaunchType, ServiceField};
+use ecs_sim::{ClockMode, SimConfig, ThrottleConfig};
+
+use crate::harness::{CLUSTER, code, env, env_with, network, rollout, tag};
+
+#[tokio::test]
+async fn fargate_service_reaches_completed_over_time() {
+    let env = env();
+    env.cluster().await;
+    let td = env.fargate_td("web", "nginx:1").await;
+    let created = env.fargate_service("web", &td, 3).await;
+    assert_eq!(created.status(), Some("ACTIVE"));
+    assert_eq!(created.pending_count(), 3);
+    assert_eq!(rollout(&created), vec![("PRIMARY".into(), "IN_PROGRESS".into())]);
+    assert!(created.deployments()[0].id().unwrap().starts_with("ecs-svc/"));
+    assert_eq!(created.deployments()[0].id().unwrap().len(), "ecs-svc/".len() + 19);
+
+    let tasks = env.ecs.list_tasks().cluster(CLUSTER).service_name("web").send().await.unwrap();
+    let described =
+        env.ecs.describe_tasks().cluster(CLUSTER).set_tasks(Some(tasks.task_arns().to_vec())).send().await.unwrap();
+    assert!(described.tasks().iter().all(|t| t.last_status() == Some("PROVISIONING")));
+
+    env.sim.advance(Duration::from_secs(10));
+    let described =
+        env.ecs.describe_tasks().cluster(CLUSTER).set_tasks(Some(tasks.task_arns().to_vec())).send().await.unwrap();
+    assert!(described.tasks().iter().all(|t| t.last_status() == Some("PENDING")));
+
+    let svc = env.after(20, "web").await;
+    assert_eq!((svc.running_count(), svc.pending_count()), (3, 0));
+    assert_eq!(rollout(&svc), vec![("PRIMARY".into(), "IN_PROGRESS".into())], "not steady yet");
+    let svc = env.after(10, "web").await;
+    assert_eq!(rollout(&svc), vec![("PRIMARY".into(), "COMPLETED".into())]);
+    let events: Vec<&str> = svc.events().iter().filter_map(|e| e.message()).collect();
+    assert_eq!(events[0], "(service web) has reached a steady state.");
+    assert!(events.iter().any(|e| e.contains("deployment completed")));
+    assert!(events.iter().any(|e| e.starts_with("(service web) has started 3 tasks:")));
+}
+
+#[tokio::test]
+async fn speed_20_completes_in_seconds_of_real_time() {
+    let config = SimConfig {
+        clock: ClockMode::Scaled { speed: 20.0 },
+        throttle: ThrottleConfig::unlimited(),
+        ..SimConfig::default()
+    };
+    let env = env_with(config);
+    env.cluster().await;
+    let td = env.fargate_td("fast", "nginx:1").await;
+    env.fargate_service("fast", &td, 3).await;
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(10);
+    loop {
+        let svc = env.describe("fast").await;
+        if rollout(&svc) == vec![("PRIMARY".to_string(), "COMPLETED".to_string())] {
+            assert_eq!(svc.running_count(), 3);
+            break;
+        }
+        assert!(Instant::now() < deadline, "not COMPLETED within 10 s: {svc:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn client_token_makes_create_idempotent() {
+    let env = env();
+    env.cluster().await;
+    let td = env.fargate_td("web", "nginx:1").await;
+    let create = || {
+        env.ecs
+            .create_service()
+            .cluster(CLUSTER)
+            .service_name("web")
+            .task_definition(&td)
+            .desired_count(2)
+            .launch_type(LaunchType::Fargate)
+            .network_configuration(network())
+            .client_token("uid-1234-hash")
+    };
+    let a = create().send().await.unwrap();
+    let b = create().send().await.unwrap();
+    assert_eq!(a.service().unwrap().service_arn(), b.service().unwrap().service_arn());
+    assert_eq!(a.service().unwrap().deployments()[0].id(), b.service().unwrap().deployments()[0].id());
+    let listed = env.ecs.list_services().cluster(CLUSTER).send().await.unwrap();
+    assert_eq!(listed.service_arns().len(), 1);
+    let tasks = env.ecs.list_tasks().cluster(CLUSTER).send().await.unwrap();
+    assert_eq!(tasks.task_arns().len(), 2, "the replay launched nothing");
+
+    let err = create().desired_count(3).send().await.unwrap_err();
+    assert_eq!(code(&err).as_deref(), Some("InvalidParameterException"), "same token, different request");
+    let err = create().client_token("other").send().await.unwrap_err();
+    assert!(err.into_service_error().is_invalid_parameter_exception());
+    let err = env
+        .ecs
+        .create_service()
+        .cluster(CLUSTER)
+        .service_name("web")
+        .task_definition(&td)
+        .desired_count(1)
+        .launch_type(LaunchType::Fargate)
+        .network_configuration(network())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.into_service_error().meta().message(), Some("Creation of service was not idempotent."));
+}
+
+#[tokio::test]
+async fn duplicate_owner_is_recorded() {
+    let env = env();
+    env.cluster().await;
+    let td = env.fargate_td("web", "nginx:1").await;
+    for name in ["web-a", "web-b"] {
+        env.ecs
+            .create_service()
+            .cluster(CLUSTER)
+            .service_name(name)
+            .task_definition(&td)
+            .desired_count(0)
+            .launch_type(LaunchType::Fargate)
+            .network_configuration(network())
+            .tags(tag(ecs_sim::OWNER_TAG, "default/web"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let dups = env.sim.stats().duplicate_creates;
+    assert_eq!(dups.len(), 1);
+    assert_eq!(dups[0].owner, "default/web");
+    assert!(dups[0].new_service_arn.ends_with("/web-b"));
+}
+
+#[tokio::test]
+async fn describe_takes_at_most_ten_and_reports_missing() {
+    let env = env();
+    env.cluster().await;
+    let td = env.fargate_td("web", "nginx:1").await;
+    for i in 0..11 {
+        env.fargate_service(&format!("s{i}"), &td, 0).await;
+    }
+    let names: Vec<String> = (0..11).map(|i| format!("s{i}")).collect();
+    let err = env.ecs.describe_services().cluster(CLUSTER).set_services(Some(names.clone())).send().await.unwrap_err();
+    assert_eq!(code(&err).as_deref(), Some("InvalidParameterException"));
+    let out = env
+        .ecs
+        .describe_services()
+        .cluster(CLUSTER)
+        .services("s1")
+        .services("ghost")
+        .include(ServiceField::Tags)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.services().len(), 1);
+    assert_eq!(out.failures()[0].reason(), Some("MISSING"));
+    assert_eq!(out.failures()[0].arn(), Some("arn:aws:ecs:us-east-1:123456789012:service/test/ghost"));
+
+    let mut seen = 0;
+    let mut token = None;
+    loop {
+        let page = env.ecs.list_services().cluster(CLUSTER).set_next_token(token).send().await.unwrap();
+        assert!(page.service_arns().len() <= 10, "default page size is 10");
+        seen += page.service_arns().len();
+        token = page.next_token().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    assert_eq!(seen, 11);
+}
+
+#[tokio::test]
+async fn create_validates_like_aws() {
+    let env = env();
+    let td = env.fargate_td("web", "nginx:1").await;
+    let err = env
+        .ecs
+        .create_service()
+        .cluster("nope")
+        .service_name("x")
+        .task_definition(&td)
+        .desired_count(1)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.into_service_error().is_cluster_not_found_exception());
+    env.cluster().await;
+    let err = env
+        .ecs
+        .create_service()
+        .cluster(CLUSTER)
+        .service_name("x")
+        .task_definition(&td)
+        .desired_count(1)
+        .launch_type(LaunchType::Fargate)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err).as_deref(), Some("InvalidParameterException"), "awsvpc needs a network configuration");
+    let err = env
+        .ecs
+        .create_service()
+        .cluster(CLUSTER)
+        .service_name("x")
+        .task_definition("ghost:1")
+        .desired_count(1)
+        .launch_type(LaunchType::Fargate)
+        .network_configuration(network())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err).as_deref(), Some("InvalidParameterException"));
+}
+
+#[tokio::test]
+async fn desired_count_changes_scale() {
+    let env = env();
+    env.cluster().await;
+    let td = env.fargate_td("web", "nginx:1").await;
+    env.fargate_service("web", &td, 2).await;
+    env.after(60, "web").await;
+    env.ecs.update_service().cluster(CLUSTER).service("web").desired_count(5).send().await.unwrap();
+    let svc = env.describe("web").await;
+    assert_eq!((svc.running_count(), svc.pending_count()), (2, 3));
+    assert_eq!(svc.deployments().len(), 1, "scaling is not a new deployment");
+    let svc = env.after(60, "web").await;
+    assert_eq!(svc.running_count(), 5);
+    env.ecs.update_service().cluster(CLUSTER).service("web").desired_count(1).send().await.unwrap();
+    let svc = env.after(60, "web").await;
+    assert_eq!((svc.running_count(), svc.pending_count()), (1, 0));
+    assert_eq!(svc.events()[0].message(), Some("(service web) has reached a steady state."));
+    // Someone else scales the service (console, another tool).
+    env.sim.set_desired_count(CLUSTER, "web", 3).unwrap();
+    assert_eq!(env.describe("web").await.desired_count(), 3);
+}
+
+#[tokio::test]
+async fn delete_drains_then_goes_inactive() {
+    let env = env();
+    env.cluster().await;
+    let td = env.fargate_td("web", "nginx:1").await;
+    env.fargate_service("web", &td, 2).await;
+    env.after(60, "web").await;
+    let err = env.ecs.delete_service().cluster(CLUSTER).service("web").send().await.unwrap_err();
+    assert_eq!(code(&err).as_deref(), Some("InvalidParameterException"));
+    let out = env.ecs.delete_service().cluster(CLUSTER).service("web").force(true).send().await.unwrap();
+    assert_eq!(out.service().unwrap().status(), Some("DRAINING"));
+    let err = env.ecs.update_service().cluster(CLUSTER).service("web").desired_count(1).send().await.unwrap_err();
+    assert!(err.into_service_error().is_service_not_active_exception());
+    let svc = env.after(60, "web").await;
+    assert_eq!(svc.status(), Some("INACTIVE"));
+    assert_eq!(svc.running_count(), 0);
+    let err = env.ecs.update_service().cluster(CLUSTER).service("web").desired_count(1).send().await.unwrap_err();
+    assert_eq!(code(&err).as_deref(), Some("ServiceNotActiveException"));
+    let listed = env.ecs.list_services().cluster(CLUSTER).send().await.unwrap();
+    assert!(listed.service_arns().is_empty());
+    // The name is free again once INACTIVE.
+    env.fargate_service("web", &td, 1).await;
+    let err = env.ecs.update_service().cluster(CLUSTER).service("ghost").desired_count(1).send().await.unwrap_err();
+    assert!(err.into_service_error().is_service_not_found_exception());
+}
