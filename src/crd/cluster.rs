@@ -166,8 +166,7 @@ fn cluster_rules(schema: &mut schemars::Schema) {
                 "!has(self.defaultCapacityProviderStrategy) || self.defaultCapacityProviderStrategy.all(s, self.defaultCapacityProviderStrategy.exists_one(t, t.capacityProvider == s.capacityProvider))",
                 "defaultCapacityProviderStrategy[].capacityProvider must be unique",
             )
-            .at(".defaultCapacityProviderStrategy")
-            .reason("FieldValueDuplicate"),
+            .at(".defaultCapacityProviderStrategy"),
         ],
     );
 }

@@ -83,3 +83,10 @@ pub fn tags(schema: &mut Schema) {
 pub fn set_list(schema: &mut Schema) {
     schema.ensure_object().insert("x-kubernetes-list-type".into(), json!("set"));
 }
+
+/// `x-kubernetes-list-type: map` keyed by `key`: items merge by key and duplicates are refused.
+pub fn map_list(schema: &mut Schema, key: &str) {
+    let obj = schema.ensure_object();
+    obj.insert("x-kubernetes-list-type".into(), json!("map"));
+    obj.insert("x-kubernetes-list-map-keys".into(), json!([key]));
+}

@@ -456,8 +456,7 @@ fn service_rules(schema: &mut schemars::Schema) {
                 "!has(self.capacityProviderStrategy) || self.capacityProviderStrategy.all(s, self.capacityProviderStrategy.exists_one(t, t.capacityProvider == s.capacityProvider))",
                 "capacityProviderStrategy[].capacityProvider must be unique",
             )
-            .at(".capacityProviderStrategy")
-            .reason("FieldValueDuplicate"),
+            .at(".capacityProviderStrategy"),
             CelRule::new(
                 "!has(self.schedulingStrategy) || self.schedulingStrategy != 'DAEMON' || !has(self.autoscaling)",
                 "autoscaling cannot be used with schedulingStrategy DAEMON",
@@ -566,8 +565,7 @@ fn autoscaling_rules(schema: &mut schemars::Schema) {
                 "!has(self.targetTracking) || self.targetTracking.all(p, self.targetTracking.exists_one(q, q.name == p.name))",
                 "autoscaling.targetTracking[].name must be unique",
             )
-            .at(".targetTracking")
-            .reason("FieldValueDuplicate"),
+            .at(".targetTracking"),
         ],
     );
 }

@@ -884,8 +884,7 @@ fn task_definition_rules(schema: &mut schemars::Schema) {
                 "!has(self.volumes) || self.volumes.all(v, self.volumes.exists_one(w, w.name == v.name))",
                 "volume names must be unique",
             )
-            .at(".volumes")
-            .reason("FieldValueDuplicate"),
+            .at(".volumes"),
             CelRule::new(
                 "self.containerDefinitions.all(c, !has(c.mountPoints) || c.mountPoints.all(m, has(self.volumes) && self.volumes.exists(v, v.name == m.sourceVolume)))",
                 "containerDefinitions[].mountPoints[].sourceVolume must name a volume in spec.volumes",
@@ -909,8 +908,7 @@ fn container_list_rules(schema: &mut schemars::Schema) {
     schema::add_rules(
         schema,
         &[
-            CelRule::new("self.all(c, self.exists_one(d, d.name == c.name))", "container names must be unique")
-                .reason("FieldValueDuplicate"),
+            CelRule::new("self.all(c, self.exists_one(d, d.name == c.name))", "container names must be unique"),
             CelRule::new(
                 "self.exists(c, !has(c.essential) || c.essential)",
                 "at least one container must be essential",
@@ -957,12 +955,10 @@ fn port_mapping_rules(schema: &mut schemars::Schema) {
     );
 }
 
+/// Environment variables and secrets are keyed by name: a map list makes the API server
+/// reject duplicates without a CEL rule, whose pairwise check would cost O(n²) on 500 items.
 fn unique_names_rule(schema: &mut schemars::Schema) {
-    schema::add_rules(
-        schema,
-        &[CelRule::new("self.all(e, self.exists_one(f, f.name == e.name))", "names must be unique")
-            .reason("FieldValueDuplicate")],
-    );
+    schema::map_list(schema, "name");
 }
 
 fn health_check_command_rule(schema: &mut schemars::Schema) {
