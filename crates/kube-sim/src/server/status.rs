@@ -1,0 +1,165 @@
+//! Kubernetes `Status` error bodies, as the API server sends them, so that kube-rs maps them to
+//! `Error::Api` with the right code and reason and kubectl prints the familiar messages.
+
+use serde_json::{Value, json};
+
+/// An API error: HTTP status plus the Status body.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub code: u16,
+    pub body: Value,
+}
+
+impl ApiError {
+    fn new(code: u16, reason: &str, message: String, details: Option<Value>) -> Self {
+        let mut body = json!({
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": message,
+            "reason": reason,
+            "code": code,
+        });
+        if let Some(details) = details {
+            body["details"] = details;
+        }
+        Self { code, body }
+    }
+
+    pub fn not_found(group: &str, plural: &str, name: &str) -> Self {
+        let resource = qualified(group, plural);
+        Self::new(
+            404,
+            "NotFound",
+            format!("{resource} \"{name}\" not found"),
+            Some(json!({"name": name, "group": group, "kind": plural})),
+        )
+    }
+
+    pub fn resource_not_found(path: &str) -> Self {
+        Self::new(404, "NotFound", format!("the server could not find the requested resource ({path})"), None)
+    }
+
+    pub fn already_exists(group: &str, plural: &str, name: &str) -> Self {
+        let resource = qualified(group, plural);
+        Self::new(
+            409,
+            "AlreadyExists",
+            format!("{resource} \"{name}\" already exists"),
+            Some(json!({"name": name, "group": group, "kind": plural})),
+        )
+    }
+
+    pub fn conflict(group: &str, plural: &str, name: &str, why: &str) -> Self {
+        let resource = qualified(group, plural);
+        Self::new(
+            409,
+            "Conflict",
+            format!("Operation cannot be fulfilled on {resource} \"{name}\": {why}"),
+            Some(json!({"name": name, "group": group, "kind": plural})),
+        )
+    }
+
+    /// Server-side apply conflict: another manager owns fields with other values.
+    pub fn apply_conflict(causes: Vec<(String, String)>) -> Self {
+        let n = causes.len();
+        let list: Vec<String> = causes.iter().map(|(manager, field)| format!("- {manager}: {field}")).collect();
+        let message = format!(
+            "Apply failed with {n} conflict{}: conflict with {}",
+            if n == 1 { "" } else { "s" },
+            list.join("\n")
+        );
+        let causes: Vec<Value> = causes
+            .into_iter()
+            .map(|(manager, field)| {
+                json!({"reason": "FieldManagerConflict", "message": format!("conflict with \"{manager}\""), "field": field})
+            })
+            .collect();
+        Self::new(409, "Conflict", message, Some(json!({"causes": causes})))
+    }
+
+    pub fn invalid(group_kind: &str, name: &str, message: String, causes: Value) -> Self {
+        Self::new(
+            422,
+            "Invalid",
+            message,
+            Some(
+                json!({"name": name, "group": group_kind.split_once('.').map(|(_, g)| g).unwrap_or(""), "kind": group_kind.split('.').next().unwrap_or(group_kind), "causes": causes}),
+            ),
+        )
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(400, "BadRequest", message.into(), None)
+    }
+
+    pub fn method_not_allowed(message: impl Into<String>) -> Self {
+        Self::new(405, "MethodNotAllowed", message.into(), None)
+    }
+
+    pub fn unsupported_media_type(content_type: &str) -> Self {
+        Self::new(
+            415,
+            "UnsupportedMediaType",
+            format!(
+                "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml (got {content_type})"
+            ),
+            None,
+        )
+    }
+
+    pub fn gone(message: impl Into<String>) -> Self {
+        Self::new(410, "Expired", message.into(), None)
+    }
+
+    pub fn injected(code: u16) -> Self {
+        let reason = match code {
+            429 => "TooManyRequests",
+            500 => "InternalError",
+            503 => "ServiceUnavailable",
+            504 => "Timeout",
+            409 => "Conflict",
+            _ => "InternalError",
+        };
+        Self::new(code, reason, format!("kube-sim injected fault ({code})"), None)
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(403, "Forbidden", message.into(), None)
+    }
+
+    pub fn not_acceptable(message: impl Into<String>) -> Self {
+        Self::new(406, "NotAcceptable", message.into(), None)
+    }
+
+    /// A JSON patch that does not apply.
+    pub fn unprocessable(message: impl Into<String>) -> Self {
+        Self::new(422, "Invalid", message.into(), None)
+    }
+
+    /// Schema or CEL rejection, with the API server's `... is invalid: ...` message.
+    pub fn from_field_errors(group: &str, kind: &str, name: &str, errors: &crate::admission::FieldErrors) -> Self {
+        let body = errors.to_status(&crate::admission::GroupKind::new(group, kind), name);
+        Self { code: 422, body }
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(500, "InternalError", message.into(), None)
+    }
+}
+
+fn qualified(group: &str, plural: &str) -> String {
+    if group.is_empty() { plural.to_owned() } else { format!("{plural}.{group}") }
+}
+
+/// A successful deletion with no object to return.
+pub fn success_status(group: &str, plural: &str, name: &str) -> Value {
+    json!({
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Success",
+        "details": {"name": name, "group": group, "kind": plural},
+    })
+}
