@@ -375,3 +375,64 @@ mod runtime {
         handle.abort();
     }
 }
+
+mod faults_and_watch_options {
+    use super::*;
+    use futures::StreamExt;
+
+    fn cm(name: &str) -> ConfigMap {
+        ConfigMap { metadata: ObjectMeta { name: Some(name.into()), ..Default::default() }, ..Default::default() }
+    }
+
+    #[tokio::test]
+    async fn dry_run_stores_nothing() {
+        let sim = kube_sim::start().await.expect("start kube-sim");
+        let cms: Api<ConfigMap> = Api::namespaced(sim.client().await.expect("client"), "default");
+        let pp = PostParams { dry_run: true, ..Default::default() };
+        let answered = cms.create(&pp, &cm("dry")).await.expect("dry-run create");
+        assert_eq!(answered.metadata.name.as_deref(), Some("dry"));
+        assert!(cms.get_opt("dry").await.expect("get").is_none());
+    }
+
+    #[tokio::test]
+    async fn injected_failures_then_recovery() {
+        let sim = kube_sim::start().await.expect("start kube-sim");
+        let cms: Api<ConfigMap> = Api::namespaced(sim.client().await.expect("client"), "default");
+        // 500: kube-rs retries 429/503/504 by itself, which would hide the fault.
+        sim.fail_next(2, 500);
+        for _ in 0..2 {
+            let err = cms.list(&ListParams::default()).await.expect_err("injected");
+            assert!(matches!(err, kube::Error::Api(ref e) if e.code == 500), "{err:?}");
+        }
+        cms.list(&ListParams::default()).await.expect("recovered");
+    }
+
+    #[tokio::test]
+    async fn watch_initial_events_bookmark_and_timeout() {
+        let sim = kube_sim::start().await.expect("start kube-sim");
+        let cms: Api<ConfigMap> = Api::namespaced(sim.client().await.expect("client"), "default");
+        cms.create(&PostParams::default(), &cm("existing")).await.expect("create");
+        // Streaming list: initial ADDED events, then a bookmark marking their end.
+        let config = watcher::Config::default().streaming_lists();
+        let mut stream = std::pin::pin!(watcher(cms.clone(), config));
+        let mut saw_existing = false;
+        let init_done = tokio::time::timeout(WAIT, async {
+            while let Some(event) = stream.next().await {
+                match event.expect("watch event") {
+                    watcher::Event::InitApply(c) => saw_existing |= c.metadata.name.as_deref() == Some("existing"),
+                    watcher::Event::InitDone => return true,
+                    _ => {}
+                }
+            }
+            false
+        })
+        .await
+        .expect("initial events in time");
+        assert!(init_done && saw_existing);
+        // A raw watch with timeoutSeconds ends by itself.
+        let params = kube::api::WatchParams::default().timeout(1);
+        let raw = cms.watch(&params, "0").await.expect("watch");
+        let events: Vec<_> = tokio::time::timeout(WAIT, raw.collect::<Vec<_>>()).await.expect("watch ended by timeout");
+        assert!(!events.is_empty(), "initial ADDED event delivered");
+    }
+}
