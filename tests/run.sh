@@ -21,5 +21,14 @@ export HELM_BIN="$TOOLS/layer/helm/helm"
 # kubectl v1.32 is on the machine's PATH; tests use it as users would.
 command -v kubectl >/dev/null || { echo "kubectl not found on PATH" >&2; exit 1; }
 
+# moto_server (PyPI) for ecs-sim's moto cross-check (crates/ecs-sim/tests/moto_crosscheck.rs).
+MOTO_PACKAGE="moto[server]==5.2.5"
+if [ ! -x "$TOOLS/venv/bin/moto_server" ]; then
+  echo "installing moto_server from PyPI ($MOTO_PACKAGE)"
+  python3 -m venv "$TOOLS/venv"
+  "$TOOLS/venv/bin/pip" install --quiet "$MOTO_PACKAGE"
+fi
+export MOTO_SERVER="$TOOLS/venv/bin/moto_server"
+
 # Rust tests: unit tests beside the code, integration tests in tests/, every workspace crate.
 cargo test --workspace --all-targets
