@@ -3,4 +3,5 @@
 
 pub mod aws;
 pub mod canonical;
+pub mod controller;
 pub mod crd;

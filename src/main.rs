@@ -1,9 +1,11 @@
 //! Command line: parsing and wiring only.
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser)]
 #[command(name = "ecs-operator", version, about = "Kubernetes operator for Amazon ECS")]
@@ -14,26 +16,151 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the controllers against the current Kubernetes cluster and AWS account.
+    Run(RunArgs),
     /// Print every CustomResourceDefinition as one multi-document YAML stream.
     Crdgen,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Kubeconfig file; default: in-cluster config, then KUBECONFIG, then ~/.kube/config.
+    #[arg(long, env = "KUBECONFIG")]
+    kubeconfig: Option<PathBuf>,
+    /// AWS region; default: AWS_REGION and the SDK's default chain.
+    #[arg(long, env = "AWS_REGION")]
+    region: Option<String>,
+    /// Namespace to watch (repeat for several); default: all namespaces.
+    #[arg(long = "namespace", env = "WATCH_NAMESPACES", value_delimiter = ',')]
+    namespaces: Vec<String>,
+    /// Only reconcile objects matching this label selector (for sharding across releases).
+    #[arg(long, env = "LABEL_SELECTOR")]
+    label_selector: Option<String>,
+    /// Seconds between checks of a healthy object against AWS.
+    #[arg(long, env = "RESYNC_INTERVAL_SECONDS", default_value_t = 300)]
+    resync_interval_seconds: u64,
+    /// Seconds before an object with a terminal error is looked at again.
+    #[arg(long, env = "TERMINAL_RECHECK_SECONDS", default_value_t = 600)]
+    terminal_recheck_seconds: u64,
+    /// Reconciles running at once per kind.
+    #[arg(long, env = "MAX_CONCURRENT_RECONCILES", default_value_t = 8)]
+    max_concurrent_reconciles: u16,
+    /// Id of this Kubernetes cluster, written into ownership tags.
+    #[arg(long, env = "CLUSTER_ID", default_value = "default")]
+    cluster_id: String,
+    /// Log format: text or json.
+    #[arg(long, env = "LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    log_format: String,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Crdgen => match ecs_operator::crd::to_yaml() {
-            Ok(yaml) => {
-                let mut stdout = std::io::stdout().lock();
-                if let Err(err) = stdout.write_all(yaml.as_bytes()) {
-                    eprintln!("error: writing CRDs: {err}");
+        Command::Crdgen => crdgen(),
+        Command::Run(args) => {
+            let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+                Ok(rt) => rt,
+                Err(err) => {
+                    eprintln!("error: starting the async runtime: {err}");
                     return ExitCode::FAILURE;
                 }
-                ExitCode::SUCCESS
+            };
+            runtime.block_on(run(args))
+        }
+    }
+}
+
+fn crdgen() -> ExitCode {
+    match ecs_operator::crd::to_yaml() {
+        Ok(yaml) => {
+            let mut stdout = std::io::stdout().lock();
+            if let Err(err) = stdout.write_all(yaml.as_bytes()) {
+                eprintln!("error: writing CRDs: {err}");
+                return ExitCode::FAILURE;
             }
-            Err(err) => {
-                eprintln!("error: serialising CRDs: {err}");
-                ExitCode::FAILURE
-            }
-        },
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("error: serialising CRDs: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,kube=warn,aws=warn,hyper=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn kube_client(kubeconfig: Option<PathBuf>) -> Result<kube::Client, String> {
+    let config = match kubeconfig {
+        Some(path) => {
+            let file = kube::config::Kubeconfig::read_from(&path)
+                .map_err(|e| format!("reading kubeconfig {}: {e}", path.display()))?;
+            kube::Config::from_custom_kubeconfig(file, &Default::default())
+                .await
+                .map_err(|e| format!("loading kubeconfig {}: {e}", path.display()))?
+        }
+        None => kube::Config::infer().await.map_err(|e| format!("finding Kubernetes credentials: {e}"))?,
+    };
+    kube::Client::try_from(config).map_err(|e| format!("building the Kubernetes client: {e}"))
+}
+
+async fn run(args: RunArgs) -> ExitCode {
+    init_logging(&args.log_format);
+    let client = match kube_client(args.kubeconfig).await {
+        Ok(c) => c,
+        Err(err) => {
+            tracing::error!("{err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let sdk = ecs_operator::aws::load_config(args.region).await;
+    if sdk.region().is_none() {
+        tracing::error!("no AWS region: pass --region or set AWS_REGION");
+        return ExitCode::FAILURE;
+    }
+    let config = ecs_operator::controller::Config {
+        cluster_id: args.cluster_id,
+        resync_interval: Duration::from_secs(args.resync_interval_seconds),
+        terminal_recheck: Duration::from_secs(args.terminal_recheck_seconds),
+        namespaces: args.namespaces,
+        label_selector: args.label_selector,
+        max_concurrent_reconciles: args.max_concurrent_reconciles,
+        ..Default::default()
+    };
+    tracing::info!(region = ?sdk.region(), namespaces = ?config.namespaces, "starting controllers");
+    let ecs = ecs_operator::aws::ecs_client(&sdk);
+    match ecs_operator::controller::run(client, ecs, config, shutdown_signal()).await {
+        Ok(()) => {
+            tracing::info!("stopped");
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            tracing::error!("{err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Completes on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => {
+            let _ = ctrl_c.await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term.recv() => {}
     }
 }

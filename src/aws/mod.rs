@@ -1,5 +1,32 @@
-//! Everything that speaks to AWS: conversions between our CRD types and aws-sdk-ecs types.
-//! The narrow client trait, error classification, batching and rate limiting join here as
-//! the controllers arrive.
+//! Everything that speaks to AWS: the narrow [`ecs::EcsApi`] trait and its SDK implementation,
+//! error classification, SDK configuration, and conversions between CRD types and SDK types.
 
 pub mod convert;
+pub mod ecs;
+pub mod error;
+
+use std::sync::Arc;
+
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+
+/// SDK configuration from the default chain (env, profile, IRSA web identity, EKS Pod
+/// Identity), with `region` overriding the chain's region. Endpoints follow the standard
+/// `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_ECS` variables, which is how tests and local mode aim
+/// the operator at a simulator. Retries are adaptive: the SDK slows down when throttled.
+pub async fn load_config(region: Option<String>) -> aws_config::SdkConfig {
+    // rustls on ring: the same TLS stack kube uses, so one crypto library is built.
+    let http = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
+    let mut loader =
+        aws_config::defaults(BehaviorVersion::latest()).http_client(http).retry_config(RetryConfig::adaptive());
+    if let Some(region) = region {
+        loader = loader.region(aws_config::Region::new(region));
+    }
+    loader.load().await
+}
+
+/// The ECS client the controllers use.
+pub fn ecs_client(config: &aws_config::SdkConfig) -> Arc<dyn ecs::EcsApi> {
+    ecs::SdkEcs::shared(aws_sdk_ecs::Client::new(config))
+}

@@ -1,0 +1,247 @@
+//! The narrow view of ECS the controllers use, as a trait so reconcile logic can be tested
+//! against fakes, and its implementation over aws-sdk-ecs (aimed at AWS, ecs-sim or moto by
+//! endpoint).
+
+use std::sync::Arc;
+
+use aws_sdk_ecs::operation::register_task_definition::RegisterTaskDefinitionInput;
+use aws_sdk_ecs::types::{SortOrder, Tag, TaskDefinition, TaskDefinitionField, TaskDefinitionStatus};
+use futures::future::BoxFuture;
+
+use super::error::AwsError;
+
+pub type AwsResult<T> = Result<T, AwsError>;
+
+/// A task definition revision with its tags, as DescribeTaskDefinition returns them.
+#[derive(Debug, Clone)]
+pub struct DescribedTaskDefinition {
+    pub task_definition: TaskDefinition,
+    pub tags: Vec<Tag>,
+}
+
+/// The ECS operations the controllers need. Each method is one API call (list methods follow
+/// pagination), so call counts in tests map to AWS traffic.
+pub trait EcsApi: Send + Sync {
+    fn register_task_definition(&self, input: RegisterTaskDefinitionInput) -> BoxFuture<'_, AwsResult<TaskDefinition>>;
+
+    /// None when the revision does not exist (or was deleted).
+    fn describe_task_definition<'a>(
+        &'a self,
+        arn: &'a str,
+    ) -> BoxFuture<'a, AwsResult<Option<DescribedTaskDefinition>>>;
+
+    /// ARNs of the family's revisions in `status`, newest first.
+    fn list_task_definitions<'a>(
+        &'a self,
+        family: &'a str,
+        status: TaskDefinitionStatus,
+    ) -> BoxFuture<'a, AwsResult<Vec<String>>>;
+
+    fn deregister_task_definition<'a>(&'a self, arn: &'a str) -> BoxFuture<'a, AwsResult<()>>;
+
+    /// Deletes INACTIVE revisions (ECS allows up to 10 per call).
+    fn delete_task_definitions(&self, arns: Vec<String>) -> BoxFuture<'_, AwsResult<()>>;
+
+    fn tag_resource<'a>(&'a self, arn: &'a str, tags: Vec<Tag>) -> BoxFuture<'a, AwsResult<()>>;
+
+    fn untag_resource<'a>(&'a self, arn: &'a str, keys: Vec<String>) -> BoxFuture<'a, AwsResult<()>>;
+}
+
+/// ECS through aws-sdk-ecs.
+#[derive(Clone)]
+pub struct SdkEcs {
+    client: aws_sdk_ecs::Client,
+}
+
+impl SdkEcs {
+    /// The SDK client as the trait object the controllers hold.
+    pub fn shared(client: aws_sdk_ecs::Client) -> Arc<dyn EcsApi> {
+        Arc::new(Self { client })
+    }
+}
+
+/// ECS answers DescribeTaskDefinition for an unknown or deleted revision with a
+/// ClientException rather than a not-found code.
+fn is_missing_task_definition(err: &AwsError) -> bool {
+    err.code == "ClientException" && err.message.to_ascii_lowercase().contains("unable to describe task definition")
+}
+
+impl EcsApi for SdkEcs {
+    // Elastic Inference is retired by AWS and its SDK fields are deprecated; the CRD models the
+    // whole request, so the field is still passed through when a user sets it.
+    #[allow(deprecated)]
+    fn register_task_definition(&self, input: RegisterTaskDefinitionInput) -> BoxFuture<'_, AwsResult<TaskDefinition>> {
+        Box::pin(async move {
+            let out = self
+                .client
+                .register_task_definition()
+                .set_family(input.family)
+                .set_task_role_arn(input.task_role_arn)
+                .set_execution_role_arn(input.execution_role_arn)
+                .set_network_mode(input.network_mode)
+                .set_container_definitions(input.container_definitions)
+                .set_volumes(input.volumes)
+                .set_placement_constraints(input.placement_constraints)
+                .set_requires_compatibilities(input.requires_compatibilities)
+                .set_cpu(input.cpu)
+                .set_memory(input.memory)
+                .set_tags(input.tags)
+                .set_pid_mode(input.pid_mode)
+                .set_ipc_mode(input.ipc_mode)
+                .set_proxy_configuration(input.proxy_configuration)
+                .set_inference_accelerators(input.inference_accelerators)
+                .set_ephemeral_storage(input.ephemeral_storage)
+                .set_runtime_platform(input.runtime_platform)
+                .set_enable_fault_injection(input.enable_fault_injection)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("RegisterTaskDefinition", e))?;
+            out.task_definition.ok_or_else(|| {
+                AwsError::classify(
+                    "RegisterTaskDefinition",
+                    "MalformedResponse".into(),
+                    "the response has no taskDefinition".into(),
+                )
+            })
+        })
+    }
+
+    fn describe_task_definition<'a>(
+        &'a self,
+        arn: &'a str,
+    ) -> BoxFuture<'a, AwsResult<Option<DescribedTaskDefinition>>> {
+        Box::pin(async move {
+            let result = self
+                .client
+                .describe_task_definition()
+                .task_definition(arn)
+                .include(TaskDefinitionField::Tags)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("DescribeTaskDefinition", e));
+            match result {
+                Ok(out) => Ok(out.task_definition.map(|task_definition| DescribedTaskDefinition {
+                    task_definition,
+                    tags: out.tags.unwrap_or_default(),
+                })),
+                Err(e) if is_missing_task_definition(&e) => Ok(None),
+                Err(e) => Err(e),
+            }
+        })
+    }
+
+    fn list_task_definitions<'a>(
+        &'a self,
+        family: &'a str,
+        status: TaskDefinitionStatus,
+    ) -> BoxFuture<'a, AwsResult<Vec<String>>> {
+        Box::pin(async move {
+            let mut arns = Vec::new();
+            let mut token = None;
+            loop {
+                let out = self
+                    .client
+                    .list_task_definitions()
+                    .family_prefix(family)
+                    .status(status.clone())
+                    .sort(SortOrder::Desc)
+                    .set_next_token(token)
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("ListTaskDefinitions", e))?;
+                // familyPrefix matches prefixes: keep only this exact family.
+                arns.extend(
+                    out.task_definition_arns.unwrap_or_default().into_iter().filter(|a| family_of(a) == Some(family)),
+                );
+                token = out.next_token;
+                if token.is_none() {
+                    return Ok(arns);
+                }
+            }
+        })
+    }
+
+    fn deregister_task_definition<'a>(&'a self, arn: &'a str) -> BoxFuture<'a, AwsResult<()>> {
+        Box::pin(async move {
+            self.client
+                .deregister_task_definition()
+                .task_definition(arn)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| AwsError::from_sdk("DeregisterTaskDefinition", e))
+        })
+    }
+
+    fn delete_task_definitions(&self, arns: Vec<String>) -> BoxFuture<'_, AwsResult<()>> {
+        Box::pin(async move {
+            for chunk in arns.chunks(10) {
+                let out = self
+                    .client
+                    .delete_task_definitions()
+                    .set_task_definitions(Some(chunk.to_vec()))
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("DeleteTaskDefinitions", e))?;
+                if let Some(failure) = out.failures.unwrap_or_default().into_iter().next() {
+                    return Err(AwsError::classify(
+                        "DeleteTaskDefinitions",
+                        failure.reason.unwrap_or_else(|| "Failure".into()),
+                        failure.detail.unwrap_or_default(),
+                    ));
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn tag_resource<'a>(&'a self, arn: &'a str, tags: Vec<Tag>) -> BoxFuture<'a, AwsResult<()>> {
+        Box::pin(async move {
+            self.client
+                .tag_resource()
+                .resource_arn(arn)
+                .set_tags(Some(tags))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| AwsError::from_sdk("TagResource", e))
+        })
+    }
+
+    fn untag_resource<'a>(&'a self, arn: &'a str, keys: Vec<String>) -> BoxFuture<'a, AwsResult<()>> {
+        Box::pin(async move {
+            self.client
+                .untag_resource()
+                .resource_arn(arn)
+                .set_tag_keys(Some(keys))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| AwsError::from_sdk("UntagResource", e))
+        })
+    }
+}
+
+/// `family` of `arn:aws:ecs:<region>:<account>:task-definition/<family>:<revision>`.
+pub fn family_of(arn: &str) -> Option<&str> {
+    let (_, tail) = arn.rsplit_once(":task-definition/")?;
+    Some(tail.rsplit_once(':').map_or(tail, |(family, _)| family))
+}
+
+/// Revision number of a task definition ARN.
+pub fn revision_of(arn: &str) -> Option<i64> {
+    arn.rsplit_once(':')?.1.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arn_parts() {
+        let arn = "arn:aws:ecs:us-east-1:123456789012:task-definition/web-app:12";
+        assert_eq!(family_of(arn), Some("web-app"));
+        assert_eq!(revision_of(arn), Some(12));
+        assert_eq!(family_of("nonsense"), None);
+    }
+}

@@ -1,0 +1,153 @@
+//! AWS errors reduced to what the controllers need: which call failed, AWS's code and message,
+//! and whether retrying can help.
+
+use std::fmt;
+
+use aws_sdk_ecs::config::http::HttpResponse;
+use aws_sdk_ecs::error::{ProvideErrorMetadata, SdkError};
+
+/// Whether retrying the same request can succeed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// Throttling, 5xx, timeouts, connection failures, conflicts with an update in flight.
+    Retryable,
+    /// Bad input or missing permissions: the same request fails again until something changes.
+    Terminal,
+}
+
+/// A failed AWS call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsError {
+    /// The API operation, e.g. `RegisterTaskDefinition`.
+    pub operation: &'static str,
+    /// AWS's error code, e.g. `ClientException`; `Timeout` or `Dispatch` for transport failures.
+    pub code: String,
+    pub message: String,
+    pub class: ErrorClass,
+}
+
+impl fmt::Display for AwsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} failed: {}: {}", self.operation, self.code, self.message)
+    }
+}
+
+impl std::error::Error for AwsError {}
+
+/// Codes that mean "try again later".
+const RETRYABLE_CODES: &[&str] = &[
+    "ThrottlingException",
+    "Throttling",
+    "ThrottledException",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "ServerException",
+    "ServiceUnavailable",
+    "ServiceUnavailableException",
+    "InternalFailure",
+    "InternalServerError",
+    "UpdateInProgressException",
+    "ResourceInUseException",
+    "RequestTimeout",
+    "RequestTimeoutException",
+];
+
+const THROTTLING_CODES: &[&str] =
+    &["ThrottlingException", "Throttling", "ThrottledException", "TooManyRequestsException", "RequestLimitExceeded"];
+
+impl AwsError {
+    /// Classifies an SDK error of `operation`.
+    pub fn from_sdk<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        match &err {
+            SdkError::ServiceError(service) => {
+                let e = service.err();
+                let code = e.code().unwrap_or("Unknown").to_owned();
+                let message = e.message().unwrap_or_default().to_owned();
+                let mut classified = Self::classify(operation, code, message);
+                // Any 5xx is AWS's side failing, whatever its code says.
+                if service.raw().status().as_u16() >= 500 {
+                    classified.class = ErrorClass::Retryable;
+                }
+                classified
+            }
+            SdkError::TimeoutError(_) => {
+                Self::new(operation, "Timeout", "the request timed out", ErrorClass::Retryable)
+            }
+            SdkError::DispatchFailure(d) => {
+                Self::new(operation, "Dispatch", &format!("could not send the request: {d:?}"), ErrorClass::Retryable)
+            }
+            SdkError::ResponseError(_) => {
+                Self::new(operation, "Response", "the response could not be read", ErrorClass::Retryable)
+            }
+            SdkError::ConstructionFailure(_) => Self::new(
+                operation,
+                "Construction",
+                &format!("the request could not be built: {}", display_chain(&err)),
+                ErrorClass::Terminal,
+            ),
+            _ => Self::new(operation, "Unknown", &display_chain(&err), ErrorClass::Retryable),
+        }
+    }
+
+    /// An error from a code and message (used by fakes and by [`Self::from_sdk`]).
+    pub fn classify(operation: &'static str, code: String, message: String) -> Self {
+        let class = if RETRYABLE_CODES.contains(&code.as_str()) { ErrorClass::Retryable } else { ErrorClass::Terminal };
+        Self { operation, code, message, class }
+    }
+
+    fn new(operation: &'static str, code: &str, message: &str, class: ErrorClass) -> Self {
+        Self { operation, code: code.to_owned(), message: message.to_owned(), class }
+    }
+
+    pub fn is_throttling(&self) -> bool {
+        THROTTLING_CODES.contains(&self.code.as_str())
+    }
+
+    pub fn is_retryable(&self) -> bool {
+        self.class == ErrorClass::Retryable
+    }
+}
+
+fn display_chain(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classification_table() {
+        let cases = [
+            ("ThrottlingException", ErrorClass::Retryable, true),
+            ("ServerException", ErrorClass::Retryable, false),
+            ("UpdateInProgressException", ErrorClass::Retryable, false),
+            ("ClientException", ErrorClass::Terminal, false),
+            ("InvalidParameterException", ErrorClass::Terminal, false),
+            ("AccessDeniedException", ErrorClass::Terminal, false),
+            ("ClusterNotFoundException", ErrorClass::Terminal, false),
+            ("SomethingNew", ErrorClass::Terminal, false),
+        ];
+        for (code, class, throttled) in cases {
+            let e = AwsError::classify("Op", code.into(), "m".into());
+            assert_eq!(e.class, class, "{code}");
+            assert_eq!(e.is_throttling(), throttled, "{code}");
+        }
+    }
+
+    #[test]
+    fn display_names_operation_code_and_message() {
+        let e = AwsError::classify("RegisterTaskDefinition", "ClientException".into(), "bad cpu".into());
+        assert_eq!(e.to_string(), "RegisterTaskDefinition failed: ClientException: bad cpu");
+    }
+}

@@ -1,0 +1,81 @@
+//! Controller errors: one variant per failed step, each knowing whether retrying can help and
+//! the fixed reason string used for the Synced condition, the Warning event and metrics.
+
+use crate::aws::error::{AwsError, ErrorClass};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The spec cannot be turned into an AWS request; names the field.
+    #[error("invalid spec: {0}")]
+    InvalidSpec(String),
+    /// AWS refused or failed a call.
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    /// The AWS resource belongs to someone else; the operator will not take it over.
+    #[error("{0}")]
+    Conflict(String),
+    /// Reading or writing Kubernetes failed.
+    #[error("{step}: {source}")]
+    Kube {
+        step: &'static str,
+        #[source]
+        source: Box<kube::Error>,
+    },
+    /// The object has no namespace or name (a watch handed us something malformed).
+    #[error("object has no {0}")]
+    MissingMetadata(&'static str),
+}
+
+impl Error {
+    pub fn kube(step: &'static str, source: kube::Error) -> Self {
+        Self::Kube { step, source: Box::new(source) }
+    }
+
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Self::Aws(e) => e.class,
+            Self::Kube { .. } => ErrorClass::Retryable,
+            Self::InvalidSpec(_) | Self::Conflict(_) | Self::MissingMetadata(_) => ErrorClass::Terminal,
+        }
+    }
+
+    /// PascalCase, from a closed set: condition reason, event reason and metric label.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::InvalidSpec(_) => "InvalidSpec",
+            Self::Aws(e) if e.is_throttling() => "Throttled",
+            Self::Aws(e) if e.class == ErrorClass::Retryable => "AwsUnavailable",
+            Self::Aws(_) => "AwsRejected",
+            Self::Conflict(_) => "Conflict",
+            Self::Kube { .. } => "KubernetesError",
+            Self::MissingMetadata(_) => "InvalidObject",
+        }
+    }
+
+    /// Flattens kube's finalizer wrapper so classification sees the real cause.
+    pub fn from_finalizer(err: kube::runtime::finalizer::Error<Error>) -> Self {
+        use kube::runtime::finalizer::Error as F;
+        match err {
+            F::ApplyFailed(e) | F::CleanupFailed(e) => e,
+            F::AddFinalizer(e) => Self::kube("adding the finalizer", e),
+            F::RemoveFinalizer(e) => Self::kube("removing the finalizer", e),
+            F::UnnamedObject => Self::MissingMetadata("name"),
+            F::InvalidFinalizer => Self::InvalidSpec("invalid finalizer name".into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes_and_reasons() {
+        let throttled = Error::Aws(AwsError::classify("Op", "ThrottlingException".into(), String::new()));
+        assert_eq!((throttled.class(), throttled.reason()), (ErrorClass::Retryable, "Throttled"));
+        let rejected = Error::Aws(AwsError::classify("Op", "ClientException".into(), String::new()));
+        assert_eq!((rejected.class(), rejected.reason()), (ErrorClass::Terminal, "AwsRejected"));
+        let bad = Error::InvalidSpec("spec.cpu: nope".into());
+        assert_eq!((bad.class(), bad.reason()), (ErrorClass::Terminal, "InvalidSpec"));
+    }
+}

@@ -1,0 +1,268 @@
+//! Controller runtime shared by every kind: the [`Context`], status patches, events, the error
+//! policy with per-object backoff, and [`run`], which wires watches to reconcilers.
+
+pub mod conditions;
+pub mod error;
+pub mod task_definition;
+
+use std::collections::HashMap;
+use std::fmt::Debug;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::StreamExt;
+use k8s_openapi::NamespaceResourceScope;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kube::api::{Patch, PatchParams};
+use kube::runtime::controller::{self, Action, Controller};
+use kube::runtime::events::{Event, EventType, Recorder, Reporter};
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Api, Client, Resource, ResourceExt};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use self::error::Error;
+use crate::aws::ecs::EcsApi;
+use crate::aws::error::ErrorClass;
+use crate::crd::{ECSService, TaskDefinition};
+
+/// Settings every controller reads.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Written into the ownership tags, so two Kubernetes clusters sharing an AWS account never
+    /// mistake each other's resources.
+    pub cluster_id: String,
+    /// Field manager of status writes.
+    pub field_manager: String,
+    /// How often a healthy object is checked against AWS.
+    pub resync_interval: Duration,
+    /// How often an object whose error retrying cannot fix is looked at again (an IAM role or
+    /// a quota can change outside the spec).
+    pub terminal_recheck: Duration,
+    pub retry_base: Duration,
+    pub retry_max: Duration,
+    /// Namespaces to watch; empty means all.
+    pub namespaces: Vec<String>,
+    /// Only objects matching this label selector are reconciled (sharding across releases).
+    pub label_selector: Option<String>,
+    pub max_concurrent_reconciles: u16,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            cluster_id: "default".into(),
+            field_manager: "ecs-operator".into(),
+            resync_interval: Duration::from_secs(300),
+            terminal_recheck: Duration::from_secs(600),
+            retry_base: Duration::from_secs(1),
+            retry_max: Duration::from_secs(300),
+            namespaces: Vec::new(),
+            label_selector: None,
+            max_concurrent_reconciles: 8,
+        }
+    }
+}
+
+/// Everything a reconcile needs. One per operator process.
+pub struct Context {
+    pub client: Client,
+    pub ecs: Arc<dyn EcsApi>,
+    pub recorder: Recorder,
+    pub config: Config,
+    /// ECSServices, for the revisions they use (never pruned).
+    pub services: Option<Store<ECSService>>,
+    /// Consecutive retryable failures per object, for backoff; reset on success.
+    failures: Mutex<HashMap<String, u32>>,
+}
+
+impl Context {
+    pub fn new(client: Client, ecs: Arc<dyn EcsApi>, config: Config, services: Option<Store<ECSService>>) -> Self {
+        let reporter = Reporter { controller: "ecs-operator".into(), instance: std::env::var("POD_NAME").ok() };
+        let recorder = Recorder::new(client.clone(), reporter);
+        Self { client, ecs, recorder, config, services, failures: Mutex::new(HashMap::new()) }
+    }
+
+    pub fn now(&self) -> Time {
+        Time(k8s_openapi::jiff::Timestamp::now())
+    }
+
+    fn failures(&self) -> std::sync::MutexGuard<'_, HashMap<String, u32>> {
+        // A poisoned map only loses backoff counts; keep going.
+        self.failures.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+fn object_key<K: Resource>(obj: &K) -> String {
+    format!("{}/{}", obj.meta().namespace.as_deref().unwrap_or(""), obj.meta().name.as_deref().unwrap_or(""))
+}
+
+/// Writes `status` with server-side apply on the status subresource, as the one forced manager.
+pub async fn patch_status<K, S>(ctx: &Context, obj: &K, status: &S) -> Result<(), Error>
+where
+    K: Resource<Scope = NamespaceResourceScope, DynamicType = ()> + Clone + DeserializeOwned + Debug,
+    S: Serialize,
+{
+    let namespace = obj.meta().namespace.clone().ok_or(Error::MissingMetadata("namespace"))?;
+    let name = obj.meta().name.clone().ok_or(Error::MissingMetadata("name"))?;
+    let api: Api<K> = Api::namespaced(ctx.client.clone(), &namespace);
+    let body = serde_json::json!({
+        "apiVersion": K::api_version(&()),
+        "kind": K::kind(&()),
+        "status": status,
+    });
+    let params = PatchParams::apply(&ctx.config.field_manager).force();
+    api.patch_status(&name, &params, &Patch::Apply(&body)).await.map_err(|e| Error::kube("writing status", e))?;
+    Ok(())
+}
+
+/// Publishes an event; failures are logged, never fatal.
+pub async fn publish<K: Resource<DynamicType = ()>>(
+    ctx: &Context,
+    obj: &K,
+    type_: EventType,
+    reason: &str,
+    note: &str,
+) {
+    // Events have a 1 KiB note limit; AWS messages can be longer.
+    let note: String = note.chars().take(1000).collect();
+    let event = Event { type_, reason: reason.into(), note: Some(note), action: "Reconcile".into(), secondary: None };
+    if let Err(err) = ctx.recorder.publish(&event, &obj.object_ref(&())).await {
+        tracing::warn!(%err, object = %object_key(obj), "could not publish event");
+    }
+}
+
+/// Delay before the next attempt: Terminal waits for a change (with a slow recheck), Retryable
+/// backs off exponentially per object with jitter.
+pub fn error_policy<K: Resource>(obj: Arc<K>, err: &Error, ctx: Arc<Context>) -> Action {
+    let key = object_key(obj.as_ref());
+    match err.class() {
+        ErrorClass::Terminal => {
+            tracing::warn!(object = %key, reason = err.reason(), error = %err, "terminal error; waiting for a change");
+            Action::requeue(ctx.config.terminal_recheck)
+        }
+        ErrorClass::Retryable => {
+            let attempt = {
+                let mut failures = ctx.failures();
+                let n = failures.entry(key.clone()).or_insert(0);
+                *n = n.saturating_add(1);
+                *n
+            };
+            let delay = backoff(ctx.config.retry_base, ctx.config.retry_max, attempt, fastrand::f64());
+            tracing::info!(object = %key, reason = err.reason(), error = %err, attempt, ?delay, "retrying");
+            Action::requeue(delay)
+        }
+    }
+}
+
+/// `base × 2^(attempt-1)`, capped at `max`, scaled by a jitter factor in [0.5, 1.0) so that
+/// objects failing together (an AWS throttle) do not retry together.
+pub fn backoff(base: Duration, max: Duration, attempt: u32, jitter: f64) -> Duration {
+    let exp = base.saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1).min(20)));
+    exp.min(max).mul_f64(0.5 + jitter.clamp(0.0, 1.0) / 2.0)
+}
+
+/// Waits until the CRD is served, with a message that says how to fix it.
+async fn ensure_crd(client: &Client, name: &str) -> Result<(), RunError> {
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    let crd = crds.get_opt(name).await.map_err(|e| RunError::Kubernetes(e.to_string()))?;
+    let established = crd
+        .and_then(|c| c.status)
+        .and_then(|s| s.conditions)
+        .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Established" && c.status == "True"));
+    if established { Ok(()) } else { Err(RunError::MissingCrd(name.to_owned())) }
+}
+
+/// Why the controllers could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("cannot reach Kubernetes: {0}")]
+    Kubernetes(String),
+    #[error("CRD {0} is not installed or not established: install it with `kubectl apply --server-side -f crds/`")]
+    MissingCrd(String),
+}
+
+/// Runs every controller until `shutdown` completes; in-flight reconciles finish first.
+pub async fn run(
+    client: Client,
+    ecs: Arc<dyn EcsApi>,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + Sync + 'static,
+) -> Result<(), RunError> {
+    for crd in ["taskdefinitions.ecs.operator.dev", "ecsservices.ecs.operator.dev"] {
+        ensure_crd(&client, crd).await?;
+    }
+    let scopes: Vec<Option<String>> =
+        if config.namespaces.is_empty() { vec![None] } else { config.namespaces.iter().cloned().map(Some).collect() };
+    let watcher_config = match &config.label_selector {
+        Some(selector) => watcher::Config::default().labels(selector),
+        None => watcher::Config::default(),
+    };
+    let concurrency = config.max_concurrent_reconciles;
+    let shutdown = futures::future::FutureExt::shared(Box::pin(shutdown));
+    let mut tasks = Vec::new();
+    for scope in scopes {
+        let api = |c: &Client| -> (Api<TaskDefinition>, Api<ECSService>) {
+            match &scope {
+                Some(ns) => (Api::namespaced(c.clone(), ns), Api::namespaced(c.clone(), ns)),
+                None => (Api::all(c.clone()), Api::all(c.clone())),
+            }
+        };
+        let (task_definitions, services) = api(&client);
+        let (store, writer) = reflector::store();
+        let service_watch = watcher(services, watcher::Config::default())
+            .default_backoff()
+            .modify(|svc: &mut ECSService| svc.managed_fields_mut().clear())
+            .reflect(writer)
+            .for_each(|_| async {});
+        let ctx = Arc::new(Context::new(client.clone(), ecs.clone(), config.clone(), Some(store)));
+        let controller = Controller::new(task_definitions, watcher_config.clone())
+            .with_config(controller::Config::default().concurrency(concurrency))
+            .graceful_shutdown_on(shutdown.clone())
+            .run(reconcile_task_definition, error_policy, ctx)
+            .for_each(|result| async move {
+                if let Err(err) = result {
+                    tracing::debug!(%err, "TaskDefinition reconcile ended with an error");
+                }
+            });
+        // The service store lives as long as its controller.
+        tasks.push(tokio::spawn(async move {
+            tokio::select! {
+                _ = controller => {}
+                _ = service_watch => {}
+            }
+        }));
+    }
+    for task in tasks {
+        let _ = task.await;
+    }
+    Ok(())
+}
+
+async fn reconcile_task_definition(td: Arc<TaskDefinition>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let key = object_key(td.as_ref());
+    let span =
+        tracing::info_span!("reconcile", kind = "TaskDefinition", object = %key, generation = td.meta().generation);
+    let result = tracing::Instrument::instrument(task_definition::reconcile(td, ctx.clone()), span).await;
+    if result.is_ok() {
+        ctx.failures().remove(&key);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_caps_and_jitters() {
+        let (base, max) = (Duration::from_secs(1), Duration::from_secs(60));
+        assert_eq!(backoff(base, max, 1, 1.0), Duration::from_secs(1));
+        assert_eq!(backoff(base, max, 3, 1.0), Duration::from_secs(4));
+        assert_eq!(backoff(base, max, 30, 1.0), max);
+        assert_eq!(backoff(base, max, 3, 0.0), Duration::from_secs(2));
+    }
+}

@@ -1,0 +1,77 @@
+//! Carries out a TaskDefinition plan against ECS: register, retag, deregister and delete.
+
+use aws_sdk_ecs::types::Tag;
+
+use super::observe::revision;
+use super::plan::{Desired, Plan, Revision};
+use crate::aws::convert::task_definition::register_task_definition_input;
+use crate::aws::ecs::{DescribedTaskDefinition, EcsApi, revision_of};
+use crate::controller::error::Error;
+use crate::crd::task_definition::TaskDefinitionSpec;
+
+/// What the writes changed.
+#[derive(Debug, Default)]
+pub struct Executed {
+    /// A newly registered revision.
+    pub registered: Option<Revision>,
+    /// Revisions deregistered (and deleted) for history pruning.
+    pub deregistered: Vec<String>,
+}
+
+pub async fn execute(
+    ecs: &dyn EcsApi,
+    spec: &TaskDefinitionSpec,
+    desired: &Desired,
+    current: Option<&Revision>,
+    plan: &Plan,
+) -> Result<Executed, Error> {
+    let mut done = Executed::default();
+    if plan.register {
+        // desired.tags already holds the user's tags and the ownership tags.
+        let input = register_task_definition_input(spec, &desired.family, &desired.tags)
+            .map_err(|e| Error::InvalidSpec(e.to_string()))?;
+        let tags = input.tags.clone().unwrap_or_default();
+        let td = ecs.register_task_definition(input).await?;
+        done.registered = Some(revision(&DescribedTaskDefinition { task_definition: td, tags }));
+    } else if let Some(current) = current {
+        if !plan.tag.is_empty() {
+            let tags = plan.tag.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
+            ecs.tag_resource(&current.arn, tags).await?;
+        }
+        if !plan.untag.is_empty() {
+            ecs.untag_resource(&current.arn, plan.untag.clone()).await?;
+        }
+    }
+    for arn in &plan.deregister {
+        ecs.deregister_task_definition(arn).await?;
+        done.deregistered.push(arn.clone());
+    }
+    if !done.deregistered.is_empty() {
+        ecs.delete_task_definitions(done.deregistered.clone()).await?;
+    }
+    Ok(done)
+}
+
+/// Deregisters and deletes every ACTIVE revision in the family that carries `owner`'s tag.
+/// Used on deletion; also finds revisions the status never recorded (crash before the write).
+pub async fn remove_owned(ecs: &dyn EcsApi, family: &str, owner: &str) -> Result<Vec<String>, Error> {
+    use aws_sdk_ecs::types::TaskDefinitionStatus;
+    let active = ecs.list_task_definitions(family, TaskDefinitionStatus::Active).await?;
+    let mut removed = Vec::new();
+    for arn in active {
+        let Some(described) = ecs.describe_task_definition(&arn).await? else { continue };
+        let ours = described
+            .tags
+            .iter()
+            .any(|t| t.key.as_deref() == Some(crate::crd::common::tags::OWNER) && t.value.as_deref() == Some(owner));
+        if ours {
+            ecs.deregister_task_definition(&arn).await?;
+            removed.push(arn);
+        }
+    }
+    if !removed.is_empty() {
+        ecs.delete_task_definitions(removed.clone()).await?;
+    }
+    removed.sort_by_key(|a| std::cmp::Reverse(revision_of(a)));
+    Ok(removed)
+}

@@ -1,0 +1,181 @@
+//! The TaskDefinition controller: registers a revision when the canonical spec changes and
+//! never otherwise, keeps tags in line, prunes old revisions, reports and corrects
+//! out-of-band deregistration, and deregisters its revisions on deletion.
+//!
+//! Pipeline: observe (ECS reads) → plan (pure) → execute (ECS writes, skipped when the plan is
+//! empty or in Observe mode) → status (pure) → patch status if it changed.
+
+pub mod execute;
+pub mod observe;
+pub mod plan;
+pub mod status;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use kube::runtime::controller::Action;
+use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
+use kube::{Api, Resource, ResourceExt};
+
+use self::plan::{Desired, Plan};
+use self::status::Outcome;
+use super::error::Error;
+use super::{Context, patch_status, publish};
+use crate::canonical::task_definition::task_definition_hash;
+use crate::crd::common::{DeletionPolicy, FINALIZER, ManagementPolicy};
+use crate::crd::task_definition::{TaskDefinition, TaskDefinitionStatus};
+
+/// Old revisions kept ACTIVE when the spec does not say.
+pub const DEFAULT_HISTORY_LIMIT: i32 = 10;
+
+pub async fn reconcile(td: Arc<TaskDefinition>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let namespace = td.namespace().ok_or(Error::MissingMetadata("namespace"))?;
+    let api: Api<TaskDefinition> = Api::namespaced(ctx.client.clone(), &namespace);
+    finalizer(&api, FINALIZER, td, |event| async {
+        match event {
+            FinalizerEvent::Apply(td) => apply(&td, &ctx).await,
+            FinalizerEvent::Cleanup(td) => cleanup(&td, &ctx).await,
+        }
+    })
+    .await
+    .map_err(Error::from_finalizer)
+}
+
+fn family_of(td: &TaskDefinition) -> String {
+    td.spec.family.clone().unwrap_or_else(|| td.name_any())
+}
+
+fn owner_of(td: &TaskDefinition) -> String {
+    format!("{}/{}", td.namespace().unwrap_or_default(), td.name_any())
+}
+
+/// Revisions an ECSService still runs or rolls to: never pruned.
+fn protected_revisions(ctx: &Context) -> BTreeSet<String> {
+    ctx.services
+        .as_ref()
+        .map(|store| {
+            store
+                .state()
+                .iter()
+                .filter_map(|svc| svc.status.as_ref())
+                .flat_map(|s| {
+                    let deployments = s.deployments.iter().flatten().map(|d| d.task_definition.clone());
+                    s.task_definition_arn.clone().into_iter().chain(deployments)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn apply(td: &TaskDefinition, ctx: &Context) -> Result<Action, Error> {
+    let family = family_of(td);
+    let previous = td.status.as_ref();
+    let hash = task_definition_hash(&td.spec, &family).map_err(|e| Error::InvalidSpec(e.to_string()));
+    let observe_only = td.spec.policies.management() == ManagementPolicy::Observe;
+    let result = match &hash {
+        Ok(hash) => sync(td, ctx, &family, hash, observe_only).await,
+        Err(e) => Err(Error::InvalidSpec(e.to_string())),
+    };
+    let (synced, error) = match &result {
+        Ok(s) => (Some(s), None),
+        Err(e) => (None, Some(e)),
+    };
+    let current = synced.and_then(|s| s.current.as_ref());
+    let outcome = Outcome {
+        family: &family,
+        spec_hash: hash.as_deref().ok(),
+        current,
+        registered: synced.is_some_and(|s| s.registered),
+        deregistered: synced.map(|s| s.deregistered.as_slice()).unwrap_or_default(),
+        drift: synced.map(|s| s.drift.as_slice()).unwrap_or_default(),
+        observe_only,
+        error,
+    };
+    let new_status = status::build(previous, td.meta().generation, &outcome, &ctx.now());
+    if status::changed(previous, &new_status) {
+        patch_status::<TaskDefinition, TaskDefinitionStatus>(ctx, td, &new_status).await?;
+    }
+    match result {
+        Ok(_) => Ok(Action::requeue(ctx.config.resync_interval)),
+        Err(e) => {
+            publish(ctx, td, kube::runtime::events::EventType::Warning, e.reason(), &e.to_string()).await;
+            Err(e)
+        }
+    }
+}
+
+/// What a successful sync found and did.
+struct Synced {
+    current: Option<plan::Revision>,
+    registered: bool,
+    deregistered: Vec<String>,
+    drift: Vec<plan::DriftItem>,
+}
+
+async fn sync(
+    td: &TaskDefinition,
+    ctx: &Context,
+    family: &str,
+    hash: &str,
+    observe_only: bool,
+) -> Result<Synced, Error> {
+    let owner = owner_of(td);
+    let desired = Desired {
+        family: family.to_owned(),
+        spec_hash: hash.to_owned(),
+        tags: plan::desired_tags(td.spec.tags.as_ref(), &owner, &ctx.config.cluster_id, hash),
+        history_limit: usize::try_from(td.spec.revision_history_limit.unwrap_or(DEFAULT_HISTORY_LIMIT)).unwrap_or(0),
+        drift_policy: td.spec.policies.drift(),
+    };
+    let ecs = ctx.ecs.as_ref();
+    let observed = observe::observe(ecs, td.status.as_ref(), &desired, &owner, td.spec.policies.adopt()).await?;
+    let plan = plan::plan(&desired, &observed, &protected_revisions(ctx));
+    if observe_only || !plan.writes() {
+        return Ok(Synced {
+            current: observed.current,
+            registered: false,
+            deregistered: Vec::new(),
+            drift: plan.drift,
+        });
+    }
+    let done = execute::execute(ecs, &td.spec, &desired, observed.current.as_ref(), &plan).await?;
+    report_writes(ctx, td, &plan, &done).await;
+    let registered = done.registered.is_some();
+    // Corrected drift is gone; drift the policy leaves in place stays reported.
+    let drift = if registered { plan.drift.into_iter().filter(|d| d.field != "status").collect() } else { plan.drift };
+    Ok(Synced { current: done.registered.or(observed.current), registered, deregistered: done.deregistered, drift })
+}
+
+async fn report_writes(ctx: &Context, td: &TaskDefinition, plan: &Plan, done: &execute::Executed) {
+    use kube::runtime::events::EventType::Normal;
+    if let Some(r) = &done.registered {
+        let why = if plan.drift.iter().any(|d| d.field == "status") {
+            " (the previous one was deregistered outside the operator)"
+        } else {
+            ""
+        };
+        publish(ctx, td, Normal, "Registered", &format!("registered revision {}{why}", r.revision)).await;
+    }
+    if !done.deregistered.is_empty() {
+        let list = done.deregistered.join(", ");
+        publish(ctx, td, Normal, "Pruned", &format!("deregistered old revisions beyond revisionHistoryLimit: {list}"))
+            .await;
+    }
+    if !plan.tag.is_empty() || !plan.untag.is_empty() {
+        publish(ctx, td, Normal, "Retagged", "updated tags of the current revision").await;
+    }
+}
+
+async fn cleanup(td: &TaskDefinition, ctx: &Context) -> Result<Action, Error> {
+    let keep = td.spec.policies.deletion() == DeletionPolicy::Retain
+        || td.spec.policies.management() == ManagementPolicy::Observe;
+    if keep {
+        return Ok(Action::await_change());
+    }
+    let removed = execute::remove_owned(ctx.ecs.as_ref(), &family_of(td), &owner_of(td)).await?;
+    if !removed.is_empty() {
+        let msg = format!("deregistered {} revision(s) on deletion", removed.len());
+        publish(ctx, td, kube::runtime::events::EventType::Normal, "Deregistered", &msg).await;
+    }
+    Ok(Action::await_change())
+}

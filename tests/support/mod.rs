@@ -1,0 +1,148 @@
+//! Test bed for controller tests: kube-sim and ecs-sim on loopback, the CRDs installed, and
+//! the operator's controllers running in-process through the same `run` that main uses.
+
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_ecs::config::{BehaviorVersion, Credentials, Region};
+use ecs_operator::aws::ecs::{EcsApi, SdkEcs};
+use ecs_operator::controller::Config;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{Api, Patch, PatchParams, PostParams};
+use kube::runtime::wait::{await_condition, conditions};
+use tokio::sync::oneshot;
+
+pub const WAIT: Duration = Duration::from_secs(30);
+pub const NS: &str = "default";
+
+pub struct Bed {
+    pub kube: kube_sim::KubeSim,
+    pub client: kube::Client,
+    pub sim: ecs_sim::SimHandle,
+    /// An SDK client aimed at ecs-sim, for arranging and checking AWS state from tests.
+    pub aws: aws_sdk_ecs::Client,
+    operator: Option<(oneshot::Sender<()>, tokio::task::JoinHandle<()>)>,
+}
+
+pub fn sdk_client(endpoint: &str) -> aws_sdk_ecs::Client {
+    let http = aws_smithy_http_client::Builder::new().build_http();
+    let config = aws_sdk_ecs::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new("AKIDTEST", "secret", None, None, "test"))
+        .http_client(http)
+        .build();
+    aws_sdk_ecs::Client::from_conf(config)
+}
+
+impl Bed {
+    pub async fn start() -> Self {
+        Self::start_with(ecs_sim::SimConfig::for_tests()).await
+    }
+
+    pub async fn start_with(sim_config: ecs_sim::SimConfig) -> Self {
+        let kube = kube_sim::start().await.expect("start kube-sim");
+        let client = kube.client().await.expect("kube client");
+        let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+        for crd in ecs_operator::crd::all() {
+            let name = crd.metadata.name.clone().unwrap_or_default();
+            crds.create(&PostParams::default(), &crd).await.expect("install CRD");
+            tokio::time::timeout(WAIT, await_condition(crds.clone(), &name, conditions::is_crd_established()))
+                .await
+                .expect("CRD established in time")
+                .expect("watch CRD");
+        }
+        let sim = ecs_sim::start(sim_config).expect("start ecs-sim");
+        let aws = sdk_client(sim.endpoint());
+        Self { kube, client, sim, aws, operator: None }
+    }
+
+    pub fn operator_config() -> Config {
+        Config {
+            cluster_id: "test-cluster".into(),
+            resync_interval: Duration::from_millis(500),
+            terminal_recheck: Duration::from_secs(2),
+            retry_base: Duration::from_millis(50),
+            retry_max: Duration::from_secs(1),
+            ..Default::default()
+        }
+    }
+
+    pub fn ecs(&self) -> Arc<dyn EcsApi> {
+        SdkEcs::shared(sdk_client(self.sim.endpoint()))
+    }
+
+    /// Starts the controllers (stopping any running ones first: a restart).
+    pub async fn start_operator(&mut self) {
+        self.start_operator_with(Self::operator_config()).await;
+    }
+
+    pub async fn start_operator_with(&mut self, config: Config) {
+        self.stop_operator().await;
+        let (tx, rx) = oneshot::channel::<()>();
+        let (client, ecs) = (self.client.clone(), self.ecs());
+        let handle = tokio::spawn(async move {
+            let shutdown = async move {
+                let _ = rx.await;
+            };
+            if let Err(err) = ecs_operator::controller::run(client, ecs, config, shutdown).await {
+                panic!("controllers failed to start: {err}");
+            }
+        });
+        self.operator = Some((tx, handle));
+    }
+
+    pub async fn stop_operator(&mut self) {
+        if let Some((tx, handle)) = self.operator.take() {
+            let _ = tx.send(());
+            let _ = tokio::time::timeout(WAIT, handle).await;
+        }
+    }
+
+    /// Server-side applies a manifest (YAML) the way `kubectl apply --server-side` would.
+    pub async fn apply<K>(&self, yaml: &str) -> K
+    where
+        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+            + Clone
+            + serde::de::DeserializeOwned
+            + serde::Serialize
+            + std::fmt::Debug,
+    {
+        let value: serde_json::Value = serde_yaml::from_str(yaml).expect("manifest YAML");
+        let name = value.pointer("/metadata/name").and_then(|v| v.as_str()).expect("metadata.name").to_owned();
+        let api: Api<K> = Api::namespaced(self.client.clone(), NS);
+        api.patch(&name, &PatchParams::apply("kubectl").force(), &Patch::Apply(&value)).await.expect("apply")
+    }
+
+    pub fn calls(&self, op: &str) -> u64 {
+        self.sim.stats().calls(op)
+    }
+
+    /// Polls `check` until it returns Some, failing after WAIT.
+    pub async fn eventually<T, F, Fut>(&self, what: &str, mut check: F) -> T
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Option<T>>,
+    {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            if let Some(v) = check().await {
+                return v;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for Bed {
+    fn drop(&mut self) {
+        if let Some((tx, handle)) = self.operator.take() {
+            let _ = tx.send(());
+            handle.abort();
+        }
+    }
+}
