@@ -318,9 +318,20 @@ fn special_on_write(state: &State, def: &ResourceDef, object: &mut Value, old: O
     Ok(())
 }
 
-/// Work that follows a stored write.
-fn after_write(state: &State, def: &ResourceDef, _object: &Value) {
-    let _ = (state, def);
+/// Work that follows a stored write: events.k8s.io Events also appear as core v1 Events, as
+/// they do on a real API server (one storage, two APIs), so `kubectl describe` shows what
+/// controllers publish through the new API.
+fn after_write(state: &State, def: &ResourceDef, object: &Value) {
+    if def.group == "events.k8s.io" && def.plural == "events" {
+        let core = super::events::to_core(object);
+        let key = (
+            object.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("").to_owned(),
+            objects::name(object).to_owned(),
+        );
+        let id = ResourceId::new("", "events");
+        let kind = if state.store().get(&id, &key).is_some() { EventType::Modified } else { EventType::Added };
+        state.store().put(&id, key, core, kind);
+    }
 }
 
 // ---- update / patch -----------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod clock;
 pub mod discovery;
+pub mod events;
 pub mod objects;
 pub mod openapi;
 pub mod patch;

@@ -84,7 +84,9 @@ fn parse_requirement(part: &str) -> Option<Requirement> {
     Some(Requirement::Exists(part.to_owned()))
 }
 
-/// A parsed field selector over `metadata.name` and `metadata.namespace`.
+/// A parsed field selector. Any dotted path is accepted (`metadata.name`,
+/// `involvedObject.uid`, `spec.nodeName`…): a superset of what the API server supports per
+/// kind, which is what kubectl and controllers send.
 #[derive(Debug, Clone, Default)]
 pub struct FieldSelector(Vec<(String, bool, String)>);
 
@@ -100,7 +102,7 @@ impl FieldSelector {
                 return Err(format!("invalid selector: '{part}'; can't understand '{part}'"));
             };
             let field = field.trim();
-            if !matches!(field, "metadata.name" | "metadata.namespace") {
+            if field.is_empty() || field.split('.').any(str::is_empty) {
                 return Err(format!("field label not supported: {field}"));
             }
             terms.push((field.to_owned(), equal, value.trim().to_owned()));
@@ -110,9 +112,13 @@ impl FieldSelector {
 
     pub fn matches(&self, object: &Value) -> bool {
         self.0.iter().all(|(field, equal, value)| {
-            let pointer = if field == "metadata.name" { "/metadata/name" } else { "/metadata/namespace" };
-            let actual = object.pointer(pointer).and_then(Value::as_str).unwrap_or("");
-            (actual == value) == *equal
+            let pointer = format!("/{}", field.replace('.', "/"));
+            let actual = match object.pointer(&pointer) {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Null) | None => String::new(),
+                Some(other) => other.to_string(),
+            };
+            (actual == *value) == *equal
         })
     }
 
@@ -153,6 +159,11 @@ mod tests {
         assert!(FieldSelector::parse("metadata.name=a").unwrap().matches(&obj));
         assert!(!FieldSelector::parse("metadata.name!=a").unwrap().matches(&obj));
         assert!(FieldSelector::parse("metadata.namespace==ns,metadata.name=a").unwrap().matches(&obj));
-        assert!(FieldSelector::parse("spec.x=1").is_err());
+        assert!(
+            FieldSelector::parse("involvedObject.kind=Pod")
+                .unwrap()
+                .matches(&json!({"involvedObject": {"kind": "Pod"}}))
+        );
+        assert!(FieldSelector::parse("spec..x=1").is_err());
     }
 }
