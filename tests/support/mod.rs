@@ -23,6 +23,8 @@ pub struct Bed {
     pub sim: ecs_sim::SimHandle,
     /// An SDK client aimed at ecs-sim, for arranging and checking AWS state from tests.
     pub aws: aws_sdk_ecs::Client,
+    /// Where the operator's ECS calls go: ecs-sim unless a test aims elsewhere (moto).
+    ecs_endpoint: String,
     operator: Option<(oneshot::Sender<()>, tokio::task::JoinHandle<()>)>,
 }
 
@@ -57,7 +59,8 @@ impl Bed {
         }
         let sim = ecs_sim::start(sim_config).expect("start ecs-sim");
         let aws = sdk_client(sim.endpoint());
-        Self { kube, client, sim, aws, operator: None }
+        let ecs_endpoint = sim.endpoint().to_owned();
+        Self { kube, client, sim, aws, ecs_endpoint, operator: None }
     }
 
     pub fn operator_config() -> Config {
@@ -72,7 +75,13 @@ impl Bed {
     }
 
     pub fn ecs(&self) -> Arc<dyn EcsApi> {
-        SdkEcs::shared(sdk_client(self.sim.endpoint()))
+        SdkEcs::shared(sdk_client(&self.ecs_endpoint))
+    }
+
+    /// Sends the operator's (and the test's) ECS calls to another endpoint.
+    pub fn aim_at(&mut self, endpoint: &str) {
+        self.ecs_endpoint = endpoint.to_owned();
+        self.aws = sdk_client(endpoint);
     }
 
     /// Starts the controllers (stopping any running ones first: a restart).
@@ -135,6 +144,46 @@ impl Bed {
             assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+}
+
+/// A moto_server on a free loopback port, killed on drop.
+pub struct Moto {
+    child: std::process::Child,
+    pub endpoint: String,
+}
+
+impl Moto {
+    pub async fn start() -> Self {
+        let bin = std::env::var_os("MOTO_SERVER")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/venv/bin/moto_server"));
+        assert!(
+            bin.exists(),
+            "moto_server not found at {}: run `bash tests/run.sh` (it installs moto) or set MOTO_SERVER",
+            bin.display()
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
+        let child = std::process::Command::new(&bin)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start moto_server");
+        let moto = Self { child, endpoint: format!("http://127.0.0.1:{port}") };
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+            assert!(tokio::time::Instant::now() < deadline, "moto_server did not start listening");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        moto
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

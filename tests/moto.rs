@@ -1,0 +1,85 @@
+//! The TaskDefinition controller against moto_server, a third-party ECS emulator: every request
+//! the controller sends through a full lifecycle (register, re-register on change, prune,
+//! deregister on deletion) must be accepted by an implementation nobody here wrote.
+
+mod support;
+
+use aws_sdk_ecs::types::TaskDefinitionStatus as AwsStatus;
+use ecs_operator::crd::TaskDefinition;
+use kube::api::{Api, DeleteParams};
+use support::{Bed, Moto, NS};
+
+const TD: &str = r#"
+apiVersion: ecs.operator.dev/v1alpha1
+kind: TaskDefinition
+metadata:
+  name: web
+spec:
+  requiresCompatibilities: [FARGATE]
+  networkMode: awsvpc
+  cpu: "256"
+  memory: "512"
+  revisionHistoryLimit: 0
+  tags: {team: web}
+  containerDefinitions:
+    - name: web
+      image: nginx:1
+      portMappings: [{containerPort: 80}]
+      environment: [{name: MODE, value: prod}]
+      logConfiguration:
+        logDriver: awslogs
+        options: {awslogs-group: /ecs/web, awslogs-region: us-east-1, awslogs-stream-prefix: web}
+"#;
+
+fn synced_and_ready(td: &TaskDefinition) -> Option<(bool, bool, String)> {
+    let conditions = td.status.as_ref()?.common.conditions.clone()?;
+    let is = |t: &str| conditions.iter().any(|c| c.type_ == t && c.status == "True");
+    let message = conditions
+        .iter()
+        .map(|c| format!("{}={} {}: {}", c.type_, c.status, c.reason, c.message))
+        .collect::<Vec<_>>()
+        .join("; ");
+    Some((is("Synced"), is("Ready"), message))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moto_accepts_every_request_of_a_task_definition_lifecycle() {
+    let moto = Moto::start().await;
+    let mut bed = Bed::start().await;
+    bed.aim_at(&moto.endpoint);
+    bed.start_operator().await;
+    let api: Api<TaskDefinition> = Api::namespaced(bed.client.clone(), NS);
+
+    for (image, revision) in [("nginx:1", 1), ("nginx:2", 2)] {
+        bed.apply::<TaskDefinition>(&TD.replace("nginx:1", image)).await;
+        let td = bed
+            .eventually(&format!("revision {revision} Ready on moto"), || async {
+                let td = api.get("web").await.ok()?;
+                let (synced, ready, message) = synced_and_ready(&td)?;
+                assert!(synced || !message.contains("Synced=False"), "moto rejected a request: {message}");
+                (ready && td.status.as_ref()?.revision == Some(revision)).then_some(td)
+            })
+            .await;
+        assert!(td.status.and_then(|s| s.task_definition_arn).is_some_and(|a| a.ends_with(&format!("web:{revision}"))));
+    }
+    // revisionHistoryLimit 0: revision 1 was deregistered.
+    let active = bed
+        .eventually("revision 1 pruned on moto", || async {
+            let out =
+                bed.aws.list_task_definitions().family_prefix("web").status(AwsStatus::Active).send().await.ok()?;
+            let arns = out.task_definition_arns.unwrap_or_default();
+            (arns.len() == 1).then_some(arns)
+        })
+        .await;
+    assert!(active[0].ends_with("web:2"), "{active:?}");
+    // Pruning (DeregisterTaskDefinition + DeleteTaskDefinitions) left the object Synced.
+    let after_prune = api.get("web").await.expect("get");
+    let (synced, _, message) = synced_and_ready(&after_prune).expect("conditions");
+    assert!(synced, "a pruning request was rejected: {message}");
+
+    api.delete("web", &DeleteParams::default()).await.expect("delete");
+    bed.eventually("object gone", || async { api.get_opt("web").await.ok()?.is_none().then_some(()) }).await;
+    let out =
+        bed.aws.list_task_definitions().family_prefix("web").status(AwsStatus::Active).send().await.expect("list");
+    assert!(out.task_definition_arns.unwrap_or_default().is_empty(), "deregistered on deletion");
+}
