@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 
 /// SDK configuration from the default chain (env, profile, IRSA web identity, EKS Pod
@@ -18,12 +19,24 @@ use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 pub async fn load_config(region: Option<String>) -> aws_config::SdkConfig {
     // rustls on ring: the same TLS stack kube uses, so one crypto library is built.
     let http = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
-    let mut loader =
-        aws_config::defaults(BehaviorVersion::latest()).http_client(http).retry_config(RetryConfig::adaptive());
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http)
+        .retry_config(RetryConfig::adaptive())
+        .timeout_config(timeouts());
     if let Some(region) = region {
         loader = loader.region(aws_config::Region::new(region));
     }
     loader.load().await
+}
+
+/// Bounds on every AWS call: a hung connection must become a retryable timeout, never a
+/// reconcile that waits forever and holds its object's queue slot.
+pub fn timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .operation_attempt_timeout(std::time::Duration::from_secs(20))
+        .operation_timeout(std::time::Duration::from_secs(60))
+        .build()
 }
 
 /// The ECS client the controllers use.

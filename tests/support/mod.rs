@@ -36,6 +36,7 @@ pub fn sdk_client(endpoint: &str) -> aws_sdk_ecs::Client {
         .endpoint_url(endpoint)
         .credentials_provider(Credentials::new("AKIDTEST", "secret", None, None, "test"))
         .http_client(http)
+        .timeout_config(ecs_operator::aws::timeouts())
         .build();
     aws_sdk_ecs::Client::from_conf(config)
 }
@@ -46,6 +47,13 @@ impl Bed {
     }
 
     pub async fn start_with(sim_config: ecs_sim::SimConfig) -> Self {
+        // RUST_LOG=ecs_operator=debug shows the operator's logs when a test needs explaining.
+        if std::env::var_os("RUST_LOG").is_some() {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+                .with_test_writer()
+                .try_init();
+        }
         let kube = kube_sim::start().await.expect("start kube-sim");
         let client = kube.client().await.expect("kube client");
         let crds: Api<CustomResourceDefinition> = Api::all(client.clone());

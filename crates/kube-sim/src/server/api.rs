@@ -336,7 +336,27 @@ fn after_write(state: &State, def: &ResourceDef, object: &Value) {
 
 // ---- update / patch -----------------------------------------------------------------------------
 
+/// Retries a read-modify-write whose object changed underneath it. Bounded: a hot object that
+/// keeps moving gets a 409 after a few rounds.
+fn retry_on_stale(mut attempt: impl FnMut() -> Result<Reply>) -> Result<Reply> {
+    for _ in 0..15 {
+        match attempt() {
+            Err(e) if e.stale => continue,
+            other => return other,
+        }
+    }
+    attempt()
+}
+
 pub fn update(state: &State, def: &ResourceDef, req: &ResourceRequest, name: &str) -> Result<Reply> {
+    retry_on_stale(|| update_once(state, def, req, name))
+}
+
+pub fn patch(state: &State, def: &ResourceDef, req: &ResourceRequest, name: &str) -> Result<Reply> {
+    retry_on_stale(|| patch_once(state, def, req, name))
+}
+
+fn update_once(state: &State, def: &ResourceDef, req: &ResourceRequest, name: &str) -> Result<Reply> {
     let body = parse_body(&req.body, &req.content_type)?;
     check_kind(def, &body)?;
     if !objects::name(&body).is_empty() && objects::name(&body) != name {
@@ -365,7 +385,7 @@ pub fn update(state: &State, def: &ResourceDef, req: &ResourceRequest, name: &st
     write_existing(state, def, req, name, existing, body, Ownership::Update(&manager))
 }
 
-pub fn patch(state: &State, def: &ResourceDef, req: &ResourceRequest, name: &str) -> Result<Reply> {
+fn patch_once(state: &State, def: &ResourceDef, req: &ResourceRequest, name: &str) -> Result<Reply> {
     let kind = PatchKind::from_content_type(&req.content_type)
         .ok_or_else(|| ApiError::unsupported_media_type(&req.content_type))?;
     let patch_body = parse_body(&req.body, &req.content_type).or_else(|e| {
@@ -570,6 +590,10 @@ fn write_existing(
     }
     let key = key(def, &req.path, name);
     let mut store = state.store();
+    let version = |o: &Value| o.pointer("/metadata/resourceVersion").cloned();
+    if store.get(&def.id(), &key).map(version) != Some(version(&existing)) {
+        return Err(ApiError::stale(&def.group, &def.plural, name));
+    }
     if objects::is_deleting(&new) && objects::finalizers(&new).is_empty() {
         let removed = store.put(&def.id(), key.clone(), new, EventType::Modified);
         store.remove(&def.id(), &key);
@@ -595,36 +619,42 @@ pub fn delete(state: &State, def: &ResourceDef, req: &ResourceRequest, name: &st
     if dry_run(&req.query) {
         return Ok(Reply::ok(existing));
     }
-    delete_object(state, def, key, existing)
+    delete_object(state, def, key)
         .map(|body| Reply::ok(body.unwrap_or_else(|| success_status(&def.group, &def.plural, name))))
 }
 
-/// Deletes or, with finalizers, marks for deletion. Returns the object as it now is.
-pub fn delete_object(state: &State, def: &ResourceDef, key: ObjectKey, existing: Value) -> Result<Option<Value>> {
+/// Deletes or, with finalizers, marks for deletion. Returns the object as it now is. The
+/// decision is made on the object as stored at that moment, under the store lock, so a
+/// concurrent finalizer removal is never overwritten.
+pub fn delete_object(state: &State, def: &ResourceDef, key: ObjectKey) -> Result<Option<Value>> {
     let is_namespace = def.group.is_empty() && def.plural == "namespaces";
-    if !objects::finalizers(&existing).is_empty() || is_namespace {
-        if objects::is_deleting(&existing) {
-            return Ok(Some(existing));
+    let mut store = state.store();
+    let Some(current) = store.get(&def.id(), &key).cloned() else { return Ok(None) };
+    if objects::finalizers(&current).is_empty() && !is_namespace {
+        let removed = store.remove(&def.id(), &key);
+        drop(store);
+        if let Some(removed) = &removed {
+            state.after_removal(def, removed);
         }
-        let mut marked = existing;
-        let meta = objects::metadata_mut(&mut marked);
-        meta.insert("deletionTimestamp".into(), json!(clock::now_rfc3339()));
-        meta.insert("deletionGracePeriodSeconds".into(), json!(0));
-        if is_namespace {
-            marked["status"] = json!({"phase": "Terminating"});
-        }
-        let stored = state.store().put(&def.id(), key.clone(), marked, EventType::Modified);
-        if is_namespace {
-            state.empty_namespace(&key.1);
-            return Ok(state.store().get(&def.id(), &key).cloned().or(Some(stored)));
-        }
-        return Ok(Some(stored));
+        return Ok(removed);
     }
-    let removed = state.store().remove(&def.id(), &key);
-    if let Some(removed) = &removed {
-        state.after_removal(def, removed);
+    if objects::is_deleting(&current) {
+        return Ok(Some(current));
     }
-    Ok(removed)
+    let mut marked = current;
+    let meta = objects::metadata_mut(&mut marked);
+    meta.insert("deletionTimestamp".into(), json!(clock::now_rfc3339()));
+    meta.insert("deletionGracePeriodSeconds".into(), json!(0));
+    if is_namespace {
+        marked["status"] = json!({"phase": "Terminating"});
+    }
+    let stored = store.put(&def.id(), key.clone(), marked, EventType::Modified);
+    drop(store);
+    if is_namespace {
+        state.empty_namespace(&key.1);
+        return Ok(state.store().get(&def.id(), &key).cloned().or(Some(stored)));
+    }
+    Ok(Some(stored))
 }
 
 pub fn delete_collection(state: &State, def: &ResourceDef, req: &ResourceRequest) -> Result<Reply> {
@@ -632,19 +662,19 @@ pub fn delete_collection(state: &State, def: &ResourceDef, req: &ResourceRequest
         LabelSelector::parse(req.query.get("labelSelector").unwrap_or_default()).map_err(ApiError::bad_request)?;
     let fields =
         FieldSelector::parse(req.query.get("fieldSelector").unwrap_or_default()).map_err(ApiError::bad_request)?;
-    let targets: Vec<(ObjectKey, Value)> = state
+    let targets: Vec<ObjectKey> = state
         .store()
         .list(&def.id(), req.path.namespace.as_deref())
         .filter(|o| labels.matches(o) && fields.matches(o))
         .map(|o| {
             let ns = o.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("").to_owned();
-            ((ns, objects::name(o).to_owned()), o.clone())
+            (ns, objects::name(o).to_owned())
         })
         .collect();
     let mut items = Vec::new();
     if !dry_run(&req.query) {
-        for (key, object) in targets {
-            if let Some(o) = delete_object(state, def, key, object)? {
+        for key in targets {
+            if let Some(o) = delete_object(state, def, key)? {
                 items.push(o);
             }
         }

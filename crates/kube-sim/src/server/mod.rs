@@ -138,13 +138,13 @@ impl State {
     fn empty_namespace(&self, namespace: &str) {
         let defs: Vec<Arc<ResourceDef>> = self.registry().all().filter(|d| d.namespaced).cloned().collect();
         for def in defs {
-            let targets: Vec<(ObjectKey, Value)> = self
+            let targets: Vec<ObjectKey> = self
                 .store()
                 .list(&def.id(), Some(namespace))
-                .map(|o| ((namespace.to_owned(), objects::name(o).to_owned()), o.clone()))
+                .map(|o| (namespace.to_owned(), objects::name(o).to_owned()))
                 .collect();
-            for (key, object) in targets {
-                let _ = api::delete_object(self, &def, key, object);
+            for key in targets {
+                let _ = api::delete_object(self, &def, key);
             }
         }
         self.finish_namespace_if_empty(namespace);

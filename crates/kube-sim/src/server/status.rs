@@ -8,6 +8,10 @@ use serde_json::{Value, json};
 pub struct ApiError {
     pub code: u16,
     pub body: Value,
+    /// The object changed between read and write: the handler recomputes the write, as the API
+    /// server's GuaranteedUpdate does, instead of answering 409 to a request without a
+    /// resourceVersion precondition.
+    pub stale: bool,
 }
 
 impl ApiError {
@@ -24,7 +28,7 @@ impl ApiError {
         if let Some(details) = details {
             body["details"] = details;
         }
-        Self { code, body }
+        Self { code, body, stale: false }
     }
 
     pub fn not_found(group: &str, plural: &str, name: &str) -> Self {
@@ -125,6 +129,18 @@ impl ApiError {
         Self::new(code, reason, format!("kube-sim injected fault ({code})"), None)
     }
 
+    /// Internal: the stored object moved on since it was read.
+    pub fn stale(group: &str, plural: &str, name: &str) -> Self {
+        let mut e = Self::conflict(
+            group,
+            plural,
+            name,
+            "the object has been modified; please apply your changes to the latest version and try again",
+        );
+        e.stale = true;
+        e
+    }
+
     pub fn forbidden(message: impl Into<String>) -> Self {
         Self::new(403, "Forbidden", message.into(), None)
     }
@@ -141,7 +157,7 @@ impl ApiError {
     /// Schema or CEL rejection, with the API server's `... is invalid: ...` message.
     pub fn from_field_errors(group: &str, kind: &str, name: &str, errors: &crate::admission::FieldErrors) -> Self {
         let body = errors.to_status(&crate::admission::GroupKind::new(group, kind), name);
-        Self { code: 422, body }
+        Self { code: 422, body, stale: false }
     }
 
     pub fn internal(message: impl Into<String>) -> Self {
