@@ -268,3 +268,62 @@ async fn crash_after_register_does_not_register_twice() {
     assert_eq!(td.status.and_then(|s| s.revision), Some(1));
     assert_eq!(bed.calls("RegisterTaskDefinition"), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn observe_mode_reads_and_never_writes() {
+    let mut bed = Bed::start().await;
+    bed.start_operator().await;
+    let observed = NGINX.replace("  tags: {team: web}", "  tags: {team: web}\n  managementPolicy: Observe");
+    bed.apply::<TaskDefinition>(&observed).await;
+    let (synced, ready) = bed
+        .eventually("observed", || async {
+            let td = api(&bed).get("nginx").await.ok()?;
+            Some((condition(&td, "Synced")?, condition(&td, "Ready")?))
+        })
+        .await;
+    assert_eq!((synced.0.as_str(), synced.1.as_str()), ("True", "ObserveOnly"));
+    assert_eq!((ready.0.as_str(), ready.1.as_str()), ("False", "NotFound"));
+    api(&bed).delete("nginx", &DeleteParams::default()).await.expect("delete");
+    bed.eventually("object gone", || async { api(&bed).get_opt("nginx").await.ok()?.is_none().then_some(()) }).await;
+    let writes: u64 = ["RegisterTaskDefinition", "DeregisterTaskDefinition", "TagResource", "UntagResource"]
+        .iter()
+        .map(|op| bed.calls(op))
+        .sum();
+    assert_eq!(writes, 0, "Observe never writes");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn family_with_foreign_revisions_needs_adopt() {
+    let mut bed = Bed::start().await;
+    // Someone registered `nginx` by hand, without our tags.
+    bed.aws
+        .register_task_definition()
+        .family("nginx")
+        .container_definitions(
+            aws_sdk_ecs::types::ContainerDefinition::builder().name("x").image("busybox").memory(128).build(),
+        )
+        .send()
+        .await
+        .expect("foreign revision");
+    bed.start_operator().await;
+    bed.apply::<TaskDefinition>(NGINX).await;
+    let (_, reason, message) = bed
+        .eventually("conflict reported", || async {
+            let td = api(&bed).get("nginx").await.ok()?;
+            condition(&td, "Synced").filter(|c| c.0 == "False")
+        })
+        .await;
+    assert_eq!(reason, "Terminal");
+    assert!(message.contains("Conflict") && message.contains("spec.adopt"), "{message}");
+    assert_eq!(bed.calls("RegisterTaskDefinition"), 1, "only the foreign one");
+
+    bed.apply::<TaskDefinition>(&NGINX.replace("  tags: {team: web}", "  tags: {team: web}\n  adopt: true")).await;
+    let td = ready(&bed, "nginx").await;
+    assert_eq!(td.status.and_then(|s| s.revision), Some(2), "registered next to the foreign revision");
+    let foreign = bed.aws.describe_task_definition().task_definition("nginx:1").send().await.expect("describe");
+    assert_eq!(
+        foreign.task_definition.and_then(|t| t.status).map(|s| s.as_str().to_owned()).as_deref(),
+        Some("ACTIVE"),
+        "never deregistered"
+    );
+}

@@ -22,6 +22,9 @@ pub struct DescribedTaskDefinition {
 /// The ECS operations the controllers need. Each method is one API call (list methods follow
 /// pagination), so call counts in tests map to AWS traffic.
 pub trait EcsApi: Send + Sync {
+    /// One cheap read (ListClusters, one result) to prove the endpoint and credentials work.
+    fn check_access(&self) -> BoxFuture<'_, AwsResult<()>>;
+
     fn register_task_definition(&self, input: RegisterTaskDefinitionInput) -> BoxFuture<'_, AwsResult<TaskDefinition>>;
 
     /// None when the revision does not exist (or was deleted).
@@ -67,6 +70,18 @@ fn is_missing_task_definition(err: &AwsError) -> bool {
 }
 
 impl EcsApi for SdkEcs {
+    fn check_access(&self) -> BoxFuture<'_, AwsResult<()>> {
+        Box::pin(async move {
+            self.client
+                .list_clusters()
+                .max_results(1)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| AwsError::from_sdk("ListClusters", e))
+        })
+    }
+
     // Elastic Inference is retired by AWS and its SDK fields are deprecated; the CRD models the
     // whole request, so the field is still passed through when a user sets it.
     #[allow(deprecated)]

@@ -183,6 +183,8 @@ pub enum RunError {
     Kubernetes(String),
     #[error("CRD {0} is not installed or not established: install it with `kubectl apply --server-side -f crds/`")]
     MissingCrd(String),
+    #[error("cannot use AWS ECS (check region, credentials and AWS_ENDPOINT_URL_ECS): {0}")]
+    Aws(crate::aws::error::AwsError),
 }
 
 /// Runs every controller until `shutdown` completes; in-flight reconciles finish first.
@@ -195,6 +197,7 @@ pub async fn run(
     for crd in ["taskdefinitions.ecs.operator.dev", "ecsservices.ecs.operator.dev"] {
         ensure_crd(&client, crd).await?;
     }
+    ecs.check_access().await.map_err(RunError::Aws)?;
     let scopes: Vec<Option<String>> =
         if config.namespaces.is_empty() { vec![None] } else { config.namespaces.iter().cloned().map(Some).collect() };
     let watcher_config = match &config.label_selector {
