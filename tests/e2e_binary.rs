@@ -1,0 +1,165 @@
+//! End to end, as a user runs it: the `kube-sim`, `ecs-sim` and `ecs-operator` binaries as
+//! separate processes, driven with the real kubectl. Includes SIGKILL of the operator and a
+//! restart, which must not register anything twice.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// A child process killed on drop.
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn bin(name: &str) -> PathBuf {
+    // Cargo builds workspace binaries into the same directory as this test's own binary.
+    let mut dir = std::env::current_exe().expect("test binary path");
+    dir.pop();
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    let path = dir.join(name);
+    assert!(path.exists(), "{} not built: run the suite with `cargo test --workspace`", path.display());
+    path
+}
+
+/// Starts a simulator binary and returns it with the URL from its `... ready on <url>` line.
+fn start_sim(name: &str, args: &[&str]) -> (Proc, String) {
+    let mut child = Command::new(bin(name)).args(args).stdout(Stdio::piped()).spawn().expect("start simulator");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("ready line");
+    let url = line.trim().rsplit(' ').next().unwrap_or_default().to_owned();
+    assert!(line.contains("ready on"), "{name}: {line}");
+    (Proc(child), url)
+}
+
+struct E2e {
+    dir: PathBuf,
+    kubeconfig: PathBuf,
+    ecs_url: String,
+    _kube: Proc,
+    _ecs: Proc,
+}
+
+impl E2e {
+    fn start() -> Self {
+        let dir = std::env::temp_dir().join(format!("ecs-operator-e2e-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let kubeconfig = dir.join("kubeconfig");
+        let (kube, _) =
+            start_sim("kube-sim", &["--port", "0", "--kubeconfig-out", kubeconfig.to_str().unwrap_or_default()]);
+        let (ecs, ecs_url) = start_sim("ecs-sim", &["--port", "0", "--speed", "20"]);
+        let e = Self { dir, kubeconfig, ecs_url, _kube: kube, _ecs: ecs };
+        e.kubectl_ok(&["apply", "--server-side", "-f", "crds/"]);
+        e
+    }
+
+    fn operator(&self) -> Proc {
+        let log = std::fs::File::create(self.dir.join("operator.log")).expect("log file");
+        let child = Command::new(bin("ecs-operator"))
+            .args(["run", "--resync-interval-seconds", "1", "--cluster-id", "e2e"])
+            .env("KUBECONFIG", &self.kubeconfig)
+            .env("AWS_ENDPOINT_URL_ECS", &self.ecs_url)
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "AKIDE2E")
+            .env("AWS_SECRET_ACCESS_KEY", "secret")
+            .stderr(log)
+            .spawn()
+            .expect("start ecs-operator");
+        Proc(child)
+    }
+
+    fn kubectl(&self, args: &[&str]) -> Output {
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+        Command::new("kubectl")
+            .arg("--kubeconfig")
+            .arg(&self.kubeconfig)
+            .args(args)
+            .current_dir(repo)
+            .output()
+            .expect("kubectl")
+    }
+
+    fn kubectl_ok(&self, args: &[&str]) -> String {
+        let out = self.kubectl(args);
+        assert!(
+            out.status.success(),
+            "kubectl {args:?}: {}{}\noperator log:\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+            std::fs::read_to_string(self.dir.join("operator.log")).unwrap_or_default()
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Polls a jsonpath until it equals `want`.
+    fn wait_for(&self, resource: &str, jsonpath: &str, want: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let out = self.kubectl(&["get", resource, "-o", &format!("jsonpath={jsonpath}")]);
+            if String::from_utf8_lossy(&out.stdout).trim() == want {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{resource} {jsonpath} never became {want:?}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn register_calls(&self) -> u64 {
+        let addr = self.ecs_url.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(addr).expect("connect ecs-sim");
+        use std::io::{Read, Write};
+        write!(stream, "GET /_sim/stats HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").expect("request");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("response");
+        let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
+        let stats: serde_json::Value = serde_json::from_str(body).expect("stats JSON");
+        stats.pointer("/operations/RegisterTaskDefinition/calls").and_then(|v| v.as_u64()).unwrap_or(0)
+    }
+}
+
+impl Drop for E2e {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[test]
+fn kubectl_apply_change_kill_restart_delete() {
+    let e = E2e::start();
+    let mut operator = e.operator();
+    e.kubectl_ok(&["apply", "-f", "config/samples/taskdefinition-nginx-fargate.yaml"]);
+    e.kubectl_ok(&["wait", "--for=condition=Ready", "--timeout=30s", "taskdefinition/webserver"]);
+    assert_eq!(e.register_calls(), 1);
+    let listing = e.kubectl_ok(&["get", "taskdefinitions"]);
+    assert!(listing.contains("webserver") && listing.contains("True"), "{listing}");
+
+    // A new image: exactly one more revision.
+    let patch =
+        r#"[{"op":"replace","path":"/spec/containerDefinitions/0/image","value":"public.ecr.aws/nginx/nginx:1.28"}]"#;
+    e.kubectl_ok(&["patch", "taskdefinition", "webserver", "--type=json", "-p", patch]);
+    e.wait_for("taskdefinition/webserver", "{.status.revision}", "2");
+    assert_eq!(e.register_calls(), 2);
+
+    // SIGKILL and restart: nothing is registered again.
+    let _ = operator.0.kill();
+    let _ = operator.0.wait();
+    let _operator = e.operator();
+    e.kubectl_ok(&["wait", "--for=condition=Ready", "--timeout=30s", "taskdefinition/webserver"]);
+    e.kubectl_ok(&["apply", "-f", "config/samples/taskdefinition-nginx-fargate.yaml"]);
+    // Back to the first spec: its revision is still ACTIVE and is reused, not registered anew.
+    e.wait_for("taskdefinition/webserver", "{.status.revision}", "1");
+    assert_eq!(e.register_calls(), 2);
+    let described = e.kubectl_ok(&["describe", "taskdefinition", "webserver"]);
+    assert!(described.contains("Registered"), "events visible in describe: {described}");
+
+    e.kubectl_ok(&["delete", "taskdefinition", "webserver", "--timeout=30s"]);
+    let remaining = e.kubectl(&["get", "taskdefinition", "webserver"]);
+    assert!(!remaining.status.success(), "deleted");
+}
