@@ -4,8 +4,12 @@
 
 use std::sync::Arc;
 
+use aws_sdk_ecs::operation::create_service::CreateServiceInput;
 use aws_sdk_ecs::operation::register_task_definition::RegisterTaskDefinitionInput;
-use aws_sdk_ecs::types::{SortOrder, Tag, TaskDefinition, TaskDefinitionField, TaskDefinitionStatus};
+use aws_sdk_ecs::operation::update_service::UpdateServiceInput;
+use aws_sdk_ecs::types::{
+    Service, ServiceField, SortOrder, Tag, TaskDefinition, TaskDefinitionField, TaskDefinitionStatus,
+};
 use futures::future::BoxFuture;
 
 use super::error::AwsError;
@@ -48,6 +52,15 @@ pub trait EcsApi: Send + Sync {
     fn tag_resource<'a>(&'a self, arn: &'a str, tags: Vec<Tag>) -> BoxFuture<'a, AwsResult<()>>;
 
     fn untag_resource<'a>(&'a self, arn: &'a str, keys: Vec<String>) -> BoxFuture<'a, AwsResult<()>>;
+
+    fn create_service(&self, input: CreateServiceInput) -> BoxFuture<'_, AwsResult<Service>>;
+
+    /// Up to 10 services of one cluster (with tags). Missing names are simply absent.
+    fn describe_services<'a>(&'a self, cluster: &'a str, names: Vec<String>) -> BoxFuture<'a, AwsResult<Vec<Service>>>;
+
+    fn update_service(&self, input: UpdateServiceInput) -> BoxFuture<'_, AwsResult<Service>>;
+
+    fn delete_service<'a>(&'a self, cluster: &'a str, service: &'a str, force: bool) -> BoxFuture<'a, AwsResult<()>>;
 }
 
 /// ECS through aws-sdk-ecs.
@@ -235,6 +248,120 @@ impl EcsApi for SdkEcs {
                 .map_err(|e| AwsError::from_sdk("UntagResource", e))
         })
     }
+
+    fn create_service(&self, input: CreateServiceInput) -> BoxFuture<'_, AwsResult<Service>> {
+        Box::pin(self.create(input))
+    }
+
+    fn describe_services<'a>(&'a self, cluster: &'a str, names: Vec<String>) -> BoxFuture<'a, AwsResult<Vec<Service>>> {
+        Box::pin(async move {
+            let out = self
+                .client
+                .describe_services()
+                .cluster(cluster)
+                .set_services(Some(names))
+                .include(ServiceField::Tags)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("DescribeServices", e))?;
+            Ok(out.services.unwrap_or_default())
+        })
+    }
+
+    fn update_service(&self, input: UpdateServiceInput) -> BoxFuture<'_, AwsResult<Service>> {
+        Box::pin(self.update(input))
+    }
+
+    fn delete_service<'a>(&'a self, cluster: &'a str, service: &'a str, force: bool) -> BoxFuture<'a, AwsResult<()>> {
+        Box::pin(async move {
+            self.client
+                .delete_service()
+                .cluster(cluster)
+                .service(service)
+                .force(force)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| AwsError::from_sdk("DeleteService", e))
+        })
+    }
+}
+
+/// ECS caps DescribeServices at 10 names per call.
+pub const DESCRIBE_SERVICES_LIMIT: usize = 10;
+
+impl SdkEcs {
+    async fn create(&self, input: CreateServiceInput) -> AwsResult<Service> {
+        let out = self
+            .client
+            .create_service()
+            .set_cluster(input.cluster)
+            .set_service_name(input.service_name)
+            .set_task_definition(input.task_definition)
+            .set_availability_zone_rebalancing(input.availability_zone_rebalancing)
+            .set_load_balancers(input.load_balancers)
+            .set_service_registries(input.service_registries)
+            .set_desired_count(input.desired_count)
+            .set_client_token(input.client_token)
+            .set_launch_type(input.launch_type)
+            .set_capacity_provider_strategy(input.capacity_provider_strategy)
+            .set_platform_version(input.platform_version)
+            .set_role(input.role)
+            .set_deployment_configuration(input.deployment_configuration)
+            .set_placement_constraints(input.placement_constraints)
+            .set_placement_strategy(input.placement_strategy)
+            .set_network_configuration(input.network_configuration)
+            .set_health_check_grace_period_seconds(input.health_check_grace_period_seconds)
+            .set_scheduling_strategy(input.scheduling_strategy)
+            .set_deployment_controller(input.deployment_controller)
+            .set_tags(input.tags)
+            .set_enable_ecs_managed_tags(input.enable_ecs_managed_tags)
+            .set_propagate_tags(input.propagate_tags)
+            .set_enable_execute_command(input.enable_execute_command)
+            .set_service_connect_configuration(input.service_connect_configuration)
+            .set_volume_configurations(input.volume_configurations)
+            .set_vpc_lattice_configurations(input.vpc_lattice_configurations)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("CreateService", e))?;
+        out.service.ok_or_else(|| malformed("CreateService", "service"))
+    }
+
+    async fn update(&self, input: UpdateServiceInput) -> AwsResult<Service> {
+        let out = self
+            .client
+            .update_service()
+            .set_cluster(input.cluster)
+            .set_service(input.service)
+            .set_desired_count(input.desired_count)
+            .set_task_definition(input.task_definition)
+            .set_capacity_provider_strategy(input.capacity_provider_strategy)
+            .set_deployment_configuration(input.deployment_configuration)
+            .set_availability_zone_rebalancing(input.availability_zone_rebalancing)
+            .set_network_configuration(input.network_configuration)
+            .set_placement_constraints(input.placement_constraints)
+            .set_placement_strategy(input.placement_strategy)
+            .set_platform_version(input.platform_version)
+            .set_force_new_deployment(input.force_new_deployment)
+            .set_health_check_grace_period_seconds(input.health_check_grace_period_seconds)
+            .set_deployment_controller(input.deployment_controller)
+            .set_enable_execute_command(input.enable_execute_command)
+            .set_enable_ecs_managed_tags(input.enable_ecs_managed_tags)
+            .set_load_balancers(input.load_balancers)
+            .set_propagate_tags(input.propagate_tags)
+            .set_service_registries(input.service_registries)
+            .set_service_connect_configuration(input.service_connect_configuration)
+            .set_volume_configurations(input.volume_configurations)
+            .set_vpc_lattice_configurations(input.vpc_lattice_configurations)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("UpdateService", e))?;
+        out.service.ok_or_else(|| malformed("UpdateService", "service"))
+    }
+}
+
+fn malformed(operation: &'static str, field: &str) -> AwsError {
+    AwsError::classify(operation, "MalformedResponse".into(), format!("the response has no {field}"))
 }
 
 /// `family` of `arn:aws:ecs:<region>:<account>:task-definition/<family>:<revision>`.

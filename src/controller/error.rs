@@ -21,6 +21,12 @@ pub enum Error {
         #[source]
         source: Box<kube::Error>,
     },
+    /// A field differs that ECS cannot change in place; the operator never recreates silently.
+    #[error("{0} cannot be changed on an existing ECS service; delete and recreate the object to change it")]
+    RequiresReplacement(String),
+    /// Deletion is under way in ECS (scaling in, DRAINING); checked again shortly.
+    #[error("{0}")]
+    Draining(String),
     /// The object has no namespace or name (a watch handed us something malformed).
     #[error("object has no {0}")]
     MissingMetadata(&'static str),
@@ -34,8 +40,10 @@ impl Error {
     pub fn class(&self) -> ErrorClass {
         match self {
             Self::Aws(e) => e.class,
-            Self::Kube { .. } => ErrorClass::Retryable,
-            Self::InvalidSpec(_) | Self::Conflict(_) | Self::MissingMetadata(_) => ErrorClass::Terminal,
+            Self::Kube { .. } | Self::Draining(_) => ErrorClass::Retryable,
+            Self::InvalidSpec(_) | Self::Conflict(_) | Self::MissingMetadata(_) | Self::RequiresReplacement(_) => {
+                ErrorClass::Terminal
+            }
         }
     }
 
@@ -48,6 +56,8 @@ impl Error {
             Self::Aws(_) => "AwsRejected",
             Self::Conflict(_) => "Conflict",
             Self::Kube { .. } => "KubernetesError",
+            Self::RequiresReplacement(_) => "RequiresReplacement",
+            Self::Draining(_) => "Draining",
             Self::MissingMetadata(_) => "InvalidObject",
         }
     }

@@ -3,6 +3,7 @@
 
 pub mod conditions;
 pub mod error;
+pub mod service;
 pub mod task_definition;
 
 use std::collections::HashMap;
@@ -19,7 +20,7 @@ use kube::api::{Patch, PatchParams};
 use kube::runtime::controller::{self, Action, Controller};
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 use kube::runtime::reflector::{self, Store};
-use kube::runtime::{WatchStreamExt, watcher};
+use kube::runtime::watcher;
 use kube::{Api, Client, Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -39,6 +40,8 @@ pub struct Config {
     pub field_manager: String,
     /// How often a healthy object is checked against AWS.
     pub resync_interval: Duration,
+    /// How often a service is checked while its rollout moves (or a reference is awaited).
+    pub rollout_poll_interval: Duration,
     /// How often an object whose error retrying cannot fix is looked at again (an IAM role or
     /// a quota can change outside the spec).
     pub terminal_recheck: Duration,
@@ -57,6 +60,7 @@ impl Default for Config {
             cluster_id: "default".into(),
             field_manager: "ecs-operator".into(),
             resync_interval: Duration::from_secs(300),
+            rollout_poll_interval: Duration::from_secs(5),
             terminal_recheck: Duration::from_secs(600),
             retry_base: Duration::from_secs(1),
             retry_max: Duration::from_secs(300),
@@ -215,28 +219,33 @@ pub async fn run(
             }
         };
         let (task_definitions, services) = api(&client);
-        let (store, writer) = reflector::store();
-        let service_watch = watcher(services, watcher::Config::default())
-            .default_backoff()
-            .modify(|svc: &mut ECSService| svc.managed_fields_mut().clear())
-            .reflect(writer)
+        let controller_config = controller::Config::default().concurrency(concurrency);
+        let service_controller =
+            Controller::new(services, watcher_config.clone()).with_config(controller_config.clone());
+        let service_store = service_controller.store();
+        let ctx = Arc::new(Context::new(client.clone(), ecs.clone(), config.clone(), Some(service_store.clone())));
+        // A TaskDefinition's new revision must roll every ECSService that references it.
+        let referencing = move |td: TaskDefinition| {
+            let (ns, name) = (td.namespace(), td.name_any());
+            service_store
+                .state()
+                .iter()
+                .filter(|s| s.namespace() == ns && s.spec.task_definition_ref.as_ref().is_some_and(|r| r.name == name))
+                .map(|s| reflector::ObjectRef::from_obj(s.as_ref()))
+                .collect::<Vec<_>>()
+        };
+        let services_run = service_controller
+            .watches(task_definitions.clone(), watcher::Config::default(), referencing)
+            .graceful_shutdown_on(shutdown.clone())
+            .run(reconcile_service, error_policy, ctx.clone())
             .for_each(|_| async {});
-        let ctx = Arc::new(Context::new(client.clone(), ecs.clone(), config.clone(), Some(store)));
-        let controller = Controller::new(task_definitions, watcher_config.clone())
-            .with_config(controller::Config::default().concurrency(concurrency))
+        let task_definitions_run = Controller::new(task_definitions, watcher_config.clone())
+            .with_config(controller_config)
             .graceful_shutdown_on(shutdown.clone())
             .run(reconcile_task_definition, error_policy, ctx)
-            .for_each(|result| async move {
-                if let Err(err) = result {
-                    tracing::debug!(%err, "TaskDefinition reconcile ended with an error");
-                }
-            });
-        // The service store lives as long as its controller.
+            .for_each(|_| async {});
         tasks.push(tokio::spawn(async move {
-            tokio::select! {
-                _ = controller => {}
-                _ = service_watch => {}
-            }
+            futures::future::join(services_run, task_definitions_run).await;
         }));
     }
     for task in tasks {
@@ -245,11 +254,26 @@ pub async fn run(
     Ok(())
 }
 
+async fn reconcile_service(svc: Arc<ECSService>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let (key, generation) = (object_key(svc.as_ref()), svc.meta().generation);
+    traced("ECSService", key, generation, &ctx, service::reconcile(svc, ctx.clone())).await
+}
+
 async fn reconcile_task_definition(td: Arc<TaskDefinition>, ctx: Arc<Context>) -> Result<Action, Error> {
-    let key = object_key(td.as_ref());
-    let span =
-        tracing::info_span!("reconcile", kind = "TaskDefinition", object = %key, generation = td.meta().generation);
-    let result = tracing::Instrument::instrument(task_definition::reconcile(td, ctx.clone()), span).await;
+    let (key, generation) = (object_key(td.as_ref()), td.meta().generation);
+    traced("TaskDefinition", key, generation, &ctx, task_definition::reconcile(td, ctx.clone())).await
+}
+
+/// Runs one reconcile in a span naming the object, and resets its backoff on success.
+async fn traced(
+    kind: &'static str,
+    key: String,
+    generation: Option<i64>,
+    ctx: &Context,
+    reconcile: impl Future<Output = Result<Action, Error>>,
+) -> Result<Action, Error> {
+    let span = tracing::info_span!("reconcile", kind, object = %key, generation);
+    let result = tracing::Instrument::instrument(reconcile, span).await;
     if result.is_ok() {
         ctx.failures().remove(&key);
     }

@@ -1,0 +1,297 @@
+//! The ECSService controller: creates and updates the ECS service, follows the referenced
+//! TaskDefinition's revision, honours `restartedAt`, reports the rollout truthfully (Ready only
+//! when the desired revision runs COMPLETED with all tasks), records and corrects drift, and
+//! on deletion scales in and waits through DRAINING.
+//!
+//! Pipeline: resolve references → observe (one DescribeServices) → plan (pure) → execute →
+//! status (pure) → patch status if it changed → requeue fast while a rollout moves.
+
+pub mod plan;
+pub mod resolve;
+pub mod rollout;
+pub mod status;
+
+use std::sync::Arc;
+
+use aws_sdk_ecs::types::Service;
+use kube::runtime::controller::Action;
+use kube::runtime::events::EventType;
+use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
+use kube::{Api, Resource, ResourceExt};
+
+use self::plan::{PlanInput, UpdateReason};
+use self::resolve::{Resolved, Waiting};
+use self::status::{Outcome, Stage};
+use super::error::Error;
+use super::{Context, patch_status, publish};
+use crate::aws::convert::service::{ServiceTarget, create_service_input, service_spec_from_sdk, update_service_input};
+use crate::canonical::service::canonical_service;
+use crate::canonical::spec_hash;
+use crate::crd::common::{DeletionPolicy, FINALIZER, ManagementPolicy, RESTARTED_AT_ANNOTATION, Tags, tags};
+use crate::crd::{ECSService, ECSServiceStatus};
+
+pub async fn reconcile(svc: Arc<ECSService>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let namespace = svc.namespace().ok_or(Error::MissingMetadata("namespace"))?;
+    let api: Api<ECSService> = Api::namespaced(ctx.client.clone(), &namespace);
+    finalizer(&api, FINALIZER, svc, |event| async {
+        match event {
+            FinalizerEvent::Apply(svc) => apply(&svc, &ctx).await,
+            FinalizerEvent::Cleanup(svc) => cleanup(&svc, &ctx).await,
+        }
+    })
+    .await
+    .map_err(Error::from_finalizer)
+}
+
+fn owner_of(svc: &ECSService) -> String {
+    format!("{}/{}", svc.namespace().unwrap_or_default(), svc.name_any())
+}
+
+/// What a successful sync found.
+struct Synced {
+    service: Option<Service>,
+    assessment: Option<rollout::Assessment>,
+    desired_task_definition: String,
+    drift: Vec<crate::controller::task_definition::plan::DriftItem>,
+    applied_hash: String,
+    restarted_at: Option<String>,
+}
+
+async fn apply(svc: &ECSService, ctx: &Context) -> Result<Action, Error> {
+    let observe_only = svc.spec.policies.management() == ManagementPolicy::Observe;
+    let result = match resolve::resolve(svc, ctx).await {
+        Ok(Ok(resolved)) => sync(svc, ctx, &resolved, observe_only).await.map(Ok),
+        Ok(Err(waiting)) => Ok(Err(waiting)),
+        Err(e) => Err(e),
+    };
+    let previous = svc.status.as_ref();
+    let (stage, drift, applied_hash, restarted_at) = match &result {
+        Ok(Ok(s)) => (
+            match (&s.service, &s.assessment) {
+                (Some(service), Some(assessment)) => {
+                    Some(Stage::Observed { service, assessment, desired_task_definition: &s.desired_task_definition })
+                }
+                _ => None,
+            },
+            s.drift.as_slice(),
+            Some(s.applied_hash.as_str()),
+            s.restarted_at.as_deref(),
+        ),
+        Ok(Err(Waiting(why))) => (Some(Stage::Waiting(why)), &[][..], None, None),
+        Err(_) => (None, &[][..], None, None),
+    };
+    let outcome = Outcome { stage, drift, applied_hash, restarted_at, observe_only, error: result.as_ref().err() };
+    let new_status = status::build(previous, svc.meta().generation, &outcome, &ctx.now());
+    if status::changed(previous, &new_status) {
+        patch_status::<ECSService, ECSServiceStatus>(ctx, svc, &new_status).await?;
+    }
+    match result {
+        Ok(Ok(s)) if s.assessment.as_ref().is_some_and(rollout::Assessment::progressing) => {
+            Ok(Action::requeue(ctx.config.rollout_poll_interval))
+        }
+        Ok(Ok(_)) => Ok(Action::requeue(ctx.config.resync_interval)),
+        // Waiting for a reference: its own watch wakes us, the requeue is a safety net.
+        Ok(Err(_)) => Ok(Action::requeue(ctx.config.rollout_poll_interval)),
+        Err(e) => {
+            publish(ctx, svc, EventType::Warning, e.reason(), &e.to_string()).await;
+            Err(e)
+        }
+    }
+}
+
+async fn describe(ctx: &Context, cluster: &str, name: &str) -> Result<Option<Service>, Error> {
+    let services = ctx.ecs.describe_services(cluster, vec![name.to_owned()]).await?;
+    // INACTIVE services are deleted ones that ECS still reports for a while.
+    Ok(services.into_iter().find(|s| s.service_name() == Some(name) && s.status() != Some("INACTIVE")))
+}
+
+fn service_tags(service: &Service) -> Tags {
+    service.tags().iter().filter_map(|t| Some((t.key.clone()?, t.value.clone().unwrap_or_default()))).collect()
+}
+
+async fn sync(svc: &ECSService, ctx: &Context, resolved: &Resolved, observe_only: bool) -> Result<Synced, Error> {
+    let scaler_owns_count = svc.spec.autoscaling.is_some();
+    let desired = canonical_service(&svc.spec, Some(&resolved.task_definition_arn), scaler_owns_count);
+    let desired_hash = spec_hash(&desired).map_err(|e| Error::InvalidSpec(format!("spec: {e}")))?;
+    let owner = owner_of(svc);
+    let existing = describe(ctx, &resolved.cluster, &resolved.service_name).await?;
+    if let Some(service) = &existing {
+        check_ownership(service, &owner, svc.spec.policies.adopt())?;
+    }
+    let actual = existing
+        .as_ref()
+        .map(|s| service_spec_from_sdk(s).map(|spec| canonical_service(&spec, s.task_definition(), scaler_owns_count)))
+        .transpose()
+        .map_err(|e| {
+            Error::Aws(crate::aws::error::AwsError::classify(
+                "DescribeServices",
+                "UnexpectedResponse".into(),
+                e.to_string(),
+            ))
+        })?;
+    let restart_wanted = svc.annotations().get(RESTARTED_AT_ANNOTATION).cloned();
+    let previous = svc.status.as_ref();
+    let restart =
+        restart_wanted.is_some() && restart_wanted.as_deref() != previous.and_then(|s| s.restarted_at.as_deref());
+    // ECS forgets a rollback once the rollback deployment completes; the status remembers it
+    // for as long as the spec stays the one that failed.
+    let remembered = previous
+        .and_then(|s| s.common.conditions.as_ref())
+        .and_then(|cs| cs.iter().find(|c| c.type_ == super::conditions::DEGRADED))
+        .filter(|c| c.status == "True" && c.reason == "RolledBack")
+        .filter(|_| previous.and_then(|s| s.spec_hash.as_deref()) == Some(desired_hash.as_str()))
+        .map(|c| c.message.clone());
+    let rolled_back = remembered.is_some()
+        || existing.as_ref().is_some_and(|s| {
+            matches!(
+                rollout::assess(s, &resolved.task_definition_arn).degraded,
+                Some(rollout::Degraded::RolledBack { .. })
+            )
+        });
+    let plan = plan::plan(&PlanInput {
+        desired: &desired,
+        desired_hash: &desired_hash,
+        actual: actual.as_ref(),
+        applied_hash: previous.and_then(|s| s.spec_hash.as_deref()),
+        restart: restart && existing.is_some(),
+        drift_policy: svc.spec.policies.drift(),
+        rolled_back,
+    });
+    if plan.action != plan::Action::None {
+        tracing::info!(action = ?plan.action, drift = ?plan.drift, "service plan");
+    }
+    if let Some(field) = plan.requires_replacement {
+        return Err(Error::RequiresReplacement(format!("spec.{field}")));
+    }
+    let target = ServiceTarget {
+        cluster: &resolved.cluster,
+        service_name: &resolved.service_name,
+        task_definition_arn: &resolved.task_definition_arn,
+    };
+    let mut service = existing;
+    if !observe_only {
+        service = execute(svc, ctx, &target, &plan.action, &owner, &desired_hash).await?.or(service);
+    }
+    let assessment = service.as_ref().map(|s| {
+        let mut a = rollout::assess(s, &resolved.task_definition_arn);
+        let still_on_old = s.task_definition() != Some(resolved.task_definition_arn.as_str());
+        if let (Some(message), None, true) = (&remembered, &a.degraded, still_on_old) {
+            a.degraded = Some(rollout::Degraded::RolledBackEarlier { message: message.clone() });
+        }
+        a
+    });
+    // A restart that happened (or the first create, which deploys anyway) is recorded.
+    let restarted_at = restart_wanted.filter(|_| !observe_only && service.is_some());
+    Ok(Synced {
+        service,
+        assessment,
+        desired_task_definition: resolved.task_definition_arn.clone(),
+        drift: plan.drift,
+        applied_hash: if observe_only {
+            previous.and_then(|s| s.spec_hash.clone()).unwrap_or_default()
+        } else {
+            desired_hash
+        },
+        restarted_at,
+    })
+}
+
+fn check_ownership(service: &Service, owner: &str, adopt: bool) -> Result<(), Error> {
+    let tags = service_tags(service);
+    match tags.get(tags::OWNER) {
+        Some(o) if o == owner => Ok(()),
+        Some(other) => Err(Error::Conflict(format!(
+            "ECS service {} is managed by {other}; it will not be taken over",
+            service.service_name().unwrap_or_default()
+        ))),
+        None if adopt => Ok(()),
+        None => Err(Error::Conflict(format!(
+            "ECS service {} exists and was not created by ecs-operator; set spec.adopt: true to manage it",
+            service.service_name().unwrap_or_default()
+        ))),
+    }
+}
+
+/// Runs the planned action; returns the service as ECS answered, if it wrote.
+async fn execute(
+    svc: &ECSService,
+    ctx: &Context,
+    target: &ServiceTarget<'_>,
+    action: &plan::Action,
+    owner: &str,
+    desired_hash: &str,
+) -> Result<Option<Service>, Error> {
+    let convert = |e: crate::aws::convert::ConvertError| Error::InvalidSpec(e.to_string());
+    match action {
+        plan::Action::None => Ok(None),
+        plan::Action::Create => {
+            let mut ownership = Tags::new();
+            ownership.insert(tags::OWNER.into(), owner.into());
+            ownership.insert(tags::OWNER_CLUSTER.into(), ctx.config.cluster_id.clone());
+            // Same object and spec → same token: a create retried after a crash or timeout
+            // returns the service the first attempt made instead of a duplicate.
+            let uid = svc.uid().unwrap_or_default();
+            let token: String = format!("{}{}", uid.replace('-', ""), desired_hash).chars().take(36).collect();
+            let input = create_service_input(&svc.spec, target, &ownership, Some(&token)).map_err(convert)?;
+            let created = ctx.ecs.create_service(input).await?;
+            let note = format!(
+                "created ECS service {} on {}",
+                target.service_name,
+                resolve::family_revision(target.task_definition_arn)
+            );
+            publish(ctx, svc, EventType::Normal, "Created", &note).await;
+            Ok(Some(created))
+        }
+        plan::Action::Update { force, why } => {
+            let input = update_service_input(&svc.spec, target, *force).map_err(convert)?;
+            let updated = ctx.ecs.update_service(input).await?;
+            let (reason, note) = match why {
+                UpdateReason::SpecChanged => ("Updated", "updated the ECS service to the spec"),
+                UpdateReason::DriftCorrected => {
+                    ("DriftCorrected", "put drifted fields of the ECS service back to the spec")
+                }
+                UpdateReason::Restart => ("Restarted", "forced a new deployment (restartedAt)"),
+            };
+            publish(ctx, svc, EventType::Normal, reason, note).await;
+            Ok(Some(updated))
+        }
+    }
+}
+
+async fn cleanup(svc: &ECSService, ctx: &Context) -> Result<Action, Error> {
+    let keep = svc.spec.policies.deletion() == DeletionPolicy::Retain
+        || svc.spec.policies.management() == ManagementPolicy::Observe;
+    if keep {
+        return Ok(Action::await_change());
+    }
+    let resolved = match resolve::resolve(svc, ctx).await {
+        Ok(Ok(r)) => r,
+        // A reference that never resolved means we never created anything.
+        Ok(Err(_)) | Err(Error::InvalidSpec(_)) => return Ok(Action::await_change()),
+        Err(e) => return Err(e),
+    };
+    let Some(service) = describe(ctx, &resolved.cluster, &resolved.service_name).await? else {
+        return Ok(Action::await_change());
+    };
+    if service_tags(&service).get(tags::OWNER).map(String::as_str) != Some(owner_of(svc).as_str()) {
+        // Not ours (never adopted, or owned elsewhere): leave it.
+        return Ok(Action::await_change());
+    }
+    if service.status() == Some("DRAINING") {
+        return Err(Error::Draining(format!("ECS service {} is DRAINING", resolved.service_name)));
+    }
+    if service.desired_count() > 0 {
+        let input = aws_sdk_ecs::operation::update_service::UpdateServiceInput::builder()
+            .cluster(&resolved.cluster)
+            .service(&resolved.service_name)
+            .desired_count(0)
+            .build()
+            .map_err(|e| Error::InvalidSpec(e.to_string()))?;
+        ctx.ecs.update_service(input).await?;
+    }
+    // Scaled to 0 above; force covers services ECS still considers scaled (e.g. DAEMON).
+    ctx.ecs.delete_service(&resolved.cluster, &resolved.service_name, true).await?;
+    publish(ctx, svc, EventType::Normal, "Deleting", "scaled to 0 and deleted the ECS service; waiting for DRAINING")
+        .await;
+    Err(Error::Draining(format!("ECS service {} is being deleted", resolved.service_name)))
+}

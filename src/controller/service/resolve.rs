@@ -1,0 +1,83 @@
+//! Resolves an ECSService's references: the cluster (name, ARN or ECSCluster object) and the
+//! task definition (family, family:revision, ARN or TaskDefinition object). Resolved values go
+//! to status, never back into the spec.
+
+use kube::{Api, ResourceExt};
+
+use crate::controller::Context;
+use crate::controller::error::Error;
+use crate::crd::{ECSCluster, ECSService, TaskDefinition};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    /// Cluster name or ARN, as ECS calls accept it.
+    pub cluster: String,
+    pub service_name: String,
+    /// The full ARN of the task definition revision the service must run.
+    pub task_definition_arn: String,
+}
+
+/// A reference that is not ready yet: a Progressing state, not an error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Waiting(pub String);
+
+pub async fn resolve(svc: &ECSService, ctx: &Context) -> Result<Result<Resolved, Waiting>, Error> {
+    let namespace = svc.namespace().ok_or(Error::MissingMetadata("namespace"))?;
+    let cluster = match (&svc.spec.cluster, &svc.spec.cluster_ref) {
+        (Some(cluster), _) => cluster.clone(),
+        (None, Some(r)) => {
+            let api: Api<ECSCluster> = Api::namespaced(ctx.client.clone(), &namespace);
+            let found = api.get_opt(&r.name).await.map_err(|e| Error::kube("reading the ECSCluster", e))?;
+            match found.and_then(|c| c.status).and_then(|s| s.cluster_arn) {
+                Some(arn) => arn,
+                None => return Ok(Err(Waiting(format!("waiting for ECSCluster {} to report its clusterArn", r.name)))),
+            }
+        }
+        (None, None) => return Err(Error::InvalidSpec("spec.cluster: set cluster or clusterRef".into())),
+    };
+    let task_definition_arn = match (&svc.spec.task_definition, &svc.spec.task_definition_ref) {
+        (Some(td), _) if td.starts_with("arn:") => td.clone(),
+        (Some(td), _) => {
+            // A family or family:revision: ECS reports the service's revision as an ARN, so
+            // comparisons need the ARN it stands for today.
+            match ctx.ecs.describe_task_definition(td).await? {
+                Some(d) => d.task_definition.task_definition_arn.unwrap_or_else(|| td.clone()),
+                None => {
+                    return Err(Error::InvalidSpec(format!(
+                        "spec.taskDefinition: task definition {td:?} does not exist in ECS"
+                    )));
+                }
+            }
+        }
+        (None, Some(r)) => {
+            let api: Api<TaskDefinition> = Api::namespaced(ctx.client.clone(), &namespace);
+            let found = api.get_opt(&r.name).await.map_err(|e| Error::kube("reading the TaskDefinition", e))?;
+            let Some(td) = found else {
+                return Ok(Err(Waiting(format!("waiting for TaskDefinition {} to exist", r.name))));
+            };
+            let status = td.status.as_ref();
+            let current = status.is_some_and(|s| s.common.observed_generation == td.metadata.generation);
+            match status.and_then(|s| s.task_definition_arn.clone()).filter(|_| current) {
+                Some(arn) => arn,
+                None => {
+                    return Ok(Err(Waiting(format!("waiting for TaskDefinition {} to register its revision", r.name))));
+                }
+            }
+        }
+        (None, None) => {
+            return Err(Error::InvalidSpec("spec.taskDefinition: set taskDefinition or taskDefinitionRef".into()));
+        }
+    };
+    let service_name = svc.spec.service_name.clone().unwrap_or_else(|| svc.name_any());
+    Ok(Ok(Resolved { cluster, service_name, task_definition_arn }))
+}
+
+/// `name` of `arn:aws:ecs:<region>:<account>:cluster/<name>`, or the value itself.
+pub fn cluster_name(cluster: &str) -> String {
+    cluster.rsplit_once(":cluster/").map_or(cluster, |(_, name)| name).to_owned()
+}
+
+/// `family:revision` of a task definition ARN.
+pub fn family_revision(arn: &str) -> String {
+    arn.rsplit_once(":task-definition/").map_or(arn, |(_, fr)| fr).to_owned()
+}

@@ -1,0 +1,185 @@
+//! Builds an ECSService's status: what ECS reports (ARNs, counts, deployments, events) and the
+//! four conditions, from the rollout assessment. Pure: the clock is passed in.
+
+use aws_sdk_ecs::types::Service;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+
+use super::resolve::{cluster_name, family_revision};
+use super::rollout::Assessment;
+use crate::controller::conditions::{self, ConditionSpec, DEGRADED, PROGRESSING, READY, SYNCED, reasons};
+use crate::controller::error::Error;
+use crate::controller::task_definition::plan::DriftItem;
+use crate::crd::common::{CommonStatus, DriftEntry};
+use crate::crd::service::{DeploymentStatus, ECSServiceStatus, ServiceEventRecord};
+
+/// Service events kept in status, newest first.
+const EVENTS_KEPT: usize = 5;
+
+/// Where the reconcile got to.
+pub enum Stage<'a> {
+    /// A reference is not ready: Progressing with this message.
+    Waiting(&'a str),
+    /// The service as ECS reports it, with the verdict on its rollout.
+    Observed { service: &'a Service, assessment: &'a Assessment, desired_task_definition: &'a str },
+}
+
+pub struct Outcome<'a> {
+    pub stage: Option<Stage<'a>>,
+    pub drift: &'a [DriftItem],
+    pub applied_hash: Option<&'a str>,
+    pub restarted_at: Option<&'a str>,
+    pub observe_only: bool,
+    pub error: Option<&'a Error>,
+}
+
+pub fn build(
+    previous: Option<&ECSServiceStatus>,
+    generation: Option<i64>,
+    o: &Outcome<'_>,
+    now: &Time,
+) -> ECSServiceStatus {
+    let prev = previous.cloned().unwrap_or_default();
+    let mut status = match &o.stage {
+        Some(Stage::Observed { service, desired_task_definition, .. }) => {
+            from_service(service, desired_task_definition)
+        }
+        // Keep what was last seen while waiting or failing: it is still the best knowledge.
+        _ => ECSServiceStatus { common: CommonStatus::default(), ..prev.clone() },
+    };
+    status.spec_hash = o.applied_hash.map(str::to_owned).or(prev.spec_hash.clone());
+    status.restarted_at = o.restarted_at.map(str::to_owned).or(prev.restarted_at.clone());
+    let desired = condition_specs(o);
+    let previous_conditions = prev.common.conditions.as_deref().unwrap_or_default();
+    status.common = CommonStatus {
+        observed_generation: generation,
+        conditions: Some(conditions::build(previous_conditions, &desired, generation, now)),
+        drift: drift_entries(prev.common.drift.as_deref().unwrap_or_default(), o.drift, now),
+    };
+    status
+}
+
+fn from_service(service: &Service, desired_task_definition: &str) -> ECSServiceStatus {
+    let primary = service.deployments().iter().find(|d| d.status() == Some("PRIMARY"));
+    let running_revision = primary.and_then(|p| p.task_definition()).or(service.task_definition());
+    ECSServiceStatus {
+        service_arn: service.service_arn().map(str::to_owned),
+        cluster_arn: service.cluster_arn().map(str::to_owned),
+        cluster_name: service.cluster_arn().map(cluster_name),
+        task_definition_arn: Some(desired_task_definition.to_owned()),
+        task_definition: running_revision.map(family_revision),
+        desired_count: Some(service.desired_count()),
+        running_count: Some(service.running_count()),
+        pending_count: Some(service.pending_count()),
+        rollout_state: primary.and_then(|p| p.rollout_state()).map(|r| r.as_str().to_owned()),
+        deployments: Some(
+            service
+                .deployments()
+                .iter()
+                .map(|d| DeploymentStatus {
+                    id: d.id().unwrap_or_default().to_owned(),
+                    status: d.status().unwrap_or_default().to_owned(),
+                    task_definition: d.task_definition().unwrap_or_default().to_owned(),
+                    rollout_state: d.rollout_state().map(|r| r.as_str().to_owned()),
+                    rollout_state_reason: d.rollout_state_reason().map(str::to_owned),
+                    desired_count: d.desired_count(),
+                    running_count: d.running_count(),
+                    pending_count: d.pending_count(),
+                    failed_tasks: d.failed_tasks(),
+                })
+                .collect(),
+        ),
+        events: Some(
+            service
+                .events()
+                .iter()
+                .take(EVENTS_KEPT)
+                .map(|e| ServiceEventRecord {
+                    created_at: e.created_at().map(|t| t.to_string()).unwrap_or_default(),
+                    message: e.message().unwrap_or_default().to_owned(),
+                })
+                .collect(),
+        ),
+        ..Default::default()
+    }
+}
+
+fn condition_specs(o: &Outcome<'_>) -> Vec<ConditionSpec> {
+    let synced = match (o.error, o.observe_only) {
+        (Some(err), _) => {
+            let class = if err.class() == crate::aws::error::ErrorClass::Terminal {
+                reasons::TERMINAL
+            } else {
+                reasons::RETRYING
+            };
+            let reason = if matches!(err, Error::RequiresReplacement(_)) { "RequiresReplacement" } else { class };
+            ConditionSpec::new(SYNCED, false, reason, format!("{}: {err}", err.reason()))
+        }
+        (None, true) => ConditionSpec::new(SYNCED, true, reasons::OBSERVE_ONLY, "managementPolicy is Observe"),
+        (None, false) => ConditionSpec::new(SYNCED, true, reasons::RECONCILE_SUCCESS, ""),
+    };
+    let (ready, progressing, degraded) = match &o.stage {
+        Some(Stage::Observed { assessment, .. }) => {
+            let ready = match &assessment.ready {
+                Ok(()) => {
+                    ConditionSpec::new(READY, true, "RolloutComplete", "the desired revision runs with all tasks")
+                }
+                Err(why) => ConditionSpec::new(READY, false, why.reason(), why.message()),
+            };
+            let progressing = match (&assessment.ready, assessment.progressing()) {
+                (Err(why), true) => ConditionSpec::new(PROGRESSING, true, why.reason(), why.message()),
+                _ => ConditionSpec::new(PROGRESSING, false, "Idle", ""),
+            };
+            let degraded = match &assessment.degraded {
+                Some(d) => ConditionSpec::new(DEGRADED, true, d.reason(), d.message()),
+                None => ConditionSpec::new(DEGRADED, false, "Healthy", ""),
+            };
+            (ready, progressing, degraded)
+        }
+        Some(Stage::Waiting(why)) => (
+            ConditionSpec::new(READY, false, "WaitingForReference", *why),
+            ConditionSpec::new(PROGRESSING, true, "WaitingForReference", *why),
+            ConditionSpec::new(DEGRADED, false, "Healthy", ""),
+        ),
+        None => {
+            let why = o.error.map(|e| e.to_string()).unwrap_or_else(|| "the service does not exist in ECS".into());
+            (
+                ConditionSpec::new(READY, false, o.error.map(Error::reason).unwrap_or("NotFound"), why),
+                ConditionSpec::new(PROGRESSING, false, "Idle", ""),
+                ConditionSpec::new(DEGRADED, false, "Healthy", ""),
+            )
+        }
+    };
+    vec![ready, synced, progressing, degraded]
+}
+
+fn drift_entries(previous: &[DriftEntry], items: &[DriftItem], now: &Time) -> Option<Vec<DriftEntry>> {
+    let entries: Vec<DriftEntry> = items
+        .iter()
+        .map(|d| DriftEntry {
+            field: d.field.clone(),
+            desired: d.desired.clone(),
+            actual: d.actual.clone(),
+            first_seen: previous
+                .iter()
+                .find(|p| p.field == d.field && p.actual == d.actual)
+                .map(|p| p.first_seen.clone())
+                .unwrap_or_else(|| now.clone()),
+        })
+        .collect();
+    (!entries.is_empty()).then_some(entries)
+}
+
+/// Whether two statuses differ in anything but condition timestamps.
+pub fn changed(old: Option<&ECSServiceStatus>, new: &ECSServiceStatus) -> bool {
+    let Some(old) = old else { return true };
+    let strip = |s: &ECSServiceStatus| {
+        let mut s = s.clone();
+        s.common.conditions = None;
+        s
+    };
+    strip(old) != strip(new)
+        || !conditions::same_ignoring_time(
+            old.common.conditions.as_deref().unwrap_or_default(),
+            new.common.conditions.as_deref().unwrap_or_default(),
+        )
+}

@@ -1,0 +1,215 @@
+//! The ECSService controller against kube-sim and ecs-sim (simulated time at 50×): rollout-aware
+//! Ready, redeploy on a new TaskDefinition revision, circuit-breaker rollback as Degraded,
+//! drift corrected or reported, restartedAt, deletion through DRAINING.
+
+mod support;
+
+use ecs_operator::crd::{ECSService, TaskDefinition};
+use kube::api::{Api, DeleteParams, Patch, PatchParams};
+use support::{Bed, NS};
+
+const CLUSTER: &str = "prod";
+
+const TD: &str = r#"
+apiVersion: ecs.operator.dev/v1alpha1
+kind: TaskDefinition
+metadata:
+  name: web
+spec:
+  requiresCompatibilities: [FARGATE]
+  networkMode: awsvpc
+  cpu: "256"
+  memory: "512"
+  containerDefinitions:
+    - name: web
+      image: nginx:1
+      portMappings: [{containerPort: 80}]
+"#;
+
+const SVC: &str = r#"
+apiVersion: ecs.operator.dev/v1alpha1
+kind: ECSService
+metadata:
+  name: web
+spec:
+  cluster: prod
+  taskDefinitionRef: {name: web}
+  desiredCount: 3
+  launchType: FARGATE
+  networkConfiguration:
+    awsvpcConfiguration:
+      subnets: [subnet-0123456789abcdef0]
+  deploymentConfiguration:
+    deploymentCircuitBreaker: {enable: true, rollback: true}
+"#;
+
+async fn bed() -> Bed {
+    let mut config = ecs_sim::SimConfig::for_tests();
+    config.clock = ecs_sim::ClockMode::Scaled { speed: 50.0 };
+    let mut bed = Bed::start_with(config).await;
+    bed.aws.create_cluster().cluster_name(CLUSTER).send().await.expect("cluster");
+    let mut operator = Bed::operator_config();
+    operator.rollout_poll_interval = std::time::Duration::from_millis(200);
+    bed.start_operator_with(operator).await;
+    bed
+}
+
+fn services(bed: &Bed) -> Api<ECSService> {
+    Api::namespaced(bed.client.clone(), NS)
+}
+
+fn condition(svc: &ECSService, type_: &str) -> Option<(String, String, String)> {
+    let c = svc.status.as_ref()?.common.conditions.as_ref()?.iter().find(|c| c.type_ == type_)?;
+    Some((c.status.clone(), c.reason.clone(), c.message.clone()))
+}
+
+/// Polls until Ready=True at the current generation on `revision`, checking on every
+/// observation that Ready never shows before ECS reports COMPLETED with all tasks running.
+async fn ready_on(bed: &Bed, revision: &str) -> ECSService {
+    let api = services(bed);
+    bed.eventually(&format!("Ready on {revision}"), || {
+        let api = api.clone();
+        async move {
+            let svc = api.get("web").await.ok()?;
+            let status = svc.status.clone()?;
+            if condition(&svc, "Ready").is_some_and(|c| c.0 == "True") {
+                assert_eq!(status.rollout_state.as_deref(), Some("COMPLETED"), "Ready before COMPLETED: {status:?}");
+                assert_eq!(status.running_count, status.desired_count, "Ready before all tasks run: {status:?}");
+                let current = status.common.observed_generation == svc.metadata.generation;
+                return (current && status.task_definition.as_deref() == Some(revision)).then_some(svc);
+            }
+            None
+        }
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rollout_then_redeploy_on_new_revision() {
+    let bed = bed().await;
+    bed.apply::<TaskDefinition>(TD).await;
+    bed.apply::<ECSService>(SVC).await;
+    // Progressing is reported while the first rollout runs.
+    bed.eventually("Progressing", || async {
+        let svc = services(&bed).get("web").await.ok()?;
+        condition(&svc, "Progressing").filter(|c| c.0 == "True")
+    })
+    .await;
+    let svc = ready_on(&bed, "web:1").await;
+    let status = svc.status.unwrap_or_default();
+    assert!(status.service_arn.is_some_and(|a| a.contains(":service/prod/web")));
+    assert_eq!(status.cluster_name.as_deref(), Some(CLUSTER));
+    assert_eq!((status.desired_count, status.running_count), (Some(3), Some(3)));
+    assert_eq!(bed.calls("CreateService"), 1);
+
+    bed.apply::<TaskDefinition>(&TD.replace("nginx:1", "nginx:2")).await;
+    ready_on(&bed, "web:2").await;
+    assert_eq!(bed.calls("CreateService"), 1, "updated, not recreated");
+    let spec = services(&bed).get("web").await.expect("get").spec;
+    assert!(spec.task_definition.is_none(), "resolved ARN never written into the spec");
+    // Steady state: polls continue, writes do not.
+    let (writes, polls) = (bed.calls("UpdateService") + bed.calls("CreateService"), bed.calls("DescribeServices"));
+    bed.eventually("more polls", || async { (bed.calls("DescribeServices") >= polls + 5).then_some(()) }).await;
+    assert_eq!(bed.calls("UpdateService") + bed.calls("CreateService"), writes, "no writes in steady state");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_image_is_degraded_naming_the_rolled_back_revision() {
+    let bed = bed().await;
+    bed.apply::<TaskDefinition>(TD).await;
+    bed.apply::<ECSService>(SVC).await;
+    ready_on(&bed, "web:1").await;
+    bed.sim.set_task_failure_pattern("broken").expect("failure pattern");
+    bed.apply::<TaskDefinition>(&TD.replace("nginx:1", "nginx:broken")).await;
+    let (_, reason, message) = bed
+        .eventually("Degraded", || async {
+            let svc = services(&bed).get("web").await.ok()?;
+            condition(&svc, "Degraded").filter(|c| c.0 == "True" && c.1 == "RolledBack")
+        })
+        .await;
+    assert_eq!(reason, "RolledBack");
+    assert!(message.contains("web:1 is running now") && message.contains("web:2"), "{message}");
+    let svc = services(&bed).get("web").await.expect("get");
+    assert_eq!(condition(&svc, "Ready").map(|c| c.0), Some("False".into()), "never Ready on a rolled-back spec");
+    // The failing revision is not pushed again and again.
+    let updates = bed.calls("UpdateService");
+    let polls = bed.calls("DescribeServices");
+    bed.eventually("more polls", || async { (bed.calls("DescribeServices") >= polls + 5).then_some(()) }).await;
+    assert_eq!(bed.calls("UpdateService"), updates);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn out_of_band_desired_count_is_corrected_or_reported() {
+    let bed = bed().await;
+    bed.apply::<TaskDefinition>(TD).await;
+    bed.apply::<ECSService>(SVC).await;
+    ready_on(&bed, "web:1").await;
+    bed.sim.set_desired_count(CLUSTER, "web", 7).expect("out-of-band change");
+    bed.eventually("desiredCount corrected", || async {
+        let out = bed.aws.describe_services().cluster(CLUSTER).services("web").send().await.ok()?;
+        (out.services?.first()?.desired_count() == 3).then_some(())
+    })
+    .await;
+
+    bed.apply::<ECSService>(&SVC.replace("  desiredCount: 3", "  desiredCount: 3\n  driftPolicy: Report")).await;
+    ready_on(&bed, "web:1").await;
+    bed.sim.set_desired_count(CLUSTER, "web", 5).expect("out-of-band change");
+    let drift = bed
+        .eventually("drift reported", || async {
+            let svc = services(&bed).get("web").await.ok()?;
+            svc.status?.common.drift.filter(|d| !d.is_empty())
+        })
+        .await;
+    assert_eq!(drift[0].field, "desiredCount");
+    assert_eq!((drift[0].desired.as_deref(), drift[0].actual.as_deref()), (Some("3"), Some("5")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restarted_at_forces_exactly_one_deployment() {
+    let bed = bed().await;
+    bed.apply::<TaskDefinition>(TD).await;
+    bed.apply::<ECSService>(SVC).await;
+    ready_on(&bed, "web:1").await;
+    let before = bed.calls("UpdateService");
+    let annotate =
+        serde_json::json!({"metadata": {"annotations": {"ecs.operator.dev/restartedAt": "2026-11-24T12:00:00Z"}}});
+    services(&bed).patch("web", &PatchParams::default(), &Patch::Merge(&annotate)).await.expect("annotate");
+    bed.eventually("restart recorded", || async {
+        let svc = services(&bed).get("web").await.ok()?;
+        (svc.status?.restarted_at.as_deref() == Some("2026-11-24T12:00:00Z")).then_some(())
+    })
+    .await;
+    ready_on(&bed, "web:1").await;
+    assert_eq!(bed.calls("UpdateService"), before + 1, "one forced deployment per distinct value");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deletion_scales_in_and_waits_for_draining() {
+    let bed = bed().await;
+    bed.apply::<TaskDefinition>(TD).await;
+    bed.apply::<ECSService>(SVC).await;
+    ready_on(&bed, "web:1").await;
+    services(&bed).delete("web", &DeleteParams::default()).await.expect("delete");
+    bed.eventually("object gone", || async { services(&bed).get_opt("web").await.ok()?.is_none().then_some(()) }).await;
+    let out = bed.aws.describe_services().cluster(CLUSTER).services("web").send().await.expect("describe");
+    let status = out.services.unwrap_or_default().first().and_then(|s| s.status.clone());
+    assert_eq!(status.as_deref(), Some("INACTIVE"), "finalizer held until ECS finished draining");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiting_for_a_missing_task_definition_is_progressing_not_an_error() {
+    let bed = bed().await;
+    bed.apply::<ECSService>(SVC).await;
+    let (status, reason, message) = bed
+        .eventually("waiting", || async {
+            let svc = services(&bed).get("web").await.ok()?;
+            condition(&svc, "Progressing").filter(|c| c.0 == "True")
+        })
+        .await;
+    assert_eq!((status.as_str(), reason.as_str()), ("True", "WaitingForReference"));
+    assert!(message.contains("TaskDefinition web"), "{message}");
+    let svc = services(&bed).get("web").await.expect("get");
+    assert_eq!(condition(&svc, "Synced").map(|c| c.0), Some("True".into()));
+    bed.apply::<TaskDefinition>(TD).await;
+    ready_on(&bed, "web:1").await;
+}
