@@ -118,7 +118,7 @@ impl State {
     pub(crate) fn delete_capacity_provider(&mut self, body: &Value) -> ApiResult<Value> {
         let r = Req(body);
         let name = provider_name(r.str("capacityProvider")?);
-        if self.clusters.values().any(|c| c.active && c.capacity_providers.contains(&name)) {
+        if self.clusters.values().any(|c| c.is_active() && c.capacity_providers.contains(&name)) {
             return Err(ApiError::new(
                 ErrorKind::ResourceInUse,
                 "The specified capacity provider is in use and cannot be removed.",

@@ -1,19 +1,29 @@
 //! Clusters: create (idempotent by name, as ECS is), describe with `include`, update,
 //! settings, capacity providers, delete (refused while services are live) and list.
+//! A deleted cluster stays INACTIVE and discoverable (DescribeClusters, ListClusters,
+//! tags) for `INACTIVE_CLUSTER_RETENTION`, then is forgotten, as AWS does.
+
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::protocol::{Req, Tags, cluster_name, paginate, parse_tags, tags_json, valid_name};
 use crate::services::ServiceStatus;
-use crate::state::State;
+use crate::state::{State, TimerKind};
 use crate::tasks::TaskStatus;
+
+/// How long a deleted (INACTIVE) cluster stays discoverable. AWS only says INACTIVE
+/// clusters "might remain discoverable in your account for a period of time"; ecs-sim
+/// keeps them for one simulated hour.
+pub const INACTIVE_CLUSTER_RETENTION: Duration = Duration::from_secs(3600);
 
 #[derive(Debug, Clone)]
 pub struct Cluster {
     pub name: String,
     pub arn: String,
-    pub active: bool,
+    /// Simulated ms of DeleteCluster; `None` while ACTIVE.
+    pub deleted_at: Option<u64>,
     pub tags: Tags,
     pub settings: Vec<Value>,
     pub configuration: Option<Value>,
@@ -24,7 +34,7 @@ pub struct Cluster {
 
 impl Cluster {
     pub fn is_active(&self) -> bool {
-        self.active
+        self.deleted_at.is_none()
     }
 }
 
@@ -118,7 +128,7 @@ impl State {
         let mut v = json!({
             "clusterArn": cluster.arn,
             "clusterName": cluster.name,
-            "status": if cluster.active { "ACTIVE" } else { "INACTIVE" },
+            "status": if cluster.is_active() { "ACTIVE" } else { "INACTIVE" },
             "registeredContainerInstancesCount": 0,
             "runningTasksCount": c.running_fargate + c.running_ec2,
             "pendingTasksCount": c.pending_fargate + c.pending_ec2,
@@ -157,7 +167,7 @@ impl State {
             ));
         }
         // ECS answers CreateCluster for an existing ACTIVE cluster with that cluster.
-        if let Some(existing) = self.clusters.get(&name).filter(|c| c.active) {
+        if let Some(existing) = self.clusters.get(&name).filter(|c| c.is_active()) {
             return Ok(json!({"cluster": self.cluster_json(existing, Includes::all())}));
         }
         let mut settings = default_settings();
@@ -168,7 +178,7 @@ impl State {
         let cluster = Cluster {
             arn: self.ident.cluster_arn(&name),
             name: name.clone(),
-            active: true,
+            deleted_at: None,
             tags: parse_tags(r.array("tags")?)?,
             settings,
             configuration: r.get("configuration").cloned(),
@@ -204,7 +214,7 @@ impl State {
 
     fn active_cluster_mut(&mut self, ident: Option<&str>) -> ApiResult<&mut Cluster> {
         let name = cluster_name(ident.unwrap_or("default"));
-        self.clusters.get_mut(&name).filter(|c| c.active).ok_or_else(ApiError::cluster_not_found)
+        self.clusters.get_mut(&name).filter(|c| c.is_active()).ok_or_else(ApiError::cluster_not_found)
     }
 
     pub(crate) fn update_cluster(&mut self, body: &Value) -> ApiResult<Value> {
@@ -284,15 +294,26 @@ impl State {
                 "The Cluster cannot be deleted while Tasks are active.",
             ));
         }
+        let now = self.now;
         let cluster = self.active_cluster_mut(Some(&name))?;
-        cluster.active = false;
+        cluster.deleted_at = Some(now);
         let cluster = cluster.clone();
+        self.schedule(now + INACTIVE_CLUSTER_RETENTION.as_millis() as u64, TimerKind::ClusterPurge(name, now));
         Ok(json!({"cluster": self.cluster_json(&cluster, Includes::all())}))
     }
 
+    /// Forgets a cluster deleted at `deleted_at` once its retention is over, unless it was
+    /// created again since.
+    pub(crate) fn purge_cluster(&mut self, name: &str, deleted_at: u64) {
+        if self.clusters.get(name).is_some_and(|c| c.deleted_at == Some(deleted_at)) {
+            self.clusters.remove(name);
+        }
+    }
+
+    /// ACTIVE clusters and INACTIVE ones still within their retention, as AWS lists them.
     pub(crate) fn list_clusters(&mut self, body: &Value) -> ApiResult<Value> {
         let r = Req(body);
-        let arns: Vec<String> = self.clusters.values().filter(|c| c.active).map(|c| c.arn.clone()).collect();
+        let arns: Vec<String> = self.clusters.values().map(|c| c.arn.clone()).collect();
         let (page, next) = paginate(&arns, r.opt_i64("maxResults")?, 100, 100, r.opt_str("nextToken")?)?;
         Ok(json!({"clusterArns": page, "nextToken": next}))
     }

@@ -150,8 +150,9 @@ impl State {
     }
 
     /// An ACTIVE revision to run; INACTIVE ones cannot start new services or deployments.
+    /// A revision that does not exist is ClientException "TaskDefinition not found." in AWS.
     fn runnable_task_definition(&self, ident: &str) -> ApiResult<(String, Value)> {
-        let rev = self.find_revision(ident).map_err(|_| ApiError::invalid("TaskDefinition not found."))?;
+        let rev = self.find_revision(ident).map_err(|_| ApiError::client("TaskDefinition not found."))?;
         if rev.status != TdStatus::Active {
             return Err(ApiError::invalid("TaskDefinition is inactive"));
         }
@@ -300,7 +301,8 @@ impl State {
             match self.find_service(&cluster, ident) {
                 Ok(svc) => found.push(self.service_json(svc, with_tags)),
                 Err(_) => {
-                    let arn = self.ident.service_arn(&cluster, &service_ident(ident).1);
+                    // AWS leaves the cluster out of a missing service's ARN.
+                    let arn = self.ident.arn(&format!("service/{}", service_ident(ident).1));
                     failures.push(json!({"arn": arn, "reason": "MISSING"}));
                 }
             }

@@ -33,6 +33,8 @@ pub enum TimerKind {
     Service(ServiceKey),
     /// Remove a DELETE_IN_PROGRESS task definition revision.
     TaskDefinitionDelete(String, u32),
+    /// Forget a cluster deleted at this instant (ignored if it was created again since).
+    ClusterPurge(String, u64),
 }
 
 /// (due at ms, insertion sequence, what): the sequence keeps equal-time timers in FIFO
@@ -140,6 +142,7 @@ impl State {
             TimerKind::TaskDefinitionDelete(family, revision) => {
                 self.finish_task_definition_delete(&family, revision, at)
             }
+            TimerKind::ClusterPurge(name, deleted_at) => self.purge_cluster(&name, deleted_at),
         }
     }
 

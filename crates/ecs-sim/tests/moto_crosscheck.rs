@@ -82,12 +82,6 @@ const KNOWN: &[Known] = &[
         ],
     },
     Known {
-        closer: Closer::Moto,
-        reason: "ListClusters in AWS keeps returning a deleted (INACTIVE) cluster while it stays \
-                 discoverable (cloud-nuke issue 145 hit exactly that); ecs-sim lists ACTIVE clusters only",
-        hits: &[("list clusters after delete", "arns")],
-    },
-    Known {
         closer: Closer::EcsSim,
         reason: "A task definition registered without networkMode has no networkMode in AWS's answer \
                  (bridge is only the behaviour; ecs-deploy PR 61, amazon-cloudwatch-agent issue 330); \
@@ -125,20 +119,6 @@ const KNOWN: &[Known] = &[
         reason: "AWS checks that awsvpc subnets exist (InvalidParameterException \"Error retrieving subnet \
                  information\"); ecs-sim has no VPC model and accepts any subnet id",
         hits: &[("create service with an unknown subnet", "outcome")],
-    },
-    Known {
-        closer: Closer::Moto,
-        reason: "CreateService naming a task definition that does not exist is ClientException \
-                 \"TaskDefinition not found.\" in AWS (seen in the wild, e.g. EvalAI issue 2419); \
-                 ecs-sim answers InvalidParameterException (src/services.rs)",
-        hits: &[("create service with missing task definition", "outcome")],
-    },
-    Known {
-        closer: Closer::Moto,
-        reason: "DescribeServices failures for a missing service carry the short ARN \
-                 arn:aws:ecs:<region>:<account>:service/<name> in AWS (amazon-ecs-deploy-task-definition \
-                 issues 312 and 369 print it); ecs-sim puts the cluster in it (service/<cluster>/<name>)",
-        hits: &[("describe services with a missing one", "failures")],
     },
     Known {
         closer: Closer::EcsSim,

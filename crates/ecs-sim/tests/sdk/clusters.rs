@@ -125,6 +125,35 @@ async fn delete_refused_while_services_are_active() {
     env.sim.advance(std::time::Duration::from_secs(120));
     let out = env.ecs.delete_cluster().cluster(CLUSTER).send().await.unwrap();
     assert_eq!(out.cluster().unwrap().status(), Some("INACTIVE"));
+    let arn = out.cluster().unwrap().cluster_arn().unwrap().to_string();
+    let err = env.ecs.create_service().cluster(CLUSTER).service_name("late").task_definition(&td).send().await;
+    assert!(err.unwrap_err().into_service_error().is_cluster_not_found_exception(), "INACTIVE takes no services");
+
+    // Like AWS, a deleted cluster stays discoverable for a while: listed and described as
+    // INACTIVE for a simulated hour, then forgotten.
+    env.sim.advance(std::time::Duration::from_secs(3599));
+    let listed = env.ecs.list_clusters().send().await.unwrap();
+    assert_eq!(listed.cluster_arns(), [arn.as_str()]);
+    let described = env.ecs.describe_clusters().clusters(CLUSTER).send().await.unwrap();
+    assert_eq!(described.clusters()[0].status(), Some("INACTIVE"));
+    env.sim.advance(std::time::Duration::from_secs(1));
     let listed = env.ecs.list_clusters().send().await.unwrap();
     assert!(listed.cluster_arns().is_empty());
+    let described = env.ecs.describe_clusters().clusters(CLUSTER).send().await.unwrap();
+    assert!(described.clusters().is_empty());
+    assert_eq!(described.failures()[0].reason(), Some("MISSING"));
+    assert_eq!(described.failures()[0].arn(), Some(arn.as_str()));
+}
+
+#[tokio::test]
+async fn recreated_cluster_is_not_purged_by_an_earlier_delete() {
+    let env = env();
+    env.cluster().await;
+    env.ecs.delete_cluster().cluster(CLUSTER).send().await.unwrap();
+    env.sim.advance(std::time::Duration::from_secs(1800));
+    env.cluster().await;
+    env.sim.advance(std::time::Duration::from_secs(3600));
+    let described = env.ecs.describe_clusters().clusters(CLUSTER).send().await.unwrap();
+    assert_eq!(described.clusters()[0].status(), Some("ACTIVE"));
+    assert_eq!(env.ecs.list_clusters().send().await.unwrap().cluster_arns().len(), 1);
 }

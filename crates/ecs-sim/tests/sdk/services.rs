@@ -2,6 +2,7 @@
 
 use std::time::{Duration, Instant};
 
+use aws_sdk_ecs::error::ProvideErrorMetadata;
 use aws_sdk_ecs::types::{LaunchType, ServiceField};
 use ecs_sim::{ClockMode, SimConfig, ThrottleConfig};
 
@@ -157,7 +158,11 @@ async fn describe_takes_at_most_ten_and_reports_missing() {
         .unwrap();
     assert_eq!(out.services().len(), 1);
     assert_eq!(out.failures()[0].reason(), Some("MISSING"));
-    assert_eq!(out.failures()[0].arn(), Some("arn:aws:ecs:us-east-1:123456789012:service/test/ghost"));
+    assert_eq!(
+        out.failures()[0].arn(),
+        Some("arn:aws:ecs:us-east-1:123456789012:service/ghost"),
+        "no cluster in AWS's ARN"
+    );
 
     let mut seen = 0;
     let mut token = None;
@@ -213,7 +218,8 @@ async fn create_validates_like_aws() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(code(&err).as_deref(), Some("InvalidParameterException"));
+    assert_eq!(code(&err).as_deref(), Some("ClientException"));
+    assert_eq!(err.message(), Some("TaskDefinition not found."));
 }
 
 #[tokio::test]
