@@ -213,3 +213,38 @@ async fn waiting_for_a_missing_task_definition_is_progressing_not_an_error() {
     bed.apply::<TaskDefinition>(TD).await;
     ready_on(&bed, "web:1").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hundred_services_share_describe_calls() {
+    let mut config = ecs_sim::SimConfig::for_tests();
+    config.clock = ecs_sim::ClockMode::Scaled { speed: 50.0 };
+    let mut bed = Bed::start_with(config).await;
+    bed.aws.create_cluster().cluster_name(CLUSTER).send().await.expect("cluster");
+    let mut operator = Bed::operator_config();
+    operator.rollout_poll_interval = std::time::Duration::from_millis(300);
+    operator.service_poll_interval = std::time::Duration::from_secs(1);
+    operator.max_concurrent_reconciles = 32;
+    bed.start_operator_with(operator).await;
+    bed.apply::<TaskDefinition>(TD).await;
+    const N: usize = 100;
+    for i in 0..N {
+        let manifest = SVC
+            .replace("name: web\nspec:", &format!("name: web-{i:03}\nspec:"))
+            .replace("desiredCount: 3", "desiredCount: 1");
+        bed.apply::<ECSService>(&manifest).await;
+    }
+    let api = services(&bed);
+    bed.eventually("all Ready", || async {
+        let list = api.list(&Default::default()).await.ok()?;
+        let ready = list.items.iter().filter(|s| condition(s, "Ready").is_some_and(|c| c.0 == "True")).count();
+        (ready == N).then_some(())
+    })
+    .await;
+    // Steady state over three poll cycles: about N/10 DescribeServices per cycle, no writes.
+    let (calls, writes) = (bed.calls("DescribeServices"), bed.calls("UpdateService") + bed.calls("CreateService"));
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let per_cycle = (bed.calls("DescribeServices") - calls) as f64 / 3.0;
+    eprintln!("{per_cycle:.1} DescribeServices per poll cycle for {N} services");
+    assert!(per_cycle <= 13.0, "{per_cycle} DescribeServices per poll cycle for {N} services");
+    assert_eq!(bed.calls("UpdateService") + bed.calls("CreateService"), writes, "no writes in steady state");
+}

@@ -2,6 +2,7 @@
 //! error classification, SDK configuration, and conversions between CRD types and SDK types.
 
 pub mod convert;
+pub mod describe;
 pub mod ecs;
 pub mod error;
 

@@ -26,6 +26,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use self::error::Error;
+use crate::aws::describe::ServiceDescriber;
 use crate::aws::ecs::EcsApi;
 use crate::aws::error::ErrorClass;
 use crate::crd::{ECSService, TaskDefinition};
@@ -42,6 +43,9 @@ pub struct Config {
     pub resync_interval: Duration,
     /// How often a service is checked while its rollout moves (or a reference is awaited).
     pub rollout_poll_interval: Duration,
+    /// How often a steady service is checked for drift. DescribeServices calls are shared, so
+    /// a poll of N services costs about N/10 calls.
+    pub service_poll_interval: Duration,
     /// How often an object whose error retrying cannot fix is looked at again (an IAM role or
     /// a quota can change outside the spec).
     pub terminal_recheck: Duration,
@@ -61,6 +65,7 @@ impl Default for Config {
             field_manager: "ecs-operator".into(),
             resync_interval: Duration::from_secs(300),
             rollout_poll_interval: Duration::from_secs(5),
+            service_poll_interval: Duration::from_secs(20),
             terminal_recheck: Duration::from_secs(600),
             retry_base: Duration::from_secs(1),
             retry_max: Duration::from_secs(300),
@@ -75,6 +80,8 @@ impl Default for Config {
 pub struct Context {
     pub client: Client,
     pub ecs: Arc<dyn EcsApi>,
+    /// Shared, batched DescribeServices.
+    pub describer: ServiceDescriber,
     pub recorder: Recorder,
     pub config: Config,
     /// ECSServices, for the revisions they use (never pruned).
@@ -87,7 +94,9 @@ impl Context {
     pub fn new(client: Client, ecs: Arc<dyn EcsApi>, config: Config, services: Option<Store<ECSService>>) -> Self {
         let reporter = Reporter { controller: "ecs-operator".into(), instance: std::env::var("POD_NAME").ok() };
         let recorder = Recorder::new(client.clone(), reporter);
-        Self { client, ecs, recorder, config, services, failures: Mutex::new(HashMap::new()) }
+        // 20 ms lets reconciles that start together share one call without slowing any of them.
+        let describer = ServiceDescriber::new(ecs.clone(), Duration::from_millis(20));
+        Self { client, ecs, describer, recorder, config, services, failures: Mutex::new(HashMap::new()) }
     }
 
     pub fn now(&self) -> Time {

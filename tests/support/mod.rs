@@ -75,6 +75,7 @@ impl Bed {
         Config {
             cluster_id: "test-cluster".into(),
             resync_interval: Duration::from_millis(500),
+            service_poll_interval: Duration::from_millis(500),
             terminal_recheck: Duration::from_secs(2),
             retry_base: Duration::from_millis(50),
             retry_max: Duration::from_secs(1),

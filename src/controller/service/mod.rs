@@ -89,7 +89,7 @@ async fn apply(svc: &ECSService, ctx: &Context) -> Result<Action, Error> {
         Ok(Ok(s)) if s.assessment.as_ref().is_some_and(rollout::Assessment::progressing) => {
             Ok(Action::requeue(ctx.config.rollout_poll_interval))
         }
-        Ok(Ok(_)) => Ok(Action::requeue(ctx.config.resync_interval)),
+        Ok(Ok(_)) => Ok(Action::requeue(ctx.config.service_poll_interval)),
         // Waiting for a reference: its own watch wakes us, the requeue is a safety net.
         Ok(Err(_)) => Ok(Action::requeue(ctx.config.rollout_poll_interval)),
         Err(e) => {
@@ -99,10 +99,18 @@ async fn apply(svc: &ECSService, ctx: &Context) -> Result<Action, Error> {
     }
 }
 
-async fn describe(ctx: &Context, cluster: &str, name: &str) -> Result<Option<Service>, Error> {
-    let services = ctx.ecs.describe_services(cluster, vec![name.to_owned()]).await?;
-    // INACTIVE services are deleted ones that ECS still reports for a while.
-    Ok(services.into_iter().find(|s| s.service_name() == Some(name) && s.status() != Some("INACTIVE")))
+/// The service as ECS reports it, through the shared describer: fresh enough for a moving
+/// rollout when the last status said one was under way, fresh enough for drift otherwise.
+async fn describe(ctx: &Context, svc: &ECSService, cluster: &str, name: &str) -> Result<Option<Service>, Error> {
+    let moving = svc
+        .status
+        .as_ref()
+        .and_then(|s| s.common.conditions.as_deref())
+        .is_none_or(|cs| super::conditions::status_of(cs, super::conditions::READY) != Some("True"));
+    let interval = if moving { ctx.config.rollout_poll_interval } else { ctx.config.service_poll_interval };
+    // A little under one interval, so a description shared by another reconcile of this poll
+    // cycle counts as fresh, and one from the previous cycle does not.
+    Ok(ctx.describer.describe(cluster, name, interval.mul_f64(0.9)).await?)
 }
 
 fn service_tags(service: &Service) -> Tags {
@@ -114,7 +122,7 @@ async fn sync(svc: &ECSService, ctx: &Context, resolved: &Resolved, observe_only
     let desired = canonical_service(&svc.spec, Some(&resolved.task_definition_arn), scaler_owns_count);
     let desired_hash = spec_hash(&desired).map_err(|e| Error::InvalidSpec(format!("spec: {e}")))?;
     let owner = owner_of(svc);
-    let existing = describe(ctx, &resolved.cluster, &resolved.service_name).await?;
+    let existing = describe(ctx, svc, &resolved.cluster, &resolved.service_name).await?;
     if let Some(service) = &existing {
         check_ownership(service, &owner, svc.spec.policies.adopt())?;
     }
@@ -234,6 +242,8 @@ async fn execute(
             let token: String = format!("{}{}", uid.replace('-', ""), desired_hash).chars().take(36).collect();
             let input = create_service_input(&svc.spec, target, &ownership, Some(&token)).map_err(convert)?;
             let created = ctx.ecs.create_service(input).await?;
+            // Write responses carry no tags; the next read must come from DescribeServices.
+            ctx.describer.invalidate(target.cluster, target.service_name);
             let note = format!(
                 "created ECS service {} on {}",
                 target.service_name,
@@ -245,6 +255,7 @@ async fn execute(
         plan::Action::Update { force, why } => {
             let input = update_service_input(&svc.spec, target, *force).map_err(convert)?;
             let updated = ctx.ecs.update_service(input).await?;
+            ctx.describer.invalidate(target.cluster, target.service_name);
             let (reason, note) = match why {
                 UpdateReason::SpecChanged => ("Updated", "updated the ECS service to the spec"),
                 UpdateReason::DriftCorrected => {
@@ -270,7 +281,9 @@ async fn cleanup(svc: &ECSService, ctx: &Context) -> Result<Action, Error> {
         Ok(Err(_)) | Err(Error::InvalidSpec(_)) => return Ok(Action::await_change()),
         Err(e) => return Err(e),
     };
-    let Some(service) = describe(ctx, &resolved.cluster, &resolved.service_name).await? else {
+    // Deletion polls DRAINING: always ask ECS.
+    ctx.describer.invalidate(&resolved.cluster, &resolved.service_name);
+    let Some(service) = describe(ctx, svc, &resolved.cluster, &resolved.service_name).await? else {
         return Ok(Action::await_change());
     };
     if service_tags(&service).get(tags::OWNER).map(String::as_str) != Some(owner_of(svc).as_str()) {
