@@ -48,10 +48,11 @@ impl ServiceDescriber {
         let (tx, rx) = oneshot::channel();
         let first = {
             let mut inner = self.lock();
-            if let Some((at, service)) = inner.cache.get(&(cluster.to_owned(), name.to_owned())) {
-                if at.elapsed() < max_age {
-                    return Ok(service.clone());
-                }
+            let key = (cluster.to_owned(), name.to_owned());
+            if let Some((at, service)) = inner.cache.get(&key)
+                && at.elapsed() < max_age
+            {
+                return Ok(service.clone());
             }
             let waiting = inner.pending.entry(cluster.to_owned()).or_default();
             waiting.push((name.to_owned(), tx));
