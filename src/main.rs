@@ -136,8 +136,8 @@ async fn run(args: RunArgs) -> ExitCode {
         ..Default::default()
     };
     tracing::info!(region = ?sdk.region(), namespaces = ?config.namespaces, "starting controllers");
-    let ecs = ecs_operator::aws::ecs_client(&sdk);
-    match ecs_operator::controller::run(client, ecs, config, shutdown_signal()).await {
+    let aws = ecs_operator::aws::AwsClients::from_config(&sdk);
+    match ecs_operator::controller::run(client, aws, config, shutdown_signal()).await {
         Ok(()) => {
             tracing::info!("stopped");
             ExitCode::SUCCESS

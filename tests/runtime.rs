@@ -2,16 +2,15 @@
 
 mod support;
 
-use ecs_operator::aws::ecs::SdkEcs;
 use ecs_operator::controller::{RunError, run};
-use support::{Bed, sdk_client};
+use support::{Bed, aws_clients};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_crds_are_reported() {
     let kube = kube_sim::start().await.expect("start kube-sim");
     let client = kube.client().await.expect("client");
-    let ecs = SdkEcs::shared(sdk_client("http://127.0.0.1:1"));
-    let err = run(client, ecs, Bed::operator_config(), async {}).await.expect_err("no CRDs");
+    let err =
+        run(client, aws_clients("http://127.0.0.1:1"), Bed::operator_config(), async {}).await.expect_err("no CRDs");
     assert!(matches!(err, RunError::MissingCrd(ref name) if name == "taskdefinitions.ecs.operator.dev"), "{err}");
     assert!(err.to_string().contains("kubectl apply --server-side -f crds/"), "{err}");
 }
@@ -20,8 +19,9 @@ async fn missing_crds_are_reported() {
 async fn unreachable_aws_is_reported() {
     let bed = Bed::start().await;
     // Nothing listens on port 1.
-    let ecs = SdkEcs::shared(sdk_client("http://127.0.0.1:1"));
-    let err = run(bed.client.clone(), ecs, Bed::operator_config(), async {}).await.expect_err("no AWS");
+    let err = run(bed.client.clone(), aws_clients("http://127.0.0.1:1"), Bed::operator_config(), async {})
+        .await
+        .expect_err("no AWS");
     assert!(matches!(err, RunError::Aws(_)), "{err}");
     assert!(err.to_string().contains("ListClusters"), "{err}");
 }

@@ -248,3 +248,75 @@ async fn hundred_services_share_describe_calls() {
     assert!(per_cycle <= 13.0, "{per_cycle} DescribeServices per poll cycle for {N} services");
     assert_eq!(bed.calls("UpdateService") + bed.calls("CreateService"), writes, "no writes in steady state");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn autoscaling_is_registered_and_the_scaler_is_not_fought() {
+    let bed = bed().await;
+    bed.apply::<TaskDefinition>(TD).await;
+    let with_scaling = format!(
+        "{SVC}  autoscaling:\n    minCapacity: 2\n    maxCapacity: 8\n    targetTracking:\n      - {{name: cpu, metric: ECSServiceAverageCPUUtilization, targetValue: 60}}\n"
+    );
+    bed.apply::<ECSService>(&with_scaling).await;
+    ready_on(&bed, "web:1").await;
+    let scaling = bed.aws_clients().autoscaling;
+    let id = "service/prod/web";
+    let target = scaling.describe_target(id).await.expect("describe target");
+    assert_eq!(target, Some(ecs_operator::aws::autoscaling::ScalableTarget { min: 2, max: 8 }));
+    let policies = scaling.describe_policies(id).await.expect("policies");
+    assert_eq!(policies.len(), 1);
+    assert_eq!((policies[0].metric.as_str(), policies[0].target_value), ("ECSServiceAverageCPUUtilization", 60.0));
+
+    // The scaler moves desiredCount; the operator neither reverts nor reports it.
+    let updates = bed.calls("UpdateService");
+    bed.sim.autoscale(id, 6).expect("scale out");
+    let polls = bed.calls("DescribeServices");
+    bed.eventually("more polls", || async { (bed.calls("DescribeServices") >= polls + 8).then_some(()) }).await;
+    let out = bed.aws.describe_services().cluster(CLUSTER).services("web").send().await.expect("describe");
+    assert_eq!(out.services.unwrap_or_default()[0].desired_count(), 6, "scaler's count kept");
+    assert_eq!(bed.calls("UpdateService"), updates, "no fight over desiredCount");
+    let svc = services(&bed).get("web").await.expect("get");
+    assert!(svc.status.and_then(|s| s.common.drift).is_none(), "scaler changes are not drift");
+
+    // Deleting the service removes the scalable target too.
+    services(&bed).delete("web", &DeleteParams::default()).await.expect("delete");
+    bed.eventually("object gone", || async { services(&bed).get_opt("web").await.ok()?.is_none().then_some(()) }).await;
+    assert_eq!(scaling.describe_target(id).await.expect("describe target"), None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn out_of_band_task_definition_change_is_corrected() {
+    let bed = bed().await;
+    bed.apply::<TaskDefinition>(TD).await;
+    bed.apply::<ECSService>(SVC).await;
+    ready_on(&bed, "web:1").await;
+    // Someone deploys another revision by hand.
+    let other = bed
+        .aws
+        .register_task_definition()
+        .family("hand-made")
+        .requires_compatibilities(aws_sdk_ecs::types::Compatibility::Fargate)
+        .network_mode(aws_sdk_ecs::types::NetworkMode::Awsvpc)
+        .cpu("256")
+        .memory("512")
+        .container_definitions(aws_sdk_ecs::types::ContainerDefinition::builder().name("x").image("nginx:hand").build())
+        .send()
+        .await
+        .expect("register by hand");
+    let arn = other.task_definition.and_then(|t| t.task_definition_arn).expect("arn");
+    bed.aws
+        .update_service()
+        .cluster(CLUSTER)
+        .service("web")
+        .task_definition(&arn)
+        .send()
+        .await
+        .expect("update by hand");
+    // Corrected back to the spec's revision in ECS (right after the hand update ECS showed
+    // `hand-made`), then Ready there again.
+    bed.eventually("corrected in ECS", || async {
+        let out = bed.aws.describe_services().cluster(CLUSTER).services("web").send().await.ok()?;
+        out.services?.first()?.task_definition()?.ends_with("web:1").then_some(())
+    })
+    .await;
+    ready_on(&bed, "web:1").await;
+}

@@ -1,6 +1,7 @@
 //! Everything that speaks to AWS: the narrow [`ecs::EcsApi`] trait and its SDK implementation,
 //! error classification, SDK configuration, and conversions between CRD types and SDK types.
 
+pub mod autoscaling;
 pub mod convert;
 pub mod describe;
 pub mod ecs;
@@ -40,7 +41,18 @@ pub fn timeouts() -> TimeoutConfig {
         .build()
 }
 
-/// The ECS client the controllers use.
-pub fn ecs_client(config: &aws_config::SdkConfig) -> Arc<dyn ecs::EcsApi> {
-    ecs::SdkEcs::shared(aws_sdk_ecs::Client::new(config))
+/// The AWS APIs the controllers use.
+#[derive(Clone)]
+pub struct AwsClients {
+    pub ecs: Arc<dyn ecs::EcsApi>,
+    pub autoscaling: Arc<dyn autoscaling::AutoscalingApi>,
+}
+
+impl AwsClients {
+    pub fn from_config(config: &aws_config::SdkConfig) -> Self {
+        Self {
+            ecs: ecs::SdkEcs::shared(aws_sdk_ecs::Client::new(config)),
+            autoscaling: autoscaling::SdkAutoscaling::shared(aws_sdk_applicationautoscaling::Client::new(config)),
+        }
+    }
 }

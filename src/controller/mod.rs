@@ -26,6 +26,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use self::error::Error;
+use crate::aws::AwsClients;
+use crate::aws::autoscaling::AutoscalingApi;
 use crate::aws::describe::ServiceDescriber;
 use crate::aws::ecs::EcsApi;
 use crate::aws::error::ErrorClass;
@@ -80,6 +82,7 @@ impl Default for Config {
 pub struct Context {
     pub client: Client,
     pub ecs: Arc<dyn EcsApi>,
+    pub autoscaling: Arc<dyn AutoscalingApi>,
     /// Shared, batched DescribeServices.
     pub describer: ServiceDescriber,
     pub recorder: Recorder,
@@ -91,12 +94,13 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn new(client: Client, ecs: Arc<dyn EcsApi>, config: Config, services: Option<Store<ECSService>>) -> Self {
+    pub fn new(client: Client, aws: AwsClients, config: Config, services: Option<Store<ECSService>>) -> Self {
+        let AwsClients { ecs, autoscaling } = aws;
         let reporter = Reporter { controller: "ecs-operator".into(), instance: std::env::var("POD_NAME").ok() };
         let recorder = Recorder::new(client.clone(), reporter);
         // 20 ms lets reconciles that start together share one call without slowing any of them.
         let describer = ServiceDescriber::new(ecs.clone(), Duration::from_millis(20));
-        Self { client, ecs, describer, recorder, config, services, failures: Mutex::new(HashMap::new()) }
+        Self { client, ecs, autoscaling, describer, recorder, config, services, failures: Mutex::new(HashMap::new()) }
     }
 
     pub fn now(&self) -> Time {
@@ -203,14 +207,14 @@ pub enum RunError {
 /// Runs every controller until `shutdown` completes; in-flight reconciles finish first.
 pub async fn run(
     client: Client,
-    ecs: Arc<dyn EcsApi>,
+    aws: AwsClients,
     config: Config,
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
 ) -> Result<(), RunError> {
     for crd in ["taskdefinitions.ecs.operator.dev", "ecsservices.ecs.operator.dev"] {
         ensure_crd(&client, crd).await?;
     }
-    ecs.check_access().await.map_err(RunError::Aws)?;
+    aws.ecs.check_access().await.map_err(RunError::Aws)?;
     let scopes: Vec<Option<String>> =
         if config.namespaces.is_empty() { vec![None] } else { config.namespaces.iter().cloned().map(Some).collect() };
     let watcher_config = match &config.label_selector {
@@ -232,7 +236,7 @@ pub async fn run(
         let service_controller =
             Controller::new(services, watcher_config.clone()).with_config(controller_config.clone());
         let service_store = service_controller.store();
-        let ctx = Arc::new(Context::new(client.clone(), ecs.clone(), config.clone(), Some(service_store.clone())));
+        let ctx = Arc::new(Context::new(client.clone(), aws.clone(), config.clone(), Some(service_store.clone())));
         // A TaskDefinition's new revision must roll every ECSService that references it.
         let referencing = move |td: TaskDefinition| {
             let (ns, name) = (td.namespace(), td.name_any());

@@ -401,6 +401,8 @@ pub struct ECSServiceStatus {
     pub events: Option<Vec<ServiceEventRecord>>,
     /// The last `ecs.operator.dev/restartedAt` value that produced a deployment.
     pub restarted_at: Option<String>,
+    /// Application Auto Scaling resource id registered for this service (`service/<cluster>/<name>`).
+    pub scalable_target: Option<String>,
     /// Hash of the canonical spec (with the resolved task definition) last applied to ECS;
     /// differences at the same hash are drift, a new hash is a spec change.
     pub spec_hash: Option<String>,

@@ -7,6 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_ecs::config::{BehaviorVersion, Credentials, Region};
+use ecs_operator::aws::AwsClients;
+use ecs_operator::aws::autoscaling::SdkAutoscaling;
 use ecs_operator::aws::ecs::{EcsApi, SdkEcs};
 use ecs_operator::controller::Config;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
@@ -26,6 +28,23 @@ pub struct Bed {
     /// Where the operator's ECS calls go: ecs-sim unless a test aims elsewhere (moto).
     ecs_endpoint: String,
     operator: Option<(oneshot::Sender<()>, tokio::task::JoinHandle<()>)>,
+}
+
+pub fn aws_clients(endpoint: &str) -> AwsClients {
+    let http = aws_smithy_http_client::Builder::new().build_http();
+    let config = aws_sdk_applicationautoscaling::Config::builder()
+        .behavior_version(aws_sdk_applicationautoscaling::config::BehaviorVersion::latest())
+        .region(aws_sdk_applicationautoscaling::config::Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(aws_sdk_applicationautoscaling::config::Credentials::new(
+            "AKIDTEST", "secret", None, None, "test",
+        ))
+        .http_client(http)
+        .build();
+    AwsClients {
+        ecs: SdkEcs::shared(sdk_client(endpoint)),
+        autoscaling: SdkAutoscaling::shared(aws_sdk_applicationautoscaling::Client::from_conf(config)),
+    }
 }
 
 pub fn sdk_client(endpoint: &str) -> aws_sdk_ecs::Client {
@@ -87,6 +106,11 @@ impl Bed {
         SdkEcs::shared(sdk_client(&self.ecs_endpoint))
     }
 
+    /// The operator's AWS clients, aimed at this bed's ECS endpoint.
+    pub fn aws_clients(&self) -> AwsClients {
+        aws_clients(&self.ecs_endpoint)
+    }
+
     /// Sends the operator's (and the test's) ECS calls to another endpoint.
     pub fn aim_at(&mut self, endpoint: &str) {
         self.ecs_endpoint = endpoint.to_owned();
@@ -101,12 +125,12 @@ impl Bed {
     pub async fn start_operator_with(&mut self, config: Config) {
         self.stop_operator().await;
         let (tx, rx) = oneshot::channel::<()>();
-        let (client, ecs) = (self.client.clone(), self.ecs());
+        let (client, aws) = (self.client.clone(), self.aws_clients());
         let handle = tokio::spawn(async move {
             let shutdown = async move {
                 let _ = rx.await;
             };
-            if let Err(err) = ecs_operator::controller::run(client, ecs, config, shutdown).await {
+            if let Err(err) = ecs_operator::controller::run(client, aws, config, shutdown).await {
                 panic!("controllers failed to start: {err}");
             }
         });

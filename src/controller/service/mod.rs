@@ -6,6 +6,7 @@
 //! Pipeline: resolve references → observe (one DescribeServices) → plan (pure) → execute →
 //! status (pure) → patch status if it changed → requeue fast while a rollout moves.
 
+pub mod autoscaling;
 pub mod plan;
 pub mod resolve;
 pub mod rollout;
@@ -55,6 +56,8 @@ struct Synced {
     drift: Vec<crate::controller::task_definition::plan::DriftItem>,
     applied_hash: String,
     restarted_at: Option<String>,
+    /// The Application Auto Scaling target now registered (None: not managed).
+    scalable_target: Option<String>,
 }
 
 async fn apply(svc: &ECSService, ctx: &Context) -> Result<Action, Error> {
@@ -65,6 +68,10 @@ async fn apply(svc: &ECSService, ctx: &Context) -> Result<Action, Error> {
         Err(e) => Err(e),
     };
     let previous = svc.status.as_ref();
+    let scalable_target = match &result {
+        Ok(Ok(s)) => Some(s.scalable_target.as_deref()),
+        _ => None,
+    };
     let (stage, drift, applied_hash, restarted_at) = match &result {
         Ok(Ok(s)) => (
             match (&s.service, &s.assessment) {
@@ -80,7 +87,15 @@ async fn apply(svc: &ECSService, ctx: &Context) -> Result<Action, Error> {
         Ok(Err(Waiting(why))) => (Some(Stage::Waiting(why)), &[][..], None, None),
         Err(_) => (None, &[][..], None, None),
     };
-    let outcome = Outcome { stage, drift, applied_hash, restarted_at, observe_only, error: result.as_ref().err() };
+    let outcome = Outcome {
+        stage,
+        drift,
+        applied_hash,
+        restarted_at,
+        scalable_target,
+        observe_only,
+        error: result.as_ref().err(),
+    };
     let new_status = status::build(previous, svc.meta().generation, &outcome, &ctx.now());
     if status::changed(previous, &new_status) {
         patch_status::<ECSService, ECSServiceStatus>(ctx, svc, &new_status).await?;
@@ -180,6 +195,14 @@ async fn sync(svc: &ECSService, ctx: &Context, resolved: &Resolved, observe_only
     if !observe_only {
         service = execute(svc, ctx, &target, &plan.action, &owner, &desired_hash).await?.or(service);
     }
+    let registered = previous.and_then(|s| s.scalable_target.clone());
+    let scalable_target = if observe_only || service.is_none() {
+        registered
+    } else {
+        let id =
+            crate::aws::autoscaling::resource_id(&resolve::cluster_name(&resolved.cluster), &resolved.service_name);
+        autoscaling::sync(ctx, &id, svc.spec.autoscaling.as_ref(), registered.as_deref()).await?
+    };
     let assessment = service.as_ref().map(|s| {
         let mut a = rollout::assess(s, &resolved.task_definition_arn);
         let still_on_old = s.task_definition() != Some(resolved.task_definition_arn.as_str());
@@ -201,6 +224,7 @@ async fn sync(svc: &ECSService, ctx: &Context, resolved: &Resolved, observe_only
             desired_hash
         },
         restarted_at,
+        scalable_target,
     })
 }
 
@@ -289,6 +313,14 @@ async fn cleanup(svc: &ECSService, ctx: &Context) -> Result<Action, Error> {
     if service_tags(&service).get(tags::OWNER).map(String::as_str) != Some(owner_of(svc).as_str()) {
         // Not ours (never adopted, or owned elsewhere): leave it.
         return Ok(Action::await_change());
+    }
+    if let Some(target) = svc.status.as_ref().and_then(|s| s.scalable_target.as_deref()) {
+        // Already gone is fine: deletion may be resumed after a crash.
+        match ctx.autoscaling.deregister_target(target).await {
+            Ok(()) => {}
+            Err(e) if e.code == "ObjectNotFoundException" => {}
+            Err(e) => return Err(e.into()),
+        }
     }
     if service.status() == Some("DRAINING") {
         return Err(Error::Draining(format!("ECS service {} is DRAINING", resolved.service_name)));

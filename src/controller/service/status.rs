@@ -28,6 +28,8 @@ pub struct Outcome<'a> {
     pub drift: &'a [DriftItem],
     pub applied_hash: Option<&'a str>,
     pub restarted_at: Option<&'a str>,
+    /// `Some(x)`: the scalable target is now `x`; `None`: unknown this time, keep the last.
+    pub scalable_target: Option<Option<&'a str>>,
     pub observe_only: bool,
     pub error: Option<&'a Error>,
 }
@@ -48,6 +50,10 @@ pub fn build(
     };
     status.spec_hash = o.applied_hash.map(str::to_owned).or(prev.spec_hash.clone());
     status.restarted_at = o.restarted_at.map(str::to_owned).or(prev.restarted_at.clone());
+    status.scalable_target = match o.scalable_target {
+        Some(now) => now.map(str::to_owned),
+        None => prev.scalable_target.clone(),
+    };
     let desired = condition_specs(o);
     let previous_conditions = prev.common.conditions.as_deref().unwrap_or_default();
     status.common = CommonStatus {
