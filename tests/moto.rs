@@ -83,3 +83,70 @@ async fn moto_accepts_every_request_of_a_task_definition_lifecycle() {
         bed.aws.list_task_definitions().family_prefix("web").status(AwsStatus::Active).send().await.expect("list");
     assert!(out.task_definition_arns.unwrap_or_default().is_empty(), "deregistered on deletion");
 }
+
+const EC2_TD: &str = r#"
+apiVersion: ecs.operator.dev/v1alpha1
+kind: TaskDefinition
+metadata:
+  name: worker
+spec:
+  requiresCompatibilities: [EC2]
+  containerDefinitions:
+    - name: worker
+      image: busybox:1
+      memory: 128
+      portMappings: [{containerPort: 8080, hostPort: 0}]
+"#;
+
+const EC2_SVC: &str = r#"
+apiVersion: ecs.operator.dev/v1alpha1
+kind: ECSService
+metadata:
+  name: worker
+spec:
+  cluster: moto
+  taskDefinitionRef: {name: worker}
+  desiredCount: 2
+  launchType: EC2
+  placementStrategy: [{type: spread, field: "attribute:ecs.availability-zone"}]
+"#;
+
+fn service_synced(svc: &ecs_operator::crd::ECSService) -> Option<(bool, String)> {
+    let conditions = svc.status.as_ref()?.common.conditions.clone()?;
+    let synced = conditions.iter().find(|c| c.type_ == "Synced")?;
+    Some((synced.status == "True", format!("{}: {}", synced.reason, synced.message)))
+}
+
+/// moto has no deployment lifecycle, so Ready is never reached there; what counts is that
+/// every create, describe, update and delete the controller sends is accepted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moto_accepts_every_request_of_a_service_lifecycle() {
+    let moto = Moto::start().await;
+    let mut bed = Bed::start().await;
+    bed.aim_at(&moto.endpoint);
+    bed.aws.create_cluster().cluster_name("moto").send().await.expect("cluster on moto");
+    bed.start_operator().await;
+    bed.apply::<TaskDefinition>(EC2_TD).await;
+    bed.apply::<ecs_operator::crd::ECSService>(EC2_SVC).await;
+    let api: Api<ecs_operator::crd::ECSService> = Api::namespaced(bed.client.clone(), NS);
+    let arn = bed
+        .eventually("service created on moto", || async {
+            let svc = api.get("worker").await.ok()?;
+            let (synced, message) = service_synced(&svc)?;
+            assert!(synced || !message.starts_with("Terminal"), "moto rejected a request: {message}");
+            svc.status?.service_arn.filter(|_| synced)
+        })
+        .await;
+    assert!(arn.contains(":service/moto/worker"), "{arn}");
+    // An update: moto must accept UpdateService with everything the controller sends.
+    bed.apply::<ecs_operator::crd::ECSService>(&EC2_SVC.replace("desiredCount: 2", "desiredCount: 3")).await;
+    bed.eventually("desiredCount updated on moto", || async {
+        let out = bed.aws.describe_services().cluster("moto").services("worker").send().await.ok()?;
+        (out.services?.first()?.desired_count() == 3).then_some(())
+    })
+    .await;
+    let svc = api.get("worker").await.expect("get");
+    assert_eq!(service_synced(&svc).map(|s| s.0), Some(true), "{:?}", service_synced(&svc));
+    api.delete("worker", &DeleteParams::default()).await.expect("delete");
+    bed.eventually("service object gone", || async { api.get_opt("worker").await.ok()?.is_none().then_some(()) }).await;
+}

@@ -320,3 +320,27 @@ async fn out_of_band_task_definition_change_is_corrected() {
     .await;
     ready_on(&bed, "web:1").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn launch_type_change_requires_replacement_and_is_not_applied() {
+    let bed = bed().await;
+    bed.apply::<TaskDefinition>(TD).await;
+    bed.apply::<ECSService>(SVC).await;
+    ready_on(&bed, "web:1").await;
+    let (updates, creates, deletes) =
+        (bed.calls("UpdateService"), bed.calls("CreateService"), bed.calls("DeleteService"));
+    bed.apply::<ECSService>(&SVC.replace("launchType: FARGATE", "launchType: EC2")).await;
+    let (_, reason, message) = bed
+        .eventually("RequiresReplacement", || async {
+            let svc = services(&bed).get("web").await.ok()?;
+            condition(&svc, "Synced").filter(|c| c.0 == "False")
+        })
+        .await;
+    assert_eq!(reason, "RequiresReplacement");
+    assert!(message.contains("spec.launchType"), "{message}");
+    assert_eq!(
+        (bed.calls("UpdateService"), bed.calls("CreateService"), bed.calls("DeleteService")),
+        (updates, creates, deletes),
+        "never a silent delete/recreate"
+    );
+}
