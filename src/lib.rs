@@ -5,3 +5,5 @@ pub mod aws;
 pub mod canonical;
 pub mod controller;
 pub mod crd;
+#[cfg(feature = "local")]
+pub mod local;

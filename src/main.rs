@@ -20,6 +20,30 @@ enum Command {
     Run(RunArgs),
     /// Print every CustomResourceDefinition as one multi-document YAML stream.
     Crdgen,
+    /// Run everything locally: an in-process Kubernetes API (kube-sim) and ECS simulator
+    /// (ecs-sim), the CRDs, the controllers and the samples. No cloud account or cluster.
+    #[cfg(feature = "local")]
+    Local(LocalArgs),
+}
+
+#[cfg(feature = "local")]
+#[derive(Args)]
+struct LocalArgs {
+    /// Where to write the kubeconfig for kubectl.
+    #[arg(long, default_value = ".ecs-operator-local/kubeconfig")]
+    kubeconfig_out: PathBuf,
+    /// Do not apply config/samples.
+    #[arg(long)]
+    no_samples: bool,
+    /// Exit once every sample is Ready (exit 0) or the timeout passes (exit 1).
+    #[arg(long)]
+    once: bool,
+    /// Seconds --once waits for every sample to become Ready.
+    #[arg(long, default_value_t = 120)]
+    timeout_seconds: u64,
+    /// Simulated ECS seconds per real second.
+    #[arg(long, default_value_t = 20.0)]
+    speed: f64,
 }
 
 #[derive(Args)]
@@ -66,6 +90,47 @@ fn main() -> ExitCode {
                 }
             };
             runtime.block_on(run(args))
+        }
+        #[cfg(feature = "local")]
+        Command::Local(args) => {
+            let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+                Ok(rt) => rt,
+                Err(err) => {
+                    eprintln!("error: starting the async runtime: {err}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            runtime.block_on(local(args))
+        }
+    }
+}
+
+#[cfg(feature = "local")]
+async fn local(args: LocalArgs) -> ExitCode {
+    // Operator logs go to a file: the terminal shows the live view.
+    let log_dir = args.kubeconfig_out.parent().map(PathBuf::from).unwrap_or_default();
+    let _ = std::fs::create_dir_all(&log_dir);
+    if let Ok(file) = std::fs::File::create(log_dir.join("operator.log")) {
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,kube=warn,aws=warn,hyper=warn"));
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_ansi(false)
+            .with_writer(std::sync::Mutex::new(file))
+            .init();
+    }
+    let options = ecs_operator::local::LocalOptions {
+        kubeconfig_out: args.kubeconfig_out,
+        apply_samples: !args.no_samples,
+        once: args.once,
+        timeout: Duration::from_secs(args.timeout_seconds),
+        speed: args.speed,
+    };
+    match ecs_operator::local::run(options, shutdown_signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
         }
     }
 }

@@ -117,6 +117,19 @@ fn object_key<K: Resource>(obj: &K) -> String {
     format!("{}/{}", obj.meta().namespace.as_deref().unwrap_or(""), obj.meta().name.as_deref().unwrap_or(""))
 }
 
+/// Per-object AWS targets (`spec.aws.region`, `spec.aws.roleArn`) are not implemented yet:
+/// refuse them clearly instead of silently using the operator's own account and region.
+pub fn check_aws_target(policies: &crate::crd::Policies) -> Result<(), Error> {
+    match &policies.aws {
+        Some(aws) if aws.region.is_some() || aws.role_arn.is_some() => Err(Error::InvalidSpec(
+            "spec.aws: per-object region and roleArn are not supported yet; remove spec.aws to use the \
+             operator's account and region"
+                .into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Writes `status` with server-side apply on the status subresource, as the one forced manager.
 pub async fn patch_status<K, S>(ctx: &Context, obj: &K, status: &S) -> Result<(), Error>
 where

@@ -62,8 +62,18 @@ struct Synced {
 
 async fn apply(svc: &ECSService, ctx: &Context) -> Result<Action, Error> {
     let observe_only = svc.spec.policies.management() == ManagementPolicy::Observe;
-    let result = match resolve::resolve(svc, ctx).await {
-        Ok(Ok(resolved)) => sync(svc, ctx, &resolved, observe_only).await.map(Ok),
+    let result = match super::check_aws_target(&svc.spec.policies) {
+        Err(e) => Err(e),
+        Ok(()) => resolve::resolve(svc, ctx).await,
+    };
+    let result = match result {
+        Ok(Ok(resolved)) => match sync(svc, ctx, &resolved, observe_only).await {
+            // The cluster may be on its way (an ECSCluster object, another tool): wait for it.
+            Err(Error::Aws(e)) if e.code == "ClusterNotFoundException" => {
+                Ok(Err(Waiting(format!("waiting for ECS cluster {} to exist", resolved.cluster))))
+            }
+            other => other.map(Ok),
+        },
         Ok(Err(waiting)) => Ok(Err(waiting)),
         Err(e) => Err(e),
     };

@@ -42,11 +42,8 @@ pub async fn resolve(svc: &ECSService, ctx: &Context) -> Result<Result<Resolved,
             // comparisons need the ARN it stands for today.
             match ctx.ecs.describe_task_definition(td).await? {
                 Some(d) => d.task_definition.task_definition_arn.unwrap_or_else(|| td.clone()),
-                None => {
-                    return Err(Error::InvalidSpec(format!(
-                        "spec.taskDefinition: task definition {td:?} does not exist in ECS"
-                    )));
-                }
+                // Another object or tool may be about to register it: wait, do not fail.
+                None => return Ok(Err(Waiting(format!("waiting for task definition {td:?} to exist in ECS")))),
             }
         }
         (None, Some(r)) => {
