@@ -137,10 +137,13 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
+    use aws_sdk_ecs::operation::create_cluster::CreateClusterInput;
     use aws_sdk_ecs::operation::create_service::CreateServiceInput;
+    use aws_sdk_ecs::operation::put_cluster_capacity_providers::PutClusterCapacityProvidersInput;
     use aws_sdk_ecs::operation::register_task_definition::RegisterTaskDefinitionInput;
+    use aws_sdk_ecs::operation::update_cluster::UpdateClusterInput;
     use aws_sdk_ecs::operation::update_service::UpdateServiceInput;
-    use aws_sdk_ecs::types::{Tag, TaskDefinition, TaskDefinitionStatus};
+    use aws_sdk_ecs::types::{Cluster, Tag, TaskDefinition, TaskDefinitionStatus};
     use futures::future::BoxFuture;
 
     use crate::aws::ecs::{AwsResult, DescribedTaskDefinition};
@@ -195,6 +198,27 @@ mod tests {
             unused()
         }
         fn delete_service<'a>(&'a self, _: &'a str, _: &'a str, _: bool) -> BoxFuture<'a, AwsResult<()>> {
+            unused()
+        }
+        fn create_cluster(&self, _: CreateClusterInput) -> BoxFuture<'_, AwsResult<Cluster>> {
+            unused()
+        }
+        fn describe_clusters(&self, _: Vec<String>) -> BoxFuture<'_, AwsResult<Vec<Cluster>>> {
+            unused()
+        }
+        fn update_cluster(&self, _: UpdateClusterInput) -> BoxFuture<'_, AwsResult<Cluster>> {
+            unused()
+        }
+        fn put_cluster_capacity_providers(
+            &self,
+            _: PutClusterCapacityProvidersInput,
+        ) -> BoxFuture<'_, AwsResult<Cluster>> {
+            unused()
+        }
+        fn delete_cluster<'a>(&'a self, _: &'a str) -> BoxFuture<'a, AwsResult<Cluster>> {
+            unused()
+        }
+        fn list_services<'a>(&'a self, _: &'a str) -> BoxFuture<'a, AwsResult<Vec<String>>> {
             unused()
         }
         fn describe_services<'a>(&'a self, _: &'a str, names: Vec<String>) -> BoxFuture<'a, AwsResult<Vec<Service>>> {

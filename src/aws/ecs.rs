@@ -4,15 +4,21 @@
 
 use std::sync::Arc;
 
+use aws_sdk_ecs::operation::create_cluster::CreateClusterInput;
 use aws_sdk_ecs::operation::create_service::CreateServiceInput;
+use aws_sdk_ecs::operation::put_cluster_capacity_providers::PutClusterCapacityProvidersInput;
 use aws_sdk_ecs::operation::register_task_definition::RegisterTaskDefinitionInput;
+use aws_sdk_ecs::operation::update_cluster::UpdateClusterInput;
 use aws_sdk_ecs::operation::update_service::UpdateServiceInput;
 use aws_sdk_ecs::types::{
-    Service, ServiceField, SortOrder, Tag, TaskDefinition, TaskDefinitionField, TaskDefinitionStatus,
+    Cluster, Service, ServiceField, SortOrder, Tag, TaskDefinition, TaskDefinitionField, TaskDefinitionStatus,
 };
 use futures::future::BoxFuture;
 
 use super::error::AwsError;
+
+// The cluster calls live in their own file to keep this one readable.
+mod cluster;
 
 pub type AwsResult<T> = Result<T, AwsError>;
 
@@ -61,6 +67,26 @@ pub trait EcsApi: Send + Sync {
     fn update_service(&self, input: UpdateServiceInput) -> BoxFuture<'_, AwsResult<Service>>;
 
     fn delete_service<'a>(&'a self, cluster: &'a str, service: &'a str, force: bool) -> BoxFuture<'a, AwsResult<()>>;
+
+    fn create_cluster(&self, input: CreateClusterInput) -> BoxFuture<'_, AwsResult<Cluster>>;
+
+    /// Up to [`DESCRIBE_CLUSTERS_LIMIT`] clusters by name or ARN, with tags, settings,
+    /// configuration and statistics. Unknown names are absent; deleted clusters may still be
+    /// returned as INACTIVE for a while.
+    fn describe_clusters(&self, names: Vec<String>) -> BoxFuture<'_, AwsResult<Vec<Cluster>>>;
+
+    fn update_cluster(&self, input: UpdateClusterInput) -> BoxFuture<'_, AwsResult<Cluster>>;
+
+    fn put_cluster_capacity_providers(
+        &self,
+        input: PutClusterCapacityProvidersInput,
+    ) -> BoxFuture<'_, AwsResult<Cluster>>;
+
+    /// The cluster as ECS answered the delete (INACTIVE, or DEPROVISIONING on the way there).
+    fn delete_cluster<'a>(&'a self, cluster: &'a str) -> BoxFuture<'a, AwsResult<Cluster>>;
+
+    /// ARNs of every service in the cluster that is not INACTIVE (all pages).
+    fn list_services<'a>(&'a self, cluster: &'a str) -> BoxFuture<'a, AwsResult<Vec<String>>>;
 }
 
 /// ECS through aws-sdk-ecs.
@@ -285,10 +311,40 @@ impl EcsApi for SdkEcs {
                 .map_err(|e| AwsError::from_sdk("DeleteService", e))
         })
     }
+
+    fn create_cluster(&self, input: CreateClusterInput) -> BoxFuture<'_, AwsResult<Cluster>> {
+        Box::pin(self.create_cluster_call(input))
+    }
+
+    fn describe_clusters(&self, names: Vec<String>) -> BoxFuture<'_, AwsResult<Vec<Cluster>>> {
+        Box::pin(self.describe_clusters_call(names))
+    }
+
+    fn update_cluster(&self, input: UpdateClusterInput) -> BoxFuture<'_, AwsResult<Cluster>> {
+        Box::pin(self.update_cluster_call(input))
+    }
+
+    fn put_cluster_capacity_providers(
+        &self,
+        input: PutClusterCapacityProvidersInput,
+    ) -> BoxFuture<'_, AwsResult<Cluster>> {
+        Box::pin(self.put_cluster_capacity_providers_call(input))
+    }
+
+    fn delete_cluster<'a>(&'a self, cluster: &'a str) -> BoxFuture<'a, AwsResult<Cluster>> {
+        Box::pin(self.delete_cluster_call(cluster))
+    }
+
+    fn list_services<'a>(&'a self, cluster: &'a str) -> BoxFuture<'a, AwsResult<Vec<String>>> {
+        Box::pin(self.list_services_call(cluster))
+    }
 }
 
 /// ECS caps DescribeServices at 10 names per call.
 pub const DESCRIBE_SERVICES_LIMIT: usize = 10;
+
+/// ECS caps DescribeClusters at 100 names per call.
+pub const DESCRIBE_CLUSTERS_LIMIT: usize = 100;
 
 impl SdkEcs {
     async fn create(&self, input: CreateServiceInput) -> AwsResult<Service> {

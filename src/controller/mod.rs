@@ -1,6 +1,7 @@
 //! Controller runtime shared by every kind: the [`Context`], status patches, events, the error
 //! policy with per-object backoff, and [`run`], which wires watches to reconcilers.
 
+pub mod cluster;
 pub mod conditions;
 pub mod error;
 pub mod service;
@@ -31,7 +32,7 @@ use crate::aws::autoscaling::AutoscalingApi;
 use crate::aws::describe::ServiceDescriber;
 use crate::aws::ecs::EcsApi;
 use crate::aws::error::ErrorClass;
-use crate::crd::{ECSService, TaskDefinition};
+use crate::crd::{ECSCluster, ECSService, TaskDefinition};
 
 /// Settings every controller reads.
 #[derive(Debug, Clone)]
@@ -224,7 +225,7 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
 ) -> Result<(), RunError> {
-    for crd in ["taskdefinitions.ecs.operator.dev", "ecsservices.ecs.operator.dev"] {
+    for crd in ["taskdefinitions.ecs.operator.dev", "ecsservices.ecs.operator.dev", "ecsclusters.ecs.operator.dev"] {
         ensure_crd(&client, crd).await?;
     }
     aws.ecs.check_access().await.map_err(RunError::Aws)?;
@@ -238,17 +239,20 @@ pub async fn run(
     let shutdown = futures::future::FutureExt::shared(Box::pin(shutdown));
     let mut tasks = Vec::new();
     for scope in scopes {
-        let api = |c: &Client| -> (Api<TaskDefinition>, Api<ECSService>) {
+        let api = |c: &Client| -> (Api<TaskDefinition>, Api<ECSService>, Api<ECSCluster>) {
             match &scope {
-                Some(ns) => (Api::namespaced(c.clone(), ns), Api::namespaced(c.clone(), ns)),
-                None => (Api::all(c.clone()), Api::all(c.clone())),
+                Some(ns) => {
+                    (Api::namespaced(c.clone(), ns), Api::namespaced(c.clone(), ns), Api::namespaced(c.clone(), ns))
+                }
+                None => (Api::all(c.clone()), Api::all(c.clone()), Api::all(c.clone())),
             }
         };
-        let (task_definitions, services) = api(&client);
+        let (task_definitions, services, clusters) = api(&client);
         let controller_config = controller::Config::default().concurrency(concurrency);
         let service_controller =
-            Controller::new(services, watcher_config.clone()).with_config(controller_config.clone());
+            Controller::new(services.clone(), watcher_config.clone()).with_config(controller_config.clone());
         let service_store = service_controller.store();
+        let waiting_for_cluster = services_of_cluster(service_store.clone());
         let ctx = Arc::new(Context::new(client.clone(), aws.clone(), config.clone(), Some(service_store.clone())));
         // A TaskDefinition's new revision must roll every ECSService that references it.
         let referencing = move |td: TaskDefinition| {
@@ -260,18 +264,27 @@ pub async fn run(
                 .map(|s| reflector::ObjectRef::from_obj(s.as_ref()))
                 .collect::<Vec<_>>()
         };
+        let cluster_controller =
+            Controller::new(clusters.clone(), watcher_config.clone()).with_config(controller_config.clone());
         let services_run = service_controller
             .watches(task_definitions.clone(), watcher::Config::default(), referencing)
+            .watches(clusters, watcher::Config::default(), waiting_for_cluster)
             .graceful_shutdown_on(shutdown.clone())
             .run(reconcile_service, error_policy, ctx.clone())
             .for_each(|_| async {});
         let task_definitions_run = Controller::new(task_definitions, watcher_config.clone())
             .with_config(controller_config)
             .graceful_shutdown_on(shutdown.clone())
-            .run(reconcile_task_definition, error_policy, ctx)
+            .run(reconcile_task_definition, error_policy, ctx.clone())
+            .for_each(|_| async {});
+        let deleting_clusters = deleting_clusters_of_service(cluster_controller.store());
+        let clusters_run = cluster_controller
+            .watches(services, watcher::Config::default(), deleting_clusters)
+            .graceful_shutdown_on(shutdown.clone())
+            .run(reconcile_cluster, error_policy, ctx)
             .for_each(|_| async {});
         tasks.push(tokio::spawn(async move {
-            futures::future::join(services_run, task_definitions_run).await;
+            futures::future::join3(services_run, task_definitions_run, clusters_run).await;
         }));
     }
     for task in tasks {
@@ -283,6 +296,54 @@ pub async fn run(
 async fn reconcile_service(svc: Arc<ECSService>, ctx: Arc<Context>) -> Result<Action, Error> {
     let (key, generation) = (object_key(svc.as_ref()), svc.meta().generation);
     traced("ECSService", key, generation, &ctx, service::reconcile(svc, ctx.clone())).await
+}
+
+/// An ECSCluster's change (its clusterArn appearing, above all) wakes the ECSServices whose
+/// clusterRef names it, so a service waiting for its cluster starts as soon as it can.
+fn services_of_cluster(
+    services: Store<ECSService>,
+) -> impl Fn(ECSCluster) -> Vec<reflector::ObjectRef<ECSService>> + Send + Sync + Clone + 'static {
+    move |cluster: ECSCluster| {
+        let (ns, name) = (cluster.namespace(), cluster.name_any());
+        services
+            .state()
+            .iter()
+            .filter(|s| s.namespace() == ns && s.spec.cluster_ref.as_ref().is_some_and(|r| r.name == name))
+            .map(|s| reflector::ObjectRef::from_obj(s.as_ref()))
+            .collect()
+    }
+}
+
+/// An ECSService's change wakes the ECSCluster it runs in, but only while that cluster is being
+/// deleted: its deletion waits for the services to go, and a service's routine status writes
+/// must not cost a DescribeClusters each otherwise.
+fn deleting_clusters_of_service(
+    clusters: Store<ECSCluster>,
+) -> impl Fn(ECSService) -> Vec<reflector::ObjectRef<ECSCluster>> + Send + Sync + Clone + 'static {
+    move |svc: ECSService| {
+        let ns = svc.namespace();
+        clusters
+            .state()
+            .iter()
+            .filter(|c| c.meta().deletion_timestamp.is_some() && c.namespace() == ns)
+            .filter(|c| {
+                let by_ref = svc.spec.cluster_ref.as_ref().is_some_and(|r| r.name == c.name_any());
+                let ecs_name = cluster::cluster_name_of(c);
+                let by_name = svc
+                    .spec
+                    .cluster
+                    .as_deref()
+                    .is_some_and(|n| n == ecs_name || n.ends_with(&format!(":cluster/{ecs_name}")));
+                by_ref || by_name
+            })
+            .map(|c| reflector::ObjectRef::from_obj(c.as_ref()))
+            .collect()
+    }
+}
+
+async fn reconcile_cluster(obj: Arc<ECSCluster>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let (key, generation) = (object_key(obj.as_ref()), obj.meta().generation);
+    traced("ECSCluster", key, generation, &ctx, cluster::reconcile(obj, ctx.clone())).await
 }
 
 async fn reconcile_task_definition(td: Arc<TaskDefinition>, ctx: Arc<Context>) -> Result<Action, Error> {

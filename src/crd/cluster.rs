@@ -146,6 +146,9 @@ pub struct ECSClusterStatus {
     pub pending_tasks_count: Option<i32>,
     pub registered_container_instances_count: Option<i32>,
     pub capacity_providers: Option<Vec<String>>,
+    /// Hash of the canonical spec last applied to ECS: a difference from the current spec is a
+    /// spec change, a difference from ECS with an equal hash is drift.
+    pub spec_hash: Option<String>,
 }
 
 fn cluster_rules(schema: &mut schemars::Schema) {

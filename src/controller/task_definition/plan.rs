@@ -108,8 +108,8 @@ pub fn plan(desired: &Desired, observed: &Observed, protected: &BTreeSet<String>
 }
 
 /// Tags to set and keys to remove so that `actual` matches `desired`. Keys AWS reserves
-/// (`aws:`) are never touched.
-fn tag_changes(desired: &Tags, actual: &BTreeMap<String, String>) -> (BTreeMap<String, String>, Vec<String>) {
+/// (`aws:`) are never touched. Shared with the ECSCluster controller.
+pub fn tag_changes(desired: &Tags, actual: &BTreeMap<String, String>) -> (BTreeMap<String, String>, Vec<String>) {
     let set = desired.iter().filter(|(k, v)| actual.get(*k) != Some(v)).map(|(k, v)| (k.clone(), v.clone())).collect();
     let remove = actual.keys().filter(|k| !desired.contains_key(*k) && !k.starts_with("aws:")).cloned().collect();
     (set, remove)

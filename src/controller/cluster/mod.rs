@@ -1,0 +1,189 @@
+//! The ECSCluster controller: creates the ECS cluster with ownership tags, keeps settings,
+//! configuration, Service Connect defaults, capacity providers and tags in line with the spec
+//! (one write per changed group, none when equal), records and corrects drift, reports what
+//! ECS says about the cluster, and on deletion waits for the cluster's services to go first.
+//!
+//! Pipeline: observe (one DescribeClusters) → plan (pure) → execute → status (pure) → patch
+//! status if it changed.
+
+pub mod cleanup;
+pub mod execute;
+pub mod plan;
+pub mod status;
+
+use std::sync::Arc;
+
+use aws_sdk_ecs::types::Cluster;
+use kube::runtime::controller::Action;
+use kube::runtime::events::EventType;
+use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
+use kube::{Api, Resource, ResourceExt};
+
+use self::plan::{Actual, PlanInput};
+use self::status::{Outcome, Stage};
+use super::error::Error;
+use super::task_definition::plan::DriftItem;
+use super::{Context, patch_status, publish};
+use crate::aws::convert::cluster::cluster_spec_from_sdk;
+use crate::aws::convert::tag_map;
+use crate::aws::error::AwsError;
+use crate::canonical::cluster::canonical_cluster;
+use crate::canonical::spec_hash;
+use crate::crd::cluster::{ECSCluster, ECSClusterSpec, ECSClusterStatus};
+use crate::crd::common::{FINALIZER, ManagementPolicy, Tags, tags};
+
+pub async fn reconcile(cluster: Arc<ECSCluster>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let namespace = cluster.namespace().ok_or(Error::MissingMetadata("namespace"))?;
+    let api: Api<ECSCluster> = Api::namespaced(ctx.client.clone(), &namespace);
+    finalizer(&api, FINALIZER, cluster, |event| async {
+        match event {
+            FinalizerEvent::Apply(cluster) => apply(&cluster, &ctx).await,
+            FinalizerEvent::Cleanup(cluster) => cleanup::cleanup(&cluster, &ctx).await,
+        }
+    })
+    .await
+    .map_err(Error::from_finalizer)
+}
+
+fn owner_of(cluster: &ECSCluster) -> String {
+    format!("{}/{}", cluster.namespace().unwrap_or_default(), cluster.name_any())
+}
+
+/// The ECS cluster name: `spec.clusterName`, else the object name.
+pub fn cluster_name_of(cluster: &ECSCluster) -> String {
+    cluster.spec.cluster_name.clone().unwrap_or_else(|| cluster.name_any())
+}
+
+/// The ownership tags written on create and kept on the cluster.
+fn ownership_tags(owner: &str, cluster_id: &str) -> Tags {
+    [(tags::OWNER.to_owned(), owner.to_owned()), (tags::OWNER_CLUSTER.to_owned(), cluster_id.to_owned())].into()
+}
+
+/// What a successful sync found.
+struct Synced {
+    cluster: Option<Cluster>,
+    drift: Vec<DriftItem>,
+    applied_hash: Option<String>,
+}
+
+async fn apply(cluster: &ECSCluster, ctx: &Context) -> Result<Action, Error> {
+    let observe_only = cluster.spec.policies.management() == ManagementPolicy::Observe;
+    let name = cluster_name_of(cluster);
+    let result = match super::check_aws_target(&cluster.spec.policies) {
+        Err(e) => Err(e),
+        Ok(()) => sync(cluster, ctx, &name, observe_only).await,
+    };
+    let missing = if observe_only {
+        format!("ECS cluster {name} does not exist; managementPolicy is Observe, so it is not created")
+    } else {
+        format!("ECS cluster {name} does not exist; driftPolicy is Report, so it is not recreated")
+    };
+    let stage = match &result {
+        Ok(Synced { cluster: Some(c), .. }) => Some(Stage::Observed(c)),
+        Ok(Synced { cluster: None, .. }) => Some(Stage::Missing(&missing)),
+        Err(_) => None,
+    };
+    let outcome = Outcome {
+        stage,
+        drift: result.as_ref().map(|s| s.drift.as_slice()).unwrap_or_default(),
+        applied_hash: result.as_ref().ok().and_then(|s| s.applied_hash.as_deref()),
+        observe_only,
+        error: result.as_ref().err(),
+    };
+    let previous = cluster.status.as_ref();
+    let new_status = status::build(previous, cluster.meta().generation, &outcome, &ctx.now());
+    if status::changed(previous, &new_status) {
+        patch_status::<ECSCluster, ECSClusterStatus>(ctx, cluster, &new_status).await?;
+    }
+    match result {
+        // Provisioning moves on its own: look again soon.
+        Ok(Synced { cluster: Some(c), .. }) if matches!(c.status(), Some("PROVISIONING" | "DEPROVISIONING")) => {
+            Ok(Action::requeue(ctx.config.rollout_poll_interval))
+        }
+        Ok(_) => Ok(Action::requeue(ctx.config.resync_interval)),
+        Err(e) => {
+            publish(ctx, cluster, EventType::Warning, e.reason(), &e.to_string()).await;
+            Err(e)
+        }
+    }
+}
+
+/// The named cluster as ECS describes it; None when it does not exist or is INACTIVE (a
+/// deleted cluster stays visible as INACTIVE for a while and can be created again).
+pub async fn observe(ctx: &Context, name: &str) -> Result<Option<Cluster>, Error> {
+    let clusters = ctx.ecs.describe_clusters(vec![name.to_owned()]).await?;
+    Ok(clusters.into_iter().find(|c| c.cluster_name() == Some(name) && c.status() != Some("INACTIVE")))
+}
+
+/// The hash of what the user asked for: the canonical settings plus the user's tags, so a tag
+/// edit is a spec change (applied under Report too), not drift.
+fn desired_hash(desired: &ECSClusterSpec, spec: &ECSClusterSpec) -> Result<String, Error> {
+    let hashed = ECSClusterSpec { tags: spec.tags.clone().filter(|t| !t.is_empty()), ..desired.clone() };
+    spec_hash(&hashed).map_err(|e| Error::InvalidSpec(format!("spec: {e}")))
+}
+
+async fn sync(cluster: &ECSCluster, ctx: &Context, name: &str, observe_only: bool) -> Result<Synced, Error> {
+    let desired = canonical_cluster(&cluster.spec);
+    let desired_hash = desired_hash(&desired, &cluster.spec)?;
+    let owner = owner_of(cluster);
+    let existing = observe(ctx, name).await?;
+    // Observe mode only reads: watching a cluster someone else manages takes nothing over.
+    if let (Some(c), false) = (&existing, observe_only) {
+        check_ownership(c, &owner, cluster.spec.policies.adopt())?;
+    }
+    let actual = existing
+        .as_ref()
+        .map(|c| {
+            cluster_spec_from_sdk(c).map(|spec| Actual {
+                spec: canonical_cluster(&spec),
+                tags: tag_map(c.tags.as_deref().unwrap_or_default()),
+            })
+        })
+        .transpose()
+        .map_err(|e| Error::Aws(AwsError::classify("DescribeClusters", "UnexpectedResponse".into(), e.to_string())))?;
+    let mut desired_tags = cluster.spec.tags.clone().unwrap_or_default();
+    desired_tags.extend(ownership_tags(&owner, &ctx.config.cluster_id));
+    let previous = cluster.status.as_ref().and_then(|s| s.spec_hash.as_deref());
+    let plan = plan::plan(&PlanInput {
+        desired: &desired,
+        desired_hash: &desired_hash,
+        desired_tags: &desired_tags,
+        manage_user_tags: cluster.spec.tags.is_some(),
+        actual: actual.as_ref(),
+        applied_hash: previous,
+        drift_policy: cluster.spec.policies.drift(),
+        observe_only,
+    });
+    // Writes go to an ACTIVE cluster only; one still PROVISIONING is looked at again soon.
+    let writable = existing.as_ref().is_none_or(|c| c.status() == Some("ACTIVE"));
+    let mut observed = existing;
+    if plan.writes() && writable {
+        tracing::info!(?plan, "cluster plan");
+        let target = execute::Target { name, owner: &owner, existing: observed.as_ref() };
+        observed = execute::execute(cluster, ctx, &target, &plan).await?.or(observed);
+    }
+    // Observe mode keeps the hash it found: it applied nothing.
+    let applied_hash =
+        if observe_only || (plan.writes() && !writable) { previous.map(str::to_owned) } else { Some(desired_hash) };
+    Ok(Synced { cluster: observed, drift: plan.drift, applied_hash })
+}
+
+fn check_ownership(cluster: &Cluster, owner: &str, adopt: bool) -> Result<(), Error> {
+    let tags = tag_map(cluster.tags.as_deref().unwrap_or_default());
+    let name = cluster.cluster_name().unwrap_or_default();
+    match tags.get(tags::OWNER) {
+        Some(o) if o == owner => Ok(()),
+        Some(other) => {
+            Err(Error::Conflict(format!("ECS cluster {name} is managed by {other}; it will not be taken over")))
+        }
+        None if adopt => Ok(()),
+        None => Err(Error::Conflict(format!(
+            "ECS cluster {name} exists and was not created by ecs-operator; set spec.adopt: true to manage it"
+        ))),
+    }
+}
+
+/// Whether ECS reports `cluster` as carrying `owner`'s ownership tag.
+fn owned_by(cluster: &Cluster, owner: &str) -> bool {
+    tag_map(cluster.tags.as_deref().unwrap_or_default()).get(tags::OWNER).map(String::as_str) == Some(owner)
+}

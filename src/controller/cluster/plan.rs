@@ -1,0 +1,282 @@
+//! Pure planning for an ECSCluster: create, which of ECS's two update calls are needed
+//! (UpdateCluster for settings, configuration and Service Connect defaults;
+//! PutClusterCapacityProviders for providers and the default strategy), tag changes, and the
+//! drift to report instead. No I/O.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::canonical::{FieldDiff, diff};
+use crate::controller::task_definition::plan::{DriftItem, tag_changes};
+use crate::crd::cluster::ECSClusterSpec;
+use crate::crd::common::{DriftPolicy, Tags};
+
+/// Top-level spec fields that PutClusterCapacityProviders sets; every other canonical field
+/// is UpdateCluster's.
+const CAPACITY_PROVIDER_FIELDS: &[&str] = &["capacityProviders", "defaultCapacityProviderStrategy"];
+
+/// Why the plan writes: decides the event a user sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Why {
+    SpecChanged,
+    DriftCorrected,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClusterPlan {
+    pub create: bool,
+    pub update_cluster: bool,
+    pub put_capacity_providers: bool,
+    pub tag: BTreeMap<String, String>,
+    pub untag: Vec<String>,
+    /// Set when the plan writes anything.
+    pub why: Option<Why>,
+    /// Spec paths the writes change (for the event).
+    pub changed: Vec<String>,
+    /// Differences left in place (Report policy, or Observe mode).
+    pub drift: Vec<DriftItem>,
+}
+
+impl ClusterPlan {
+    pub fn writes(&self) -> bool {
+        self.create
+            || self.update_cluster
+            || self.put_capacity_providers
+            || !self.tag.is_empty()
+            || !self.untag.is_empty()
+    }
+}
+
+/// The cluster as ECS describes it: canonical spec and every tag it carries.
+#[derive(Debug, Clone)]
+pub struct Actual {
+    pub spec: ECSClusterSpec,
+    pub tags: Tags,
+}
+
+pub struct PlanInput<'a> {
+    /// Canonical desired spec.
+    pub desired: &'a ECSClusterSpec,
+    pub desired_hash: &'a str,
+    /// The user's tags plus the ownership tags.
+    pub desired_tags: &'a Tags,
+    /// `spec.tags` is set: the user owns the whole tag set, so unknown tags are removed. When it
+    /// is unset, tags someone else put on the cluster are left alone.
+    pub manage_user_tags: bool,
+    /// None when the cluster does not exist (or is INACTIVE).
+    pub actual: Option<&'a Actual>,
+    /// Hash last applied to ECS (from status).
+    pub applied_hash: Option<&'a str>,
+    pub drift_policy: DriftPolicy,
+    pub observe_only: bool,
+}
+
+pub fn plan(input: &PlanInput<'_>) -> ClusterPlan {
+    let spec_changed = input.applied_hash != Some(input.desired_hash);
+    // Observe never writes; otherwise a spec change is always applied, drift only under Correct.
+    let write = !input.observe_only && (spec_changed || input.drift_policy == DriftPolicy::Correct);
+    let why = if spec_changed { Why::SpecChanged } else { Why::DriftCorrected };
+    let mut plan = ClusterPlan::default();
+    let Some(actual) = input.actual else {
+        if write {
+            plan.create = true;
+            plan.why = Some(why);
+        } else if input.applied_hash.is_some() {
+            // It existed once (a hash was applied) and is gone: deleted out of band.
+            plan.drift.push(DriftItem { field: "status".into(), desired: Some("\"ACTIVE\"".into()), actual: None });
+        }
+        return plan;
+    };
+    let differences = diff(&to_value(input.desired), &to_value(&actual.spec));
+    let (mut tag, mut untag) = tag_changes(input.desired_tags, &actual.tags);
+    if !input.manage_user_tags {
+        untag.clear();
+    }
+    if !write {
+        plan.drift = differences.iter().map(item).collect();
+        plan.drift.extend(tag_drift(&tag, &untag, &actual.tags));
+        return plan;
+    }
+    let (capacity, settings): (Vec<&FieldDiff>, Vec<&FieldDiff>) =
+        differences.iter().partition(|d| CAPACITY_PROVIDER_FIELDS.contains(&top_level(&d.path)));
+    plan.update_cluster = !settings.is_empty();
+    plan.put_capacity_providers = !capacity.is_empty();
+    plan.changed = differences.iter().map(|d| d.path.clone()).collect();
+    plan.changed.extend(tag.keys().chain(untag.iter()).map(|k| format!("tags.{k}")));
+    plan.tag = std::mem::take(&mut tag);
+    plan.untag = std::mem::take(&mut untag);
+    plan.why = plan.writes().then_some(why);
+    plan
+}
+
+/// `settings` of `settings.containerInsights`, `defaultCapacityProviderStrategy` of
+/// `defaultCapacityProviderStrategy[FARGATE].weight`.
+fn top_level(path: &str) -> &str {
+    path.split(['.', '[']).next().unwrap_or(path)
+}
+
+fn tag_drift<'a>(
+    tag: &'a BTreeMap<String, String>,
+    untag: &'a [String],
+    actual: &'a Tags,
+) -> impl Iterator<Item = DriftItem> + 'a {
+    let set = tag.iter().map(|(k, v)| DriftItem {
+        field: format!("tags.{k}"),
+        desired: Some(Value::from(v.as_str()).to_string()),
+        actual: actual.get(k).map(|a| Value::from(a.as_str()).to_string()),
+    });
+    let removed = untag.iter().map(|k| DriftItem {
+        field: format!("tags.{k}"),
+        desired: None,
+        actual: actual.get(k).map(|a| Value::from(a.as_str()).to_string()),
+    });
+    set.chain(removed)
+}
+
+fn to_value(spec: &ECSClusterSpec) -> Value {
+    serde_json::to_value(spec).unwrap_or(Value::Null)
+}
+
+fn item(d: &FieldDiff) -> DriftItem {
+    DriftItem {
+        field: d.path.clone(),
+        desired: d.desired.as_ref().map(Value::to_string),
+        actual: d.actual.as_ref().map(Value::to_string),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::canonical::cluster::canonical_cluster;
+    use crate::crd::cluster::{ClusterSettings, ContainerInsights};
+    use crate::crd::service::CapacityProviderStrategyItem;
+
+    fn spec(insights: ContainerInsights, providers: &[&str]) -> ECSClusterSpec {
+        canonical_cluster(&ECSClusterSpec {
+            capacity_providers: Some(providers.iter().map(|p| p.to_string()).collect()),
+            default_capacity_provider_strategy: Some(vec![CapacityProviderStrategyItem {
+                capacity_provider: "FARGATE".into(),
+                weight: Some(1),
+                base: None,
+            }]),
+            settings: Some(ClusterSettings { container_insights: Some(insights) }),
+            ..Default::default()
+        })
+    }
+
+    fn ownership() -> Tags {
+        [("ecs.operator.dev/owner".to_string(), "ns/prod".to_string())].into()
+    }
+
+    fn actual(spec: ECSClusterSpec) -> Actual {
+        Actual { spec, tags: ownership() }
+    }
+
+    fn input<'a>(desired: &'a ECSClusterSpec, tags: &'a Tags, actual: Option<&'a Actual>) -> PlanInput<'a> {
+        PlanInput {
+            desired,
+            desired_hash: "h2",
+            desired_tags: tags,
+            manage_user_tags: false,
+            actual,
+            applied_hash: Some("h2"),
+            drift_policy: DriftPolicy::Correct,
+            observe_only: false,
+        }
+    }
+
+    #[test]
+    fn missing_cluster_is_created_unless_observed() {
+        let (d, tags) = (spec(ContainerInsights::Enabled, &["FARGATE"]), ownership());
+        let mut i = input(&d, &tags, None);
+        i.applied_hash = None;
+        assert!(plan(&i).create);
+        i.observe_only = true;
+        let observed = plan(&i);
+        assert!(!observed.writes());
+        assert!(observed.drift.is_empty(), "never created: nothing drifted");
+    }
+
+    #[test]
+    fn equal_cluster_plans_nothing() {
+        let (d, tags) = (spec(ContainerInsights::Enabled, &["FARGATE", "FARGATE_SPOT"]), ownership());
+        let a = actual(spec(ContainerInsights::Enabled, &["FARGATE_SPOT", "FARGATE"]));
+        let p = plan(&input(&d, &tags, Some(&a)));
+        assert_eq!(p, ClusterPlan::default());
+    }
+
+    #[test]
+    fn one_write_per_changed_group() {
+        let tags = ownership();
+        let d = spec(ContainerInsights::Enhanced, &["FARGATE"]);
+        let a = actual(spec(ContainerInsights::Enabled, &["FARGATE"]));
+        let mut i = input(&d, &tags, Some(&a));
+        i.applied_hash = Some("h1");
+        let p = plan(&i);
+        assert!(p.update_cluster && !p.put_capacity_providers && p.tag.is_empty());
+        assert_eq!((p.why, p.changed.as_slice()), (Some(Why::SpecChanged), &["settings.containerInsights".into()][..]));
+
+        let d = spec(ContainerInsights::Enabled, &["FARGATE", "FARGATE_SPOT"]);
+        let p = plan(&input(&d, &tags, Some(&a)));
+        assert!(!p.update_cluster && p.put_capacity_providers);
+        assert_eq!(p.why, Some(Why::DriftCorrected));
+    }
+
+    #[test]
+    fn drift_is_reported_under_report_and_observe() {
+        let tags = ownership();
+        let d = spec(ContainerInsights::Enabled, &["FARGATE"]);
+        let a = actual(spec(ContainerInsights::Disabled, &["FARGATE"]));
+        let mut i = input(&d, &tags, Some(&a));
+        i.drift_policy = DriftPolicy::Report;
+        let p = plan(&i);
+        assert!(!p.writes());
+        assert_eq!(p.drift[0].field, "settings");
+        assert_eq!(p.drift[0].actual, None, "disabled is the ECS default, canonically absent");
+        // A spec change is applied even under Report; Observe never writes.
+        i.applied_hash = Some("h1");
+        assert!(plan(&i).update_cluster);
+        i.observe_only = true;
+        assert!(!plan(&i).writes());
+    }
+
+    #[test]
+    fn deleted_out_of_band_is_recreated_or_reported() {
+        let (d, tags) = (spec(ContainerInsights::Enabled, &["FARGATE"]), ownership());
+        let mut i = input(&d, &tags, None);
+        assert!(plan(&i).create);
+        i.drift_policy = DriftPolicy::Report;
+        let p = plan(&i);
+        assert!(!p.create);
+        assert_eq!(p.drift[0].field, "status");
+    }
+
+    #[test]
+    fn tags_added_and_removed_only_when_the_user_owns_them() {
+        let d = spec(ContainerInsights::Enabled, &["FARGATE"]);
+        let mut want = ownership();
+        want.insert("team".into(), "web".into());
+        let mut a = actual(d.clone());
+        a.tags.insert("cost-center".into(), "42".into());
+        a.tags.insert("aws:cloudformation:stack".into(), "s".into());
+        let mut i = input(&d, &want, Some(&a));
+        let p = plan(&i);
+        assert_eq!(p.tag, [("team".to_string(), "web".to_string())].into());
+        assert!(p.untag.is_empty(), "spec.tags unset: foreign tags stay");
+        assert!(!p.update_cluster && !p.put_capacity_providers);
+        i.manage_user_tags = true;
+        assert_eq!(plan(&i).untag, vec!["cost-center".to_string()]);
+        i.drift_policy = DriftPolicy::Report;
+        let fields: Vec<String> = plan(&i).drift.into_iter().map(|d| d.field).collect();
+        assert_eq!(fields, ["tags.team", "tags.cost-center"]);
+    }
+
+    #[test]
+    fn top_level_of_paths() {
+        assert_eq!(top_level("defaultCapacityProviderStrategy[FARGATE].weight"), "defaultCapacityProviderStrategy");
+        assert_eq!(top_level("configuration.executeCommandConfiguration.logging"), "configuration");
+        assert_eq!(top_level("settings"), "settings");
+    }
+}
