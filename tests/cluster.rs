@@ -1,7 +1,8 @@
 //! The ECSCluster controller against kube-sim and ecs-sim: FARGATE capacity and a default
 //! strategy → Ready with ARN; a setting change is one UpdateCluster and nothing else; drift
 //! corrected or reported; deletion waits (with a clear condition and one event) while a
-//! service remains; an ECSService with clusterRef waits for its cluster; bad input is named.
+//! service remains; an ECSService with clusterRef waits for its cluster; bad input is named;
+//! Observe mode reports and never writes.
 
 mod support;
 
@@ -286,9 +287,31 @@ async fn service_with_cluster_ref_waits_for_the_cluster() {
         })
         .await;
     assert_eq!(svc.status.and_then(|s| s.cluster_arn), Some(arn));
-    assert_eq!(bed.calls("CreateService"), 1);
-    // The service runs on the cluster's default strategy (no launch type in its spec).
-    assert_eq!(bed.calls("CreateCluster"), 1);
+    assert_eq!((bed.calls("CreateService"), bed.calls("CreateCluster")), (1, 1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn observe_mode_reports_and_never_writes() {
+    let bed = bed().await;
+    bed.aws.create_cluster().cluster_name("legacy").send().await.expect("existing cluster");
+    let observed = CLUSTER.replace("name: prod", "name: legacy").replace("tags:", "managementPolicy: Observe\n  tags:");
+    bed.apply::<ECSCluster>(&observed).await;
+    let c = bed
+        .eventually("observed with drift", || async {
+            let c = clusters(&bed).get("legacy").await.ok()?;
+            c.status.as_ref()?.common.drift.is_some().then_some(c)
+        })
+        .await;
+    assert_eq!(condition(&c, "Synced").map(|s| s.1), Some("ObserveOnly".into()));
+    assert!(c.status.and_then(|s| s.cluster_arn).is_some_and(|a| a.ends_with(":cluster/legacy")));
+    more_polls(&bed, 5).await;
+    clusters(&bed).delete("legacy", &DeleteParams::default()).await.expect("delete");
+    bed.eventually("object gone", || async { clusters(&bed).get_opt("legacy").await.ok()?.is_none().then_some(()) })
+        .await;
+    assert_eq!(writes(&bed), [1, 0, 0, 0, 0, 0], "only the test's own CreateCluster");
+    let out = bed.aws.describe_clusters().clusters("legacy").send().await.expect("describe");
+    let status = out.clusters.unwrap_or_default().into_iter().next().and_then(|c| c.status);
+    assert_eq!(status.as_deref(), Some("ACTIVE"), "Observe leaves AWS alone on deletion");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
