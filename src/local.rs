@@ -95,8 +95,10 @@ pub async fn run(
             .map_err(|e| LocalError::Sample("creating the kubeconfig folder", e.to_string()))?;
     }
     kube.write_kubeconfig(&options.kubeconfig_out)?;
-    let mut sim_config = ecs_sim::SimConfig::default();
-    sim_config.clock = ecs_sim::ClockMode::Scaled { speed: options.speed };
+    let sim_config = ecs_sim::SimConfig {
+        clock: ecs_sim::ClockMode::Scaled { speed: options.speed },
+        ..ecs_sim::SimConfig::default()
+    };
     let ecs = ecs_sim::start(sim_config)?;
     let client = kube.client().await?;
     install_crds(&client).await?;
