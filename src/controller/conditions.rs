@@ -60,6 +60,25 @@ pub fn same_ignoring_time(a: &[Condition], b: &[Condition]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| key(x) == key(y))
 }
 
+/// A status type with the shared part (observedGeneration, conditions, drift).
+pub trait HasCommonStatus: Clone + PartialEq {
+    fn common(&self) -> &crate::crd::common::CommonStatus;
+    fn common_mut(&mut self) -> &mut crate::crd::common::CommonStatus;
+}
+
+/// Whether a new status differs from the old one in anything but condition timestamps: the
+/// only writes worth making.
+pub fn status_changed<S: HasCommonStatus>(old: Option<&S>, new: &S) -> bool {
+    let Some(old) = old else { return true };
+    let strip = |s: &S| {
+        let mut s = s.clone();
+        s.common_mut().conditions = None;
+        s
+    };
+    let conditions = |s: &S| s.common().conditions.clone().unwrap_or_default();
+    strip(old) != strip(new) || !same_ignoring_time(&conditions(old), &conditions(new))
+}
+
 /// The status ("True"/"False"/"Unknown") of a condition type, if present.
 pub fn status_of<'a>(conditions: &'a [Condition], type_: &str) -> Option<&'a str> {
     conditions.iter().find(|c| c.type_ == type_).map(|c| c.status.as_str())

@@ -3,6 +3,7 @@
 
 pub mod cluster;
 pub mod conditions;
+pub mod drift;
 pub mod error;
 pub mod service;
 pub mod task_definition;

@@ -184,3 +184,12 @@ fn execute_command_rules(schema: &mut schemars::Schema) {
         .at(".logConfiguration")],
     );
 }
+
+impl crate::controller::conditions::HasCommonStatus for ECSClusterStatus {
+    fn common(&self) -> &CommonStatus {
+        &self.common
+    }
+    fn common_mut(&mut self) -> &mut CommonStatus {
+        &mut self.common
+    }
+}

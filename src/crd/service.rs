@@ -589,3 +589,12 @@ fn target_tracking_rules(schema: &mut schemars::Schema) {
         ],
     );
 }
+
+impl crate::controller::conditions::HasCommonStatus for ECSServiceStatus {
+    fn common(&self) -> &CommonStatus {
+        &self.common
+    }
+    fn common_mut(&mut self) -> &mut CommonStatus {
+        &mut self.common
+    }
+}

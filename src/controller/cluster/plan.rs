@@ -94,7 +94,7 @@ pub fn plan(input: &PlanInput<'_>) -> ClusterPlan {
         untag.clear();
     }
     if !write {
-        plan.drift = differences.iter().map(item).collect();
+        plan.drift = differences.iter().map(DriftItem::from_diff).collect();
         plan.drift.extend(tag_drift(&tag, &untag, &actual.tags));
         return plan;
     }
@@ -136,14 +136,6 @@ fn tag_drift<'a>(
 
 fn to_value(spec: &ECSClusterSpec) -> Value {
     serde_json::to_value(spec).unwrap_or(Value::Null)
-}
-
-fn item(d: &FieldDiff) -> DriftItem {
-    DriftItem {
-        field: d.path.clone(),
-        desired: d.desired.as_ref().map(Value::to_string),
-        actual: d.actual.as_ref().map(Value::to_string),
-    }
 }
 
 #[cfg(test)]

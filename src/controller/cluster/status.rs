@@ -8,7 +8,7 @@ use crate::controller::conditions::{self, ConditionSpec, DEGRADED, PROGRESSING, 
 use crate::controller::error::Error;
 use crate::controller::task_definition::plan::DriftItem;
 use crate::crd::cluster::ECSClusterStatus;
-use crate::crd::common::{CommonStatus, DriftEntry};
+use crate::crd::common::CommonStatus;
 
 /// Ready's reason while deletion waits for services to leave the cluster.
 pub const DELETION_BLOCKED: &str = "DeletionBlocked";
@@ -52,7 +52,7 @@ pub fn build(
     status.common = CommonStatus {
         observed_generation: generation,
         conditions: Some(conditions::build(previous_conditions, &desired, generation, now)),
-        drift: drift_entries(prev.common.drift.as_deref().unwrap_or_default(), o.drift, now),
+        drift: crate::controller::drift::entries(prev.common.drift.as_deref().unwrap_or_default(), o.drift, now),
     };
     status
 }
@@ -141,36 +141,9 @@ fn observed_conditions(c: &Cluster, drift: &[DriftItem]) -> (ConditionSpec, Cond
     }
 }
 
-fn drift_entries(previous: &[DriftEntry], items: &[DriftItem], now: &Time) -> Option<Vec<DriftEntry>> {
-    let entries: Vec<DriftEntry> = items
-        .iter()
-        .map(|d| DriftEntry {
-            field: d.field.clone(),
-            desired: d.desired.clone(),
-            actual: d.actual.clone(),
-            first_seen: previous
-                .iter()
-                .find(|p| p.field == d.field && p.actual == d.actual)
-                .map(|p| p.first_seen.clone())
-                .unwrap_or_else(|| now.clone()),
-        })
-        .collect();
-    (!entries.is_empty()).then_some(entries)
-}
-
 /// Whether two statuses differ in anything but condition timestamps.
 pub fn changed(old: Option<&ECSClusterStatus>, new: &ECSClusterStatus) -> bool {
-    let Some(old) = old else { return true };
-    let strip = |s: &ECSClusterStatus| {
-        let mut s = s.clone();
-        s.common.conditions = None;
-        s
-    };
-    strip(old) != strip(new)
-        || !conditions::same_ignoring_time(
-            old.common.conditions.as_deref().unwrap_or_default(),
-            new.common.conditions.as_deref().unwrap_or_default(),
-        )
+    conditions::status_changed(old, new)
 }
 
 #[cfg(test)]

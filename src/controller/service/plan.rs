@@ -67,13 +67,13 @@ pub fn plan(input: &PlanInput<'_>) -> ServicePlan {
     // drift: report it, do not redeploy the failing revision until the spec changes.
     let (held, correctable): (Vec<FieldDiff>, Vec<FieldDiff>) =
         differences.into_iter().partition(|d| input.rolled_back && !spec_changed && d.path == "taskDefinition");
-    let mut drift: Vec<DriftItem> = held.iter().map(item).collect();
+    let mut drift: Vec<DriftItem> = held.iter().map(DriftItem::from_diff).collect();
     let action = if !correctable.is_empty() && spec_changed {
         Action::Update { force: input.restart, why: UpdateReason::SpecChanged }
     } else if !correctable.is_empty() && input.drift_policy == DriftPolicy::Correct {
         Action::Update { force: input.restart, why: UpdateReason::DriftCorrected }
     } else {
-        drift.extend(correctable.iter().map(item));
+        drift.extend(correctable.iter().map(DriftItem::from_diff));
         if input.restart { Action::Update { force: true, why: UpdateReason::Restart } } else { Action::None }
     };
     ServicePlan { action, drift, requires_replacement: None }
@@ -81,14 +81,6 @@ pub fn plan(input: &PlanInput<'_>) -> ServicePlan {
 
 fn to_value(spec: &ECSServiceSpec) -> Value {
     serde_json::to_value(spec).unwrap_or(Value::Null)
-}
-
-fn item(d: &FieldDiff) -> DriftItem {
-    DriftItem {
-        field: d.path.clone(),
-        desired: d.desired.as_ref().map(Value::to_string),
-        actual: d.actual.as_ref().map(Value::to_string),
-    }
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+pub use crate::controller::drift::DriftItem;
 use crate::crd::common::{DriftPolicy, Tags, tags};
 
 /// A revision as the operator knows it.
@@ -58,14 +59,6 @@ impl Plan {
     pub fn writes(&self) -> bool {
         self.register || !self.tag.is_empty() || !self.untag.is_empty() || !self.deregister.is_empty()
     }
-}
-
-/// A difference between the spec and AWS, for `status.drift`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DriftItem {
-    pub field: String,
-    pub desired: Option<String>,
-    pub actual: Option<String>,
 }
 
 pub fn plan(desired: &Desired, observed: &Observed, protected: &BTreeSet<String>) -> Plan {

@@ -6,7 +6,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use super::plan::{DriftItem, Revision};
 use crate::controller::conditions::{self, ConditionSpec, READY, SYNCED, reasons};
 use crate::controller::error::Error;
-use crate::crd::common::{CommonStatus, DriftEntry};
+use crate::crd::common::CommonStatus;
 use crate::crd::task_definition::{RevisionRecord, TaskDefinitionStatus};
 
 /// INACTIVE revisions kept in the history, newest first, after the ACTIVE ones.
@@ -59,16 +59,12 @@ pub fn build(
     let (ready, synced) = conditions_for(&prev, o);
     let conditions =
         conditions::build(prev.common.conditions.as_deref().unwrap_or_default(), &[ready, synced], generation, now);
-    let drift = drift_entries(prev.common.drift.as_deref().unwrap_or_default(), o.drift, now);
+    let drift = crate::controller::drift::entries(prev.common.drift.as_deref().unwrap_or_default(), o.drift, now);
     // The revision the spec produced stays recorded even when it went INACTIVE out of band: the
     // next reconcile must keep seeing (and reporting) that revision, not search for another.
     let current = o.current;
     TaskDefinitionStatus {
-        common: CommonStatus {
-            observed_generation: generation,
-            conditions: Some(conditions),
-            drift: (!drift.is_empty()).then_some(drift),
-        },
+        common: CommonStatus { observed_generation: generation, conditions: Some(conditions), drift },
         family: Some(o.family.to_owned()),
         revision: current.map(|c| c.revision).or(if o.error.is_some() { prev.revision } else { None }),
         task_definition_arn: current.map(|c| c.arn.clone()).or(if o.error.is_some() {
@@ -128,31 +124,9 @@ fn conditions_for(prev: &TaskDefinitionStatus, o: &Outcome<'_>) -> (ConditionSpe
     (ready, synced)
 }
 
-/// Drift entries, keeping `firstSeen` of differences seen before.
-fn drift_entries(previous: &[DriftEntry], items: &[DriftItem], now: &Time) -> Vec<DriftEntry> {
-    items
-        .iter()
-        .map(|d| {
-            let first_seen = previous
-                .iter()
-                .find(|p| p.field == d.field && p.actual == d.actual)
-                .map(|p| p.first_seen.clone())
-                .unwrap_or_else(|| now.clone());
-            DriftEntry { field: d.field.clone(), desired: d.desired.clone(), actual: d.actual.clone(), first_seen }
-        })
-        .collect()
-}
-
 /// Whether two statuses differ in anything but condition timestamps.
 pub fn changed(old: Option<&TaskDefinitionStatus>, new: &TaskDefinitionStatus) -> bool {
-    let Some(old) = old else { return true };
-    let conds = |s: &TaskDefinitionStatus| s.common.conditions.clone().unwrap_or_default();
-    let strip = |s: &TaskDefinitionStatus| {
-        let mut s = s.clone();
-        s.common.conditions = None;
-        s
-    };
-    strip(old) != strip(new) || !conditions::same_ignoring_time(&conds(old), &conds(new))
+    conditions::status_changed(old, new)
 }
 
 #[cfg(test)]
