@@ -303,6 +303,9 @@ impl State {
         if svc.status != ServiceStatus::Active {
             return Err(ApiError::new(ErrorKind::ServiceNotActive, "Service was not ACTIVE."));
         }
+        if svc.scheduling_strategy == "DAEMON" {
+            return Err(crate::services::daemon_desired_count());
+        }
         if svc.desired_count != desired {
             svc.desired_count = desired;
             svc.steady = false;

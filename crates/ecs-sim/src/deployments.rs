@@ -1,5 +1,5 @@
-//! The service scheduler, modelled on how ECS documents rolling and blue/green
-//! deployments: a new PRIMARY deployment per change, older ones ACTIVE until drained,
+//! The service scheduler, modelled on how ECS documents rolling, blue/green, canary and
+//! linear deployments: a new PRIMARY deployment per change, older ones ACTIVE until drained,
 //! launches bounded by maximumPercent and stops bounded by minimumHealthyPercent,
 //! rolloutState IN_PROGRESS → COMPLETED or FAILED, and the deployment circuit breaker
 //! with rollback. Everything here runs at a given simulated instant; it never reads a clock.
@@ -44,7 +44,7 @@ pub struct Deployment {
     pub capacity_provider_strategy: Vec<Value>,
     pub platform_version: Option<String>,
     pub network_configuration: Option<Value>,
-    /// Blue/green: when the bake time after the traffic shift ends.
+    /// Blue/green, canary and linear: when the traffic shift and the bake time after it end.
     pub bake_until: Option<u64>,
 }
 
@@ -59,6 +59,9 @@ pub struct DeploymentConfig {
     pub bake_time_minutes: Option<u32>,
     pub extra: Map<String, Value>,
 }
+
+/// The strategies ECS accepts in `deploymentConfiguration.strategy`.
+const STRATEGIES: [&str; 4] = ["ROLLING", "BLUE_GREEN", "LINEAR", "CANARY"];
 
 impl Default for DeploymentConfig {
     fn default() -> Self {
@@ -82,7 +85,38 @@ fn percent(r: Req, key: &str) -> ApiResult<Option<u32>> {
     }
 }
 
+/// A traffic percentage of canary/linear configuration: a number from `min` to 100.
+fn traffic_percent(r: Req, key: &str, min: f64) -> ApiResult<Option<f64>> {
+    match r.get(key) {
+        None => Ok(None),
+        Some(v) => match v.as_f64() {
+            Some(p) if (min..=100.0).contains(&p) => Ok(Some(p)),
+            _ => Err(ApiError::invalid(format!("{key} must be a number between {min:.1} and 100.0."))),
+        },
+    }
+}
+
+/// A bake time in minutes: 0 to 1440 (24 hours).
+fn bake_minutes(r: Req, key: &str) -> ApiResult<Option<u64>> {
+    match r.opt_i64(key)? {
+        None => Ok(None),
+        Some(m) if (0..=1440).contains(&m) => Ok(Some(m as u64)),
+        Some(_) => Err(ApiError::invalid(format!("{key} must be between 0 and 1440."))),
+    }
+}
+
+/// AWS defaults: canaryPercent 5.0, canaryBakeTimeInMinutes 10, stepPercent 10.0 (3.0 to
+/// 100.0), stepBakeTimeInMinutes 6.
+const CANARY_BAKE_DEFAULT: u64 = 10;
+const STEP_PERCENT_DEFAULT: f64 = 10.0;
+const STEP_BAKE_DEFAULT: u64 = 6;
+
 impl DeploymentConfig {
+    /// AWS's defaults for a DAEMON service: minimumHealthyPercent 0, maximumPercent 100.
+    pub fn daemon() -> Self {
+        DeploymentConfig { minimum_healthy_percent: 0, maximum_percent: 100, ..DeploymentConfig::default() }
+    }
+
     /// Applies a request's `deploymentConfiguration` on top of the current one.
     pub fn merge(&self, v: &Value) -> ApiResult<Self> {
         let r = Req(v);
@@ -99,8 +133,10 @@ impl DeploymentConfig {
             out.circuit_breaker_rollback = cb.opt_bool("rollback")?.unwrap_or(false);
         }
         if let Some(s) = r.opt_str("strategy")? {
-            if !matches!(s, "ROLLING" | "BLUE_GREEN") {
-                return Err(ApiError::invalid(format!("The simulator supports ROLLING and BLUE_GREEN, not {s}.")));
+            if !STRATEGIES.contains(&s) {
+                return Err(ApiError::invalid(format!(
+                    "Invalid deployment strategy {s}. Valid values: ROLLING, BLUE_GREEN, LINEAR, CANARY."
+                )));
             }
             out.strategy = s.to_string();
         }
@@ -110,6 +146,15 @@ impl DeploymentConfig {
             }
             out.bake_time_minutes = Some(b as u32);
         }
+        if let Some(c) = r.get("canaryConfiguration") {
+            traffic_percent(Req(c), "canaryPercent", 0.1)?;
+            bake_minutes(Req(c), "canaryBakeTimeInMinutes")?;
+        }
+        if let Some(l) = r.get("linearConfiguration") {
+            traffic_percent(Req(l), "stepPercent", 3.0)?;
+            bake_minutes(Req(l), "stepBakeTimeInMinutes")?;
+        }
+        // Kept as sent and echoed by DescribeServices.
         for key in ["alarms", "lifecycleHooks", "linearConfiguration", "canaryConfiguration"] {
             if let Some(x) = r.get(key) {
                 out.extra.insert(key.to_string(), x.clone());
@@ -148,8 +193,31 @@ impl DeploymentConfig {
         v
     }
 
-    fn blue_green(&self) -> bool {
-        self.strategy == "BLUE_GREEN"
+    /// BLUE_GREEN, CANARY and LINEAR bring up a full green fleet beside blue, shift
+    /// production traffic to it, bake, then stop blue.
+    fn shifts_traffic(&self) -> bool {
+        matches!(self.strategy.as_str(), "BLUE_GREEN" | "CANARY" | "LINEAR")
+    }
+
+    /// Minutes from the first traffic shift to the last: CANARY waits
+    /// canaryBakeTimeInMinutes between its two shifts; LINEAR shifts stepPercent at a time
+    /// and waits stepBakeTimeInMinutes between steps (not after reaching 100 %);
+    /// BLUE_GREEN shifts everything at once.
+    fn shift_minutes(&self) -> u64 {
+        let sub = |key: &str| Req(self.extra.get(key).unwrap_or(&Value::Null));
+        match self.strategy.as_str() {
+            "CANARY" => { bake_minutes(sub("canaryConfiguration"), "canaryBakeTimeInMinutes").ok().flatten() }
+                .unwrap_or(CANARY_BAKE_DEFAULT),
+            "LINEAR" => {
+                let l = sub("linearConfiguration");
+                let step = traffic_percent(l, "stepPercent", 3.0).ok().flatten().unwrap_or(STEP_PERCENT_DEFAULT);
+                let wait = bake_minutes(l, "stepBakeTimeInMinutes").ok().flatten().unwrap_or(STEP_BAKE_DEFAULT);
+                // 100 / step shifts, rounded up (33.3 % takes 4); tolerance for float error.
+                let steps = (100.0 / step - 1e-9).ceil().max(1.0) as u64;
+                (steps - 1) * wait
+            }
+            _ => 0,
+        }
     }
 }
 
@@ -246,8 +314,9 @@ impl State {
         let total_live: u32 = groups.iter().map(DeploymentTasks::live).sum();
         let pg = &groups[0];
         if svc.status == ServiceStatus::Active && primary.rollout != RolloutState::Failed {
-            // Blue/green brings up a full green fleet beside blue; rolling is capped by maximumPercent.
-            let cap = if cfg.blue_green() { u32::MAX } else { desired * cfg.maximum_percent / 100 };
+            // Blue/green, canary and linear bring up a full green fleet beside blue; rolling
+            // is capped by maximumPercent.
+            let cap = if cfg.shifts_traffic() { u32::MAX } else { desired * cfg.maximum_percent / 100 };
             plan.launch = desired.saturating_sub(pg.live()).min(cap.saturating_sub(total_live));
         }
         // Scale-in on the primary stops tasks that are not up yet first, newest first.
@@ -256,7 +325,7 @@ impl State {
         let surplus_running = surplus.saturating_sub(pg.pending.len());
         let running_total: usize = groups.iter().map(|g| g.running.len()).sum::<usize>() - surplus_running;
         let min_healthy = (desired * cfg.minimum_healthy_percent).div_ceil(100) as usize;
-        let mut stoppable = if cfg.blue_green() {
+        let mut stoppable = if cfg.shifts_traffic() {
             let bake_over = primary.bake_until.is_some_and(|b| b <= at) || svc.status == ServiceStatus::Draining;
             if bake_over { usize::MAX } else { 0 }
         } else {
@@ -335,7 +404,7 @@ impl State {
         let desired = svc.desired_count as usize;
         let primary_up = pg.running.len() == desired && pg.pending.is_empty();
         let primary_steady = primary_up && primary_steady;
-        if svc.deployment_config.blue_green() && primary_up && svc.deployments.len() > 1 {
+        if svc.deployment_config.shifts_traffic() && primary_up && svc.deployments.len() > 1 {
             self.start_bake(key, at);
             return;
         }
@@ -346,7 +415,8 @@ impl State {
 
     fn start_bake(&mut self, key: &ServiceKey, at: u64) {
         let Some(svc) = self.services.get_mut(key) else { return };
-        let bake_ms = u64::from(svc.deployment_config.bake_time_minutes.unwrap_or(0)) * 60_000;
+        let cfg = &svc.deployment_config;
+        let bake_ms = (cfg.shift_minutes() + u64::from(cfg.bake_time_minutes.unwrap_or(0))) * 60_000;
         let Some(primary) = svc.deployments.first_mut().filter(|p| p.bake_until.is_none()) else { return };
         primary.bake_until = Some(at + bake_ms);
         primary.updated_at = at;
@@ -432,5 +502,21 @@ mod tests {
         assert_eq!((merged.minimum_healthy_percent, merged.maximum_percent), (50, 200));
         assert!(base.merge(&json!({"minimumHealthyPercent": 150})).is_err());
         assert!(base.merge(&json!({"deploymentCircuitBreaker": {"enable": false, "rollback": true}})).is_err());
+    }
+
+    #[test]
+    fn canary_and_linear_shift_times() {
+        let base = DeploymentConfig::default();
+        let canary = |c: Value| base.merge(&json!({"strategy": "CANARY", "canaryConfiguration": c})).unwrap();
+        assert_eq!(canary(json!({"canaryPercent": 10.0, "canaryBakeTimeInMinutes": 5})).shift_minutes(), 5);
+        assert_eq!(canary(json!({})).shift_minutes(), 10, "AWS default canary bake");
+        let linear = |c: Value| base.merge(&json!({"strategy": "LINEAR", "linearConfiguration": c})).unwrap();
+        assert_eq!(linear(json!({"stepPercent": 25.0, "stepBakeTimeInMinutes": 2})).shift_minutes(), 6);
+        assert_eq!(linear(json!({"stepPercent": 33.3, "stepBakeTimeInMinutes": 1})).shift_minutes(), 3);
+        assert_eq!(linear(json!({"stepPercent": 100, "stepBakeTimeInMinutes": 9})).shift_minutes(), 0);
+        assert_eq!(linear(json!({})).shift_minutes(), 54, "10 steps of 10 %, 6 min between");
+        assert!(base.merge(&json!({"linearConfiguration": {"stepPercent": 2.0}})).is_err());
+        assert!(base.merge(&json!({"canaryConfiguration": {"canaryBakeTimeInMinutes": 2000}})).is_err());
+        assert!(base.merge(&json!({"strategy": "RED_BLACK"})).is_err());
     }
 }

@@ -130,6 +130,36 @@ fn desired_count(r: Req) -> ApiResult<Option<u32>> {
     }
 }
 
+/// AWS's answer to a desiredCount on a DAEMON service, in CreateService and UpdateService.
+pub(crate) fn daemon_desired_count() -> ApiError {
+    ApiError::invalid(
+        "The daemon scheduling strategy does not support a desired count for services. Remove the desired count value and try again",
+    )
+}
+
+/// What DAEMON services cannot have (AWS: no desired count, no Fargate, no placement
+/// strategies, no capacity provider strategies, maximumPercent at most 100).
+fn check_daemon(s: &Service) -> ApiResult<()> {
+    if s.scheduling_strategy != "DAEMON" {
+        return Ok(());
+    }
+    if s.task_launch_type() == "FARGATE" {
+        return Err(ApiError::invalid("The daemon scheduling strategy is not supported with the FARGATE launch type."));
+    }
+    if !s.placement_strategy.is_empty() {
+        return Err(ApiError::invalid("The daemon scheduling strategy does not support placement strategies."));
+    }
+    if !s.capacity_provider_strategy.is_empty() {
+        return Err(ApiError::invalid("The daemon scheduling strategy does not support capacity provider strategies."));
+    }
+    if s.deployment_config.maximum_percent > 100 {
+        return Err(ApiError::invalid(
+            "The daemon scheduling strategy does not support values above 100 for maximumPercent on a deployment configuration. Change the maximumPercent value to 100, and try again",
+        ));
+    }
+    Ok(())
+}
+
 fn not_idempotent() -> ApiError {
     ApiError::invalid("Creation of service was not idempotent.")
 }
@@ -201,8 +231,21 @@ impl State {
     /// Validates a CreateService request into a service with no deployments yet.
     fn build_service(&self, r: Req, key: &ServiceKey, cluster_strategy: &[Value]) -> ApiResult<Service> {
         let (td_arn, td) = self.runnable_task_definition(r.str("taskDefinition")?)?;
-        let desired = desired_count(r)?
-            .ok_or_else(|| ApiError::invalid("desiredCount is required when schedulingStrategy is REPLICA."))?;
+        let scheduling = r.opt_str("schedulingStrategy")?.unwrap_or("REPLICA").to_string();
+        let daemon = match scheduling.as_str() {
+            "REPLICA" => false,
+            "DAEMON" => true,
+            other => return Err(ApiError::invalid(format!("Invalid schedulingStrategy {other}."))),
+        };
+        // DAEMON runs one task per ACTIVE container instance; the simulator has none, so 0.
+        let desired = match (daemon, desired_count(r)?) {
+            (true, Some(_)) => return Err(daemon_desired_count()),
+            (true, None) => 0,
+            (false, Some(n)) => n,
+            (false, None) => {
+                return Err(ApiError::invalid("desiredCount is required when schedulingStrategy is REPLICA."));
+            }
+        };
         let launch_type = r.opt_str("launchType")?.map(str::to_string);
         let mut strategy = r.array("capacityProviderStrategy")?.to_vec();
         if launch_type.is_some() && !strategy.is_empty() {
@@ -210,7 +253,8 @@ impl State {
                 "Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.",
             ));
         }
-        if launch_type.is_none() && strategy.is_empty() {
+        // A DAEMON service with neither runs on EC2 rather than the cluster's default strategy.
+        if launch_type.is_none() && strategy.is_empty() && !daemon {
             strategy = cluster_strategy.to_vec();
         }
         let launch_type =
@@ -220,10 +264,9 @@ impl State {
         check_launch_compatibility(&td, fargate)?;
         let network = r.get("networkConfiguration").cloned();
         check_network(&td, network.as_ref())?;
-        let scheduling = r.opt_str("schedulingStrategy")?.unwrap_or("REPLICA").to_string();
-        let deployment_config =
-            DeploymentConfig::default().merge(r.get("deploymentConfiguration").unwrap_or(&json!({})))?;
-        Ok(Service {
+        let defaults = if daemon { DeploymentConfig::daemon() } else { DeploymentConfig::default() };
+        let deployment_config = defaults.merge(r.get("deploymentConfiguration").unwrap_or(&json!({})))?;
+        let svc = Service {
             arn: self.ident.service_arn(&key.cluster, &key.name),
             key: key.clone(),
             status: ServiceStatus::Active,
@@ -255,7 +298,9 @@ impl State {
             task_ids: vec![],
             last_completed: None,
             steady: false,
-        })
+        };
+        check_daemon(&svc)?;
+        Ok(svc)
     }
 
     /// Strategy items must name providers associated with the cluster.
@@ -338,6 +383,9 @@ impl State {
     fn apply_update(&self, r: Req, current: &Service) -> ApiResult<Service> {
         let mut s = current.clone();
         if let Some(n) = desired_count(r)? {
+            if s.scheduling_strategy == "DAEMON" {
+                return Err(daemon_desired_count());
+            }
             s.desired_count = n;
         }
         let td = match r.opt_str("taskDefinition")? {
@@ -391,6 +439,7 @@ impl State {
         if let Some(p) = r.opt_str("propagateTags")? {
             s.propagate_tags = p.to_string();
         }
+        check_daemon(&s)?;
         Ok(s)
     }
 

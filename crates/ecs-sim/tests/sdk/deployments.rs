@@ -1,10 +1,11 @@
 //! Deployments over simulated time: rolling bounds, circuit breaker with and without
-//! rollback, forced redeploys and ECS-native blue/green with bake time.
+//! rollback, forced redeploys and ECS-native blue/green, canary and linear with bake times.
 
 use std::time::Duration;
 
 use aws_sdk_ecs::types::{
-    DeploymentConfiguration, DeploymentRolloutState, DeploymentStrategy, DesiredStatus, LaunchType,
+    CanaryConfiguration, DeploymentConfiguration, DeploymentRolloutState, DeploymentStrategy, DesiredStatus,
+    LaunchType, LinearConfiguration,
 };
 
 use crate::harness::{CLUSTER, Env, circuit_breaker, env, network, rollout};
@@ -159,6 +160,70 @@ async fn blue_green_waits_for_bake_time() {
     let svc = env.after(200, "web").await;
     assert_eq!(svc.running_count(), 4, "still baking");
     let svc = env.after(200, "web").await;
+    assert_eq!(rollout(&svc), vec![("PRIMARY".into(), "COMPLETED".into())]);
+    assert_eq!(svc.running_count(), 2);
+    assert_eq!(svc.task_definition(), Some(v2.as_str()));
+}
+
+/// Creates "web" on v1 with `config`, lets it settle, then updates it to v2 and returns v2.
+async fn update_with(env: &Env, config: DeploymentConfiguration) -> String {
+    env.cluster().await;
+    let v1 = env.fargate_td("web", "nginx:1").await;
+    let v2 = env.fargate_td("web", "nginx:2").await;
+    service_with(env, "web", &v1, 2, config).await;
+    assert_eq!(rollout(&env.after(60, "web").await), vec![("PRIMARY".into(), "COMPLETED".into())]);
+    env.ecs.update_service().cluster(CLUSTER).service("web").task_definition(&v2).send().await.unwrap();
+    v2
+}
+
+#[tokio::test]
+async fn canary_waits_for_canary_bake_then_bake_time() {
+    let env = env();
+    let canary = CanaryConfiguration::builder().canary_percent(10.0).canary_bake_time_in_minutes(5).build();
+    let config = DeploymentConfiguration::builder()
+        .strategy(DeploymentStrategy::Canary)
+        .canary_configuration(canary)
+        .bake_time_in_minutes(10)
+        .build();
+    let v2 = update_with(&env, config).await;
+    // Green is up 30 s after the update; then 5 min canary + 10 min bake before blue stops.
+    let svc = env.after(60, "web").await;
+    assert_eq!(svc.running_count(), 4, "green runs beside blue");
+    assert_eq!(rollout(&svc)[0].1, "IN_PROGRESS");
+    let echoed = svc.deployment_configuration().unwrap();
+    assert_eq!(echoed.strategy(), Some(&DeploymentStrategy::Canary));
+    assert_eq!(echoed.bake_time_in_minutes(), Some(10));
+    let echoed = echoed.canary_configuration().unwrap();
+    assert_eq!((echoed.canary_percent(), echoed.canary_bake_time_in_minutes()), (Some(10.0), Some(5)));
+    let svc = env.after(660, "web").await;
+    assert_eq!((svc.running_count(), rollout(&svc)[0].1.as_str()), (4, "IN_PROGRESS"), "10 min: bake alone is over");
+    let svc = env.after(180, "web").await;
+    assert_eq!((svc.running_count(), rollout(&svc)[0].1.as_str()), (4, "IN_PROGRESS"), "15 min after the update");
+    let svc = env.after(60, "web").await;
+    assert_eq!(rollout(&svc), vec![("PRIMARY".into(), "COMPLETED".into())]);
+    assert_eq!(svc.running_count(), 2);
+    assert_eq!(svc.task_definition(), Some(v2.as_str()));
+}
+
+#[tokio::test]
+async fn linear_waits_between_steps_then_bake_time() {
+    let env = env();
+    let linear = LinearConfiguration::builder().step_percent(25.0).step_bake_time_in_minutes(2).build();
+    let config = DeploymentConfiguration::builder()
+        .strategy(DeploymentStrategy::Linear)
+        .linear_configuration(linear)
+        .bake_time_in_minutes(3)
+        .build();
+    let v2 = update_with(&env, config).await;
+    // 25/50/75/100 %: three 2 min waits (none after 100 %), then 3 min bake = 9 min after
+    // green is up (30 s after the update); blue takes 15 s to stop.
+    let svc = env.after(60, "web").await;
+    assert_eq!(svc.running_count(), 4);
+    let echoed = svc.deployment_configuration().unwrap().linear_configuration().unwrap();
+    assert_eq!((echoed.step_percent(), echoed.step_bake_time_in_minutes()), (Some(25.0), Some(2)));
+    let svc = env.after(480, "web").await;
+    assert_eq!((svc.running_count(), rollout(&svc)[0].1.as_str()), (4, "IN_PROGRESS"), "9 min after the update");
+    let svc = env.after(60, "web").await;
     assert_eq!(rollout(&svc), vec![("PRIMARY".into(), "COMPLETED".into())]);
     assert_eq!(svc.running_count(), 2);
     assert_eq!(svc.task_definition(), Some(v2.as_str()));

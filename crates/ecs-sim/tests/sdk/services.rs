@@ -3,10 +3,13 @@
 use std::time::{Duration, Instant};
 
 use aws_sdk_ecs::error::ProvideErrorMetadata;
-use aws_sdk_ecs::types::{LaunchType, ServiceField};
+use aws_sdk_ecs::types::{
+    Compatibility, DeploymentConfiguration, LaunchType, PlacementConstraint, PlacementConstraintType,
+    PlacementStrategy, PlacementStrategyType, SchedulingStrategy, ServiceField,
+};
 use ecs_sim::{ClockMode, SimConfig, ThrottleConfig};
 
-use crate::harness::{CLUSTER, code, env, env_with, network, rollout, tag};
+use crate::harness::{CLUSTER, code, env, env_with, mk_container, network, rollout, tag};
 
 #[tokio::test]
 async fn fargate_service_reaches_completed_over_time() {
@@ -268,4 +271,76 @@ async fn delete_drains_then_goes_inactive() {
     env.fargate_service("web", &td, 1).await;
     let err = env.ecs.update_service().cluster(CLUSTER).service("ghost").desired_count(1).send().await.unwrap_err();
     assert!(err.into_service_error().is_service_not_found_exception());
+}
+
+#[tokio::test]
+async fn daemon_service_without_desired_count_completes_with_no_tasks() {
+    let env = env();
+    env.cluster().await;
+    let register = |image: &'static str| {
+        env.ecs
+            .register_task_definition()
+            .family("log-agent")
+            .requires_compatibilities(Compatibility::Ec2)
+            .memory("256")
+            .container_definitions(mk_container("agent", image))
+            .send()
+    };
+    let v1 =
+        register("fluent-bit:1").await.unwrap().task_definition().unwrap().task_definition_arn().unwrap().to_string();
+    let v2 =
+        register("fluent-bit:2").await.unwrap().task_definition().unwrap().task_definition_arn().unwrap().to_string();
+    let daemon = || {
+        env.ecs
+            .create_service()
+            .cluster(CLUSTER)
+            .service_name("log-agent")
+            .task_definition(&v1)
+            .launch_type(LaunchType::Ec2)
+            .scheduling_strategy(SchedulingStrategy::Daemon)
+    };
+    // AWS refuses a desired count, Fargate and maximumPercent above 100 for DAEMON.
+    let err = daemon().desired_count(1).send().await.unwrap_err();
+    assert_eq!(code(&err).as_deref(), Some("InvalidParameterException"));
+    assert!(err.message().unwrap().starts_with("The daemon scheduling strategy does not support a desired count"));
+    let err = daemon().launch_type(LaunchType::Fargate).network_configuration(network()).send().await.unwrap_err();
+    assert_eq!(code(&err).as_deref(), Some("InvalidParameterException"));
+    let too_many = DeploymentConfiguration::builder().maximum_percent(200).build();
+    let err = daemon().deployment_configuration(too_many).send().await.unwrap_err();
+    assert_eq!(code(&err).as_deref(), Some("InvalidParameterException"));
+    let spread = PlacementStrategy::builder().r#type(PlacementStrategyType::Spread).field("instanceId").build();
+    let err = daemon().placement_strategy(spread).send().await.unwrap_err();
+    assert_eq!(code(&err).as_deref(), Some("InvalidParameterException"));
+
+    let linux = PlacementConstraint::builder()
+        .r#type(PlacementConstraintType::MemberOf)
+        .expression("attribute:ecs.os-type == linux")
+        .build();
+    let created = daemon().placement_constraints(linux).send().await.unwrap();
+    let svc = created.service().unwrap();
+    assert_eq!(svc.status(), Some("ACTIVE"));
+    assert_eq!(svc.scheduling_strategy(), Some(&SchedulingStrategy::Daemon));
+    assert_eq!(svc.desired_count(), 0, "one task per container instance; the simulator has none");
+    let config = svc.deployment_configuration().unwrap();
+    assert_eq!((config.minimum_healthy_percent(), config.maximum_percent()), (Some(0), Some(100)), "DAEMON defaults");
+    let svc = env.after(30, "log-agent").await;
+    assert_eq!(rollout(&svc), vec![("PRIMARY".into(), "COMPLETED".into())]);
+    assert_eq!((svc.running_count(), svc.pending_count()), (0, 0));
+    let tasks = env.ecs.list_tasks().cluster(CLUSTER).service_name("log-agent").send().await.unwrap();
+    assert!(tasks.task_arns().is_empty());
+
+    // A new revision is a new deployment that also completes with 0 tasks.
+    env.ecs.update_service().cluster(CLUSTER).service("log-agent").task_definition(&v2).send().await.unwrap();
+    let svc = env.after(30, "log-agent").await;
+    assert_eq!(rollout(&svc), vec![("PRIMARY".into(), "COMPLETED".into())]);
+    assert_eq!(svc.task_definition(), Some(v2.as_str()));
+    let err = env.ecs.update_service().cluster(CLUSTER).service("log-agent").desired_count(0).send().await.unwrap_err();
+    assert_eq!(code(&err).as_deref(), Some("InvalidParameterException"));
+    assert!(env.sim.set_desired_count(CLUSTER, "log-agent", 2).is_err());
+    let listed = env.ecs.list_services().cluster(CLUSTER).scheduling_strategy(SchedulingStrategy::Daemon).send().await;
+    assert_eq!(listed.unwrap().service_arns().len(), 1);
+    // No desired count to scale down first: DeleteService without force.
+    let out = env.ecs.delete_service().cluster(CLUSTER).service("log-agent").send().await.unwrap();
+    assert_ne!(out.service().unwrap().status(), Some("ACTIVE"));
+    assert_eq!(env.after(10, "log-agent").await.status(), Some("INACTIVE"));
 }
