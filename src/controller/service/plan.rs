@@ -62,7 +62,6 @@ pub fn plan(input: &PlanInput<'_>) -> ServicePlan {
         return ServicePlan { action: Action::None, drift: Vec::new(), requires_replacement: Some(d.path.clone()) };
     }
     let spec_changed = input.applied_hash != Some(input.desired_hash);
-    tracing::debug!(?differences, spec_changed, "service differences");
     // After a rollback the task definition difference is the circuit breaker's verdict, not
     // drift: report it, do not redeploy the failing revision until the spec changes.
     let (held, correctable): (Vec<FieldDiff>, Vec<FieldDiff>) =
