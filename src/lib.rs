@@ -5,5 +5,7 @@ pub mod aws;
 pub mod canonical;
 pub mod controller;
 pub mod crd;
+pub mod http;
 #[cfg(feature = "local")]
 pub mod local;
+pub mod metrics;

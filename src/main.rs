@@ -75,6 +75,9 @@ struct RunArgs {
     /// Log format: text or json.
     #[arg(long, env = "LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     log_format: String,
+    /// Address of the HTTP listener: /healthz, /readyz, /metrics.
+    #[arg(long, env = "HTTP_ADDR", default_value = "0.0.0.0:8080")]
+    http_addr: std::net::SocketAddr,
 }
 
 fn main() -> ExitCode {
@@ -191,8 +194,20 @@ async fn run(args: RunArgs) -> ExitCode {
         tracing::error!("no AWS region: pass --region or set AWS_REGION");
         return ExitCode::FAILURE;
     }
+    let metrics = std::sync::Arc::new(ecs_operator::metrics::Metrics::default());
+    let http = match ecs_operator::http::serve(args.http_addr, metrics.clone()).await {
+        Ok((bound, handle)) => {
+            tracing::info!(%bound, "serving /healthz, /readyz and /metrics");
+            handle
+        }
+        Err(err) => {
+            tracing::error!("cannot listen on {}: {err}", args.http_addr);
+            return ExitCode::FAILURE;
+        }
+    };
     let config = ecs_operator::controller::Config {
         cluster_id: args.cluster_id,
+        metrics,
         resync_interval: Duration::from_secs(args.resync_interval_seconds),
         terminal_recheck: Duration::from_secs(args.terminal_recheck_seconds),
         namespaces: args.namespaces,
@@ -202,7 +217,9 @@ async fn run(args: RunArgs) -> ExitCode {
     };
     tracing::info!(region = ?sdk.region(), namespaces = ?config.namespaces, "starting controllers");
     let aws = ecs_operator::aws::AwsClients::from_config(&sdk);
-    match ecs_operator::controller::run(client, aws, config, shutdown_signal()).await {
+    let result = ecs_operator::controller::run(client, aws, config, shutdown_signal()).await;
+    http.abort();
+    match result {
         Ok(()) => {
             tracing::info!("stopped");
             ExitCode::SUCCESS

@@ -41,6 +41,8 @@ fn start_sim(name: &str, args: &[&str]) -> (Proc, String) {
 
 struct E2e {
     dir: PathBuf,
+    /// Port of the operator's HTTP listener.
+    http_port: u16,
     kubeconfig: PathBuf,
     ecs_url: String,
     _kube: Proc,
@@ -55,7 +57,9 @@ impl E2e {
         let (kube, _) =
             start_sim("kube-sim", &["--port", "0", "--kubeconfig-out", kubeconfig.to_str().unwrap_or_default()]);
         let (ecs, ecs_url) = start_sim("ecs-sim", &["--port", "0", "--speed", "20"]);
-        let e = Self { dir, kubeconfig, ecs_url, _kube: kube, _ecs: ecs };
+        let http_port =
+            std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
+        let e = Self { dir, http_port, kubeconfig, ecs_url, _kube: kube, _ecs: ecs };
         e.kubectl_ok(&["apply", "--server-side", "-f", "crds/"]);
         e
     }
@@ -64,6 +68,8 @@ impl E2e {
         let log = std::fs::File::create(self.dir.join("operator.log")).expect("log file");
         let child = Command::new(bin("ecs-operator"))
             .args(["run", "--resync-interval-seconds", "1", "--cluster-id", "e2e"])
+            .arg("--http-addr")
+            .arg(format!("127.0.0.1:{}", self.http_port))
             .env("KUBECONFIG", &self.kubeconfig)
             .env("AWS_ENDPOINT_URL_ECS", &self.ecs_url)
             .env("AWS_REGION", "us-east-1")
@@ -111,6 +117,19 @@ impl E2e {
         }
     }
 
+    /// GET on the operator's HTTP listener: (status code, body).
+    fn http_get(&self, path: &str) -> (u16, String) {
+        use std::io::{Read, Write};
+        let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", self.http_port)) else {
+            return (0, String::new());
+        };
+        let _ = write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        let mut response = String::new();
+        let _ = stream.read_to_string(&mut response);
+        let code = response.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+        (code, response.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned())
+    }
+
     fn register_calls(&self) -> u64 {
         let addr = self.ecs_url.trim_start_matches("http://");
         let mut stream = std::net::TcpStream::connect(addr).expect("connect ecs-sim");
@@ -137,6 +156,12 @@ fn kubectl_apply_change_kill_restart_delete() {
     e.kubectl_ok(&["apply", "-f", "config/samples/taskdefinition-nginx-fargate.yaml"]);
     e.kubectl_ok(&["wait", "--for=condition=Ready", "--timeout=30s", "taskdefinition/webserver"]);
     assert_eq!(e.register_calls(), 1);
+    assert_eq!(e.http_get("/healthz").0, 200);
+    assert_eq!(e.http_get("/readyz").0, 200, "ready once CRDs and AWS were checked");
+    let (code, metrics) = e.http_get("/metrics");
+    assert_eq!(code, 200);
+    assert!(metrics.contains("ecs_operator_reconciles_total{kind=\"TaskDefinition\"}"), "{metrics}");
+    assert!(metrics.contains("ecs_operator_status_writes_total{kind=\"TaskDefinition\"}"), "{metrics}");
     let listing = e.kubectl_ok(&["get", "taskdefinitions"]);
     assert!(listing.contains("webserver") && listing.contains("True"), "{listing}");
 

@@ -34,6 +34,7 @@ use crate::aws::describe::ServiceDescriber;
 use crate::aws::ecs::EcsApi;
 use crate::aws::error::ErrorClass;
 use crate::crd::{ECSCluster, ECSService, TaskDefinition};
+use crate::metrics::Metrics;
 
 /// Settings every controller reads.
 #[derive(Debug, Clone)]
@@ -60,6 +61,9 @@ pub struct Config {
     /// Only objects matching this label selector are reconciled (sharding across releases).
     pub label_selector: Option<String>,
     pub max_concurrent_reconciles: u16,
+    /// Where reconciles, failures, durations and status writes are counted; also carries the
+    /// readiness `/readyz` reports.
+    pub metrics: Arc<Metrics>,
 }
 
 impl Default for Config {
@@ -76,6 +80,7 @@ impl Default for Config {
             namespaces: Vec::new(),
             label_selector: None,
             max_concurrent_reconciles: 8,
+            metrics: Arc::default(),
         }
     }
 }
@@ -148,7 +153,20 @@ where
     });
     let params = PatchParams::apply(&ctx.config.field_manager).force();
     api.patch_status(&name, &params, &Patch::Apply(&body)).await.map_err(|e| Error::kube("writing status", e))?;
+    let kind = kind_label(&K::kind(&()));
+    ctx.config.metrics.status_writes.get_or_create(&crate::metrics::KindLabels { kind }).inc();
     Ok(())
+}
+
+/// The closed set of kind labels metrics use.
+fn kind_label(kind: &str) -> &'static str {
+    match kind {
+        "TaskDefinition" => "TaskDefinition",
+        "ECSService" => "ECSService",
+        "ECSCluster" => "ECSCluster",
+        "CapacityProvider" => "CapacityProvider",
+        _ => "Other",
+    }
 }
 
 /// Publishes an event; failures are logged, never fatal.
@@ -230,6 +248,7 @@ pub async fn run(
         ensure_crd(&client, crd).await?;
     }
     aws.ecs.check_access().await.map_err(RunError::Aws)?;
+    config.metrics.set_ready(true);
     let scopes: Vec<Option<String>> =
         if config.namespaces.is_empty() { vec![None] } else { config.namespaces.iter().cloned().map(Some).collect() };
     let watcher_config = match &config.label_selector {
@@ -361,9 +380,13 @@ async fn traced(
     reconcile: impl Future<Output = Result<Action, Error>>,
 ) -> Result<Action, Error> {
     let span = tracing::info_span!("reconcile", kind, object = %key, generation);
+    let timer = ctx.config.metrics.reconcile(kind);
     let result = tracing::Instrument::instrument(reconcile, span).await;
-    if result.is_ok() {
-        ctx.failures().remove(&key);
+    match &result {
+        Ok(_) => {
+            ctx.failures().remove(&key);
+        }
+        Err(err) => timer.failed(err.reason()),
     }
     result
 }
