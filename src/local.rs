@@ -17,9 +17,10 @@ use kube::runtime::wait::{await_condition, conditions};
 use crate::aws::AwsClients;
 use crate::controller::Config;
 
-/// The samples shipped with the binary, applied in this order (clusters, task definitions,
-/// services), so local mode works from any directory.
+/// The samples shipped with the binary, applied in this order (capacity providers, clusters,
+/// task definitions, services), so local mode works from any directory.
 pub const SAMPLES: &[(&str, &str)] = &[
+    ("capacityprovider-batch-asg.yaml", include_str!("../config/samples/capacityprovider-batch-asg.yaml")),
     ("ecscluster-fargate.yaml", include_str!("../config/samples/ecscluster-fargate.yaml")),
     ("ecscluster-ec2-asg.yaml", include_str!("../config/samples/ecscluster-ec2-asg.yaml")),
     ("taskdefinition-nginx-fargate.yaml", include_str!("../config/samples/taskdefinition-nginx-fargate.yaml")),
@@ -77,13 +78,14 @@ fn resource(kind: &str) -> Option<ApiResource> {
         "TaskDefinition" => "taskdefinitions",
         "ECSService" => "ecsservices",
         "ECSCluster" => "ecsclusters",
+        "CapacityProvider" => "capacityproviders",
         _ => return None,
     };
     let gvk = GroupVersionKind::gvk(crate::crd::common::GROUP, crate::crd::common::VERSION, kind);
     Some(ApiResource::from_gvk_with_plural(&gvk, plural))
 }
 
-const KINDS: &[&str] = &["ECSCluster", "TaskDefinition", "ECSService"];
+const KINDS: &[&str] = &["CapacityProvider", "ECSCluster", "TaskDefinition", "ECSService"];
 
 pub async fn run(
     options: LocalOptions,
@@ -136,10 +138,9 @@ pub async fn run(
 }
 
 /// What the samples reference but do not create, as a real account would already have it: the
-/// `log-agent` task definition (registered by another tool) and the `batch-ec2-asg` Auto
-/// Scaling group capacity provider (made by Terraform, say).
+/// `log-agent` task definition (registered by another tool).
 async fn create_outside_resources(ecs: &aws_sdk_ecs::Client) -> Result<(), LocalError> {
-    use aws_sdk_ecs::types::{AutoScalingGroupProvider, Compatibility, ContainerDefinition};
+    use aws_sdk_ecs::types::{Compatibility, ContainerDefinition};
     let fail = |e: String| LocalError::Sample("creating the resources the samples reference", e);
     let agent = ContainerDefinition::builder()
         .name("agent")
@@ -150,16 +151,6 @@ async fn create_outside_resources(ecs: &aws_sdk_ecs::Client) -> Result<(), Local
         .family("log-agent")
         .requires_compatibilities(Compatibility::Ec2)
         .container_definitions(agent)
-        .send()
-        .await
-        .map_err(|e| fail(e.to_string()))?;
-    let asg = AutoScalingGroupProvider::builder()
-        .auto_scaling_group_arn("arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:00000000-0000-0000-0000-000000000000:autoScalingGroupName/batch-ec2")
-        .build()
-        .map_err(|e| fail(e.to_string()))?;
-    ecs.create_capacity_provider()
-        .name("batch-ec2-asg")
-        .auto_scaling_group_provider(asg)
         .send()
         .await
         .map_err(|e| fail(e.to_string()))?;

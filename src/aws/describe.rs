@@ -137,13 +137,15 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
+    use aws_sdk_ecs::operation::create_capacity_provider::CreateCapacityProviderInput;
     use aws_sdk_ecs::operation::create_cluster::CreateClusterInput;
     use aws_sdk_ecs::operation::create_service::CreateServiceInput;
     use aws_sdk_ecs::operation::put_cluster_capacity_providers::PutClusterCapacityProvidersInput;
     use aws_sdk_ecs::operation::register_task_definition::RegisterTaskDefinitionInput;
+    use aws_sdk_ecs::operation::update_capacity_provider::UpdateCapacityProviderInput;
     use aws_sdk_ecs::operation::update_cluster::UpdateClusterInput;
     use aws_sdk_ecs::operation::update_service::UpdateServiceInput;
-    use aws_sdk_ecs::types::{Cluster, Tag, TaskDefinition, TaskDefinitionStatus};
+    use aws_sdk_ecs::types::{CapacityProvider, Cluster, Tag, TaskDefinition, TaskDefinitionStatus};
     use futures::future::BoxFuture;
 
     use crate::aws::ecs::{AwsResult, DescribedTaskDefinition};
@@ -219,6 +221,24 @@ mod tests {
             unused()
         }
         fn list_services<'a>(&'a self, _: &'a str) -> BoxFuture<'a, AwsResult<Vec<String>>> {
+            unused()
+        }
+        fn create_capacity_provider(
+            &self,
+            _: CreateCapacityProviderInput,
+        ) -> BoxFuture<'_, AwsResult<CapacityProvider>> {
+            unused()
+        }
+        fn describe_capacity_providers(&self, _: Vec<String>) -> BoxFuture<'_, AwsResult<Vec<CapacityProvider>>> {
+            unused()
+        }
+        fn update_capacity_provider(
+            &self,
+            _: UpdateCapacityProviderInput,
+        ) -> BoxFuture<'_, AwsResult<CapacityProvider>> {
+            unused()
+        }
+        fn delete_capacity_provider<'a>(&'a self, _: &'a str) -> BoxFuture<'a, AwsResult<CapacityProvider>> {
             unused()
         }
         fn describe_services<'a>(&'a self, _: &'a str, names: Vec<String>) -> BoxFuture<'a, AwsResult<Vec<Service>>> {

@@ -4,20 +4,24 @@
 
 use std::sync::Arc;
 
+use aws_sdk_ecs::operation::create_capacity_provider::CreateCapacityProviderInput;
 use aws_sdk_ecs::operation::create_cluster::CreateClusterInput;
 use aws_sdk_ecs::operation::create_service::CreateServiceInput;
 use aws_sdk_ecs::operation::put_cluster_capacity_providers::PutClusterCapacityProvidersInput;
 use aws_sdk_ecs::operation::register_task_definition::RegisterTaskDefinitionInput;
+use aws_sdk_ecs::operation::update_capacity_provider::UpdateCapacityProviderInput;
 use aws_sdk_ecs::operation::update_cluster::UpdateClusterInput;
 use aws_sdk_ecs::operation::update_service::UpdateServiceInput;
 use aws_sdk_ecs::types::{
-    Cluster, Service, ServiceField, SortOrder, Tag, TaskDefinition, TaskDefinitionField, TaskDefinitionStatus,
+    CapacityProvider, Cluster, Service, ServiceField, SortOrder, Tag, TaskDefinition, TaskDefinitionField,
+    TaskDefinitionStatus,
 };
 use futures::future::BoxFuture;
 
 use super::error::AwsError;
 
-// The cluster calls live in their own file to keep this one readable.
+// The cluster and capacity provider calls live in their own files to keep this one readable.
+mod capacity_provider;
 mod cluster;
 
 pub type AwsResult<T> = Result<T, AwsError>;
@@ -87,6 +91,24 @@ pub trait EcsApi: Send + Sync {
 
     /// ARNs of every service in the cluster that is not INACTIVE (all pages).
     fn list_services<'a>(&'a self, cluster: &'a str) -> BoxFuture<'a, AwsResult<Vec<String>>>;
+
+    fn create_capacity_provider(
+        &self,
+        input: CreateCapacityProviderInput,
+    ) -> BoxFuture<'_, AwsResult<CapacityProvider>>;
+
+    /// Capacity providers by name or ARN, with tags (all pages). Unknown names are absent;
+    /// deleted providers may still be returned as INACTIVE.
+    fn describe_capacity_providers(&self, names: Vec<String>) -> BoxFuture<'_, AwsResult<Vec<CapacityProvider>>>;
+
+    /// Changes the managed settings (the only ones ECS lets an update change).
+    fn update_capacity_provider(
+        &self,
+        input: UpdateCapacityProviderInput,
+    ) -> BoxFuture<'_, AwsResult<CapacityProvider>>;
+
+    /// The provider as ECS answered the delete. ECS refuses while a cluster still uses it.
+    fn delete_capacity_provider<'a>(&'a self, name: &'a str) -> BoxFuture<'a, AwsResult<CapacityProvider>>;
 }
 
 /// ECS through aws-sdk-ecs.
@@ -337,6 +359,28 @@ impl EcsApi for SdkEcs {
 
     fn list_services<'a>(&'a self, cluster: &'a str) -> BoxFuture<'a, AwsResult<Vec<String>>> {
         Box::pin(self.list_services_call(cluster))
+    }
+
+    fn create_capacity_provider(
+        &self,
+        input: CreateCapacityProviderInput,
+    ) -> BoxFuture<'_, AwsResult<CapacityProvider>> {
+        Box::pin(self.create_capacity_provider_call(input))
+    }
+
+    fn describe_capacity_providers(&self, names: Vec<String>) -> BoxFuture<'_, AwsResult<Vec<CapacityProvider>>> {
+        Box::pin(self.describe_capacity_providers_call(names))
+    }
+
+    fn update_capacity_provider(
+        &self,
+        input: UpdateCapacityProviderInput,
+    ) -> BoxFuture<'_, AwsResult<CapacityProvider>> {
+        Box::pin(self.update_capacity_provider_call(input))
+    }
+
+    fn delete_capacity_provider<'a>(&'a self, name: &'a str) -> BoxFuture<'a, AwsResult<CapacityProvider>> {
+        Box::pin(self.delete_capacity_provider_call(name))
     }
 }
 

@@ -6,6 +6,7 @@
 //! "256", memory "1 GB" is "1024"), order-insensitive lists sorted. No clients, no tokio, no
 //! clock: everything here is a function of its arguments.
 
+pub mod capacity_provider;
 pub mod cluster;
 pub mod diff;
 pub mod hash;

@@ -22,7 +22,7 @@ pub enum Error {
         source: Box<kube::Error>,
     },
     /// A field differs that ECS cannot change in place; the operator never recreates silently.
-    #[error("{0} cannot be changed on an existing ECS service; delete and recreate the object to change it")]
+    #[error("{0} cannot be changed on an existing ECS resource; delete and recreate the object to change it")]
     RequiresReplacement(String),
     /// Deletion is under way in ECS (scaling in, DRAINING); checked again shortly.
     #[error("{0}")]

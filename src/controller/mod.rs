@@ -1,6 +1,7 @@
 //! Controller runtime shared by every kind: the [`Context`], status patches, events, the error
 //! policy with per-object backoff, and [`run`], which wires watches to reconcilers.
 
+pub mod capacity_provider;
 pub mod cluster;
 pub mod conditions;
 pub mod drift;
@@ -33,7 +34,7 @@ use crate::aws::autoscaling::AutoscalingApi;
 use crate::aws::describe::ServiceDescriber;
 use crate::aws::ecs::EcsApi;
 use crate::aws::error::ErrorClass;
-use crate::crd::{ECSCluster, ECSService, TaskDefinition};
+use crate::crd::{CapacityProvider, ECSCluster, ECSService, TaskDefinition};
 use crate::metrics::Metrics;
 
 /// Settings every controller reads.
@@ -244,7 +245,12 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
 ) -> Result<(), RunError> {
-    for crd in ["taskdefinitions.ecs.operator.dev", "ecsservices.ecs.operator.dev", "ecsclusters.ecs.operator.dev"] {
+    for crd in [
+        "taskdefinitions.ecs.operator.dev",
+        "ecsservices.ecs.operator.dev",
+        "ecsclusters.ecs.operator.dev",
+        "capacityproviders.ecs.operator.dev",
+    ] {
         ensure_crd(&client, crd).await?;
     }
     aws.ecs.check_access().await.map_err(RunError::Aws)?;
@@ -259,15 +265,10 @@ pub async fn run(
     let shutdown = futures::future::FutureExt::shared(Box::pin(shutdown));
     let mut tasks = Vec::new();
     for scope in scopes {
-        let api = |c: &Client| -> (Api<TaskDefinition>, Api<ECSService>, Api<ECSCluster>) {
-            match &scope {
-                Some(ns) => {
-                    (Api::namespaced(c.clone(), ns), Api::namespaced(c.clone(), ns), Api::namespaced(c.clone(), ns))
-                }
-                None => (Api::all(c.clone()), Api::all(c.clone()), Api::all(c.clone())),
-            }
-        };
-        let (task_definitions, services, clusters) = api(&client);
+        let task_definitions: Api<TaskDefinition> = scoped_api(&client, &scope);
+        let services: Api<ECSService> = scoped_api(&client, &scope);
+        let clusters: Api<ECSCluster> = scoped_api(&client, &scope);
+        let providers: Api<CapacityProvider> = scoped_api(&client, &scope);
         let controller_config = controller::Config::default().concurrency(concurrency);
         let service_controller =
             Controller::new(services.clone(), watcher_config.clone()).with_config(controller_config.clone());
@@ -288,23 +289,33 @@ pub async fn run(
             Controller::new(clusters.clone(), watcher_config.clone()).with_config(controller_config.clone());
         let services_run = service_controller
             .watches(task_definitions.clone(), watcher::Config::default(), referencing)
-            .watches(clusters, watcher::Config::default(), waiting_for_cluster)
+            .watches(clusters.clone(), watcher::Config::default(), waiting_for_cluster)
             .graceful_shutdown_on(shutdown.clone())
             .run(reconcile_service, error_policy, ctx.clone())
             .for_each(|_| async {});
         let task_definitions_run = Controller::new(task_definitions, watcher_config.clone())
-            .with_config(controller_config)
+            .with_config(controller_config.clone())
             .graceful_shutdown_on(shutdown.clone())
             .run(reconcile_task_definition, error_policy, ctx.clone())
             .for_each(|_| async {});
         let deleting_clusters = deleting_clusters_of_service(cluster_controller.store());
+        let provider_controller =
+            Controller::new(providers.clone(), watcher_config.clone()).with_config(controller_config.clone());
+        let deleting_providers = capacity_provider::watch::deleting_providers_of_cluster(provider_controller.store());
+        let waiting_clusters = capacity_provider::watch::clusters_of_provider(cluster_controller.store());
         let clusters_run = cluster_controller
             .watches(services, watcher::Config::default(), deleting_clusters)
+            .watches(providers, watcher::Config::default(), waiting_clusters)
             .graceful_shutdown_on(shutdown.clone())
-            .run(reconcile_cluster, error_policy, ctx)
+            .run(reconcile_cluster, error_policy, ctx.clone())
+            .for_each(|_| async {});
+        let providers_run = provider_controller
+            .watches(clusters, watcher::Config::default(), deleting_providers)
+            .graceful_shutdown_on(shutdown.clone())
+            .run(reconcile_capacity_provider, error_policy, ctx)
             .for_each(|_| async {});
         tasks.push(tokio::spawn(async move {
-            futures::future::join3(services_run, task_definitions_run, clusters_run).await;
+            futures::future::join4(services_run, task_definitions_run, clusters_run, providers_run).await;
         }));
     }
     for task in tasks {
@@ -364,6 +375,22 @@ fn deleting_clusters_of_service(
 async fn reconcile_cluster(obj: Arc<ECSCluster>, ctx: Arc<Context>) -> Result<Action, Error> {
     let (key, generation) = (object_key(obj.as_ref()), obj.meta().generation);
     traced("ECSCluster", key, generation, &ctx, cluster::reconcile(obj, ctx.clone())).await
+}
+
+async fn reconcile_capacity_provider(obj: Arc<CapacityProvider>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let (key, generation) = (object_key(obj.as_ref()), obj.meta().generation);
+    traced("CapacityProvider", key, generation, &ctx, capacity_provider::reconcile(obj, ctx.clone())).await
+}
+
+/// The API of a namespaced kind in one watched namespace, or in all of them.
+fn scoped_api<K>(client: &Client, scope: &Option<String>) -> Api<K>
+where
+    K: Resource<Scope = NamespaceResourceScope, DynamicType = ()>,
+{
+    match scope {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    }
 }
 
 async fn reconcile_task_definition(td: Arc<TaskDefinition>, ctx: Arc<Context>) -> Result<Action, Error> {

@@ -2,12 +2,14 @@
 //! (CEL rules, list types) in `schema`. Types only; behaviour lives in `canonical` and
 //! `controller`.
 
+pub mod capacity_provider;
 pub mod cluster;
 pub mod common;
 pub mod schema;
 pub mod service;
 pub mod task_definition;
 
+pub use capacity_provider::{CapacityProvider, CapacityProviderSpec, CapacityProviderStatus};
 pub use cluster::{ECSCluster, ECSClusterSpec, ECSClusterStatus};
 pub use common::{DeletionPolicy, DriftPolicy, ManagementPolicy, Policies};
 pub use service::{ECSService, ECSServiceSpec, ECSServiceStatus};
@@ -18,7 +20,7 @@ use kube::CustomResourceExt;
 
 /// Every CRD the operator serves, in a stable order.
 pub fn all() -> Vec<CustomResourceDefinition> {
-    vec![TaskDefinition::crd(), ECSService::crd(), ECSCluster::crd()]
+    vec![TaskDefinition::crd(), ECSService::crd(), ECSCluster::crd(), CapacityProvider::crd()]
 }
 
 /// All CRDs as one multi-document YAML stream: what `ecs-operator crdgen` prints and what

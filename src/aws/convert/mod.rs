@@ -9,6 +9,7 @@
 //! This module also holds the pieces every kind shares: [`ConvertError`], the spec enum ↔ SDK
 //! enum table ([`SdkEnum`]), and tag and map helpers.
 
+pub mod capacity_provider;
 pub mod cluster;
 pub mod service;
 pub mod task_definition;
@@ -22,6 +23,7 @@ use aws_sdk_ecs::error::BuildError;
 use aws_sdk_ecs::types;
 use thiserror::Error;
 
+use crate::crd::capacity_provider::Toggle;
 use crate::crd::cluster::ExecuteCommandLogging;
 use crate::crd::common::{Tags, tags};
 use crate::crd::service::{
@@ -289,6 +291,9 @@ sdk_enum!(AvailabilityZoneRebalancing => types::AvailabilityZoneRebalancing {
 sdk_enum!(ExecuteCommandLogging => types::ExecuteCommandLogging {
     None => None, Default => Default, Override => Override,
 });
+sdk_enum!(Toggle => types::ManagedScalingStatus { Enabled => Enabled, Disabled => Disabled });
+sdk_enum!(Toggle => types::ManagedTerminationProtection { Enabled => Enabled, Disabled => Disabled });
+sdk_enum!(Toggle => types::ManagedDraining { Enabled => Enabled, Disabled => Disabled });
 
 #[cfg(test)]
 mod tests {
@@ -371,6 +376,9 @@ mod tests {
             &[],
         );
         check_pair::<ExecuteCommandLogging, types::ExecuteCommandLogging>(types::ExecuteCommandLogging::values(), &[]);
+        check_pair::<Toggle, types::ManagedScalingStatus>(types::ManagedScalingStatus::values(), &[]);
+        check_pair::<Toggle, types::ManagedTerminationProtection>(types::ManagedTerminationProtection::values(), &[]);
+        check_pair::<Toggle, types::ManagedDraining>(types::ManagedDraining::values(), &[]);
     }
 
     #[test]

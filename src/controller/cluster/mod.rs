@@ -9,6 +9,7 @@
 pub mod cleanup;
 pub mod execute;
 pub mod plan;
+pub mod providers;
 pub mod status;
 
 use std::sync::Arc;
@@ -69,6 +70,10 @@ struct Synced {
 async fn apply(cluster: &ECSCluster, ctx: &Context) -> Result<Action, Error> {
     let observe_only = cluster.spec.policies.management() == ManagementPolicy::Observe;
     let name = cluster_name_of(cluster);
+    // Observe mode writes nothing, so it has nothing to wait for.
+    if !observe_only && let Some(message) = providers::not_ready(cluster, ctx).await? {
+        return providers::wait(cluster, ctx, &message).await;
+    }
     let result = match super::check_aws_target(&cluster.spec.policies) {
         Err(e) => Err(e),
         Ok(()) => sync(cluster, ctx, &name, observe_only).await,

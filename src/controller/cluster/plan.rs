@@ -116,7 +116,7 @@ fn top_level(path: &str) -> &str {
     path.split(['.', '[']).next().unwrap_or(path)
 }
 
-fn tag_drift<'a>(
+pub(crate) fn tag_drift<'a>(
     tag: &'a BTreeMap<String, String>,
     untag: &'a [String],
     actual: &'a Tags,

@@ -21,7 +21,13 @@ pub enum Stage<'a> {
     Missing(&'a str),
     /// Deletion waits: services (or tasks) remain in the cluster.
     DeletionBlocked { cluster: &'a Cluster, message: &'a str },
+    /// A capacity provider the cluster names is a CapacityProvider object that is not Ready
+    /// yet; nothing is written until it is.
+    WaitingForCapacityProvider(&'a str),
 }
+
+/// Ready's and Progressing's reason while a named CapacityProvider object is not Ready.
+pub const WAITING_FOR_CAPACITY_PROVIDER: &str = "WaitingForCapacityProvider";
 
 pub struct Outcome<'a> {
     /// None when the reconcile failed before it knew.
@@ -43,8 +49,10 @@ pub fn build(
         Some(Stage::Observed(c) | Stage::DeletionBlocked { cluster: c, .. }) => from_cluster(c),
         // Nothing in ECS: no ARN for ECSServices to resolve their clusterRef to.
         Some(Stage::Missing(_)) => ECSClusterStatus::default(),
-        // Keep what was last seen while failing: it is still the best knowledge.
-        None => ECSClusterStatus { common: CommonStatus::default(), ..prev.clone() },
+        // Keep what was last seen while failing or waiting: it is still the best knowledge.
+        Some(Stage::WaitingForCapacityProvider(_)) | None => {
+            ECSClusterStatus { common: CommonStatus::default(), ..prev.clone() }
+        }
     };
     status.spec_hash = o.applied_hash.map(str::to_owned).or(prev.spec_hash.clone());
     let desired = condition_specs(o);
@@ -92,6 +100,11 @@ fn condition_specs(o: &Outcome<'_>) -> Vec<ConditionSpec> {
         Some(Stage::DeletionBlocked { message, .. }) => {
             (ConditionSpec::new(READY, false, DELETION_BLOCKED, *message), idle(), healthy())
         }
+        Some(Stage::WaitingForCapacityProvider(message)) => (
+            ConditionSpec::new(READY, false, WAITING_FOR_CAPACITY_PROVIDER, *message),
+            ConditionSpec::new(PROGRESSING, true, WAITING_FOR_CAPACITY_PROVIDER, *message),
+            healthy(),
+        ),
         None => {
             let why = o.error.map(|e| e.to_string()).unwrap_or_default();
             (ConditionSpec::new(READY, false, o.error.map(Error::reason).unwrap_or("Unknown"), why), idle(), healthy())

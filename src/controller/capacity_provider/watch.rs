@@ -1,0 +1,42 @@
+//! Which objects a change wakes, between ECSClusters and CapacityProviders: a provider's
+//! status change wakes the clusters that name it (they may be waiting for it to be Ready), and
+//! a cluster's change wakes providers being deleted in its namespace (their deletion waits
+//! until no cluster uses them; the cluster's new spec may no longer name them, so every
+//! deleting provider of the namespace is woken, which is rare and cheap).
+
+use kube::runtime::reflector::{ObjectRef, Store};
+use kube::{Resource, ResourceExt};
+
+use super::provider_name_of;
+use crate::crd::capacity_provider::CapacityProvider;
+use crate::crd::cluster::ECSCluster;
+
+/// Maps a CapacityProvider to the ECSClusters in its namespace whose spec names it.
+pub fn clusters_of_provider(
+    clusters: Store<ECSCluster>,
+) -> impl Fn(CapacityProvider) -> Vec<ObjectRef<ECSCluster>> + Send + Sync + Clone + 'static {
+    move |provider: CapacityProvider| {
+        let (ns, name) = (provider.namespace(), provider_name_of(&provider));
+        clusters
+            .state()
+            .iter()
+            .filter(|c| c.namespace() == ns && c.spec.capacity_providers.iter().flatten().any(|p| *p == name))
+            .map(|c| ObjectRef::from_obj(c.as_ref()))
+            .collect()
+    }
+}
+
+/// Maps an ECSCluster to the CapacityProviders of its namespace that are being deleted.
+pub fn deleting_providers_of_cluster(
+    providers: Store<CapacityProvider>,
+) -> impl Fn(ECSCluster) -> Vec<ObjectRef<CapacityProvider>> + Send + Sync + Clone + 'static {
+    move |cluster: ECSCluster| {
+        let ns = cluster.namespace();
+        providers
+            .state()
+            .iter()
+            .filter(|p| p.meta().deletion_timestamp.is_some() && p.namespace() == ns)
+            .map(|p| ObjectRef::from_obj(p.as_ref()))
+            .collect()
+    }
+}

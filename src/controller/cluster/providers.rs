@@ -1,0 +1,118 @@
+//! An ECSCluster that names a capacity provider made by a CapacityProvider object in its
+//! namespace waits for that object to be Ready: ECS refuses a cluster naming a provider that
+//! does not exist yet, and that refusal is terminal (a slow recheck), while the provider is
+//! usually seconds away. Names that match no object (FARGATE, FARGATE_SPOT, providers made
+//! elsewhere) are used as they are.
+
+use kube::api::ListParams;
+use kube::runtime::controller::Action;
+use kube::{Api, Resource, ResourceExt};
+
+use super::status::{self, Outcome, Stage};
+use crate::controller::capacity_provider::provider_name_of;
+use crate::controller::conditions::{READY, status_of};
+use crate::controller::error::Error;
+use crate::controller::{Context, patch_status};
+use crate::crd::capacity_provider::CapacityProvider;
+use crate::crd::cluster::{ECSCluster, ECSClusterStatus};
+
+/// Providers ECS has in every account.
+const BUILT_IN: &[&str] = &["FARGATE", "FARGATE_SPOT"];
+
+/// Why the cluster must wait, if it must: the first named provider whose CapacityProvider
+/// object is not Ready at its current generation.
+pub async fn not_ready(cluster: &ECSCluster, ctx: &Context) -> Result<Option<String>, Error> {
+    let named: Vec<&String> =
+        cluster.spec.capacity_providers.iter().flatten().filter(|n| !BUILT_IN.contains(&n.as_str())).collect();
+    if named.is_empty() {
+        return Ok(None);
+    }
+    let namespace = cluster.namespace().ok_or(Error::MissingMetadata("namespace"))?;
+    let api: Api<CapacityProvider> = Api::namespaced(ctx.client.clone(), &namespace);
+    let objects = api.list(&ListParams::default()).await.map_err(|e| Error::kube("listing CapacityProviders", e))?;
+    for name in named {
+        let Some(obj) = objects.items.iter().find(|o| &provider_name_of(o) == name) else { continue };
+        if let Some(why) = waiting_reason(obj) {
+            return Ok(Some(format!(
+                "capacity provider {name} (CapacityProvider {namespace}/{}) is not Ready yet: {why}",
+                obj.name_any()
+            )));
+        }
+    }
+    Ok(None)
+}
+
+/// None when the object is Ready for its current spec; otherwise what its Ready says.
+fn waiting_reason(obj: &CapacityProvider) -> Option<String> {
+    if obj.meta().deletion_timestamp.is_some() {
+        return Some("it is being deleted".into());
+    }
+    let Some(status) = obj.status.as_ref() else { return Some("not reconciled yet".into()) };
+    let conditions = status.common.conditions.as_deref().unwrap_or_default();
+    let current = status.common.observed_generation == obj.meta().generation;
+    if current && status_of(conditions, READY) == Some("True") {
+        return None;
+    }
+    let ready = conditions.iter().find(|c| c.type_ == READY);
+    Some(match ready {
+        Some(c) if !c.message.is_empty() => format!("{} ({})", c.reason, c.message),
+        Some(c) => c.reason.clone(),
+        None => "not reconciled yet".into(),
+    })
+}
+
+/// Records the wait (status written only when it changed) and looks again soon; the
+/// CapacityProvider's own status change also wakes the cluster.
+pub async fn wait(cluster: &ECSCluster, ctx: &Context, message: &str) -> Result<Action, Error> {
+    let outcome = Outcome {
+        stage: Some(Stage::WaitingForCapacityProvider(message)),
+        drift: &[],
+        applied_hash: None,
+        observe_only: false,
+        error: None,
+    };
+    let previous = cluster.status.as_ref();
+    let new_status = status::build(previous, cluster.meta().generation, &outcome, &ctx.now());
+    if status::changed(previous, &new_status) {
+        patch_status::<ECSCluster, ECSClusterStatus>(ctx, cluster, &new_status).await?;
+    }
+    Ok(Action::requeue(ctx.config.rollout_poll_interval))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crd::capacity_provider::{CapacityProviderSpec, CapacityProviderStatus};
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+
+    fn provider(ready: Option<&str>, generation: i64, observed: i64) -> CapacityProvider {
+        let spec: CapacityProviderSpec =
+            serde_json::from_value(serde_json::json!({"autoScalingGroupProvider": {"autoScalingGroupArn": "a"}}))
+                .expect("spec");
+        let mut obj = CapacityProvider::new("batch", spec);
+        obj.metadata.generation = Some(generation);
+        obj.status = ready.map(|r| {
+            let condition = Condition {
+                type_: READY.into(),
+                status: r.into(),
+                reason: "Creating".into(),
+                message: String::new(),
+                observed_generation: Some(observed),
+                last_transition_time: Time(k8s_openapi::jiff::Timestamp::UNIX_EPOCH),
+            };
+            let mut s = CapacityProviderStatus::default();
+            s.common.observed_generation = Some(observed);
+            s.common.conditions = Some(vec![condition]);
+            s
+        });
+        obj
+    }
+
+    #[test]
+    fn ready_at_the_current_generation_only() {
+        assert_eq!(waiting_reason(&provider(Some("True"), 2, 2)), None);
+        assert!(waiting_reason(&provider(Some("True"), 3, 2)).is_some(), "stale Ready");
+        assert_eq!(waiting_reason(&provider(Some("False"), 1, 1)).as_deref(), Some("Creating"));
+        assert_eq!(waiting_reason(&provider(None, 1, 1)).as_deref(), Some("not reconciled yet"));
+    }
+}
