@@ -79,6 +79,12 @@ pub fn status_changed<S: HasCommonStatus>(old: Option<&S>, new: &S) -> bool {
     strip(old) != strip(new) || !same_ignoring_time(&conditions(old), &conditions(new))
 }
 
+/// The reason of the Ready condition in a status, if any.
+pub fn ready_reason<S: HasCommonStatus>(status: Option<&S>) -> Option<&str> {
+    let conditions = status?.common().conditions.as_deref()?;
+    conditions.iter().find(|c| c.type_ == READY).map(|c| c.reason.as_str())
+}
+
 /// The status ("True"/"False"/"Unknown") of a condition type, if present.
 pub fn status_of<'a>(conditions: &'a [Condition], type_: &str) -> Option<&'a str> {
     conditions.iter().find(|c| c.type_ == type_).map(|c| c.status.as_str())

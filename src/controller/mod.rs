@@ -159,6 +159,19 @@ where
     Ok(())
 }
 
+/// Writes `new` when it differs from `previous` in anything but condition timestamps: the one
+/// place every kind decides whether a status write is worth making.
+pub async fn write_status<K, S>(ctx: &Context, obj: &K, previous: Option<&S>, new: &S) -> Result<(), Error>
+where
+    K: Resource<Scope = NamespaceResourceScope, DynamicType = ()> + Clone + DeserializeOwned + Debug,
+    S: conditions::HasCommonStatus + Serialize,
+{
+    if conditions::status_changed(previous, new) {
+        patch_status(ctx, obj, new).await?;
+    }
+    Ok(())
+}
+
 /// The closed set of kind labels metrics use.
 fn kind_label(kind: &str) -> &'static str {
     match kind {

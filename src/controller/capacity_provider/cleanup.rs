@@ -12,8 +12,8 @@ use super::status::{self, DELETION_BLOCKED, Outcome, Stage};
 use super::{observe, owned_by, owner_of, provider_name_of};
 use crate::aws::error::AwsError;
 use crate::controller::error::Error;
-use crate::controller::{Context, patch_status, publish};
-use crate::crd::capacity_provider::{CapacityProvider as CapacityProviderObject, CapacityProviderStatus};
+use crate::controller::{Context, publish, write_status};
+use crate::crd::capacity_provider::CapacityProvider as CapacityProviderObject;
 use crate::crd::common::{DeletionPolicy, ManagementPolicy};
 
 pub async fn cleanup(obj: &CapacityProviderObject, ctx: &Context) -> Result<Action, Error> {
@@ -69,10 +69,7 @@ fn is_missing(e: &AwsError) -> bool {
 /// when the wait starts) and returns the retryable error that schedules the next look.
 async fn block(obj: &CapacityProviderObject, ctx: &Context, provider: &CapacityProvider, message: String) -> Error {
     let previous = obj.status.as_ref();
-    let already_blocked = previous
-        .and_then(|s| s.common.conditions.as_ref())
-        .and_then(|cs| cs.iter().find(|c| c.type_ == crate::controller::conditions::READY))
-        .is_some_and(|c| c.reason == DELETION_BLOCKED);
+    let already_blocked = crate::controller::conditions::ready_reason(previous) == Some(DELETION_BLOCKED);
     let outcome = Outcome {
         stage: Some(Stage::DeletionBlocked { provider, message: &message }),
         drift: &[],
@@ -81,9 +78,7 @@ async fn block(obj: &CapacityProviderObject, ctx: &Context, provider: &CapacityP
         error: None,
     };
     let new_status = status::build(previous, obj.meta().generation, &outcome, &ctx.now());
-    if status::changed(previous, &new_status)
-        && let Err(e) = patch_status::<CapacityProviderObject, CapacityProviderStatus>(ctx, obj, &new_status).await
-    {
+    if let Err(e) = write_status(ctx, obj, previous, &new_status).await {
         tracing::warn!(error = %e, provider = %obj.name_any(), "could not record the blocked deletion");
     }
     if !already_blocked {

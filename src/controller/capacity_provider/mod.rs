@@ -24,7 +24,7 @@ use self::plan::{Actual, PlanInput, ProviderPlan, Why};
 use self::status::{Outcome, Stage};
 use super::drift::DriftItem;
 use super::error::Error;
-use super::{Context, patch_status, publish};
+use super::{Context, publish, write_status};
 use crate::aws::convert::capacity_provider::{
     capacity_provider_spec_from_sdk, create_capacity_provider_input, update_capacity_provider_input,
 };
@@ -32,7 +32,6 @@ use crate::aws::convert::tag_map;
 use crate::aws::error::AwsError;
 use crate::canonical::capacity_provider::canonical_capacity_provider;
 use crate::canonical::spec_hash;
-use crate::crd::capacity_provider::CapacityProviderStatus;
 use crate::crd::capacity_provider::{CapacityProvider as CapacityProviderObject, CapacityProviderSpec};
 use crate::crd::common::{FINALIZER, ManagementPolicy, Tags, tags};
 
@@ -115,9 +114,7 @@ async fn apply(obj: &CapacityProviderObject, ctx: &Context) -> Result<Action, Er
     };
     let previous = obj.status.as_ref();
     let new_status = status::build(previous, obj.meta().generation, &outcome, &ctx.now());
-    if status::changed(previous, &new_status) {
-        patch_status::<CapacityProviderObject, CapacityProviderStatus>(ctx, obj, &new_status).await?;
-    }
+    write_status(ctx, obj, previous, &new_status).await?;
     match result {
         // An update in progress moves on its own: look again soon.
         Ok(Synced { provider: Some(p), .. })

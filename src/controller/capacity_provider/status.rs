@@ -139,11 +139,6 @@ fn observed_conditions(p: &CapacityProvider, drift: &[DriftItem]) -> (ConditionS
     }
 }
 
-/// Whether two statuses differ in anything but condition timestamps.
-pub fn changed(old: Option<&CapacityProviderStatus>, new: &CapacityProviderStatus) -> bool {
-    conditions::status_changed(old, new)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,7 +196,7 @@ mod tests {
         let p = provider(Ups::UpdateComplete);
         let first = build(None, Some(1), &outcome(Stage::Observed(&p), &[]), &now);
         let again = build(Some(&first), Some(1), &outcome(Stage::Observed(&p), &[]), &t("2026-01-01T01:00:00Z"));
-        assert!(!changed(Some(&first), &again));
+        assert!(!crate::controller::conditions::status_changed(Some(&first), &again));
         let err = Error::RequiresReplacement("spec.autoScalingGroupProvider.autoScalingGroupArn".into());
         let o = Outcome { stage: None, drift: &[], applied_hash: None, observe_only: false, error: Some(&err) };
         let s = build(Some(&first), Some(2), &o, &now);

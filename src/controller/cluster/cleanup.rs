@@ -12,8 +12,8 @@ use kube::{Resource, ResourceExt};
 use super::status::{self, DELETION_BLOCKED, Outcome, Stage};
 use super::{cluster_name_of, observe, owned_by, owner_of};
 use crate::controller::error::Error;
-use crate::controller::{Context, patch_status, publish};
-use crate::crd::cluster::{ECSCluster, ECSClusterStatus};
+use crate::controller::{Context, publish, write_status};
+use crate::crd::cluster::ECSCluster;
 use crate::crd::common::{DeletionPolicy, ManagementPolicy};
 
 /// Service names shown in the message; the count is always complete.
@@ -93,10 +93,7 @@ fn services_message(name: &str, arns: &[String]) -> String {
 /// when the wait starts) and returns the retryable error that schedules the next look.
 async fn block(obj: &ECSCluster, ctx: &Context, cluster: &Cluster, message: String) -> Error {
     let previous = obj.status.as_ref();
-    let already_blocked = previous
-        .and_then(|s| s.common.conditions.as_ref())
-        .and_then(|cs| cs.iter().find(|c| c.type_ == crate::controller::conditions::READY))
-        .is_some_and(|c| c.reason == DELETION_BLOCKED);
+    let already_blocked = crate::controller::conditions::ready_reason(previous) == Some(DELETION_BLOCKED);
     let outcome = Outcome {
         stage: Some(Stage::DeletionBlocked { cluster, message: &message }),
         drift: &[],
@@ -105,9 +102,7 @@ async fn block(obj: &ECSCluster, ctx: &Context, cluster: &Cluster, message: Stri
         error: None,
     };
     let new_status = status::build(previous, obj.meta().generation, &outcome, &ctx.now());
-    if status::changed(previous, &new_status)
-        && let Err(e) = patch_status::<ECSCluster, ECSClusterStatus>(ctx, obj, &new_status).await
-    {
+    if let Err(e) = write_status(ctx, obj, previous, &new_status).await {
         tracing::warn!(error = %e, cluster = %obj.name_any(), "could not record the blocked deletion");
     }
     if !already_blocked {

@@ -24,13 +24,13 @@ use self::plan::{Actual, PlanInput};
 use self::status::{Outcome, Stage};
 use super::error::Error;
 use super::task_definition::plan::DriftItem;
-use super::{Context, patch_status, publish};
+use super::{Context, publish, write_status};
 use crate::aws::convert::cluster::cluster_spec_from_sdk;
 use crate::aws::convert::tag_map;
 use crate::aws::error::AwsError;
 use crate::canonical::cluster::canonical_cluster;
 use crate::canonical::spec_hash;
-use crate::crd::cluster::{ECSCluster, ECSClusterSpec, ECSClusterStatus};
+use crate::crd::cluster::{ECSCluster, ECSClusterSpec};
 use crate::crd::common::{FINALIZER, ManagementPolicy, Tags, tags};
 
 pub async fn reconcile(cluster: Arc<ECSCluster>, ctx: Arc<Context>) -> Result<Action, Error> {
@@ -97,9 +97,7 @@ async fn apply(cluster: &ECSCluster, ctx: &Context) -> Result<Action, Error> {
     };
     let previous = cluster.status.as_ref();
     let new_status = status::build(previous, cluster.meta().generation, &outcome, &ctx.now());
-    if status::changed(previous, &new_status) {
-        patch_status::<ECSCluster, ECSClusterStatus>(ctx, cluster, &new_status).await?;
-    }
+    write_status(ctx, cluster, previous, &new_status).await?;
     match result {
         // Provisioning moves on its own: look again soon.
         Ok(Synced { cluster: Some(c), .. }) if matches!(c.status(), Some("PROVISIONING" | "DEPROVISIONING")) => {

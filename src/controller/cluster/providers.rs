@@ -12,9 +12,9 @@ use super::status::{self, Outcome, Stage};
 use crate::controller::capacity_provider::provider_name_of;
 use crate::controller::conditions::{READY, status_of};
 use crate::controller::error::Error;
-use crate::controller::{Context, patch_status};
+use crate::controller::{Context, write_status};
 use crate::crd::capacity_provider::CapacityProvider;
-use crate::crd::cluster::{ECSCluster, ECSClusterStatus};
+use crate::crd::cluster::ECSCluster;
 
 /// Providers ECS has in every account.
 const BUILT_IN: &[&str] = &["FARGATE", "FARGATE_SPOT"];
@@ -73,9 +73,7 @@ pub async fn wait(cluster: &ECSCluster, ctx: &Context, message: &str) -> Result<
     };
     let previous = cluster.status.as_ref();
     let new_status = status::build(previous, cluster.meta().generation, &outcome, &ctx.now());
-    if status::changed(previous, &new_status) {
-        patch_status::<ECSCluster, ECSClusterStatus>(ctx, cluster, &new_status).await?;
-    }
+    write_status(ctx, cluster, previous, &new_status).await?;
     Ok(Action::requeue(ctx.config.rollout_poll_interval))
 }
 

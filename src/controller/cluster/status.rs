@@ -154,11 +154,6 @@ fn observed_conditions(c: &Cluster, drift: &[DriftItem]) -> (ConditionSpec, Cond
     }
 }
 
-/// Whether two statuses differ in anything but condition timestamps.
-pub fn changed(old: Option<&ECSClusterStatus>, new: &ECSClusterStatus) -> bool {
-    conditions::status_changed(old, new)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,7 +217,7 @@ mod tests {
         let drift = [DriftItem { field: "settings".into(), desired: Some("x".into()), actual: None }];
         let first = build(None, Some(1), &outcome(Stage::Observed(&c), &drift), &t("2026-01-01T00:00:00Z"));
         let again = build(Some(&first), Some(1), &outcome(Stage::Observed(&c), &drift), &t("2026-01-01T01:00:00Z"));
-        assert!(!changed(Some(&first), &again));
+        assert!(!crate::controller::conditions::status_changed(Some(&first), &again));
         assert_eq!(again.common.drift.as_ref().map(|d| d[0].first_seen.clone()), Some(t("2026-01-01T00:00:00Z")));
     }
 

@@ -24,12 +24,12 @@ use self::plan::{PlanInput, UpdateReason};
 use self::resolve::{Resolved, Waiting};
 use self::status::{Outcome, Stage};
 use super::error::Error;
-use super::{Context, patch_status, publish};
+use super::{Context, publish, write_status};
 use crate::aws::convert::service::{ServiceTarget, create_service_input, service_spec_from_sdk, update_service_input};
 use crate::canonical::service::canonical_service;
 use crate::canonical::spec_hash;
+use crate::crd::ECSService;
 use crate::crd::common::{DeletionPolicy, FINALIZER, ManagementPolicy, RESTARTED_AT_ANNOTATION, Tags, tags};
-use crate::crd::{ECSService, ECSServiceStatus};
 
 pub async fn reconcile(svc: Arc<ECSService>, ctx: Arc<Context>) -> Result<Action, Error> {
     let namespace = svc.namespace().ok_or(Error::MissingMetadata("namespace"))?;
@@ -107,9 +107,7 @@ async fn apply(svc: &ECSService, ctx: &Context) -> Result<Action, Error> {
         error: result.as_ref().err(),
     };
     let new_status = status::build(previous, svc.meta().generation, &outcome, &ctx.now());
-    if status::changed(previous, &new_status) {
-        patch_status::<ECSService, ECSServiceStatus>(ctx, svc, &new_status).await?;
-    }
+    write_status(ctx, svc, previous, &new_status).await?;
     match result {
         Ok(Ok(s)) if s.assessment.as_ref().is_some_and(rollout::Assessment::progressing) => {
             Ok(Action::requeue(ctx.config.rollout_poll_interval))

@@ -157,8 +157,3 @@ fn condition_specs(o: &Outcome<'_>) -> Vec<ConditionSpec> {
     };
     vec![ready, synced, progressing, degraded]
 }
-
-/// Whether two statuses differ in anything but condition timestamps.
-pub fn changed(old: Option<&ECSServiceStatus>, new: &ECSServiceStatus) -> bool {
-    conditions::status_changed(old, new)
-}

@@ -20,10 +20,10 @@ use kube::{Api, Resource, ResourceExt};
 use self::plan::{Desired, Plan};
 use self::status::Outcome;
 use super::error::Error;
-use super::{Context, patch_status, publish};
+use super::{Context, publish, write_status};
 use crate::canonical::task_definition::task_definition_hash;
 use crate::crd::common::{DeletionPolicy, FINALIZER, ManagementPolicy};
-use crate::crd::task_definition::{TaskDefinition, TaskDefinitionStatus};
+use crate::crd::task_definition::TaskDefinition;
 
 /// Old revisions kept ACTIVE when the spec does not say.
 pub const DEFAULT_HISTORY_LIMIT: i32 = 10;
@@ -95,9 +95,7 @@ async fn apply(td: &TaskDefinition, ctx: &Context) -> Result<Action, Error> {
         error,
     };
     let new_status = status::build(previous, td.meta().generation, &outcome, &ctx.now());
-    if status::changed(previous, &new_status) {
-        patch_status::<TaskDefinition, TaskDefinitionStatus>(ctx, td, &new_status).await?;
-    }
+    write_status(ctx, td, previous, &new_status).await?;
     match result {
         Ok(_) => Ok(Action::requeue(ctx.config.resync_interval)),
         Err(e) => {

@@ -124,11 +124,6 @@ fn conditions_for(prev: &TaskDefinitionStatus, o: &Outcome<'_>) -> (ConditionSpe
     (ready, synced)
 }
 
-/// Whether two statuses differ in anything but condition timestamps.
-pub fn changed(old: Option<&TaskDefinitionStatus>, new: &TaskDefinitionStatus) -> bool {
-    conditions::status_changed(old, new)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,7 +186,7 @@ mod tests {
         let a = build(None, Some(1), &outcome(Some(&r), None), &now());
         let later = Time("2026-01-02T00:00:00Z".parse().expect("time"));
         let b = build(Some(&a), Some(1), &outcome(Some(&r), None), &later);
-        assert!(!changed(Some(&a), &b));
+        assert!(!crate::controller::conditions::status_changed(Some(&a), &b));
     }
 
     #[test]
