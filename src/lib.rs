@@ -6,6 +6,7 @@ pub mod canonical;
 pub mod controller;
 pub mod crd;
 pub mod http;
+pub mod leader;
 #[cfg(feature = "local")]
 pub mod local;
 pub mod metrics;

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
@@ -104,13 +105,15 @@ pub async fn run(
     let ecs = ecs_sim::start(sim_config)?;
     let client = kube.client().await?;
     install_crds(&client).await?;
-    let (ecs_client, aws) = local_aws(ecs.endpoint());
+    let metrics = Arc::new(crate::metrics::Metrics::default());
+    let (ecs_client, aws) = local_aws(ecs.endpoint(), &metrics);
     create_outside_resources(&ecs_client).await?;
     let config = Config {
         cluster_id: "local".into(),
         resync_interval: Duration::from_secs(10),
         rollout_poll_interval: Duration::from_secs(1),
         service_poll_interval: Duration::from_secs(5),
+        metrics,
         ..Default::default()
     };
     println!("kube-sim   {}", kube.url());
@@ -157,34 +160,10 @@ async fn create_outside_resources(ecs: &aws_sdk_ecs::Client) -> Result<(), Local
     Ok(())
 }
 
-fn local_aws(endpoint: &str) -> (aws_sdk_ecs::Client, AwsClients) {
-    use aws_sdk_ecs::config::{BehaviorVersion, Credentials, Region};
-    let http = aws_smithy_http_client::Builder::new().build_http();
-    let credentials = Credentials::new("AKIDLOCAL", "local", None, None, "ecs-operator-local");
-    let ecs = aws_sdk_ecs::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(credentials.clone())
-        .http_client(http.clone())
-        .timeout_config(crate::aws::timeouts())
-        .build();
-    let scaling = aws_sdk_applicationautoscaling::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(credentials)
-        .http_client(http)
-        .timeout_config(crate::aws::timeouts())
-        .build();
-    let ecs = aws_sdk_ecs::Client::from_conf(ecs);
-    let clients = AwsClients {
-        ecs: crate::aws::ecs::SdkEcs::shared(ecs.clone()),
-        autoscaling: crate::aws::autoscaling::SdkAutoscaling::shared(
-            aws_sdk_applicationautoscaling::Client::from_conf(scaling),
-        ),
-    };
-    (ecs, clients)
+fn local_aws(endpoint: &str, metrics: &Arc<crate::metrics::Metrics>) -> (aws_sdk_ecs::Client, AwsClients) {
+    let traffic = crate::aws::traffic::Traffic::new(80, metrics.clone());
+    let sdk = crate::aws::simulator_config(endpoint, "us-east-1", &traffic);
+    (aws_sdk_ecs::Client::new(&sdk), AwsClients::from_config(&sdk))
 }
 
 async fn install_crds(client: &kube::Client) -> Result<(), LocalError> {

@@ -17,7 +17,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the controllers against the current Kubernetes cluster and AWS account.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Print every CustomResourceDefinition as one multi-document YAML stream.
     Crdgen,
     /// Run everything locally: an in-process Kubernetes API (kube-sim) and ECS simulator
@@ -78,6 +78,28 @@ struct RunArgs {
     /// Address of the HTTP listener: /healthz, /readyz, /metrics.
     #[arg(long, env = "HTTP_ADDR", default_value = "0.0.0.0:8080")]
     http_addr: std::net::SocketAddr,
+    /// Seconds between checks of a steady ECS service (DescribeServices is batched, 10 per call).
+    #[arg(long, env = "SERVICE_POLL_INTERVAL_SECONDS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
+    service_poll_interval_seconds: u64,
+    /// Seconds between checks of an ECS service while its rollout moves.
+    #[arg(long, env = "ROLLOUT_POLL_INTERVAL_SECONDS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    rollout_poll_interval_seconds: u64,
+    /// Percent of ECS's documented request throttles the client-side rate limiter allows, per
+    /// API operation (the rest is headroom for other clients in the account).
+    #[arg(long, env = "AWS_RATE_LIMIT_PERCENT", default_value_t = 80, value_parser = clap::value_parser!(u8).range(1..=100))]
+    aws_rate_limit_percent: u8,
+    /// Run only while holding the leader Lease, so several replicas can run safely.
+    #[arg(long, env = "LEADER_ELECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    leader_election: bool,
+    /// Namespace of the leader Lease; default: the pod's namespace, else `default`.
+    #[arg(long, env = "POD_NAMESPACE")]
+    leader_election_namespace: Option<String>,
+    /// Name of the leader Lease (replicas sharing it elect one leader).
+    #[arg(long, env = "LEADER_ELECTION_NAME", default_value = "ecs-operator")]
+    leader_election_name: String,
+    /// Seconds a leader's Lease stays valid without renewal: the longest hand-over after a crash.
+    #[arg(long, env = "LEASE_DURATION_SECONDS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(2..=300))]
+    lease_duration_seconds: u64,
 }
 
 fn main() -> ExitCode {
@@ -180,7 +202,7 @@ async fn kube_client(kubeconfig: Option<PathBuf>) -> Result<kube::Client, String
     kube::Client::try_from(config).map_err(|e| format!("building the Kubernetes client: {e}"))
 }
 
-async fn run(args: RunArgs) -> ExitCode {
+async fn run(args: Box<RunArgs>) -> ExitCode {
     init_logging(&args.log_format);
     let client = match kube_client(args.kubeconfig).await {
         Ok(c) => c,
@@ -189,12 +211,13 @@ async fn run(args: RunArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let sdk = ecs_operator::aws::load_config(args.region).await;
+    let metrics = std::sync::Arc::new(ecs_operator::metrics::Metrics::default());
+    let traffic = ecs_operator::aws::traffic::Traffic::new(args.aws_rate_limit_percent, metrics.clone());
+    let sdk = ecs_operator::aws::load_config(args.region, &traffic).await;
     if sdk.region().is_none() {
         tracing::error!("no AWS region: pass --region or set AWS_REGION");
         return ExitCode::FAILURE;
     }
-    let metrics = std::sync::Arc::new(ecs_operator::metrics::Metrics::default());
     let http = match ecs_operator::http::serve(args.http_addr, metrics.clone()).await {
         Ok((bound, handle)) => {
             tracing::info!(%bound, "serving /healthz, /readyz and /metrics");
@@ -213,16 +236,36 @@ async fn run(args: RunArgs) -> ExitCode {
         namespaces: args.namespaces,
         label_selector: args.label_selector,
         max_concurrent_reconciles: args.max_concurrent_reconciles,
+        service_poll_interval: Duration::from_secs(args.service_poll_interval_seconds),
+        rollout_poll_interval: Duration::from_secs(args.rollout_poll_interval_seconds),
         ..Default::default()
     };
     tracing::info!(region = ?sdk.region(), namespaces = ?config.namespaces, "starting controllers");
     let aws = ecs_operator::aws::AwsClients::from_config(&sdk);
-    let result = ecs_operator::controller::run(client, aws, config, shutdown_signal()).await;
+    let result = if args.leader_election {
+        use ecs_operator::leader;
+        let namespace = args.leader_election_namespace.unwrap_or_else(leader::default_namespace);
+        let timing = leader::LeaseTiming::from_duration(Duration::from_secs(args.lease_duration_seconds));
+        let identity = leader::default_identity();
+        tracing::info!(%identity, lease = %args.leader_election_name, %namespace, "leader election");
+        let elector =
+            leader::LeaderElector::new(client.clone(), &namespace, &args.leader_election_name, &identity, timing);
+        leader::run_elected(elector, client, aws, config, shutdown_signal()).await
+    } else {
+        config.metrics.leader.set(1);
+        ecs_operator::controller::run(client, aws, config, shutdown_signal())
+            .await
+            .map(|()| ecs_operator::leader::Ended::Shutdown)
+    };
     http.abort();
     match result {
-        Ok(()) => {
+        Ok(ecs_operator::leader::Ended::Shutdown) => {
             tracing::info!("stopped");
             ExitCode::SUCCESS
+        }
+        Ok(ecs_operator::leader::Ended::LostLease) => {
+            tracing::error!("stopped: lost the leader Lease; exiting so that this replica restarts as a candidate");
+            ExitCode::FAILURE
         }
         Err(err) => {
             tracing::error!("{err}");

@@ -7,6 +7,7 @@ use std::time::Instant;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
@@ -21,6 +22,24 @@ pub struct FailureLabels {
     pub reason: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct AwsCallLabels {
+    /// `ecs`, `application-autoscaling`, `sts`.
+    pub service: &'static str,
+    /// The API operation, e.g. `DescribeServices` (a closed set: the SDK calls the code makes).
+    pub operation: String,
+    /// `success`, `throttled`, `client_error`, `server_error`, `transport_error`.
+    pub outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ConditionLabels {
+    pub kind: &'static str,
+    pub condition: &'static str,
+    /// `True`, `False` or `Unknown` (no such condition yet).
+    pub status: &'static str,
+}
+
 /// Everything the operator counts.
 pub struct Metrics {
     registry: Registry,
@@ -28,6 +47,19 @@ pub struct Metrics {
     pub failures: Family<FailureLabels, Counter>,
     pub duration: Family<KindLabels, Histogram>,
     pub status_writes: Family<KindLabels, Counter>,
+    /// Every HTTP request to AWS (each retry attempt counts), by service, operation, outcome.
+    pub aws_requests: Family<AwsCallLabels, Counter>,
+    /// Objects by condition and status, recomputed from the caches every few seconds.
+    pub objects: Family<ConditionLabels, Gauge>,
+    /// Drifted fields newly found, and corrections made (one per update that put AWS back).
+    pub drift_detected: Family<KindLabels, Counter>,
+    pub drift_corrected: Family<KindLabels, Counter>,
+    /// Objects whose current generation has not been reconciled yet (spec changes waiting),
+    /// plus reconciles running: the work in front of the controller.
+    pub queue_depth: Family<KindLabels, Gauge>,
+    pub in_flight: Family<KindLabels, Gauge>,
+    /// 1 while this replica holds the leader Lease (always 1 without leader election).
+    pub leader: Gauge,
     /// Set once the caches are synced and AWS answered: what `/readyz` reports.
     ready: AtomicBool,
 }
@@ -56,7 +88,47 @@ impl Default for Metrics {
             "Status patches sent (only when status changed), by kind",
             status_writes.clone(),
         );
-        Self { registry, reconciles, failures, duration, status_writes, ready: AtomicBool::new(false) }
+        let aws_requests = Family::<AwsCallLabels, Counter>::default();
+        registry.register(
+            "aws_requests",
+            "HTTP requests sent to AWS (retries included), by service, operation and outcome",
+            aws_requests.clone(),
+        );
+        let objects = Family::<ConditionLabels, Gauge>::default();
+        registry.register("objects", "Objects in the caches by kind, condition and status", objects.clone());
+        let drift_detected = Family::<KindLabels, Counter>::default();
+        registry.register("drift_detected", "Drifted fields found in AWS, by kind", drift_detected.clone());
+        let drift_corrected = Family::<KindLabels, Counter>::default();
+        registry.register(
+            "drift_corrected",
+            "Updates that put drifted AWS resources back, by kind",
+            drift_corrected.clone(),
+        );
+        let queue_depth = Family::<KindLabels, Gauge>::default();
+        registry.register(
+            "queue_depth",
+            "Objects whose latest generation is not reconciled yet, plus reconciles running, by kind",
+            queue_depth.clone(),
+        );
+        let in_flight = Family::<KindLabels, Gauge>::default();
+        registry.register("reconciles_in_flight", "Reconciles running now, by kind", in_flight.clone());
+        let leader = Gauge::default();
+        registry.register("leader", "1 while this replica is the leader", leader.clone());
+        Self {
+            registry,
+            reconciles,
+            failures,
+            duration,
+            status_writes,
+            aws_requests,
+            objects,
+            drift_detected,
+            drift_corrected,
+            queue_depth,
+            in_flight,
+            leader,
+            ready: AtomicBool::new(false),
+        }
     }
 }
 
@@ -80,6 +152,7 @@ impl Metrics {
     /// Starts timing one reconcile; the measurement is recorded when the guard drops.
     pub fn reconcile(&self, kind: &'static str) -> ReconcileTimer<'_> {
         self.reconciles.get_or_create(&KindLabels { kind }).inc();
+        self.in_flight.get_or_create(&KindLabels { kind }).inc();
         ReconcileTimer { metrics: self, kind, started: Instant::now() }
     }
 }
@@ -99,6 +172,7 @@ impl ReconcileTimer<'_> {
 
 impl Drop for ReconcileTimer<'_> {
     fn drop(&mut self) {
+        self.metrics.in_flight.get_or_create(&KindLabels { kind: self.kind }).dec();
         self.metrics
             .duration
             .get_or_create(&KindLabels { kind: self.kind })
@@ -126,6 +200,7 @@ mod tests {
         );
         assert!(text.contains("ecs_operator_reconcile_duration_seconds_count{kind=\"ECSService\"} 1"), "{text}");
         assert!(text.contains("ecs_operator_status_writes_total{kind=\"ECSService\"} 1"), "{text}");
+        assert!(text.contains("ecs_operator_reconciles_in_flight{kind=\"ECSService\"} 0"), "{text}");
         assert!(!m.is_ready());
     }
 }

@@ -145,7 +145,9 @@ impl E2e {
 
 impl Drop for E2e {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if std::env::var_os("KEEP_E2E").is_none() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 

@@ -25,3 +25,16 @@ async fn unreachable_aws_is_reported() {
     assert!(matches!(err, RunError::Aws(_)), "{err}");
     assert!(err.to_string().contains("ListClusters"), "{err}");
 }
+
+/// Not ready before the caches are synced, ready after, not ready once stopped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_follows_the_caches() {
+    let mut bed = Bed::start().await;
+    let config = Bed::operator_config();
+    let metrics = config.metrics.clone();
+    assert!(!metrics.is_ready(), "not ready before starting");
+    bed.start_operator_with(config).await;
+    bed.eventually("ready once the caches are synced", || async { metrics.is_ready().then_some(()) }).await;
+    bed.stop_operator().await;
+    assert!(!metrics.is_ready(), "not ready once stopped");
+}

@@ -6,8 +6,10 @@ pub mod convert;
 pub mod describe;
 pub mod ecs;
 pub mod error;
+pub mod traffic;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
@@ -17,12 +19,13 @@ use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 /// SDK configuration from the default chain (env, profile, IRSA web identity, EKS Pod
 /// Identity), with `region` overriding the chain's region. Endpoints follow the standard
 /// `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_ECS` variables, which is how tests and local mode aim
-/// the operator at a simulator. Retries are adaptive: the SDK slows down when throttled.
-pub async fn load_config(region: Option<String>) -> aws_config::SdkConfig {
+/// the operator at a simulator. Retries are adaptive: the SDK slows down when throttled; every
+/// request also passes `traffic`'s rate limiter and counters.
+pub async fn load_config(region: Option<String>, traffic: &traffic::Traffic) -> aws_config::SdkConfig {
     // rustls on ring: the same TLS stack kube uses, so one crypto library is built.
     let http = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .http_client(http)
+        .http_client(traffic.wrap(http))
         .retry_config(RetryConfig::adaptive())
         .timeout_config(timeouts());
     if let Some(region) = region {
@@ -31,21 +34,44 @@ pub async fn load_config(region: Option<String>) -> aws_config::SdkConfig {
     loader.load().await
 }
 
-/// Bounds on every AWS call: a hung connection must become a retryable timeout, never a
-/// reconcile that waits forever and holds its object's queue slot.
-pub fn timeouts() -> TimeoutConfig {
-    TimeoutConfig::builder()
-        .connect_timeout(std::time::Duration::from_secs(5))
-        .operation_attempt_timeout(std::time::Duration::from_secs(20))
-        .operation_timeout(std::time::Duration::from_secs(60))
+/// SDK configuration for a simulator (ecs-sim, moto) at `endpoint`, plain HTTP, with static
+/// test credentials: what local mode and the tests use.
+pub fn simulator_config(endpoint: &str, region: &str, traffic: &traffic::Traffic) -> aws_config::SdkConfig {
+    let http = aws_smithy_http_client::Builder::new().build_http();
+    let credentials = aws_sdk_ecs::config::Credentials::new("AKIDLOCAL", "local-secret", None, None, "simulator");
+    aws_config::SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(aws_config::Region::new(region.to_owned()))
+        .endpoint_url(endpoint)
+        .credentials_provider(aws_sdk_ecs::config::SharedCredentialsProvider::new(credentials))
+        .http_client(traffic.wrap(http))
+        .retry_config(RetryConfig::standard())
+        .timeout_config(timeouts())
+        .time_source(aws_smithy_async::time::SystemTimeSource::new())
         .build()
 }
 
-/// The AWS APIs the controllers use.
+/// Bounds on every AWS call: a hung connection must become a retryable timeout, never a
+/// reconcile that waits forever and holds its object's queue slot. An attempt includes the
+/// wait for the client-side rate limiter, hence the generous attempt timeout; reads are bounded
+/// separately.
+pub fn timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .read_timeout(Duration::from_secs(20))
+        .operation_attempt_timeout(Duration::from_secs(60))
+        .operation_timeout(Duration::from_secs(120))
+        .build()
+}
+
+/// The AWS APIs the controllers use, for one account and region.
 #[derive(Clone)]
 pub struct AwsClients {
     pub ecs: Arc<dyn ecs::EcsApi>,
     pub autoscaling: Arc<dyn autoscaling::AutoscalingApi>,
+    /// The configuration the clients came from, when they came from one: per-object targets
+    /// (`spec.aws.region`, `spec.aws.roleArn`) are derived from it. None for test fakes.
+    pub sdk: Option<aws_config::SdkConfig>,
 }
 
 impl AwsClients {
@@ -53,6 +79,37 @@ impl AwsClients {
         Self {
             ecs: ecs::SdkEcs::shared(aws_sdk_ecs::Client::new(config)),
             autoscaling: autoscaling::SdkAutoscaling::shared(aws_sdk_applicationautoscaling::Client::new(config)),
+            sdk: Some(config.clone()),
         }
+    }
+
+    /// Clients for another region and/or an assumed role, derived from this configuration.
+    /// Assumed-role credentials are fetched on first use and cached by the SDK, which refreshes
+    /// them before they expire. None when these clients have no configuration to derive from.
+    pub async fn for_target(&self, region: Option<&str>, role_arn: Option<&str>) -> Option<Self> {
+        let base = self.sdk.as_ref()?;
+        let mut builder = base.to_builder();
+        if let Some(region) = region {
+            builder.set_region(Some(aws_config::Region::new(region.to_owned())));
+        }
+        if base.time_source().is_none() {
+            builder.set_time_source(Some(aws_smithy_async::time::SharedTimeSource::default()));
+        }
+        let regional = builder.build();
+        let config = match role_arn {
+            None => regional,
+            Some(role) => {
+                let provider = aws_config::sts::AssumeRoleProvider::builder(role)
+                    .session_name("ecs-operator")
+                    .configure(&regional)
+                    .build()
+                    .await;
+                regional
+                    .into_builder()
+                    .credentials_provider(aws_sdk_ecs::config::SharedCredentialsProvider::new(provider))
+                    .build()
+            }
+        };
+        Some(Self::from_config(&config))
     }
 }

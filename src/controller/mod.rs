@@ -1,6 +1,7 @@
 //! Controller runtime shared by every kind: the [`Context`], status patches, events, the error
 //! policy with per-object backoff, and [`run`], which wires watches to reconcilers.
 
+pub mod caches;
 pub mod capacity_provider;
 pub mod cluster;
 pub mod conditions;
@@ -86,7 +87,11 @@ impl Default for Config {
     }
 }
 
-/// Everything a reconcile needs. One per operator process.
+/// AWS targets (region, role) an object may name in `spec.aws`; None means the default.
+type TargetKey = (Option<String>, Option<String>);
+
+/// Everything a reconcile needs. One per operator process, plus one per AWS target that objects
+/// name in `spec.aws` (see [`Context::for_target`]); they share everything but the AWS clients.
 pub struct Context {
     pub client: Client,
     pub ecs: Arc<dyn EcsApi>,
@@ -98,17 +103,72 @@ pub struct Context {
     /// ECSServices, for the revisions they use (never pruned).
     pub services: Option<Store<ECSService>>,
     /// Consecutive retryable failures per object, for backoff; reset on success.
-    failures: Mutex<HashMap<String, u32>>,
+    failures: Arc<Mutex<HashMap<String, u32>>>,
+    /// The clients the others are derived from.
+    aws: AwsClients,
+    /// Contexts for the AWS targets objects have named so far.
+    targets: Arc<tokio::sync::Mutex<HashMap<TargetKey, Arc<Context>>>>,
 }
 
 impl Context {
     pub fn new(client: Client, aws: AwsClients, config: Config, services: Option<Store<ECSService>>) -> Self {
-        let AwsClients { ecs, autoscaling } = aws;
         let reporter = Reporter { controller: "ecs-operator".into(), instance: std::env::var("POD_NAME").ok() };
         let recorder = Recorder::new(client.clone(), reporter);
+        Self::with_aws(client, aws, config, services, recorder, Arc::default(), Arc::default())
+    }
+
+    fn with_aws(
+        client: Client,
+        aws: AwsClients,
+        config: Config,
+        services: Option<Store<ECSService>>,
+        recorder: Recorder,
+        failures: Arc<Mutex<HashMap<String, u32>>>,
+        targets: Arc<tokio::sync::Mutex<HashMap<TargetKey, Arc<Context>>>>,
+    ) -> Self {
         // 20 ms lets reconciles that start together share one call without slowing any of them.
-        let describer = ServiceDescriber::new(ecs.clone(), Duration::from_millis(20));
-        Self { client, ecs, autoscaling, describer, recorder, config, services, failures: Mutex::new(HashMap::new()) }
+        let describer = ServiceDescriber::new(aws.ecs.clone(), Duration::from_millis(20));
+        Self {
+            client,
+            ecs: aws.ecs.clone(),
+            autoscaling: aws.autoscaling.clone(),
+            describer,
+            recorder,
+            config,
+            services,
+            failures,
+            aws,
+            targets,
+        }
+    }
+
+    /// The context whose AWS clients act in the object's `spec.aws.region` with its
+    /// `spec.aws.roleArn` assumed, or this one when the object names neither. Clients are built
+    /// once per target and shared; assumed-role credentials are cached and refreshed by the SDK.
+    pub async fn for_target(self: &Arc<Self>, policies: &crate::crd::Policies) -> Result<Arc<Self>, Error> {
+        let key: TargetKey = match &policies.aws {
+            Some(aws) if aws.region.is_some() || aws.role_arn.is_some() => (aws.region.clone(), aws.role_arn.clone()),
+            _ => return Ok(self.clone()),
+        };
+        let mut targets = self.targets.lock().await;
+        if let Some(ctx) = targets.get(&key) {
+            return Ok(ctx.clone());
+        }
+        let aws = self.aws.for_target(key.0.as_deref(), key.1.as_deref()).await.ok_or_else(|| {
+            Error::InvalidSpec("spec.aws: this operator's AWS clients cannot switch region or role".into())
+        })?;
+        tracing::info!(region = ?key.0, role = ?key.1, "new AWS target");
+        let ctx = Arc::new(Self::with_aws(
+            self.client.clone(),
+            aws,
+            self.config.clone(),
+            self.services.clone(),
+            self.recorder.clone(),
+            self.failures.clone(),
+            self.targets.clone(),
+        ));
+        targets.insert(key, ctx.clone());
+        Ok(ctx)
     }
 
     pub fn now(&self) -> Time {
@@ -123,19 +183,6 @@ impl Context {
 
 fn object_key<K: Resource>(obj: &K) -> String {
     format!("{}/{}", obj.meta().namespace.as_deref().unwrap_or(""), obj.meta().name.as_deref().unwrap_or(""))
-}
-
-/// Per-object AWS targets (`spec.aws.region`, `spec.aws.roleArn`) are not implemented yet:
-/// refuse them clearly instead of silently using the operator's own account and region.
-pub fn check_aws_target(policies: &crate::crd::Policies) -> Result<(), Error> {
-    match &policies.aws {
-        Some(aws) if aws.region.is_some() || aws.role_arn.is_some() => Err(Error::InvalidSpec(
-            "spec.aws: per-object region and roleArn are not supported yet; remove spec.aws to use the \
-             operator's account and region"
-                .into(),
-        )),
-        _ => Ok(()),
-    }
 }
 
 /// Writes `status` with server-side apply on the status subresource, as the one forced manager.
@@ -168,8 +215,23 @@ where
 {
     if conditions::status_changed(previous, new) {
         patch_status(ctx, obj, new).await?;
+        let newly_drifted = newly_drifted(previous.map(|p| p.common()), new.common());
+        if newly_drifted > 0 {
+            let kind = kind_label(&K::kind(&()));
+            ctx.config.metrics.drift_detected.get_or_create(&crate::metrics::KindLabels { kind }).inc_by(newly_drifted);
+        }
     }
     Ok(())
+}
+
+/// Drifted fields in `new` that `previous` did not list.
+fn newly_drifted(previous: Option<&crate::crd::common::CommonStatus>, new: &crate::crd::common::CommonStatus) -> u64 {
+    let known: Vec<&str> = previous
+        .and_then(|p| p.drift.as_ref())
+        .map(|d| d.iter().map(|e| e.field.as_str()).collect())
+        .unwrap_or_default();
+    let fresh = new.drift.iter().flatten().filter(|e| !known.contains(&e.field.as_str())).count();
+    u64::try_from(fresh).unwrap_or(u64::MAX)
 }
 
 /// The closed set of kind labels metrics use.
@@ -191,6 +253,10 @@ pub async fn publish<K: Resource<DynamicType = ()>>(
     reason: &str,
     note: &str,
 ) {
+    if reason == "DriftCorrected" {
+        let kind = kind_label(&K::kind(&()));
+        ctx.config.metrics.drift_corrected.get_or_create(&crate::metrics::KindLabels { kind }).inc();
+    }
     // Events have a 1 KiB note limit; AWS messages can be longer.
     let note: String = note.chars().take(1000).collect();
     let event = Event { type_, reason: reason.into(), note: Some(note), action: "Reconcile".into(), secondary: None };
@@ -267,7 +333,7 @@ pub async fn run(
         ensure_crd(&client, crd).await?;
     }
     aws.ecs.check_access().await.map_err(RunError::Aws)?;
-    config.metrics.set_ready(true);
+    let mut caches = caches::Caches::default();
     let scopes: Vec<Option<String>> =
         if config.namespaces.is_empty() { vec![None] } else { config.namespaces.iter().cloned().map(Some).collect() };
     let watcher_config = match &config.label_selector {
@@ -286,6 +352,7 @@ pub async fn run(
         let service_controller =
             Controller::new(services.clone(), watcher_config.clone()).with_config(controller_config.clone());
         let service_store = service_controller.store();
+        caches.services.push(service_store.clone());
         let waiting_for_cluster = services_of_cluster(service_store.clone());
         let ctx = Arc::new(Context::new(client.clone(), aws.clone(), config.clone(), Some(service_store.clone())));
         // A TaskDefinition's new revision must roll every ECSService that references it.
@@ -306,14 +373,18 @@ pub async fn run(
             .graceful_shutdown_on(shutdown.clone())
             .run(reconcile_service, error_policy, ctx.clone())
             .for_each(|_| async {});
-        let task_definitions_run = Controller::new(task_definitions, watcher_config.clone())
-            .with_config(controller_config.clone())
+        let task_definition_controller =
+            Controller::new(task_definitions, watcher_config.clone()).with_config(controller_config.clone());
+        caches.task_definitions.push(task_definition_controller.store());
+        let task_definitions_run = task_definition_controller
             .graceful_shutdown_on(shutdown.clone())
             .run(reconcile_task_definition, error_policy, ctx.clone())
             .for_each(|_| async {});
+        caches.clusters.push(cluster_controller.store());
         let deleting_clusters = deleting_clusters_of_service(cluster_controller.store());
         let provider_controller =
             Controller::new(providers.clone(), watcher_config.clone()).with_config(controller_config.clone());
+        caches.providers.push(provider_controller.store());
         let deleting_providers = capacity_provider::watch::deleting_providers_of_cluster(provider_controller.store());
         let waiting_clusters = capacity_provider::watch::clusters_of_provider(cluster_controller.store());
         let clusters_run = cluster_controller
@@ -331,15 +402,23 @@ pub async fn run(
             futures::future::join4(services_run, task_definitions_run, clusters_run, providers_run).await;
         }));
     }
+    // Ready once the caches are complete; gauges from the caches every 5 s.
+    let reporter = tokio::spawn(caches.serve_metrics(config.metrics.clone(), Duration::from_secs(5)));
     for task in tasks {
         let _ = task.await;
     }
+    reporter.abort();
+    config.metrics.set_ready(false);
     Ok(())
 }
 
 async fn reconcile_service(svc: Arc<ECSService>, ctx: Arc<Context>) -> Result<Action, Error> {
     let (key, generation) = (object_key(svc.as_ref()), svc.meta().generation);
-    traced("ECSService", key, generation, &ctx, service::reconcile(svc, ctx.clone())).await
+    let work = async {
+        let scoped = ctx.for_target(&svc.spec.policies).await?;
+        service::reconcile(svc, scoped).await
+    };
+    traced("ECSService", key, generation, &ctx, work).await
 }
 
 /// An ECSCluster's change (its clusterArn appearing, above all) wakes the ECSServices whose
@@ -387,12 +466,20 @@ fn deleting_clusters_of_service(
 
 async fn reconcile_cluster(obj: Arc<ECSCluster>, ctx: Arc<Context>) -> Result<Action, Error> {
     let (key, generation) = (object_key(obj.as_ref()), obj.meta().generation);
-    traced("ECSCluster", key, generation, &ctx, cluster::reconcile(obj, ctx.clone())).await
+    let work = async {
+        let scoped = ctx.for_target(&obj.spec.policies).await?;
+        cluster::reconcile(obj, scoped).await
+    };
+    traced("ECSCluster", key, generation, &ctx, work).await
 }
 
 async fn reconcile_capacity_provider(obj: Arc<CapacityProvider>, ctx: Arc<Context>) -> Result<Action, Error> {
     let (key, generation) = (object_key(obj.as_ref()), obj.meta().generation);
-    traced("CapacityProvider", key, generation, &ctx, capacity_provider::reconcile(obj, ctx.clone())).await
+    let work = async {
+        let scoped = ctx.for_target(&obj.spec.policies).await?;
+        capacity_provider::reconcile(obj, scoped).await
+    };
+    traced("CapacityProvider", key, generation, &ctx, work).await
 }
 
 /// The API of a namespaced kind in one watched namespace, or in all of them.
@@ -408,7 +495,11 @@ where
 
 async fn reconcile_task_definition(td: Arc<TaskDefinition>, ctx: Arc<Context>) -> Result<Action, Error> {
     let (key, generation) = (object_key(td.as_ref()), td.meta().generation);
-    traced("TaskDefinition", key, generation, &ctx, task_definition::reconcile(td, ctx.clone())).await
+    let work = async {
+        let scoped = ctx.for_target(&td.spec.policies).await?;
+        task_definition::reconcile(td, scoped).await
+    };
+    traced("TaskDefinition", key, generation, &ctx, work).await
 }
 
 /// Runs one reconcile in a span naming the object, and resets its backoff on success.
@@ -419,7 +510,9 @@ async fn traced(
     ctx: &Context,
     reconcile: impl Future<Output = Result<Action, Error>>,
 ) -> Result<Action, Error> {
-    let span = tracing::info_span!("reconcile", kind, object = %key, generation);
+    // A trace id per reconcile ties together every log line (and AWS call) it caused.
+    let trace_id = format!("{:016x}", fastrand::u64(..));
+    let span = tracing::info_span!("reconcile", kind, object = %key, generation, trace_id);
     let timer = ctx.config.metrics.reconcile(kind);
     let result = tracing::Instrument::instrument(reconcile, span).await;
     match &result {

@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use aws_sdk_ecs::config::{BehaviorVersion, Credentials, Region};
 use ecs_operator::aws::AwsClients;
-use ecs_operator::aws::autoscaling::SdkAutoscaling;
 use ecs_operator::aws::ecs::{EcsApi, SdkEcs};
 use ecs_operator::controller::Config;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
@@ -31,20 +30,13 @@ pub struct Bed {
 }
 
 pub fn aws_clients(endpoint: &str) -> AwsClients {
-    let http = aws_smithy_http_client::Builder::new().build_http();
-    let config = aws_sdk_applicationautoscaling::Config::builder()
-        .behavior_version(aws_sdk_applicationautoscaling::config::BehaviorVersion::latest())
-        .region(aws_sdk_applicationautoscaling::config::Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(aws_sdk_applicationautoscaling::config::Credentials::new(
-            "AKIDTEST", "secret", None, None, "test",
-        ))
-        .http_client(http)
-        .build();
-    AwsClients {
-        ecs: SdkEcs::shared(sdk_client(endpoint)),
-        autoscaling: SdkAutoscaling::shared(aws_sdk_applicationautoscaling::Client::from_conf(config)),
-    }
+    aws_clients_metered(endpoint, Arc::default())
+}
+
+/// The operator's AWS clients for a simulator, counting requests into `metrics`.
+pub fn aws_clients_metered(endpoint: &str, metrics: Arc<ecs_operator::metrics::Metrics>) -> AwsClients {
+    let traffic = ecs_operator::aws::traffic::Traffic::new(100, metrics);
+    AwsClients::from_config(&ecs_operator::aws::simulator_config(endpoint, "us-east-1", &traffic))
 }
 
 pub fn sdk_client(endpoint: &str) -> aws_sdk_ecs::Client {
@@ -125,7 +117,7 @@ impl Bed {
     pub async fn start_operator_with(&mut self, config: Config) {
         self.stop_operator().await;
         let (tx, rx) = oneshot::channel::<()>();
-        let (client, aws) = (self.client.clone(), self.aws_clients());
+        let (client, aws) = (self.client.clone(), aws_clients_metered(&self.ecs_endpoint, config.metrics.clone()));
         let handle = tokio::spawn(async move {
             let shutdown = async move {
                 let _ = rx.await;

@@ -15,7 +15,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::error::{ApiError, ErrorKind};
-use crate::sim::{Api, Sim};
+use crate::sim::{Api, Caller, Sim};
 use crate::sts;
 
 const ECS_PREFIX: &str = "AmazonEC2ContainerServiceV20141113.";
@@ -107,7 +107,7 @@ async fn handle(sim: Sim, req: Request<Incoming>) -> Result<HttpResponse, Infall
         return Ok(if is_form { sts_error(&err, &rid) } else { json_error(&err, &rid) });
     }
     let resp = match target {
-        Some(t) => json_call(&sim, &t, &body, &rid).await,
+        Some(t) => json_call(&sim, &t, &body, auth.as_deref(), &rid).await,
         None if is_form => sts_call(&sim, &body, auth.as_deref(), &rid).await,
         None => json_error(&ApiError::new(ErrorKind::UnknownOperation, "Missing X-Amz-Target."), &rid),
     };
@@ -135,7 +135,7 @@ async fn admitted(sim: &Sim, op: &str) -> Option<ApiError> {
     admission.error
 }
 
-async fn json_call(sim: &Sim, target: &str, body: &[u8], rid: &str) -> HttpResponse {
+async fn json_call(sim: &Sim, target: &str, body: &[u8], auth: Option<&str>, rid: &str) -> HttpResponse {
     let (api, op) = if let Some(op) = target.strip_prefix(ECS_PREFIX) {
         (Api::Ecs, op)
     } else if let Some(op) = target.strip_prefix(AUTOSCALING_PREFIX) {
@@ -154,7 +154,9 @@ async fn json_call(sim: &Sim, target: &str, body: &[u8], rid: &str) -> HttpRespo
     if let Some(err) = admitted(sim, op).await {
         return json_error(&err, rid);
     }
-    match sim.run_json(api, op, &parsed) {
+    let caller =
+        Caller { access_key: access_key(auth).map(str::to_owned), region: signed_region(auth).map(str::to_owned) };
+    match sim.run_json_as(api, op, &parsed, &caller) {
         Ok(v) => json_ok(v, rid),
         Err(e) => json_error(&e, rid),
     }
@@ -162,6 +164,12 @@ async fn json_call(sim: &Sim, target: &str, body: &[u8], rid: &str) -> HttpRespo
 
 fn sts_error(err: &ApiError, rid: &str) -> HttpResponse {
     response(err.status, "text/xml", sts::error_xml(err, rid), rid)
+}
+
+/// The region from `Credential=AKID/date/region/service/aws4_request`.
+fn signed_region(auth: Option<&str>) -> Option<&str> {
+    let cred = auth?.split("Credential=").nth(1)?;
+    cred.split('/').nth(2)
 }
 
 /// The access key id from `Credential=AKID/date/region/service/aws4_request`.
@@ -197,5 +205,6 @@ mod tests {
     fn access_key_from_sigv4_header() {
         let h = "AWS4-HMAC-SHA256 Credential=ASIAXYZ/20240101/us-east-1/sts/aws4_request, SignedHeaders=host, Signature=abc";
         assert_eq!(access_key(Some(h)), Some("ASIAXYZ"));
+        assert_eq!(signed_region(Some(h)), Some("us-east-1"));
     }
 }

@@ -32,6 +32,13 @@ pub struct Admission {
     pub error: Option<ApiError>,
 }
 
+/// Who signed a request: the SigV4 access key id and credential-scope region.
+#[derive(Debug, Clone, Default)]
+pub struct Caller {
+    pub access_key: Option<String>,
+    pub region: Option<String>,
+}
+
 #[derive(Clone)]
 pub struct Sim {
     state: Arc<Mutex<State>>,
@@ -66,13 +73,28 @@ impl Sim {
         Admission { latency: decision.latency, error: decision.error }
     }
 
-    pub fn run_json(&self, api: Api, op: &str, body: &Value) -> ApiResult<Value> {
+    /// Runs one call as `caller`: the call is counted under the caller's principal, and ARNs it
+    /// creates carry the caller's account (an assumed role's) and signed region, as AWS's would.
+    /// State is not partitioned by account or region: names are shared (see the README).
+    pub fn run_json_as(&self, api: Api, op: &str, body: &Value, caller: &Caller) -> ApiResult<Value> {
         let mut st = self.lock();
         st.catch_up();
+        let principal = caller.access_key.as_deref().and_then(|k| st.sts_sessions.get(k)).cloned();
+        let default_ident = st.ident.clone();
+        if let Some(account) = principal.as_deref().and_then(|arn| arn.split(':').nth(4)) {
+            st.ident.account = account.to_owned();
+        }
+        if let Some(region) = &caller.region {
+            st.ident.region = region.clone();
+        }
+        let principal = principal.unwrap_or_else(|| "default".to_owned());
+        let region = st.ident.region.clone();
+        st.stats.record_caller(&principal, &region, op);
         let result = match api {
             Api::Ecs => st.call_ecs(op, body),
             Api::AutoScaling => st.call_autoscaling(op, body),
         };
+        st.ident = default_ident;
         if result.is_err() {
             st.stats.record_error(op);
         }

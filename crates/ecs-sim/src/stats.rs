@@ -37,11 +37,18 @@ pub struct Stats {
     pub duplicate_creates: Vec<DuplicateCreate>,
     /// Highest revision registered per task definition family.
     pub revisions_per_family: BTreeMap<String, u32>,
+    /// ECS and Application Auto Scaling calls by principal (`default`, or the assumed-role
+    /// ARN whose STS credentials signed them), then by `<region>/<operation>`.
+    pub callers: BTreeMap<String, BTreeMap<String, u64>>,
 }
 
 impl Stats {
     pub fn op(&mut self, op: &str) -> &mut OpStats {
         self.operations.entry(op.to_string()).or_default()
+    }
+
+    pub fn record_caller(&mut self, principal: &str, region: &str, op: &str) {
+        *self.callers.entry(principal.to_owned()).or_default().entry(format!("{region}/{op}")).or_default() += 1;
     }
 
     pub fn record_call(&mut self, op: &str) {

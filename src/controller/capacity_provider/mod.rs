@@ -91,7 +91,7 @@ struct Synced {
 async fn apply(obj: &CapacityProviderObject, ctx: &Context) -> Result<Action, Error> {
     let observe_only = obj.spec.policies.management() == ManagementPolicy::Observe;
     let name = provider_name_of(obj);
-    let result = match super::check_aws_target(&obj.spec.policies).and_then(|()| check_name(obj, &name)) {
+    let result = match check_name(obj, &name) {
         Err(e) => Err(e),
         Ok(()) => sync(obj, ctx, &name, observe_only).await,
     };

@@ -74,10 +74,7 @@ async fn apply(cluster: &ECSCluster, ctx: &Context) -> Result<Action, Error> {
     if !observe_only && let Some(message) = providers::not_ready(cluster, ctx).await? {
         return providers::wait(cluster, ctx, &message).await;
     }
-    let result = match super::check_aws_target(&cluster.spec.policies) {
-        Err(e) => Err(e),
-        Ok(()) => sync(cluster, ctx, &name, observe_only).await,
-    };
+    let result = sync(cluster, ctx, &name, observe_only).await;
     let missing = if observe_only {
         format!("ECS cluster {name} does not exist; managementPolicy is Observe, so it is not created")
     } else {

@@ -62,10 +62,7 @@ struct Synced {
 
 async fn apply(svc: &ECSService, ctx: &Context) -> Result<Action, Error> {
     let observe_only = svc.spec.policies.management() == ManagementPolicy::Observe;
-    let result = match super::check_aws_target(&svc.spec.policies) {
-        Err(e) => Err(e),
-        Ok(()) => resolve::resolve(svc, ctx).await,
-    };
+    let result = resolve::resolve(svc, ctx).await;
     let result = match result {
         Ok(Ok(resolved)) => match sync(svc, ctx, &resolved, observe_only).await {
             // The cluster may be on its way (an ECSCluster object, another tool): wait for it.

@@ -72,11 +72,10 @@ async fn apply(td: &TaskDefinition, ctx: &Context) -> Result<Action, Error> {
     let previous = td.status.as_ref();
     let hash = task_definition_hash(&td.spec, &family);
     let observe_only = td.spec.policies.management() == ManagementPolicy::Observe;
-    let result = match (&hash, super::check_aws_target(&td.spec.policies)) {
-        (_, Err(e)) => Err(e),
-        (Ok(hash), Ok(())) => sync(td, ctx, &family, hash, observe_only).await,
+    let result = match &hash {
+        Ok(hash) => sync(td, ctx, &family, hash, observe_only).await,
         // CanonicalError's text already names the field ("spec.cpu: …").
-        (Err(e), Ok(())) => Err(Error::InvalidSpec(e.to_string())),
+        Err(e) => Err(Error::InvalidSpec(e.to_string())),
     };
 
     let (synced, error) = match &result {
