@@ -39,6 +39,23 @@ fn start_sim(name: &str, args: &[&str]) -> (Proc, String) {
     (Proc(child), url)
 }
 
+/// GET on an operator's HTTP listener: (status code, body); (0, "") when nothing listens.
+fn http_get(port: u16, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return (0, String::new());
+    };
+    let _ = write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    let code = response.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    (code, response.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned())
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port()
+}
+
 struct E2e {
     dir: PathBuf,
     /// Port of the operator's HTTP listener.
@@ -51,7 +68,9 @@ struct E2e {
 
 impl E2e {
     fn start() -> Self {
-        let dir = std::env::temp_dir().join(format!("ecs-operator-e2e-{}", std::process::id()));
+        static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let dir = std::env::temp_dir().join(format!("ecs-operator-e2e-{}-{run}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
         let kubeconfig = dir.join("kubeconfig");
         let (kube, _) =
@@ -65,11 +84,18 @@ impl E2e {
     }
 
     fn operator(&self) -> Proc {
-        let log = std::fs::File::create(self.dir.join("operator.log")).expect("log file");
+        self.replica("operator", self.http_port)
+    }
+
+    /// An operator process named `name` (its pod name and log file) serving HTTP on `port`,
+    /// with a 3 s leader Lease.
+    fn replica(&self, name: &str, port: u16) -> Proc {
+        let log = std::fs::File::create(self.dir.join(format!("{name}.log"))).expect("log file");
         let child = Command::new(bin("ecs-operator"))
-            .args(["run", "--resync-interval-seconds", "1", "--cluster-id", "e2e"])
+            .args(["run", "--resync-interval-seconds", "1", "--cluster-id", "e2e", "--lease-duration-seconds", "3"])
             .arg("--http-addr")
-            .arg(format!("127.0.0.1:{}", self.http_port))
+            .arg(format!("127.0.0.1:{port}"))
+            .env("POD_NAME", name)
             .env("KUBECONFIG", &self.kubeconfig)
             .env("AWS_ENDPOINT_URL_ECS", &self.ecs_url)
             .env("AWS_REGION", "us-east-1")
@@ -119,15 +145,12 @@ impl E2e {
 
     /// GET on the operator's HTTP listener: (status code, body).
     fn http_get(&self, path: &str) -> (u16, String) {
-        use std::io::{Read, Write};
-        let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", self.http_port)) else {
-            return (0, String::new());
-        };
-        let _ = write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
-        let mut response = String::new();
-        let _ = stream.read_to_string(&mut response);
-        let code = response.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-        (code, response.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned())
+        http_get(self.http_port, path)
+    }
+
+    fn lease_holder(&self) -> String {
+        let out = self.kubectl(&["get", "lease", "ecs-operator", "-o", "jsonpath={.spec.holderIdentity}"]);
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
     }
 
     fn register_calls(&self) -> u64 {
@@ -189,4 +212,63 @@ fn kubectl_apply_change_kill_restart_delete() {
     e.kubectl_ok(&["delete", "taskdefinition", "webserver", "--timeout=30s"]);
     let remaining = e.kubectl(&["get", "taskdefinition", "webserver"]);
     assert!(!remaining.status.success(), "deleted");
+}
+
+/// Polls `check` every 100 ms until it returns Some, for at most `limit`.
+fn within<T>(limit: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The value of an unlabelled or fully labelled series in a /metrics body.
+fn metric(body: &str, series: &str) -> Option<f64> {
+    body.lines().find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.trim().parse().ok())
+}
+
+#[test]
+fn two_replicas_elect_one_leader_hand_over_on_crash_and_release_on_sigterm() {
+    let e = E2e::start();
+    let names = ["replica-a", "replica-b"];
+    let ports = [free_port(), free_port()];
+    let mut replicas = [Some(e.replica(names[0], ports[0])), Some(e.replica(names[1], ports[1]))];
+    let leads = |i: usize| metric(&http_get(ports[i], "/metrics").1, "ecs_operator_leader") == Some(1.0);
+    let leader = within(Duration::from_secs(30), "a leader", || (0..2).find(|&i| leads(i)));
+    let follower = 1 - leader;
+    assert_eq!(e.lease_holder(), names[leader]);
+    // The standby is ready (so a rolling update can proceed) but does not lead or reconcile.
+    within(Duration::from_secs(30), "both replicas ready", || {
+        (http_get(ports[0], "/readyz").0 == 200 && http_get(ports[1], "/readyz").0 == 200).then_some(())
+    });
+    e.kubectl_ok(&["apply", "-f", "config/samples/taskdefinition-nginx-fargate.yaml"]);
+    e.kubectl_ok(&["wait", "--for=condition=Ready", "--timeout=30s", "taskdefinition/webserver"]);
+    let standby = http_get(ports[follower], "/metrics").1;
+    assert!(!leads(follower), "one leader at a time");
+    assert_eq!(metric(&standby, r#"ecs_operator_reconciles_total{kind="TaskDefinition"}"#), None, "{standby}");
+
+    // SIGKILL the leader: the standby takes over once the Lease runs out (3 s here).
+    if let Some(mut killed) = replicas[leader].take() {
+        let _ = killed.0.kill();
+        let _ = killed.0.wait();
+    }
+    within(Duration::from_secs(20), "the standby to take over", || leads(follower).then_some(()));
+    assert_eq!(e.lease_holder(), names[follower]);
+    let patch =
+        r#"[{"op":"replace","path":"/spec/containerDefinitions/0/image","value":"public.ecr.aws/nginx/nginx:1.28"}]"#;
+    e.kubectl_ok(&["patch", "taskdefinition", "webserver", "--type=json", "-p", patch]);
+    e.wait_for("taskdefinition/webserver", "{.status.revision}", "2");
+    assert_eq!(e.register_calls(), 2, "one registration per spec across the hand-over");
+
+    // SIGTERM: in-flight work finishes, the Lease is released at once, the process exits 0.
+    let Some(mut last) = replicas[follower].take() else { unreachable!("the follower is running") };
+    let status = Command::new("kill").args(["-TERM", &last.0.id().to_string()]).status().expect("kill -TERM");
+    assert!(status.success());
+    let exit = within(Duration::from_secs(20), "a clean exit", || last.0.try_wait().ok().flatten());
+    assert!(exit.success(), "exit status {exit:?}");
+    assert_eq!(e.lease_holder(), "", "released on SIGTERM");
 }

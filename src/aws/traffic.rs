@@ -53,16 +53,17 @@ pub struct Limit {
     pub rate: f64,
 }
 
-/// How far a throttled operation's rate drops (multiplied), how fast it recovers per success
-/// (a fraction of its ceiling added back), and the floor it never goes below.
+/// How far a throttled operation's rate drops (multiplied), the floor it never goes below (a
+/// fraction of its ceiling), and how long it takes to climb from zero back to the ceiling.
 const THROTTLE_DECREASE: f64 = 0.5;
-const RECOVERY_STEP: f64 = 0.05;
 const FLOOR_FRACTION: f64 = 0.05;
+const RECOVERY_TIME: Duration = Duration::from_secs(10);
 
 #[derive(Debug)]
 struct Bucket {
     ceiling: Limit,
-    rate: f64,
+    /// The rate right after the last throttle, and when that was.
+    reduced: Option<(f64, Instant)>,
     tokens: f64,
     refilled: Instant,
     /// After a throttle nothing is sent before this instant.
@@ -70,16 +71,28 @@ struct Bucket {
 }
 
 impl Bucket {
+    /// The allowed rate: the ceiling, or after a throttle, climbing back to it linearly.
+    fn rate(&self, now: Instant) -> f64 {
+        match self.reduced {
+            None => self.ceiling.rate,
+            Some((rate, at)) => {
+                let recovered = now.saturating_duration_since(at).as_secs_f64() / RECOVERY_TIME.as_secs_f64();
+                (rate + self.ceiling.rate * recovered).min(self.ceiling.rate)
+            }
+        }
+    }
+
     fn refill(&mut self, now: Instant) {
         let elapsed = now.saturating_duration_since(self.refilled).as_secs_f64();
-        self.tokens = (self.tokens + elapsed * self.rate).min(self.ceiling.burst);
+        self.tokens = (self.tokens + elapsed * self.rate(now)).min(self.ceiling.burst);
         self.refilled = now;
     }
 }
 
 /// Token buckets per operation at `percent` of [`documented_limit`]: the operator stays under
 /// ECS's throttles on its own, and when throttled anyway (other clients share the account) it
-/// halves that operation's rate, pauses it for a jittered back-off, and recovers gradually.
+/// halves that operation's rate, pauses it for a jittered back-off, and climbs back to the
+/// ceiling over [`RECOVERY_TIME`].
 #[derive(Debug)]
 pub struct RateLimiter {
     fraction: f64,
@@ -99,7 +112,7 @@ impl RateLimiter {
         let bucket = buckets.entry(operation.to_owned()).or_insert_with(|| {
             let limit = documented_limit(operation);
             let ceiling = Limit { burst: (limit.burst * self.fraction).max(1.0), rate: limit.rate * self.fraction };
-            Bucket { ceiling, rate: ceiling.rate, tokens: ceiling.burst, refilled: now, paused_until: None }
+            Bucket { ceiling, reduced: None, tokens: ceiling.burst, refilled: now, paused_until: None }
         });
         bucket.refill(now);
         f(bucket, now)
@@ -119,7 +132,8 @@ impl RateLimiter {
                     bucket.tokens -= 1.0;
                     None
                 } else {
-                    Some(Duration::from_secs_f64((1.0 - bucket.tokens) / bucket.rate.max(f64::MIN_POSITIVE)))
+                    let rate = bucket.rate(now).max(f64::MIN_POSITIVE);
+                    Some(Duration::from_secs_f64((1.0 - bucket.tokens) / rate))
                 }
             });
             match wait {
@@ -132,22 +146,16 @@ impl RateLimiter {
     /// AWS throttled `operation`: slow it down and pause it for `pause`.
     pub fn throttled(&self, operation: &str, pause: Duration) {
         self.with_bucket(operation, |bucket, now| {
-            bucket.rate = (bucket.rate * THROTTLE_DECREASE).max(bucket.ceiling.rate * FLOOR_FRACTION);
+            let reduced = (bucket.rate(now) * THROTTLE_DECREASE).max(bucket.ceiling.rate * FLOOR_FRACTION);
+            bucket.reduced = Some((reduced, now));
             bucket.tokens = bucket.tokens.min(0.0);
             bucket.paused_until = Some(now + pause);
         });
     }
 
-    /// `operation` went through: recover a step towards its ceiling.
-    pub fn succeeded(&self, operation: &str) {
-        self.with_bucket(operation, |bucket, _| {
-            bucket.rate = (bucket.rate + bucket.ceiling.rate * RECOVERY_STEP).min(bucket.ceiling.rate);
-        });
-    }
-
     /// The rate `operation` may send at now (requests per second).
     pub fn current_rate(&self, operation: &str) -> f64 {
-        self.with_bucket(operation, |bucket, _| bucket.rate)
+        self.with_bucket(operation, |bucket, now| bucket.rate(now))
     }
 }
 
@@ -201,15 +209,11 @@ impl HttpConnector for LimitedConnector {
                 },
                 Err(err) => (Err(err), Outcome::TransportError),
             };
-            match outcome {
-                Outcome::Throttled => {
-                    // 0.5–1.5 s: long enough for ECS's bucket to refill a little, jittered so
-                    // that parallel reconciles do not come back in step.
-                    let pause = Duration::from_millis(500 + fastrand::u64(..1000));
-                    traffic.limiter.throttled(&operation, pause);
-                }
-                Outcome::Success => traffic.limiter.succeeded(&operation),
-                _ => {}
+            if outcome == Outcome::Throttled {
+                // 0.5–1.5 s: long enough for ECS's bucket to refill a little, jittered so that
+                // parallel reconciles do not come back in step.
+                let pause = Duration::from_millis(500 + fastrand::u64(..1000));
+                traffic.limiter.throttled(&operation, pause);
             }
             traffic
                 .metrics
@@ -343,9 +347,9 @@ mod tests {
             limiter.throttled("DescribeServices", Duration::ZERO);
         }
         assert_eq!(limiter.current_rate("DescribeServices"), 1.0, "floor is 5 % of the ceiling");
-        for _ in 0..100 {
-            limiter.succeeded("DescribeServices");
-        }
+        tokio::time::advance(Duration::from_secs(5)).await;
+        assert_eq!(limiter.current_rate("DescribeServices"), 11.0, "half way back after half the recovery time");
+        tokio::time::advance(Duration::from_secs(60)).await;
         assert_eq!(limiter.current_rate("DescribeServices"), 20.0, "recovers to the ceiling, no further");
     }
 
