@@ -145,9 +145,29 @@ impl Bed {
             + serde::Serialize
             + std::fmt::Debug,
     {
+        self.apply_in(NS, yaml).await
+    }
+
+    /// [`Self::apply`] into namespace `ns` (created when missing).
+    pub async fn apply_in<K>(&self, ns: &str, yaml: &str) -> K
+    where
+        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+            + Clone
+            + serde::de::DeserializeOwned
+            + serde::Serialize
+            + std::fmt::Debug,
+    {
+        let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(self.client.clone());
+        if namespaces.get_opt(ns).await.expect("read namespace").is_none() {
+            let namespace = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
+            namespaces
+                .create(&PostParams::default(), &serde_json::from_value(namespace).expect("namespace"))
+                .await
+                .expect("create namespace");
+        }
         let value: serde_json::Value = serde_yaml::from_str(yaml).expect("manifest YAML");
         let name = value.pointer("/metadata/name").and_then(|v| v.as_str()).expect("metadata.name").to_owned();
-        let api: Api<K> = Api::namespaced(self.client.clone(), NS);
+        let api: Api<K> = Api::namespaced(self.client.clone(), ns);
         api.patch(&name, &PatchParams::apply("kubectl").force(), &Patch::Apply(&value)).await.expect("apply")
     }
 
