@@ -48,11 +48,14 @@ What the controllers do to their own kinds, in every watched namespace. One comm
 says why; tests/packaging.rs checks these against the requests a real run makes.
 */}}
 {{- define "ecs-operator.watchedRules" -}}
-# The four controllers list and watch their kinds; an ECSService reads the ECSCluster and
-# TaskDefinition it references; finalizers are added and removed with patches.
+# The four controllers list and watch their kinds; finalizers are added and removed with patches.
 - apiGroups: ["ecs.operator.dev"]
   resources: ["taskdefinitions", "ecsservices", "ecsclusters", "capacityproviders"]
-  verbs: ["get", "list", "watch", "patch"]
+  verbs: ["list", "watch", "patch"]
+# An ECSService reads the TaskDefinition and ECSCluster it references.
+- apiGroups: ["ecs.operator.dev"]
+  resources: ["taskdefinitions", "ecsclusters"]
+  verbs: ["get"]
 # Status (conditions, ARNs, drift) is written with server-side apply on /status only.
 - apiGroups: ["ecs.operator.dev"]
   resources: ["taskdefinitions/status", "ecsservices/status", "ecsclusters/status", "capacityproviders/status"]
