@@ -104,12 +104,18 @@ fn every_fixture_gets_the_expected_health() {
 
 #[test]
 fn one_script_for_every_kind_and_the_argocd_cm_snippet_carries_it() {
-    let script = read(&kind_dir(KINDS[0]).join("health.lua"));
+    // Each kind's health.lua is a link to config/argocd/health.lua (Argo CD's layout wants
+    // one per kind folder).
+    let script = read(&argocd_dir().join("health.lua"));
     let snippet: Value = serde_yaml::from_str(&read(&argocd_dir().join("argocd-cm.yaml"))).expect("argocd-cm.yaml");
     assert_eq!(snippet["kind"], "ConfigMap");
     assert_eq!(snippet["metadata"]["name"], "argocd-cm");
     for kind in KINDS {
-        assert_eq!(read(&kind_dir(kind).join("health.lua")), script, "{kind}/health.lua differs from TaskDefinition's");
+        assert_eq!(
+            read(&kind_dir(kind).join("health.lua")),
+            script,
+            "{kind}/health.lua is not config/argocd/health.lua"
+        );
         let key = format!("resource.customizations.health.ecs.operator.dev_{kind}");
         assert_eq!(
             snippet["data"][&key].as_str(),
