@@ -429,7 +429,9 @@ async fn helm_install_upgrade_uninstall_on_kube_sim() {
     tokio::task::spawn_blocking(move || {
         let k = Some(kubeconfig.as_path());
         let ns = ["--namespace", "ops"];
-        ok(helm(&[&["install", "ecs-operator", CHART, "--wait=false"][..], &ns].concat(), k), "helm install");
+        let notes =
+            ok(helm(&[&["install", "ecs-operator", CHART, "--wait=false"][..], &ns].concat(), k), "helm install");
+        assert!(notes.contains("create-pod-identity-association"), "NOTES explain credentials:\n{notes}");
         let deployment = kubectl_ok(&kubeconfig, &["get", "deployment", "-n", "ops", "ecs-operator", "-o", "json"]);
         let deployment: Value = serde_json::from_str(&deployment).expect("json");
         assert_eq!(deployment["spec"]["replicas"], 1);
@@ -496,8 +498,9 @@ fn every_deployment_env_var_is_an_operator_flag() {
     assert!(missing.is_empty(), "the chart sets env vars `ecs-operator run` does not read: {missing:?}\n{help}");
 }
 
-/// A child process stopped on drop (SIGTERM first, as the kubelet does).
-struct Operator(Option<Child>);
+/// The operator process (stopped on drop, SIGTERM first as the kubelet does) and the port
+/// its HTTP listener serves the probes on.
+struct Operator(Option<Child>, u16);
 
 impl Operator {
     fn stop(&mut self) {
@@ -519,6 +522,17 @@ impl Drop for Operator {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Status code of a plain HTTP GET, as the kubelet's httpGet probe sends it.
+fn http_get_status(port: u16, path: &str) -> u16 {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect to the operator");
+    stream.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").expect("request");
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    response.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or(0)
 }
 
 /// Starts the operator binary with the args and env of the chart's rendered Deployment,
@@ -554,7 +568,7 @@ fn start_operator_from_chart(docs: &[Value], kubeconfig: &Path, ecs: &str, log: 
         .env_remove("RUST_LOG")
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(log).expect("log file"));
-    Operator(Some(cmd.spawn().expect("start ecs-operator")))
+    Operator(Some(cmd.spawn().expect("start ecs-operator")), port)
 }
 
 /// Polls `check` (a blocking kubectl query) until it returns true.
@@ -635,6 +649,15 @@ async fn rbac_grants_exactly_what_the_operator_asks_for() {
             let lines: Vec<&str> = out.lines().filter(|l| !l.starts_with("TaskDefinition/odd-cpu=")).collect();
             lines.len() == samples.len() && lines.iter().all(|l| l.ends_with("=True"))
         });
+        // The chart's probes and metrics Service point at endpoints the binary serves.
+        let probe = |kind: &str| {
+            let probe = &container(&docs_for_run)[kind]["httpGet"];
+            assert_eq!(probe["port"], "http", "{kind} uses the named port");
+            probe["path"].as_str().expect("probe path").to_owned()
+        };
+        for path in [probe("livenessProbe"), probe("readinessProbe"), "/metrics".to_owned()] {
+            assert_eq!(http_get_status(operator.1, &path), 200, "GET {path}");
+        }
         let events = r#"jsonpath={range .items[*]}{.regarding.name}:{.reason}:{.series.count}{"\n"}{end}"#;
         wait_until("a repeated Warning event (a series)", Duration::from_secs(60), &log, || {
             let out = String::from_utf8_lossy(&kubectl(k, &["get", "events.events.k8s.io", "-o", events]).stdout)
