@@ -8,7 +8,7 @@ use std::time::Duration;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
 use crate::Error;
-use crate::server::{self, Faults, RequestLog, ServerOptions, State};
+use crate::server::{self, AgentRequestLog, Faults, RequestLog, ServerOptions, State};
 
 /// A running kube-sim.
 pub struct KubeSim {
@@ -84,6 +84,11 @@ impl KubeSim {
     /// Every (verb, group, resource, subresource) requested so far, with counts.
     pub fn requests(&self) -> RequestLog {
         self.state.request_log()
+    }
+
+    /// The request log split by client (User-Agent product token; empty for none).
+    pub fn requests_by_agent(&self) -> AgentRequestLog {
+        self.state.agent_request_log()
     }
 
     pub fn set_history_limit(&self, limit: usize) {

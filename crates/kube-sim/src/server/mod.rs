@@ -53,12 +53,18 @@ pub struct Faults {
 /// Requests seen, per (verb, group, resource, subresource): what RBAC must allow.
 pub type RequestLog = BTreeMap<(String, String, String, String), u64>;
 
+/// The same, per client: the product token of the User-Agent ("kubectl", "Helm"; empty when
+/// the client sends none, as kube-rs does), so a test can tell its own requests from an
+/// operator's.
+pub type AgentRequestLog = BTreeMap<String, RequestLog>;
+
 /// Shared server state.
 pub struct State {
     store: Mutex<Store>,
     registry: RwLock<Registry>,
     faults: Mutex<Faults>,
     requests: Mutex<RequestLog>,
+    agent_requests: Mutex<AgentRequestLog>,
     watch_epoch: tokio::sync::watch::Sender<u64>,
     bookmark_interval: Duration,
     /// `KUBE_SIM_LOG_REQUESTS=1` prints every request to stderr, for debugging clients.
@@ -84,6 +90,7 @@ impl State {
             registry: RwLock::new(Registry::with_builtins()),
             faults: Mutex::new(Faults::default()),
             requests: Mutex::new(RequestLog::new()),
+            agent_requests: Mutex::new(AgentRequestLog::new()),
             watch_epoch: tokio::sync::watch::channel(0).0,
             bookmark_interval,
             log_requests: std::env::var_os("KUBE_SIM_LOG_REQUESTS").is_some_and(|v| v == "1"),
@@ -106,6 +113,9 @@ impl State {
     }
     pub fn request_log(&self) -> RequestLog {
         self.requests.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+    pub fn agent_request_log(&self) -> AgentRequestLog {
+        self.agent_requests.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Ends every open watch; clients reconnect from their last resourceVersion.
@@ -372,7 +382,10 @@ async fn resource(state: Arc<State>, method: &Method, req: ResourceRequest) -> R
     {
         let key =
             (verb.to_owned(), def.group.clone(), def.plural.clone(), req.path.subresource.clone().unwrap_or_default());
-        *state.requests.lock().unwrap_or_else(|e| e.into_inner()).entry(key).or_default() += 1;
+        *state.requests.lock().unwrap_or_else(|e| e.into_inner()).entry(key.clone()).or_default() += 1;
+        let agent = req.user_agent.split('/').next().unwrap_or_default().to_owned();
+        let mut by_agent = state.agent_requests.lock().unwrap_or_else(|e| e.into_inner());
+        *by_agent.entry(agent).or_default().entry(key).or_default() += 1;
     }
     if let Some(sub) = req.path.subresource.as_deref()
         && (sub != "status" || !def.has_status)
