@@ -344,3 +344,33 @@ async fn launch_type_change_requires_replacement_and_is_not_applied() {
         "never a silent delete/recreate"
     );
 }
+
+/// Deleting the TaskDefinition first must neither break the service nor orphan it: the
+/// TaskDefinition's deletion waits while the service runs its revision, and the service's
+/// deletion still finds (by its recorded ARN) and removes the ECS service.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn task_definition_deleted_before_its_service() {
+    let bed = bed().await;
+    bed.apply::<TaskDefinition>(TD).await;
+    bed.apply::<ECSService>(SVC).await;
+    ready_on(&bed, "web:1").await;
+    let tds: Api<TaskDefinition> = Api::namespaced(bed.client.clone(), NS);
+    tds.delete("web", &DeleteParams::default()).await.expect("delete the TaskDefinition");
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    assert_eq!(bed.calls("DeregisterTaskDefinition"), 0, "the running revision stays registered");
+    assert!(tds.get_opt("web").await.expect("read").is_some(), "its deletion waits for the service");
+
+    services(&bed).delete("web", &DeleteParams::default()).await.expect("delete the service");
+    bed.eventually("ECS service gone", || async {
+        let out = bed.aws.describe_services().cluster(CLUSTER).services("web").send().await.ok()?;
+        out.services().iter().all(|s| s.status() == Some("INACTIVE")).then_some(())
+    })
+    .await;
+    bed.eventually("both objects gone", || async {
+        let td = tds.get_opt("web").await.ok()?;
+        let svc = services(&bed).get_opt("web").await.ok()?;
+        (td.is_none() && svc.is_none()).then_some(())
+    })
+    .await;
+    assert_eq!(bed.calls("DeregisterTaskDefinition"), 1, "deregistered once the service was gone");
+}

@@ -62,6 +62,20 @@ impl Error {
         }
     }
 
+    /// The finalizer helper's result: an object that vanished while its finalizer was being
+    /// removed is simply done (deleted by someone else, or a second removal), not a failure.
+    pub fn finalizer_outcome(
+        err: kube::runtime::finalizer::Error<Error>,
+    ) -> Result<kube::runtime::controller::Action, Self> {
+        use kube::runtime::finalizer::Error as F;
+        match err {
+            F::RemoveFinalizer(kube::Error::Api(status)) if status.code == 404 => {
+                Ok(kube::runtime::controller::Action::await_change())
+            }
+            other => Err(Self::from_finalizer(other)),
+        }
+    }
+
     /// Flattens kube's finalizer wrapper so classification sees the real cause.
     pub fn from_finalizer(err: kube::runtime::finalizer::Error<Error>) -> Self {
         use kube::runtime::finalizer::Error as F;

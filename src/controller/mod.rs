@@ -276,6 +276,12 @@ pub fn error_policy<K: Resource>(obj: Arc<K>, err: &Error, ctx: Arc<Context>) ->
             tracing::warn!(object = %key, reason = err.reason(), error = %err, "terminal error; waiting for a change");
             Action::requeue(ctx.config.terminal_recheck)
         }
+        // Waiting for ECS to finish a deletion is not failing: look again at a steady pace
+        // (watch events re-trigger it too), never backing off into minutes.
+        ErrorClass::Retryable if matches!(err, Error::Draining(_)) => {
+            tracing::info!(object = %key, reason = err.reason(), error = %err, "waiting");
+            Action::requeue(ctx.config.rollout_poll_interval)
+        }
         ErrorClass::Retryable => {
             let attempt = {
                 let mut failures = ctx.failures();

@@ -48,7 +48,7 @@ pub async fn reconcile(obj: Arc<CapacityProviderObject>, ctx: Arc<Context>) -> R
         }
     })
     .await
-    .map_err(Error::from_finalizer)
+    .or_else(Error::finalizer_outcome)
 }
 
 fn owner_of(obj: &CapacityProviderObject) -> String {

@@ -43,7 +43,7 @@ pub async fn reconcile(cluster: Arc<ECSCluster>, ctx: Arc<Context>) -> Result<Ac
         }
     })
     .await
-    .map_err(Error::from_finalizer)
+    .or_else(Error::finalizer_outcome)
 }
 
 fn owner_of(cluster: &ECSCluster) -> String {

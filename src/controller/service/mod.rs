@@ -41,7 +41,7 @@ pub async fn reconcile(svc: Arc<ECSService>, ctx: Arc<Context>) -> Result<Action
         }
     })
     .await
-    .map_err(Error::from_finalizer)
+    .or_else(Error::finalizer_outcome)
 }
 
 fn owner_of(svc: &ECSService) -> String {
@@ -304,11 +304,19 @@ async fn cleanup(svc: &ECSService, ctx: &Context) -> Result<Action, Error> {
     if keep {
         return Ok(Action::await_change());
     }
-    let resolved = match resolve::resolve(svc, ctx).await {
-        Ok(Ok(r)) => r,
-        // A reference that never resolved means we never created anything.
-        Ok(Err(_)) | Err(Error::InvalidSpec(_)) => return Ok(Action::await_change()),
-        Err(e) => return Err(e),
+    // The service's identity from its status (the task definition and cluster objects may be
+    // gone by now), else from the spec.
+    let recorded = svc.status.as_ref().and_then(|s| s.service_arn.as_deref()).and_then(resolve::identity_of_arn);
+    let resolved = match recorded {
+        Some((cluster, service_name)) => {
+            resolve::Resolved { cluster, service_name, task_definition_arn: String::new() }
+        }
+        None => match resolve::resolve(svc, ctx).await {
+            Ok(Ok(r)) => r,
+            // A reference that never resolved and no ARN recorded: nothing was created.
+            Ok(Err(_)) | Err(Error::InvalidSpec(_)) => return Ok(Action::await_change()),
+            Err(e) => return Err(e),
+        },
     };
     // Deletion polls DRAINING: always ask ECS.
     ctx.describer.invalidate(&resolved.cluster, &resolved.service_name);

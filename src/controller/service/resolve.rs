@@ -69,6 +69,14 @@ pub async fn resolve(svc: &ECSService, ctx: &Context) -> Result<Result<Resolved,
     Ok(Ok(Resolved { cluster, service_name, task_definition_arn }))
 }
 
+/// (cluster, service) of `arn:aws:ecs:<region>:<account>:service/<cluster>/<service>`.
+pub fn identity_of_arn(arn: &str) -> Option<(String, String)> {
+    let (_, path) = arn.split_once(":service/")?;
+    let (cluster, service) = path.split_once('/')?;
+    (!cluster.is_empty() && !service.is_empty() && !service.contains('/'))
+        .then(|| (cluster.to_owned(), service.to_owned()))
+}
+
 /// `name` of `arn:aws:ecs:<region>:<account>:cluster/<name>`, or the value itself.
 pub fn cluster_name(cluster: &str) -> String {
     cluster.rsplit_once(":cluster/").map_or(cluster, |(_, name)| name).to_owned()
@@ -77,4 +85,20 @@ pub fn cluster_name(cluster: &str) -> String {
 /// `family:revision` of a task definition ARN.
 pub fn family_revision(arn: &str) -> String {
     arn.rsplit_once(":task-definition/").map_or(arn, |(_, fr)| fr).to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_from_service_arns() {
+        assert_eq!(
+            identity_of_arn("arn:aws:ecs:us-east-1:123456789012:service/prod/web"),
+            Some(("prod".to_owned(), "web".to_owned()))
+        );
+        // The old ARN format has no cluster: resolve from the spec instead.
+        assert_eq!(identity_of_arn("arn:aws:ecs:us-east-1:123456789012:service/web"), None);
+        assert_eq!(identity_of_arn("arn:aws:ecs:us-east-1:1:cluster/prod"), None);
+    }
 }

@@ -38,7 +38,7 @@ pub async fn reconcile(td: Arc<TaskDefinition>, ctx: Arc<Context>) -> Result<Act
         }
     })
     .await
-    .map_err(Error::from_finalizer)
+    .or_else(Error::finalizer_outcome)
 }
 
 fn family_of(td: &TaskDefinition) -> String {
@@ -65,6 +65,25 @@ fn protected_revisions(ctx: &Context) -> BTreeSet<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// `namespace/name` of the ECSServices whose status shows a revision of `family`.
+fn services_running_family(ctx: &Context, family: &str) -> Vec<String> {
+    let marker = format!(":task-definition/{family}:");
+    let Some(store) = ctx.services.as_ref() else { return Vec::new() };
+    let mut users: Vec<String> = store
+        .state()
+        .iter()
+        .filter(|svc| {
+            svc.status.as_ref().is_some_and(|s| {
+                let deployments = s.deployments.iter().flatten().map(|d| d.task_definition.as_str());
+                s.task_definition_arn.as_deref().into_iter().chain(deployments).any(|arn| arn.contains(&marker))
+            })
+        })
+        .map(|svc| format!("{}/{}", svc.namespace().unwrap_or_default(), svc.name_any()))
+        .collect();
+    users.sort();
+    users
 }
 
 async fn apply(td: &TaskDefinition, ctx: &Context) -> Result<Action, Error> {
@@ -172,7 +191,18 @@ async fn cleanup(td: &TaskDefinition, ctx: &Context) -> Result<Action, Error> {
     if keep {
         return Ok(Action::await_change());
     }
-    let removed = execute::remove_owned(ctx.ecs.as_ref(), &family_of(td), &owner_of(td)).await?;
+    let family = family_of(td);
+    let users = services_running_family(ctx, &family);
+    if !users.is_empty() {
+        // Deregistering a revision a service runs would break its next deployment and its
+        // scale-in on deletion: wait until the services move on or are deleted.
+        return Err(Error::Draining(format!(
+            "task definition family {family} is still used by ECSService {}; its revisions are deregistered once \
+             no ECSService runs them",
+            users.join(", ")
+        )));
+    }
+    let removed = execute::remove_owned(ctx.ecs.as_ref(), &family, &owner_of(td)).await?;
     if !removed.is_empty() {
         let msg = format!("deregistered {} revision(s) on deletion", removed.len());
         publish(ctx, td, kube::runtime::events::EventType::Normal, "Deregistered", &msg).await;
