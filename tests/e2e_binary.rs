@@ -101,6 +101,8 @@ impl E2e {
             .env("AWS_REGION", "us-east-1")
             .env("AWS_ACCESS_KEY_ID", "AKIDE2E")
             .env("AWS_SECRET_ACCESS_KEY", "secret")
+            // The operator's own code at its most verbose: nothing it logs may carry a secret.
+            .env("RUST_LOG", "info,ecs_operator=trace")
             .stderr(log)
             .spawn()
             .expect("start ecs-operator");
@@ -135,10 +137,12 @@ impl E2e {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let out = self.kubectl(&["get", resource, "-o", &format!("jsonpath={jsonpath}")]);
-            if String::from_utf8_lossy(&out.stdout).trim() == want {
+            let got = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+            if got == want {
                 return;
             }
-            assert!(Instant::now() < deadline, "{resource} {jsonpath} never became {want:?}");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(Instant::now() < deadline, "{resource} {jsonpath} never became {want:?}; last: {got:?} {stderr}");
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -151,6 +155,22 @@ impl E2e {
     fn lease_holder(&self) -> String {
         let out = self.kubectl(&["get", "lease", "ecs-operator", "-o", "jsonpath={.spec.holderIdentity}"]);
         String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    /// POSTs `body` to ecs-sim's admin API.
+    fn post_sim(&self, path: &str, body: &str) {
+        use std::io::{Read, Write};
+        let addr = self.ecs_url.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(addr).expect("connect ecs-sim");
+        write!(
+            stream,
+            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("request");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("response");
+        assert!(response.starts_with("HTTP/1.1 200"), "POST {path}: {response}");
     }
 
     fn register_calls(&self) -> u64 {
@@ -271,4 +291,56 @@ fn two_replicas_elect_one_leader_hand_over_on_crash_and_release_on_sigterm() {
     let exit = within(Duration::from_secs(20), "a clean exit", || last.0.try_wait().ok().flatten());
     assert!(exit.success(), "exit status {exit:?}");
     assert_eq!(e.lease_holder(), "", "released on SIGTERM");
+}
+
+/// Secret hygiene: the values of container environment variables and secret references in the
+/// samples never reach the operator's logs (at trace level) or the events it publishes, through
+/// registration, an update, a terminal error and deletion.
+#[test]
+fn environment_and_secret_values_never_reach_logs_or_events() {
+    let e = E2e::start();
+    let _operator = e.operator();
+    let canaries = ["canary-env-3f9a1c", "canary-env-77b2e0", "canary-secret-5d41ab", "canary-param-9e107d"];
+    let sample = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("config/samples/taskdefinition-api-firelens-arm64.yaml"),
+    )
+    .expect("sample");
+    let manifest = sample
+        .replace("value: \"8080\"", &format!("value: {}", canaries[0]))
+        .replace("value: json", &format!("value: {}", canaries[1]))
+        .replace("secret:api/database-url-AbCdEf", &format!("secret:{}-AbCdEf", canaries[2]))
+        .replace("parameter/api/stripe-api-key", &format!("parameter/{}", canaries[3]));
+    for canary in canaries {
+        assert!(manifest.contains(canary), "{canary} was substituted into the manifest");
+    }
+    let path = e.dir.join("api.yaml");
+    std::fs::write(&path, &manifest).expect("write manifest");
+    let path = path.to_str().unwrap_or_default();
+    e.kubectl_ok(&["apply", "-f", path]);
+    e.kubectl_ok(&["wait", "--for=condition=Ready", "--timeout=30s", "taskdefinition/api"]);
+    // An update (new revision) and a spec ECS refuses (a terminal error with a Warning event).
+    let patch =
+        r#"[{"op":"replace","path":"/spec/containerDefinitions/1/image","value":"public.ecr.aws/nginx/nginx:1.28"}]"#;
+    e.kubectl_ok(&["patch", "taskdefinition", "api", "--type=json", "-p", patch]);
+    e.wait_for("taskdefinition/api", "{.status.revision}", "2");
+    e.post_sim(
+        "/_sim/faults",
+        r#"{"operation":"RegisterTaskDefinition","errorRate":1.0,"status":400,"errorType":"ClientException","message":"refused"}"#,
+    );
+    let retag =
+        r#"[{"op":"replace","path":"/spec/containerDefinitions/1/image","value":"public.ecr.aws/nginx/nginx:1.29"}]"#;
+    e.kubectl_ok(&["patch", "taskdefinition", "api", "--type=json", "-p", retag]);
+    e.wait_for("taskdefinition/api", r#"{.status.conditions[?(@.type=="Synced")].reason}"#, "Terminal");
+    e.post_sim("/_sim/faults/clear", "");
+    e.kubectl_ok(&["delete", "taskdefinition", "api", "--timeout=30s"]);
+
+    let log = std::fs::read_to_string(e.dir.join("operator.log")).expect("operator log");
+    assert!(log.contains("terminal error") && log.contains("trace_id"), "the operator logged its work:\n{log}");
+    let events = e.kubectl_ok(&["get", "events", "-A", "-o", "yaml"])
+        + &e.kubectl_ok(&["get", "events.events.k8s.io", "-A", "-o", "yaml"]);
+    assert!(events.contains("Registered"), "events were published: {events}");
+    for canary in canaries {
+        assert!(!log.contains(canary), "{canary} in the operator log:\n{log}");
+        assert!(!events.contains(canary), "{canary} in an event:\n{events}");
+    }
 }

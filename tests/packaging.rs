@@ -696,6 +696,27 @@ async fn rbac_grants_exactly_what_the_operator_asks_for() {
         expected.retain(|(group, _, _)| group != "coordination.k8s.io");
         eprintln!("note: this binary has no --leader-election yet; the Lease Role is not compared");
     }
+    // The IAM policy allows every AWS operation this full run made (ecs-sim counts them all).
+    let policy: Value = serde_json::from_str(&read("config/iam/policy.json")).expect("policy.json");
+    let allowed: BTreeSet<String> = policy["Statement"]
+        .as_array()
+        .expect("statements")
+        .iter()
+        .flat_map(|s| match &s["Action"] {
+            Value::String(a) => vec![a.clone()],
+            other => strs(other),
+        })
+        .collect();
+    let aws_calls = ecs.stats().operations;
+    assert!(aws_calls.len() >= 10, "a full run uses many operations: {:?}", aws_calls.keys());
+    let unallowed: Vec<&String> = aws_calls
+        .keys()
+        .filter(|op| {
+            !allowed.contains(&format!("ecs:{op}")) && !allowed.contains(&format!("application-autoscaling:{op}"))
+        })
+        .collect();
+    assert!(unallowed.is_empty(), "operations the run made that config/iam/policy.json does not allow: {unallowed:?}");
+
     let unused: Vec<_> = expected.difference(&observed).collect();
     let missing: Vec<_> = observed.difference(&expected).collect();
     assert!(

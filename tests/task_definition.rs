@@ -327,3 +327,24 @@ async fn family_with_foreign_revisions_needs_adopt() {
         "never deregistered"
     );
 }
+
+/// A new spec ECS refuses: Synced=False/Terminal, and Ready=False (the revision in ECS no
+/// longer matches the spec), with the old revision still named in status.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_spec_change_is_terminal_and_not_ready() {
+    let mut bed = Bed::start().await;
+    bed.start_operator().await;
+    bed.apply::<TaskDefinition>(NGINX).await;
+    ready(&bed, "nginx").await;
+    bed.sim.set_fault(ecs_sim::FaultSpec::error("RegisterTaskDefinition", "ClientException", 400));
+    bed.apply::<TaskDefinition>(&with_image("public.ecr.aws/nginx/nginx:1.28")).await;
+    let td = bed
+        .eventually("Synced=False/Terminal", || async {
+            let td = api(&bed).get("nginx").await.ok()?;
+            condition(&td, "Synced").filter(|c| c.0 == "False" && c.1 == "Terminal").map(|_| td)
+        })
+        .await;
+    let ready = condition(&td, "Ready").expect("Ready");
+    assert_eq!(ready.0, "False", "the spec is not what ECS has: {ready:?}");
+    assert_eq!(td.status.as_ref().and_then(|s| s.revision), Some(1), "the last registered revision stays named");
+}

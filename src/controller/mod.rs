@@ -273,13 +273,13 @@ pub fn error_policy<K: Resource>(obj: Arc<K>, err: &Error, ctx: Arc<Context>) ->
     let key = object_key(obj.as_ref());
     match err.class() {
         ErrorClass::Terminal => {
-            tracing::warn!(object = %key, reason = err.reason(), error = %err, "terminal error; waiting for a change");
+            tracing::debug!(object = %key, reason = err.reason(), "terminal: rechecked after the terminal interval");
             Action::requeue(ctx.config.terminal_recheck)
         }
         // Waiting for ECS to finish a deletion is not failing: look again at a steady pace
         // (watch events re-trigger it too), never backing off into minutes.
         ErrorClass::Retryable if matches!(err, Error::Draining(_)) => {
-            tracing::info!(object = %key, reason = err.reason(), error = %err, "waiting");
+            tracing::debug!(object = %key, reason = err.reason(), "waiting for ECS");
             Action::requeue(ctx.config.rollout_poll_interval)
         }
         ErrorClass::Retryable => {
@@ -290,7 +290,7 @@ pub fn error_policy<K: Resource>(obj: Arc<K>, err: &Error, ctx: Arc<Context>) ->
                 *n
             };
             let delay = backoff(ctx.config.retry_base, ctx.config.retry_max, attempt, fastrand::f64());
-            tracing::info!(object = %key, reason = err.reason(), error = %err, attempt, ?delay, "retrying");
+            tracing::info!(object = %key, reason = err.reason(), attempt, ?delay, "retrying after back-off");
             Action::requeue(delay)
         }
     }
@@ -522,12 +522,23 @@ async fn traced(
     let trace_id = format!("{:016x}", fastrand::u64(..));
     let span = tracing::info_span!("reconcile", kind, object = %key, generation, trace_id);
     let timer = ctx.config.metrics.reconcile(kind);
-    let result = tracing::Instrument::instrument(reconcile, span).await;
+    let result = tracing::Instrument::instrument(reconcile, span.clone()).await;
     match &result {
         Ok(_) => {
             ctx.failures().remove(&key);
         }
-        Err(err) => timer.failed(err.reason()),
+        Err(err) => {
+            timer.failed(err.reason());
+            // Logged inside the span, so the line carries the object and its trace id.
+            let _entered = span.enter();
+            match (err.class(), err) {
+                (_, Error::Draining(_)) => tracing::info!(reason = err.reason(), error = %err, "waiting for ECS"),
+                (ErrorClass::Terminal, _) => {
+                    tracing::warn!(reason = err.reason(), error = %err, "terminal error; waiting for a change")
+                }
+                (ErrorClass::Retryable, _) => tracing::warn!(reason = err.reason(), error = %err, "retryable error"),
+            }
+        }
     }
     result
 }

@@ -72,7 +72,10 @@ pub fn build(
         } else {
             None
         }),
-        spec_hash: o.spec_hash.map(str::to_owned).or(prev.spec_hash),
+        // The hash of the spec that produced the recorded revision: a spec that failed to
+        // register must not be recorded, or the next reconcile would take the old revision for
+        // the new spec.
+        spec_hash: if o.error.is_some() { prev.spec_hash } else { o.spec_hash.map(str::to_owned).or(prev.spec_hash) },
         revisions: (!history.is_empty()).then_some(history),
     }
 }
@@ -82,10 +85,13 @@ fn conditions_for(prev: &TaskDefinitionStatus, o: &Outcome<'_>) -> (ConditionSpe
         let class =
             if err.class() == crate::aws::error::ErrorClass::Terminal { reasons::TERMINAL } else { reasons::RETRYING };
         let synced = ConditionSpec::new(SYNCED, false, class, format!("{}: {err}", err.reason()));
-        // Keep Ready as it was: a failed reconcile does not make a registered revision go away.
+        // A transient failure with the spec unchanged does not make the registered revision go
+        // away: Ready stays. A spec that could not be registered is not what ECS has: not Ready.
         let was_ready =
             conditions::status_of(prev.common.conditions.as_deref().unwrap_or_default(), READY) == Some("True");
-        let ready = if was_ready && !matches!(err, Error::InvalidSpec(_)) {
+        let spec_unchanged = o.spec_hash.is_some() && prev.spec_hash.as_deref() == o.spec_hash;
+        let transient = err.class() == crate::aws::error::ErrorClass::Retryable;
+        let ready = if was_ready && spec_unchanged && transient {
             ConditionSpec::new(
                 READY,
                 true,
@@ -163,7 +169,7 @@ mod tests {
     }
 
     #[test]
-    fn terminal_error_is_synced_false_and_keeps_ready() {
+    fn terminal_error_is_synced_false_and_not_ready_but_throttling_keeps_ready() {
         let r = rev(3, "ACTIVE");
         let first = build(None, Some(1), &outcome(Some(&r), None), &now());
         let err = Error::Aws(crate::aws::error::AwsError::classify(
@@ -176,8 +182,19 @@ mod tests {
         let synced = c.iter().find(|c| c.type_ == SYNCED).expect("synced");
         assert_eq!((synced.status.as_str(), synced.reason.as_str()), ("False", "Terminal"));
         assert!(synced.message.contains("ClientException: bad"), "{}", synced.message);
-        assert_eq!(conditions::status_of(&c, READY), Some("True"));
+        assert_eq!(conditions::status_of(&c, READY), Some("False"), "ECS refused it: not Ready");
         assert_eq!(s.task_definition_arn.as_deref(), Some("arn:td/web:3"), "last good ARN kept");
+        assert_eq!(s.spec_hash, first.spec_hash, "the hash of the spec that produced revision 3");
+
+        let throttled = Error::Aws(crate::aws::error::AwsError::classify(
+            "DescribeTaskDefinition",
+            "ThrottlingException".into(),
+            "slow down".into(),
+        ));
+        let s = build(Some(&first), Some(1), &outcome(None, Some(&throttled)), &now());
+        let c = s.common.conditions.unwrap_or_default();
+        assert_eq!(conditions::status_of(&c, READY), Some("True"), "a transient failure, spec unchanged");
+        assert_eq!(conditions::status_of(&c, SYNCED), Some("False"));
     }
 
     #[test]
