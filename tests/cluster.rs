@@ -213,12 +213,13 @@ async fn deletion_waits_while_a_service_remains_then_proceeds() {
         })
         .await;
     assert!(message.contains("still has 1 service (batch)"), "{message}");
-    // Waiting is cheap: re-checks back off (retry_max is 1 s in tests), DeleteCluster is never
-    // tried while services remain, and the Warning event is published once.
+    // Waiting is cheap: one re-check per rollout poll (200 ms in this test; 5 s by default),
+    // never a hot loop; DeleteCluster is never tried while services remain, and the Warning
+    // event is published once.
     let list_calls = bed.calls("ListServices");
     tokio::time::sleep(Duration::from_secs(3)).await; // a measurement window, not a wait for state
     let during = bed.calls("ListServices") - list_calls;
-    assert!(during <= 12, "{during} ListServices calls in 3 s: a hot loop");
+    assert!(during <= 20, "{during} ListServices calls in 3 s: a hot loop");
     assert_eq!(bed.calls("DeleteCluster"), 0);
     assert_eq!(blocked_events(&bed).await, 1, "one Warning event for the whole wait");
     assert!(clusters(&bed).get_opt("prod").await.expect("get").is_some(), "the object waits");

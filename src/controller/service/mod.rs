@@ -67,7 +67,7 @@ async fn apply(svc: &ECSService, ctx: &Context) -> Result<Action, Error> {
         Ok(Ok(resolved)) => match sync(svc, ctx, &resolved, observe_only).await {
             // The cluster may be on its way (an ECSCluster object, another tool): wait for it.
             Err(Error::Aws(e)) if e.code == "ClusterNotFoundException" => {
-                Ok(Err(Waiting(format!("waiting for ECS cluster {} to exist", resolved.cluster))))
+                Ok(Err(Waiting(format!("waiting for ECS cluster {} to exist", resolved.cluster), false)))
             }
             other => other.map(Ok),
         },
@@ -91,7 +91,7 @@ async fn apply(svc: &ECSService, ctx: &Context) -> Result<Action, Error> {
             Some(s.applied_hash.as_str()),
             s.restarted_at.as_deref(),
         ),
-        Ok(Err(Waiting(why))) => (Some(Stage::Waiting(why)), &[][..], None, None),
+        Ok(Err(Waiting(why, _))) => (Some(Stage::Waiting(why)), &[][..], None, None),
         Err(_) => (None, &[][..], None, None),
     };
     let outcome = Outcome {
@@ -110,8 +110,11 @@ async fn apply(svc: &ECSService, ctx: &Context) -> Result<Action, Error> {
             Ok(Action::requeue(ctx.config.rollout_poll_interval))
         }
         Ok(Ok(_)) => Ok(Action::requeue(ctx.config.service_poll_interval)),
-        // Waiting for a reference: its own watch wakes us, the requeue is a safety net.
-        Ok(Err(_)) => Ok(Action::requeue(ctx.config.rollout_poll_interval)),
+        // Waiting for an object: its watch wakes us, the requeue is only a safety net. (Polling
+        // 1,000 services waiting for throttled registrations every 5 s was most of the work.)
+        Ok(Err(Waiting(_, true))) => Ok(Action::requeue(ctx.config.service_poll_interval * 3)),
+        // Waiting for something in ECS: nothing wakes us but polling.
+        Ok(Err(Waiting(_, false))) => Ok(Action::requeue(ctx.config.rollout_poll_interval)),
         Err(e) => {
             publish(ctx, svc, EventType::Warning, e.reason(), &e.to_string()).await;
             Err(e)

@@ -17,9 +17,11 @@ pub struct Resolved {
     pub task_definition_arn: String,
 }
 
-/// A reference that is not ready yet: a Progressing state, not an error.
+/// A reference that is not ready yet: a Progressing state, not an error. `watched` when the
+/// awaited thing is a Kubernetes object whose changes wake this service (a TaskDefinition or
+/// ECSCluster): then polling is only a safety net, not how the wait ends.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Waiting(pub String);
+pub struct Waiting(pub String, pub bool);
 
 pub async fn resolve(svc: &ECSService, ctx: &Context) -> Result<Result<Resolved, Waiting>, Error> {
     let namespace = svc.namespace().ok_or(Error::MissingMetadata("namespace"))?;
@@ -30,7 +32,12 @@ pub async fn resolve(svc: &ECSService, ctx: &Context) -> Result<Result<Resolved,
             let found = api.get_opt(&r.name).await.map_err(|e| Error::kube("reading the ECSCluster", e))?;
             match found.and_then(|c| c.status).and_then(|s| s.cluster_arn) {
                 Some(arn) => arn,
-                None => return Ok(Err(Waiting(format!("waiting for ECSCluster {} to report its clusterArn", r.name)))),
+                None => {
+                    return Ok(Err(Waiting(
+                        format!("waiting for ECSCluster {} to report its clusterArn", r.name),
+                        true,
+                    )));
+                }
             }
         }
         (None, None) => return Err(Error::InvalidSpec("spec.cluster: set cluster or clusterRef".into())),
@@ -43,21 +50,24 @@ pub async fn resolve(svc: &ECSService, ctx: &Context) -> Result<Result<Resolved,
             match ctx.ecs.describe_task_definition(td).await? {
                 Some(d) => d.task_definition.task_definition_arn.unwrap_or_else(|| td.clone()),
                 // Another object or tool may be about to register it: wait, do not fail.
-                None => return Ok(Err(Waiting(format!("waiting for task definition {td:?} to exist in ECS")))),
+                None => return Ok(Err(Waiting(format!("waiting for task definition {td:?} to exist in ECS"), false))),
             }
         }
         (None, Some(r)) => {
             let api: Api<TaskDefinition> = Api::namespaced(ctx.client.clone(), &namespace);
             let found = api.get_opt(&r.name).await.map_err(|e| Error::kube("reading the TaskDefinition", e))?;
             let Some(td) = found else {
-                return Ok(Err(Waiting(format!("waiting for TaskDefinition {} to exist", r.name))));
+                return Ok(Err(Waiting(format!("waiting for TaskDefinition {} to exist", r.name), true)));
             };
             let status = td.status.as_ref();
             let current = status.is_some_and(|s| s.common.observed_generation == td.metadata.generation);
             match status.and_then(|s| s.task_definition_arn.clone()).filter(|_| current) {
                 Some(arn) => arn,
                 None => {
-                    return Ok(Err(Waiting(format!("waiting for TaskDefinition {} to register its revision", r.name))));
+                    return Ok(Err(Waiting(
+                        format!("waiting for TaskDefinition {} to register its revision", r.name),
+                        true,
+                    )));
                 }
             }
         }
