@@ -104,6 +104,9 @@ pub struct Context {
     pub services: Option<Store<ECSService>>,
     /// Consecutive retryable failures per object, for backoff; reset on success.
     failures: Arc<Mutex<HashMap<String, u32>>>,
+    /// When each object was last fully checked against AWS, at which generation: a reconcile
+    /// woken by the operator's own status write need not ask AWS again.
+    checked: Arc<Mutex<HashMap<String, (Option<i64>, std::time::Instant)>>>,
     /// The clients the others are derived from.
     aws: AwsClients,
     /// Contexts for the AWS targets objects have named so far.
@@ -114,7 +117,7 @@ impl Context {
     pub fn new(client: Client, aws: AwsClients, config: Config, services: Option<Store<ECSService>>) -> Self {
         let reporter = Reporter { controller: "ecs-operator".into(), instance: std::env::var("POD_NAME").ok() };
         let recorder = Recorder::new(client.clone(), reporter);
-        Self::with_aws(client, aws, config, services, recorder, Arc::default(), Arc::default())
+        Self::with_aws(client, aws, config, services, recorder, Arc::default(), Arc::default(), Arc::default())
     }
 
     fn with_aws(
@@ -124,6 +127,7 @@ impl Context {
         services: Option<Store<ECSService>>,
         recorder: Recorder,
         failures: Arc<Mutex<HashMap<String, u32>>>,
+        checked: Arc<Mutex<HashMap<String, (Option<i64>, std::time::Instant)>>>,
         targets: Arc<tokio::sync::Mutex<HashMap<TargetKey, Arc<Context>>>>,
     ) -> Self {
         // 20 ms lets reconciles that start together share one call without slowing any of them.
@@ -137,6 +141,7 @@ impl Context {
             config,
             services,
             failures,
+            checked,
             aws,
             targets,
         }
@@ -165,6 +170,7 @@ impl Context {
             self.services.clone(),
             self.recorder.clone(),
             self.failures.clone(),
+            self.checked.clone(),
             self.targets.clone(),
         ));
         targets.insert(key, ctx.clone());
@@ -173,6 +179,20 @@ impl Context {
 
     pub fn now(&self) -> Time {
         Time(k8s_openapi::jiff::Timestamp::now())
+    }
+
+    /// Records that `obj` at its current generation was just checked against AWS.
+    pub fn mark_checked<K: Resource>(&self, obj: &K) {
+        let mut checked = self.checked.lock().unwrap_or_else(|e| e.into_inner());
+        checked.insert(object_key(obj), (obj.meta().generation, std::time::Instant::now()));
+    }
+
+    /// How long until `obj` is due for its next check, when it was checked at this generation
+    /// less than `interval` ago; None when it is due now.
+    pub fn checked_recently<K: Resource>(&self, obj: &K, interval: Duration) -> Option<Duration> {
+        let checked = self.checked.lock().unwrap_or_else(|e| e.into_inner());
+        let (generation, at) = checked.get(&object_key(obj))?;
+        (*generation == obj.meta().generation).then(|| interval.checked_sub(at.elapsed())).flatten()
     }
 
     fn failures(&self) -> std::sync::MutexGuard<'_, HashMap<String, u32>> {

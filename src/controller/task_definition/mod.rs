@@ -20,8 +20,9 @@ use kube::{Api, Resource, ResourceExt};
 use self::plan::{Desired, Plan};
 use self::status::Outcome;
 use super::error::Error;
-use super::{Context, publish, write_status};
+use super::{Context, conditions, publish, write_status};
 use crate::canonical::task_definition::task_definition_hash;
+use crate::crd::common::condition_types::SYNCED;
 use crate::crd::common::{DeletionPolicy, FINALIZER, ManagementPolicy};
 use crate::crd::task_definition::TaskDefinition;
 
@@ -91,6 +92,16 @@ async fn apply(td: &TaskDefinition, ctx: &Context) -> Result<Action, Error> {
     let previous = td.status.as_ref();
     let hash = task_definition_hash(&td.spec, &family);
     let observe_only = td.spec.policies.management() == ManagementPolicy::Observe;
+    // Woken by our own status write (or a label change) right after a full check of this
+    // generation: nothing in AWS is due for a look yet.
+    let settled = previous.is_some_and(|s| {
+        s.common.observed_generation == td.meta().generation
+            && hash.as_deref().ok() == s.spec_hash.as_deref()
+            && conditions::status_of(s.common.conditions.as_deref().unwrap_or_default(), SYNCED) == Some("True")
+    });
+    if settled && let Some(due) = ctx.checked_recently(td, ctx.config.resync_interval) {
+        return Ok(Action::requeue(due));
+    }
     let result = match &hash {
         Ok(hash) => sync(td, ctx, &family, hash, observe_only).await,
         // CanonicalError's text already names the field ("spec.cpu: …").
@@ -115,7 +126,10 @@ async fn apply(td: &TaskDefinition, ctx: &Context) -> Result<Action, Error> {
     let new_status = status::build(previous, td.meta().generation, &outcome, &ctx.now());
     write_status(ctx, td, previous, &new_status).await?;
     match result {
-        Ok(_) => Ok(Action::requeue(ctx.config.resync_interval)),
+        Ok(_) => {
+            ctx.mark_checked(td);
+            Ok(Action::requeue(ctx.config.resync_interval))
+        }
         Err(e) => {
             publish(ctx, td, kube::runtime::events::EventType::Warning, e.reason(), &e.to_string()).await;
             Err(e)
