@@ -87,6 +87,9 @@ impl Default for Config {
     }
 }
 
+/// Per object: the generation last checked against AWS, and when.
+type CheckedAt = Arc<Mutex<HashMap<String, (Option<i64>, std::time::Instant)>>>;
+
 /// AWS targets (region, role) an object may name in `spec.aws`; None means the default.
 type TargetKey = (Option<String>, Option<String>);
 
@@ -106,7 +109,7 @@ pub struct Context {
     failures: Arc<Mutex<HashMap<String, u32>>>,
     /// When each object was last fully checked against AWS, at which generation: a reconcile
     /// woken by the operator's own status write need not ask AWS again.
-    checked: Arc<Mutex<HashMap<String, (Option<i64>, std::time::Instant)>>>,
+    checked: CheckedAt,
     /// The clients the others are derived from.
     aws: AwsClients,
     /// Contexts for the AWS targets objects have named so far.
@@ -127,7 +130,7 @@ impl Context {
         services: Option<Store<ECSService>>,
         recorder: Recorder,
         failures: Arc<Mutex<HashMap<String, u32>>>,
-        checked: Arc<Mutex<HashMap<String, (Option<i64>, std::time::Instant)>>>,
+        checked: CheckedAt,
         targets: Arc<tokio::sync::Mutex<HashMap<TargetKey, Arc<Context>>>>,
     ) -> Self {
         // 20 ms lets reconciles that start together share one call without slowing any of them.
