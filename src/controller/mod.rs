@@ -93,6 +93,20 @@ type CheckedAt = Arc<Mutex<HashMap<String, (Option<i64>, std::time::Instant)>>>;
 /// AWS targets (region, role) an object may name in `spec.aws`; None means the default.
 type TargetKey = (Option<String>, Option<String>);
 
+/// What every per-target context of one process shares: events, backoff counts, check times
+/// and the targets themselves.
+#[derive(Clone)]
+struct Shared {
+    recorder: Recorder,
+    /// Consecutive retryable failures per object, for backoff; reset on success.
+    failures: Arc<Mutex<HashMap<String, u32>>>,
+    /// When each object was last fully checked against AWS, at which generation: a reconcile
+    /// woken by the operator's own status write need not ask AWS again.
+    checked: CheckedAt,
+    /// Contexts for the AWS targets objects have named so far.
+    targets: Arc<tokio::sync::Mutex<HashMap<TargetKey, Arc<Context>>>>,
+}
+
 /// Everything a reconcile needs. One per operator process, plus one per AWS target that objects
 /// name in `spec.aws` (see [`Context::for_target`]); they share everything but the AWS clients.
 pub struct Context {
@@ -105,22 +119,17 @@ pub struct Context {
     pub config: Config,
     /// ECSServices, for the revisions they use (never pruned).
     pub services: Option<Store<ECSService>>,
-    /// Consecutive retryable failures per object, for backoff; reset on success.
-    failures: Arc<Mutex<HashMap<String, u32>>>,
-    /// When each object was last fully checked against AWS, at which generation: a reconcile
-    /// woken by the operator's own status write need not ask AWS again.
-    checked: CheckedAt,
+    shared: Shared,
     /// The clients the others are derived from.
     aws: AwsClients,
-    /// Contexts for the AWS targets objects have named so far.
-    targets: Arc<tokio::sync::Mutex<HashMap<TargetKey, Arc<Context>>>>,
 }
 
 impl Context {
     pub fn new(client: Client, aws: AwsClients, config: Config, services: Option<Store<ECSService>>) -> Self {
         let reporter = Reporter { controller: "ecs-operator".into(), instance: std::env::var("POD_NAME").ok() };
         let recorder = Recorder::new(client.clone(), reporter);
-        Self::with_aws(client, aws, config, services, recorder, Arc::default(), Arc::default(), Arc::default())
+        let shared = Shared { recorder, failures: Arc::default(), checked: Arc::default(), targets: Arc::default() };
+        Self::with_aws(client, aws, config, services, shared)
     }
 
     fn with_aws(
@@ -128,10 +137,7 @@ impl Context {
         aws: AwsClients,
         config: Config,
         services: Option<Store<ECSService>>,
-        recorder: Recorder,
-        failures: Arc<Mutex<HashMap<String, u32>>>,
-        checked: CheckedAt,
-        targets: Arc<tokio::sync::Mutex<HashMap<TargetKey, Arc<Context>>>>,
+        shared: Shared,
     ) -> Self {
         // 20 ms lets reconciles that start together share one call without slowing any of them.
         let describer = ServiceDescriber::new(aws.ecs.clone(), Duration::from_millis(20));
@@ -140,13 +146,11 @@ impl Context {
             ecs: aws.ecs.clone(),
             autoscaling: aws.autoscaling.clone(),
             describer,
-            recorder,
+            recorder: shared.recorder.clone(),
             config,
             services,
-            failures,
-            checked,
+            shared,
             aws,
-            targets,
         }
     }
 
@@ -158,7 +162,7 @@ impl Context {
             Some(aws) if aws.region.is_some() || aws.role_arn.is_some() => (aws.region.clone(), aws.role_arn.clone()),
             _ => return Ok(self.clone()),
         };
-        let mut targets = self.targets.lock().await;
+        let mut targets = self.shared.targets.lock().await;
         if let Some(ctx) = targets.get(&key) {
             return Ok(ctx.clone());
         }
@@ -171,10 +175,7 @@ impl Context {
             aws,
             self.config.clone(),
             self.services.clone(),
-            self.recorder.clone(),
-            self.failures.clone(),
-            self.checked.clone(),
-            self.targets.clone(),
+            self.shared.clone(),
         ));
         targets.insert(key, ctx.clone());
         Ok(ctx)
@@ -186,21 +187,21 @@ impl Context {
 
     /// Records that `obj` at its current generation was just checked against AWS.
     pub fn mark_checked<K: Resource>(&self, obj: &K) {
-        let mut checked = self.checked.lock().unwrap_or_else(|e| e.into_inner());
+        let mut checked = self.shared.checked.lock().unwrap_or_else(|e| e.into_inner());
         checked.insert(object_key(obj), (obj.meta().generation, std::time::Instant::now()));
     }
 
     /// How long until `obj` is due for its next check, when it was checked at this generation
     /// less than `interval` ago; None when it is due now.
     pub fn checked_recently<K: Resource>(&self, obj: &K, interval: Duration) -> Option<Duration> {
-        let checked = self.checked.lock().unwrap_or_else(|e| e.into_inner());
+        let checked = self.shared.checked.lock().unwrap_or_else(|e| e.into_inner());
         let (generation, at) = checked.get(&object_key(obj))?;
         (*generation == obj.meta().generation).then(|| interval.checked_sub(at.elapsed())).flatten()
     }
 
     fn failures(&self) -> std::sync::MutexGuard<'_, HashMap<String, u32>> {
         // A poisoned map only loses backoff counts; keep going.
-        self.failures.lock().unwrap_or_else(|e| e.into_inner())
+        self.shared.failures.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
