@@ -34,6 +34,9 @@ impl fmt::Display for AwsError {
 
 impl std::error::Error for AwsError {}
 
+/// The code of an answer that could not be parsed or lacks what the operation promises.
+pub const MALFORMED_RESPONSE: &str = "MalformedResponse";
+
 /// Codes that mean "try again later".
 const RETRYABLE_CODES: &[&str] = &[
     "ThrottlingException",
@@ -62,6 +65,14 @@ impl AwsError {
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
         match &err {
+            // A success status whose body the SDK could not parse (a member of the wrong type,
+            // broken JSON): AWS's side is at fault, so retry, and say so rather than "Unknown".
+            SdkError::ServiceError(service) if service.raw().status().is_success() => Self::new(
+                operation,
+                MALFORMED_RESPONSE,
+                &format!("the response is malformed: {}", display_chain(&err)),
+                ErrorClass::Retryable,
+            ),
             SdkError::ServiceError(service) => {
                 let e = service.err();
                 let code = e.code().unwrap_or("Unknown").to_owned();
@@ -79,9 +90,12 @@ impl AwsError {
             SdkError::DispatchFailure(d) => {
                 Self::new(operation, "Dispatch", &format!("could not send the request: {d:?}"), ErrorClass::Retryable)
             }
-            SdkError::ResponseError(_) => {
-                Self::new(operation, "Response", "the response could not be read", ErrorClass::Retryable)
-            }
+            SdkError::ResponseError(_) => Self::new(
+                operation,
+                MALFORMED_RESPONSE,
+                &format!("the response could not be read: {}", display_chain(&err)),
+                ErrorClass::Retryable,
+            ),
             SdkError::ConstructionFailure(_) => Self::new(
                 operation,
                 "Construction",

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::faults::FaultSpec;
+use crate::hostile::Mutation;
 use crate::http::{HttpResponse, response};
 use crate::sim::Sim;
 use crate::throttle::ThrottleConfig;
@@ -37,6 +38,13 @@ struct DesiredCount {
 struct Scale {
     resource_id: String,
     desired_count: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ResponseMutations {
+    operation: String,
+    mutations: Vec<Mutation>,
 }
 
 /// One fault or a list of them.
@@ -75,6 +83,19 @@ fn route(sim: &Sim, method: &Method, path: &str, body: &[u8]) -> AdminResult {
         ("POST", "/_sim/faults") => set_faults(sim, body),
         ("DELETE", "/_sim/faults") | ("POST", "/_sim/faults/clear") => {
             sim.clear_faults();
+            Ok(json!({}))
+        }
+        ("GET", "/_sim/response-mutations") => serde_json::to_value(sim.response_mutations()).map_err(bad_request),
+        ("POST", "/_sim/response-mutations") => {
+            let req: ResponseMutations = parse(body)?;
+            for m in &req.mutations {
+                m.validate().map_err(bad_request)?;
+            }
+            sim.set_response_mutations(&req.operation, req.mutations);
+            Ok(json!({}))
+        }
+        ("DELETE", "/_sim/response-mutations") => {
+            sim.clear_response_mutations();
             Ok(json!({}))
         }
         ("GET", "/_sim/throttle") => serde_json::to_value(sim.throttle()).map_err(bad_request),

@@ -157,7 +157,10 @@ async fn json_call(sim: &Sim, target: &str, body: &[u8], auth: Option<&str>, rid
     let caller =
         Caller { access_key: access_key(auth).map(str::to_owned), region: signed_region(auth).map(str::to_owned) };
     match sim.run_json_as(api, op, &parsed, &caller) {
-        Ok(v) => json_ok(v, rid),
+        Ok(mut v) => {
+            sim.mutate_response(op, &mut v);
+            json_ok(v, rid)
+        }
         Err(e) => json_error(&e, rid),
     }
 }

@@ -19,6 +19,7 @@ mod config;
 mod deployments;
 mod error;
 mod faults;
+mod hostile;
 mod http;
 mod protocol;
 mod services;
@@ -40,6 +41,7 @@ pub use clock::ClockMode;
 pub use config::{SimConfig, TaskTimings};
 pub use error::{ApiError, Error, Result};
 pub use faults::FaultSpec;
+pub use hostile::{MAX_GROWN_ITEMS, Mutation};
 pub use stats::{DuplicateCreate, OWNER_TAG, OpStats, Stats};
 pub use throttle::{BucketSpec, ThrottleConfig, default_bucket};
 
@@ -117,6 +119,26 @@ impl SimHandle {
     /// Tasks whose essential container image matches `pattern` exit with code 1.
     pub fn set_task_failure_pattern(&self, pattern: &str) -> Result<()> {
         self.sim.set_task_failure_pattern(pattern)
+    }
+
+    /// Edits every successful answer to `operation` on the wire with `mutations`, in order
+    /// (replacing earlier ones; an empty list removes them): missing members, unknown enum
+    /// values, huge lists, wrong types. The simulated state is unaffected. Cleared by `reset`.
+    pub fn set_response_mutations(&self, operation: &str, mutations: Vec<Mutation>) -> Result<(), ApiError> {
+        for m in &mutations {
+            m.validate().map_err(ApiError::invalid)?;
+        }
+        self.sim.set_response_mutations(operation, mutations);
+        Ok(())
+    }
+
+    /// One edit for `operation` (see [`Self::set_response_mutations`]).
+    pub fn set_response_mutation(&self, operation: &str, mutation: Mutation) -> Result<(), ApiError> {
+        self.set_response_mutations(operation, vec![mutation])
+    }
+
+    pub fn clear_response_mutations(&self) {
+        self.sim.clear_response_mutations();
     }
 
     pub fn reset(&self) -> Result<()> {

@@ -12,6 +12,7 @@ use serde_json::Value;
 use crate::config::SimConfig;
 use crate::error::{ApiError, ApiResult, Error};
 use crate::faults::FaultSpec;
+use crate::hostile::{Mutation, Mutations};
 use crate::services::ServiceKey;
 use crate::state::State;
 use crate::stats::Stats;
@@ -43,12 +44,14 @@ pub struct Caller {
 pub struct Sim {
     state: Arc<Mutex<State>>,
     config: Arc<SimConfig>,
+    /// Edits of answers on the wire; apart from the state, which they never touch.
+    mutations: Arc<Mutex<Mutations>>,
 }
 
 impl Sim {
     pub fn new(config: SimConfig) -> Result<Self, Error> {
         let state = State::new(&config)?;
-        Ok(Sim { state: Arc::new(Mutex::new(state)), config: Arc::new(config) })
+        Ok(Sim { state: Arc::new(Mutex::new(state)), config: Arc::new(config), mutations: Arc::default() })
     }
 
     /// A panic while holding the lock leaves the state as it was at that point; serving
@@ -112,6 +115,28 @@ impl Sim {
         st.call_sts(form, access_key, request_id)
     }
 
+    /// Replaces `operation`'s answer edits (an empty list removes them).
+    pub fn set_response_mutations(&self, operation: &str, mutations: Vec<Mutation>) {
+        self.mutations().set(operation, mutations);
+    }
+
+    pub fn clear_response_mutations(&self) {
+        self.mutations().clear();
+    }
+
+    pub fn response_mutations(&self) -> std::collections::BTreeMap<String, Vec<Mutation>> {
+        self.mutations().all()
+    }
+
+    /// Applies `operation`'s edits to its successful answer.
+    pub fn mutate_response(&self, operation: &str, body: &mut Value) {
+        self.mutations().apply(operation, body);
+    }
+
+    fn mutations(&self) -> MutexGuard<'_, Mutations> {
+        self.mutations.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     pub fn stats(&self) -> Stats {
         self.lock().stats.clone()
     }
@@ -162,6 +187,8 @@ impl Sim {
         std::mem::swap(&mut fresh.clock, &mut st.clock);
         fresh.now = st.now;
         *st = fresh;
+        drop(st);
+        self.clear_response_mutations();
         Ok(())
     }
 

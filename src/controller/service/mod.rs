@@ -148,6 +148,15 @@ async fn sync(svc: &ECSService, ctx: &Context, resolved: &Resolved, observe_only
     let existing = describe(ctx, svc, &resolved.cluster, &resolved.service_name).await?;
     if let Some(service) = &existing {
         check_ownership(service, &owner, svc.spec.policies.adopt())?;
+        // ECS always names the revision a service runs; without it every field would look like
+        // drift and the operator would write on the strength of a broken answer.
+        if service.task_definition().is_none() {
+            return Err(Error::Aws(crate::aws::error::AwsError::classify(
+                "DescribeServices",
+                crate::aws::error::MALFORMED_RESPONSE.into(),
+                "the service in the response has no taskDefinition".into(),
+            )));
+        }
     }
     let actual = existing
         .as_ref()

@@ -8,12 +8,17 @@ use aws_sdk_ecs::types::{Deployment, DeploymentRolloutState, Service};
 /// Why a service is not (yet) Ready.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NotReady {
+    /// The service is not ACTIVE (DRAINING, INACTIVE, a status newer than this operator, or
+    /// none reported): whatever its deployments say, it is not serving the spec.
+    ServiceNotActive { status: Option<String> },
     /// No PRIMARY deployment is reported yet.
     NoDeployment,
     /// The PRIMARY deployment runs another revision than the spec asks for.
     OtherRevision { running: String },
     /// The PRIMARY deployment's rollout is still IN_PROGRESS.
     RolloutInProgress,
+    /// The PRIMARY deployment reports a rolloutState this operator does not know.
+    UnknownRolloutState { state: String },
     /// Older deployments still have tasks.
     Draining { deployments: usize },
     /// Fewer tasks run than desired.
@@ -23,9 +28,11 @@ pub enum NotReady {
 impl NotReady {
     pub fn reason(&self) -> &'static str {
         match self {
+            Self::ServiceNotActive { .. } => "ServiceNotActive",
             Self::NoDeployment => "NoDeployment",
             Self::OtherRevision { .. } => "UpdatePending",
             Self::RolloutInProgress => "RolloutInProgress",
+            Self::UnknownRolloutState { .. } => "UnknownRolloutState",
             Self::Draining { .. } => "Draining",
             Self::TasksStarting { .. } => "TasksStarting",
         }
@@ -33,9 +40,14 @@ impl NotReady {
 
     pub fn message(&self) -> String {
         match self {
+            Self::ServiceNotActive { status: Some(status) } => format!("ECS reports the service as {status}"),
+            Self::ServiceNotActive { status: None } => "ECS reports the service with no status".into(),
             Self::NoDeployment => "ECS reports no PRIMARY deployment yet".into(),
             Self::OtherRevision { running } => format!("the PRIMARY deployment runs {running}"),
             Self::RolloutInProgress => "the PRIMARY deployment's rollout is IN_PROGRESS".into(),
+            Self::UnknownRolloutState { state } => {
+                format!("the PRIMARY deployment's rolloutState is {state:?}, which ecs-operator does not know")
+            }
             Self::Draining { deployments } => format!("{deployments} older deployment(s) still draining"),
             Self::TasksStarting { running, desired } => format!("{running} of {desired} tasks running"),
         }
@@ -128,11 +140,23 @@ pub fn assess(service: &Service, desired_task_definition: &str) -> Assessment {
             _ => None,
         }
     });
+    let known_rollout = |s: &DeploymentRolloutState| {
+        matches!(
+            s,
+            DeploymentRolloutState::Completed | DeploymentRolloutState::InProgress | DeploymentRolloutState::Failed
+        )
+    };
     let ready = match primary(service) {
+        _ if service.status() != Some("ACTIVE") => {
+            Err(NotReady::ServiceNotActive { status: service.status().map(str::to_owned) })
+        }
         None => Err(NotReady::NoDeployment),
         Some(p) if p.task_definition() != Some(desired_task_definition) => {
             Err(NotReady::OtherRevision { running: p.task_definition().unwrap_or_default().to_owned() })
         }
+        Some(p) if p.rollout_state().is_some_and(|s| !known_rollout(s)) => Err(NotReady::UnknownRolloutState {
+            state: p.rollout_state().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+        }),
         Some(p) if p.rollout_state() != Some(&DeploymentRolloutState::Completed) => Err(NotReady::RolloutInProgress),
         Some(_) if service.deployments().len() > 1 => {
             Err(NotReady::Draining { deployments: service.deployments().len() - 1 })
@@ -164,7 +188,12 @@ mod tests {
     }
 
     fn service(deployments: Vec<Deployment>, running: i32, desired: i32) -> Service {
-        Service::builder().set_deployments(Some(deployments)).running_count(running).desired_count(desired).build()
+        Service::builder()
+            .status("ACTIVE")
+            .set_deployments(Some(deployments))
+            .running_count(running)
+            .desired_count(desired)
+            .build()
     }
 
     #[test]
@@ -180,6 +209,17 @@ mod tests {
     fn not_ready_cases() {
         let cases = [
             (service(vec![], 0, 3), "NoDeployment"),
+            (
+                Service::builder()
+                    .status("EXPLODING")
+                    .deployments(deployment("PRIMARY", V2, DeploymentRolloutState::Completed, 0, ""))
+                    .build(),
+                "ServiceNotActive",
+            ),
+            (
+                service(vec![deployment("PRIMARY", V2, DeploymentRolloutState::from("WEIRD"), 0, "")], 3, 3),
+                "UnknownRolloutState",
+            ),
             (service(vec![deployment("PRIMARY", V1, DeploymentRolloutState::Completed, 0, "")], 3, 3), "UpdatePending"),
             (
                 service(vec![deployment("PRIMARY", V2, DeploymentRolloutState::InProgress, 0, "")], 1, 3),

@@ -15,6 +15,10 @@ use crate::crd::service::{DeploymentStatus, ECSServiceStatus, ServiceEventRecord
 /// Service events kept in status, newest first.
 const EVENTS_KEPT: usize = 5;
 
+/// Deployments kept in status (ECS lists PRIMARY first). ECS itself reports a handful; a
+/// longer answer must not make the status too big for the API server to store.
+const DEPLOYMENTS_KEPT: usize = 10;
+
 /// Where the reconcile got to.
 pub enum Stage<'a> {
     /// A reference is not ready: Progressing with this message.
@@ -81,6 +85,7 @@ fn from_service(service: &Service, desired_task_definition: &str) -> ECSServiceS
             service
                 .deployments()
                 .iter()
+                .take(DEPLOYMENTS_KEPT)
                 .map(|d| DeploymentStatus {
                     id: d.id().unwrap_or_default().to_owned(),
                     status: d.status().unwrap_or_default().to_owned(),
