@@ -442,6 +442,7 @@ pub struct HostEntry {
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(transform = ulimit_rules)]
 pub struct Ulimit {
     pub name: UlimitName,
     pub soft_limit: i32,
@@ -857,8 +858,24 @@ fn fargate_pair_rule() -> String {
     )
 }
 
+fn ulimit_rules(schema: &mut schemars::Schema) {
+    schema::add_rules(schema, &[CelRule::new("self.softLimit <= self.hardLimit", "softLimit must not exceed hardLimit")]);
+}
+
+/// CEL: the task runs on Fargate.
+const CEL_FARGATE: &str = "has(self.requiresCompatibilities) && self.requiresCompatibilities.exists(x, x == 'FARGATE')";
+
 fn task_definition_rules(schema: &mut schemars::Schema) {
     let fargate_pair = fargate_pair_rule();
+    let task_cpu_limit = format!("!has(self.cpu) || [{CEL_TASK_CPU_UNITS}].all(c, c <= 196608)");
+    let container_memory_within_task = format!(
+        "!has(self.memory) || [{CEL_TASK_MEMORY_MIB}].all(m, self.containerDefinitions.all(c, \
+         (!has(c.memory) || c.memory <= m) && (!has(c.memoryReservation) || c.memoryReservation <= m)))"
+    );
+    let container_cpu_within_task = format!(
+        "!has(self.cpu) || [{CEL_TASK_CPU_UNITS}].all(t, self.containerDefinitions.all(c, !has(c.cpu) || c.cpu <= t))"
+    );
+    let not_on_fargate = |what: &str| format!("!({CEL_FARGATE}) || {what}");
     schema::add_rules(
         schema,
         &[
@@ -900,6 +917,44 @@ fn task_definition_rules(schema: &mut schemars::Schema) {
                 "ephemeralStorage is only supported for FARGATE tasks",
             )
             .at(".ephemeralStorage"),
+            CelRule::new(&task_cpu_limit, "task cpu must not exceed 192 vCPU (196608 CPU units)").at(".cpu"),
+            CelRule::new(
+                &container_memory_within_task,
+                "a container's memory and memoryReservation must not exceed the task memory",
+            )
+            .at(".containerDefinitions"),
+            CelRule::new(&container_cpu_within_task, "a container's cpu must not exceed the task cpu")
+                .at(".containerDefinitions"),
+            CelRule::new(
+                "!has(self.networkMode) || self.networkMode != 'awsvpc' || self.containerDefinitions.all(c, !has(c.links) && !has(c.hostname) && !has(c.dnsServers))",
+                "links, hostname and dnsServers are not supported with networkMode awsvpc",
+            )
+            .at(".containerDefinitions"),
+            CelRule::new(
+                &not_on_fargate(
+                    "self.containerDefinitions.all(c, !(has(c.privileged) && c.privileged) && !(has(c.linuxParameters) && (has(c.linuxParameters.devices) || has(c.linuxParameters.tmpfs))))",
+                ),
+                "privileged, linuxParameters.devices and linuxParameters.tmpfs are not supported on FARGATE",
+            )
+            .at(".containerDefinitions"),
+            CelRule::new(&not_on_fargate("!has(self.ipcMode)"), "ipcMode is not supported on FARGATE").at(".ipcMode"),
+            CelRule::new(
+                &not_on_fargate("!has(self.pidMode) || self.pidMode == 'task'"),
+                "pidMode host is not supported on FARGATE",
+            )
+            .at(".pidMode"),
+            CelRule::new(
+                &not_on_fargate("!has(self.placementConstraints)"),
+                "placementConstraints are not supported on FARGATE",
+            )
+            .at(".placementConstraints"),
+            CelRule::new(
+                &not_on_fargate(
+                    "!has(self.volumes) || self.volumes.all(v, !has(v.dockerVolumeConfiguration) && !(has(v.host) && has(v.host.sourcePath)))",
+                ),
+                "docker volumes and host volumes with a sourcePath are not supported on FARGATE",
+            )
+            .at(".volumes"),
         ],
     );
 }
