@@ -129,6 +129,7 @@ async fn throttled_requests_are_counted_and_retried() {
         message: "Rate exceeded".into(),
         latency_ms: 0,
         remaining: Some(4),
+        throttle_rate: 0.0,
     });
     for i in 0..6 {
         bed.apply::<TaskDefinition>(&TD.replace("name: web\nspec", &format!("name: web{i}\nspec"))).await;

@@ -29,6 +29,10 @@ pub struct FaultSpec {
     /// Stop injecting errors after this many (None = forever).
     #[serde(default)]
     pub remaining: Option<u64>,
+    /// Probability (0..=1) that a call is throttled (`ThrottlingException`, 400) instead, drawn
+    /// before `error_rate`: a throttling storm and a 5xx rate in one rule.
+    #[serde(default)]
+    pub throttle_rate: f64,
 }
 
 fn default_status() -> u16 {
@@ -53,6 +57,7 @@ impl FaultSpec {
             message: default_message(),
             latency_ms: 0,
             remaining: None,
+            throttle_rate: 0.0,
         }
     }
 }
@@ -87,6 +92,9 @@ impl Faults {
         let key = if self.rules.contains_key(op) { op } else { "*" };
         let Some(rule) = self.rules.get_mut(key) else { return FaultDecision::default() };
         let latency = (rule.latency_ms > 0).then(|| Duration::from_millis(rule.latency_ms));
+        if rule.throttle_rate > 0.0 && rng.f64() < rule.throttle_rate {
+            return FaultDecision { latency, error: Some(ApiError::throttled()) };
+        }
         let exhausted = rule.remaining == Some(0);
         let fires = !exhausted && rule.error_rate > 0.0 && rng.f64() < rule.error_rate;
         let error = fires.then(|| {
@@ -113,5 +121,22 @@ mod tests {
         let fired = (0..5).filter(|_| faults.decide("CreateService", &mut rng).error.is_some()).count();
         assert_eq!(fired, 2);
         assert!(faults.decide("DescribeServices", &mut rng).error.is_none());
+    }
+
+    #[test]
+    fn throttle_and_error_rates_combine() {
+        let mut faults = Faults::default();
+        faults.set(FaultSpec { throttle_rate: 0.2, error_rate: 0.02, ..FaultSpec::error("*", "ServerException", 500) });
+        let mut rng = fastrand::Rng::with_seed(7);
+        let (mut throttled, mut failed) = (0, 0);
+        for _ in 0..10_000 {
+            match faults.decide("DescribeServices", &mut rng).error {
+                Some(e) if e.status == 400 => throttled += 1,
+                Some(_) => failed += 1,
+                None => {}
+            }
+        }
+        assert!((1_800..2_200).contains(&throttled), "{throttled}");
+        assert!((100..220).contains(&failed), "{failed}");
     }
 }
