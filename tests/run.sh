@@ -32,3 +32,31 @@ export MOTO_SERVER="$TOOLS/venv/bin/moto_server"
 
 # Rust tests: unit tests beside the code, integration tests in tests/, every workspace crate.
 cargo test --workspace --all-targets
+
+# cargo-deny (crates.io) for licenses, banned/duplicate crates and sources (deny.toml). The
+# advisories check needs GitHub, which CI cannot reach: see deny.toml for running it elsewhere.
+export PATH="$TOOLS/cargo/bin:$PATH"
+CARGO_DENY_VERSION="0.20.2"
+if ! cargo-deny --version 2>/dev/null | grep -q "$CARGO_DENY_VERSION"; then
+  echo "installing cargo-deny $CARGO_DENY_VERSION from crates.io"
+  cargo install cargo-deny --version "$CARGO_DENY_VERSION" --locked --root "$TOOLS/cargo"
+fi
+cargo deny check licenses bans sources
+
+# A bounded libFuzzer session per cargo-fuzz target (fuzz/), on stable Rust: `-s none` needs no
+# nightly sanitizer flags. Seeds (fuzz/seeds/) start the corpus, which grows under
+# fuzz/corpus/ across local runs. FUZZ_SECONDS=0 skips the session.
+CARGO_FUZZ_VERSION="0.13.2"
+FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
+if [ "$FUZZ_SECONDS" != 0 ]; then
+  if ! cargo-fuzz --version 2>/dev/null | grep -q "$CARGO_FUZZ_VERSION"; then
+    echo "installing cargo-fuzz $CARGO_FUZZ_VERSION from crates.io"
+    cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked --root "$TOOLS/cargo"
+  fi
+  for target in canonical aws_response; do
+    mkdir -p "fuzz/corpus/$target"
+    cp fuzz/seeds/"$target"/* "fuzz/corpus/$target/"
+    cargo fuzz run "$target" -s none -O -- \
+      -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=1024 -malloc_limit_mb=512 -max_len=65536 -print_final_stats=1
+  done
+fi

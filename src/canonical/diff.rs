@@ -65,15 +65,18 @@ fn walk_keyed(path: &str, key: &str, want: &[Value], have: &[Value], out: &mut V
     }
 }
 
-/// The key every item of both lists carries, if any.
+/// The key every item of both lists carries, once per list, if any. With a repeated key
+/// (admission rejects most, not all) matching by key would pair an item with its twin's
+/// counterpart and report drift between equal lists, so such lists are compared whole.
 fn item_key(want: &[Value], have: &[Value]) -> Option<&'static str> {
     if want.is_empty() {
         return None;
     }
-    ITEM_KEYS
-        .iter()
-        .copied()
-        .find(|key| want.iter().chain(have).all(|item| item.get(key).is_some_and(Value::is_string)))
+    let unique = |items: &[Value], key: &str| {
+        let mut seen = std::collections::BTreeSet::new();
+        items.iter().all(|item| item.get(key).and_then(Value::as_str).is_some_and(|id| seen.insert(id)))
+    };
+    ITEM_KEYS.iter().copied().find(|key| unique(want, key) && unique(have, key))
 }
 
 fn join(path: &str, key: &str) -> String {
@@ -124,6 +127,14 @@ mod tests {
         let d = diff(&json!({"subnets": ["a", "b"]}), &json!({"subnets": ["a"]}));
         assert_eq!(paths(&d), ["subnets"]);
         assert_eq!(d[0].desired, Some(json!(["a", "b"])));
+    }
+
+    #[test]
+    fn repeated_keys_compare_whole_lists() {
+        let v = json!({"containerDefinitions": [{"name": "w", "image": "a"}, {"name": "w", "image": "b"}]});
+        assert!(diff(&v, &v).is_empty());
+        let other = json!({"containerDefinitions": [{"name": "w", "image": "a"}]});
+        assert_eq!(paths(&diff(&v, &other)), ["containerDefinitions"]);
     }
 
     #[test]
