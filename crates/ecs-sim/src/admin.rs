@@ -149,3 +149,22 @@ fn set_faults(sim: &Sim, body: &[u8]) -> AdminResult {
     }
     Ok(json!({}))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn response_mutations_are_set_listed_refused_and_cleared() {
+        let sim = Sim::new(crate::config::SimConfig::for_tests()).expect("sim");
+        let path = "/_sim/response-mutations";
+        let body = br#"{"operation":"DescribeServices","mutations":[{"kind":"remove","path":"services.*.status"}]}"#;
+        route(&sim, &Method::POST, path, body).expect("set");
+        let listed = route(&sim, &Method::GET, path, b"").expect("list");
+        assert_eq!(listed["DescribeServices"][0], json!({"kind": "remove", "path": "services.*.status"}));
+        let huge = br#"{"operation":"X","mutations":[{"kind":"grow","path":"a","count":100000000}]}"#;
+        assert_eq!(route(&sim, &Method::POST, path, huge).map_err(|e| e.0), Err(400));
+        route(&sim, &Method::DELETE, path, b"").expect("clear");
+        assert_eq!(route(&sim, &Method::GET, path, b"").expect("list"), json!({}));
+    }
+}
