@@ -859,7 +859,10 @@ fn fargate_pair_rule() -> String {
 }
 
 fn ulimit_rules(schema: &mut schemars::Schema) {
-    schema::add_rules(schema, &[CelRule::new("self.softLimit <= self.hardLimit", "softLimit must not exceed hardLimit")]);
+    schema::add_rules(
+        schema,
+        &[CelRule::new("self.softLimit <= self.hardLimit", "softLimit must not exceed hardLimit")],
+    );
 }
 
 /// CEL: the task runs on Fargate.

@@ -1,0 +1,721 @@
+//! ecs-operator-chaos: the reliability run (issue #12). N ECSServices over a few shared
+//! TaskDefinitions converge twice against in-process kube-sim and ecs-sim: once fault-free, once
+//! with ecs-sim throttling 20 % of calls, failing 2 % with 5xx and adding latency, kube-sim
+//! dropping every watch twice and forcing a 410 relist, the leader of two operator replicas
+//! SIGKILLed three times mid-convergence (and restarted), and a TaskDefinition image change
+//! mid-rollout. Then it checks what must hold whatever happens: everything converges, no
+//! duplicate services or revisions, no ECS resource without its owning object, and no
+//! observedGeneration going backwards.
+//!
+//! Writes `bench/results/chaos.json` (the benchmark's layout) and `chaos.md`; exits 1 when an
+//! assertion fails, 2 when the run itself could not be made. Bounded by `--deadline-minutes`.
+
+#[path = "../error.rs"]
+mod error;
+// Shared with the benchmark binary; this one uses only part of it.
+#[allow(dead_code)]
+#[path = "../operator.rs"]
+mod operator;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use futures::{StreamExt, TryStreamExt};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams};
+use kube::runtime::wait::{await_condition, conditions};
+use kube::runtime::{WatchStreamExt, watcher};
+use serde_json::{Value, json};
+
+use crate::error::{BenchError, Result};
+use crate::operator::http_request;
+
+const NAMESPACE: &str = "default";
+const GROUP: &str = "ecs.operator.dev";
+
+#[derive(Debug, Parser)]
+#[command(name = "ecs-operator-chaos", about = "Reliability run for ecs-operator under injected faults")]
+struct Args {
+    /// ECSServices (each on its own ECS service).
+    #[arg(long, default_value_t = 1000)]
+    services: usize,
+    /// TaskDefinitions the services share (round-robin).
+    #[arg(long, default_value_t = 50)]
+    task_definitions: usize,
+    #[arg(long, default_value_t = 250)]
+    services_per_cluster: usize,
+    /// The CI-sized run: 24 services, 4 task definitions, the same faults.
+    #[arg(long)]
+    quick: bool,
+    /// ecs-sim clock speed (simulated seconds per real second).
+    #[arg(long, default_value_t = 20.0)]
+    speed: f64,
+    #[arg(long)]
+    operator_bin: Option<PathBuf>,
+    /// Hard limit for each of the two runs.
+    #[arg(long, default_value_t = 30)]
+    deadline_minutes: u64,
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+    /// Where chaos.json and chaos.md go.
+    #[arg(long, default_value = "bench/results")]
+    out_dir: PathBuf,
+    /// Keep the operators' logs here (default: a temp dir, removed).
+    #[arg(long)]
+    log_dir: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let mut args = Args::parse();
+    if args.quick {
+        args.services = 24;
+        args.task_definitions = 4;
+        args.services_per_cluster = 12;
+        args.speed = args.speed.max(50.0);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("ecs-operator-chaos: starting the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let outcome = runtime.block_on(async {
+        tokio::select! {
+            r = chaos(&args) => r,
+            _ = tokio::signal::ctrl_c() => Err(BenchError::Failed("interrupted".into())),
+        }
+    });
+    runtime.shutdown_timeout(Duration::from_secs(5));
+    match outcome {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => {
+            eprintln!("ecs-operator-chaos: an assertion failed (see {}/chaos.md)", args.out_dir.display());
+            ExitCode::from(1)
+        }
+        Err(e) => {
+            eprintln!("ecs-operator-chaos: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// One figure: value, unit, and the ceiling it must stay under (None: reported only).
+struct Figure {
+    name: &'static str,
+    value: f64,
+    unit: &'static str,
+    goal: Option<f64>,
+}
+
+impl Figure {
+    fn met(&self) -> bool {
+        self.goal.is_none_or(|g| self.value <= g)
+    }
+}
+
+async fn chaos(args: &Args) -> Result<bool> {
+    let bin = operator::locate(args.operator_bin.as_deref())?;
+    let scratch = match &args.log_dir {
+        Some(dir) => dir.clone(),
+        None => std::env::temp_dir().join(format!("ecs-operator-chaos-{}", std::process::id())),
+    };
+    std::fs::create_dir_all(&scratch).map_err(BenchError::io("creating the log directory"))?;
+    let deadline = Duration::from_secs(args.deadline_minutes * 60);
+    eprintln!("[chaos] fault-free run: {} services, {} task definitions", args.services, args.task_definitions);
+    let calm = tokio::time::timeout(deadline, converge(args, &bin, &scratch.join("calm"), false))
+        .await
+        .map_err(|_| BenchError::Failed("the fault-free run passed its deadline".into()))??;
+    eprintln!("[chaos] fault-free run converged in {:.1} s; now with faults", calm.seconds);
+    let wild = tokio::time::timeout(deadline, converge(args, &bin, &scratch.join("chaos"), true))
+        .await
+        .map_err(|_| BenchError::Failed("the chaos run passed its deadline without converging".into()))??;
+    let mut figures = vec![
+        Figure { name: "converge_fault_free_seconds", value: calm.seconds, unit: "s", goal: None },
+        Figure { name: "converge_with_faults_seconds", value: wild.seconds, unit: "s", goal: None },
+        Figure {
+            name: "converge_ratio",
+            value: wild.seconds / calm.seconds.max(0.001),
+            unit: "× fault-free",
+            goal: None,
+        },
+    ];
+    figures.extend(wild.figures);
+    if args.log_dir.is_none() {
+        let _ = std::fs::remove_dir_all(&scratch);
+    }
+    let ok = figures.iter().all(Figure::met);
+    write_results(&args.out_dir, args.services, &figures)?;
+    for f in &figures {
+        let verdict = f.goal.map_or(String::new(), |g| format!(" (≤ {g}: {})", if f.met() { "ok" } else { "FAILED" }));
+        eprintln!("[chaos] {:<40} {:>10.3} {}{verdict}", f.name, f.value, f.unit);
+    }
+    Ok(ok)
+}
+
+struct Converged {
+    seconds: f64,
+    figures: Vec<Figure>,
+}
+
+/// The three object kinds the run creates.
+fn api(client: &kube::Client, kind: &str) -> Api<DynamicObject> {
+    let plural = match kind {
+        "ECSCluster" => "ecsclusters",
+        "TaskDefinition" => "taskdefinitions",
+        _ => "ecsservices",
+    };
+    let gvk = GroupVersionKind::gvk(GROUP, "v1alpha1", kind);
+    Api::namespaced_with(client.clone(), NAMESPACE, &ApiResource::from_gvk_with_plural(&gvk, plural))
+}
+
+const KINDS: [&str; 3] = ["ECSCluster", "TaskDefinition", "ECSService"];
+
+/// Brings up the simulators and two operator replicas, applies everything, injects the faults
+/// (when `faults`) and waits for convergence, then checks the invariants.
+async fn converge(args: &Args, bin: &Path, dir: &Path, faults: bool) -> Result<Converged> {
+    std::fs::create_dir_all(dir).map_err(BenchError::io("creating the run directory"))?;
+    let kube = kube_sim::start().await?;
+    let kubeconfig = dir.join("kubeconfig");
+    kube.write_kubeconfig(&kubeconfig)?;
+    let ecs = ecs_sim::start(ecs_sim::SimConfig {
+        clock: ecs_sim::ClockMode::Scaled { speed: args.speed },
+        seed: args.seed,
+        ..ecs_sim::SimConfig::default()
+    })?;
+    let client = kube.client().await?;
+    install_crds(&client, bin).await?;
+    let observer = Observer::start(&client);
+    let mut replicas = [
+        Replica::start(bin, "replica-a", &kubeconfig, ecs.endpoint(), dir)?,
+        Replica::start(bin, "replica-b", &kubeconfig, ecs.endpoint(), dir)?,
+    ];
+    if faults {
+        let rule = json!({"operation": "*", "throttleRate": 0.2, "errorRate": 0.02, "status": 500,
+                          "errorType": "ServerException", "message": "chaos", "latencyMs": 200});
+        sim_post(ecs.endpoint(), "/_sim/faults", &rule.to_string()).await?;
+    }
+    let started = Instant::now();
+    let clusters = args.services.div_ceil(args.services_per_cluster.max(1)).max(1);
+    apply_all(&client, manifests(args, clusters, "public.ecr.aws/nginx/nginx:1.27")).await?;
+    let total = clusters + args.task_definitions + args.services;
+    // Fault schedule, by share of objects Ready: kills at 10 %, 35 % and 60 %, watches dropped at
+    // 20 % and 50 %, a 410 relist at 45 %, the image change at 30 %.
+    let mut schedule: Vec<(f64, Step)> = if faults {
+        vec![
+            (0.10, Step::KillLeader),
+            (0.20, Step::DropWatches),
+            (0.30, Step::ChangeImage),
+            (0.35, Step::KillLeader),
+            (0.45, Step::Relist),
+            (0.50, Step::DropWatches),
+            (0.60, Step::KillLeader),
+        ]
+    } else {
+        vec![(0.30, Step::ChangeImage)]
+    };
+    let mut kills = 0;
+    loop {
+        let ready = observer.ready();
+        let share = ready as f64 / total as f64;
+        while schedule.first().is_some_and(|(at, _)| share >= *at) {
+            let (_, step) = schedule.remove(0);
+            match step {
+                Step::KillLeader => {
+                    let leader = leader_of(&replicas)
+                        .await
+                        .ok_or_else(|| BenchError::Failed("no replica became the leader within 30 s".into()))?;
+                    // The replacement is a new pod (a new name), as a Deployment would make: the
+                    // standby must take over, not the restarted process resume the old identity.
+                    kills += 1;
+                    let name = format!("replica-{}", ["a", "b"][leader]);
+                    let name = format!("{name}-{kills}");
+                    replicas[leader].kill();
+                    replicas[leader] = Replica::start(bin, &name, &kubeconfig, ecs.endpoint(), dir)?;
+                    eprintln!(
+                        "[chaos] {:>5.1} s: SIGKILLed the leader; its replacement is {name}",
+                        started.elapsed().as_secs_f64()
+                    );
+                }
+                Step::DropWatches => {
+                    kube.drop_watches();
+                    eprintln!("[chaos] {:>5.1} s: dropped every watch", started.elapsed().as_secs_f64());
+                }
+                Step::Relist => {
+                    kube.expire_watch_history();
+                    kube.drop_watches();
+                    eprintln!("[chaos] {:>5.1} s: forced a 410 relist", started.elapsed().as_secs_f64());
+                }
+                Step::ChangeImage => {
+                    let td = manifests(args, clusters, "public.ecr.aws/nginx/nginx:1.28")
+                        .into_iter()
+                        .find(|(kind, v)| *kind == "TaskDefinition" && v["metadata"]["name"] == "td-000");
+                    apply_all(&client, td.into_iter().collect()).await?;
+                    eprintln!("[chaos] {:>5.1} s: changed td-000's image", started.elapsed().as_secs_f64());
+                }
+            }
+        }
+        if schedule.is_empty() && converged(&observer, args) {
+            break;
+        }
+        for replica in &mut replicas {
+            replica.check_alive()?;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    if faults {
+        ecs_post_clear(ecs.endpoint()).await?;
+    }
+    let stats = ecs.stats();
+    let mut figures = Vec::new();
+    if faults {
+        let leader_kills = f64::from(kills);
+        figures.push(Figure { name: "leader_kills", value: leader_kills, unit: "SIGKILLs", goal: None });
+        figures.push(Figure {
+            name: "leader_kills_missing",
+            value: 3.0 - leader_kills,
+            unit: "kills",
+            goal: Some(0.0),
+        });
+        figures.push(Figure {
+            name: "aws_calls_throttled_by_buckets",
+            value: stats.total_throttled as f64,
+            unit: "calls (ecs-sim's AWS-like rate limits)",
+            goal: None,
+        });
+        figures.push(Figure {
+            name: "aws_calls_failed_by_injection",
+            value: stats.total_injected_errors as f64,
+            unit: "calls (injected throttles and 5xx)",
+            goal: None,
+        });
+        figures.push(Figure {
+            name: "duplicate_services",
+            value: stats.duplicate_creates.len() as f64,
+            unit: "services",
+            goal: Some(0.0),
+        });
+        let expected = |family: &str| if family == "td-000" { 2 } else { 1 };
+        let extra_revisions: u32 = stats.revisions_per_family.iter().map(|(f, n)| n.saturating_sub(expected(f))).sum();
+        figures.push(Figure {
+            name: "duplicate_revisions",
+            value: f64::from(extra_revisions),
+            unit: "revisions",
+            goal: Some(0.0),
+        });
+        let orphans = orphans(ecs.endpoint(), &observer, clusters).await?;
+        figures.push(Figure {
+            name: "aws_resources_without_owner",
+            value: orphans as f64,
+            unit: "resources",
+            goal: Some(0.0),
+        });
+        figures.push(Figure {
+            name: "observed_generation_regressions",
+            value: observer.regressions() as f64,
+            unit: "status writes",
+            goal: Some(0.0),
+        });
+        let not_ready = total.saturating_sub(observer.ready());
+        figures.push(Figure {
+            name: "objects_not_converged",
+            value: not_ready as f64,
+            unit: "objects",
+            goal: Some(0.0),
+        });
+    }
+    for replica in &mut replicas {
+        replica.kill();
+    }
+    Ok(Converged { seconds, figures })
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    KillLeader,
+    DropWatches,
+    Relist,
+    ChangeImage,
+}
+
+/// Every object Ready, and every service on td-000 running its second revision.
+fn converged(observer: &Observer, args: &Args) -> bool {
+    let clusters = args.services.div_ceil(args.services_per_cluster.max(1)).max(1);
+    let total = clusters + args.task_definitions + args.services;
+    observer.ready() == total && observer.on_new_revision() == args.services.div_ceil(args.task_definitions.max(1))
+}
+
+fn manifests(args: &Args, clusters: usize, first_image: &str) -> Vec<(&'static str, Value)> {
+    let api_version = format!("{GROUP}/v1alpha1");
+    let meta = |name: &str| json!({"name": name, "namespace": NAMESPACE});
+    let mut out = Vec::new();
+    for c in 0..clusters {
+        let name = format!("chaos-{c}");
+        out.push((
+            "ECSCluster",
+            json!({"apiVersion": api_version, "kind": "ECSCluster", "metadata": meta(&name),
+                                       "spec": {"clusterName": name}}),
+        ));
+    }
+    for t in 0..args.task_definitions {
+        let name = format!("td-{t:03}");
+        let image = if t == 0 { first_image } else { "public.ecr.aws/nginx/nginx:1.27" };
+        out.push(("TaskDefinition", json!({"apiVersion": api_version, "kind": "TaskDefinition", "metadata": meta(&name),
+            "spec": {"requiresCompatibilities": ["FARGATE"], "networkMode": "awsvpc", "cpu": "256", "memory": "512",
+                     "containerDefinitions": [{"name": "app", "image": image, "portMappings": [{"containerPort": 80}]}]}})));
+    }
+    for s in 0..args.services {
+        let name = format!("svc-{s:05}");
+        out.push((
+            "ECSService",
+            json!({"apiVersion": api_version, "kind": "ECSService", "metadata": meta(&name),
+            "spec": {"clusterRef": {"name": format!("chaos-{}", s % clusters)},
+                     "taskDefinitionRef": {"name": format!("td-{:03}", s % args.task_definitions.max(1))},
+                     "desiredCount": 1, "launchType": "FARGATE",
+                     "networkConfiguration": {"awsvpcConfiguration": {"subnets": ["subnet-0123456789abcdef0"]}}}}),
+        ));
+    }
+    out
+}
+
+async fn apply_all(client: &kube::Client, manifests: Vec<(&'static str, Value)>) -> Result<()> {
+    futures::stream::iter(manifests)
+        .map(|(kind, value)| {
+            let api = api(client, kind);
+            async move {
+                let name = value.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_owned();
+                api.patch(&name, &PatchParams::apply("ecs-operator-chaos").force(), &Patch::Apply(&value))
+                    .await
+                    .map_err(BenchError::kube(format!("applying {kind} {name}")))
+            }
+        })
+        .buffer_unordered(8)
+        .try_for_each(|_| async { Ok(()) })
+        .await
+}
+
+async fn install_crds(client: &kube::Client, bin: &Path) -> Result<()> {
+    let out = Command::new(bin).arg("crdgen").output().map_err(BenchError::io("running `ecs-operator crdgen`"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let api: Api<CustomResourceDefinition> = Api::all(client.clone());
+    for doc in serde_yaml::Deserializer::from_str(&text) {
+        let value = <Value as serde::Deserialize>::deserialize(doc)
+            .map_err(|e| BenchError::Failed(format!("crdgen output is not YAML: {e}")))?;
+        if value.is_null() {
+            continue;
+        }
+        let crd: CustomResourceDefinition =
+            serde_json::from_value(value).map_err(|e| BenchError::Failed(format!("crdgen output: {e}")))?;
+        let name = crd.metadata.name.clone().unwrap_or_default();
+        api.create(&PostParams::default(), &crd).await.map_err(BenchError::kube(format!("creating CRD {name}")))?;
+        tokio::time::timeout(
+            Duration::from_secs(30),
+            await_condition(api.clone(), &name, conditions::is_crd_established()),
+        )
+        .await
+        .map_err(|_| BenchError::Failed(format!("CRD {name} not established in time")))?
+        .map_err(|e| BenchError::Failed(format!("watching CRD {name}: {e}")))?;
+    }
+    Ok(())
+}
+
+/// One `ecs-operator run` replica with leader election (5 s Lease, so hand-overs are quick).
+struct Replica {
+    child: Option<Child>,
+    http_addr: String,
+}
+
+impl Replica {
+    fn start(bin: &Path, name: &str, kubeconfig: &Path, endpoint: &str, dir: &Path) -> Result<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(BenchError::io("finding a free port"))?
+            .port();
+        let http_addr = format!("127.0.0.1:{port}");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join(format!("{name}.log")))
+            .map_err(BenchError::io("opening a replica log"))?;
+        let child = Command::new(bin)
+            .args(["run", "--cluster-id", "chaos", "--http-addr", &http_addr, "--lease-duration-seconds", "5"])
+            .env("POD_NAME", name)
+            .env("KUBECONFIG", kubeconfig)
+            .env("AWS_ENDPOINT_URL", endpoint)
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "AKIDCHAOS")
+            .env("AWS_SECRET_ACCESS_KEY", "secret")
+            .env_remove("AWS_PROFILE")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .map_err(BenchError::io(format!("starting {}", bin.display())))?;
+        Ok(Self { child: Some(child), http_addr })
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// A replica that exits on its own has crashed (a lost Lease exits 1 too: also a failure here,
+    /// since nothing but the bench kills replicas).
+    fn check_alive(&mut self) -> Result<()> {
+        match self.child.as_mut().map(Child::try_wait) {
+            Some(Ok(Some(status))) => Err(BenchError::Failed(format!("a replica exited on its own ({status})"))),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Index of the replica whose /metrics says it leads, waiting (up to 30 s) through a hand-over
+/// in progress; None when no replica leads by then.
+async fn leader_of(replicas: &[Replica; 2]) -> Option<usize> {
+    for _ in 0..150 {
+        for (i, r) in replicas.iter().enumerate() {
+            if let Ok((200, body)) = http_request(&r.http_addr, "GET", "/metrics", &[], "").await
+                && body.lines().any(|l| l == "ecs_operator_leader 1")
+            {
+                return Some(i);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    None
+}
+
+async fn sim_post(endpoint: &str, path: &str, body: &str) -> Result<()> {
+    let addr = endpoint.trim_start_matches("http://");
+    match http_request(addr, "POST", path, &[("Content-Type", "application/json")], body).await? {
+        (200, _) => Ok(()),
+        (code, text) => Err(BenchError::Failed(format!("ecs-sim {path}: {code} {text}"))),
+    }
+}
+
+async fn ecs_post_clear(endpoint: &str) -> Result<()> {
+    sim_post(endpoint, "/_sim/faults/clear", "").await
+}
+
+/// One ECS JSON call as an outside auditor (faults are cleared by then).
+async fn ecs_call(endpoint: &str, operation: &str, body: Value) -> Result<Value> {
+    let target = format!("AmazonEC2ContainerServiceV20141113.{operation}");
+    let headers = [
+        ("X-Amz-Target", target.as_str()),
+        ("Content-Type", "application/x-amz-json-1.1"),
+        ("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDAUDIT/20260101/us-east-1/ecs/aws4_request"),
+    ];
+    let addr = endpoint.trim_start_matches("http://");
+    let (code, text) = http_request(addr, "POST", "/", &headers, &body.to_string()).await?;
+    if code != 200 {
+        return Err(BenchError::Failed(format!("{operation}: {code} {text}")));
+    }
+    serde_json::from_str(&text).map_err(|e| BenchError::Failed(format!("{operation}: {e}")))
+}
+
+fn owner_tag(tags: Option<&Value>) -> Option<String> {
+    tags?.as_array()?.iter().find_map(|t| {
+        (t.get("key")?.as_str()? == "ecs.operator.dev/owner").then(|| t.get("value")?.as_str().map(str::to_owned))?
+    })
+}
+
+/// ECS services and ACTIVE task definition revisions whose owner object does not exist.
+async fn orphans(endpoint: &str, observer: &Observer, clusters: usize) -> Result<usize> {
+    let mut orphans = 0;
+    for c in 0..clusters {
+        let cluster = format!("chaos-{c}");
+        let mut arns = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let mut body = json!({"cluster": cluster, "maxResults": 100});
+            if let Some(t) = &token {
+                body["nextToken"] = json!(t);
+            }
+            let page = ecs_call(endpoint, "ListServices", body).await?;
+            arns.extend(
+                page["serviceArns"].as_array().into_iter().flatten().filter_map(|a| a.as_str().map(str::to_owned)),
+            );
+            token = page["nextToken"].as_str().map(str::to_owned);
+            if token.is_none() {
+                break;
+            }
+        }
+        for batch in arns.chunks(10) {
+            let out = ecs_call(
+                endpoint,
+                "DescribeServices",
+                json!({"cluster": cluster, "services": batch, "include": ["TAGS"]}),
+            )
+            .await?;
+            for svc in out["services"].as_array().into_iter().flatten() {
+                let owned = owner_tag(svc.get("tags")).and_then(|o| o.strip_prefix("default/").map(str::to_owned));
+                if !owned.is_some_and(|name| observer.exists("ECSService", &name)) {
+                    orphans += 1;
+                }
+            }
+        }
+    }
+    let families =
+        ecs_call(endpoint, "ListTaskDefinitionFamilies", json!({"status": "ACTIVE", "maxResults": 100})).await?;
+    for family in families["families"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+        let list =
+            ecs_call(endpoint, "ListTaskDefinitions", json!({"familyPrefix": family, "status": "ACTIVE"})).await?;
+        for arn in list["taskDefinitionArns"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+            let out = ecs_call(endpoint, "DescribeTaskDefinition", json!({"taskDefinition": arn, "include": ["TAGS"]}))
+                .await?;
+            let owned = owner_tag(out.get("tags")).and_then(|o| o.strip_prefix("default/").map(str::to_owned));
+            if !owned.is_some_and(|name| observer.exists("TaskDefinition", &name)) {
+                orphans += 1;
+            }
+        }
+    }
+    Ok(orphans)
+}
+
+/// What the run watches: Ready per object, the revision each service runs, and every
+/// observedGeneration ever seen (a write that lowers it is a regression).
+#[derive(Default)]
+struct Seen {
+    ready: HashMap<(&'static str, String), bool>,
+    service_revision: HashMap<String, String>,
+    generations: HashMap<(&'static str, String), i64>,
+    regressions: usize,
+}
+
+struct Observer {
+    seen: Arc<Mutex<Seen>>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Observer {
+    fn start(client: &kube::Client) -> Self {
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let tasks = KINDS
+            .into_iter()
+            .map(|kind| {
+                let (api, seen) = (api(client, kind), seen.clone());
+                tokio::spawn(async move {
+                    let mut events = watcher(api, watcher::Config::default()).default_backoff().boxed();
+                    while let Some(event) = events.next().await {
+                        let Ok(watcher::Event::Apply(obj) | watcher::Event::InitApply(obj)) = event else { continue };
+                        let name = obj.metadata.name.clone().unwrap_or_default();
+                        let status = obj.data.get("status");
+                        let ready = status
+                            .and_then(|s| s.get("conditions"))
+                            .and_then(Value::as_array)
+                            .is_some_and(|cs| cs.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"));
+                        let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
+                        seen.ready.insert((kind, name.clone()), ready);
+                        if let Some(generation) =
+                            status.and_then(|s| s.get("observedGeneration")).and_then(Value::as_i64)
+                        {
+                            let seen = &mut *seen;
+                            let last = seen.generations.entry((kind, name.clone())).or_insert(generation);
+                            if generation < *last {
+                                seen.regressions += 1;
+                            }
+                            *last = (*last).max(generation);
+                        }
+                        if kind == "ECSService"
+                            && let Some(td) = status.and_then(|s| s.get("taskDefinition")).and_then(Value::as_str)
+                        {
+                            seen.service_revision.insert(name, td.to_owned());
+                        }
+                    }
+                })
+            })
+            .collect();
+        Self { seen, tasks }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Seen> {
+        self.seen.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn ready(&self) -> usize {
+        self.lock().ready.values().filter(|r| **r).count()
+    }
+
+    /// Services that run td-000's second revision (status.taskDefinition `td-000:2`), Ready.
+    fn on_new_revision(&self) -> usize {
+        let seen = self.lock();
+        seen.service_revision
+            .iter()
+            .filter(|(name, td)| {
+                td.ends_with("td-000:2") && seen.ready.get(&("ECSService", (*name).clone())) == Some(&true)
+            })
+            .count()
+    }
+
+    fn exists(&self, kind: &'static str, name: &str) -> bool {
+        self.lock().ready.contains_key(&(kind, name.to_owned()))
+    }
+
+    fn regressions(&self) -> usize {
+        self.lock().regressions
+    }
+}
+
+impl Drop for Observer {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// `chaos.json` in the benchmark's layout, and `chaos.md` for people.
+fn write_results(dir: &Path, services: usize, figures: &[Figure]) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(BenchError::io(format!("creating {}", dir.display())))?;
+    let commit = Command::new("git")
+        .args(["describe", "--always", "--dirty", "--abbrev=12"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_else(|| "unknown".into());
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let by_name: BTreeMap<&str, Value> = figures
+        .iter()
+        .map(|f| {
+            (
+                f.name,
+                json!({"value": (f.value * 1000.0).round() / 1000.0, "unit": f.unit, "goal": f.goal, "met": f.met()}),
+            )
+        })
+        .collect();
+    let doc =
+        json!({"machine": {"cores": cores, "commit": commit}, "runs": [{"services": services, "figures": by_name}]});
+    let text = serde_json::to_string_pretty(&doc).map_err(|e| BenchError::Failed(e.to_string()))? + "\n";
+    std::fs::write(dir.join("chaos.json"), text).map_err(BenchError::io("writing chaos.json"))?;
+    let mut md = format!(
+        "# ecs-operator chaos run\n\nMachine: {cores} cores, commit `{commit}`. Written by `ecs-operator-chaos`.\n\n\
+         ## N = {services} services\n\n| Figure | Value | Unit | Goal | Met |\n| --- | ---: | --- | ---: | :---: |\n"
+    );
+    let names: BTreeSet<&str> = figures.iter().map(|f| f.name).collect();
+    for f in figures.iter().filter(|f| names.contains(f.name)) {
+        let goal = f.goal.map_or("—".to_owned(), |g| format!("≤ {g}"));
+        let met = if f.goal.is_none() {
+            ""
+        } else if f.met() {
+            "yes"
+        } else {
+            "**no**"
+        };
+        md.push_str(&format!("| {} | {:.3} | {} | {goal} | {met} |\n", f.name, f.value, f.unit));
+    }
+    std::fs::write(dir.join("chaos.md"), md).map_err(BenchError::io("writing chaos.md"))
+}

@@ -1,0 +1,28 @@
+//! The chaos run's quick mode in the test suite (CI): 24 services, every fault of the full run
+//! (throttling, 5xx, latency, dropped watches, a 410 relist, three leader SIGKILLs, an image
+//! change mid-rollout), and every invariant checked by the program itself. The full run at
+//! N = 1,000 is `cargo run --release -p ecs-operator-bench --bin ecs-operator-chaos`.
+
+use std::process::Command;
+
+#[test]
+fn quick_chaos_run_holds_every_invariant() {
+    let out_dir = std::env::temp_dir().join(format!("ecs-operator-chaos-quick-{}", std::process::id()));
+    let output = Command::new(env!("CARGO_BIN_EXE_ecs-operator-chaos"))
+        .args(["--quick", "--deadline-minutes", "10", "--out-dir"])
+        .arg(&out_dir)
+        .output()
+        .expect("run ecs-operator-chaos");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let results = std::fs::read_to_string(out_dir.join("chaos.json")).unwrap_or_default();
+    let _ = std::fs::remove_dir_all(&out_dir);
+    assert!(output.status.success(), "chaos run failed ({}):\n{stderr}\n{results}", output.status);
+    let doc: serde_json::Value = serde_json::from_str(&results).expect("chaos.json");
+    let figures = doc.pointer("/runs/0/figures").and_then(|f| f.as_object()).expect("figures");
+    for name in
+        ["duplicate_services", "duplicate_revisions", "aws_resources_without_owner", "observed_generation_regressions"]
+    {
+        assert_eq!(figures[name]["met"], true, "{name}: {}", figures[name]);
+    }
+    assert_eq!(figures["leader_kills"]["value"], 3.0);
+}
