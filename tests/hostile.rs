@@ -10,39 +10,7 @@ use ecs_operator::crd::{ECSCluster, ECSService, TaskDefinition};
 use ecs_sim::Mutation;
 use kube::api::Api;
 use serde_json::json;
-use support::{Bed, NS};
-
-const CLUSTER: &str = "prod";
-
-const TD: &str = r#"
-apiVersion: ecs.operator.dev/v1alpha1
-kind: TaskDefinition
-metadata:
-  name: web
-spec:
-  requiresCompatibilities: [FARGATE]
-  networkMode: awsvpc
-  cpu: "256"
-  memory: "512"
-  containerDefinitions:
-    - name: web
-      image: nginx:1
-"#;
-
-const SVC: &str = r#"
-apiVersion: ecs.operator.dev/v1alpha1
-kind: ECSService
-metadata:
-  name: web
-spec:
-  cluster: prod
-  taskDefinitionRef: {name: web}
-  desiredCount: 2
-  launchType: FARGATE
-  networkConfiguration:
-    awsvpcConfiguration:
-      subnets: [subnet-0123456789abcdef0]
-"#;
+use support::{Bed, NS, WEB_SVC as SVC, WEB_TD as TD};
 
 /// (status, reason, message) of a condition.
 type Cond = (String, String, String);
@@ -57,13 +25,7 @@ fn service_condition(svc: &ECSService, t: &str) -> Option<Cond> {
 }
 
 async fn bed() -> Bed {
-    let mut config = ecs_sim::SimConfig::for_tests();
-    config.clock = ecs_sim::ClockMode::Scaled { speed: 50.0 };
-    let mut bed = Bed::start_with(config).await;
-    bed.aws.create_cluster().cluster_name(CLUSTER).send().await.expect("cluster");
-    let mut operator = Bed::operator_config();
-    operator.rollout_poll_interval = std::time::Duration::from_millis(200);
-    bed.start_operator_with(operator).await;
+    let bed = Bed::with_prod_cluster(Default::default()).await;
     bed.apply::<TaskDefinition>(TD).await;
     bed.apply::<ECSService>(SVC).await;
     service_ready(&bed).await;

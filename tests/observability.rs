@@ -8,49 +8,7 @@ use std::sync::Arc;
 use ecs_operator::crd::{ECSService, TaskDefinition};
 use ecs_operator::metrics::Metrics;
 use kube::api::Api;
-use support::{Bed, NS};
-
-const TD: &str = r#"
-apiVersion: ecs.operator.dev/v1alpha1
-kind: TaskDefinition
-metadata:
-  name: web
-spec:
-  requiresCompatibilities: [FARGATE]
-  networkMode: awsvpc
-  cpu: "256"
-  memory: "512"
-  containerDefinitions:
-    - name: web
-      image: nginx:1
-"#;
-
-const SVC: &str = r#"
-apiVersion: ecs.operator.dev/v1alpha1
-kind: ECSService
-metadata:
-  name: web
-spec:
-  cluster: prod
-  taskDefinitionRef: {name: web}
-  desiredCount: 2
-  launchType: FARGATE
-  networkConfiguration:
-    awsvpcConfiguration:
-      subnets: [subnet-0123456789abcdef0]
-"#;
-
-async fn bed_with(metrics: Arc<Metrics>) -> Bed {
-    let mut sim = ecs_sim::SimConfig::for_tests();
-    sim.clock = ecs_sim::ClockMode::Scaled { speed: 50.0 };
-    let mut bed = Bed::start_with(sim).await;
-    bed.aws.create_cluster().cluster_name("prod").send().await.expect("cluster");
-    let mut config = Bed::operator_config();
-    config.rollout_poll_interval = std::time::Duration::from_millis(200);
-    config.metrics = metrics;
-    bed.start_operator_with(config).await;
-    bed
-}
+use support::{Bed, NS, WEB_SVC as SVC, WEB_TD as TD};
 
 /// The value of one sample line (`name{labels} value`) in the exposition text.
 fn sample(text: &str, series: &str) -> Option<f64> {
@@ -70,7 +28,7 @@ async fn ready(bed: &Bed, name: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_after_reconciles_and_drift() {
     let metrics = Arc::new(Metrics::default());
-    let bed = bed_with(metrics.clone()).await;
+    let bed = Bed::with_prod_cluster(metrics.clone()).await;
     bed.apply::<TaskDefinition>(TD).await;
     bed.apply::<ECSService>(SVC).await;
     ready(&bed, "web").await;
@@ -118,7 +76,7 @@ async fn metrics_after_reconciles_and_drift() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn throttled_requests_are_counted_and_retried() {
     let metrics = Arc::new(Metrics::default());
-    let bed = bed_with(metrics.clone()).await;
+    let bed = Bed::with_prod_cluster(metrics.clone()).await;
     // A burst of throttling on RegisterTaskDefinition: the operator backs off and gets through,
     // and the throttles are visible by operation.
     bed.sim.set_fault(ecs_sim::FaultSpec {
@@ -157,7 +115,7 @@ async fn throttled_requests_are_counted_and_retried() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn per_object_region_and_role_are_used() {
     let metrics = Arc::new(Metrics::default());
-    let bed = bed_with(metrics.clone()).await;
+    let bed = Bed::with_prod_cluster(metrics.clone()).await;
     let role = "arn:aws:iam::222222222222:role/deployer";
     let target = format!("  aws:\n    region: eu-west-1\n    roleArn: {role}\n  requiresCompatibilities");
     bed.apply::<TaskDefinition>(&TD.replace("  requiresCompatibilities", &target)).await;

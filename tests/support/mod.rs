@@ -16,6 +16,38 @@ use kube::runtime::wait::{await_condition, conditions};
 use tokio::sync::oneshot;
 
 pub const WAIT: Duration = Duration::from_secs(30);
+
+/// A Fargate TaskDefinition `web`.
+pub const WEB_TD: &str = r#"
+apiVersion: ecs.operator.dev/v1alpha1
+kind: TaskDefinition
+metadata:
+  name: web
+spec:
+  requiresCompatibilities: [FARGATE]
+  networkMode: awsvpc
+  cpu: "256"
+  memory: "512"
+  containerDefinitions:
+    - name: web
+      image: nginx:1
+"#;
+
+/// An ECSService `web` running [`WEB_TD`] on ECS cluster `prod` with 2 tasks.
+pub const WEB_SVC: &str = r#"
+apiVersion: ecs.operator.dev/v1alpha1
+kind: ECSService
+metadata:
+  name: web
+spec:
+  cluster: prod
+  taskDefinitionRef: {name: web}
+  desiredCount: 2
+  launchType: FARGATE
+  networkConfiguration:
+    awsvpcConfiguration:
+      subnets: [subnet-0123456789abcdef0]
+"#;
 pub const NS: &str = "default";
 
 pub struct Bed {
@@ -80,6 +112,20 @@ impl Bed {
         let aws = sdk_client(sim.endpoint());
         let ecs_endpoint = sim.endpoint().to_owned();
         Self { kube, client, sim, aws, ecs_endpoint, operator: None }
+    }
+
+    /// ecs-sim at 50x with ECS cluster `prod`, and the operator (counting into `metrics`)
+    /// polling rollouts every 200 ms.
+    pub async fn with_prod_cluster(metrics: Arc<ecs_operator::metrics::Metrics>) -> Self {
+        let mut sim = ecs_sim::SimConfig::for_tests();
+        sim.clock = ecs_sim::ClockMode::Scaled { speed: 50.0 };
+        let mut bed = Self::start_with(sim).await;
+        bed.aws.create_cluster().cluster_name("prod").send().await.expect("cluster");
+        let mut config = Self::operator_config();
+        config.rollout_poll_interval = Duration::from_millis(200);
+        config.metrics = metrics;
+        bed.start_operator_with(config).await;
+        bed
     }
 
     pub fn operator_config() -> Config {
