@@ -70,6 +70,11 @@ impl ServiceDescriber {
         })
     }
 
+    /// How old the cached description of this service is (None: nothing cached).
+    pub fn age(&self, cluster: &str, name: &str) -> Option<Duration> {
+        self.lock().cache.get(&(cluster.to_owned(), name.to_owned())).map(|(at, _)| at.elapsed())
+    }
+
     /// Forgets a cached description (after a write, the next read must be fresh).
     pub fn invalidate(&self, cluster: &str, name: &str) {
         self.lock().cache.remove(&(cluster.to_owned(), name.to_owned()));

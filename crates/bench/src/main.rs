@@ -39,9 +39,11 @@ struct Args {
     /// ecs-sim clock speed (simulated seconds per real second): a 40 s Fargate rollout takes 2 s.
     #[arg(long, default_value_t = 20.0)]
     speed: f64,
-    /// Multiplies ecs-sim's AWS-like throttle rates and bursts (1 = realistic).
-    #[arg(long, default_value_t = 1.0)]
-    throttle_scale: f64,
+    /// Multiplies ecs-sim's AWS-like throttle rates and bursts (1 = realistic). A list pairs
+    /// with --services in order, the last value repeating (1,1,20: N = 5,000 in minutes, not
+    /// the 80 the realistic one-registration-per-second limit takes).
+    #[arg(long, value_delimiter = ',', default_value = "1")]
+    throttle_scale: Vec<f64>,
     #[arg(long, default_value_t = 250)]
     services_per_cluster: usize,
     /// Hard limit per N, startup to last measurement.
@@ -121,10 +123,10 @@ async fn interrupted() {
 
 /// Runs every N; true when every goal was met.
 async fn bench(args: &Args) -> Result<bool> {
-    let settings = Settings {
+    let mut settings = Settings {
         operator_bin: operator::locate(args.operator_bin.as_deref())?,
         speed: args.speed,
-        throttle_scale: args.throttle_scale,
+        throttle_scale: 1.0,
         services_per_cluster: args.services_per_cluster,
         deadline: Duration::from_secs(args.deadline_minutes * 60),
         settle: Duration::from_secs(args.settle_seconds),
@@ -138,7 +140,8 @@ async fn bench(args: &Args) -> Result<bool> {
     let machine =
         Machine { cores: std::thread::available_parallelism().map_or(1, std::num::NonZero::get), commit: commit() };
     let mut runs: Vec<RunReport> = Vec::new();
-    for &n in &args.services {
+    for (i, &n) in args.services.iter().enumerate() {
+        settings.throttle_scale = args.throttle_scale.get(i).or(args.throttle_scale.last()).copied().unwrap_or(1.0);
         eprintln!("[N={n}] starting (operator {})", settings.operator_bin.display());
         let run = scenario::run(&settings, n).await?;
         for f in &run.figures {

@@ -178,6 +178,11 @@ pub async fn run(settings: &Settings, services: usize) -> Result<RunReport> {
     report.add("steady_status_writes_per_cycle", status_writes as f64 / cycles, "requests", None);
     let rss_goal = (services <= GOAL_N).then_some(RSS_GOAL_MIB);
     report.add("steady_rss_mib", procfs::status_mib(pid, "VmRSS:").unwrap_or(f64::NAN), "MiB", rss_goal);
+    // RSS = anonymous memory (heap, stacks) + file-backed pages (mostly the binary's code).
+    let anon = procfs::status_mib(pid, "RssAnon:").unwrap_or(f64::NAN);
+    report.add("steady_rss_anon_mib", anon, "MiB (heap and stacks)", None);
+    let file = procfs::status_mib(pid, "RssFile:").unwrap_or(f64::NAN);
+    report.add("steady_rss_file_mib", file, "MiB (mapped binary and libraries)", None);
     eprintln!(
         "[N={services}] steady: {:.1} DescribeServices/cycle, {writes} writes, {kube_steady_total} kube requests",
         per_cycle("DescribeServices")

@@ -58,6 +58,8 @@ struct Synced {
     restarted_at: Option<String>,
     /// The Application Auto Scaling target now registered (None: not managed).
     scalable_target: Option<String>,
+    /// How old the description this sync judged was (zero after a write).
+    observed_age: std::time::Duration,
 }
 
 async fn apply(svc: &ECSService, ctx: &Context) -> Result<Action, Error> {
@@ -109,7 +111,14 @@ async fn apply(svc: &ECSService, ctx: &Context) -> Result<Action, Error> {
         Ok(Ok(s)) if s.assessment.as_ref().is_some_and(rollout::Assessment::progressing) => {
             Ok(Action::requeue(ctx.config.rollout_poll_interval))
         }
-        Ok(Ok(_)) => Ok(Action::requeue(ctx.config.service_poll_interval)),
+        // One poll interval after the description was fetched, not after this reconcile: a
+        // description another reconcile's batched call fetched can be up to 0.9 intervals old,
+        // and waiting a full interval on top of that made drift take up to two intervals to
+        // show. Anchored to the fetch, drift shows within about one interval, and the next look
+        // still finds the description stale, so steady calls stay at one per 10 services.
+        Ok(Ok(s)) => Ok(Action::requeue(
+            ctx.config.service_poll_interval.saturating_sub(s.observed_age).max(ctx.config.service_poll_interval / 10),
+        )),
         // Waiting for an object: its watch wakes us, the requeue is only a safety net. (Polling
         // 1,000 services waiting for throttled registrations every 5 s was most of the work.)
         Ok(Err(Waiting(_, true))) => Ok(Action::requeue(ctx.config.service_poll_interval * 3)),
@@ -146,6 +155,7 @@ async fn sync(svc: &ECSService, ctx: &Context, resolved: &Resolved, observe_only
     let desired_hash = spec_hash(&desired).map_err(|e| Error::InvalidSpec(format!("spec: {e}")))?;
     let owner = owner_of(svc);
     let existing = describe(ctx, svc, &resolved.cluster, &resolved.service_name).await?;
+    let observed_age = ctx.describer.age(&resolved.cluster, &resolved.service_name).unwrap_or_default();
     if let Some(service) = &existing {
         check_ownership(service, &owner, svc.spec.policies.adopt())?;
         // ECS always names the revision a service runs; without it every field would look like
@@ -209,8 +219,11 @@ async fn sync(svc: &ECSService, ctx: &Context, resolved: &Resolved, observe_only
         task_definition_arn: &resolved.task_definition_arn,
     };
     let mut service = existing;
+    let mut service_written = false;
     if !observe_only {
-        service = execute(svc, ctx, &target, &plan.action, &owner, &desired_hash).await?.or(service);
+        let written = execute(svc, ctx, &target, &plan.action, &owner, &desired_hash).await?;
+        service_written = written.is_some();
+        service = written.or(service);
     }
     let registered = previous.and_then(|s| s.scalable_target.clone());
     let scalable_target = if observe_only || service.is_none() {
@@ -242,6 +255,7 @@ async fn sync(svc: &ECSService, ctx: &Context, resolved: &Resolved, observe_only
         },
         restarted_at,
         scalable_target,
+        observed_age: if service_written { std::time::Duration::ZERO } else { observed_age },
     })
 }
 
