@@ -82,7 +82,7 @@ impl ServiceDescriber {
 
     /// Stores what a write returned, so the next read needs no call.
     pub fn remember(&self, cluster: &str, name: &str, service: Option<Service>) {
-        self.lock().cache.insert((cluster.to_owned(), name.to_owned()), (Instant::now(), service));
+        self.lock().cache.insert((cluster.to_owned(), name.to_owned()), (Instant::now(), service.map(trimmed)));
     }
 
     async fn flush(&self, cluster: &str) {
@@ -118,7 +118,8 @@ impl ServiceDescriber {
                         let found = services
                             .iter()
                             .find(|s| s.service_name() == Some(name.as_str()) && s.status() != Some("INACTIVE"))
-                            .cloned();
+                            .cloned()
+                            .map(trimmed);
                         inner.cache.insert((cluster.to_owned(), name.clone()), (now, found.clone()));
                         results.insert(name.clone(), Ok(found));
                     }
@@ -135,6 +136,19 @@ impl ServiceDescriber {
             let _ = tx.send(reply);
         }
     }
+}
+
+/// Service events the controllers read: the status shows the newest few.
+pub const EVENTS_CACHED: usize = 5;
+
+/// ECS returns up to 100 events per service, newest first; the cache keeps only the ones the
+/// status shows (at N = 1,000 the rest was megabytes of the operator's memory).
+fn trimmed(mut service: Service) -> Service {
+    if let Some(events) = service.events.as_mut() {
+        events.truncate(EVENTS_CACHED);
+        events.shrink_to_fit();
+    }
+    service
 }
 
 #[cfg(test)]

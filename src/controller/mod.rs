@@ -98,6 +98,7 @@ type TargetKey = (Option<String>, Option<String>);
 #[derive(Clone)]
 struct Shared {
     recorder: Recorder,
+    reporter: Reporter,
     /// Consecutive retryable failures per object, for backoff; reset on success.
     failures: Arc<Mutex<HashMap<String, u32>>>,
     /// When each object was last fully checked against AWS, at which generation: a reconcile
@@ -127,8 +128,9 @@ pub struct Context {
 impl Context {
     pub fn new(client: Client, aws: AwsClients, config: Config, services: Option<Store<ECSService>>) -> Self {
         let reporter = Reporter { controller: "ecs-operator".into(), instance: std::env::var("POD_NAME").ok() };
-        let recorder = Recorder::new(client.clone(), reporter);
-        let shared = Shared { recorder, failures: Arc::default(), checked: Arc::default(), targets: Arc::default() };
+        let recorder = Recorder::new(client.clone(), reporter.clone());
+        let shared =
+            Shared { recorder, reporter, failures: Arc::default(), checked: Arc::default(), targets: Arc::default() };
         Self::with_aws(client, aws, config, services, shared)
     }
 
@@ -286,7 +288,15 @@ pub async fn publish<K: Resource<DynamicType = ()>>(
     // Events have a 1 KiB note limit; AWS messages can be longer.
     let note: String = note.chars().take(1000).collect();
     let event = Event { type_, reason: reason.into(), note: Some(note), action: "Reconcile".into(), secondary: None };
-    if let Err(err) = ctx.recorder.publish(&event, &obj.object_ref(&())).await {
+    // Warnings repeat (a failing object is retried), so they go through the shared recorder,
+    // which turns repeats into one Event with a growing series count. Normal events mark one
+    // change each; the shared recorder would keep every one of them in memory for six minutes
+    // (megabytes at 1,000 objects) for a series that never comes.
+    let recorder = match type_ {
+        EventType::Warning => ctx.recorder.clone(),
+        EventType::Normal => Recorder::new(ctx.client.clone(), ctx.shared.reporter.clone()),
+    };
+    if let Err(err) = recorder.publish(&event, &obj.object_ref(&())).await {
         tracing::warn!(%err, object = %object_key(obj), "could not publish event");
     }
 }

@@ -13,7 +13,7 @@ use crate::crd::common::CommonStatus;
 use crate::crd::service::{DeploymentStatus, ECSServiceStatus, ServiceEventRecord};
 
 /// Service events kept in status, newest first.
-const EVENTS_KEPT: usize = 5;
+const EVENTS_KEPT: usize = crate::aws::describe::EVENTS_CACHED;
 
 /// Deployments kept in status (ECS lists PRIMARY first). ECS itself reports a handful; a
 /// longer answer must not make the status too big for the API server to store.
