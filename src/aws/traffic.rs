@@ -53,11 +53,16 @@ pub struct Limit {
     pub rate: f64,
 }
 
-/// How far a throttled operation's rate drops (multiplied), the floor it never goes below (a
-/// fraction of its ceiling), and how long it takes to climb from zero back to the ceiling.
-const THROTTLE_DECREASE: f64 = 0.5;
-const FLOOR_FRACTION: f64 = 0.05;
-const RECOVERY_TIME: Duration = Duration::from_secs(10);
+/// How far a throttled operation's rate drops (multiplied), at most once per
+/// [`DECREASE_SPACING`] (throttles that arrive together are one congestion event), the floor it
+/// never goes below (a fraction of its ceiling), and how long it takes to climb from zero back
+/// to the ceiling. Under real congestion (every call above the limit throttled) the rate falls
+/// by 30 % a second; under a steady share of throttles that a lower rate does not cure (other
+/// clients, noise) it settles near its ceiling instead of collapsing.
+const THROTTLE_DECREASE: f64 = 0.7;
+const DECREASE_SPACING: Duration = Duration::from_secs(1);
+const FLOOR_FRACTION: f64 = 0.2;
+const RECOVERY_TIME: Duration = Duration::from_secs(5);
 
 #[derive(Debug)]
 struct Bucket {
@@ -66,8 +71,6 @@ struct Bucket {
     reduced: Option<(f64, Instant)>,
     tokens: f64,
     refilled: Instant,
-    /// After a throttle nothing is sent before this instant.
-    paused_until: Option<Instant>,
 }
 
 impl Bucket {
@@ -91,8 +94,9 @@ impl Bucket {
 
 /// Token buckets per operation at `percent` of [`documented_limit`]: the operator stays under
 /// ECS's throttles on its own, and when throttled anyway (other clients share the account) it
-/// halves that operation's rate, pauses it for a jittered back-off, and climbs back to the
-/// ceiling over [`RECOVERY_TIME`].
+/// cuts that operation's rate by 30 % (once per congestion event, never below a fifth of the
+/// ceiling) and climbs back to the ceiling over [`RECOVERY_TIME`]; the SDK retries the request
+/// itself after its own jittered exponential back-off.
 #[derive(Debug)]
 pub struct RateLimiter {
     fraction: f64,
@@ -112,7 +116,7 @@ impl RateLimiter {
         let bucket = buckets.entry(operation.to_owned()).or_insert_with(|| {
             let limit = documented_limit(operation);
             let ceiling = Limit { burst: (limit.burst * self.fraction).max(1.0), rate: limit.rate * self.fraction };
-            Bucket { ceiling, reduced: None, tokens: ceiling.burst, refilled: now, paused_until: None }
+            Bucket { ceiling, reduced: None, tokens: ceiling.burst, refilled: now }
         });
         bucket.refill(now);
         f(bucket, now)
@@ -122,12 +126,6 @@ impl RateLimiter {
     pub async fn acquire(&self, operation: &str) {
         loop {
             let wait = self.with_bucket(operation, |bucket, now| {
-                if let Some(until) = bucket.paused_until {
-                    if until > now {
-                        return Some(until - now);
-                    }
-                    bucket.paused_until = None;
-                }
                 if bucket.tokens >= 1.0 {
                     bucket.tokens -= 1.0;
                     None
@@ -143,13 +141,16 @@ impl RateLimiter {
         }
     }
 
-    /// AWS throttled `operation`: slow it down and pause it for `pause`.
-    pub fn throttled(&self, operation: &str, pause: Duration) {
+    /// AWS throttled `operation`: slow it down (once per congestion event). The request itself
+    /// is retried by the SDK after its own jittered exponential back-off.
+    pub fn throttled(&self, operation: &str) {
         self.with_bucket(operation, |bucket, now| {
+            if bucket.reduced.is_some_and(|(_, at)| now.saturating_duration_since(at) < DECREASE_SPACING) {
+                return;
+            }
             let reduced = (bucket.rate(now) * THROTTLE_DECREASE).max(bucket.ceiling.rate * FLOOR_FRACTION);
             bucket.reduced = Some((reduced, now));
             bucket.tokens = bucket.tokens.min(0.0);
-            bucket.paused_until = Some(now + pause);
         });
     }
 
@@ -210,10 +211,7 @@ impl HttpConnector for LimitedConnector {
                 Err(err) => (Err(err), Outcome::TransportError),
             };
             if outcome == Outcome::Throttled {
-                // 0.5–1.5 s: long enough for ECS's bucket to refill a little, jittered so that
-                // parallel reconciles do not come back in step.
-                let pause = Duration::from_millis(500 + fastrand::u64(..1000));
-                traffic.limiter.throttled(&operation, pause);
+                traffic.limiter.throttled(&operation);
             }
             traffic
                 .metrics
@@ -334,21 +332,29 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn throttling_halves_the_rate_pauses_and_recovers() {
+    async fn throttling_slows_once_per_event_never_below_the_floor_and_recovers() {
         let limiter = RateLimiter::new(100);
         assert_eq!(limiter.current_rate("DescribeServices"), 20.0);
-        limiter.throttled("DescribeServices", Duration::from_secs(1));
-        assert_eq!(limiter.current_rate("DescribeServices"), 10.0);
+        limiter.throttled("DescribeServices");
+        assert_eq!(limiter.current_rate("DescribeServices"), 14.0);
+        // Throttles within a second of a decrease are the same congestion event.
+        limiter.throttled("DescribeServices");
+        assert_eq!(limiter.current_rate("DescribeServices"), 14.0);
+        // The bucket was emptied: the next request waits for a token at the lower rate.
         let start = Instant::now();
         limiter.acquire("DescribeServices").await;
-        // Paused for 1 s, then one token at 10/s takes another 0.1 s.
-        assert!(start.elapsed() >= Duration::from_secs(1), "{:?}", start.elapsed());
-        for _ in 0..10 {
-            limiter.throttled("DescribeServices", Duration::ZERO);
+        assert!(start.elapsed() >= Duration::from_millis(70), "{:?}", start.elapsed());
+        for _ in 0..20 {
+            tokio::time::advance(Duration::from_millis(1001)).await;
+            limiter.throttled("DescribeServices");
         }
-        assert_eq!(limiter.current_rate("DescribeServices"), 1.0, "floor is 5 % of the ceiling");
-        tokio::time::advance(Duration::from_secs(5)).await;
-        assert_eq!(limiter.current_rate("DescribeServices"), 11.0, "half way back after half the recovery time");
+        // A throttle every second (r = 0.7 (r + 4)) settles near half the ceiling: slower, not
+        // stalled.
+        let settled = limiter.current_rate("DescribeServices");
+        assert!((9.0..9.5).contains(&settled), "{settled}");
+        tokio::time::advance(Duration::from_millis(2500)).await;
+        let later = limiter.current_rate("DescribeServices");
+        assert!((19.0..19.5).contains(&later), "climbs 4/s back towards the ceiling: {later}");
         tokio::time::advance(Duration::from_secs(60)).await;
         assert_eq!(limiter.current_rate("DescribeServices"), 20.0, "recovers to the ceiling, no further");
     }
