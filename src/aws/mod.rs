@@ -19,14 +19,16 @@ use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 /// SDK configuration from the default chain (env, profile, IRSA web identity, EKS Pod
 /// Identity), with `region` overriding the chain's region. Endpoints follow the standard
 /// `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_ECS` variables, which is how tests and local mode aim
-/// the operator at a simulator. Retries are adaptive: the SDK slows down when throttled; every
-/// request also passes `traffic`'s rate limiter and counters.
+/// the operator at a simulator. Retries are the SDK's standard mode (jittered exponential
+/// back-off per request); the per-operation rate limiter in `traffic` does the slowing down, so
+/// the SDK's adaptive mode (one client-wide limiter that a steady share of throttles collapses)
+/// is not stacked on top of it.
 pub async fn load_config(region: Option<String>, traffic: &traffic::Traffic) -> aws_config::SdkConfig {
     // rustls on ring: the same TLS stack kube uses, so one crypto library is built.
     let http = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .http_client(traffic.wrap(http))
-        .retry_config(RetryConfig::adaptive())
+        .retry_config(RetryConfig::standard())
         .timeout_config(timeouts());
     if let Some(region) = region {
         loader = loader.region(aws_config::Region::new(region));
