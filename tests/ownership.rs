@@ -61,26 +61,6 @@ fn condition<K>(
     Some((c.status, c.reason, c.message))
 }
 
-/// ECS calls that change something.
-const WRITES: &[&str] = &[
-    "RegisterTaskDefinition",
-    "DeregisterTaskDefinition",
-    "DeleteTaskDefinitions",
-    "CreateService",
-    "UpdateService",
-    "DeleteService",
-    "CreateCluster",
-    "UpdateCluster",
-    "DeleteCluster",
-    "PutClusterCapacityProviders",
-    "TagResource",
-    "UntagResource",
-];
-
-fn writes(bed: &Bed) -> u64 {
-    WRITES.iter().map(|op| bed.calls(op)).sum()
-}
-
 async fn bed() -> Bed {
     let mut sim = ecs_sim::SimConfig::for_tests();
     sim.clock = ecs_sim::ClockMode::Scaled { speed: 50.0 };
@@ -107,7 +87,7 @@ async fn another_namespace_cannot_take_over_or_change_what_one_owns() {
         .then_some(())
     })
     .await;
-    let before = writes(&bed);
+    let before = bed.write_calls();
 
     // Team B names the same family, service and cluster, with different specs and adopt: true.
     let adopt = |yaml: &str| yaml.replace("spec:\n", "spec:\n  adopt: true\n");
@@ -137,7 +117,7 @@ async fn another_namespace_cannot_take_over_or_change_what_one_owns() {
     for (_, _, message) in &conflicts {
         assert!(message.contains("default/"), "names the owner: {message}");
     }
-    assert_eq!(writes(&bed), before, "team B changed nothing in AWS");
+    assert_eq!(bed.write_calls(), before, "team B changed nothing in AWS");
     let described = bed.aws.describe_services().cluster("prod").services("shared-web").send().await.expect("describe");
     let svc = &described.services()[0];
     assert_eq!(svc.desired_count(), 1, "team A's desiredCount stands");
@@ -172,7 +152,7 @@ async fn a_service_made_outside_is_not_modified_without_adopt() {
         .send()
         .await
         .expect("a service made by another tool");
-    let before = writes(&bed);
+    let before = bed.write_calls();
     bed.apply::<ECSService>(SVC).await;
     let services: Api<ECSService> = Api::namespaced(bed.client.clone(), NS);
     let (_, reason, message) = bed
@@ -183,7 +163,7 @@ async fn a_service_made_outside_is_not_modified_without_adopt() {
         .await;
     assert_eq!(reason, "Terminal");
     assert!(message.contains("spec.adopt"), "{message}");
-    assert_eq!(writes(&bed), before, "not modified");
+    assert_eq!(bed.write_calls(), before, "not modified");
 
     // With adopt: true it is taken over and brought in line.
     bed.apply::<ECSService>(&SVC.replace("spec:\n", "spec:\n  adopt: true\n")).await;

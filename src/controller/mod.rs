@@ -116,7 +116,6 @@ pub struct Context {
     pub autoscaling: Arc<dyn AutoscalingApi>,
     /// Shared, batched DescribeServices.
     pub describer: ServiceDescriber,
-    pub recorder: Recorder,
     pub config: Config,
     /// ECSServices, for the revisions they use (never pruned).
     pub services: Option<Store<ECSService>>,
@@ -148,7 +147,6 @@ impl Context {
             ecs: aws.ecs.clone(),
             autoscaling: aws.autoscaling.clone(),
             describer,
-            recorder: shared.recorder.clone(),
             config,
             services,
             shared,
@@ -293,7 +291,7 @@ pub async fn publish<K: Resource<DynamicType = ()>>(
     // change each; the shared recorder would keep every one of them in memory for six minutes
     // (megabytes at 1,000 objects) for a series that never comes.
     let recorder = match type_ {
-        EventType::Warning => ctx.recorder.clone(),
+        EventType::Warning => ctx.shared.recorder.clone(),
         EventType::Normal => Recorder::new(ctx.client.clone(), ctx.shared.reporter.clone()),
     };
     if let Err(err) = recorder.publish(&event, &obj.object_ref(&())).await {

@@ -50,6 +50,25 @@ spec:
 "#;
 pub const NS: &str = "default";
 
+/// ECS operations that change something.
+pub const ECS_WRITES: &[&str] = &[
+    "RegisterTaskDefinition",
+    "DeregisterTaskDefinition",
+    "DeleteTaskDefinitions",
+    "CreateService",
+    "UpdateService",
+    "DeleteService",
+    "CreateCluster",
+    "UpdateCluster",
+    "DeleteCluster",
+    "PutClusterCapacityProviders",
+    "CreateCapacityProvider",
+    "UpdateCapacityProvider",
+    "DeleteCapacityProvider",
+    "TagResource",
+    "UntagResource",
+];
+
 pub struct Bed {
     pub kube: kube_sim::KubeSim,
     pub client: kube::Client,
@@ -219,6 +238,18 @@ impl Bed {
 
     pub fn calls(&self, op: &str) -> u64 {
         self.sim.stats().calls(op)
+    }
+
+    /// Calls so far of every ECS operation that changes something.
+    pub fn write_calls(&self) -> u64 {
+        let stats = self.sim.stats();
+        ECS_WRITES.iter().map(|op| stats.calls(op)).sum()
+    }
+
+    /// The ECS write operations called so far, with their counts (none: nothing was changed).
+    pub fn writes_made(&self) -> Vec<(&'static str, u64)> {
+        let stats = self.sim.stats();
+        ECS_WRITES.iter().map(|op| (*op, stats.calls(op))).filter(|(_, n)| *n > 0).collect()
     }
 
     /// Polls `check` until it returns Some, failing after WAIT.

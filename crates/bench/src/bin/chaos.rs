@@ -12,6 +12,10 @@
 
 #[path = "../error.rs"]
 mod error;
+// The benchmark's CRD install, object kinds and server-side apply; its layout goes unused here.
+#[allow(dead_code)]
+#[path = "../objects.rs"]
+mod objects;
 // Shared with the benchmark binary; this one uses only part of it.
 #[allow(dead_code)]
 #[path = "../operator.rs"]
@@ -24,17 +28,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use futures::{StreamExt, TryStreamExt};
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams};
-use kube::runtime::wait::{await_condition, conditions};
+use futures::StreamExt;
 use kube::runtime::{WatchStreamExt, watcher};
 use serde_json::{Value, json};
 
 use crate::error::{BenchError, Result};
+use crate::objects::{Kind, NAMESPACE, apply_all, install_crds};
 use crate::operator::http_request;
 
-const NAMESPACE: &str = "default";
 const GROUP: &str = "ecs.operator.dev";
 
 #[derive(Debug, Parser)]
@@ -162,19 +163,6 @@ struct Converged {
     figures: Vec<Figure>,
 }
 
-/// The three object kinds the run creates.
-fn api(client: &kube::Client, kind: &str) -> Api<DynamicObject> {
-    let plural = match kind {
-        "ECSCluster" => "ecsclusters",
-        "TaskDefinition" => "taskdefinitions",
-        _ => "ecsservices",
-    };
-    let gvk = GroupVersionKind::gvk(GROUP, "v1alpha1", kind);
-    Api::namespaced_with(client.clone(), NAMESPACE, &ApiResource::from_gvk_with_plural(&gvk, plural))
-}
-
-const KINDS: [&str; 3] = ["ECSCluster", "TaskDefinition", "ECSService"];
-
 /// Brings up the simulators and two operator replicas, applies everything, injects the faults
 /// (when `faults`) and waits for convergence, then checks the invariants.
 async fn converge(args: &Args, bin: &Path, dir: &Path, faults: bool) -> Result<Converged> {
@@ -253,7 +241,7 @@ async fn converge(args: &Args, bin: &Path, dir: &Path, faults: bool) -> Result<C
                 Step::ChangeImage => {
                     let td = manifests(args, clusters, "public.ecr.aws/nginx/nginx:1.28")
                         .into_iter()
-                        .find(|(kind, v)| *kind == "TaskDefinition" && v["metadata"]["name"] == "td-000");
+                        .find(|(kind, v)| *kind == Kind::TaskDefinition && v["metadata"]["name"] == "td-000");
                     apply_all(&client, td.into_iter().collect()).await?;
                     eprintln!("[chaos] {:>5.1} s: changed td-000's image", started.elapsed().as_secs_f64());
                 }
@@ -269,7 +257,7 @@ async fn converge(args: &Args, bin: &Path, dir: &Path, faults: bool) -> Result<C
     }
     let seconds = started.elapsed().as_secs_f64();
     if faults {
-        ecs_post_clear(ecs.endpoint()).await?;
+        sim_post(ecs.endpoint(), "/_sim/faults/clear", "").await?;
     }
     let stats = ecs.stats();
     let mut figures = Vec::new();
@@ -350,14 +338,14 @@ fn converged(observer: &Observer, args: &Args) -> bool {
     observer.ready() == total && observer.on_new_revision() == args.services.div_ceil(args.task_definitions.max(1))
 }
 
-fn manifests(args: &Args, clusters: usize, first_image: &str) -> Vec<(&'static str, Value)> {
+fn manifests(args: &Args, clusters: usize, first_image: &str) -> Vec<(Kind, Value)> {
     let api_version = format!("{GROUP}/v1alpha1");
     let meta = |name: &str| json!({"name": name, "namespace": NAMESPACE});
     let mut out = Vec::new();
     for c in 0..clusters {
         let name = format!("chaos-{c}");
         out.push((
-            "ECSCluster",
+            Kind::Cluster,
             json!({"apiVersion": api_version, "kind": "ECSCluster", "metadata": meta(&name),
                                        "spec": {"clusterName": name}}),
         ));
@@ -365,14 +353,14 @@ fn manifests(args: &Args, clusters: usize, first_image: &str) -> Vec<(&'static s
     for t in 0..args.task_definitions {
         let name = format!("td-{t:03}");
         let image = if t == 0 { first_image } else { "public.ecr.aws/nginx/nginx:1.27" };
-        out.push(("TaskDefinition", json!({"apiVersion": api_version, "kind": "TaskDefinition", "metadata": meta(&name),
+        out.push((Kind::TaskDefinition, json!({"apiVersion": api_version, "kind": "TaskDefinition", "metadata": meta(&name),
             "spec": {"requiresCompatibilities": ["FARGATE"], "networkMode": "awsvpc", "cpu": "256", "memory": "512",
                      "containerDefinitions": [{"name": "app", "image": image, "portMappings": [{"containerPort": 80}]}]}})));
     }
     for s in 0..args.services {
         let name = format!("svc-{s:05}");
         out.push((
-            "ECSService",
+            Kind::Service,
             json!({"apiVersion": api_version, "kind": "ECSService", "metadata": meta(&name),
             "spec": {"clusterRef": {"name": format!("chaos-{}", s % clusters)},
                      "taskDefinitionRef": {"name": format!("td-{:03}", s % args.task_definitions.max(1))},
@@ -381,47 +369,6 @@ fn manifests(args: &Args, clusters: usize, first_image: &str) -> Vec<(&'static s
         ));
     }
     out
-}
-
-async fn apply_all(client: &kube::Client, manifests: Vec<(&'static str, Value)>) -> Result<()> {
-    futures::stream::iter(manifests)
-        .map(|(kind, value)| {
-            let api = api(client, kind);
-            async move {
-                let name = value.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_owned();
-                api.patch(&name, &PatchParams::apply("ecs-operator-chaos").force(), &Patch::Apply(&value))
-                    .await
-                    .map_err(BenchError::kube(format!("applying {kind} {name}")))
-            }
-        })
-        .buffer_unordered(8)
-        .try_for_each(|_| async { Ok(()) })
-        .await
-}
-
-async fn install_crds(client: &kube::Client, bin: &Path) -> Result<()> {
-    let out = Command::new(bin).arg("crdgen").output().map_err(BenchError::io("running `ecs-operator crdgen`"))?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let api: Api<CustomResourceDefinition> = Api::all(client.clone());
-    for doc in serde_yaml::Deserializer::from_str(&text) {
-        let value = <Value as serde::Deserialize>::deserialize(doc)
-            .map_err(|e| BenchError::Failed(format!("crdgen output is not YAML: {e}")))?;
-        if value.is_null() {
-            continue;
-        }
-        let crd: CustomResourceDefinition =
-            serde_json::from_value(value).map_err(|e| BenchError::Failed(format!("crdgen output: {e}")))?;
-        let name = crd.metadata.name.clone().unwrap_or_default();
-        api.create(&PostParams::default(), &crd).await.map_err(BenchError::kube(format!("creating CRD {name}")))?;
-        tokio::time::timeout(
-            Duration::from_secs(30),
-            await_condition(api.clone(), &name, conditions::is_crd_established()),
-        )
-        .await
-        .map_err(|_| BenchError::Failed(format!("CRD {name} not established in time")))?
-        .map_err(|e| BenchError::Failed(format!("watching CRD {name}: {e}")))?;
-    }
-    Ok(())
 }
 
 /// One `ecs-operator run` replica with leader election (5 s Lease, so hand-overs are quick).
@@ -506,10 +453,6 @@ async fn sim_post(endpoint: &str, path: &str, body: &str) -> Result<()> {
     }
 }
 
-async fn ecs_post_clear(endpoint: &str) -> Result<()> {
-    sim_post(endpoint, "/_sim/faults/clear", "").await
-}
-
 /// One ECS JSON call as an outside auditor (faults are cleared by then).
 async fn ecs_call(endpoint: &str, operation: &str, body: Value) -> Result<Value> {
     let target = format!("AmazonEC2ContainerServiceV20141113.{operation}");
@@ -562,7 +505,7 @@ async fn orphans(endpoint: &str, observer: &Observer, clusters: usize) -> Result
             .await?;
             for svc in out["services"].as_array().into_iter().flatten() {
                 let owned = owner_tag(svc.get("tags")).and_then(|o| o.strip_prefix("default/").map(str::to_owned));
-                if !owned.is_some_and(|name| observer.exists("ECSService", &name)) {
+                if !owned.is_some_and(|name| observer.exists(Kind::Service, &name)) {
                     orphans += 1;
                 }
             }
@@ -577,7 +520,7 @@ async fn orphans(endpoint: &str, observer: &Observer, clusters: usize) -> Result
             let out = ecs_call(endpoint, "DescribeTaskDefinition", json!({"taskDefinition": arn, "include": ["TAGS"]}))
                 .await?;
             let owned = owner_tag(out.get("tags")).and_then(|o| o.strip_prefix("default/").map(str::to_owned));
-            if !owned.is_some_and(|name| observer.exists("TaskDefinition", &name)) {
+            if !owned.is_some_and(|name| observer.exists(Kind::TaskDefinition, &name)) {
                 orphans += 1;
             }
         }
@@ -589,9 +532,9 @@ async fn orphans(endpoint: &str, observer: &Observer, clusters: usize) -> Result
 /// observedGeneration ever seen (a write that lowers it is a regression).
 #[derive(Default)]
 struct Seen {
-    ready: HashMap<(&'static str, String), bool>,
+    ready: HashMap<(Kind, String), bool>,
     service_revision: HashMap<String, String>,
-    generations: HashMap<(&'static str, String), i64>,
+    generations: HashMap<(Kind, String), i64>,
     regressions: usize,
 }
 
@@ -603,10 +546,10 @@ struct Observer {
 impl Observer {
     fn start(client: &kube::Client) -> Self {
         let seen = Arc::new(Mutex::new(Seen::default()));
-        let tasks = KINDS
+        let tasks = Kind::ALL
             .into_iter()
             .map(|kind| {
-                let (api, seen) = (api(client, kind), seen.clone());
+                let (api, seen) = (kind.api(client), seen.clone());
                 tokio::spawn(async move {
                     let mut events = watcher(api, watcher::Config::default()).default_backoff().boxed();
                     while let Some(event) = events.next().await {
@@ -629,7 +572,7 @@ impl Observer {
                             }
                             *last = (*last).max(generation);
                         }
-                        if kind == "ECSService"
+                        if kind == Kind::Service
                             && let Some(td) = status.and_then(|s| s.get("taskDefinition")).and_then(Value::as_str)
                         {
                             seen.service_revision.insert(name, td.to_owned());
@@ -655,12 +598,12 @@ impl Observer {
         seen.service_revision
             .iter()
             .filter(|(name, td)| {
-                td.ends_with("td-000:2") && seen.ready.get(&("ECSService", (*name).clone())) == Some(&true)
+                td.ends_with("td-000:2") && seen.ready.get(&(Kind::Service, (*name).clone())) == Some(&true)
             })
             .count()
     }
 
-    fn exists(&self, kind: &'static str, name: &str) -> bool {
+    fn exists(&self, kind: Kind, name: &str) -> bool {
         self.lock().ready.contains_key(&(kind, name.to_owned()))
     }
 
