@@ -1,7 +1,7 @@
 //! Canonical form of an ECS cluster's settings: identity, tags and policies left out, ECS
 //! defaults removed, capacity providers sorted.
 
-use super::{default_none, sorted};
+use super::{default_none, sorted, sorted_items};
 use crate::crd::cluster::{ClusterConfiguration, ContainerInsights, ECSClusterSpec, ExecuteCommandLogging};
 use crate::crd::common::Policies;
 
@@ -14,15 +14,10 @@ pub fn canonical_cluster(spec: &ECSClusterSpec) -> ECSClusterSpec {
             v.dedup();
             v
         }),
-        default_capacity_provider_strategy: sorted(s.default_capacity_provider_strategy).map(|items| {
-            items
-                .into_iter()
-                .map(|mut i| {
-                    i.weight = default_none(i.weight, 0);
-                    i.base = default_none(i.base, 0);
-                    i
-                })
-                .collect()
+        default_capacity_provider_strategy: sorted_items(s.default_capacity_provider_strategy, |mut i| {
+            i.weight = default_none(i.weight, 0);
+            i.base = default_none(i.base, 0);
+            i
         }),
         settings: s.settings.and_then(|mut st| {
             st.container_insights = default_none(st.container_insights, ContainerInsights::Disabled);
@@ -50,6 +45,7 @@ fn canonical_configuration(mut c: ClusterConfiguration) -> Option<ClusterConfigu
 mod tests {
     use super::*;
     use crate::crd::cluster::{ClusterSettings, ExecuteCommandConfiguration};
+    use crate::crd::service::CapacityProviderStrategyItem;
 
     #[test]
     fn defaults_and_order() {
@@ -80,5 +76,20 @@ mod tests {
             ..Default::default()
         };
         assert!(canonical_cluster(&s).settings.is_some());
+    }
+
+    /// Found by the `canonical` fuzz target: items sorted before their defaults were removed
+    /// came out in a different order on a second pass.
+    #[test]
+    fn strategy_defaults_are_removed_before_sorting() {
+        let item = |weight, base| CapacityProviderStrategyItem { capacity_provider: "FARGATE".into(), weight, base };
+        let s = ECSClusterSpec {
+            default_capacity_provider_strategy: Some(vec![item(Some(0), Some(1)), item(Some(1), None)]),
+            ..Default::default()
+        };
+        let once = canonical_cluster(&s);
+        assert_eq!(canonical_cluster(&once), once);
+        let strategy = once.default_capacity_provider_strategy.unwrap_or_default();
+        assert_eq!(strategy, [item(None, Some(1)), item(Some(1), None)]);
     }
 }

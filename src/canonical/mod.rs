@@ -58,6 +58,13 @@ pub(crate) fn sorted<T: Ord>(value: Option<Vec<T>>) -> Option<Vec<T>> {
     })
 }
 
+/// Order-insensitive list of items with defaults of their own: each item canonicalised, then
+/// sorted. In that order, so the result is a fixed point: sorting first orders by spellings
+/// that canonicalising then makes equal (weight 0 and no weight), and a second pass reorders.
+pub(crate) fn sorted_items<T: Ord>(value: Option<Vec<T>>, canonical_item: impl FnMut(T) -> T) -> Option<Vec<T>> {
+    sorted(value.map(|v| v.into_iter().map(canonical_item).collect()))
+}
+
 /// Values that have an "empty" that means the same as absent.
 pub(crate) trait IsEmpty {
     fn is_empty_value(&self) -> bool;

@@ -2,7 +2,7 @@
 //! autoscaling and policies are left out, references are replaced by the resolved task
 //! definition ARN, and ECS defaults are removed.
 
-use super::{clean, default_none, sorted};
+use super::{clean, default_none, sorted, sorted_items};
 use crate::crd::common::Policies;
 use crate::crd::service::{
     AssignPublicIp, DeploymentConfiguration, DeploymentControllerType, DeploymentStrategy, ECSServiceSpec,
@@ -26,15 +26,10 @@ pub fn canonical_service(
         task_definition_ref: None,
         desired_count: if scaler_owns_count { None } else { s.desired_count },
         launch_type: s.launch_type,
-        capacity_provider_strategy: sorted(s.capacity_provider_strategy).map(|items| {
-            items
-                .into_iter()
-                .map(|mut i| {
-                    i.weight = default_none(i.weight, 0);
-                    i.base = default_none(i.base, 0);
-                    i
-                })
-                .collect()
+        capacity_provider_strategy: sorted_items(s.capacity_provider_strategy, |mut i| {
+            i.weight = default_none(i.weight, 0);
+            i.base = default_none(i.base, 0);
+            i
         }),
         platform_version: s.platform_version.filter(|v| v != "LATEST"),
         scheduling_strategy: default_none(s.scheduling_strategy, SchedulingStrategy::Replica),

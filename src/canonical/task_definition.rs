@@ -6,7 +6,7 @@
 //! defaults ECS filled in, and the spec hash is taken over this form so that re-applying the
 //! same YAML with a default spelled out never registers a new revision.
 
-use super::{CanonicalError, clean, clean_map, default_none, sorted};
+use super::{CanonicalError, clean, clean_map, default_none, sorted, sorted_items};
 use crate::canonical::units::{task_cpu_units, task_memory_mib};
 use crate::crd::common::Policies;
 use crate::crd::task_definition::{
@@ -107,21 +107,13 @@ fn canonical_container(c: &ContainerDefinition, network_mode: NetworkMode) -> Co
     c.command = clean(c.command);
     c.environment = sorted(c.environment);
     c.environment_files = clean(c.environment_files);
-    c.mount_points = sorted(c.mount_points).map(|v| {
-        v.into_iter()
-            .map(|mut m| {
-                m.read_only = default_none(m.read_only, false);
-                m
-            })
-            .collect()
+    c.mount_points = sorted_items(c.mount_points, |mut m| {
+        m.read_only = default_none(m.read_only, false);
+        m
     });
-    c.volumes_from = sorted(c.volumes_from).map(|v| {
-        v.into_iter()
-            .map(|mut m| {
-                m.read_only = default_none(m.read_only, false);
-                m
-            })
-            .collect()
+    c.volumes_from = sorted_items(c.volumes_from, |mut m| {
+        m.read_only = default_none(m.read_only, false);
+        m
     });
     c.linux_parameters = c.linux_parameters.and_then(canonical_linux_parameters);
     c.secrets = sorted(c.secrets);
