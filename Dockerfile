@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
-# ecs-operator container image. Multi-stage: build a release binary without the local-mode
-# simulators, then copy it into distroless (glibc, CA certificates, no shell), running as the
+# ecs-operator container image. Multi-stage: build the production profile (size-optimised,
+# Cargo.toml) without the local-mode simulators, then copy it into distroless (glibc, CA certificates, no shell), running as the
 # nonroot user (65532) the chart's securityContext expects.
 #   docker build -t ghcr.io/ecs-operator/ecs-operator:0.1.0 .
 # Not built in this repository's CI (no container runtime on the build machines).
@@ -12,8 +12,8 @@ COPY . .
 # BuildKit caches keep the registry and target dir between builds.
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
-    cargo build --release --no-default-features --locked -p ecs-operator \
- && cp target/release/ecs-operator /ecs-operator
+    cargo build --profile production --no-default-features --locked -p ecs-operator \
+ && cp target/production/ecs-operator /ecs-operator
 
 FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=build /ecs-operator /usr/local/bin/ecs-operator

@@ -9,4 +9,5 @@ pub mod http;
 pub mod leader;
 #[cfg(feature = "local")]
 pub mod local;
+pub mod memory;
 pub mod metrics;

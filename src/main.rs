@@ -107,25 +107,20 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Crdgen => crdgen(),
         Command::Run(args) => {
-            let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-                Ok(rt) => rt,
-                Err(err) => {
-                    eprintln!("error: starting the async runtime: {err}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            runtime.block_on(run(args))
+            ecs_operator::memory::limit_arenas();
+            block_on(run(args))
         }
         #[cfg(feature = "local")]
-        Command::Local(args) => {
-            let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-                Ok(rt) => rt,
-                Err(err) => {
-                    eprintln!("error: starting the async runtime: {err}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            runtime.block_on(local(args))
+        Command::Local(args) => block_on(local(args)),
+    }
+}
+
+fn block_on(main: impl std::future::Future<Output = ExitCode>) -> ExitCode {
+    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime.block_on(main),
+        Err(err) => {
+            eprintln!("error: starting the async runtime: {err}");
+            ExitCode::FAILURE
         }
     }
 }
@@ -211,6 +206,7 @@ async fn run(args: Box<RunArgs>) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    tokio::spawn(ecs_operator::memory::return_free_pages(ecs_operator::memory::TRIM_INTERVAL));
     let metrics = std::sync::Arc::new(ecs_operator::metrics::Metrics::default());
     let traffic = ecs_operator::aws::traffic::Traffic::new(args.aws_rate_limit_percent, metrics.clone());
     let sdk = ecs_operator::aws::load_config(args.region, &traffic).await;

@@ -454,16 +454,27 @@ pub async fn run(
 
 /// `Controller::new` without `metadata.managedFields` in its cache: nothing here reads them, and
 /// they were the largest part of every cached object (about 40 % of an ECSService's JSON, more
-/// once parsed into a `serde_json::Value` tree). Same watcher and trigger backoff otherwise.
+/// once parsed into a `serde_json::Value` tree). Nor the copy of the whole object that a
+/// client-side `kubectl apply` (and Argo CD without server-side apply) keeps in an annotation,
+/// which doubles the spec. Same watcher and trigger backoff otherwise.
 fn lean_controller<K>(api: Api<K>, config: watcher::Config) -> Controller<K>
 where
     K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
 {
     use kube::runtime::WatchStreamExt;
     let (reader, writer) = reflector::store();
-    let stream = watcher(api, config).modify(|obj| obj.managed_fields_mut().clear());
+    let stream = watcher(api, config).modify(strip_unread_metadata);
     Controller::for_stream(reflector(writer, stream).applied_objects(), reader)
 }
+
+fn strip_unread_metadata<K: Resource>(obj: &mut K) {
+    obj.managed_fields_mut().clear();
+    if let Some(annotations) = obj.meta_mut().annotations.as_mut() {
+        annotations.remove(LAST_APPLIED_ANNOTATION);
+    }
+}
+
+const LAST_APPLIED_ANNOTATION: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
 async fn reconcile_service(svc: Arc<ECSService>, ctx: Arc<Context>) -> Result<Action, Error> {
     let (key, generation) = (object_key(svc.as_ref()), svc.meta().generation);
@@ -599,5 +610,23 @@ mod tests {
         assert_eq!(backoff(base, max, 3, 1.0), Duration::from_secs(4));
         assert_eq!(backoff(base, max, 30, 1.0), max);
         assert_eq!(backoff(base, max, 3, 0.0), Duration::from_secs(2));
+    }
+
+    #[test]
+    fn cached_objects_lose_only_what_nothing_reads() {
+        let mut svc: ECSService = serde_json::from_value(serde_json::json!({
+            "apiVersion": "ecs.operator.dev/v1alpha1", "kind": "ECSService",
+            "metadata": {
+                "name": "web",
+                "annotations": {LAST_APPLIED_ANNOTATION: "{\"spec\":{}}", "ecs.operator.dev/restartedAt": "now"},
+                "managedFields": [{"manager": "kubectl", "operation": "Apply"}]
+            },
+            "spec": {"desiredCount": 1}
+        }))
+        .unwrap_or_else(|e| panic!("fixture: {e}"));
+        strip_unread_metadata(&mut svc);
+        assert!(svc.managed_fields().is_empty());
+        assert_eq!(svc.annotations().keys().collect::<Vec<_>>(), ["ecs.operator.dev/restartedAt"]);
+        assert_eq!(svc.spec.desired_count, Some(1));
     }
 }
