@@ -355,6 +355,9 @@ pub enum RunError {
     MissingCrd(String),
     #[error("cannot use AWS ECS (check region, credentials and AWS_ENDPOINT_URL_ECS): {0}")]
     Aws(crate::aws::error::AwsError),
+    /// A bug: the controllers' task panicked.
+    #[error("a controller stopped unexpectedly: {0}")]
+    Crashed(String),
 }
 
 /// Runs every controller until `shutdown` completes; in-flight reconciles finish first.
@@ -382,7 +385,7 @@ pub async fn run(
     };
     let concurrency = config.max_concurrent_reconciles;
     let shutdown = futures::future::FutureExt::shared(Box::pin(shutdown));
-    let mut tasks = Vec::new();
+    let mut tasks = tokio::task::JoinSet::new();
     for scope in scopes {
         let task_definitions: Api<TaskDefinition> = scoped_api(&client, &scope);
         let services: Api<ECSService> = scoped_api(&client, &scope);
@@ -438,18 +441,24 @@ pub async fn run(
             .graceful_shutdown_on(shutdown.clone())
             .run(reconcile_capacity_provider, error_policy, ctx)
             .for_each(|_| async {});
-        tasks.push(tokio::spawn(async move {
+        tasks.spawn(async move {
             futures::future::join4(services_run, task_definitions_run, clusters_run, providers_run).await;
-        }));
+        });
     }
     // Ready once the caches are complete; gauges from the caches every 5 s.
     let reporter = tokio::spawn(caches.serve_metrics(config.metrics.clone(), Duration::from_secs(5)));
-    for task in tasks {
-        let _ = task.await;
+    // A panic in a reconcile ends its namespace's controllers: stop everything and say so,
+    // rather than carry on half-blind or exit as if shut down (the pod restarts).
+    let mut ended = Ok(());
+    while let Some(result) = tasks.join_next().await {
+        if let Err(e) = result {
+            ended = Err(RunError::Crashed(e.to_string()));
+            break;
+        }
     }
     reporter.abort();
     config.metrics.set_ready(false);
-    Ok(())
+    ended
 }
 
 /// `Controller::new` without `metadata.managedFields` in its cache: nothing here reads them, and
