@@ -28,7 +28,8 @@ struct Inner {
 #[derive(Clone)]
 pub struct ServiceDescriber {
     ecs: Arc<dyn EcsApi>,
-    /// How long the first request of a batch waits for others to join.
+    /// How long the first request of a batch waits for others to join, unless a full call's
+    /// worth is waiting sooner.
     window: Duration,
     inner: Arc<Mutex<Inner>>,
 }
@@ -46,7 +47,7 @@ impl ServiceDescriber {
     /// The service as ECS reports it, at most `max_age` old. `None`: ECS does not know it.
     pub async fn describe(&self, cluster: &str, name: &str, max_age: Duration) -> Reply {
         let (tx, rx) = oneshot::channel();
-        let first = {
+        let (first, full) = {
             let mut inner = self.lock();
             let key = (cluster.to_owned(), name.to_owned());
             if let Some((at, service)) = inner.cache.get(&key)
@@ -56,9 +57,16 @@ impl ServiceDescriber {
             }
             let waiting = inner.pending.entry(cluster.to_owned()).or_default();
             waiting.push((name.to_owned(), tx));
-            waiting.len() == 1
+            // A full call's worth goes at once: services that come due at the steady poll's pace
+            // fill calls themselves, each polled no earlier than due. Filling a short batch with
+            // the stalest others refreshes those a little early, which shortens their period
+            // and, at 20 ms, put a steady poll of 1,000 services at 100.3 calls a cycle.
+            (waiting.len() == 1, waiting.len() >= DESCRIBE_SERVICES_LIMIT)
         };
-        if first {
+        if full {
+            let (this, cluster) = (self.clone(), cluster.to_owned());
+            tokio::spawn(async move { this.flush(&cluster).await });
+        } else if first {
             let (this, cluster) = (self.clone(), cluster.to_owned());
             tokio::spawn(async move {
                 tokio::time::sleep(this.window).await;
@@ -281,6 +289,21 @@ mod tests {
         assert!(results.iter().all(|r| matches!(r, Ok(Some(_)))));
         assert_eq!(fake.calls.load(Ordering::SeqCst), 3, "ceil(25/10)");
         assert_eq!(fake.max_names.load(Ordering::SeqCst), 10);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_full_batch_goes_without_waiting_for_the_window() {
+        let fake = Arc::new(Fake::default());
+        let describer = ServiceDescriber::new(fake.clone(), Duration::from_secs(3600));
+        let lookups = (0..10).map(|i| {
+            let d = describer.clone();
+            async move { d.describe("prod", &format!("svc-{i}"), Duration::ZERO).await }
+        });
+        let started = Instant::now();
+        let results = futures::future::join_all(lookups).await;
+        assert!(results.iter().all(|r| matches!(r, Ok(Some(_)))));
+        assert!(started.elapsed() < Duration::from_secs(1), "waited {:?} for a full batch", started.elapsed());
+        assert_eq!(fake.calls.load(Ordering::SeqCst), 1);
     }
 
     // Paused time: descriptions age only when the test says so.

@@ -140,8 +140,8 @@ impl Context {
         services: Option<Store<ECSService>>,
         shared: Shared,
     ) -> Self {
-        // 20 ms lets reconciles that start together share one call without slowing any of them.
-        let describer = ServiceDescriber::new(aws.ecs.clone(), Duration::from_millis(20));
+        // Reconciles that come due within 250 ms share a call; a full call goes at once.
+        let describer = ServiceDescriber::new(aws.ecs.clone(), Duration::from_millis(250));
         Self {
             client,
             ecs: aws.ecs.clone(),
