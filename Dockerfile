@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # ecs-operator container image. Multi-stage: build the production profile (size-optimised,
-# Cargo.toml) without the local-mode simulators, then copy it into distroless (glibc, CA certificates, no shell), running as the
-# nonroot user (65532) the chart's securityContext expects.
+# Cargo.toml) without the local-mode simulators, then copy it into distroless (glibc, CA
+# certificates, no shell), running as the nonroot user (65532) the chart's securityContext
+# expects.
 #   docker build -t ghcr.io/ecs-operator/ecs-operator:0.1.0 .
 # Not built in this repository's CI (no container runtime on the build machines).
 

@@ -63,13 +63,11 @@ impl ServiceDescriber {
             // and, at 20 ms, put a steady poll of 1,000 services at 100.3 calls a cycle.
             (waiting.len() == 1, waiting.len() >= DESCRIBE_SERVICES_LIMIT)
         };
-        if full {
-            let (this, cluster) = (self.clone(), cluster.to_owned());
-            tokio::spawn(async move { this.flush(&cluster).await });
-        } else if first {
+        if first || full {
+            let wait = if full { Duration::ZERO } else { self.window };
             let (this, cluster) = (self.clone(), cluster.to_owned());
             tokio::spawn(async move {
-                tokio::time::sleep(this.window).await;
+                tokio::time::sleep(wait).await;
                 this.flush(&cluster).await;
             });
         }

@@ -14,11 +14,10 @@ pub fn canonical_cluster(spec: &ECSClusterSpec) -> ECSClusterSpec {
             v.dedup();
             v
         }),
-        default_capacity_provider_strategy: sorted_items(s.default_capacity_provider_strategy, |mut i| {
-            i.weight = default_none(i.weight, 0);
-            i.base = default_none(i.base, 0);
-            i
-        }),
+        default_capacity_provider_strategy: sorted_items(
+            s.default_capacity_provider_strategy,
+            super::service::canonical_strategy_item,
+        ),
         settings: s.settings.and_then(|mut st| {
             st.container_insights = default_none(st.container_insights, ContainerInsights::Disabled);
             st.container_insights.is_some().then_some(st)

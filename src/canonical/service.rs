@@ -5,8 +5,8 @@
 use super::{clean, default_none, sorted, sorted_items};
 use crate::crd::common::Policies;
 use crate::crd::service::{
-    AssignPublicIp, DeploymentConfiguration, DeploymentControllerType, DeploymentStrategy, ECSServiceSpec,
-    PropagateTags, SchedulingStrategy,
+    AssignPublicIp, CapacityProviderStrategyItem, DeploymentConfiguration, DeploymentControllerType,
+    DeploymentStrategy, ECSServiceSpec, PropagateTags, SchedulingStrategy,
 };
 
 /// `spec` as ECS would describe it. `task_definition_arn` is the resolved revision (None while
@@ -26,11 +26,7 @@ pub fn canonical_service(
         task_definition_ref: None,
         desired_count: if scaler_owns_count { None } else { s.desired_count },
         launch_type: s.launch_type,
-        capacity_provider_strategy: sorted_items(s.capacity_provider_strategy, |mut i| {
-            i.weight = default_none(i.weight, 0);
-            i.base = default_none(i.base, 0);
-            i
-        }),
+        capacity_provider_strategy: sorted_items(s.capacity_provider_strategy, canonical_strategy_item),
         platform_version: s.platform_version.filter(|v| v != "LATEST"),
         scheduling_strategy: default_none(s.scheduling_strategy, SchedulingStrategy::Replica),
         network_configuration: s.network_configuration.map(|mut n| {
@@ -55,6 +51,14 @@ pub fn canonical_service(
         autoscaling: None,
         policies: Policies::default(),
     }
+}
+
+/// A capacity provider strategy item without ECS's defaults (weight 0, base 0); clusters'
+/// default strategies use the same items.
+pub(crate) fn canonical_strategy_item(mut item: CapacityProviderStrategyItem) -> CapacityProviderStrategyItem {
+    item.weight = default_none(item.weight, 0);
+    item.base = default_none(item.base, 0);
+    item
 }
 
 fn canonical_deployment(mut d: DeploymentConfiguration) -> Option<DeploymentConfiguration> {
