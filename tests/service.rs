@@ -222,7 +222,7 @@ async fn hundred_services_share_describe_calls() {
     bed.aws.create_cluster().cluster_name(CLUSTER).send().await.expect("cluster");
     let mut operator = Bed::operator_config();
     operator.rollout_poll_interval = std::time::Duration::from_millis(300);
-    operator.service_poll_interval = std::time::Duration::from_secs(1);
+    operator.service_poll_interval = std::time::Duration::from_secs(2);
     operator.max_concurrent_reconciles = 32;
     bed.start_operator_with(operator).await;
     bed.apply::<TaskDefinition>(TD).await;
@@ -240,9 +240,11 @@ async fn hundred_services_share_describe_calls() {
         (ready == N).then_some(())
     })
     .await;
-    // Steady state over three poll cycles: about N/10 DescribeServices per cycle, no writes.
+    // Steady state over three poll cycles: the sweep's N/10 DescribeServices per cycle, no
+    // writes. (The exact count is the benchmark's to measure; a loaded machine that stalls the
+    // sweep for half a round makes reconciles describe on their own, hence the headroom.)
     let (calls, writes) = (bed.calls("DescribeServices"), bed.calls("UpdateService") + bed.calls("CreateService"));
-    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    tokio::time::sleep(std::time::Duration::from_secs(6)).await;
     let per_cycle = (bed.calls("DescribeServices") - calls) as f64 / 3.0;
     eprintln!("{per_cycle:.1} DescribeServices per poll cycle for {N} services");
     assert!(per_cycle <= 13.0, "{per_cycle} DescribeServices per poll cycle for {N} services");

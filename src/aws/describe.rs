@@ -1,10 +1,19 @@
-//! Batched, shared DescribeServices: concurrent reconciles of services in one cluster share
-//! calls of up to 10 names, and each call is filled up with other known services of that
-//! cluster whose last description is oldest, so a steady poll of N services costs about
-//! ceil(N/10) calls instead of N.
+//! Batched, shared DescribeServices.
+//!
+//! - **The steady poll is a sweep.** Per cluster, one task describes the 10 services whose
+//!   descriptions are oldest, ceil(n/10) times per round of a little over one poll interval.
+//!   So a steady poll of n services costs ceil(n/10) calls a cycle whatever the timing of the
+//!   reconciles, and every description is refreshed about once a round. Reconciles of steady
+//!   services read what the sweep fetched.
+//! - **Everything else is on demand.** A reconcile that needs a fresher description (a moving
+//!   rollout, right after a write, a service seen for the first time) waits up to `window` for
+//!   others to share its call; a full call's worth goes at once, and a short call is filled up
+//!   with the cluster's stalest other services.
+//! - A service no reconcile has asked about for three rounds (deleted, or waiting for a
+//!   reference) is forgotten, and a cluster with no services left stops its sweep.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use aws_sdk_ecs::types::Service;
@@ -16,32 +25,62 @@ use super::error::AwsError;
 
 type Reply = Result<Option<Service>, AwsError>;
 
+/// A sweep round is this much longer than the poll interval: the calls that start and end a
+/// measured cycle then never add up to more than ceil(n/10) a cycle.
+const ROUND_SLACK: f64 = 1.02;
+
+/// Rounds without a read after which a service is forgotten.
+const IDLE_ROUNDS: u32 = 3;
+
+struct Entry {
+    fetched: Instant,
+    /// When a reconcile last asked for this service.
+    read: Instant,
+    service: Option<Service>,
+}
+
 #[derive(Default)]
 struct Inner {
     /// Requests waiting for the next call, per cluster.
     pending: HashMap<String, Vec<(String, oneshot::Sender<Reply>)>>,
-    /// Last description per (cluster, service), with when it was fetched.
-    cache: HashMap<(String, String), (Instant, Option<Service>)>,
+    /// Last description per (cluster, service).
+    cache: HashMap<(String, String), Entry>,
+    /// Clusters whose sweep is running.
+    sweeping: HashSet<String>,
+}
+
+fn lock(inner: &Mutex<Inner>) -> std::sync::MutexGuard<'_, Inner> {
+    // A poisoned cache only costs extra calls; keep serving.
+    inner.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Shares DescribeServices calls between reconciles.
 #[derive(Clone)]
 pub struct ServiceDescriber {
     ecs: Arc<dyn EcsApi>,
-    /// How long the first request of a batch waits for others to join, unless a full call's
-    /// worth is waiting sooner.
+    /// How long the first request of an on-demand batch waits for others to join, unless a
+    /// full call's worth is waiting sooner.
     window: Duration,
+    /// How often the sweep refreshes each steady service; None: no sweep.
+    round: Option<Duration>,
     inner: Arc<Mutex<Inner>>,
 }
 
 impl ServiceDescriber {
-    pub fn new(ecs: Arc<dyn EcsApi>, window: Duration) -> Self {
-        Self { ecs, window, inner: Arc::default() }
+    /// A describer that sweeps steady services once per `poll_interval` (a little over it).
+    pub fn new(ecs: Arc<dyn EcsApi>, window: Duration, poll_interval: Option<Duration>) -> Self {
+        let round = poll_interval.map(|p| p.mul_f64(ROUND_SLACK).max(Duration::from_millis(1)));
+        Self { ecs, window, round, inner: Arc::default() }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        // A poisoned cache only costs extra calls; keep serving.
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.inner)
+    }
+
+    /// How long one sweep round takes: the age a steady service's description reaches before
+    /// it is refreshed.
+    pub fn round(&self) -> Option<Duration> {
+        self.round
     }
 
     /// The service as ECS reports it, at most `max_age` old. `None`: ECS does not know it.
@@ -49,18 +88,16 @@ impl ServiceDescriber {
         let (tx, rx) = oneshot::channel();
         let (first, full) = {
             let mut inner = self.lock();
+            self.start_sweep(&mut inner, cluster);
             let key = (cluster.to_owned(), name.to_owned());
-            if let Some((at, service)) = inner.cache.get(&key)
-                && at.elapsed() < max_age
+            if let Some(entry) = inner.cache.get_mut(&key)
+                && entry.fetched.elapsed() < max_age
             {
-                return Ok(service.clone());
+                entry.read = Instant::now();
+                return Ok(entry.service.clone());
             }
             let waiting = inner.pending.entry(cluster.to_owned()).or_default();
             waiting.push((name.to_owned(), tx));
-            // A full call's worth goes at once: services that come due at the steady poll's pace
-            // fill calls themselves, each polled no earlier than due. Filling a short batch with
-            // the stalest others refreshes those a little early, which shortens their period
-            // and, at 20 ms, put a steady poll of 1,000 services at 100.3 calls a cycle.
             (waiting.len() == 1, waiting.len() >= DESCRIBE_SERVICES_LIMIT)
         };
         if first || full {
@@ -78,7 +115,7 @@ impl ServiceDescriber {
 
     /// How old the cached description of this service is (None: nothing cached).
     pub fn age(&self, cluster: &str, name: &str) -> Option<Duration> {
-        self.lock().cache.get(&(cluster.to_owned(), name.to_owned())).map(|(at, _)| at.elapsed())
+        self.lock().cache.get(&(cluster.to_owned(), name.to_owned())).map(|e| e.fetched.elapsed())
     }
 
     /// Forgets a cached description (after a write, the next read must be fresh).
@@ -88,7 +125,21 @@ impl ServiceDescriber {
 
     /// Stores what a write returned, so the next read needs no call.
     pub fn remember(&self, cluster: &str, name: &str, service: Option<Service>) {
-        self.lock().cache.insert((cluster.to_owned(), name.to_owned()), (Instant::now(), service.map(trimmed)));
+        let now = Instant::now();
+        let entry = Entry { fetched: now, read: now, service: service.map(trimmed) };
+        self.lock().cache.insert((cluster.to_owned(), name.to_owned()), entry);
+    }
+
+    fn start_sweep(&self, inner: &mut Inner, cluster: &str) {
+        let Some(round) = self.round else { return };
+        if inner.sweeping.contains(cluster) {
+            return;
+        }
+        inner.sweeping.insert(cluster.to_owned());
+        // The sweep holds the cache weakly: it ends when the describer is dropped.
+        let (ecs, window, weak, cluster) =
+            (self.ecs.clone(), self.window, Arc::downgrade(&self.inner), cluster.to_owned());
+        tokio::spawn(sweep(ecs, window, round, weak, cluster));
     }
 
     async fn flush(&self, cluster: &str) {
@@ -103,44 +154,98 @@ impl ServiceDescriber {
             }
             // Fill the last call up with the stalest other services of this cluster.
             let room = (DESCRIBE_SERVICES_LIMIT - names.len() % DESCRIBE_SERVICES_LIMIT) % DESCRIBE_SERVICES_LIMIT;
-            let mut others: Vec<(&Instant, &String)> = inner
-                .cache
-                .iter()
-                .filter(|((c, n), _)| c == cluster && !names.contains(n))
-                .map(|((_, n), (at, _))| (at, n))
-                .collect();
-            others.sort();
-            names.extend(others.into_iter().take(room).map(|(_, n)| n.clone()));
+            let others = stalest(&inner, cluster, room, Duration::ZERO, &names);
+            names.extend(others);
             (waiters, names)
         };
         let mut results: BTreeMap<String, Reply> = BTreeMap::new();
         for chunk in names.chunks(DESCRIBE_SERVICES_LIMIT) {
-            match self.ecs.describe_services(cluster, chunk.to_vec()).await {
-                Ok(services) => {
-                    let now = Instant::now();
-                    let mut inner = self.lock();
-                    for name in chunk {
+            results.extend(self.fetch(cluster, chunk).await);
+        }
+        let now = Instant::now();
+        let mut inner = self.lock();
+        for (name, _) in &waiters {
+            if let Some(entry) = inner.cache.get_mut(&(cluster.to_owned(), name.clone())) {
+                entry.read = now;
+            }
+        }
+        drop(inner);
+        for (name, tx) in waiters {
+            let reply = results.get(&name).cloned().unwrap_or(Ok(None));
+            let _ = tx.send(reply);
+        }
+    }
+
+    /// One DescribeServices call; stores what it found.
+    async fn fetch(&self, cluster: &str, names: &[String]) -> Vec<(String, Reply)> {
+        match self.ecs.describe_services(cluster, names.to_vec()).await {
+            Ok(services) => {
+                let now = Instant::now();
+                let mut inner = self.lock();
+                names
+                    .iter()
+                    .map(|name| {
                         // INACTIVE services are deleted ones ECS still reports for a while.
                         let found = services
                             .iter()
                             .find(|s| s.service_name() == Some(name.as_str()) && s.status() != Some("INACTIVE"))
                             .cloned()
                             .map(trimmed);
-                        inner.cache.insert((cluster.to_owned(), name.clone()), (now, found.clone()));
-                        results.insert(name.clone(), Ok(found));
-                    }
-                }
-                Err(e) => {
-                    for name in chunk {
-                        results.insert(name.clone(), Err(e.clone()));
-                    }
-                }
+                        let key = (cluster.to_owned(), name.clone());
+                        let read = inner.cache.get(&key).map_or(now, |e| e.read);
+                        inner.cache.insert(key, Entry { fetched: now, read, service: found.clone() });
+                        (name.clone(), Ok(found))
+                    })
+                    .collect()
+            }
+            Err(e) => names.iter().map(|name| (name.clone(), Err(e.clone()))).collect(),
+        }
+    }
+}
+
+/// Up to `count` services of `cluster` not in `except`, stalest first, fetched at least
+/// `min_age` ago.
+fn stalest(inner: &Inner, cluster: &str, count: usize, min_age: Duration, except: &[String]) -> Vec<String> {
+    let mut candidates: Vec<(Instant, &String)> = inner
+        .cache
+        .iter()
+        .filter(|((c, n), e)| c == cluster && !except.contains(n) && e.fetched.elapsed() >= min_age)
+        .map(|((_, n), e)| (e.fetched, n))
+        .collect();
+    candidates.sort();
+    candidates.into_iter().take(count).map(|(_, n)| n.clone()).collect()
+}
+
+/// The steady poll of one cluster: ceil(n/10) calls per round, each for the 10 stalest
+/// services, spread evenly over the round. A tick that falls behind is not made up for.
+async fn sweep(ecs: Arc<dyn EcsApi>, window: Duration, round: Duration, weak: Weak<Mutex<Inner>>, cluster: String) {
+    let mut next = Instant::now();
+    loop {
+        let (describer, names) = {
+            let Some(inner) = weak.upgrade() else { return };
+            let mut guard = lock(&inner);
+            let idle = round * IDLE_ROUNDS;
+            guard.cache.retain(|(c, _), e| c != &cluster || e.read.elapsed() < idle);
+            let known = guard.cache.keys().filter(|(c, _)| c == &cluster).count();
+            if known == 0 {
+                guard.sweeping.remove(&cluster);
+                return;
+            }
+            // Services a reconcile refreshed on demand within the last half round can wait.
+            let names = stalest(&guard, &cluster, DESCRIBE_SERVICES_LIMIT, round / 2, &[]);
+            let ticks = u32::try_from(known.div_ceil(DESCRIBE_SERVICES_LIMIT)).unwrap_or(u32::MAX);
+            next = (next + round / ticks).max(Instant::now());
+            drop(guard);
+            (ServiceDescriber { ecs: ecs.clone(), window, round: Some(round), inner }, names)
+        };
+        if !names.is_empty() {
+            let results = describer.fetch(&cluster, &names).await;
+            if let Some((_, Err(e))) = results.first() {
+                tracing::debug!(%cluster, error = %e, "sweep call failed; reconciles describe on demand");
             }
         }
-        for (name, tx) in waiters {
-            let reply = results.get(&name).cloned().unwrap_or(Ok(None));
-            let _ = tx.send(reply);
-        }
+        drop(describer);
+        tokio::time::sleep_until(next).await;
     }
 }
 
@@ -278,7 +383,7 @@ mod tests {
     #[tokio::test]
     async fn concurrent_reconciles_share_calls_of_at_most_ten() {
         let fake = Arc::new(Fake::default());
-        let describer = ServiceDescriber::new(fake.clone(), Duration::from_millis(20));
+        let describer = ServiceDescriber::new(fake.clone(), Duration::from_millis(20), None);
         let lookups = (0..25).map(|i| {
             let d = describer.clone();
             async move { d.describe("prod", &format!("svc-{i}"), Duration::ZERO).await }
@@ -292,7 +397,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_full_batch_goes_without_waiting_for_the_window() {
         let fake = Arc::new(Fake::default());
-        let describer = ServiceDescriber::new(fake.clone(), Duration::from_secs(3600));
+        let describer = ServiceDescriber::new(fake.clone(), Duration::from_secs(3600), None);
         let lookups = (0..10).map(|i| {
             let d = describer.clone();
             async move { d.describe("prod", &format!("svc-{i}"), Duration::ZERO).await }
@@ -308,7 +413,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_lone_poll_refreshes_nine_others_for_free() {
         let fake = Arc::new(Fake::default());
-        let describer = ServiceDescriber::new(fake.clone(), Duration::from_millis(1));
+        let describer = ServiceDescriber::new(fake.clone(), Duration::from_millis(1), None);
         for i in 0..20 {
             describer.remember("prod", &format!("svc-{i}"), None);
         }
@@ -319,5 +424,54 @@ mod tests {
             describer.describe("prod", &format!("svc-{i}"), fresh).await.expect("describe");
         }
         assert_eq!(fake.calls.load(Ordering::SeqCst), 2, "each call refreshes 10");
+    }
+
+    /// Reconciles of 25 steady services, each reading once per poll interval what it may
+    /// have from the last round and a half.
+    async fn steady_reads(describer: &ServiceDescriber, interval: Duration, intervals: u32) -> Duration {
+        let mut oldest = Duration::ZERO;
+        for _ in 0..intervals {
+            for i in 0..25 {
+                let name = format!("svc-{i}");
+                describer.describe("prod", &name, interval.mul_f64(1.5)).await.expect("describe");
+                oldest = oldest.max(describer.age("prod", &name).unwrap_or(Duration::MAX));
+            }
+            tokio::time::sleep(interval).await;
+        }
+        oldest
+    }
+
+    // Paused time: the sweep's ticks and the reads interleave the same way on every run.
+    #[tokio::test(start_paused = true)]
+    async fn the_sweep_polls_n_steady_services_in_ceil_n_over_ten_calls_a_round() {
+        let fake = Arc::new(Fake::default());
+        let interval = Duration::from_secs(20);
+        let describer = ServiceDescriber::new(fake.clone(), Duration::from_millis(1), Some(interval));
+        steady_reads(&describer, interval, 2).await;
+        let before = fake.calls.load(Ordering::SeqCst);
+        let oldest = steady_reads(&describer, interval, 10).await;
+        let calls = fake.calls.load(Ordering::SeqCst) - before;
+        // Ten intervals are 9.8 rounds of three calls: 29 or 30 calls, never more.
+        assert!((29..=30).contains(&calls), "{calls} calls for 25 services over 10 intervals");
+        assert_eq!(fake.max_names.load(Ordering::SeqCst), 10);
+        // Every read found the sweep's description, and none was older than a round and a tick.
+        assert!(oldest <= interval.mul_f64(ROUND_SLACK * (1.0 + 1.0 / 3.0)), "a description {oldest:?} old was read");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_sweep_forgets_services_no_one_asks_about_and_stops() {
+        let fake = Arc::new(Fake::default());
+        let interval = Duration::from_secs(20);
+        let describer = ServiceDescriber::new(fake.clone(), Duration::from_millis(1), Some(interval));
+        steady_reads(&describer, interval, 2).await;
+        tokio::time::sleep(interval * (IDLE_ROUNDS + 2)).await;
+        let (known, sweeping) = {
+            let inner = describer.lock();
+            (inner.cache.len(), inner.sweeping.len())
+        };
+        assert_eq!((known, sweeping), (0, 0), "services and sweeps left");
+        let calls = fake.calls.load(Ordering::SeqCst);
+        tokio::time::sleep(interval * 3).await;
+        assert_eq!(fake.calls.load(Ordering::SeqCst), calls, "no calls once the sweep stopped");
     }
 }

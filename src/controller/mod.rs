@@ -140,8 +140,10 @@ impl Context {
         services: Option<Store<ECSService>>,
         shared: Shared,
     ) -> Self {
-        // Reconciles that come due within 250 ms share a call; a full call goes at once.
-        let describer = ServiceDescriber::new(aws.ecs.clone(), Duration::from_millis(250));
+        // Steady services are swept once per service poll interval; reconciles that need a
+        // fresher description within 250 ms of each other share a call.
+        let describer =
+            ServiceDescriber::new(aws.ecs.clone(), Duration::from_millis(250), Some(config.service_poll_interval));
         Self {
             client,
             ecs: aws.ecs.clone(),

@@ -111,14 +111,14 @@ async fn apply(svc: &ECSService, ctx: &Context) -> Result<Action, Error> {
         Ok(Ok(s)) if s.assessment.as_ref().is_some_and(rollout::Assessment::progressing) => {
             Ok(Action::requeue(ctx.config.rollout_poll_interval))
         }
-        // One poll interval after the description was fetched, not after this reconcile: a
-        // description another reconcile's batched call fetched can be up to 0.9 intervals old,
-        // and waiting a full interval on top of that made drift take up to two intervals to
-        // show. Anchored to the fetch, drift shows within about one interval, and the next look
-        // still finds the description stale, so steady calls stay at one per 10 services.
-        Ok(Ok(s)) => Ok(Action::requeue(
-            ctx.config.service_poll_interval.saturating_sub(s.observed_age).max(ctx.config.service_poll_interval / 10),
-        )),
+        // Just after the sweep refreshes this service's description: a round after it was
+        // fetched, plus a twentieth of the interval. Drift then shows within about one round,
+        // and steady reconciles never describe on their own.
+        Ok(Ok(s)) => {
+            let interval = ctx.config.service_poll_interval;
+            let round = ctx.describer.round().unwrap_or(interval);
+            Ok(Action::requeue((round.saturating_sub(s.observed_age) + interval / 20).max(interval / 10)))
+        }
         // Waiting for an object: its watch wakes us, the requeue is only a safety net. (Polling
         // 1,000 services waiting for throttled registrations every 5 s was most of the work.)
         Ok(Err(Waiting(_, true))) => Ok(Action::requeue(ctx.config.service_poll_interval * 3)),
@@ -139,10 +139,16 @@ async fn describe(ctx: &Context, svc: &ECSService, cluster: &str, name: &str) ->
         .as_ref()
         .and_then(|s| s.common.conditions.as_deref())
         .is_none_or(|cs| super::conditions::status_of(cs, super::conditions::READY) != Some("True"));
-    let interval = if moving { ctx.config.rollout_poll_interval } else { ctx.config.service_poll_interval };
-    // A little under one interval, so a description shared by another reconcile of this poll
-    // cycle counts as fresh, and one from the previous cycle does not.
-    Ok(ctx.describer.describe(cluster, name, interval.mul_f64(0.9)).await?)
+    // A moving rollout wants a description from this rollout poll (a little under one
+    // interval, so one another reconcile's call just fetched counts). A steady service reads
+    // what the sweep fetched, and describes on its own only when the sweep has fallen half a
+    // round behind.
+    let max_age = if moving {
+        ctx.config.rollout_poll_interval.mul_f64(0.9)
+    } else {
+        ctx.describer.round().unwrap_or(ctx.config.service_poll_interval).mul_f64(1.5)
+    };
+    Ok(ctx.describer.describe(cluster, name, max_age).await?)
 }
 
 fn service_tags(service: &Service) -> Tags {
