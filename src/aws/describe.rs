@@ -1,7 +1,8 @@
 //! Batched, shared DescribeServices.
 //!
 //! - **The steady poll is a sweep.** Per cluster, one task describes the 10 services whose
-//!   descriptions are oldest, ceil(n/10) times per round of a little over one poll interval.
+//!   descriptions are oldest, ceil(n/10) times per round of a little over one poll interval,
+//!   for the cluster's n steady services (those no reconcile described on demand lately).
 //!   So a steady poll of n services costs ceil(n/10) calls a cycle whatever the timing of the
 //!   reconciles, and every description is refreshed about once a round. Reconciles of steady
 //!   services read what the sweep fetched.
@@ -34,6 +35,8 @@ const IDLE_ROUNDS: u32 = 3;
 
 struct Entry {
     fetched: Instant,
+    /// Fetched because a reconcile asked for it (not by the sweep, nor to fill a call up).
+    on_demand: bool,
     /// When a reconcile last asked for this service.
     read: Instant,
     service: Option<Service>,
@@ -126,7 +129,7 @@ impl ServiceDescriber {
     /// Stores what a write returned, so the next read needs no call.
     pub fn remember(&self, cluster: &str, name: &str, service: Option<Service>) {
         let now = Instant::now();
-        let entry = Entry { fetched: now, read: now, service: service.map(trimmed) };
+        let entry = Entry { fetched: now, on_demand: true, read: now, service: service.map(trimmed) };
         self.lock().cache.insert((cluster.to_owned(), name.to_owned()), entry);
     }
 
@@ -143,7 +146,7 @@ impl ServiceDescriber {
     }
 
     async fn flush(&self, cluster: &str) {
-        let (waiters, names) = {
+        let (waiters, names, asked) = {
             let mut inner = self.lock();
             let waiters = inner.pending.remove(cluster).unwrap_or_default();
             let mut names: Vec<String> = Vec::new();
@@ -155,12 +158,13 @@ impl ServiceDescriber {
             // Fill the last call up with the stalest other services of this cluster.
             let room = (DESCRIBE_SERVICES_LIMIT - names.len() % DESCRIBE_SERVICES_LIMIT) % DESCRIBE_SERVICES_LIMIT;
             let others = stalest(&inner, cluster, room, Duration::ZERO, &names);
+            let asked = names.len();
             names.extend(others);
-            (waiters, names)
+            (waiters, names, asked)
         };
         let mut results: BTreeMap<String, Reply> = BTreeMap::new();
         for chunk in names.chunks(DESCRIBE_SERVICES_LIMIT) {
-            results.extend(self.fetch(cluster, chunk).await);
+            results.extend(self.fetch(cluster, chunk, &names[..asked]).await);
         }
         let now = Instant::now();
         let mut inner = self.lock();
@@ -176,8 +180,8 @@ impl ServiceDescriber {
         }
     }
 
-    /// One DescribeServices call; stores what it found.
-    async fn fetch(&self, cluster: &str, names: &[String]) -> Vec<(String, Reply)> {
+    /// One DescribeServices call; stores what it found. `asked`: the names reconciles asked for.
+    async fn fetch(&self, cluster: &str, names: &[String], asked: &[String]) -> Vec<(String, Reply)> {
         match self.ecs.describe_services(cluster, names.to_vec()).await {
             Ok(services) => {
                 let now = Instant::now();
@@ -193,7 +197,8 @@ impl ServiceDescriber {
                             .map(trimmed);
                         let key = (cluster.to_owned(), name.clone());
                         let read = inner.cache.get(&key).map_or(now, |e| e.read);
-                        inner.cache.insert(key, Entry { fetched: now, read, service: found.clone() });
+                        let on_demand = asked.contains(name);
+                        inner.cache.insert(key, Entry { fetched: now, on_demand, read, service: found.clone() });
                         (name.clone(), Ok(found))
                     })
                     .collect()
@@ -226,20 +231,26 @@ async fn sweep(ecs: Arc<dyn EcsApi>, window: Duration, round: Duration, weak: We
             let mut guard = lock(&inner);
             let idle = round * IDLE_ROUNDS;
             guard.cache.retain(|(c, _), e| c != &cluster || e.read.elapsed() < idle);
-            let known = guard.cache.keys().filter(|(c, _)| c == &cluster).count();
-            if known == 0 {
+            if !guard.cache.keys().any(|(c, _)| c == &cluster) {
                 guard.sweeping.remove(&cluster);
                 return;
             }
-            // Services a reconcile refreshed on demand within the last half round can wait.
+            // The sweep is for steady services. One a reconcile described on demand within the
+            // last half round (a moving rollout, a new service) is polled by its reconcile:
+            // counting it too would sweep the steady ones faster than once a round.
+            let steady = guard
+                .cache
+                .iter()
+                .filter(|((c, _), e)| c == &cluster && (!e.on_demand || e.fetched.elapsed() >= round / 2))
+                .count();
             let names = stalest(&guard, &cluster, DESCRIBE_SERVICES_LIMIT, round / 2, &[]);
-            let ticks = u32::try_from(known.div_ceil(DESCRIBE_SERVICES_LIMIT)).unwrap_or(u32::MAX);
+            let ticks = u32::try_from(steady.div_ceil(DESCRIBE_SERVICES_LIMIT).max(1)).unwrap_or(u32::MAX);
             next = (next + round / ticks).max(Instant::now());
             drop(guard);
             (ServiceDescriber { ecs: ecs.clone(), window, round: Some(round), inner }, names)
         };
         if !names.is_empty() {
-            let results = describer.fetch(&cluster, &names).await;
+            let results = describer.fetch(&cluster, &names, &[]).await;
             if let Some((_, Err(e))) = results.first() {
                 tracing::debug!(%cluster, error = %e, "sweep call failed; reconciles describe on demand");
             }
@@ -280,10 +291,12 @@ mod tests {
 
     use crate::aws::ecs::{AwsResult, DescribedTaskDefinition};
 
-    /// Knows services `svc-0`..`svc-N` in every cluster; counts DescribeServices calls.
+    /// Knows every service it is asked about; counts DescribeServices calls.
     #[derive(Default)]
     struct Fake {
         calls: AtomicUsize,
+        /// Calls that named a service called `steady-…`.
+        steady_calls: AtomicUsize,
         max_names: AtomicUsize,
     }
 
@@ -373,6 +386,9 @@ mod tests {
         }
         fn describe_services<'a>(&'a self, _: &'a str, names: Vec<String>) -> BoxFuture<'a, AwsResult<Vec<Service>>> {
             self.calls.fetch_add(1, Ordering::SeqCst);
+            if names.iter().any(|n| n.starts_with("steady-")) {
+                self.steady_calls.fetch_add(1, Ordering::SeqCst);
+            }
             self.max_names.fetch_max(names.len(), Ordering::SeqCst);
             Box::pin(async move {
                 Ok(names.into_iter().map(|n| Service::builder().service_name(n).status("ACTIVE").build()).collect())
@@ -473,5 +489,37 @@ mod tests {
         let calls = fake.calls.load(Ordering::SeqCst);
         tokio::time::sleep(interval * 3).await;
         assert_eq!(fake.calls.load(Ordering::SeqCst), calls, "no calls once the sweep stopped");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn moving_rollouts_do_not_speed_up_the_sweep_of_steady_services() {
+        let fake = Arc::new(Fake::default());
+        let interval = Duration::from_secs(20);
+        let rollout = Duration::from_secs(5);
+        let describer = ServiceDescriber::new(fake.clone(), Duration::from_millis(1), Some(interval));
+        let round = describer.round().unwrap_or(interval);
+        let mut before = 0;
+        // Twelve intervals in rollout polls: 20 steady services read once an interval, 20
+        // moving ones described together every rollout poll (two full calls).
+        for poll in 0..48 {
+            if poll == 8 {
+                before = fake.steady_calls.load(Ordering::SeqCst);
+            }
+            if poll % 4 == 0 {
+                for i in 0..20 {
+                    describer.describe("prod", &format!("steady-{i}"), round.mul_f64(1.5)).await.expect("steady");
+                }
+            }
+            let moving = (0..20).map(|i| {
+                let d = describer.clone();
+                async move { d.describe("prod", &format!("moving-{i}"), rollout.mul_f64(0.9)).await }
+            });
+            assert!(futures::future::join_all(moving).await.iter().all(Result::is_ok));
+            tokio::time::sleep(rollout).await;
+        }
+        // Ten intervals are 9.8 rounds of two calls for the steady ones; counting the moving
+        // ones as well would make it four calls a round.
+        let calls = fake.steady_calls.load(Ordering::SeqCst) - before;
+        assert!((19..=20).contains(&calls), "{calls} calls for 20 steady services over 10 intervals");
     }
 }
