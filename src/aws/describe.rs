@@ -1,8 +1,9 @@
 //! Batched, shared DescribeServices.
 //!
-//! - **The steady poll is a sweep.** Per cluster, one task describes the 10 services whose
-//!   descriptions are oldest, ceil(n/10) times per round of a little over one poll interval,
-//!   for the cluster's n steady services (those no reconcile described on demand lately).
+//! - **The steady poll is a sweep.** Per cluster, one task ticks ceil(n/10) times per round of
+//!   a little over one poll interval, for the cluster's n steady services (those no reconcile
+//!   described on demand lately). A tick at which a description is a round old describes the
+//!   10 stalest services.
 //!   So a steady poll of n services costs ceil(n/10) calls a cycle whatever the timing of the
 //!   reconciles, and every description is refreshed about once a round. Reconciles of steady
 //!   services read what the sweep fetched.
@@ -243,9 +244,17 @@ async fn sweep(ecs: Arc<dyn EcsApi>, window: Duration, round: Duration, weak: We
                 .iter()
                 .filter(|((c, _), e)| c == &cluster && (!e.on_demand || e.fetched.elapsed() >= round / 2))
                 .count();
-            let names = stalest(&guard, &cluster, DESCRIBE_SERVICES_LIMIT, round / 2, &[]);
             let ticks = u32::try_from(steady.div_ceil(DESCRIBE_SERVICES_LIMIT).max(1)).unwrap_or(u32::MAX);
-            next = (next + round / ticks).max(Instant::now());
+            let tick = round / ticks;
+            next = (next + tick).max(Instant::now());
+            // A call only when a description is due (a round old, give or take half a tick);
+            // it is filled up with the next stalest. Calls other reconciles made and filled up
+            // often got there first, and a tick with nothing due is skipped.
+            let mut names = stalest(&guard, &cluster, DESCRIBE_SERVICES_LIMIT, round.saturating_sub(tick / 2), &[]);
+            if !names.is_empty() {
+                let room = DESCRIBE_SERVICES_LIMIT - names.len();
+                names.extend(stalest(&guard, &cluster, room, round / 2, &names));
+            }
             drop(guard);
             (ServiceDescriber { ecs: ecs.clone(), window, round: Some(round), inner }, names)
         };
@@ -297,6 +306,8 @@ mod tests {
         calls: AtomicUsize,
         /// Calls that named a service called `steady-…`.
         steady_calls: AtomicUsize,
+        /// Calls that named no service called `moving-…`.
+        calls_without_moving: AtomicUsize,
         max_names: AtomicUsize,
     }
 
@@ -388,6 +399,9 @@ mod tests {
             self.calls.fetch_add(1, Ordering::SeqCst);
             if names.iter().any(|n| n.starts_with("steady-")) {
                 self.steady_calls.fetch_add(1, Ordering::SeqCst);
+            }
+            if !names.iter().any(|n| n.starts_with("moving-")) {
+                self.calls_without_moving.fetch_add(1, Ordering::SeqCst);
             }
             self.max_names.fetch_max(names.len(), Ordering::SeqCst);
             Box::pin(async move {
@@ -521,5 +535,31 @@ mod tests {
         // ones as well would make it four calls a round.
         let calls = fake.steady_calls.load(Ordering::SeqCst) - before;
         assert!((19..=20).contains(&calls), "{calls} calls for 20 steady services over 10 intervals");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_sweep_skips_services_that_calls_of_others_refreshed() {
+        let fake = Arc::new(Fake::default());
+        let interval = Duration::from_secs(20);
+        let rollout = Duration::from_secs(5);
+        let describer = ServiceDescriber::new(fake.clone(), Duration::from_millis(1), Some(interval));
+        let round = describer.round().unwrap_or(interval);
+        let mut before = 0;
+        // One moving service described alone every rollout poll: its calls are filled up with
+        // nine steady services each, which keeps all 20 of them younger than a round.
+        for poll in 0..48 {
+            if poll == 8 {
+                before = fake.calls_without_moving.load(Ordering::SeqCst);
+            }
+            if poll % 4 == 0 {
+                for i in 0..20 {
+                    describer.describe("prod", &format!("steady-{i}"), round.mul_f64(1.5)).await.expect("steady");
+                }
+            }
+            describer.describe("prod", "moving-0", rollout.mul_f64(0.9)).await.expect("moving");
+            tokio::time::sleep(rollout).await;
+        }
+        let calls = fake.calls_without_moving.load(Ordering::SeqCst) - before;
+        assert_eq!(calls, 0, "sweep calls for services the moving one's calls kept fresh");
     }
 }
