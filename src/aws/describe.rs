@@ -14,7 +14,7 @@
 //! - A service no reconcile has asked about for three rounds (deleted, or waiting for a
 //!   reference) is forgotten, and a cluster with no services left stops its sweep.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
@@ -49,8 +49,20 @@ struct Inner {
     pending: HashMap<String, Vec<(String, oneshot::Sender<Reply>)>>,
     /// Last description per (cluster, service).
     cache: HashMap<(String, String), Entry>,
-    /// Clusters whose sweep is running.
-    sweeping: HashSet<String>,
+    /// Clusters whose sweep is running, with when it ticks.
+    sweeping: HashMap<String, Schedule>,
+}
+
+/// When a cluster's sweep ticks next, and how often.
+#[derive(Clone, Copy)]
+struct Schedule {
+    next: Instant,
+    tick: Duration,
+}
+
+/// A description is due for the sweep once it is a round old, give or take half a tick.
+fn due_age(round: Duration, tick: Duration) -> Duration {
+    round.saturating_sub(tick / 2)
 }
 
 fn lock(inner: &Mutex<Inner>) -> std::sync::MutexGuard<'_, Inner> {
@@ -122,6 +134,19 @@ impl ServiceDescriber {
         self.lock().cache.get(&(cluster.to_owned(), name.to_owned())).map(|e| e.fetched.elapsed())
     }
 
+    /// How long until the sweep will have refreshed this service's description: at its first
+    /// tick at which the description is due. None: no sweep, or nothing cached.
+    pub fn refreshed_in(&self, cluster: &str, name: &str) -> Option<Duration> {
+        let round = self.round?;
+        let inner = self.lock();
+        let fetched = inner.cache.get(&(cluster.to_owned(), name.to_owned()))?.fetched;
+        let Schedule { next, tick } = *inner.sweeping.get(cluster)?;
+        let due = fetched + due_age(round, tick);
+        let ticks_after_next = due.saturating_duration_since(next).as_secs_f64() / tick.as_secs_f64().max(1e-3);
+        let at = next + tick.mul_f64(ticks_after_next.ceil());
+        Some(at.saturating_duration_since(Instant::now()))
+    }
+
     /// Forgets a cached description (after a write, the next read must be fresh).
     pub fn invalidate(&self, cluster: &str, name: &str) {
         self.lock().cache.remove(&(cluster.to_owned(), name.to_owned()));
@@ -136,10 +161,10 @@ impl ServiceDescriber {
 
     fn start_sweep(&self, inner: &mut Inner, cluster: &str) {
         let Some(round) = self.round else { return };
-        if inner.sweeping.contains(cluster) {
+        if inner.sweeping.contains_key(cluster) {
             return;
         }
-        inner.sweeping.insert(cluster.to_owned());
+        inner.sweeping.insert(cluster.to_owned(), Schedule { next: Instant::now(), tick: round });
         // The sweep holds the cache weakly: it ends when the describer is dropped.
         let (ecs, window, weak, cluster) =
             (self.ecs.clone(), self.window, Arc::downgrade(&self.inner), cluster.to_owned());
@@ -232,7 +257,8 @@ async fn sweep(ecs: Arc<dyn EcsApi>, window: Duration, round: Duration, weak: We
             let mut guard = lock(&inner);
             let idle = round * IDLE_ROUNDS;
             guard.cache.retain(|(c, _), e| c != &cluster || e.read.elapsed() < idle);
-            if !guard.cache.keys().any(|(c, _)| c == &cluster) {
+            // (A cluster's first describe is still waiting for its call: not empty.)
+            if !guard.cache.keys().any(|(c, _)| c == &cluster) && !guard.pending.contains_key(&cluster) {
                 guard.sweeping.remove(&cluster);
                 return;
             }
@@ -247,10 +273,11 @@ async fn sweep(ecs: Arc<dyn EcsApi>, window: Duration, round: Duration, weak: We
             let ticks = u32::try_from(steady.div_ceil(DESCRIBE_SERVICES_LIMIT).max(1)).unwrap_or(u32::MAX);
             let tick = round / ticks;
             next = (next + tick).max(Instant::now());
+            guard.sweeping.insert(cluster.clone(), Schedule { next, tick });
             // A call only when a description is due (a round old, give or take half a tick);
             // it is filled up with the next stalest. Calls other reconciles made and filled up
             // often got there first, and a tick with nothing due is skipped.
-            let mut names = stalest(&guard, &cluster, DESCRIBE_SERVICES_LIMIT, round.saturating_sub(tick / 2), &[]);
+            let mut names = stalest(&guard, &cluster, DESCRIBE_SERVICES_LIMIT, due_age(round, tick), &[]);
             if !names.is_empty() {
                 let room = DESCRIBE_SERVICES_LIMIT - names.len();
                 names.extend(stalest(&guard, &cluster, room, round / 2, &names));
@@ -456,12 +483,17 @@ mod tests {
         assert_eq!(fake.calls.load(Ordering::SeqCst), 2, "each call refreshes 10");
     }
 
-    /// Reconciles of 25 steady services, each reading once per poll interval what it may
-    /// have from the last round and a half.
-    async fn steady_reads(describer: &ServiceDescriber, interval: Duration, intervals: u32) -> Duration {
+    /// Reconciles of `services` steady services, each reading once per poll interval what it
+    /// may have from the last round and a half.
+    async fn steady_reads(
+        describer: &ServiceDescriber,
+        services: usize,
+        interval: Duration,
+        intervals: u32,
+    ) -> Duration {
         let mut oldest = Duration::ZERO;
         for _ in 0..intervals {
-            for i in 0..25 {
+            for i in 0..services {
                 let name = format!("svc-{i}");
                 describer.describe("prod", &name, interval.mul_f64(1.5)).await.expect("describe");
                 oldest = oldest.max(describer.age("prod", &name).unwrap_or(Duration::MAX));
@@ -477,9 +509,9 @@ mod tests {
         let fake = Arc::new(Fake::default());
         let interval = Duration::from_secs(20);
         let describer = ServiceDescriber::new(fake.clone(), Duration::from_millis(1), Some(interval));
-        steady_reads(&describer, interval, 2).await;
+        steady_reads(&describer, 25, interval, 2).await;
         let before = fake.calls.load(Ordering::SeqCst);
-        let oldest = steady_reads(&describer, interval, 10).await;
+        let oldest = steady_reads(&describer, 25, interval, 10).await;
         let calls = fake.calls.load(Ordering::SeqCst) - before;
         // Ten intervals are 9.8 rounds of three calls: 29 or 30 calls, never more.
         assert!((29..=30).contains(&calls), "{calls} calls for 25 services over 10 intervals");
@@ -493,7 +525,7 @@ mod tests {
         let fake = Arc::new(Fake::default());
         let interval = Duration::from_secs(20);
         let describer = ServiceDescriber::new(fake.clone(), Duration::from_millis(1), Some(interval));
-        steady_reads(&describer, interval, 2).await;
+        steady_reads(&describer, 25, interval, 2).await;
         tokio::time::sleep(interval * (IDLE_ROUNDS + 2)).await;
         let (known, sweeping) = {
             let inner = describer.lock();
@@ -561,5 +593,23 @@ mod tests {
         }
         let calls = fake.calls_without_moving.load(Ordering::SeqCst) - before;
         assert_eq!(calls, 0, "sweep calls for services the moving one's calls kept fresh");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn after_refreshed_in_the_sweep_has_refreshed_the_description() {
+        let fake = Arc::new(Fake::default());
+        let interval = Duration::from_secs(20);
+        let describer = ServiceDescriber::new(fake.clone(), Duration::from_millis(1), Some(interval));
+        let round = describer.round().unwrap_or(interval);
+        // One service: the sweep ticks once a round. Described on demand just after half a
+        // round, it is not due at the next tick, only at the one after: a round and a half
+        // later, not the round and a twentieth of the interval reconciles used to wait.
+        describer.describe("prod", "svc-0", Duration::ZERO).await.expect("describe");
+        tokio::time::sleep(round / 2 + Duration::from_millis(10)).await;
+        describer.describe("prod", "svc-0", Duration::ZERO).await.expect("describe");
+        let wait = describer.refreshed_in("prod", "svc-0").expect("cached and swept");
+        tokio::time::sleep(wait + Duration::from_millis(1)).await;
+        let age = describer.age("prod", "svc-0").unwrap_or(Duration::MAX);
+        assert!(age < round / 10, "{age:?} old after waiting {wait:?}");
     }
 }

@@ -58,8 +58,8 @@ struct Synced {
     restarted_at: Option<String>,
     /// The Application Auto Scaling target now registered (None: not managed).
     scalable_target: Option<String>,
-    /// How old the description this sync judged was (zero after a write).
-    observed_age: std::time::Duration,
+    /// When the sweep will have refreshed the service's description (None: not known).
+    refreshed_in: Option<std::time::Duration>,
 }
 
 async fn apply(svc: &ECSService, ctx: &Context) -> Result<Action, Error> {
@@ -111,13 +111,13 @@ async fn apply(svc: &ECSService, ctx: &Context) -> Result<Action, Error> {
         Ok(Ok(s)) if s.assessment.as_ref().is_some_and(rollout::Assessment::progressing) => {
             Ok(Action::requeue(ctx.config.rollout_poll_interval))
         }
-        // Just after the sweep refreshes this service's description: a round after it was
-        // fetched, plus a twentieth of the interval. Drift then shows within about one round,
-        // and steady reconciles never describe on their own.
+        // Just after the sweep refreshes this service's description (a round after it was
+        // fetched, within half a sweep tick), plus a twentieth of the interval. Drift then
+        // shows within about one round, and steady reconciles never describe on their own. A
+        // margin shorter than the tick made small clusters reconcile twice a round.
         Ok(Ok(s)) => {
             let interval = ctx.config.service_poll_interval;
-            let round = ctx.describer.round().unwrap_or(interval);
-            Ok(Action::requeue((round.saturating_sub(s.observed_age) + interval / 20).max(interval / 10)))
+            Ok(Action::requeue((s.refreshed_in.unwrap_or(interval) + interval / 20).max(interval / 10)))
         }
         // Waiting for an object: its watch wakes us, the requeue is only a safety net. (Polling
         // 1,000 services waiting for throttled registrations every 5 s was most of the work.)
@@ -161,7 +161,6 @@ async fn sync(svc: &ECSService, ctx: &Context, resolved: &Resolved, observe_only
     let desired_hash = spec_hash(&desired).map_err(|e| Error::InvalidSpec(format!("spec: {e}")))?;
     let owner = owner_of(svc);
     let existing = describe(ctx, svc, &resolved.cluster, &resolved.service_name).await?;
-    let observed_age = ctx.describer.age(&resolved.cluster, &resolved.service_name).unwrap_or_default();
     if let Some(service) = &existing {
         check_ownership(service, &owner, svc.spec.policies.adopt())?;
         // ECS always names the revision a service runs; without it every field would look like
@@ -225,10 +224,8 @@ async fn sync(svc: &ECSService, ctx: &Context, resolved: &Resolved, observe_only
         task_definition_arn: &resolved.task_definition_arn,
     };
     let mut service = existing;
-    let mut service_written = false;
     if !observe_only {
         let written = execute(svc, ctx, &target, &plan.action, &owner, &desired_hash).await?;
-        service_written = written.is_some();
         service = written.or(service);
     }
     let registered = previous.and_then(|s| s.scalable_target.clone());
@@ -261,7 +258,7 @@ async fn sync(svc: &ECSService, ctx: &Context, resolved: &Resolved, observe_only
         },
         restarted_at,
         scalable_target,
-        observed_age: if service_written { std::time::Duration::ZERO } else { observed_age },
+        refreshed_in: ctx.describer.refreshed_in(&resolved.cluster, &resolved.service_name),
     })
 }
 
