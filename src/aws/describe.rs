@@ -130,7 +130,8 @@ impl ServiceDescriber {
     }
 
     /// How old the cached description of this service is (None: nothing cached).
-    pub fn age(&self, cluster: &str, name: &str) -> Option<Duration> {
+    #[cfg(test)]
+    fn age(&self, cluster: &str, name: &str) -> Option<Duration> {
         self.lock().cache.get(&(cluster.to_owned(), name.to_owned())).map(|e| e.fetched.elapsed())
     }
 
@@ -537,32 +538,46 @@ mod tests {
         assert_eq!(fake.calls.load(Ordering::SeqCst), calls, "no calls once the sweep stopped");
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn moving_rollouts_do_not_speed_up_the_sweep_of_steady_services() {
-        let fake = Arc::new(Fake::default());
-        let interval = Duration::from_secs(20);
-        let rollout = Duration::from_secs(5);
-        let describer = ServiceDescriber::new(fake.clone(), Duration::from_millis(1), Some(interval));
-        let round = describer.round().unwrap_or(interval);
+    /// Twelve intervals in 5 s rollout polls: 20 steady services read once an interval, and
+    /// `moving` run every poll. Returns `counter` after the first two intervals.
+    async fn steady_beside_moving<F, Fut>(describer: &ServiceDescriber, counter: &AtomicUsize, moving: F) -> usize
+    where
+        F: Fn(ServiceDescriber) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        let round = describer.round().unwrap_or(Duration::from_secs(20));
         let mut before = 0;
-        // Twelve intervals in rollout polls: 20 steady services read once an interval, 20
-        // moving ones described together every rollout poll (two full calls).
         for poll in 0..48 {
             if poll == 8 {
-                before = fake.steady_calls.load(Ordering::SeqCst);
+                before = counter.load(Ordering::SeqCst);
             }
             if poll % 4 == 0 {
                 for i in 0..20 {
                     describer.describe("prod", &format!("steady-{i}"), round.mul_f64(1.5)).await.expect("steady");
                 }
             }
+            moving(describer.clone()).await;
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        }
+        before
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn moving_rollouts_do_not_speed_up_the_sweep_of_steady_services() {
+        let fake = Arc::new(Fake::default());
+        let interval = Duration::from_secs(20);
+        let rollout = Duration::from_secs(5);
+        let describer = ServiceDescriber::new(fake.clone(), Duration::from_millis(1), Some(interval));
+        // Twelve intervals in rollout polls: 20 steady services read once an interval, 20
+        // moving ones described together every rollout poll (two full calls).
+        let before = steady_beside_moving(&describer, &fake.steady_calls, |d| async move {
             let moving = (0..20).map(|i| {
-                let d = describer.clone();
+                let d = d.clone();
                 async move { d.describe("prod", &format!("moving-{i}"), rollout.mul_f64(0.9)).await }
             });
             assert!(futures::future::join_all(moving).await.iter().all(Result::is_ok));
-            tokio::time::sleep(rollout).await;
-        }
+        })
+        .await;
         // Ten intervals are 9.8 rounds of two calls for the steady ones; counting the moving
         // ones as well would make it four calls a round.
         let calls = fake.steady_calls.load(Ordering::SeqCst) - before;
@@ -575,22 +590,12 @@ mod tests {
         let interval = Duration::from_secs(20);
         let rollout = Duration::from_secs(5);
         let describer = ServiceDescriber::new(fake.clone(), Duration::from_millis(1), Some(interval));
-        let round = describer.round().unwrap_or(interval);
-        let mut before = 0;
         // One moving service described alone every rollout poll: its calls are filled up with
         // nine steady services each, which keeps all 20 of them younger than a round.
-        for poll in 0..48 {
-            if poll == 8 {
-                before = fake.calls_without_moving.load(Ordering::SeqCst);
-            }
-            if poll % 4 == 0 {
-                for i in 0..20 {
-                    describer.describe("prod", &format!("steady-{i}"), round.mul_f64(1.5)).await.expect("steady");
-                }
-            }
-            describer.describe("prod", "moving-0", rollout.mul_f64(0.9)).await.expect("moving");
-            tokio::time::sleep(rollout).await;
-        }
+        let before = steady_beside_moving(&describer, &fake.calls_without_moving, |d| async move {
+            d.describe("prod", "moving-0", rollout.mul_f64(0.9)).await.expect("moving");
+        })
+        .await;
         let calls = fake.calls_without_moving.load(Ordering::SeqCst) - before;
         assert_eq!(calls, 0, "sweep calls for services the moving one's calls kept fresh");
     }

@@ -111,10 +111,9 @@ async fn apply(svc: &ECSService, ctx: &Context) -> Result<Action, Error> {
         Ok(Ok(s)) if s.assessment.as_ref().is_some_and(rollout::Assessment::progressing) => {
             Ok(Action::requeue(ctx.config.rollout_poll_interval))
         }
-        // Just after the sweep refreshes this service's description (a round after it was
-        // fetched, within half a sweep tick), plus a twentieth of the interval. Drift then
-        // shows within about one round, and steady reconciles never describe on their own. A
-        // margin shorter than the tick made small clusters reconcile twice a round.
+        // Just after the sweep tick that refreshes this service's description, plus a
+        // twentieth of the interval. Drift then shows within about one round, and steady
+        // reconciles never describe on their own.
         Ok(Ok(s)) => {
             let interval = ctx.config.service_poll_interval;
             Ok(Action::requeue((s.refreshed_in.unwrap_or(interval) + interval / 20).max(interval / 10)))
