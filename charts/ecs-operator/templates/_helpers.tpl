@@ -45,7 +45,7 @@ app.kubernetes.io/part-of: ecs-operator
 
 {{/*
 What the controllers do to their own kinds, in every watched namespace. One comment per rule
-says why; tests/packaging.rs checks these against the requests a real run makes.
+says why; tests/integration/packaging.rs checks these against the requests a real run makes.
 */}}
 {{- define "ecs-operator.watchedRules" -}}
 # The four controllers list and watch their kinds; finalizers are added and removed with patches.

@@ -5,13 +5,11 @@
 //! with it; deletion waits while the cluster uses the provider, then removes it from
 //! ECS; bad names give a clear condition.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::{Bed, NS};
 use ecs_operator::crd::{CapacityProvider, ECSCluster};
 use kube::api::{Api, DeleteParams};
-use support::{Bed, NS};
 
 const PROVIDER: &str = r#"
 apiVersion: ecs.operator.dev/v1alpha1

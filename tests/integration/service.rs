@@ -2,11 +2,9 @@
 //! Ready, redeploy on a new TaskDefinition revision, circuit-breaker rollback as Degraded,
 //! drift corrected or reported, restartedAt, deletion through DRAINING.
 
-mod support;
-
+use crate::support::{Bed, NS};
 use ecs_operator::crd::{ECSService, TaskDefinition};
 use kube::api::{Api, DeleteParams, Patch, PatchParams};
-use support::{Bed, NS};
 
 const CLUSTER: &str = "prod";
 

@@ -1,14 +1,11 @@
 //! Test bed for controller tests: kube-sim and ecs-sim on loopback, the CRDs installed, and
 //! the operator's controllers running in-process through the same `run` that main uses.
 
-#![allow(dead_code)] // each test binary uses its own subset
-
 use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_ecs::config::{BehaviorVersion, Credentials, Region};
 use ecs_operator::aws::AwsClients;
-use ecs_operator::aws::ecs::{EcsApi, SdkEcs};
 use ecs_operator::controller::Config;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, Patch, PatchParams, PostParams};
@@ -70,7 +67,8 @@ pub const ECS_WRITES: &[&str] = &[
 ];
 
 pub struct Bed {
-    pub kube: kube_sim::KubeSim,
+    /// Held so the API server lives as long as the bed; dropping it stops the server.
+    _kube: kube_sim::KubeSim,
     pub client: kube::Client,
     pub sim: ecs_sim::SimHandle,
     /// An SDK client aimed at ecs-sim, for arranging and checking AWS state from tests.
@@ -130,7 +128,7 @@ impl Bed {
         let sim = ecs_sim::start(sim_config).expect("start ecs-sim");
         let aws = sdk_client(sim.endpoint());
         let ecs_endpoint = sim.endpoint().to_owned();
-        Self { kube, client, sim, aws, ecs_endpoint, operator: None }
+        Self { _kube: kube, client, sim, aws, ecs_endpoint, operator: None }
     }
 
     /// ecs-sim at 50x with ECS cluster `prod`, and the operator (counting into `metrics`)
@@ -157,10 +155,6 @@ impl Bed {
             retry_max: Duration::from_secs(1),
             ..Default::default()
         }
-    }
-
-    pub fn ecs(&self) -> Arc<dyn EcsApi> {
-        SdkEcs::shared(sdk_client(&self.ecs_endpoint))
     }
 
     /// The operator's AWS clients, aimed at this bed's ECS endpoint.

@@ -2,13 +2,11 @@
 //! follow spec changes, prune history, honour deletion policies, correct out-of-band
 //! deregistration, report bad specs as Terminal, survive throttling and a crash after register.
 
-mod support;
-
+use crate::support::{Bed, NS};
 use aws_sdk_ecs::types::TaskDefinitionStatus as AwsStatus;
 use ecs_operator::crd::TaskDefinition;
 use ecs_operator::crd::common::tags;
 use kube::api::{Api, DeleteParams};
-use support::{Bed, NS};
 
 const NGINX: &str = r#"
 apiVersion: ecs.operator.dev/v1alpha1

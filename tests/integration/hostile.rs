@@ -4,13 +4,11 @@
 //! answers are sane again), must never report Ready on an answer it cannot vouch for, and must
 //! say what is wrong in a condition; memory and status size stay bounded.
 
-mod support;
-
+use crate::support::{Bed, NS, WEB_SVC as SVC, WEB_TD as TD};
 use ecs_operator::crd::{ECSCluster, ECSService, TaskDefinition};
 use ecs_sim::Mutation;
 use kube::api::Api;
 use serde_json::json;
-use support::{Bed, NS, WEB_SVC as SVC, WEB_TD as TD};
 
 /// (status, reason, message) of a condition.
 type Cond = (String, String, String);

@@ -1,14 +1,12 @@
 //! What an SRE reads: metric names and values after real reconciles, AWS request outcomes under
 //! throttling, and per-object AWS targets (another region, an assumed role) as ecs-sim sees them.
 
-mod support;
-
 use std::sync::Arc;
 
+use crate::support::{Bed, NS, WEB_SVC as SVC, WEB_TD as TD};
 use ecs_operator::crd::{ECSService, TaskDefinition};
 use ecs_operator::metrics::Metrics;
 use kube::api::Api;
-use support::{Bed, NS, WEB_SVC as SVC, WEB_TD as TD};
 
 /// The value of one sample line (`name{labels} value`) in the exposition text.
 fn sample(text: &str, series: &str) -> Option<f64> {

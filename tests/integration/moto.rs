@@ -2,12 +2,10 @@
 //! the controller sends through a full lifecycle (register, re-register on change, prune,
 //! deregister on deletion) must be accepted by an implementation nobody here wrote.
 
-mod support;
-
+use crate::support::{Bed, Moto, NS};
 use aws_sdk_ecs::types::TaskDefinitionStatus as AwsStatus;
 use ecs_operator::crd::TaskDefinition;
 use kube::api::{Api, DeleteParams};
-use support::{Bed, Moto, NS};
 
 const TD: &str = r#"
 apiVersion: ecs.operator.dev/v1alpha1

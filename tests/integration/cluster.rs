@@ -4,15 +4,13 @@
 //! service remains; an ECSService with clusterRef waits for its cluster; bad input is named;
 //! Observe mode reports and never writes.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::{Bed, NS};
 use aws_sdk_ecs::types::{ClusterField, ClusterSetting, ClusterSettingName};
 use ecs_operator::crd::{ECSCluster, ECSService, TaskDefinition};
 use k8s_openapi::api::events::v1::Event;
 use kube::api::{Api, DeleteParams, ListParams};
-use support::{Bed, NS};
 
 const CLUSTER: &str = r#"
 apiVersion: ecs.operator.dev/v1alpha1

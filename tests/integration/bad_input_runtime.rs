@@ -2,14 +2,12 @@
 //! running the CRD's schema and CEL, then ends as Synced=False/Terminal with a message naming
 //! the field (every `# expect:` text), and no AWS write is ever made.
 
-mod support;
-
 use std::path::Path;
 
+use crate::support::{Bed, NS};
 use ecs_operator::crd::common::CommonStatus;
 use ecs_operator::crd::{CapacityProvider, TaskDefinition};
 use kube::api::Api;
-use support::{Bed, NS};
 
 fn synced(status: Option<&CommonStatus>) -> Option<(String, String, String)> {
     let c = status?.conditions.as_ref()?.iter().find(|c| c.type_ == "Synced")?.clone();

@@ -1,9 +1,7 @@
 //! Startup errors say what is wrong: CRDs missing, AWS unreachable.
 
-mod support;
-
+use crate::support::{Bed, aws_clients};
 use ecs_operator::controller::{RunError, run};
-use support::{Bed, aws_clients};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_crds_are_reported() {
