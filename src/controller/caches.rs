@@ -65,15 +65,20 @@ fn tally<K: Resource<DynamicType = ()> + Clone>(
     tally
 }
 
+/// Whether `store` holds its first complete list. Checked without waiting: a
+/// `wait_until_ready` parked before the first list arrives was seen to miss its wake-up, so
+/// readiness is polled instead.
+pub fn is_synced<K: Resource<DynamicType = ()> + Clone>(store: &Store<K>) -> bool {
+    futures::FutureExt::now_or_never(store.wait_until_ready()).is_some_and(|r| r.is_ok())
+}
+
 impl Caches {
     /// Whether every cache holds its first complete list.
     pub fn synced(&self) -> bool {
-        // Checked without waiting: a `wait_until_ready` parked before the first list arrives
-        // was seen to miss its wake-up, so readiness is polled instead.
-        fn ready<K: Resource<DynamicType = ()> + Clone>(stores: &[Store<K>]) -> bool {
-            stores.iter().all(|s| futures::FutureExt::now_or_never(s.wait_until_ready()).is_some_and(|r| r.is_ok()))
+        fn all<K: Resource<DynamicType = ()> + Clone>(stores: &[Store<K>]) -> bool {
+            stores.iter().all(is_synced)
         }
-        ready(&self.task_definitions) && ready(&self.services) && ready(&self.clusters) && ready(&self.providers)
+        all(&self.task_definitions) && all(&self.services) && all(&self.clusters) && all(&self.providers)
     }
 
     pub fn tallies(&self) -> [(&'static str, Tally); 4] {

@@ -9,6 +9,7 @@ pub mod drift;
 pub mod error;
 pub mod service;
 pub mod task_definition;
+pub mod watches;
 
 use std::collections::HashMap;
 use std::fmt::Debug;
@@ -16,20 +17,21 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Patch, PatchParams};
-use kube::runtime::controller::{self, Action, Controller};
+use kube::runtime::controller::{self, Action};
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
-use kube::runtime::reflector::{self, Store, reflector};
+use kube::runtime::reflector::{self, Store};
 use kube::runtime::watcher;
 use kube::{Api, Client, Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use self::error::Error;
+use self::watches::{SharedWatch, lean_controller};
 use crate::aws::AwsClients;
 use crate::aws::autoscaling::AutoscalingApi;
 use crate::aws::describe::ServiceDescriber;
@@ -108,6 +110,15 @@ struct Shared {
     targets: Arc<tokio::sync::Mutex<HashMap<TargetKey, Arc<Context>>>>,
 }
 
+/// The caches of one watched scope that reconciles read: the ECSServices, for the revisions
+/// they use (never pruned), and what they reference (see [`watches`]).
+#[derive(Clone)]
+pub struct Stores {
+    pub services: Store<ECSService>,
+    pub task_definitions: Store<TaskDefinition>,
+    pub clusters: Store<ECSCluster>,
+}
+
 /// Everything a reconcile needs. One per operator process, plus one per AWS target that objects
 /// name in `spec.aws` (see [`Context::for_target`]); they share everything but the AWS clients.
 pub struct Context {
@@ -117,29 +128,23 @@ pub struct Context {
     /// Shared, batched DescribeServices.
     pub describer: ServiceDescriber,
     pub config: Config,
-    /// ECSServices, for the revisions they use (never pruned).
-    pub services: Option<Store<ECSService>>,
+    /// The caches of the watched scope this context serves.
+    pub stores: Stores,
     shared: Shared,
     /// The clients the others are derived from.
     aws: AwsClients,
 }
 
 impl Context {
-    pub fn new(client: Client, aws: AwsClients, config: Config, services: Option<Store<ECSService>>) -> Self {
+    pub fn new(client: Client, aws: AwsClients, config: Config, stores: Stores) -> Self {
         let reporter = Reporter { controller: "ecs-operator".into(), instance: std::env::var("POD_NAME").ok() };
         let recorder = Recorder::new(client.clone(), reporter.clone());
         let shared =
             Shared { recorder, reporter, failures: Arc::default(), checked: Arc::default(), targets: Arc::default() };
-        Self::with_aws(client, aws, config, services, shared)
+        Self::with_aws(client, aws, config, stores, shared)
     }
 
-    fn with_aws(
-        client: Client,
-        aws: AwsClients,
-        config: Config,
-        services: Option<Store<ECSService>>,
-        shared: Shared,
-    ) -> Self {
+    fn with_aws(client: Client, aws: AwsClients, config: Config, stores: Stores, shared: Shared) -> Self {
         // Steady services are swept once per service poll interval; reconciles that need a
         // fresher description within 250 ms of each other share a call.
         let describer =
@@ -150,7 +155,7 @@ impl Context {
             autoscaling: aws.autoscaling.clone(),
             describer,
             config,
-            services,
+            stores,
             shared,
             aws,
         }
@@ -176,7 +181,7 @@ impl Context {
             self.client.clone(),
             aws,
             self.config.clone(),
-            self.services.clone(),
+            self.stores.clone(),
             self.shared.clone(),
         ));
         targets.insert(key, ctx.clone());
@@ -394,57 +399,76 @@ pub async fn run(
         let clusters: Api<ECSCluster> = scoped_api(&client, &scope);
         let providers: Api<CapacityProvider> = scoped_api(&client, &scope);
         let controller_config = controller::Config::default().concurrency(concurrency);
+        // ECSServices read and follow TaskDefinitions and ECSClusters: their watches are shared.
+        let task_definition_watch = SharedWatch::<TaskDefinition>::default();
+        let cluster_watch = SharedWatch::<ECSCluster>::default();
         let service_controller =
             lean_controller(services.clone(), watcher_config.clone()).with_config(controller_config.clone());
-        let service_store = service_controller.store();
-        caches.services.push(service_store.clone());
-        let waiting_for_cluster = services_of_cluster(service_store.clone());
-        let ctx = Arc::new(Context::new(client.clone(), aws.clone(), config.clone(), Some(service_store.clone())));
-        // A TaskDefinition's new revision must roll every ECSService that references it.
-        let referencing = move |td: TaskDefinition| {
-            let (ns, name) = (td.namespace(), td.name_any());
-            service_store
-                .state()
-                .iter()
-                .filter(|s| s.namespace() == ns && s.spec.task_definition_ref.as_ref().is_some_and(|r| r.name == name))
-                .map(|s| reflector::ObjectRef::from_obj(s.as_ref()))
-                .collect::<Vec<_>>()
+        let provider_controller =
+            lean_controller(providers.clone(), watcher_config.clone()).with_config(controller_config.clone());
+        let stores = Stores {
+            services: service_controller.store(),
+            task_definitions: task_definition_watch.store(),
+            clusters: cluster_watch.store(),
         };
-        let cluster_controller =
-            lean_controller(clusters.clone(), watcher_config.clone()).with_config(controller_config.clone());
+        caches.services.push(stores.services.clone());
+        caches.task_definitions.push(stores.task_definitions.clone());
+        caches.clusters.push(stores.clusters.clone());
+        caches.providers.push(provider_controller.store());
+        let ctx = Arc::new(Context::new(client.clone(), aws.clone(), config.clone(), stores.clone()));
+
         let services_run = service_controller
-            .watches(task_definitions.clone(), watcher::Config::default(), referencing)
-            .watches(clusters.clone(), watcher::Config::default(), waiting_for_cluster)
+            .watches_shared_stream(
+                task_definition_watch.subscribe(),
+                services_of_task_definition(stores.services.clone()),
+            )
+            .watches_shared_stream(cluster_watch.subscribe(), services_of_cluster(stores.services.clone()))
             .graceful_shutdown_on(shutdown.clone())
             .run(reconcile_service, error_policy, ctx.clone())
             .for_each(|_| async {});
-        let task_definition_controller =
-            lean_controller(task_definitions, watcher_config.clone()).with_config(controller_config.clone());
-        caches.task_definitions.push(task_definition_controller.store());
-        let task_definitions_run = task_definition_controller
+        // A service resolves its references from the caches, so it starts once they are
+        // complete: an empty cache would read as "not there yet" and regress its status.
+        let references_synced =
+            move || caches::is_synced(&stores.task_definitions) && caches::is_synced(&stores.clusters);
+        let services_run = futures::future::select(
+            Box::pin(async move {
+                watches::until_synced(references_synced).await;
+                services_run.await;
+            }),
+            shutdown.clone(),
+        )
+        .map(|_| ());
+        let task_definitions_run = task_definition_watch
+            .controller()
+            .with_config(controller_config.clone())
             .graceful_shutdown_on(shutdown.clone())
             .run(reconcile_task_definition, error_policy, ctx.clone())
             .for_each(|_| async {});
-        caches.clusters.push(cluster_controller.store());
-        let deleting_clusters = deleting_clusters_of_service(cluster_controller.store());
-        let provider_controller =
-            lean_controller(providers.clone(), watcher_config.clone()).with_config(controller_config.clone());
-        caches.providers.push(provider_controller.store());
-        let deleting_providers = capacity_provider::watch::deleting_providers_of_cluster(provider_controller.store());
-        let waiting_clusters = capacity_provider::watch::clusters_of_provider(cluster_controller.store());
-        let clusters_run = cluster_controller
+        let deleting_clusters = deleting_clusters_of_service(cluster_watch.store());
+        let waiting_clusters = capacity_provider::watch::clusters_of_provider(cluster_watch.store());
+        let clusters_run = cluster_watch
+            .controller()
+            .with_config(controller_config.clone())
             .watches(services, watcher::Config::default(), deleting_clusters)
             .watches(providers, watcher::Config::default(), waiting_clusters)
             .graceful_shutdown_on(shutdown.clone())
             .run(reconcile_cluster, error_policy, ctx.clone())
             .for_each(|_| async {});
+        let deleting_providers = capacity_provider::watch::deleting_providers_of_cluster(provider_controller.store());
         let providers_run = provider_controller
-            .watches(clusters, watcher::Config::default(), deleting_providers)
+            .watches_shared_stream(cluster_watch.subscribe(), deleting_providers)
             .graceful_shutdown_on(shutdown.clone())
             .run(reconcile_capacity_provider, error_policy, ctx)
             .for_each(|_| async {});
+        // Subscribed above, so the shared watches start last; they run as long as the
+        // controllers that follow them.
+        let shared_watches = futures::future::join(
+            task_definition_watch.run(task_definitions, watcher_config.clone()),
+            cluster_watch.run(clusters, watcher_config.clone()),
+        );
         tasks.spawn(async move {
-            futures::future::join4(services_run, task_definitions_run, clusters_run, providers_run).await;
+            let controllers = futures::future::join4(services_run, task_definitions_run, clusters_run, providers_run);
+            futures::future::select(Box::pin(controllers), Box::pin(shared_watches)).await;
         });
     }
     // Ready once the caches are complete; gauges from the caches every 5 s.
@@ -463,30 +487,6 @@ pub async fn run(
     ended
 }
 
-/// `Controller::new` without `metadata.managedFields` in its cache: nothing here reads them, and
-/// they were the largest part of every cached object (about 40 % of an ECSService's JSON, more
-/// once parsed into a `serde_json::Value` tree). Nor the copy of the whole object that a
-/// client-side `kubectl apply` (and Argo CD without server-side apply) keeps in an annotation,
-/// which doubles the spec. Same watcher and trigger backoff otherwise.
-fn lean_controller<K>(api: Api<K>, config: watcher::Config) -> Controller<K>
-where
-    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
-{
-    use kube::runtime::WatchStreamExt;
-    let (reader, writer) = reflector::store();
-    let stream = watcher(api, config).modify(strip_unread_metadata);
-    Controller::for_stream(reflector(writer, stream).applied_objects(), reader)
-}
-
-fn strip_unread_metadata<K: Resource>(obj: &mut K) {
-    obj.managed_fields_mut().clear();
-    if let Some(annotations) = obj.meta_mut().annotations.as_mut() {
-        annotations.remove(LAST_APPLIED_ANNOTATION);
-    }
-}
-
-const LAST_APPLIED_ANNOTATION: &str = "kubectl.kubernetes.io/last-applied-configuration";
-
 async fn reconcile_service(svc: Arc<ECSService>, ctx: Arc<Context>) -> Result<Action, Error> {
     let (key, generation) = (object_key(svc.as_ref()), svc.meta().generation);
     let work = async {
@@ -496,20 +496,35 @@ async fn reconcile_service(svc: Arc<ECSService>, ctx: Arc<Context>) -> Result<Ac
     traced("ECSService", key, generation, &ctx, work).await
 }
 
+/// A TaskDefinition's change (a new revision, above all) wakes every ECSService whose
+/// taskDefinitionRef names it: the service must roll to the new revision.
+fn services_of_task_definition(
+    services: Store<ECSService>,
+) -> impl Fn(Arc<TaskDefinition>) -> Vec<reflector::ObjectRef<ECSService>> + Send + Sync + Clone + 'static {
+    move |td: Arc<TaskDefinition>| services_referencing(&services, td.as_ref(), |s| s.task_definition_ref.as_ref())
+}
+
 /// An ECSCluster's change (its clusterArn appearing, above all) wakes the ECSServices whose
 /// clusterRef names it, so a service waiting for its cluster starts as soon as it can.
 fn services_of_cluster(
     services: Store<ECSService>,
-) -> impl Fn(ECSCluster) -> Vec<reflector::ObjectRef<ECSService>> + Send + Sync + Clone + 'static {
-    move |cluster: ECSCluster| {
-        let (ns, name) = (cluster.namespace(), cluster.name_any());
-        services
-            .state()
-            .iter()
-            .filter(|s| s.namespace() == ns && s.spec.cluster_ref.as_ref().is_some_and(|r| r.name == name))
-            .map(|s| reflector::ObjectRef::from_obj(s.as_ref()))
-            .collect()
-    }
+) -> impl Fn(Arc<ECSCluster>) -> Vec<reflector::ObjectRef<ECSService>> + Send + Sync + Clone + 'static {
+    move |cluster: Arc<ECSCluster>| services_referencing(&services, cluster.as_ref(), |s| s.cluster_ref.as_ref())
+}
+
+/// The ECSServices in `target`'s namespace whose reference (picked by `reference`) names it.
+fn services_referencing<K: Resource>(
+    services: &Store<ECSService>,
+    target: &K,
+    reference: impl Fn(&crate::crd::service::ECSServiceSpec) -> Option<&crate::crd::common::LocalObjectRef>,
+) -> Vec<reflector::ObjectRef<ECSService>> {
+    let (ns, name) = (target.namespace(), target.name_any());
+    services
+        .state()
+        .iter()
+        .filter(|s| s.namespace() == ns && reference(&s.spec).is_some_and(|r| r.name == name))
+        .map(|s| reflector::ObjectRef::from_obj(s.as_ref()))
+        .collect()
 }
 
 /// An ECSService's change wakes the ECSCluster it runs in, but only while that cluster is being
@@ -621,23 +636,5 @@ mod tests {
         assert_eq!(backoff(base, max, 3, 1.0), Duration::from_secs(4));
         assert_eq!(backoff(base, max, 30, 1.0), max);
         assert_eq!(backoff(base, max, 3, 0.0), Duration::from_secs(2));
-    }
-
-    #[test]
-    fn cached_objects_lose_only_what_nothing_reads() {
-        let mut svc: ECSService = serde_json::from_value(serde_json::json!({
-            "apiVersion": "ecs.operator.dev/v1alpha1", "kind": "ECSService",
-            "metadata": {
-                "name": "web",
-                "annotations": {LAST_APPLIED_ANNOTATION: "{\"spec\":{}}", "ecs.operator.dev/restartedAt": "now"},
-                "managedFields": [{"manager": "kubectl", "operation": "Apply"}]
-            },
-            "spec": {"desiredCount": 1}
-        }))
-        .unwrap_or_else(|e| panic!("fixture: {e}"));
-        strip_unread_metadata(&mut svc);
-        assert!(svc.managed_fields().is_empty());
-        assert_eq!(svc.annotations().keys().collect::<Vec<_>>(), ["ecs.operator.dev/restartedAt"]);
-        assert_eq!(svc.spec.desired_count, Some(1));
     }
 }

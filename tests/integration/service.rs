@@ -42,12 +42,19 @@ spec:
 "#;
 
 async fn bed() -> Bed {
+    bed_with_selector(None).await
+}
+
+/// ecs-sim at 50x with ECS cluster `prod`, and the operator polling rollouts every 200 ms,
+/// watching only objects that match `label_selector` when given.
+async fn bed_with_selector(label_selector: Option<&str>) -> Bed {
     let mut config = ecs_sim::SimConfig::for_tests();
     config.clock = ecs_sim::ClockMode::Scaled { speed: 50.0 };
     let mut bed = Bed::start_with(config).await;
     bed.aws.create_cluster().cluster_name(CLUSTER).send().await.expect("cluster");
     let mut operator = Bed::operator_config();
     operator.rollout_poll_interval = std::time::Duration::from_millis(200);
+    operator.label_selector = label_selector.map(str::to_owned);
     bed.start_operator_with(operator).await;
     bed
 }
@@ -109,6 +116,30 @@ async fn rollout_then_redeploy_on_new_revision() {
     let (writes, polls) = (bed.calls("UpdateService") + bed.calls("CreateService"), bed.calls("DescribeServices"));
     bed.eventually("more polls", || async { (bed.calls("DescribeServices") >= polls + 5).then_some(()) }).await;
     assert_eq!(bed.calls("UpdateService") + bed.calls("CreateService"), writes, "no writes in steady state");
+}
+
+/// With a label selector the operator manages one shard, and references resolve within it: a
+/// service whose TaskDefinition is outside the shard waits and says why, and is rolled out as
+/// soon as the TaskDefinition joins the shard (its change wakes the service).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn references_resolve_within_the_label_selectors_shard() {
+    let bed = bed_with_selector(Some("shard=a")).await;
+    let in_shard =
+        |yaml: &str| yaml.replacen("metadata:\n  name: web\n", "metadata:\n  name: web\n  labels: {shard: a}\n", 1);
+    bed.apply::<TaskDefinition>(TD).await;
+    bed.apply::<ECSService>(&in_shard(SVC)).await;
+    let (_, _, message) = bed
+        .eventually("waiting for the TaskDefinition outside the shard", || async {
+            let svc = services(&bed).get("web").await.ok()?;
+            condition(&svc, "Progressing").filter(|c| c.0 == "True")
+        })
+        .await;
+    assert!(message.contains(r#"TaskDefinition web to exist with labels matching "shard=a""#), "{message}");
+    assert_eq!(bed.calls("RegisterTaskDefinition"), 0, "a TaskDefinition outside the shard is not managed");
+
+    bed.apply::<TaskDefinition>(&in_shard(TD)).await;
+    ready_on(&bed, "web:1").await;
+    assert_eq!((bed.calls("RegisterTaskDefinition"), bed.calls("CreateService")), (1, 1));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -49,13 +49,10 @@ says why; tests/integration/packaging.rs checks these against the requests a rea
 */}}
 {{- define "ecs-operator.watchedRules" -}}
 # The four controllers list and watch their kinds; finalizers are added and removed with patches.
+# An ECSService reads the TaskDefinition and ECSCluster it references from those watches' caches.
 - apiGroups: ["ecs.operator.dev"]
   resources: ["taskdefinitions", "ecsservices", "ecsclusters", "capacityproviders"]
   verbs: ["list", "watch", "patch"]
-# An ECSService reads the TaskDefinition and ECSCluster it references.
-- apiGroups: ["ecs.operator.dev"]
-  resources: ["taskdefinitions", "ecsclusters"]
-  verbs: ["get"]
 # Status (conditions, ARNs, drift) is written with server-side apply on /status only.
 - apiGroups: ["ecs.operator.dev"]
   resources: ["taskdefinitions/status", "ecsservices/status", "ecsclusters/status", "capacityproviders/status"]

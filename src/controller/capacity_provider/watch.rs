@@ -4,6 +4,8 @@
 //! until no cluster uses them; the cluster's new spec may no longer name them, so every
 //! deleting provider of the namespace is woken, which is rare and cheap).
 
+use std::sync::Arc;
+
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Resource, ResourceExt};
 
@@ -29,8 +31,8 @@ pub fn clusters_of_provider(
 /// Maps an ECSCluster to the CapacityProviders of its namespace that are being deleted.
 pub fn deleting_providers_of_cluster(
     providers: Store<CapacityProvider>,
-) -> impl Fn(ECSCluster) -> Vec<ObjectRef<CapacityProvider>> + Send + Sync + Clone + 'static {
-    move |cluster: ECSCluster| {
+) -> impl Fn(Arc<ECSCluster>) -> Vec<ObjectRef<CapacityProvider>> + Send + Sync + Clone + 'static {
+    move |cluster: Arc<ECSCluster>| {
         let ns = cluster.namespace();
         providers
             .state()

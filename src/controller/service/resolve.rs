@@ -2,7 +2,8 @@
 //! task definition (family, family:revision, ARN or TaskDefinition object). Resolved values go
 //! to status, never back into the spec.
 
-use kube::{Api, ResourceExt};
+use kube::ResourceExt;
+use kube::runtime::reflector::ObjectRef;
 
 use crate::controller::Context;
 use crate::controller::error::Error;
@@ -28,10 +29,10 @@ pub async fn resolve(svc: &ECSService, ctx: &Context) -> Result<Result<Resolved,
     let cluster = match (&svc.spec.cluster, &svc.spec.cluster_ref) {
         (Some(cluster), _) => cluster.clone(),
         (None, Some(r)) => {
-            let api: Api<ECSCluster> = Api::namespaced(ctx.client.clone(), &namespace);
-            let found = api.get_opt(&r.name).await.map_err(|e| Error::kube("reading the ECSCluster", e))?;
-            match found.and_then(|c| c.status).and_then(|s| s.cluster_arn) {
+            let found = ctx.stores.clusters.get(&ObjectRef::<ECSCluster>::new(&r.name).within(&namespace));
+            match found.as_ref().and_then(|c| c.status.as_ref()).and_then(|s| s.cluster_arn.clone()) {
                 Some(arn) => arn,
+                None if found.is_none() => return Ok(Err(missing("ECSCluster", &r.name, ctx))),
                 None => {
                     return Ok(Err(Waiting(
                         format!("waiting for ECSCluster {} to report its clusterArn", r.name),
@@ -54,10 +55,9 @@ pub async fn resolve(svc: &ECSService, ctx: &Context) -> Result<Result<Resolved,
             }
         }
         (None, Some(r)) => {
-            let api: Api<TaskDefinition> = Api::namespaced(ctx.client.clone(), &namespace);
-            let found = api.get_opt(&r.name).await.map_err(|e| Error::kube("reading the TaskDefinition", e))?;
+            let found = ctx.stores.task_definitions.get(&ObjectRef::<TaskDefinition>::new(&r.name).within(&namespace));
             let Some(td) = found else {
-                return Ok(Err(Waiting(format!("waiting for TaskDefinition {} to exist", r.name), true)));
+                return Ok(Err(missing("TaskDefinition", &r.name, ctx)));
             };
             let status = td.status.as_ref();
             let current = status.is_some_and(|s| s.common.observed_generation == td.metadata.generation);
@@ -77,6 +77,17 @@ pub async fn resolve(svc: &ECSService, ctx: &Context) -> Result<Result<Resolved,
     };
     let service_name = svc.spec.service_name.clone().unwrap_or_else(|| svc.name_any());
     Ok(Ok(Resolved { cluster, service_name, task_definition_arn }))
+}
+
+/// A referenced object that is not in the operator's cache (which holds everything it watches,
+/// complete before services are reconciled): it does not exist yet, or this operator does not
+/// watch it, which the message says when a label selector narrows what it watches.
+fn missing(kind: &str, name: &str, ctx: &Context) -> Waiting {
+    let message = match &ctx.config.label_selector {
+        Some(selector) => format!("waiting for {kind} {name} to exist with labels matching {selector:?}"),
+        None => format!("waiting for {kind} {name} to exist"),
+    };
+    Waiting(message, true)
 }
 
 /// (cluster, service) of `arn:aws:ecs:<region>:<account>:service/<cluster>/<service>`.

@@ -52,27 +52,24 @@ fn owner_of(td: &TaskDefinition) -> String {
 
 /// Revisions an ECSService still runs or rolls to: never pruned.
 fn protected_revisions(ctx: &Context) -> BTreeSet<String> {
-    ctx.services
-        .as_ref()
-        .map(|store| {
-            store
-                .state()
-                .iter()
-                .filter_map(|svc| svc.status.as_ref())
-                .flat_map(|s| {
-                    let deployments = s.deployments.iter().flatten().map(|d| d.task_definition.clone());
-                    s.task_definition_arn.clone().into_iter().chain(deployments)
-                })
-                .collect()
+    ctx.stores
+        .services
+        .state()
+        .iter()
+        .filter_map(|svc| svc.status.as_ref())
+        .flat_map(|s| {
+            let deployments = s.deployments.iter().flatten().map(|d| d.task_definition.clone());
+            s.task_definition_arn.clone().into_iter().chain(deployments)
         })
-        .unwrap_or_default()
+        .collect()
 }
 
 /// `namespace/name` of the ECSServices whose status shows a revision of `family`.
 fn services_running_family(ctx: &Context, family: &str) -> Vec<String> {
     let marker = format!(":task-definition/{family}:");
-    let Some(store) = ctx.services.as_ref() else { return Vec::new() };
-    let mut users: Vec<String> = store
+    let mut users: Vec<String> = ctx
+        .stores
+        .services
         .state()
         .iter()
         .filter(|svc| {
