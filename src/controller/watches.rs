@@ -40,7 +40,6 @@ where
 /// One kind's watch in one scope, shared by its controller and the controllers that follow it.
 /// Subscribe first, then [`SharedWatch::run`]: a subscriber sees changes from then on.
 pub struct SharedWatch<K: Resource<DynamicType = ()> + Clone + 'static> {
-    store: Store<K>,
     writer: reflector::store::Writer<K>,
 }
 
@@ -49,8 +48,8 @@ where
     K: Resource<DynamicType = ()> + Clone + 'static,
 {
     fn default() -> Self {
-        let (store, writer) = reflector::store_shared(SUBSCRIBER_BUFFER);
-        Self { store, writer }
+        let (_, writer) = reflector::store_shared(SUBSCRIBER_BUFFER);
+        Self { writer }
     }
 }
 
@@ -60,7 +59,7 @@ where
 {
     /// The cache: every watched object as the watch last saw it.
     pub fn store(&self) -> Store<K> {
-        self.store.clone()
+        self.writer.as_reader()
     }
 
     /// The objects the watch sees created or changed (and, after every (re)list, all of them),

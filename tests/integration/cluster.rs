@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use crate::support::{Bed, NS};
+use crate::support::{Bed, NS, WEB_TD as TD};
 use aws_sdk_ecs::types::{ClusterField, ClusterSetting, ClusterSettingName};
 use ecs_operator::crd::{ECSCluster, ECSService, TaskDefinition};
 use k8s_openapi::api::events::v1::Event;
@@ -231,21 +231,6 @@ async fn deletion_waits_while_a_service_remains_then_proceeds() {
     assert_eq!(status.as_deref(), Some("INACTIVE"));
     assert_eq!(bed.calls("DeleteCluster"), 1);
 }
-
-const TD: &str = r#"
-apiVersion: ecs.operator.dev/v1alpha1
-kind: TaskDefinition
-metadata:
-  name: web
-spec:
-  requiresCompatibilities: [FARGATE]
-  networkMode: awsvpc
-  cpu: "256"
-  memory: "512"
-  containerDefinitions:
-    - name: web
-      image: nginx:1
-"#;
 
 const SVC: &str = r#"
 apiVersion: ecs.operator.dev/v1alpha1
