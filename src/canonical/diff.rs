@@ -1,7 +1,9 @@
 //! Field-level comparison of canonical desired and actual values.
 //!
-//! Only fields the user set are compared: AWS reports many fields the spec leaves to ECS, and
-//! those are not drift. Lists whose items carry a natural key (`name`, `containerName`,
+//! Both sides are canonical, so every managed field has a value on both (ECS's default where the
+//! spec leaves it out): a field on one side only is a difference, whichever side it is on. The
+//! few fields ECS picks itself are taken out of the actual side first
+//! ([`super::defaults::drop_not_compared`]), which [`compare`] does. Lists whose items carry a natural key (`name`, `containerName`,
 //! `capacityProvider`) are matched by key, so a path reads `containerDefinitions[web].image`
 //! rather than an index that shifts when items are added.
 
@@ -18,11 +20,37 @@ pub struct FieldDiff {
     pub actual: Option<Value>,
 }
 
-/// Every field set in `desired` whose value differs in `actual`.
+impl FieldDiff {
+    /// The top-level spec field the path is in: `settings` of `settings.containerInsights`,
+    /// `loadBalancers` of `loadBalancers[web].containerPort`.
+    pub fn top_level(&self) -> &str {
+        top_level(&self.path)
+    }
+}
+
+/// The top-level spec field of a drift path.
+pub fn top_level(path: &str) -> &str {
+    path.split(['.', '[']).next().unwrap_or(path)
+}
+
+/// Every field whose value differs between two canonical values, on either side.
 pub fn diff(desired: &Value, actual: &Value) -> Vec<FieldDiff> {
     let mut out = Vec::new();
     walk("", desired, Some(actual), &mut out);
     out
+}
+
+/// The differences between canonical `desired` and `actual` specs, leaving out what ECS chose
+/// where the spec does not say (`not_compared`).
+pub fn compare<T: serde::Serialize>(
+    desired: &T,
+    actual: &T,
+    not_compared: &[super::defaults::NotCompared],
+) -> Vec<FieldDiff> {
+    let desired = serde_json::to_value(desired).unwrap_or(Value::Null);
+    let mut actual = serde_json::to_value(actual).unwrap_or(Value::Null);
+    super::defaults::drop_not_compared(&desired, &mut actual, not_compared);
+    diff(&desired, &actual)
 }
 
 fn walk(path: &str, desired: &Value, actual: Option<&Value>, out: &mut Vec<FieldDiff>) {
@@ -31,6 +59,11 @@ fn walk(path: &str, desired: &Value, actual: Option<&Value>, out: &mut Vec<Field
         (Value::Object(want), Some(Value::Object(have))) => {
             for (key, value) in want {
                 walk(&join(path, key), value, have.get(key), out);
+            }
+            // What AWS has and the canonical spec does not name is a difference too: both sides
+            // carry every managed field, so a field on one side only was removed or added.
+            for (key, value) in have.iter().filter(|(k, v)| !want.contains_key(*k) && !v.is_null()) {
+                out.push(FieldDiff { path: join(path, key), desired: None, actual: Some(value.clone()) });
             }
         }
         (Value::Array(want), Some(Value::Array(have))) => match item_key(want, have) {
@@ -99,9 +132,20 @@ mod tests {
     }
 
     #[test]
-    fn fields_only_in_actual_are_ignored() {
-        let d = diff(&json!({"a": 1}), &json!({"a": 1, "platformVersion": "1.4.0"}));
+    fn fields_only_in_actual_are_differences() {
+        let d = diff(&json!({"a": 1}), &json!({"a": 1, "loadBalancers": [{"containerName": "web"}]}));
+        assert_eq!(paths(&d), ["loadBalancers"]);
+        assert_eq!(d[0].desired, None);
+    }
+
+    #[test]
+    fn what_ecs_chose_is_not_compared() {
+        use crate::canonical::defaults::SERVICE_NOT_COMPARED;
+        let d = compare(&json!({"a": 1}), &json!({"a": 1, "platformVersion": "1.4.0"}), SERVICE_NOT_COMPARED);
         assert!(d.is_empty());
+        let d =
+            compare(&json!({"platformVersion": "1.3.0"}), &json!({"platformVersion": "1.4.0"}), SERVICE_NOT_COMPARED);
+        assert_eq!(paths(&d), ["platformVersion"]);
     }
 
     #[test]

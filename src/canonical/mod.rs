@@ -1,13 +1,18 @@
 //! Pure canonicalisation: desired spec and AWS-described state brought to one form, so that
 //! "desired vs actual" is a plain comparison and the spec hash ignores spelling.
 //!
-//! What canonical means here: ECS defaults removed (a value equal to what ECS fills in is the
-//! same as absent), empty lists/maps/strings removed, units normalised (cpu "0.25 vCPU" is
+//! What canonical means here: for services, clusters and capacity providers, every ECS default
+//! the spec leaves out written in (the one list is [`defaults`]: an omitted field and its
+//! explicit default are one value, and both reach AWS); for task definitions, whose revisions are
+//! registered whole and never diffed field by field, defaults removed so that the spec hash
+//! stored in AWS tags stays what it always was. Empty lists/maps/strings that mean "none" are
+//! one value with absent, units normalised (cpu "0.25 vCPU" is
 //! "256", memory "1 GB" is "1024"), order-insensitive lists sorted. No clients, no tokio, no
 //! clock: everything here is a function of its arguments.
 
 pub mod capacity_provider;
 pub mod cluster;
+pub mod defaults;
 pub mod diff;
 pub mod hash;
 pub mod service;
@@ -18,7 +23,7 @@ use std::collections::BTreeMap;
 
 use thiserror::Error;
 
-pub use diff::{FieldDiff, diff};
+pub use diff::{FieldDiff, compare, diff};
 pub use hash::spec_hash;
 
 /// A spec value that cannot be brought to canonical form; names the field.

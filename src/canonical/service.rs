@@ -1,13 +1,13 @@
 //! Canonical form of an ECS service's updatable content: identity (name, cluster), tags,
 //! autoscaling and policies are left out, references are replaced by the resolved task
-//! definition ARN, and ECS defaults are removed.
+//! definition ARN, order-insensitive lists are sorted, and every ECS default the spec leaves
+//! out is written in ([`defaults::SERVICE`]), so an omitted field and its explicit default are
+//! the same value and both reach AWS.
 
-use super::{clean, default_none, sorted, sorted_items};
+use super::defaults::{self, filled};
+use super::{clean, sorted};
 use crate::crd::common::Policies;
-use crate::crd::service::{
-    AssignPublicIp, CapacityProviderStrategyItem, DeploymentConfiguration, DeploymentControllerType,
-    DeploymentStrategy, ECSServiceSpec, PropagateTags, SchedulingStrategy,
-};
+use crate::crd::service::{DeploymentConfiguration, ECSServiceSpec};
 
 /// `spec` as ECS would describe it. `task_definition_arn` is the resolved revision (None while
 /// a referenced TaskDefinition has none yet). With `scaler_owns_count` the desiredCount is left
@@ -18,7 +18,7 @@ pub fn canonical_service(
     scaler_owns_count: bool,
 ) -> ECSServiceSpec {
     let s = spec.clone();
-    ECSServiceSpec {
+    let normalised = ECSServiceSpec {
         service_name: None,
         cluster: None,
         cluster_ref: None,
@@ -26,59 +26,50 @@ pub fn canonical_service(
         task_definition_ref: None,
         desired_count: if scaler_owns_count { None } else { s.desired_count },
         launch_type: s.launch_type,
-        capacity_provider_strategy: sorted_items(s.capacity_provider_strategy, canonical_strategy_item),
+        capacity_provider_strategy: clean(s.capacity_provider_strategy),
+        // LATEST is not a version: ECS resolves it (see defaults::SERVICE_NOT_COMPARED).
         platform_version: s.platform_version.filter(|v| v != "LATEST"),
-        scheduling_strategy: default_none(s.scheduling_strategy, SchedulingStrategy::Replica),
+        scheduling_strategy: s.scheduling_strategy,
         network_configuration: s.network_configuration.map(|mut n| {
             n.awsvpc_configuration.subnets.sort();
             n.awsvpc_configuration.security_groups = sorted(n.awsvpc_configuration.security_groups);
-            n.awsvpc_configuration.assign_public_ip =
-                default_none(n.awsvpc_configuration.assign_public_ip, AssignPublicIp::Disabled);
             n
         }),
         load_balancers: sorted(s.load_balancers),
         service_registries: sorted(s.service_registries),
-        health_check_grace_period_seconds: default_none(s.health_check_grace_period_seconds, 0),
-        deployment_configuration: s.deployment_configuration.and_then(canonical_deployment),
-        deployment_controller: s.deployment_controller.filter(|c| c.type_ != DeploymentControllerType::Ecs),
+        health_check_grace_period_seconds: s.health_check_grace_period_seconds,
+        deployment_configuration: s.deployment_configuration.map(canonical_deployment),
+        deployment_controller: s.deployment_controller,
         placement_constraints: sorted(s.placement_constraints),
         placement_strategy: clean(s.placement_strategy),
-        propagate_tags: default_none(s.propagate_tags, PropagateTags::None),
-        enable_ecs_managed_tags: default_none(s.enable_ecs_managed_tags, false),
-        enable_execute_command: default_none(s.enable_execute_command, false),
+        propagate_tags: s.propagate_tags,
+        enable_ecs_managed_tags: s.enable_ecs_managed_tags,
+        enable_execute_command: s.enable_execute_command,
         availability_zone_rebalancing: s.availability_zone_rebalancing,
         tags: None,
         autoscaling: None,
         policies: Policies::default(),
-    }
+    };
+    let mut canonical = filled(normalised, defaults::SERVICE);
+    // Sorted once the items' defaults are in: weight 0 and no weight are one value by then.
+    canonical.capacity_provider_strategy = sorted(canonical.capacity_provider_strategy);
+    canonical
 }
 
-/// A capacity provider strategy item without ECS's defaults (weight 0, base 0); clusters'
-/// default strategies use the same items.
-pub(crate) fn canonical_strategy_item(mut item: CapacityProviderStrategyItem) -> CapacityProviderStrategyItem {
-    item.weight = default_none(item.weight, 0);
-    item.base = default_none(item.base, 0);
-    item
-}
-
-fn canonical_deployment(mut d: DeploymentConfiguration) -> Option<DeploymentConfiguration> {
-    d.minimum_healthy_percent = default_none(d.minimum_healthy_percent, 100);
-    d.maximum_percent = default_none(d.maximum_percent, 200);
-    d.deployment_circuit_breaker = d.deployment_circuit_breaker.filter(|b| b.enable || b.rollback);
-    d.alarms = d.alarms.filter(|a| a.enable || a.rollback).map(|mut a| {
+fn canonical_deployment(mut d: DeploymentConfiguration) -> DeploymentConfiguration {
+    d.alarms = d.alarms.map(|mut a| {
         a.alarm_names.sort();
         a
     });
-    d.strategy = default_none(d.strategy, DeploymentStrategy::Rolling);
-    d.bake_time_in_minutes = default_none(d.bake_time_in_minutes, 0);
-    (d != DeploymentConfiguration::default()).then_some(d)
+    d
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::crd::service::{
-        AwsVpcConfiguration, CapacityProviderStrategyItem, DeploymentCircuitBreaker, LaunchType, NetworkConfiguration,
+        AssignPublicIp, AwsVpcConfiguration, CapacityProviderStrategyItem, DeploymentCircuitBreaker,
+        DeploymentStrategy, LaunchType, NetworkConfiguration, PropagateTags, SchedulingStrategy,
     };
 
     fn base() -> ECSServiceSpec {
@@ -108,6 +99,22 @@ mod tests {
     }
 
     #[test]
+    fn defaults_are_written_in() {
+        let c = canonical_service(&base(), Some(ARN), false);
+        assert_eq!(c.enable_execute_command, Some(false));
+        assert_eq!(c.propagate_tags, Some(PropagateTags::None));
+        assert_eq!(c.load_balancers, Some(vec![]));
+        let vpc = c.network_configuration.unwrap().awsvpc_configuration;
+        assert_eq!(vpc.assign_public_ip, Some(AssignPublicIp::Disabled));
+        let d = c.deployment_configuration.unwrap();
+        assert_eq!((d.minimum_healthy_percent, d.maximum_percent), (Some(100), Some(200)));
+        assert_eq!(
+            canonical_service(&canonical_service(&base(), Some(ARN), false), Some(ARN), false).enable_execute_command,
+            Some(false)
+        );
+    }
+
+    #[test]
     fn ecs_defaults_equal_absent() {
         let mut explicit = base();
         explicit.platform_version = Some("LATEST".into());
@@ -127,7 +134,7 @@ mod tests {
     }
 
     #[test]
-    fn sets_are_sorted_and_zero_weights_dropped() {
+    fn sets_are_sorted_and_item_defaults_written_in() {
         let mut s = base();
         s.launch_type = None;
         s.capacity_provider_strategy = Some(vec![
@@ -137,7 +144,7 @@ mod tests {
         let c = canonical_service(&s, Some(ARN), false);
         let strategy = c.capacity_provider_strategy.unwrap();
         assert_eq!(strategy[0].capacity_provider, "FARGATE");
-        assert_eq!(strategy[1].base, None);
+        assert_eq!(strategy[1].base, Some(0), "the default is written in");
         let vpc = c.network_configuration.unwrap().awsvpc_configuration;
         assert_eq!(vpc.subnets, ["subnet-a", "subnet-b"]);
         assert_eq!(vpc.security_groups.unwrap(), ["sg-1", "sg-2"]);

@@ -128,6 +128,7 @@ mod tests {
 
     fn status(generation: i64, conditions: &[(&str, &str)]) -> CommonStatus {
         CommonStatus {
+            correction: None,
             observed_generation: Some(generation),
             conditions: Some(
                 conditions

@@ -1,11 +1,40 @@
-//! Drift as every kind reports it: the items a plan leaves in place, turned into
-//! `status.drift` entries that keep their first-seen time across reconciles.
+//! Drift as every kind reports it: every difference between the spec and AWS, turned into
+//! `status.drift` entries that keep their first-seen time across reconciles; and the gate that
+//! keeps a correction AWS does not take from being re-sent on every poll.
+//!
+//! A correction (a write with an unchanged spec, to put AWS back) is sent at most
+//! [`MAX_ATTEMPTS`] times for the same fields and values, [`FIRST_RETRY`] apart and doubling.
+//! After that the object says `DriftNotCorrectable` and names the fields, and the correction
+//! waits for a spec change or [`RETRY_AFTER_GIVING_UP`].
+
+use std::time::Duration;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 
 use crate::canonical::FieldDiff;
-use crate::crd::common::DriftEntry;
+use crate::controller::conditions::{ConditionSpec, READY, SYNCED};
+use crate::crd::common::{CommonStatus, CorrectionRecord, DriftEntry};
+
+/// Times the same correction is sent before the object reports it as not correctable.
+pub const MAX_ATTEMPTS: u32 = 3;
+/// Wait after the first attempt; doubles after each further one.
+pub const FIRST_RETRY: Duration = Duration::from_secs(30);
+/// A correction given up on is tried once more after this long (a long resync).
+pub const RETRY_AFTER_GIVING_UP: Duration = Duration::from_secs(3600);
+
+/// Condition reasons while the spec and AWS differ.
+pub mod reasons {
+    /// A correction was sent and is checked on the next poll.
+    pub const CORRECTING: &str = "DriftCorrecting";
+    /// A correction was sent before and AWS still differs: waiting to try again.
+    pub const RETRYING: &str = "DriftCorrectionRetrying";
+    /// AWS kept its value after every attempt.
+    pub const NOT_CORRECTABLE: &str = "DriftNotCorrectable";
+    /// driftPolicy Report or managementPolicy Observe: recorded, not corrected.
+    pub const REPORTED: &str = "Drifted";
+}
 
 /// A difference between the spec and AWS, for `status.drift`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +74,186 @@ pub fn entries(previous: &[DriftEntry], items: &[DriftItem], now: &Time) -> Opti
     (!entries.is_empty()).then_some(entries)
 }
 
+/// What to do about a correction the plan would send.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Correction {
+    /// No correction is due (nothing differs, or the write is a spec change).
+    #[default]
+    None,
+    /// Send it; the record counts this attempt.
+    Send(CorrectionRecord),
+    /// Sent before and not taken yet: do not write now; the next attempt is due at `next`.
+    Wait { record: CorrectionRecord, next: Time },
+    /// Sent [`MAX_ATTEMPTS`] times and not taken: do not write; one more attempt at `next`.
+    GiveUp { record: CorrectionRecord, next: Time },
+}
+
+impl Correction {
+    /// Whether the correction may be written now.
+    pub fn sends(&self) -> bool {
+        matches!(self, Correction::Send(_))
+    }
+
+    /// The record to keep in status.
+    pub fn record(&self) -> Option<&CorrectionRecord> {
+        match self {
+            Correction::None => None,
+            Correction::Send(r) | Correction::Wait { record: r, .. } | Correction::GiveUp { record: r, .. } => Some(r),
+        }
+    }
+
+    /// How long until the next attempt is due, if one is waiting.
+    pub fn retry_in(&self, now: &Time) -> Option<Duration> {
+        match self {
+            Correction::Wait { next, .. } | Correction::GiveUp { next, .. } => {
+                Some(Duration::try_from(next.0.duration_since(now.0)).unwrap_or_default())
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The gate for correcting `items` (the differences a correction would write), given the record
+/// of the last correction sent. Pure: the clock is passed in.
+pub fn correction(previous: Option<&CorrectionRecord>, items: &[DriftItem], now: &Time) -> Correction {
+    if items.is_empty() {
+        return Correction::None;
+    }
+    let fingerprint = fingerprint(items);
+    let fields: Vec<String> = items.iter().map(|d| d.field.clone()).collect();
+    let first = || CorrectionRecord {
+        fields: fields.clone(),
+        fingerprint: fingerprint.clone(),
+        attempts: 1,
+        last_attempt: now.clone(),
+    };
+    let Some(prev) = previous.filter(|p| p.fingerprint == fingerprint) else {
+        return Correction::Send(first());
+    };
+    let since = Duration::try_from(now.0.duration_since(prev.last_attempt.0)).unwrap_or_default();
+    let wait = if prev.attempts >= MAX_ATTEMPTS {
+        RETRY_AFTER_GIVING_UP
+    } else {
+        FIRST_RETRY * 2u32.saturating_pow(prev.attempts.saturating_sub(1))
+    };
+    if since >= wait {
+        return Correction::Send(CorrectionRecord {
+            attempts: prev.attempts.saturating_add(1),
+            last_attempt: now.clone(),
+            ..prev.clone()
+        });
+    }
+    let record = CorrectionRecord { fields, ..prev.clone() };
+    let next = Time(after(prev.last_attempt.0, wait));
+    if prev.attempts >= MAX_ATTEMPTS { Correction::GiveUp { record, next } } else { Correction::Wait { record, next } }
+}
+
+fn after(t: Timestamp, d: Duration) -> Timestamp {
+    SignedDuration::try_from(d).ok().and_then(|d| t.checked_add(d).ok()).unwrap_or(Timestamp::MAX)
+}
+
+/// Whether a plan may write, and the correction verdict, for a kind whose writes set groups of
+/// fields: a spec change is always applied (not a correction); Observe never writes; Report
+/// only records; Correct sends `items` through the [`correction`] gate.
+pub fn may_write(
+    spec_changed: bool,
+    observe_only: bool,
+    policy: crate::crd::common::DriftPolicy,
+    previous: Option<&CorrectionRecord>,
+    items: &[DriftItem],
+    now: &Time,
+) -> (bool, Correction) {
+    if observe_only {
+        return (false, Correction::None);
+    }
+    if spec_changed {
+        return (true, Correction::None);
+    }
+    if policy != crate::crd::common::DriftPolicy::Correct {
+        return (false, Correction::None);
+    }
+    let verdict = correction(previous, items, now);
+    (verdict.sends(), verdict)
+}
+
+/// The same fields with the same desired values: the same correction. Actual values are left
+/// out, since what AWS reports may move while it keeps refusing.
+fn fingerprint(items: &[DriftItem]) -> String {
+    let mut parts: Vec<(&str, Option<&str>)> = items.iter().map(|d| (d.field.as_str(), d.desired.as_deref())).collect();
+    parts.sort();
+    crate::canonical::spec_hash(&parts).unwrap_or_default()
+}
+
+/// Ready and Synced while the spec and AWS differ: neither is True over a difference. None when
+/// nothing differs. `fields` names them in the message.
+pub fn conditions(drift: &[DriftItem], correction: &Correction, correcting: bool) -> Option<[ConditionSpec; 2]> {
+    if drift.is_empty() {
+        return None;
+    }
+    let fields = drift.iter().map(|d| d.field.as_str()).collect::<Vec<_>>().join(", ");
+    let (reason, message) = match correction {
+        Correction::Send(r) => (
+            reasons::CORRECTING,
+            format!("put back {fields} (attempt {} of {MAX_ATTEMPTS}); checking on the next poll", r.attempts),
+        ),
+        Correction::Wait { record, next } => (
+            reasons::RETRYING,
+            format!(
+                "AWS still differs in {fields} after {} correction(s); next attempt at {}",
+                record.attempts, next.0
+            ),
+        ),
+        Correction::GiveUp { record, next } => (
+            reasons::NOT_CORRECTABLE,
+            format!(
+                "AWS kept its own value of {fields} after {} corrections; not sent again until the spec changes, or at {}",
+                record.attempts, next.0
+            ),
+        ),
+        Correction::None if correcting => (reasons::CORRECTING, format!("writing {fields}; checking on the next poll")),
+        Correction::None => (reasons::REPORTED, format!("AWS differs from the spec in {fields}")),
+    };
+    Some([
+        ConditionSpec::new(READY, false, reason, message.clone()),
+        ConditionSpec::new(SYNCED, false, reason, message),
+    ])
+}
+
+/// The shared part of every kind's status: conditions (with Ready and Synced turned False over
+/// any difference, unless an error already says why Synced is False), drift entries and the
+/// correction record. `correction` None means this reconcile did not get as far as planning (an
+/// error, a wait): the last record is kept, so a failing reconcile does not reset the count.
+pub fn common_status(
+    previous: &CommonStatus,
+    generation: Option<i64>,
+    mut desired: Vec<ConditionSpec>,
+    drift: &[DriftItem],
+    correction: Option<&Correction>,
+    now: &Time,
+) -> CommonStatus {
+    let sending = correction.is_some_and(Correction::sends);
+    if let Some(overlay) = conditions(drift, correction.unwrap_or(&Correction::None), sending) {
+        for spec in overlay {
+            if let Some(slot) = desired.iter_mut().find(|d| d.type_ == spec.type_) {
+                // An error is the better explanation for Synced=False; keep it.
+                if !(spec.type_ == SYNCED && !slot.status) {
+                    *slot = spec;
+                }
+            }
+        }
+    }
+    let previous_conditions = previous.conditions.as_deref().unwrap_or_default();
+    CommonStatus {
+        observed_generation: generation,
+        conditions: Some(crate::controller::conditions::build(previous_conditions, &desired, generation, now)),
+        drift: entries(previous.drift.as_deref().unwrap_or_default(), drift, now),
+        correction: match correction {
+            Some(c) => c.record().cloned(),
+            None => previous.correction.clone(),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,5 +272,44 @@ mod tests {
         let changed = entries(&first, &[moved], &t("2026-01-01T00:05:00Z")).expect("drift");
         assert_eq!(changed[0].first_seen, t("2026-01-01T00:05:00Z"), "a new actual value is a new difference");
         assert_eq!(entries(&first, &[], &t("2026-01-01T00:05:00Z")), None);
+    }
+
+    fn item(field: &str, desired: &str) -> DriftItem {
+        DriftItem { field: field.into(), desired: Some(desired.into()), actual: Some("x".into()) }
+    }
+
+    #[test]
+    fn a_correction_is_sent_a_bounded_number_of_times_with_back_off() {
+        let items = [item("availabilityZoneRebalancing", "\"ENABLED\"")];
+        let t0 = t("2026-01-01T00:00:00Z");
+        let Correction::Send(first) = correction(None, &items, &t0) else { panic!("first attempt is sent") };
+        assert_eq!(first.attempts, 1);
+        // 21 s later (the next poll): too soon.
+        let soon = correction(Some(&first), &items, &t("2026-01-01T00:00:21Z"));
+        assert!(matches!(soon, Correction::Wait { ref record, .. } if record.attempts == 1), "{soon:?}");
+        let Correction::Send(second) = correction(Some(&first), &items, &t("2026-01-01T00:00:30Z")) else {
+            panic!("second attempt after 30 s")
+        };
+        assert!(!correction(Some(&second), &items, &t("2026-01-01T00:01:29Z")).sends(), "then 60 s");
+        let Correction::Send(third) = correction(Some(&second), &items, &t("2026-01-01T00:01:30Z")) else {
+            panic!("third attempt")
+        };
+        assert_eq!(third.attempts, MAX_ATTEMPTS);
+        let gave_up = correction(Some(&third), &items, &t("2026-01-01T00:30:00Z"));
+        assert!(matches!(gave_up, Correction::GiveUp { .. }), "{gave_up:?}");
+        let [ready, synced] = conditions(&items, &gave_up, false).expect("conditions");
+        assert_eq!((ready.status, synced.status, synced.reason.as_str()), (false, false, reasons::NOT_CORRECTABLE));
+        assert!(synced.message.contains("availabilityZoneRebalancing"), "{}", synced.message);
+        assert!(correction(Some(&third), &items, &t("2026-01-01T01:01:30Z")).sends(), "a long resync tries again");
+    }
+
+    #[test]
+    fn a_different_correction_starts_over_and_no_drift_needs_none() {
+        let t0 = t("2026-01-01T00:00:00Z");
+        let Correction::Send(first) = correction(None, &[item("desiredCount", "3")], &t0) else { panic!() };
+        let other = correction(Some(&first), &[item("desiredCount", "4")], &t0);
+        assert!(matches!(other, Correction::Send(ref r) if r.attempts == 1), "{other:?}");
+        assert_eq!(correction(Some(&first), &[], &t0), Correction::None);
+        assert!(conditions(&[], &Correction::None, false).is_none());
     }
 }

@@ -145,6 +145,23 @@ pub struct CommonStatus {
     pub conditions: Option<Vec<Condition>>,
     /// Fields where AWS differs from the spec.
     pub drift: Option<Vec<DriftEntry>>,
+    /// The drift correction last sent, while AWS still differs: how often it went out, so a
+    /// correction AWS does not take is not re-sent on every poll.
+    pub correction: Option<CorrectionRecord>,
+}
+
+/// A drift correction the operator sent, kept while the difference lasts.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CorrectionRecord {
+    /// The fields the correction writes.
+    pub fields: Vec<String>,
+    /// Digest of those fields and their desired values: the same correction has the same one.
+    pub fingerprint: String,
+    /// How many times it was sent.
+    pub attempts: u32,
+    /// When it was last sent.
+    pub last_attempt: Time,
 }
 
 /// Condition types, shared by all kinds.

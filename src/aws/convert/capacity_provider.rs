@@ -10,7 +10,8 @@ use aws_sdk_ecs::operation::update_capacity_provider::UpdateCapacityProviderInpu
 use aws_sdk_ecs::types;
 
 use super::{ConvertError, SdkEnum, built, opt_enum_from_sdk, opt_enum_to_sdk, tags_to_sdk, user_tags_from_sdk};
-use crate::canonical::capacity_provider::{defaults, filled};
+use crate::canonical::capacity_provider::canonical_capacity_provider;
+use crate::crd::capacity_provider::Toggle;
 use crate::crd::capacity_provider::{AutoScalingGroupProvider, CapacityProviderSpec, ManagedScaling};
 use crate::crd::common::Tags;
 
@@ -49,7 +50,7 @@ pub fn update_capacity_provider_input(
     spec: &CapacityProviderSpec,
     name: &str,
 ) -> Result<UpdateCapacityProviderInput, ConvertError> {
-    let full = filled(&spec.auto_scaling_group_provider);
+    let full = canonical_capacity_provider(spec).auto_scaling_group_provider;
     let update = types::AutoScalingGroupProviderUpdate::builder()
         .set_managed_scaling(full.managed_scaling.as_ref().map(scaling_to_sdk))
         .set_managed_termination_protection(opt_enum_to_sdk(full.managed_termination_protection))
@@ -101,8 +102,8 @@ fn scaling_from_sdk(s: &types::ManagedScaling) -> Result<ManagedScaling, Convert
     let status = opt_enum_from_sdk("spec.autoScalingGroupProvider.managedScaling.status", s.status.as_ref())?;
     Ok(ManagedScaling {
         // A provider made elsewhere may report managed scaling without a status: ECS treats
-        // that as not managed.
-        status: status.unwrap_or(defaults::SCALING_STATUS),
+        // that as not managed (defaults::CAPACITY_PROVIDER has the same value).
+        status: status.unwrap_or(Toggle::Disabled),
         target_capacity: s.target_capacity,
         minimum_scaling_step_size: s.minimum_scaling_step_size,
         maximum_scaling_step_size: s.maximum_scaling_step_size,

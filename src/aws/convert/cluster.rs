@@ -41,14 +41,30 @@ pub fn create_cluster_input(
     built("CreateClusterInput", input)
 }
 
-/// The UpdateCluster request: settings, configuration and Service Connect defaults as the
-/// spec sets them; an unset field is not sent (ECS leaves it unchanged).
-pub fn update_cluster_input(spec: &ECSClusterSpec, cluster: &str) -> Result<UpdateClusterInput, ConvertError> {
+/// The UpdateCluster request for a canonical spec (defaults written in), sending the top-level
+/// `fields` that differ in ECS, each whole. A Service Connect default the spec no longer has is
+/// sent as the empty namespace, which is how ECS clears it (the Cloud Map namespace itself
+/// stays: it is not the cluster's to delete).
+pub fn update_cluster_input(
+    canonical: &ECSClusterSpec,
+    cluster: &str,
+    fields: &[String],
+) -> Result<UpdateClusterInput, ConvertError> {
+    let send = |name: &str| fields.iter().any(|f| f == name);
+    let service_connect = if send("serviceConnectDefaults") {
+        let namespace = canonical.service_connect_defaults.as_ref().map(|d| d.namespace.as_str()).unwrap_or_default();
+        Some(built(
+            "ClusterServiceConnectDefaultsRequest",
+            types::ClusterServiceConnectDefaultsRequest::builder().namespace(namespace).build(),
+        )?)
+    } else {
+        None
+    };
     let input = UpdateClusterInput::builder()
         .cluster(cluster)
-        .set_settings(spec.settings.as_ref().and_then(settings_to_sdk))
-        .set_configuration(spec.configuration.as_ref().map(configuration_to_sdk))
-        .set_service_connect_defaults(service_connect_to_sdk(spec)?)
+        .set_settings(canonical.settings.as_ref().filter(|_| send("settings")).and_then(settings_to_sdk))
+        .set_configuration(canonical.configuration.as_ref().filter(|_| send("configuration")).map(configuration_to_sdk))
+        .set_service_connect_defaults(service_connect)
         .build();
     built("UpdateClusterInput", input)
 }
@@ -252,7 +268,8 @@ mod tests {
         let spec = full_cluster_spec();
         let create = create_cluster_input(&spec, "prod", &Tags::new()).unwrap();
 
-        let update = update_cluster_input(&spec, ARN).unwrap();
+        let fields = ["settings".to_string(), "configuration".to_string(), "serviceConnectDefaults".to_string()];
+        let update = update_cluster_input(&spec, ARN, &fields).unwrap();
         assert_eq!(update.cluster(), Some(ARN));
         assert_eq!(update.settings, create.settings);
         assert_eq!(update.configuration, create.configuration);
@@ -269,8 +286,12 @@ mod tests {
         let put = put_cluster_capacity_providers_input(&ECSClusterSpec::default(), "prod").unwrap();
         assert_eq!(put.capacity_providers, Some(vec![]));
         assert_eq!(put.default_capacity_provider_strategy, Some(vec![]));
-        let update = update_cluster_input(&ECSClusterSpec::default(), "prod").unwrap();
+        let update = update_cluster_input(&ECSClusterSpec::default(), "prod", &[]).unwrap();
         assert_eq!(update.settings, None);
+        let removed =
+            update_cluster_input(&ECSClusterSpec::default(), "prod", &["serviceConnectDefaults".into()]).unwrap();
+        let namespace = removed.service_connect_defaults.map(|d| d.namespace);
+        assert_eq!(namespace.as_deref(), Some(""), "ECS clears Service Connect defaults with an empty namespace");
     }
 
     #[test]

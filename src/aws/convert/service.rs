@@ -69,39 +69,81 @@ pub fn create_service_input(
     built("CreateServiceInput", input)
 }
 
-/// The UpdateService request: the fields UpdateService accepts, as the spec sets them. A field
-/// the spec leaves out is not sent, which ECS reads as "unchanged"; clearing a list in AWS
-/// (e.g. removing all placement constraints) takes an explicit empty list from the caller.
+/// The UpdateService request for a canonical spec (every default written in, see
+/// `canonical::defaults`), sending the top-level `fields` that differ in ECS. A field sent is
+/// sent whole and explicit: a default goes out as that default, a removed list as an empty one
+/// (ECS reads an omitted field as "unchanged", so a removal must be said).
 ///
-/// `desiredCount` is left out while `spec.autoscaling` is set: the scaler owns the count then,
-/// and sending the spec's initial count would undo its work on every update. Launch type,
-/// scheduling strategy, service name and tags cannot change through UpdateService.
+/// `desiredCount` is absent from the canonical spec while `spec.autoscaling` is set: the scaler
+/// owns the count then. Launch type, scheduling strategy, service name and tags cannot change
+/// through UpdateService; the task definition is always sent.
 pub fn update_service_input(
-    spec: &ECSServiceSpec,
+    canonical: &ECSServiceSpec,
     target: &ServiceTarget<'_>,
     force_new_deployment: bool,
+    fields: &[String],
 ) -> Result<UpdateServiceInput, ConvertError> {
-    let desired_count = spec.desired_count.filter(|_| spec.autoscaling.is_none());
+    let send = |name: &str| fields.iter().any(|f| f == name);
+    let spec = canonical;
     let input = UpdateServiceInput::builder()
         .cluster(target.cluster)
         .service(target.service_name)
         .task_definition(target.task_definition_arn)
-        .set_desired_count(desired_count)
-        .set_capacity_provider_strategy(capacity_provider_strategy_to_sdk(spec.capacity_provider_strategy.as_deref())?)
-        .set_deployment_configuration(spec.deployment_configuration.as_ref().map(deployment_to_sdk).transpose()?)
-        .set_availability_zone_rebalancing(opt_enum_to_sdk(spec.availability_zone_rebalancing))
-        .set_network_configuration(spec.network_configuration.as_ref().map(network_to_sdk).transpose()?)
-        .set_placement_constraints(list(spec.placement_constraints.as_deref(), constraint_to_sdk))
-        .set_placement_strategy(list(spec.placement_strategy.as_deref(), strategy_to_sdk))
-        .set_platform_version(spec.platform_version.clone())
-        .force_new_deployment(force_new_deployment)
-        .set_health_check_grace_period_seconds(spec.health_check_grace_period_seconds)
-        .set_deployment_controller(spec.deployment_controller.as_ref().map(controller_to_sdk).transpose()?)
-        .set_enable_execute_command(spec.enable_execute_command)
-        .set_enable_ecs_managed_tags(spec.enable_ecs_managed_tags)
-        .set_load_balancers(list(spec.load_balancers.as_deref(), load_balancer_to_sdk))
-        .set_propagate_tags(opt_enum_to_sdk(spec.propagate_tags))
-        .set_service_registries(list(spec.service_registries.as_deref(), registry_to_sdk))
+        .set_desired_count(spec.desired_count.filter(|_| send("desiredCount")))
+        .set_capacity_provider_strategy(if send("capacityProviderStrategy") {
+            Some(capacity_provider_strategy_to_sdk(spec.capacity_provider_strategy.as_deref())?.unwrap_or_default())
+        } else {
+            None
+        })
+        .set_deployment_configuration(
+            spec.deployment_configuration
+                .as_ref()
+                .filter(|_| send("deploymentConfiguration"))
+                .map(deployment_to_sdk)
+                .transpose()?,
+        )
+        .set_availability_zone_rebalancing(
+            opt_enum_to_sdk(spec.availability_zone_rebalancing).filter(|_| send("availabilityZoneRebalancing")),
+        )
+        .set_network_configuration(
+            spec.network_configuration
+                .as_ref()
+                .filter(|_| send("networkConfiguration"))
+                .map(network_to_sdk)
+                .transpose()?,
+        )
+        .set_placement_constraints(
+            send("placementConstraints")
+                .then(|| list(spec.placement_constraints.as_deref(), constraint_to_sdk).unwrap_or_default()),
+        )
+        .set_placement_strategy(
+            send("placementStrategy")
+                .then(|| list(spec.placement_strategy.as_deref(), strategy_to_sdk).unwrap_or_default()),
+        )
+        .set_platform_version(spec.platform_version.clone().filter(|_| send("platformVersion")))
+        // ECS refuses a capacity provider strategy change without a new deployment.
+        .force_new_deployment(force_new_deployment || send("capacityProviderStrategy"))
+        .set_health_check_grace_period_seconds(
+            spec.health_check_grace_period_seconds.filter(|_| send("healthCheckGracePeriodSeconds")),
+        )
+        .set_deployment_controller(
+            spec.deployment_controller
+                .as_ref()
+                .filter(|_| send("deploymentController"))
+                .map(controller_to_sdk)
+                .transpose()?,
+        )
+        .set_enable_execute_command(spec.enable_execute_command.filter(|_| send("enableExecuteCommand")))
+        .set_enable_ecs_managed_tags(spec.enable_ecs_managed_tags.filter(|_| send("enableEcsManagedTags")))
+        .set_load_balancers(
+            send("loadBalancers")
+                .then(|| list(spec.load_balancers.as_deref(), load_balancer_to_sdk).unwrap_or_default()),
+        )
+        .set_propagate_tags(opt_enum_to_sdk(spec.propagate_tags).filter(|_| send("propagateTags")))
+        .set_service_registries(
+            send("serviceRegistries")
+                .then(|| list(spec.service_registries.as_deref(), registry_to_sdk).unwrap_or_default()),
+        )
         .build();
     built("UpdateServiceInput", input)
 }
@@ -447,11 +489,34 @@ mod tests {
         assert_eq!(back, as_described(spec));
     }
 
+    fn all_fields() -> Vec<String> {
+        [
+            "desiredCount",
+            "capacityProviderStrategy",
+            "deploymentConfiguration",
+            "availabilityZoneRebalancing",
+            "networkConfiguration",
+            "placementConstraints",
+            "placementStrategy",
+            "platformVersion",
+            "healthCheckGracePeriodSeconds",
+            "deploymentController",
+            "enableExecuteCommand",
+            "enableEcsManagedTags",
+            "loadBalancers",
+            "propagateTags",
+            "serviceRegistries",
+        ]
+        .iter()
+        .map(|f| f.to_string())
+        .collect()
+    }
+
     #[test]
     fn update_carries_every_updatable_field() {
         let spec = full_service_spec();
         let create = create_service_input(&spec, &target(), &Tags::new(), None).unwrap();
-        let update = update_service_input(&spec, &target(), true).unwrap();
+        let update = update_service_input(&spec, &target(), true, &all_fields()).unwrap();
         assert_eq!(update.cluster(), Some(CLUSTER_ARN));
         assert_eq!(update.service(), Some("web"));
         assert_eq!(update.task_definition(), Some(TASK_DEFINITION_ARN));
@@ -474,21 +539,34 @@ mod tests {
     }
 
     #[test]
+    fn update_sends_only_the_fields_that_differ_and_removals_explicitly() {
+        let canonical = crate::canonical::service::canonical_service(&ECSServiceSpec::default(), Some("td"), false);
+        let fields = ["loadBalancers".to_string(), "enableExecuteCommand".to_string()];
+        let update = update_service_input(&canonical, &target(), false, &fields).unwrap();
+        assert_eq!(update.load_balancers, Some(vec![]), "a removed list goes out empty");
+        assert_eq!(update.enable_execute_command, Some(false), "a default goes out as itself");
+        assert_eq!(update.desired_count, None);
+        assert_eq!(update.placement_constraints, None, "unchanged fields are not sent");
+        assert_eq!(update.force_new_deployment(), Some(false));
+        let strategy =
+            update_service_input(&canonical, &target(), false, &["capacityProviderStrategy".into()]).unwrap();
+        assert_eq!(strategy.force_new_deployment(), Some(true), "ECS needs a new deployment for a strategy change");
+    }
+
+    #[test]
     fn update_leaves_desired_count_to_the_scaler() {
         let mut spec = full_service_spec();
         spec.autoscaling = Some(mk_autoscaling());
-        let update = update_service_input(&spec, &target(), false).unwrap();
+        let canonical = crate::canonical::service::canonical_service(&spec, Some("td"), true);
+        let update = update_service_input(&canonical, &target(), false, &all_fields()).unwrap();
         assert_eq!(update.desired_count(), None);
         let create = create_service_input(&spec, &target(), &Tags::new(), None).unwrap();
         assert_eq!(create.desired_count(), Some(3), "the initial count is still created");
     }
 
     #[test]
-    fn unset_fields_are_not_sent() {
+    fn unset_fields_are_not_created() {
         let spec = ECSServiceSpec::default();
-        let update = update_service_input(&spec, &target(), false).unwrap();
-        assert_eq!(update.load_balancers, None);
-        assert_eq!(update.desired_count, None);
         let create = create_service_input(&spec, &target(), &Tags::new(), None).unwrap();
         assert_eq!(create.tags, None);
         assert_eq!(create.launch_type, None);

@@ -73,6 +73,7 @@ async fn block(obj: &CapacityProviderObject, ctx: &Context, provider: &CapacityP
     let outcome = Outcome {
         stage: Some(Stage::DeletionBlocked { provider, message: &message }),
         drift: &[],
+        correction: None,
         applied_hash: None,
         observe_only: false,
         error: None,

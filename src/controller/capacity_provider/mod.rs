@@ -85,6 +85,7 @@ fn ownership_tags(owner: &str, cluster_id: &str) -> Tags {
 struct Synced {
     provider: Option<CapacityProvider>,
     drift: Vec<DriftItem>,
+    correction: crate::controller::drift::Correction,
     applied_hash: Option<String>,
 }
 
@@ -108,6 +109,7 @@ async fn apply(obj: &CapacityProviderObject, ctx: &Context) -> Result<Action, Er
     let outcome = Outcome {
         stage,
         drift: result.as_ref().map(|s| s.drift.as_slice()).unwrap_or_default(),
+        correction: result.as_ref().ok().map(|s| &s.correction),
         applied_hash: result.as_ref().ok().and_then(|s| s.applied_hash.as_deref()),
         observe_only,
         error: result.as_ref().err(),
@@ -175,6 +177,8 @@ async fn sync(obj: &CapacityProviderObject, ctx: &Context, name: &str, observe_o
         applied_hash: previous,
         drift_policy: obj.spec.policies.drift(),
         observe_only,
+        correction: obj.status.as_ref().and_then(|s| s.common.correction.as_ref()),
+        now: &ctx.now(),
     });
     if let Some(field) = plan.replace {
         return Err(Error::RequiresReplacement(field.to_owned()));
@@ -185,7 +189,7 @@ async fn sync(obj: &CapacityProviderObject, ctx: &Context, name: &str, observe_o
         observed = execute(obj, ctx, name, &owner, observed.as_ref(), &plan).await?.or(observed);
     }
     let applied_hash = if observe_only { previous.map(str::to_owned) } else { Some(desired_hash) };
-    Ok(Synced { provider: observed, drift: plan.drift, applied_hash })
+    Ok(Synced { provider: observed, drift: plan.drift, correction: plan.correction, applied_hash })
 }
 
 /// CreateCapacityProvider, or at most one UpdateCapacityProvider plus tag calls, and one event.

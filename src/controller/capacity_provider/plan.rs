@@ -4,14 +4,15 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
-use crate::canonical::diff;
+use crate::canonical::compare;
+use crate::canonical::defaults::CAPACITY_PROVIDER_NOT_COMPARED;
 use crate::controller::cluster::plan::tag_drift;
-use crate::controller::drift::DriftItem;
+use crate::controller::drift::{Correction, DriftItem, may_write};
 use crate::controller::task_definition::plan::tag_changes;
 use crate::crd::capacity_provider::CapacityProviderSpec;
-use crate::crd::common::{DriftPolicy, Tags};
+use crate::crd::common::{CorrectionRecord, DriftPolicy, Tags};
 
 /// The spec path ECS fixes at create.
 pub const ASG_ARN_FIELD: &str = "spec.autoScalingGroupProvider.autoScalingGroupArn";
@@ -35,8 +36,11 @@ pub struct ProviderPlan {
     pub why: Option<Why>,
     /// Spec paths the writes change (for the event).
     pub changed: Vec<String>,
-    /// Differences left in place (Report policy, or Observe mode).
+    /// Every difference with an unchanged spec: left in place (Report, Observe, a correction
+    /// AWS did not take) or being corrected by this plan's writes.
     pub drift: Vec<DriftItem>,
+    /// The correction gate's verdict, kept in status.
+    pub correction: Correction,
 }
 
 impl ProviderPlan {
@@ -66,16 +70,19 @@ pub struct PlanInput<'a> {
     pub applied_hash: Option<&'a str>,
     pub drift_policy: DriftPolicy,
     pub observe_only: bool,
+    /// The correction last sent (from status).
+    pub correction: Option<&'a CorrectionRecord>,
+    pub now: &'a Time,
 }
 
 pub fn plan(input: &PlanInput<'_>) -> ProviderPlan {
     let spec_changed = input.applied_hash != Some(input.desired_hash);
     // Observe never writes; otherwise a spec change is always applied, drift only under Correct.
-    let write = !input.observe_only && (spec_changed || input.drift_policy == DriftPolicy::Correct);
+    let creatable = !input.observe_only && (spec_changed || input.drift_policy == DriftPolicy::Correct);
     let why = if spec_changed { Why::SpecChanged } else { Why::DriftCorrected };
     let mut plan = ProviderPlan::default();
     let Some(actual) = input.actual else {
-        if write {
+        if creatable {
             plan.create = true;
             plan.why = Some(why);
         } else if input.applied_hash.is_some() {
@@ -84,7 +91,7 @@ pub fn plan(input: &PlanInput<'_>) -> ProviderPlan {
         }
         return plan;
     };
-    let differences = diff(&to_value(input.desired), &to_value(&actual.spec));
+    let differences = compare(input.desired, &actual.spec, CAPACITY_PROVIDER_NOT_COMPARED);
     let (tag, mut untag) = tag_changes(input.desired_tags, &actual.tags);
     if !input.manage_user_tags {
         untag.clear();
@@ -95,9 +102,16 @@ pub fn plan(input: &PlanInput<'_>) -> ProviderPlan {
         plan.replace = Some(ASG_ARN_FIELD);
         return plan;
     }
+    let items: Vec<DriftItem> =
+        differences.iter().map(DriftItem::from_diff).chain(tag_drift(&tag, &untag, &actual.tags)).collect();
+    let (write, correction) =
+        may_write(spec_changed, input.observe_only, input.drift_policy, input.correction, &items, input.now);
+    plan.correction = correction;
+    // A spec change being applied is not drift; anything left in place, or corrected, is.
+    if !spec_changed || !write {
+        plan.drift = items;
+    }
     if !write {
-        plan.drift = differences.iter().map(DriftItem::from_diff).collect();
-        plan.drift.extend(tag_drift(&tag, &untag, &actual.tags));
         return plan;
     }
     plan.update = !differences.is_empty();
@@ -107,10 +121,6 @@ pub fn plan(input: &PlanInput<'_>) -> ProviderPlan {
     plan.untag = untag;
     plan.why = plan.writes().then_some(why);
     plan
-}
-
-fn to_value(spec: &CapacityProviderSpec) -> Value {
-    serde_json::to_value(spec).unwrap_or(Value::Null)
 }
 
 #[cfg(test)]
@@ -155,8 +165,13 @@ mod tests {
             applied_hash: Some("h1"),
             drift_policy: DriftPolicy::Correct,
             observe_only: false,
+            correction: None,
+            now: &NOW,
         }
     }
+
+    static NOW: std::sync::LazyLock<Time> =
+        std::sync::LazyLock::new(|| Time("2026-01-01T00:00:00Z".parse().expect("time")));
 
     #[test]
     fn missing_is_created_unless_observed() {

@@ -4,8 +4,9 @@
 use aws_sdk_ecs::types::CapacityProvider;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
-use crate::controller::conditions::{self, ConditionSpec, DEGRADED, PROGRESSING, READY, SYNCED, reasons};
+use crate::controller::conditions::{ConditionSpec, DEGRADED, PROGRESSING, READY, SYNCED, reasons};
 use crate::controller::drift::DriftItem;
+use crate::controller::drift::{self, Correction};
 use crate::controller::error::Error;
 use crate::crd::capacity_provider::CapacityProviderStatus;
 use crate::crd::common::CommonStatus;
@@ -27,6 +28,8 @@ pub struct Outcome<'a> {
     /// None when the reconcile failed before it knew.
     pub stage: Option<Stage<'a>>,
     pub drift: &'a [DriftItem],
+    /// The correction gate's verdict; None when the reconcile did not plan.
+    pub correction: Option<&'a Correction>,
     pub applied_hash: Option<&'a str>,
     pub observe_only: bool,
     pub error: Option<&'a Error>,
@@ -46,13 +49,7 @@ pub fn build(
         None => CapacityProviderStatus { common: CommonStatus::default(), ..prev.clone() },
     };
     status.spec_hash = o.applied_hash.map(str::to_owned).or(prev.spec_hash.clone());
-    let desired = condition_specs(o);
-    let previous_conditions = prev.common.conditions.as_deref().unwrap_or_default();
-    status.common = CommonStatus {
-        observed_generation: generation,
-        conditions: Some(conditions::build(previous_conditions, &desired, generation, now)),
-        drift: crate::controller::drift::entries(prev.common.drift.as_deref().unwrap_or_default(), o.drift, now),
-    };
+    status.common = drift::common_status(&prev.common, generation, condition_specs(o), o.drift, o.correction, now);
     status
 }
 
@@ -159,7 +156,14 @@ mod tests {
     }
 
     fn outcome<'a>(stage: Stage<'a>, drift: &'a [DriftItem]) -> Outcome<'a> {
-        Outcome { stage: Some(stage), drift, applied_hash: Some("h1"), observe_only: false, error: None }
+        Outcome {
+            stage: Some(stage),
+            drift,
+            correction: None,
+            applied_hash: Some("h1"),
+            observe_only: false,
+            error: None,
+        }
     }
 
     fn condition<'a>(s: &'a CapacityProviderStatus, type_: &str) -> (&'a str, &'a str) {
@@ -198,7 +202,14 @@ mod tests {
         let again = build(Some(&first), Some(1), &outcome(Stage::Observed(&p), &[]), &t("2026-01-01T01:00:00Z"));
         assert!(!crate::controller::conditions::status_changed(Some(&first), &again));
         let err = Error::RequiresReplacement("spec.autoScalingGroupProvider.autoScalingGroupArn".into());
-        let o = Outcome { stage: None, drift: &[], applied_hash: None, observe_only: false, error: Some(&err) };
+        let o = Outcome {
+            stage: None,
+            drift: &[],
+            correction: None,
+            applied_hash: None,
+            observe_only: false,
+            error: Some(&err),
+        };
         let s = build(Some(&first), Some(2), &o, &now);
         assert_eq!(condition(&s, SYNCED), ("False", "RequiresReplacement"));
         assert_eq!(s.capacity_provider_arn, first.capacity_provider_arn, "last known provider kept");

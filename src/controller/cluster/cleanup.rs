@@ -97,6 +97,7 @@ async fn block(obj: &ECSCluster, ctx: &Context, cluster: &Cluster, message: Stri
     let outcome = Outcome {
         stage: Some(Stage::DeletionBlocked { cluster, message: &message }),
         drift: &[],
+        correction: None,
         applied_hash: None,
         observe_only: false,
         error: None,

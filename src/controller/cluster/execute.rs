@@ -9,6 +9,8 @@ use super::ownership_tags;
 use super::plan::{ClusterPlan, Why};
 use crate::aws::convert::ConvertError;
 use crate::aws::convert::cluster::{create_cluster_input, put_cluster_capacity_providers_input, update_cluster_input};
+use crate::canonical::cluster::canonical_cluster;
+use crate::canonical::diff::top_level;
 use crate::controller::error::Error;
 use crate::controller::{Context, publish};
 use crate::crd::cluster::ECSCluster;
@@ -44,7 +46,9 @@ pub async fn execute(
     let arn = existing.cluster_arn().unwrap_or(target.name).to_owned();
     let mut answered = None;
     if plan.update_cluster {
-        let input = update_cluster_input(&obj.spec, &arn).map_err(convert)?;
+        let mut fields: Vec<String> = plan.changed.iter().map(|p| top_level(p).to_owned()).collect();
+        fields.dedup();
+        let input = update_cluster_input(&canonical_cluster(&obj.spec), &arn, &fields).map_err(convert)?;
         answered = Some(ctx.ecs.update_cluster(input).await?);
     }
     if plan.put_capacity_providers {

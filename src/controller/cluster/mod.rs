@@ -64,6 +64,7 @@ fn ownership_tags(owner: &str, cluster_id: &str) -> Tags {
 struct Synced {
     cluster: Option<Cluster>,
     drift: Vec<DriftItem>,
+    correction: crate::controller::drift::Correction,
     applied_hash: Option<String>,
 }
 
@@ -88,6 +89,7 @@ async fn apply(cluster: &ECSCluster, ctx: &Context) -> Result<Action, Error> {
     let outcome = Outcome {
         stage,
         drift: result.as_ref().map(|s| s.drift.as_slice()).unwrap_or_default(),
+        correction: result.as_ref().ok().map(|s| &s.correction),
         applied_hash: result.as_ref().ok().and_then(|s| s.applied_hash.as_deref()),
         observe_only,
         error: result.as_ref().err(),
@@ -153,6 +155,8 @@ async fn sync(cluster: &ECSCluster, ctx: &Context, name: &str, observe_only: boo
         applied_hash: previous,
         drift_policy: cluster.spec.policies.drift(),
         observe_only,
+        correction: cluster.status.as_ref().and_then(|s| s.common.correction.as_ref()),
+        now: &ctx.now(),
     });
     // Writes go to an ACTIVE cluster only; one still PROVISIONING is looked at again soon.
     let writable = existing.as_ref().is_none_or(|c| c.status() == Some("ACTIVE"));
@@ -165,7 +169,7 @@ async fn sync(cluster: &ECSCluster, ctx: &Context, name: &str, observe_only: boo
     // Observe mode keeps the hash it found: it applied nothing.
     let applied_hash =
         if observe_only || (plan.writes() && !writable) { previous.map(str::to_owned) } else { Some(desired_hash) };
-    Ok(Synced { cluster: observed, drift: plan.drift, applied_hash })
+    Ok(Synced { cluster: observed, drift: plan.drift, correction: plan.correction, applied_hash })
 }
 
 fn check_ownership(cluster: &Cluster, owner: &str, adopt: bool) -> Result<(), Error> {

@@ -5,12 +5,15 @@
 
 use std::collections::BTreeMap;
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use serde_json::Value;
 
-use crate::canonical::{FieldDiff, diff};
-use crate::controller::task_definition::plan::{DriftItem, tag_changes};
+use crate::canonical::defaults::CLUSTER_NOT_COMPARED;
+use crate::canonical::{FieldDiff, compare};
+use crate::controller::drift::{Correction, DriftItem, may_write};
+use crate::controller::task_definition::plan::tag_changes;
 use crate::crd::cluster::ECSClusterSpec;
-use crate::crd::common::{DriftPolicy, Tags};
+use crate::crd::common::{CorrectionRecord, DriftPolicy, Tags};
 
 /// Top-level spec fields that PutClusterCapacityProviders sets; every other canonical field
 /// is UpdateCluster's.
@@ -34,8 +37,11 @@ pub struct ClusterPlan {
     pub why: Option<Why>,
     /// Spec paths the writes change (for the event).
     pub changed: Vec<String>,
-    /// Differences left in place (Report policy, or Observe mode).
+    /// Every difference with an unchanged spec: left in place (Report, Observe, a correction
+    /// AWS did not take) or being corrected by this plan's writes.
     pub drift: Vec<DriftItem>,
+    /// The correction gate's verdict, kept in status.
+    pub correction: Correction,
 }
 
 impl ClusterPlan {
@@ -70,16 +76,19 @@ pub struct PlanInput<'a> {
     pub applied_hash: Option<&'a str>,
     pub drift_policy: DriftPolicy,
     pub observe_only: bool,
+    /// The correction last sent (from status).
+    pub correction: Option<&'a CorrectionRecord>,
+    pub now: &'a Time,
 }
 
 pub fn plan(input: &PlanInput<'_>) -> ClusterPlan {
     let spec_changed = input.applied_hash != Some(input.desired_hash);
     // Observe never writes; otherwise a spec change is always applied, drift only under Correct.
-    let write = !input.observe_only && (spec_changed || input.drift_policy == DriftPolicy::Correct);
+    let creatable = !input.observe_only && (spec_changed || input.drift_policy == DriftPolicy::Correct);
     let why = if spec_changed { Why::SpecChanged } else { Why::DriftCorrected };
     let mut plan = ClusterPlan::default();
     let Some(actual) = input.actual else {
-        if write {
+        if creatable {
             plan.create = true;
             plan.why = Some(why);
         } else if input.applied_hash.is_some() {
@@ -88,18 +97,25 @@ pub fn plan(input: &PlanInput<'_>) -> ClusterPlan {
         }
         return plan;
     };
-    let differences = diff(&to_value(input.desired), &to_value(&actual.spec));
+    let differences = compare(input.desired, &actual.spec, CLUSTER_NOT_COMPARED);
     let (mut tag, mut untag) = tag_changes(input.desired_tags, &actual.tags);
     if !input.manage_user_tags {
         untag.clear();
     }
+    let items: Vec<DriftItem> =
+        differences.iter().map(DriftItem::from_diff).chain(tag_drift(&tag, &untag, &actual.tags)).collect();
+    let (write, correction) =
+        may_write(spec_changed, input.observe_only, input.drift_policy, input.correction, &items, input.now);
+    plan.correction = correction;
+    // A spec change being applied is not drift; anything left in place, or corrected, is.
+    if !spec_changed || !write {
+        plan.drift = items;
+    }
     if !write {
-        plan.drift = differences.iter().map(DriftItem::from_diff).collect();
-        plan.drift.extend(tag_drift(&tag, &untag, &actual.tags));
         return plan;
     }
     let (capacity, settings): (Vec<&FieldDiff>, Vec<&FieldDiff>) =
-        differences.iter().partition(|d| CAPACITY_PROVIDER_FIELDS.contains(&top_level(&d.path)));
+        differences.iter().partition(|d| CAPACITY_PROVIDER_FIELDS.contains(&d.top_level()));
     plan.update_cluster = !settings.is_empty();
     plan.put_capacity_providers = !capacity.is_empty();
     plan.changed = differences.iter().map(|d| d.path.clone()).collect();
@@ -108,12 +124,6 @@ pub fn plan(input: &PlanInput<'_>) -> ClusterPlan {
     plan.untag = std::mem::take(&mut untag);
     plan.why = plan.writes().then_some(why);
     plan
-}
-
-/// `settings` of `settings.containerInsights`, `defaultCapacityProviderStrategy` of
-/// `defaultCapacityProviderStrategy[FARGATE].weight`.
-fn top_level(path: &str) -> &str {
-    path.split(['.', '[']).next().unwrap_or(path)
 }
 
 pub(crate) fn tag_drift<'a>(
@@ -132,10 +142,6 @@ pub(crate) fn tag_drift<'a>(
         actual: actual.get(k).map(|a| Value::from(a.as_str()).to_string()),
     });
     set.chain(removed)
-}
-
-fn to_value(spec: &ECSClusterSpec) -> Value {
-    serde_json::to_value(spec).unwrap_or(Value::Null)
 }
 
 #[cfg(test)]
@@ -176,8 +182,13 @@ mod tests {
             applied_hash: Some("h2"),
             drift_policy: DriftPolicy::Correct,
             observe_only: false,
+            correction: None,
+            now: &NOW,
         }
     }
+
+    static NOW: std::sync::LazyLock<Time> =
+        std::sync::LazyLock::new(|| Time("2026-01-01T00:00:00Z".parse().expect("time")));
 
     #[test]
     fn missing_cluster_is_created_unless_observed() {
@@ -225,8 +236,8 @@ mod tests {
         i.drift_policy = DriftPolicy::Report;
         let p = plan(&i);
         assert!(!p.writes());
-        assert_eq!(p.drift[0].field, "settings");
-        assert_eq!(p.drift[0].actual, None, "disabled is the ECS default, canonically absent");
+        assert_eq!(p.drift[0].field, "settings.containerInsights");
+        assert_eq!(p.drift[0].actual.as_deref(), Some("\"disabled\""), "an explicit default is a value");
         // A spec change is applied even under Report; Observe never writes.
         i.applied_hash = Some("h1");
         assert!(plan(&i).update_cluster);
@@ -267,8 +278,14 @@ mod tests {
 
     #[test]
     fn top_level_of_paths() {
-        assert_eq!(top_level("defaultCapacityProviderStrategy[FARGATE].weight"), "defaultCapacityProviderStrategy");
-        assert_eq!(top_level("configuration.executeCommandConfiguration.logging"), "configuration");
-        assert_eq!(top_level("settings"), "settings");
+        assert_eq!(
+            crate::canonical::diff::top_level("defaultCapacityProviderStrategy[FARGATE].weight"),
+            "defaultCapacityProviderStrategy"
+        );
+        assert_eq!(
+            crate::canonical::diff::top_level("configuration.executeCommandConfiguration.logging"),
+            "configuration"
+        );
+        assert_eq!(crate::canonical::diff::top_level("settings"), "settings");
     }
 }

@@ -67,6 +67,7 @@ pub async fn wait(cluster: &ECSCluster, ctx: &Context, message: &str) -> Result<
     let outcome = Outcome {
         stage: Some(Stage::WaitingForCapacityProvider(message)),
         drift: &[],
+        correction: None,
         applied_hash: None,
         observe_only: false,
         error: None,

@@ -4,7 +4,8 @@
 use aws_sdk_ecs::types::Cluster;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
-use crate::controller::conditions::{self, ConditionSpec, DEGRADED, PROGRESSING, READY, SYNCED, reasons};
+use crate::controller::conditions::{ConditionSpec, DEGRADED, PROGRESSING, READY, SYNCED, reasons};
+use crate::controller::drift::{self, Correction};
 use crate::controller::error::Error;
 use crate::controller::task_definition::plan::DriftItem;
 use crate::crd::cluster::ECSClusterStatus;
@@ -33,6 +34,8 @@ pub struct Outcome<'a> {
     /// None when the reconcile failed before it knew.
     pub stage: Option<Stage<'a>>,
     pub drift: &'a [DriftItem],
+    /// The correction gate's verdict; None when the reconcile did not plan.
+    pub correction: Option<&'a Correction>,
     pub applied_hash: Option<&'a str>,
     pub observe_only: bool,
     pub error: Option<&'a Error>,
@@ -55,13 +58,7 @@ pub fn build(
         }
     };
     status.spec_hash = o.applied_hash.map(str::to_owned).or(prev.spec_hash.clone());
-    let desired = condition_specs(o);
-    let previous_conditions = prev.common.conditions.as_deref().unwrap_or_default();
-    status.common = CommonStatus {
-        observed_generation: generation,
-        conditions: Some(conditions::build(previous_conditions, &desired, generation, now)),
-        drift: crate::controller::drift::entries(prev.common.drift.as_deref().unwrap_or_default(), o.drift, now),
-    };
+    status.common = drift::common_status(&prev.common, generation, condition_specs(o), o.drift, o.correction, now);
     status
 }
 
@@ -174,7 +171,14 @@ mod tests {
     }
 
     fn outcome<'a>(stage: Stage<'a>, drift: &'a [DriftItem]) -> Outcome<'a> {
-        Outcome { stage: Some(stage), drift, applied_hash: Some("h1"), observe_only: false, error: None }
+        Outcome {
+            stage: Some(stage),
+            drift,
+            correction: None,
+            applied_hash: Some("h1"),
+            observe_only: false,
+            error: None,
+        }
     }
 
     fn condition<'a>(s: &'a ECSClusterStatus, type_: &str) -> (&'a str, &'a str) {
@@ -229,7 +233,14 @@ mod tests {
         let s = build(None, Some(1), &outcome(blocked, &[]), &now);
         assert_eq!(condition(&s, READY), ("False", DELETION_BLOCKED));
         let err = Error::InvalidSpec("spec.capacityProviders: nope".into());
-        let failed = Outcome { stage: None, drift: &[], applied_hash: None, observe_only: false, error: Some(&err) };
+        let failed = Outcome {
+            stage: None,
+            drift: &[],
+            correction: None,
+            applied_hash: None,
+            observe_only: false,
+            error: Some(&err),
+        };
         let s2 = build(Some(&s), Some(2), &failed, &now);
         assert_eq!(condition(&s2, SYNCED), ("False", reasons::TERMINAL));
         assert_eq!(s2.cluster_arn, s.cluster_arn, "last known cluster kept while failing");

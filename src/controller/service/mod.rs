@@ -54,6 +54,7 @@ struct Synced {
     assessment: Option<rollout::Assessment>,
     desired_task_definition: String,
     drift: Vec<crate::controller::task_definition::plan::DriftItem>,
+    correction: crate::controller::drift::Correction,
     applied_hash: String,
     restarted_at: Option<String>,
     /// The Application Auto Scaling target now registered (None: not managed).
@@ -99,6 +100,10 @@ async fn apply(svc: &ECSService, ctx: &Context) -> Result<Action, Error> {
     let outcome = Outcome {
         stage,
         drift,
+        correction: match &result {
+            Ok(Ok(s)) => Some(&s.correction),
+            _ => None,
+        },
         applied_hash,
         restarted_at,
         scalable_target,
@@ -114,9 +119,14 @@ async fn apply(svc: &ECSService, ctx: &Context) -> Result<Action, Error> {
         // Just after the sweep tick that refreshes this service's description, plus a
         // twentieth of the interval. Drift then shows within about one round, and steady
         // reconciles never describe on their own.
+        // A correction just sent is checked at the next rollout poll.
+        Ok(Ok(s)) if s.correction.sends() => Ok(Action::requeue(ctx.config.rollout_poll_interval)),
         Ok(Ok(s)) => {
             let interval = ctx.config.service_poll_interval;
-            Ok(Action::requeue((s.refreshed_in.unwrap_or(interval) + interval / 20).max(interval / 10)))
+            let steady = (s.refreshed_in.unwrap_or(interval) + interval / 20).max(interval / 10);
+            // A correction waiting out its back-off is looked at when the next attempt is due.
+            let due = s.correction.retry_in(&ctx.now()).map(|d| d + interval / 20);
+            Ok(Action::requeue(due.map_or(steady, |d| d.min(steady))))
         }
         // Waiting for an object: its watch wakes us, the requeue is only a safety net. (Polling
         // 1,000 services waiting for throttled registrations every 5 s was most of the work.)
@@ -202,6 +212,7 @@ async fn sync(svc: &ECSService, ctx: &Context, resolved: &Resolved, observe_only
                 Some(rollout::Degraded::RolledBack { .. })
             )
         });
+    let now = ctx.now();
     let plan = plan::plan(&PlanInput {
         desired: &desired,
         desired_hash: &desired_hash,
@@ -209,7 +220,10 @@ async fn sync(svc: &ECSService, ctx: &Context, resolved: &Resolved, observe_only
         applied_hash: previous.and_then(|s| s.spec_hash.as_deref()),
         restart: restart && existing.is_some(),
         drift_policy: svc.spec.policies.drift(),
+        observe_only,
         rolled_back,
+        correction: previous.and_then(|s| s.common.correction.as_ref()),
+        now: &now,
     });
     if plan.action != plan::Action::None {
         tracing::info!(action = ?plan.action, drift = ?plan.drift, "service plan");
@@ -224,7 +238,7 @@ async fn sync(svc: &ECSService, ctx: &Context, resolved: &Resolved, observe_only
     };
     let mut service = existing;
     if !observe_only {
-        let written = execute(svc, ctx, &target, &plan.action, &owner, &desired_hash).await?;
+        let written = execute(svc, ctx, &target, &plan.action, &desired, &owner, &desired_hash).await?;
         service = written.or(service);
     }
     let registered = previous.and_then(|s| s.scalable_target.clone());
@@ -250,6 +264,7 @@ async fn sync(svc: &ECSService, ctx: &Context, resolved: &Resolved, observe_only
         assessment,
         desired_task_definition: resolved.task_definition_arn.clone(),
         drift: plan.drift,
+        correction: plan.correction,
         applied_hash: if observe_only {
             previous.and_then(|s| s.spec_hash.clone()).unwrap_or_default()
         } else {
@@ -278,11 +293,13 @@ fn check_ownership(service: &Service, owner: &str, adopt: bool) -> Result<(), Er
 }
 
 /// Runs the planned action; returns the service as ECS answered, if it wrote.
+#[allow(clippy::too_many_arguments)]
 async fn execute(
     svc: &ECSService,
     ctx: &Context,
     target: &ServiceTarget<'_>,
     action: &plan::Action,
+    desired: &crate::crd::service::ECSServiceSpec,
     owner: &str,
     desired_hash: &str,
 ) -> Result<Option<Service>, Error> {
@@ -309,18 +326,18 @@ async fn execute(
             publish(ctx, svc, EventType::Normal, "Created", &note).await;
             Ok(Some(created))
         }
-        plan::Action::Update { force, why } => {
-            let input = update_service_input(&svc.spec, target, *force).map_err(convert)?;
+        plan::Action::Update { force, why, fields } => {
+            let input = update_service_input(desired, target, *force, fields).map_err(convert)?;
             let updated = ctx.ecs.update_service(input).await?;
             ctx.describer.invalidate(target.cluster, target.service_name);
             let (reason, note) = match why {
-                UpdateReason::SpecChanged => ("Updated", "updated the ECS service to the spec"),
+                UpdateReason::SpecChanged => ("Updated", format!("updated the ECS service: {}", fields.join(", "))),
                 UpdateReason::DriftCorrected => {
-                    ("DriftCorrected", "put drifted fields of the ECS service back to the spec")
+                    ("DriftCorrected", format!("put drifted fields of the ECS service back: {}", fields.join(", ")))
                 }
-                UpdateReason::Restart => ("Restarted", "forced a new deployment (restartedAt)"),
+                UpdateReason::Restart => ("Restarted", "forced a new deployment (restartedAt)".to_owned()),
             };
-            publish(ctx, svc, EventType::Normal, reason, note).await;
+            publish(ctx, svc, EventType::Normal, reason, &note).await;
             Ok(Some(updated))
         }
     }

@@ -6,7 +6,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::resolve::{cluster_name, family_revision};
 use super::rollout::Assessment;
-use crate::controller::conditions::{self, ConditionSpec, DEGRADED, PROGRESSING, READY, SYNCED, reasons};
+use crate::controller::conditions::{ConditionSpec, DEGRADED, PROGRESSING, READY, SYNCED, reasons};
+use crate::controller::drift::{self, Correction};
 use crate::controller::error::Error;
 use crate::controller::task_definition::plan::DriftItem;
 use crate::crd::common::CommonStatus;
@@ -30,6 +31,8 @@ pub enum Stage<'a> {
 pub struct Outcome<'a> {
     pub stage: Option<Stage<'a>>,
     pub drift: &'a [DriftItem],
+    /// The correction gate's verdict; None when the reconcile did not plan.
+    pub correction: Option<&'a Correction>,
     pub applied_hash: Option<&'a str>,
     pub restarted_at: Option<&'a str>,
     /// `Some(x)`: the scalable target is now `x`; `None`: unknown this time, keep the last.
@@ -58,13 +61,7 @@ pub fn build(
         Some(now) => now.map(str::to_owned),
         None => prev.scalable_target.clone(),
     };
-    let desired = condition_specs(o);
-    let previous_conditions = prev.common.conditions.as_deref().unwrap_or_default();
-    status.common = CommonStatus {
-        observed_generation: generation,
-        conditions: Some(conditions::build(previous_conditions, &desired, generation, now)),
-        drift: crate::controller::drift::entries(prev.common.drift.as_deref().unwrap_or_default(), o.drift, now),
-    };
+    status.common = drift::common_status(&prev.common, generation, condition_specs(o), o.drift, o.correction, now);
     status
 }
 

@@ -64,7 +64,7 @@ pub fn build(
     // next reconcile must keep seeing (and reporting) that revision, not search for another.
     let current = o.current;
     TaskDefinitionStatus {
-        common: CommonStatus { observed_generation: generation, conditions: Some(conditions), drift },
+        common: CommonStatus { observed_generation: generation, conditions: Some(conditions), drift, correction: None },
         family: Some(o.family.to_owned()),
         revision: current.map(|c| c.revision).or(if o.error.is_some() { prev.revision } else { None }),
         task_definition_arn: current.map(|c| c.arn.clone()).or(if o.error.is_some() {

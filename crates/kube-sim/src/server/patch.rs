@@ -247,6 +247,19 @@ pub fn remove_at(object: &mut Value, path: &[String]) {
     if let (Some(field), Some(Value::Object(parent))) = (last.strip_prefix("f:"), value_at_mut(object, parents)) {
         parent.remove(field);
     }
+    // A struct left empty by the removal goes too, as in the API server: applying a config
+    // without a block removes the block, not only its fields.
+    let mut path = parents;
+    while let Some((field, grandparents)) = path.split_last() {
+        let empty = matches!(value_at_mut(object, path), Some(Value::Object(m)) if m.is_empty());
+        match (field.strip_prefix("f:"), empty, value_at_mut(object, grandparents)) {
+            (Some(field), true, Some(Value::Object(parent))) => {
+                parent.remove(field);
+            }
+            _ => return,
+        }
+        path = grandparents;
+    }
 }
 
 fn value_at_mut<'a>(object: &'a mut Value, path: &[String]) -> Option<&'a mut Value> {
@@ -330,6 +343,13 @@ mod tests {
         apply_merge(&mut live, &json!({"conditions": [{"type": "B", "status": "True"}]}));
         assert_eq!(live["conditions"][1]["status"], "True");
         assert_eq!(live["conditions"][0]["status"], "True");
+    }
+
+    #[test]
+    fn removing_every_field_of_a_block_removes_the_block() {
+        let mut v = json!({"status": {"correction": {"attempts": 1}, "drift": []}});
+        remove_at(&mut v, &["f:status".into(), "f:correction".into(), "f:attempts".into()]);
+        assert_eq!(v, json!({"status": {"drift": []}}));
     }
 
     #[test]
