@@ -11,6 +11,7 @@ use crate::clock::epoch_seconds;
 use crate::deployments::{DeploymentConfig, DeploymentTasks};
 use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::protocol::{Req, Tags, canonical, paginate, parse_tags, service_ident, tags_json, valid_name};
+use crate::service_settings::{az_rebalancing, default_az_rebalancing};
 use crate::state::{State, TokenRecord};
 use crate::stats::{DuplicateCreate, OWNER_TAG};
 use crate::task_definitions::TdStatus;
@@ -70,6 +71,8 @@ pub struct Service {
     pub enable_ecs_managed_tags: bool,
     pub propagate_tags: String,
     pub enable_execute_command: bool,
+    /// ENABLED or DISABLED; UpdateService changes it without a new deployment.
+    pub availability_zone_rebalancing: String,
     pub role_arn: Option<String>,
     pub created_at: u64,
     pub tags: Tags,
@@ -266,7 +269,8 @@ impl State {
         check_network(&td, network.as_ref())?;
         let defaults = if daemon { DeploymentConfig::daemon() } else { DeploymentConfig::default() };
         let deployment_config = defaults.merge(r.get("deploymentConfiguration").unwrap_or(&json!({})))?;
-        let svc = Service {
+        let requested_az_rebalancing = az_rebalancing(r)?;
+        let mut svc = Service {
             arn: self.ident.service_arn(&key.cluster, &key.name),
             key: key.clone(),
             status: ServiceStatus::Active,
@@ -290,6 +294,7 @@ impl State {
             enable_ecs_managed_tags: r.opt_bool("enableECSManagedTags")?.unwrap_or(false),
             propagate_tags: r.opt_str("propagateTags")?.unwrap_or("NONE").to_string(),
             enable_execute_command: r.opt_bool("enableExecuteCommand")?.unwrap_or(false),
+            availability_zone_rebalancing: String::new(),
             role_arn: r.opt_str("role")?.map(str::to_string),
             created_at: self.now,
             tags: parse_tags(r.array("tags")?)?,
@@ -300,6 +305,8 @@ impl State {
             steady: false,
         };
         check_daemon(&svc)?;
+        svc.availability_zone_rebalancing =
+            requested_az_rebalancing.unwrap_or_else(|| default_az_rebalancing(&svc).to_string());
         Ok(svc)
     }
 
@@ -439,6 +446,12 @@ impl State {
         if let Some(p) = r.opt_str("propagateTags")? {
             s.propagate_tags = p.to_string();
         }
+        // botocore ecs service-2.json, UpdateServiceRequest.availabilityZoneRebalancing: "when no
+        // value is specified ..., Amazon ECS defaults to the existing service's
+        // AvailabilityZoneRebalancing value." Every simulated service has one from CreateService.
+        if let Some(v) = az_rebalancing(r)? {
+            s.availability_zone_rebalancing = v;
+        }
         check_daemon(&s)?;
         Ok(s)
     }
@@ -524,7 +537,7 @@ impl State {
             "enableECSManagedTags": svc.enable_ecs_managed_tags,
             "propagateTags": svc.propagate_tags,
             "enableExecuteCommand": svc.enable_execute_command,
-            "availabilityZoneRebalancing": "DISABLED",
+            "availabilityZoneRebalancing": svc.availability_zone_rebalancing,
         });
         if with_tags {
             v["tags"] = tags_json(&svc.tags);

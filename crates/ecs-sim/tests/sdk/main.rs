@@ -7,6 +7,7 @@ mod clusters;
 mod deployments;
 mod harness;
 mod protocol;
+mod service_settings;
 mod services;
 mod sts;
 mod task_definitions;
