@@ -24,6 +24,50 @@ fn provider_name(ident: &str) -> String {
     res.strip_prefix("capacity-provider/").unwrap_or(res).to_string()
 }
 
+/// A capacity provider strategy as ECS stores and reports it: each item's `weight` and
+/// `base` filled in and range-checked.
+///
+/// botocore ecs service-2.json, CapacityProviderStrategyItem.weight: "If no weight value is
+/// specified, the default value of 0 is used" (0 to 1,000); CapacityProviderStrategyItem.base:
+/// "If no value is specified, the default value of 0 is used" (0 to 100,000) and "Only one
+/// capacity provider in a strategy can have a base defined"; CreateServiceRequest:
+/// "A capacity provider strategy can contain a maximum of 20 capacity providers."
+pub fn parse_strategy(items: &[Value]) -> ApiResult<Vec<Value>> {
+    if items.len() > 20 {
+        return Err(ApiError::invalid("A capacity provider strategy can contain a maximum of 20 capacity providers."));
+    }
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let r = Req(item);
+        let name = r.str("capacityProvider")?;
+        let weight = r.opt_i64("weight")?.unwrap_or(0);
+        if !(0..=1000).contains(&weight) {
+            return Err(ApiError::invalid(format!("The weight for capacity provider {name} must be between 0 and 1000.")));
+        }
+        let base = r.opt_i64("base")?.unwrap_or(0);
+        if !(0..=100_000).contains(&base) {
+            return Err(ApiError::invalid(format!("The base for capacity provider {name} must be between 0 and 100000.")));
+        }
+        out.push(json!({"capacityProvider": name, "weight": weight, "base": base}));
+    }
+    if out.iter().filter(|i| i["base"].as_i64() > Some(0)).count() > 1 {
+        return Err(ApiError::invalid("Only one capacity provider in a capacity provider strategy can have a base defined."));
+    }
+    Ok(out)
+}
+
+/// botocore ecs service-2.json, CapacityProviderStrategyItem.weight: "If you specify multiple
+/// capacity providers in a strategy that all have a weight of 0, any RunTask or CreateService
+/// actions using the capacity provider strategy will fail."
+pub fn check_strategy_weights(strategy: &[Value]) -> ApiResult<()> {
+    if strategy.len() > 1 && strategy.iter().all(|i| i["weight"].as_i64() == Some(0)) {
+        return Err(ApiError::invalid(
+            "At least one capacity provider in a capacity provider strategy must have a weight greater than zero.",
+        ));
+    }
+    Ok(())
+}
+
 impl State {
     pub fn capacity_provider_exists(&self, name: &str) -> bool {
         BUILT_IN.contains(&name) || self.capacity_providers.get(name).is_some_and(|p| p.active)

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::capacity_providers::parse_strategy;
 use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::protocol::{Req, Tags, cluster_name, paginate, parse_tags, tags_json, valid_name};
 use crate::services::ServiceStatus;
@@ -173,7 +174,7 @@ impl State {
         let mut settings = default_settings();
         merge_settings(&mut settings, r.array("settings")?)?;
         let capacity_providers = r.str_list("capacityProviders")?;
-        let default_strategy = r.array("defaultCapacityProviderStrategy")?.to_vec();
+        let default_strategy = parse_strategy(r.array("defaultCapacityProviderStrategy")?)?;
         self.check_capacity_providers(&capacity_providers, &default_strategy)?;
         let cluster = Cluster {
             arn: self.ident.cluster_arn(&name),
@@ -266,7 +267,7 @@ impl State {
         let ident = r.str("cluster")?;
         self.active_cluster(Some(ident))?;
         let providers = r.str_list("capacityProviders")?;
-        let strategy = r.array("defaultCapacityProviderStrategy")?.to_vec();
+        let strategy = parse_strategy(r.array("defaultCapacityProviderStrategy")?)?;
         self.check_capacity_providers(&providers, &strategy)?;
         let cluster = self.active_cluster_mut(Some(ident))?;
         cluster.capacity_providers = providers;

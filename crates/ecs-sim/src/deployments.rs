@@ -57,6 +57,8 @@ pub struct DeploymentConfig {
     pub circuit_breaker_rollback: bool,
     pub strategy: String,
     pub bake_time_minutes: Option<u32>,
+    /// `alarms` as ECS reports it: `{alarmNames, rollback, enable}`.
+    pub alarms: Value,
     pub extra: Map<String, Value>,
 }
 
@@ -72,6 +74,7 @@ impl Default for DeploymentConfig {
             circuit_breaker_rollback: false,
             strategy: "ROLLING".to_string(),
             bake_time_minutes: None,
+            alarms: no_alarms(),
             extra: Map::new(),
         }
     }
@@ -103,6 +106,25 @@ fn bake_minutes(r: Req, key: &str) -> ApiResult<Option<u64>> {
         Some(m) if (0..=1440).contains(&m) => Ok(Some(m as u64)),
         Some(_) => Err(ApiError::invalid(format!("{key} must be between 0 and 1440."))),
     }
+}
+
+/// What DescribeServices reports for a service created without deployment alarms. The
+/// botocore model documents no default; AWS's own DescribeServices and UpdateService example
+/// output (AWS CLI reference, update-service and describe-service-deployments) shows
+/// `"alarms": {"alarmNames": [], "rollback": false, "enable": false}` for such services.
+fn no_alarms() -> Value {
+    json!({"alarmNames": [], "rollback": false, "enable": false})
+}
+
+/// `deploymentConfiguration.alarms` as sent, normalised: every member present (all three are
+/// required members of botocore's DeploymentAlarms). `enable: false` keeps the alarm names
+/// and turns the check off; it does not clear them.
+fn parse_alarms(v: &Value) -> ApiResult<Value> {
+    let r = Req(v);
+    let names = r.str_list("alarmNames")?;
+    let rollback = r.opt_bool("rollback")?.unwrap_or(false);
+    let enable = r.opt_bool("enable")?.unwrap_or(false);
+    Ok(json!({"alarmNames": names, "rollback": rollback, "enable": enable}))
 }
 
 /// AWS defaults: canaryPercent 5.0, canaryBakeTimeInMinutes 10, stepPercent 10.0 (3.0 to
@@ -154,8 +176,11 @@ impl DeploymentConfig {
             traffic_percent(Req(l), "stepPercent", 3.0)?;
             bake_minutes(Req(l), "stepBakeTimeInMinutes")?;
         }
+        if let Some(a) = r.get("alarms") {
+            out.alarms = parse_alarms(a)?;
+        }
         // Kept as sent and echoed by DescribeServices.
-        for key in ["alarms", "lifecycleHooks", "linearConfiguration", "canaryConfiguration"] {
+        for key in ["lifecycleHooks", "linearConfiguration", "canaryConfiguration"] {
             if let Some(x) = r.get(key) {
                 out.extra.insert(key.to_string(), x.clone());
             }
@@ -183,6 +208,7 @@ impl DeploymentConfig {
             "maximumPercent": self.maximum_percent,
             "minimumHealthyPercent": self.minimum_healthy_percent,
             "strategy": self.strategy,
+            "alarms": self.alarms,
         });
         if let Some(b) = self.bake_time_minutes {
             v["bakeTimeInMinutes"] = json!(b);

@@ -2,6 +2,8 @@
 //! source of each default beside it. Pure functions over request bodies and services; the
 //! service lifecycle (create, update, delete, describe) lives in `services`.
 
+use serde_json::{Value, json};
+
 use crate::error::{ApiError, ApiResult};
 use crate::protocol::Req;
 use crate::services::Service;
@@ -52,4 +54,63 @@ pub fn az_rebalancing_supported(svc: &Service) -> bool {
         && az_spread_first
         && !classic_lb
         && !az_constraint
+}
+
+/// The IAM role a service reports as `roleArn`.
+///
+/// botocore ecs service-2.json, CreateServiceRequest.role: "If your account has already
+/// created the Amazon ECS service-linked role, that role is used for your service unless you
+/// specify a role here." The simulated account always has it; AWS reports it as
+/// `arn:aws:iam::<account>:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS` (the
+/// AWS CLI reference's update-service example output). A role given by name (or path/name)
+/// is reported as its ARN (botocore examples-1.json, CreateService "To create a new service
+/// behind a load balancer": role "ecsServiceRole" → roleArn "arn:aws:iam::…:role/ecsServiceRole").
+pub fn role_arn(account: &str, role: Option<&str>) -> String {
+    match role {
+        None => format!("arn:aws:iam::{account}:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS"),
+        Some(arn) if arn.starts_with("arn:") => arn.to_string(),
+        Some(name) => format!("arn:aws:iam::{account}:role/{}", name.trim_start_matches('/')),
+    }
+}
+
+/// AWS's answer to a `role` on a service whose tasks use awsvpc: such services must use
+/// the service-linked role (botocore CreateServiceRequest.role: "The service-linked role is
+/// required if your task definition uses the awsvpc network mode ... in which case you don't
+/// specify a role here"; the error text is what CreateService answers).
+pub fn role_with_awsvpc() -> ApiError {
+    ApiError::invalid("You cannot specify an IAM role for services that require a service linked role.")
+}
+
+/// `networkConfiguration` as ECS stores it: `awsvpcConfiguration.assignPublicIp` filled in.
+///
+/// botocore ecs service-2.json, AwsVpcConfiguration.assignPublicIp: "When you use
+/// create-service or update-service, the default is DISABLED."
+pub fn network_configuration(sent: Option<&Value>) -> ApiResult<Option<Value>> {
+    let Some(sent) = sent else { return Ok(None) };
+    let mut out = sent.clone();
+    if let Some(vpc) = out.get_mut("awsvpcConfiguration").filter(|v| v.is_object()) {
+        match Req(vpc).opt_str("assignPublicIp")? {
+            None => vpc["assignPublicIp"] = json!("DISABLED"),
+            Some("ENABLED" | "DISABLED") => {}
+            Some(other) => {
+                return Err(ApiError::invalid(format!("Invalid assignPublicIp {other}. Valid values: ENABLED, DISABLED.")));
+            }
+        }
+    }
+    Ok(Some(out))
+}
+
+/// `healthCheckGracePeriodSeconds` as sent, if sent (0 to 2,147,483,647).
+///
+/// botocore ecs service-2.json, CreateServiceRequest.healthCheckGracePeriodSeconds: "If you do
+/// not specify a health check grace period value, the default value of 0 is used."
+pub const HEALTH_CHECK_GRACE_PERIOD_DEFAULT: i64 = 0;
+
+pub fn health_check_grace_period(r: Req) -> ApiResult<Option<i64>> {
+    match r.opt_i64("healthCheckGracePeriodSeconds")? {
+        Some(g) if !(0..=i64::from(i32::MAX)).contains(&g) => Err(ApiError::invalid(format!(
+            "healthCheckGracePeriodSeconds must be between 0 and 2147483647, got {g}."
+        ))),
+        other => Ok(other),
+    }
 }

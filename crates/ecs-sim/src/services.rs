@@ -11,7 +11,11 @@ use crate::clock::epoch_seconds;
 use crate::deployments::{DeploymentConfig, DeploymentTasks};
 use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::protocol::{Req, Tags, canonical, paginate, parse_tags, service_ident, tags_json, valid_name};
-use crate::service_settings::{az_rebalancing, default_az_rebalancing};
+use crate::capacity_providers::{check_strategy_weights, parse_strategy};
+use crate::service_settings::{
+    HEALTH_CHECK_GRACE_PERIOD_DEFAULT, az_rebalancing, default_az_rebalancing, health_check_grace_period,
+    network_configuration, role_arn, role_with_awsvpc,
+};
 use crate::state::{State, TokenRecord};
 use crate::stats::{DuplicateCreate, OWNER_TAG};
 use crate::task_definitions::TdStatus;
@@ -66,14 +70,14 @@ pub struct Service {
     pub deployment_controller: Value,
     pub placement_constraints: Vec<Value>,
     pub placement_strategy: Vec<Value>,
-    pub health_check_grace_period: Option<i64>,
+    pub health_check_grace_period: i64,
     pub scheduling_strategy: String,
     pub enable_ecs_managed_tags: bool,
     pub propagate_tags: String,
     pub enable_execute_command: bool,
     /// ENABLED or DISABLED; UpdateService changes it without a new deployment.
     pub availability_zone_rebalancing: String,
-    pub role_arn: Option<String>,
+    pub role_arn: String,
     pub created_at: u64,
     pub tags: Tags,
     /// PRIMARY first, then ACTIVE deployments still draining.
@@ -250,7 +254,7 @@ impl State {
             }
         };
         let launch_type = r.opt_str("launchType")?.map(str::to_string);
-        let mut strategy = r.array("capacityProviderStrategy")?.to_vec();
+        let mut strategy = parse_strategy(r.array("capacityProviderStrategy")?)?;
         if launch_type.is_some() && !strategy.is_empty() {
             return Err(ApiError::invalid(
                 "Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.",
@@ -265,8 +269,12 @@ impl State {
         self.check_strategy(&key.cluster, &strategy)?;
         let fargate = launch_type.as_deref() == Some("FARGATE") || strategy_is_fargate(&strategy);
         check_launch_compatibility(&td, fargate)?;
-        let network = r.get("networkConfiguration").cloned();
+        let network = network_configuration(r.get("networkConfiguration"))?;
         check_network(&td, network.as_ref())?;
+        let role = r.opt_str("role")?;
+        if role.is_some() && td["networkMode"].as_str() == Some("awsvpc") {
+            return Err(role_with_awsvpc());
+        }
         let defaults = if daemon { DeploymentConfig::daemon() } else { DeploymentConfig::default() };
         let deployment_config = defaults.merge(r.get("deploymentConfiguration").unwrap_or(&json!({})))?;
         let requested_az_rebalancing = az_rebalancing(r)?;
@@ -289,13 +297,13 @@ impl State {
             deployment_controller: r.get("deploymentController").cloned().unwrap_or_else(|| json!({"type": "ECS"})),
             placement_constraints: r.array("placementConstraints")?.to_vec(),
             placement_strategy: r.array("placementStrategy")?.to_vec(),
-            health_check_grace_period: r.opt_i64("healthCheckGracePeriodSeconds")?,
+            health_check_grace_period: health_check_grace_period(r)?.unwrap_or(HEALTH_CHECK_GRACE_PERIOD_DEFAULT),
             scheduling_strategy: scheduling,
             enable_ecs_managed_tags: r.opt_bool("enableECSManagedTags")?.unwrap_or(false),
             propagate_tags: r.opt_str("propagateTags")?.unwrap_or("NONE").to_string(),
             enable_execute_command: r.opt_bool("enableExecuteCommand")?.unwrap_or(false),
             availability_zone_rebalancing: String::new(),
-            role_arn: r.opt_str("role")?.map(str::to_string),
+            role_arn: role_arn(&self.ident.account, role),
             created_at: self.now,
             tags: parse_tags(r.array("tags")?)?,
             deployments: vec![],
@@ -312,6 +320,7 @@ impl State {
 
     /// Strategy items must name providers associated with the cluster.
     fn check_strategy(&self, cluster: &str, strategy: &[Value]) -> ApiResult<()> {
+        check_strategy_weights(strategy)?;
         let providers = self.clusters.get(cluster).map(|c| c.capacity_providers.clone()).unwrap_or_default();
         for item in strategy {
             let name = Req(item).str("capacityProvider")?;
@@ -404,14 +413,15 @@ impl State {
             None => self.find_revision(&s.task_definition).map(|rev| rev.body.clone()).unwrap_or(Value::Null),
         };
         if let Some(strategy) = r.opt_array("capacityProviderStrategy")? {
-            self.check_strategy(&s.key.cluster, strategy)?;
+            let strategy = parse_strategy(strategy)?;
+            self.check_strategy(&s.key.cluster, &strategy)?;
             s.capacity_provider_strategy = strategy.clone();
             if !strategy.is_empty() {
                 s.launch_type = None;
             }
         }
-        if let Some(n) = r.get("networkConfiguration") {
-            s.network_configuration = Some(n.clone());
+        if let Some(n) = network_configuration(r.get("networkConfiguration"))? {
+            s.network_configuration = Some(n);
         }
         let fargate = s.task_launch_type() == "FARGATE";
         check_launch_compatibility(&td, fargate)?;
@@ -434,8 +444,8 @@ impl State {
         if let Some(p) = r.opt_array("placementStrategy")? {
             s.placement_strategy = p.clone();
         }
-        if let Some(g) = r.opt_i64("healthCheckGracePeriodSeconds")? {
-            s.health_check_grace_period = Some(g);
+        if let Some(g) = health_check_grace_period(r)? {
+            s.health_check_grace_period = g;
         }
         if let Some(b) = r.opt_bool("enableExecuteCommand")? {
             s.enable_execute_command = b;

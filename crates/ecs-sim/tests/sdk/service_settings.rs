@@ -3,11 +3,15 @@
 //! it) or sent empty (clears it).
 
 use aws_sdk_ecs::types::{
-    AvailabilityZoneRebalancing, Compatibility, DeploymentConfiguration, LaunchType, PlacementStrategy,
-    PlacementStrategyType, SchedulingStrategy,
+    AssignPublicIp, AvailabilityZoneRebalancing, AwsVpcConfiguration, CapacityProviderStrategyItem, ClusterField,
+    Compatibility, DeploymentAlarms, DeploymentConfiguration, LaunchType, LoadBalancer, NetworkConfiguration,
+    PlacementStrategy, PlacementStrategyType, SchedulingStrategy,
 };
 
-use crate::harness::{CLUSTER, Env, code, env, mk_container};
+use crate::harness::{CLUSTER, Env, code, env, mk_container, network};
+
+const SERVICE_LINKED_ROLE: &str =
+    "arn:aws:iam::123456789012:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS";
 
 /// Registers an EC2 task definition (bridge networking, no network configuration needed).
 async fn ec2_td(env: &Env, family: &str) -> String {
@@ -135,4 +139,200 @@ async fn az_rebalancing_defaults_to_disabled_where_ecs_does_not_support_it() {
 
     let out = create("daemon").scheduling_strategy(SchedulingStrategy::Daemon).send().await.unwrap();
     assert_eq!(az(out.service().unwrap()), Some("DISABLED"), "DAEMON");
+}
+
+fn assign_public_ip(n: Option<&NetworkConfiguration>) -> Option<&str> {
+    n.and_then(|n| n.awsvpc_configuration()).and_then(|v| v.assign_public_ip()).map(|a| a.as_str())
+}
+
+#[tokio::test]
+async fn create_fills_in_what_ecs_defaults() {
+    let env = env();
+    env.cluster().await;
+    let td = env.fargate_td("web", "nginx:1").await;
+    let created = env.fargate_service("web", &td, 1).await;
+    for svc in [&created, &env.describe("web").await] {
+        assert_eq!(svc.health_check_grace_period_seconds(), Some(0));
+        assert_eq!(svc.role_arn(), Some(SERVICE_LINKED_ROLE));
+        assert_eq!(assign_public_ip(svc.network_configuration()), Some("DISABLED"));
+        assert_eq!(assign_public_ip(svc.deployments()[0].network_configuration()), Some("DISABLED"));
+        let dc = svc.deployment_configuration().unwrap();
+        assert_eq!((dc.minimum_healthy_percent(), dc.maximum_percent()), (Some(100), Some(200)));
+        let cb = dc.deployment_circuit_breaker().unwrap();
+        assert_eq!((cb.enable(), cb.rollback()), (false, false));
+        let alarms = dc.alarms().expect("alarms reported without being sent");
+        assert_eq!((alarms.alarm_names().len(), alarms.enable(), alarms.rollback()), (0, false, false));
+        assert_eq!(dc.strategy().map(|s| s.as_str()), Some("ROLLING"));
+        assert_eq!(svc.deployment_controller().map(|d| d.r#type().as_str()), Some("ECS"));
+        assert_eq!(svc.scheduling_strategy().map(|s| s.as_str()), Some("REPLICA"));
+        assert_eq!(svc.launch_type().map(|l| l.as_str()), Some("FARGATE"));
+        assert_eq!(svc.platform_version(), Some("LATEST"));
+        assert_eq!(svc.propagate_tags().map(|p| p.as_str()), Some("NONE"));
+        assert!(!svc.enable_ecs_managed_tags() && !svc.enable_execute_command());
+        assert!(svc.load_balancers().is_empty() && svc.service_registries().is_empty());
+        assert!(svc.placement_constraints().is_empty() && svc.placement_strategy().is_empty());
+        assert!(svc.capacity_provider_strategy().is_empty());
+    }
+
+    let public = NetworkConfiguration::builder()
+        .awsvpc_configuration(
+            AwsVpcConfiguration::builder().subnets("subnet-2").assign_public_ip(AssignPublicIp::Enabled).build().unwrap(),
+        )
+        .build();
+    let out = env
+        .ecs
+        .update_service()
+        .cluster(CLUSTER)
+        .service("web")
+        .network_configuration(public)
+        .health_check_grace_period_seconds(30)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(assign_public_ip(out.service().unwrap().network_configuration()), Some("ENABLED"));
+    env.ecs.update_service().cluster(CLUSTER).service("web").network_configuration(network()).send().await.unwrap();
+    env.ecs.update_service().cluster(CLUSTER).service("web").desired_count(2).send().await.unwrap();
+    let svc = env.describe("web").await;
+    assert_eq!(assign_public_ip(svc.network_configuration()), Some("DISABLED"), "UpdateService fills it in too");
+    assert_eq!(svc.health_check_grace_period_seconds(), Some(30), "kept when not sent");
+
+    let err = env
+        .ecs
+        .update_service()
+        .cluster(CLUSTER)
+        .service("web")
+        .health_check_grace_period_seconds(-1)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err).as_deref(), Some("InvalidParameterException"));
+}
+
+#[tokio::test]
+async fn deployment_alarms_are_stored_and_enable_false_keeps_the_names() {
+    let env = env();
+    env.cluster().await;
+    let td = env.fargate_td("web", "nginx:1").await;
+    env.fargate_service("web", &td, 1).await;
+    let alarms = |enable: bool| {
+        DeploymentAlarms::builder().alarm_names("high-5xx").alarm_names("p99").enable(enable).rollback(enable).build().expect("alarms")
+    };
+    let with = |a| DeploymentConfiguration::builder().alarms(a).build();
+    env.ecs.update_service().cluster(CLUSTER).service("web").deployment_configuration(with(alarms(true))).send().await.unwrap();
+    let names = |svc: &aws_sdk_ecs::types::Service| {
+        let a = svc.deployment_configuration().and_then(|d| d.alarms()).unwrap();
+        (a.alarm_names().to_vec(), a.enable(), a.rollback())
+    };
+    assert_eq!(names(&env.describe("web").await), (vec!["high-5xx".to_string(), "p99".to_string()], true, true));
+
+    env.ecs.update_service().cluster(CLUSTER).service("web").deployment_configuration(with(alarms(false))).send().await.unwrap();
+    assert_eq!(names(&env.describe("web").await), (vec!["high-5xx".to_string(), "p99".to_string()], false, false));
+
+    let min_only = DeploymentConfiguration::builder().minimum_healthy_percent(50).build();
+    env.ecs.update_service().cluster(CLUSTER).service("web").deployment_configuration(min_only).send().await.unwrap();
+    let svc = env.describe("web").await;
+    assert_eq!(names(&svc).0.len(), 2, "a deploymentConfiguration without alarms leaves them");
+    assert_eq!(svc.deployment_configuration().unwrap().minimum_healthy_percent(), Some(50));
+}
+
+#[tokio::test]
+async fn role_is_reported_as_an_arn_and_refused_for_awsvpc() {
+    let env = env();
+    env.cluster().await;
+    let td = ec2_td(&env, "classic").await;
+    let clb = LoadBalancer::builder().load_balancer_name("classic-lb").container_name("app").container_port(80).build();
+    let out = env
+        .ecs
+        .create_service()
+        .cluster(CLUSTER)
+        .service_name("classic")
+        .task_definition(&td)
+        .desired_count(1)
+        .launch_type(LaunchType::Ec2)
+        .load_balancers(clb)
+        .role("ecsServiceRole")
+        .send()
+        .await
+        .unwrap();
+    let svc = out.service().unwrap();
+    assert_eq!(svc.role_arn(), Some("arn:aws:iam::123456789012:role/ecsServiceRole"));
+    assert_eq!(az(svc), Some("DISABLED"), "a Classic Load Balancer rules out rebalancing");
+
+    let fargate = env.fargate_td("web", "nginx:1").await;
+    let err = env
+        .ecs
+        .create_service()
+        .cluster(CLUSTER)
+        .service_name("web")
+        .task_definition(&fargate)
+        .desired_count(1)
+        .launch_type(LaunchType::Fargate)
+        .network_configuration(network())
+        .role("ecsServiceRole")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err).as_deref(), Some("InvalidParameterException"));
+    assert_eq!(
+        err.into_service_error().meta().message(),
+        Some("You cannot specify an IAM role for services that require a service linked role.")
+    );
+}
+
+fn item(provider: &str, weight: i32, base: i32) -> CapacityProviderStrategyItem {
+    CapacityProviderStrategyItem::builder().capacity_provider(provider).weight(weight).base(base).build().unwrap()
+}
+
+fn strategy_of(items: &[CapacityProviderStrategyItem]) -> Vec<(String, i32, i32)> {
+    items.iter().map(|i| (i.capacity_provider().to_string(), i.weight(), i.base())).collect()
+}
+
+#[tokio::test]
+async fn capacity_provider_strategies_get_ecs_defaults_and_limits() {
+    let env = env();
+    env.cluster().await;
+    let raw_default = aws_sdk_ecs::types::CapacityProviderStrategyItem::builder()
+        .capacity_provider("FARGATE")
+        .weight(1)
+        .build()
+        .unwrap();
+    env.ecs
+        .put_cluster_capacity_providers()
+        .cluster(CLUSTER)
+        .capacity_providers("FARGATE")
+        .capacity_providers("FARGATE_SPOT")
+        .default_capacity_provider_strategy(raw_default)
+        .send()
+        .await
+        .unwrap();
+    let described = env.ecs.describe_clusters().clusters(CLUSTER).include(ClusterField::Settings).send().await.unwrap();
+    let expected = vec![("FARGATE".to_string(), 1, 0)];
+    assert_eq!(strategy_of(described.clusters()[0].default_capacity_provider_strategy()), expected);
+
+    let td = env.fargate_td("web", "nginx:1").await;
+    let create = |name: &'static str| {
+        env.ecs
+            .create_service()
+            .cluster(CLUSTER)
+            .service_name(name)
+            .task_definition(&td)
+            .desired_count(1)
+            .network_configuration(network())
+    };
+    let out = create("by-default").send().await.unwrap();
+    assert_eq!(strategy_of(out.service().unwrap().capacity_provider_strategy()), expected, "the cluster's default");
+    assert_eq!(out.service().unwrap().launch_type(), None);
+
+    let out = create("mixed").capacity_provider_strategy(item("FARGATE_SPOT", 3, 0)).capacity_provider_strategy(item("FARGATE", 1, 2)).send().await.unwrap();
+    let got = strategy_of(out.service().unwrap().capacity_provider_strategy());
+    assert_eq!(got, vec![("FARGATE_SPOT".to_string(), 3, 0), ("FARGATE".to_string(), 1, 2)]);
+
+    for (what, items) in [
+        ("weight above 1000", vec![item("FARGATE", 1001, 0)]),
+        ("two bases", vec![item("FARGATE", 1, 1), item("FARGATE_SPOT", 1, 1)]),
+        ("only zero weights", vec![item("FARGATE", 0, 0), item("FARGATE_SPOT", 0, 0)]),
+    ] {
+        let err = create("bad").set_capacity_provider_strategy(Some(items)).send().await.unwrap_err();
+        assert_eq!(code(&err).as_deref(), Some("InvalidParameterException"), "{what}");
+    }
 }
