@@ -56,15 +56,23 @@ pub struct DeploymentConfig {
     pub circuit_breaker_enable: bool,
     pub circuit_breaker_rollback: bool,
     pub strategy: String,
-    pub bake_time_minutes: Option<u32>,
-    /// `alarms` as ECS reports it: `{alarmNames, rollback, enable}`.
-    pub alarms: Value,
+    pub bake_time_minutes: u32,
+    /// `alarms` as ECS reports it, `{alarmNames, rollback, enable}`, once it has been sent.
+    pub alarms: Option<Value>,
     pub extra: Map<String, Value>,
 }
 
 /// The strategies ECS accepts in `deploymentConfiguration.strategy`.
 const STRATEGIES: [&str; 4] = ["ROLLING", "BLUE_GREEN", "LINEAR", "CANARY"];
 
+/// What CreateService stores without a `deploymentConfiguration`. botocore ecs
+/// service-2.json, DeploymentConfiguration.maximumPercent: "The default maximumPercent value
+/// for a service using the REPLICA service scheduler is 200%"; .minimumHealthyPercent: "The
+/// default value for a replica service for minimumHealthyPercent is 100%". The model gives no
+/// default for the rest; DescribeServices output of services created through the API since
+/// ECS-native blue/green (July 2025) reports `"deploymentCircuitBreaker": {"enable": false,
+/// "rollback": false}`, `"strategy": "ROLLING"` and `"bakeTimeInMinutes": 0`, and no `alarms`
+/// (public describe-services dumps, 2025-2026; the AWS console sends an empty `alarms`).
 impl Default for DeploymentConfig {
     fn default() -> Self {
         DeploymentConfig {
@@ -73,8 +81,8 @@ impl Default for DeploymentConfig {
             circuit_breaker_enable: false,
             circuit_breaker_rollback: false,
             strategy: "ROLLING".to_string(),
-            bake_time_minutes: None,
-            alarms: no_alarms(),
+            bake_time_minutes: 0,
+            alarms: None,
             extra: Map::new(),
         }
     }
@@ -106,14 +114,6 @@ fn bake_minutes(r: Req, key: &str) -> ApiResult<Option<u64>> {
         Some(m) if (0..=1440).contains(&m) => Ok(Some(m as u64)),
         Some(_) => Err(ApiError::invalid(format!("{key} must be between 0 and 1440."))),
     }
-}
-
-/// What DescribeServices reports for a service created without deployment alarms. The
-/// botocore model documents no default; AWS's own DescribeServices and UpdateService example
-/// output (AWS CLI reference, update-service and describe-service-deployments) shows
-/// `"alarms": {"alarmNames": [], "rollback": false, "enable": false}` for such services.
-fn no_alarms() -> Value {
-    json!({"alarmNames": [], "rollback": false, "enable": false})
 }
 
 /// `deploymentConfiguration.alarms` as sent, normalised: every member present (all three are
@@ -166,7 +166,7 @@ impl DeploymentConfig {
             if !(0..=1440).contains(&b) {
                 return Err(ApiError::invalid("bakeTimeInMinutes must be between 0 and 1440."));
             }
-            out.bake_time_minutes = Some(b as u32);
+            out.bake_time_minutes = b as u32;
         }
         if let Some(c) = r.get("canaryConfiguration") {
             traffic_percent(Req(c), "canaryPercent", 0.1)?;
@@ -177,7 +177,7 @@ impl DeploymentConfig {
             bake_minutes(Req(l), "stepBakeTimeInMinutes")?;
         }
         if let Some(a) = r.get("alarms") {
-            out.alarms = parse_alarms(a)?;
+            out.alarms = Some(parse_alarms(a)?);
         }
         // Kept as sent and echoed by DescribeServices.
         for key in ["lifecycleHooks", "linearConfiguration", "canaryConfiguration"] {
@@ -208,10 +208,10 @@ impl DeploymentConfig {
             "maximumPercent": self.maximum_percent,
             "minimumHealthyPercent": self.minimum_healthy_percent,
             "strategy": self.strategy,
-            "alarms": self.alarms,
+            "bakeTimeInMinutes": self.bake_time_minutes,
         });
-        if let Some(b) = self.bake_time_minutes {
-            v["bakeTimeInMinutes"] = json!(b);
+        if let Some(a) = &self.alarms {
+            v["alarms"] = a.clone();
         }
         for (k, x) in &self.extra {
             v[k] = x.clone();
@@ -442,7 +442,7 @@ impl State {
     fn start_bake(&mut self, key: &ServiceKey, at: u64) {
         let Some(svc) = self.services.get_mut(key) else { return };
         let cfg = &svc.deployment_config;
-        let bake_ms = (cfg.shift_minutes() + u64::from(cfg.bake_time_minutes.unwrap_or(0))) * 60_000;
+        let bake_ms = (cfg.shift_minutes() + u64::from(cfg.bake_time_minutes)) * 60_000;
         let Some(primary) = svc.deployments.first_mut().filter(|p| p.bake_until.is_none()) else { return };
         primary.bake_until = Some(at + bake_ms);
         primary.updated_at = at;

@@ -56,20 +56,27 @@ pub fn az_rebalancing_supported(svc: &Service) -> bool {
         && !az_constraint
 }
 
-/// The IAM role a service reports as `roleArn`.
+/// The IAM role a service reports as `roleArn`: the role sent, as an ARN, or the ECS
+/// service-linked role when the service needs one, or none.
 ///
 /// botocore ecs service-2.json, CreateServiceRequest.role: "If your account has already
 /// created the Amazon ECS service-linked role, that role is used for your service unless you
-/// specify a role here." The simulated account always has it; AWS reports it as
-/// `arn:aws:iam::<account>:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS` (the
-/// AWS CLI reference's update-service example output). A role given by name (or path/name)
-/// is reported as its ARN (botocore examples-1.json, CreateService "To create a new service
-/// behind a load balancer": role "ecsServiceRole" → roleArn "arn:aws:iam::…:role/ecsServiceRole").
-pub fn role_arn(account: &str, role: Option<&str>) -> String {
+/// specify a role here. The service-linked role is required if your task definition uses the
+/// awsvpc network mode or if the service is configured to use service discovery, an external
+/// deployment controller, multiple target groups" (and load balancers use it when no role is
+/// given). The simulated account always has it. AWS CLI reference, create-service examples:
+/// the Fargate and EXTERNAL services report
+/// `arn:aws:iam::<account>:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS`, the
+/// EC2 service without a load balancer reports no `roleArn`, and role "ecsServiceRole" is
+/// reported as "arn:aws:iam::<account>:role/ecsServiceRole".
+pub fn role_arn(account: &str, role: Option<&str>, needs_service_linked_role: bool) -> Option<String> {
     match role {
-        None => format!("arn:aws:iam::{account}:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS"),
-        Some(arn) if arn.starts_with("arn:") => arn.to_string(),
-        Some(name) => format!("arn:aws:iam::{account}:role/{}", name.trim_start_matches('/')),
+        Some(arn) if arn.starts_with("arn:") => Some(arn.to_string()),
+        Some(name) => Some(format!("arn:aws:iam::{account}:role/{}", name.trim_start_matches('/'))),
+        None if needs_service_linked_role => {
+            Some(format!("arn:aws:iam::{account}:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS"))
+        }
+        None => None,
     }
 }
 

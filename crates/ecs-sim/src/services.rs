@@ -77,7 +77,7 @@ pub struct Service {
     pub enable_execute_command: bool,
     /// ENABLED or DISABLED; UpdateService changes it without a new deployment.
     pub availability_zone_rebalancing: String,
-    pub role_arn: String,
+    pub role_arn: Option<String>,
     pub created_at: u64,
     pub tags: Tags,
     /// PRIMARY first, then ACTIVE deployments still draining.
@@ -303,7 +303,7 @@ impl State {
             propagate_tags: r.opt_str("propagateTags")?.unwrap_or("NONE").to_string(),
             enable_execute_command: r.opt_bool("enableExecuteCommand")?.unwrap_or(false),
             availability_zone_rebalancing: String::new(),
-            role_arn: role_arn(&self.ident.account, role),
+            role_arn: None,
             created_at: self.now,
             tags: parse_tags(r.array("tags")?)?,
             deployments: vec![],
@@ -313,6 +313,11 @@ impl State {
             steady: false,
         };
         check_daemon(&svc)?;
+        let needs_service_linked_role = td["networkMode"].as_str() == Some("awsvpc")
+            || !svc.load_balancers.is_empty()
+            || !svc.service_registries.is_empty()
+            || svc.deployment_controller["type"].as_str() == Some("EXTERNAL");
+        svc.role_arn = role_arn(&self.ident.account, role, needs_service_linked_role);
         svc.availability_zone_rebalancing =
             requested_az_rebalancing.unwrap_or_else(|| default_az_rebalancing(&svc).to_string());
         Ok(svc)

@@ -118,6 +118,7 @@ async fn az_rebalancing_defaults_to_disabled_where_ecs_does_not_support_it() {
     let binpack = PlacementStrategy::builder().r#type(PlacementStrategyType::Binpack).field("memory").build();
     let out = create("binpack").desired_count(1).placement_strategy(binpack).send().await.unwrap();
     assert_eq!(az(out.service().unwrap()), Some("DISABLED"), "binpack first");
+    assert_eq!(out.service().unwrap().role_arn(), None, "bridge networking, no load balancer: no service-linked role");
 
     let az_spread = PlacementStrategy::builder()
         .r#type(PlacementStrategyType::Spread)
@@ -160,9 +161,9 @@ async fn create_fills_in_what_ecs_defaults() {
         assert_eq!((dc.minimum_healthy_percent(), dc.maximum_percent()), (Some(100), Some(200)));
         let cb = dc.deployment_circuit_breaker().unwrap();
         assert_eq!((cb.enable(), cb.rollback()), (false, false));
-        let alarms = dc.alarms().expect("alarms reported without being sent");
-        assert_eq!((alarms.alarm_names().len(), alarms.enable(), alarms.rollback()), (0, false, false));
+        assert!(dc.alarms().is_none(), "no alarms until they are sent");
         assert_eq!(dc.strategy().map(|s| s.as_str()), Some("ROLLING"));
+        assert_eq!(dc.bake_time_in_minutes(), Some(0));
         assert_eq!(svc.deployment_controller().map(|d| d.r#type().as_str()), Some("ECS"));
         assert_eq!(svc.scheduling_strategy().map(|s| s.as_str()), Some("REPLICA"));
         assert_eq!(svc.launch_type().map(|l| l.as_str()), Some("FARGATE"));
