@@ -27,8 +27,12 @@ pub fn az_rebalancing(r: Req) -> ApiResult<Option<String>> {
 /// botocore ecs service-2.json, CreateServiceRequest.availabilityZoneRebalancing: "For create
 /// service requests, when no value is specified for AvailabilityZoneRebalancing, Amazon ECS
 /// defaults the value to ENABLED." ECS applies that default only to services the feature
-/// supports; AWS's notice of the change (June 2025): "Services that are not compatible — such
-/// as those using the binpack placement strategy — will default to false".
+/// supports: "Amazon ECS defaults to ENABLED if the ECS service is compatible with
+/// AvailabilityZoneRebalancing. If the ECS service is not compatible ..., Amazon ECS defaults to
+/// DISABLED" (ECS's description of the change in terraform-provider-aws PR 43577/44117), and
+/// AWS's notice to customers: "Services that are not compatible — such as those using the
+/// binpack placement strategy — will default to false". A value that is sent is stored as sent:
+/// nothing AWS publishes says whether an explicit ENABLED on such a service is refused.
 pub fn default_az_rebalancing(svc: &Service) -> &'static str {
     if az_rebalancing_supported(svc) { AZ_REBALANCING_ENABLED } else { AZ_REBALANCING_DISABLED }
 }

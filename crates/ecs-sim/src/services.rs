@@ -105,11 +105,13 @@ impl Service {
     }
 }
 
-/// Settings UpdateService can change that start a new deployment when they differ.
+/// Settings UpdateService can change that start a new deployment when they differ (botocore
+/// marks each UpdateServiceRequest member "This parameter triggers a new service deployment"
+/// or "doesn't trigger"). capacityProviderStrategy "doesn't trigger" one: a change to it is
+/// refused unless forceNewDeployment comes with it.
 #[derive(Debug, Clone, PartialEq)]
 struct TaskSetShape {
     task_definition: String,
-    capacity_provider_strategy: Vec<Value>,
     platform_version: Option<String>,
     network_configuration: Option<Value>,
     load_balancers: Vec<Value>,
@@ -120,7 +122,6 @@ impl TaskSetShape {
     fn of(s: &Service) -> Self {
         TaskSetShape {
             task_definition: s.task_definition.clone(),
-            capacity_provider_strategy: s.capacity_provider_strategy.clone(),
             platform_version: s.platform_version.clone(),
             network_configuration: s.network_configuration.clone(),
             load_balancers: s.load_balancers.clone(),
@@ -420,9 +421,15 @@ impl State {
         if let Some(strategy) = r.opt_array("capacityProviderStrategy")? {
             let strategy = parse_strategy(strategy)?;
             self.check_strategy(&s.key.cluster, &strategy)?;
-            s.capacity_provider_strategy = strategy.clone();
-            if !strategy.is_empty() {
-                s.launch_type = None;
+            if !same_strategy(&strategy, &current.capacity_provider_strategy) {
+                if r.opt_bool("forceNewDeployment")? != Some(true) {
+                    return Err(strategy_change_needs_force());
+                }
+                // botocore UpdateServiceRequest.capacityProviderStrategy: "Update the Auto
+                // Scaling group or Fargate capacity provider back to the launch type. Pass an
+                // empty list". Which launch type is not said; the one the strategy ran on.
+                s.launch_type = strategy.is_empty().then(|| current.task_launch_type());
+                s.capacity_provider_strategy = strategy;
             }
         }
         if let Some(n) = network_configuration(r.get("networkConfiguration"))? {
@@ -590,6 +597,24 @@ fn fingerprint(body: &Value) -> String {
         obj.remove("clientToken");
     }
     canonical(&b)
+}
+
+/// Two strategies are the same when they hold the same items, in any order.
+fn same_strategy(a: &[Value], b: &[Value]) -> bool {
+    let sorted = |s: &[Value]| {
+        let mut v: Vec<String> = s.iter().map(canonical).collect();
+        v.sort();
+        v
+    };
+    sorted(a) == sorted(b)
+}
+
+/// What UpdateService answers to a capacity provider strategy change without
+/// forceNewDeployment (the error AWS returns; pipe-cd PR 6385, ecs_deploy PR 75).
+fn strategy_change_needs_force() -> ApiError {
+    ApiError::invalid(
+        "When switching from launch type to capacity provider strategy on an existing service, or making a change to a capacity provider strategy on a service that is already using one, you must force a new deployment.",
+    )
 }
 
 fn strategy_is_fargate(strategy: &[Value]) -> bool {

@@ -5,7 +5,8 @@
 use aws_sdk_ecs::types::{
     AssignPublicIp, AvailabilityZoneRebalancing, AwsVpcConfiguration, CapacityProviderStrategyItem, ClusterField,
     Compatibility, DeploymentAlarms, DeploymentConfiguration, LaunchType, LoadBalancer, NetworkConfiguration,
-    PlacementStrategy, PlacementStrategyType, SchedulingStrategy,
+    PlacementConstraint, PlacementConstraintType, PlacementStrategy, PlacementStrategyType, SchedulingStrategy,
+    ServiceRegistry,
 };
 
 use crate::harness::{CLUSTER, Env, code, env, mk_container, network};
@@ -336,4 +337,101 @@ async fn capacity_provider_strategies_get_ecs_defaults_and_limits() {
         let err = create("bad").set_capacity_provider_strategy(Some(items)).send().await.unwrap_err();
         assert_eq!(code(&err).as_deref(), Some("InvalidParameterException"), "{what}");
     }
+}
+
+#[tokio::test]
+async fn update_keeps_lists_it_is_not_sent_and_clears_empty_ones() {
+    let env = env();
+    env.cluster().await;
+    let td = ec2_td(&env, "api").await;
+    let alb = LoadBalancer::builder()
+        .target_group_arn("arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/api/0123456789abcdef")
+        .container_name("app")
+        .container_port(80)
+        .build();
+    let registry = ServiceRegistry::builder()
+        .registry_arn("arn:aws:servicediscovery:us-east-1:123456789012:service/srv-0123456789abcdef")
+        .build();
+    let distinct = PlacementConstraint::builder().r#type(PlacementConstraintType::DistinctInstance).build();
+    let spread =
+        PlacementStrategy::builder().r#type(PlacementStrategyType::Spread).field("attribute:ecs.availability-zone").build();
+    env.ecs
+        .create_service()
+        .cluster(CLUSTER)
+        .service_name("api")
+        .task_definition(&td)
+        .desired_count(1)
+        .launch_type(LaunchType::Ec2)
+        .load_balancers(alb)
+        .service_registries(registry)
+        .placement_constraints(distinct)
+        .placement_strategy(spread)
+        .send()
+        .await
+        .unwrap();
+    let counts = |svc: &aws_sdk_ecs::types::Service| {
+        (
+            svc.load_balancers().len(),
+            svc.service_registries().len(),
+            svc.placement_constraints().len(),
+            svc.placement_strategy().len(),
+            svc.deployments().len(),
+        )
+    };
+    let update = || env.ecs.update_service().cluster(CLUSTER).service("api");
+
+    update().desired_count(2).send().await.unwrap();
+    assert_eq!(counts(&env.describe("api").await), (1, 1, 1, 1, 1), "lists not sent are kept");
+
+    update().set_placement_constraints(Some(vec![])).set_placement_strategy(Some(vec![])).send().await.unwrap();
+    assert_eq!(counts(&env.describe("api").await), (1, 1, 0, 0, 1), "placement cleared without a deployment");
+
+    update().set_load_balancers(Some(vec![])).send().await.unwrap();
+    assert_eq!(counts(&env.describe("api").await), (0, 1, 0, 0, 2), "load balancers cleared by a new deployment");
+
+    update().set_service_registries(Some(vec![])).send().await.unwrap();
+    assert_eq!(counts(&env.describe("api").await).1, 0, "service registries cleared");
+}
+
+#[tokio::test]
+async fn capacity_provider_strategy_changes_need_force_new_deployment() {
+    let env = env();
+    env.cluster().await;
+    env.ecs
+        .put_cluster_capacity_providers()
+        .cluster(CLUSTER)
+        .capacity_providers("FARGATE")
+        .capacity_providers("FARGATE_SPOT")
+        .set_default_capacity_provider_strategy(Some(vec![]))
+        .send()
+        .await
+        .unwrap();
+    let td = env.fargate_td("web", "nginx:1").await;
+    env.fargate_service("web", &td, 1).await;
+    let update = |items: Vec<CapacityProviderStrategyItem>| {
+        env.ecs.update_service().cluster(CLUSTER).service("web").set_capacity_provider_strategy(Some(items))
+    };
+
+    let err = update(vec![item("FARGATE_SPOT", 1, 0)]).send().await.unwrap_err();
+    assert_eq!(code(&err).as_deref(), Some("InvalidParameterException"), "launch type to strategy");
+    assert!(err.into_service_error().meta().message().unwrap().ends_with("you must force a new deployment."));
+    assert_eq!(update(vec![]).send().await.unwrap().service().unwrap().deployments().len(), 1, "[] on a launch type");
+
+    let out = update(vec![item("FARGATE_SPOT", 1, 0)]).force_new_deployment(true).send().await.unwrap();
+    let svc = out.service().unwrap();
+    assert_eq!(svc.launch_type(), None);
+    assert_eq!(strategy_of(svc.capacity_provider_strategy()), vec![("FARGATE_SPOT".to_string(), 1, 0)]);
+    assert_eq!(svc.deployments().len(), 2, "forced: a new deployment");
+
+    let unchanged = CapacityProviderStrategyItem::builder().capacity_provider("FARGATE_SPOT").weight(1).build().unwrap();
+    update(vec![unchanged]).send().await.expect("the same strategy (base 0 implied) needs no force");
+    let err = update(vec![item("FARGATE", 1, 0)]).send().await.unwrap_err();
+    assert_eq!(code(&err).as_deref(), Some("InvalidParameterException"), "strategy to strategy");
+    let err = update(vec![]).send().await.unwrap_err();
+    assert_eq!(code(&err).as_deref(), Some("InvalidParameterException"), "strategy back to a launch type");
+
+    let out = update(vec![]).force_new_deployment(true).send().await.unwrap();
+    let svc = out.service().unwrap();
+    assert_eq!(svc.launch_type().map(|l| l.as_str()), Some("FARGATE"), "back to the launch type it ran on");
+    assert!(svc.capacity_provider_strategy().is_empty());
 }
