@@ -24,7 +24,12 @@ impl State {
         match kind {
             "cluster" => self.clusters.get_mut(rest).map(|c| &mut c.tags).ok_or_else(ApiError::cluster_not_found),
             "service" => {
-                let (cluster, name) = rest.split_once('/').ok_or_else(not_found)?;
+                // botocore ecs service-2.json, TagResourceRequest.resourceArn: "If you try to tag
+                // a service with a short ARN, you receive an InvalidParameterException error."
+                // (The message is the one AWS sends for ListTagsForResource too.)
+                let (cluster, name) = rest
+                    .split_once('/')
+                    .ok_or_else(|| ApiError::invalid("Long arn format must be used for tagging operations"))?;
                 let key = ServiceKey { cluster: cluster.to_string(), name: name.to_string() };
                 self.services.get_mut(&key).map(|s| &mut s.tags).ok_or_else(not_found)
             }
