@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 
 use crate::error::{ApiError, ApiResult};
 use crate::protocol::Req;
-use crate::services::{ServiceKey, ServiceStatus};
+use crate::services::{INACTIVE_SERVICE_RETENTION, ServiceKey, ServiceStatus};
 use crate::state::{State, TimerKind};
 use crate::tasks::{StopCode, TaskSpec, TaskStatus};
 
@@ -424,6 +424,8 @@ impl State {
         if svc.status == ServiceStatus::Draining {
             if groups.iter().all(|(_, g)| g.live() == 0 && g.stopping == 0) {
                 svc.status = ServiceStatus::Inactive;
+                svc.inactive_at = Some(at);
+                self.schedule(at + INACTIVE_SERVICE_RETENTION.as_millis() as u64, TimerKind::ServicePurge(key.clone(), at));
             }
             return;
         }

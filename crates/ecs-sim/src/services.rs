@@ -1,9 +1,12 @@
 //! Services: CreateService (client-token idempotency, name conflicts, duplicate owner
 //! detection), DescribeServices (≤ 10, failures for missing), UpdateService (new
 //! deployment when the task set changes), DeleteService (DRAINING → INACTIVE) and
-//! ListServices. The scheduler that moves deployments lives in `deployments`.
+//! ListServices. A service that went INACTIVE stays describable for
+//! `INACTIVE_SERVICE_RETENTION`, then is forgotten. The scheduler that moves deployments
+//! lives in `deployments`.
 
 use std::collections::VecDeque;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
@@ -50,6 +53,14 @@ pub struct ServiceEvent {
     pub message: String,
 }
 
+/// How long an INACTIVE service can still be described. botocore ecs service-2.json,
+/// DeleteService: "Services in the DRAINING or INACTIVE status can still be viewed with the
+/// DescribeServices API operation. However, in the future, INACTIVE services may be cleaned up
+/// and purged from Amazon ECS record keeping" (DescribeServices then reports them as a MISSING
+/// failure, which is what the ServicesInactive waiter in botocore's waiters-2.json expects).
+/// AWS gives no period; ecs-sim keeps them one simulated hour, as it does INACTIVE clusters.
+pub const INACTIVE_SERVICE_RETENTION: Duration = Duration::from_secs(3600);
+
 /// ECS keeps the latest 100 events per service.
 const MAX_EVENTS: usize = 100;
 
@@ -58,6 +69,8 @@ pub struct Service {
     pub key: ServiceKey,
     pub arn: String,
     pub status: ServiceStatus,
+    /// Simulated ms at which it went INACTIVE; `None` before.
+    pub inactive_at: Option<u64>,
     pub desired_count: u32,
     pub task_definition: String,
     pub launch_type: Option<String>,
@@ -283,6 +296,7 @@ impl State {
             arn: self.ident.service_arn(&key.cluster, &key.name),
             key: key.clone(),
             status: ServiceStatus::Active,
+            inactive_at: None,
             desired_count: desired,
             task_definition: td_arn,
             platform_version: r
@@ -482,8 +496,10 @@ impl State {
         let r = Req(body);
         let cluster = self.active_cluster(r.opt_str("cluster")?)?.name.clone();
         let svc = self.find_service(&cluster, r.str("service")?)?;
+        // DeleteService of an INACTIVE service answers with the service, unchanged
+        // (aws-sdk-js issue 4189: "returns a success response ... returns the service object").
         if svc.status == ServiceStatus::Inactive {
-            return Err(ApiError::service_not_found());
+            return Ok(json!({"service": self.service_json(svc, false)}));
         }
         let force = r.opt_bool("force")?.unwrap_or(false);
         if svc.desired_count > 0 && !force && svc.status == ServiceStatus::Active {
@@ -498,6 +514,13 @@ impl State {
         self.reconcile_service(&key, now);
         let svc = self.services.get(&key).ok_or_else(ApiError::service_not_found)?;
         Ok(json!({"service": self.service_json(svc, false)}))
+    }
+
+    /// Forgets a service INACTIVE since `inactive_at`, unless it was created again since.
+    pub(crate) fn purge_service(&mut self, key: &ServiceKey, inactive_at: u64) {
+        if self.services.get(key).is_some_and(|s| s.inactive_at == Some(inactive_at)) {
+            self.services.remove(key);
+        }
     }
 
     pub(crate) fn list_services(&mut self, body: &Value) -> ApiResult<Value> {

@@ -35,6 +35,8 @@ pub enum TimerKind {
     TaskDefinitionDelete(String, u32),
     /// Forget a cluster deleted at this instant (ignored if it was created again since).
     ClusterPurge(String, u64),
+    /// Forget a service that went INACTIVE at this instant (ignored if it was created again).
+    ServicePurge(ServiceKey, u64),
 }
 
 /// (due at ms, insertion sequence, what): the sequence keeps equal-time timers in FIFO
@@ -143,6 +145,7 @@ impl State {
                 self.finish_task_definition_delete(&family, revision, at)
             }
             TimerKind::ClusterPurge(name, deleted_at) => self.purge_cluster(&name, deleted_at),
+            TimerKind::ServicePurge(key, inactive_at) => self.purge_service(&key, inactive_at),
         }
     }
 
