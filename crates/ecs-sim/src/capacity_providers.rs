@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::protocol::{Req, Tags, arn_resource, paginate, parse_tags, tags_json};
 use crate::state::State;
+use crate::tasks::TaskStatus;
 
 pub const BUILT_IN: [&str; 2] = ["FARGATE", "FARGATE_SPOT"];
 
@@ -71,6 +72,20 @@ pub fn check_strategy_weights(strategy: &[Value]) -> ApiResult<()> {
 impl State {
     pub fn capacity_provider_exists(&self, name: &str) -> bool {
         BUILT_IN.contains(&name) || self.capacity_providers.get(name).is_some_and(|p| p.active)
+    }
+
+    /// Whether a task in `cluster` that has not stopped was launched by a deployment whose
+    /// capacity provider strategy names `provider`.
+    pub fn capacity_provider_has_tasks(&self, cluster: &str, provider: &str) -> bool {
+        self.tasks.values().filter(|t| t.cluster == cluster && t.last_status != TaskStatus::Stopped).any(|t| {
+            let Some(svc) = t.service.as_ref().and_then(|k| self.services.get(k)) else { return false };
+            let strategy = svc
+                .deployments
+                .iter()
+                .find(|d| Some(&d.id) == t.deployment_id.as_ref())
+                .map_or(&svc.capacity_provider_strategy, |d| &d.capacity_provider_strategy);
+            strategy.iter().any(|i| i["capacityProvider"].as_str() == Some(provider))
+        })
     }
 
     fn capacity_provider_json(&self, p: &CapacityProvider, with_tags: bool) -> Value {
