@@ -3,6 +3,7 @@
 
 mod admin;
 mod autoscaling;
+mod capacity_providers;
 mod clusters;
 mod deployments;
 mod harness;
