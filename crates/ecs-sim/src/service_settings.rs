@@ -60,6 +60,24 @@ pub fn az_rebalancing_supported(svc: &Service) -> bool {
         && !az_constraint
 }
 
+/// `deploymentController` as sent, if sent: `{type}` with ECS, CODE_DEPLOY or EXTERNAL.
+///
+/// botocore ecs service-2.json, CreateServiceRequest.deploymentController: "If no deployment
+/// controller is specified, the default value of ECS is used."
+pub fn deployment_controller(r: Req) -> ApiResult<Option<Value>> {
+    let Some(sent) = r.get("deploymentController") else { return Ok(None) };
+    match Req(sent).str("type")? {
+        t @ ("ECS" | "CODE_DEPLOY" | "EXTERNAL") => Ok(Some(json!({"type": t}))),
+        other => Err(ApiError::invalid(format!(
+            "Invalid deploymentController type {other}. Valid values: ECS, CODE_DEPLOY, EXTERNAL."
+        ))),
+    }
+}
+
+pub fn default_deployment_controller() -> Value {
+    json!({"type": "ECS"})
+}
+
 /// The IAM role a service reports as `roleArn`: the role sent, as an ARN, or the ECS
 /// service-linked role when the service needs one, or none.
 ///

@@ -16,7 +16,7 @@ use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::protocol::{Req, Tags, canonical, paginate, parse_tags, service_ident, tags_json, valid_name};
 use crate::capacity_providers::{check_strategy_weights, parse_strategy};
 use crate::service_settings::{
-    HEALTH_CHECK_GRACE_PERIOD_DEFAULT, az_rebalancing, default_az_rebalancing, health_check_grace_period,
+    HEALTH_CHECK_GRACE_PERIOD_DEFAULT, az_rebalancing, default_deployment_controller, deployment_controller, default_az_rebalancing, health_check_grace_period,
     network_configuration, role_arn, role_with_awsvpc,
 };
 use crate::state::{State, TokenRecord};
@@ -309,7 +309,7 @@ impl State {
             load_balancers: r.array("loadBalancers")?.to_vec(),
             service_registries: r.array("serviceRegistries")?.to_vec(),
             deployment_config,
-            deployment_controller: r.get("deploymentController").cloned().unwrap_or_else(|| json!({"type": "ECS"})),
+            deployment_controller: deployment_controller(r)?.unwrap_or_else(default_deployment_controller),
             placement_constraints: r.array("placementConstraints")?.to_vec(),
             placement_strategy: r.array("placementStrategy")?.to_vec(),
             health_check_grace_period: health_check_grace_period(r)?.unwrap_or(HEALTH_CHECK_GRACE_PERIOD_DEFAULT),
@@ -487,6 +487,11 @@ impl State {
         // AvailabilityZoneRebalancing value." Every simulated service has one from CreateService.
         if let Some(v) = az_rebalancing(r)? {
             s.availability_zone_rebalancing = v;
+        }
+        // UpdateServiceRequest.deploymentController is a member (undocumented in the model):
+        // sent, it replaces the controller; left out, the controller stays.
+        if let Some(c) = deployment_controller(r)? {
+            s.deployment_controller = c;
         }
         check_daemon(&s)?;
         Ok(s)

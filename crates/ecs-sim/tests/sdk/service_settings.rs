@@ -4,7 +4,7 @@
 
 use aws_sdk_ecs::types::{
     AssignPublicIp, AvailabilityZoneRebalancing, AwsVpcConfiguration, CapacityProviderStrategyItem, ClusterField,
-    Compatibility, DeploymentAlarms, DeploymentConfiguration, LaunchType, LoadBalancer, NetworkConfiguration,
+    Compatibility, DeploymentAlarms, DeploymentConfiguration, DeploymentController, DeploymentControllerType, LaunchType, LoadBalancer, NetworkConfiguration,
     PlacementConstraint, PlacementConstraintType, PlacementStrategy, PlacementStrategyType, SchedulingStrategy,
     ServiceRegistry,
 };
@@ -434,4 +434,22 @@ async fn capacity_provider_strategy_changes_need_force_new_deployment() {
     let svc = out.service().unwrap();
     assert_eq!(svc.launch_type().map(|l| l.as_str()), Some("FARGATE"), "back to the launch type it ran on");
     assert!(svc.capacity_provider_strategy().is_empty());
+}
+
+#[tokio::test]
+async fn deployment_controller_defaults_to_ecs_and_update_sets_it_only_when_sent() {
+    let env = env();
+    env.cluster().await;
+    let td = env.fargate_td("web", "nginx:1").await;
+    env.fargate_service("web", &td, 1).await;
+    let controller = |svc: &aws_sdk_ecs::types::Service| svc.deployment_controller().map(|d| d.r#type().as_str().to_string());
+    assert_eq!(controller(&env.describe("web").await).as_deref(), Some("ECS"));
+    let code_deploy = DeploymentController::builder().r#type(DeploymentControllerType::CodeDeploy).build().unwrap();
+    env.ecs.update_service().cluster(CLUSTER).service("web").deployment_controller(code_deploy).send().await.unwrap();
+    assert_eq!(controller(&env.describe("web").await).as_deref(), Some("CODE_DEPLOY"));
+    env.ecs.update_service().cluster(CLUSTER).service("web").desired_count(2).send().await.unwrap();
+    assert_eq!(controller(&env.describe("web").await).as_deref(), Some("CODE_DEPLOY"), "kept when not sent");
+    let bogus = DeploymentController::builder().r#type(DeploymentControllerType::from("KUBERNETES")).build().unwrap();
+    let err = env.ecs.update_service().cluster(CLUSTER).service("web").deployment_controller(bogus).send().await.unwrap_err();
+    assert_eq!(code(&err).as_deref(), Some("InvalidParameterException"));
 }
