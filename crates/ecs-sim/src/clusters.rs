@@ -1,7 +1,7 @@
 //! Clusters: create (idempotent by name, as ECS is), describe with `include`, update,
 //! settings, capacity providers, delete (refused while services are live) and list.
-//! A deleted cluster stays INACTIVE and discoverable (DescribeClusters, ListClusters,
-//! tags) for `INACTIVE_CLUSTER_RETENTION`, then is forgotten, as AWS does.
+//! A deleted cluster stays INACTIVE and discoverable (DescribeClusters, ListClusters) for
+//! `INACTIVE_CLUSTER_RETENTION`, then is forgotten, as AWS does.
 
 use std::time::Duration;
 
@@ -255,7 +255,11 @@ impl State {
 
     fn active_cluster_mut(&mut self, ident: Option<&str>) -> ApiResult<&mut Cluster> {
         let name = cluster_name(ident.unwrap_or("default"));
-        self.clusters.get_mut(&name).filter(|c| c.is_active()).ok_or_else(ApiError::cluster_not_found)
+        match self.clusters.get_mut(&name) {
+            Some(c) if c.is_active() => Ok(c),
+            Some(_) => Err(ApiError::cluster_inactive()),
+            None => Err(ApiError::cluster_not_found()),
+        }
     }
 
     pub(crate) fn update_cluster(&mut self, body: &Value) -> ApiResult<Value> {

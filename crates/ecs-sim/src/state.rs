@@ -199,9 +199,15 @@ impl State {
         }
     }
 
-    /// Looks up an ACTIVE cluster by name or ARN (default: `default`).
+    /// Looks up an ACTIVE cluster by name or ARN (default: `default`). An INACTIVE one is
+    /// ClusterNotFoundException "The referenced cluster was inactive.", as CreateService and
+    /// UpdateService answer in AWS.
     pub fn active_cluster(&self, ident: Option<&str>) -> ApiResult<&Cluster> {
         let name = crate::protocol::cluster_name(ident.unwrap_or("default"));
-        self.clusters.get(&name).filter(|c| c.is_active()).ok_or_else(ApiError::cluster_not_found)
+        match self.clusters.get(&name) {
+            Some(c) if c.is_active() => Ok(c),
+            Some(_) => Err(ApiError::cluster_inactive()),
+            None => Err(ApiError::cluster_not_found()),
+        }
     }
 }

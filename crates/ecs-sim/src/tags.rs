@@ -22,7 +22,15 @@ impl State {
         let res = arn_resource(arn);
         let (kind, rest) = res.split_once('/').ok_or_else(|| ApiError::invalid(format!("Invalid ARN: {arn}")))?;
         match kind {
-            "cluster" => self.clusters.get_mut(rest).map(|c| &mut c.tags).ok_or_else(ApiError::cluster_not_found),
+            "cluster" => match self.clusters.get_mut(rest) {
+                // AWS refuses tag calls on a deleted cluster (TagResource and ListTagsForResource,
+                // as cloud-nuke issue 145 and terraform-provider-aws PR 35524 quote it).
+                Some(c) if !c.is_active() => Err(ApiError::invalid(
+                    "The specified cluster is inactive. Specify an active cluster and try again.",
+                )),
+                Some(c) => Ok(&mut c.tags),
+                None => Err(ApiError::cluster_not_found()),
+            },
             "service" => {
                 // botocore ecs service-2.json, TagResourceRequest.resourceArn: "If you try to tag
                 // a service with a short ARN, you receive an InvalidParameterException error."

@@ -392,6 +392,8 @@ async fn service_calls_on_a_missing_or_deleted_cluster_are_cluster_not_found() {
         let err = env.ecs.describe_services().cluster(cluster).services("web").send().await.unwrap_err();
         assert!(err.into_service_error().is_cluster_not_found_exception(), "DescribeServices in {cluster}");
         let err = env.ecs.update_service().cluster(cluster).service("web").desired_count(1).send().await.unwrap_err();
+        let expected = if cluster == "gone" { "The referenced cluster was inactive." } else { "Cluster not found." };
+        assert_eq!(err.message(), Some(expected), "AWS's message for {cluster}");
         assert!(err.into_service_error().is_cluster_not_found_exception(), "UpdateService in {cluster}");
         let err = env.ecs.delete_service().cluster(cluster).service("web").force(true).send().await.unwrap_err();
         assert!(err.into_service_error().is_cluster_not_found_exception(), "DeleteService in {cluster}");

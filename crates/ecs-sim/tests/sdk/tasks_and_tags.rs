@@ -1,5 +1,6 @@
 //! Tasks (list, describe, stop and replacement) and tags on every taggable resource.
 
+use aws_sdk_ecs::error::ProvideErrorMetadata;
 use aws_sdk_ecs::types::{DesiredStatus, LaunchType, ServiceField};
 
 use crate::harness::{CLUSTER, code, env, network, tag};
@@ -117,5 +118,18 @@ async fn service_tags_follow_tag_and_untag_in_describe_services() {
     let err = env.ecs.tag_resource().resource_arn(short).tags(tag("a", "1")).send().await.unwrap_err();
     assert_eq!(code(&err).as_deref(), Some("InvalidParameterException"), "short service ARN");
     let err = env.ecs.list_tags_for_resource().resource_arn(short).send().await.unwrap_err();
+    assert_eq!(code(&err).as_deref(), Some("InvalidParameterException"));
+}
+
+#[tokio::test]
+async fn tag_calls_on_a_deleted_cluster_are_refused() {
+    let env = env();
+    let out = env.ecs.create_cluster().cluster_name("gone").tags(tag("a", "1")).send().await.unwrap();
+    let arn = out.cluster().unwrap().cluster_arn().unwrap().to_string();
+    env.ecs.delete_cluster().cluster("gone").send().await.unwrap();
+    let err = env.ecs.tag_resource().resource_arn(&arn).tags(tag("b", "2")).send().await.unwrap_err();
+    assert_eq!(code(&err).as_deref(), Some("InvalidParameterException"));
+    assert_eq!(err.message(), Some("The specified cluster is inactive. Specify an active cluster and try again."));
+    let err = env.ecs.list_tags_for_resource().resource_arn(&arn).send().await.unwrap_err();
     assert_eq!(code(&err).as_deref(), Some("InvalidParameterException"));
 }
