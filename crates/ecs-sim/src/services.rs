@@ -589,6 +589,14 @@ impl State {
             "enableExecuteCommand": svc.enable_execute_command,
             "availabilityZoneRebalancing": svc.availability_zone_rebalancing,
         });
+        // botocore ecs service-2.json, Service.capacityProviderStrategy: "When using the
+        // DescribeServices API, this field is omitted if the service was created using a launch
+        // type." (Service.launchType is omitted the other way round: it is None then.)
+        if svc.launch_type.is_some()
+            && let Some(obj) = v.as_object_mut()
+        {
+            obj.remove("capacityProviderStrategy");
+        }
         if with_tags {
             v["tags"] = tags_json(&svc.tags);
         }
