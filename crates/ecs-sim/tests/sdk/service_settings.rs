@@ -453,3 +453,40 @@ async fn deployment_controller_defaults_to_ecs_and_update_sets_it_only_when_sent
     let err = env.ecs.update_service().cluster(CLUSTER).service("web").deployment_controller(bogus).send().await.unwrap_err();
     assert_eq!(code(&err).as_deref(), Some("InvalidParameterException"));
 }
+
+#[tokio::test]
+async fn describe_leaves_out_the_launch_type_or_the_strategy_the_service_does_not_use() {
+    let env = env();
+    env.ecs
+        .create_cluster()
+        .cluster_name(CLUSTER)
+        .capacity_providers("FARGATE")
+        .default_capacity_provider_strategy(item("FARGATE", 1, 0))
+        .send()
+        .await
+        .unwrap();
+    let td = env.fargate_td("web", "nginx:1").await;
+    env.fargate_service("on-launch-type", &td, 0).await;
+    env.ecs
+        .create_service()
+        .cluster(CLUSTER)
+        .service_name("on-strategy")
+        .task_definition(&td)
+        .desired_count(0)
+        .network_configuration(network())
+        .send()
+        .await
+        .unwrap();
+    let body = serde_json::json!({"cluster": CLUSTER, "services": ["on-launch-type", "on-strategy"]});
+    let (status, out) =
+        crate::harness::json_call(env.sim.endpoint(), "AmazonEC2ContainerServiceV20141113.DescribeServices", body);
+    assert_eq!(status, 200, "{out}");
+    let services = out["services"].as_array().expect("services");
+    let by_name = |n: &str| services.iter().find(|s| s["serviceName"] == n).expect("described");
+    let launch_type = by_name("on-launch-type");
+    assert_eq!(launch_type["launchType"], "FARGATE");
+    assert!(launch_type.get("capacityProviderStrategy").is_none(), "omitted for a launch type: {launch_type}");
+    let strategy = by_name("on-strategy");
+    assert!(strategy.get("launchType").is_none(), "omitted for a strategy: {strategy}");
+    assert_eq!(strategy["capacityProviderStrategy"][0]["base"], 0);
+}
