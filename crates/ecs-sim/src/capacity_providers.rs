@@ -46,16 +46,22 @@ pub fn parse_strategy(items: &[Value]) -> ApiResult<Vec<Value>> {
         let name = r.str("capacityProvider")?;
         let weight = r.opt_i64("weight")?.unwrap_or(0);
         if !(0..=1000).contains(&weight) {
-            return Err(ApiError::invalid(format!("The weight for capacity provider {name} must be between 0 and 1000.")));
+            return Err(ApiError::invalid(format!(
+                "The weight for capacity provider {name} must be between 0 and 1000."
+            )));
         }
         let base = r.opt_i64("base")?.unwrap_or(0);
         if !(0..=100_000).contains(&base) {
-            return Err(ApiError::invalid(format!("The base for capacity provider {name} must be between 0 and 100000.")));
+            return Err(ApiError::invalid(format!(
+                "The base for capacity provider {name} must be between 0 and 100000."
+            )));
         }
         out.push(json!({"capacityProvider": name, "weight": weight, "base": base}));
     }
     if out.iter().filter(|i| i["base"].as_i64() > Some(0)).count() > 1 {
-        return Err(ApiError::invalid("Only one capacity provider in a capacity provider strategy can have a base defined."));
+        return Err(ApiError::invalid(
+            "Only one capacity provider in a capacity provider strategy can have a base defined.",
+        ));
     }
     Ok(out)
 }
@@ -281,7 +287,9 @@ fn asg_provider_update(current: &Value, update: &Value) -> ApiResult<Value> {
 fn check_asg_provider(v: &Value) -> ApiResult<()> {
     let enabled = |key: &str, v: Option<&str>| match v {
         Some("ENABLED" | "DISABLED") => Ok(()),
-        other => Err(ApiError::invalid(format!("Invalid {key} {}. Valid values: ENABLED, DISABLED.", other.unwrap_or("")))),
+        other => {
+            Err(ApiError::invalid(format!("Invalid {key} {}. Valid values: ENABLED, DISABLED.", other.unwrap_or(""))))
+        }
     };
     let scaling = Req(&v["managedScaling"]);
     enabled("managedScaling.status", scaling.opt_str("status")?)?;

@@ -223,7 +223,11 @@ impl State {
             tags: parse_tags(r.array("tags")?)?,
             settings,
             configuration: cluster_configuration(r.get("configuration"))?,
-            service_connect_defaults: r.get("serviceConnectDefaults").map(service_connect_defaults).transpose()?.flatten(),
+            service_connect_defaults: r
+                .get("serviceConnectDefaults")
+                .map(service_connect_defaults)
+                .transpose()?
+                .flatten(),
             capacity_providers,
             default_strategy,
         };

@@ -425,7 +425,10 @@ impl State {
             if groups.iter().all(|(_, g)| g.live() == 0 && g.stopping == 0) {
                 svc.status = ServiceStatus::Inactive;
                 svc.inactive_at = Some(at);
-                self.schedule(at + INACTIVE_SERVICE_RETENTION.as_millis() as u64, TimerKind::ServicePurge(key.clone(), at));
+                self.schedule(
+                    at + INACTIVE_SERVICE_RETENTION.as_millis() as u64,
+                    TimerKind::ServicePurge(key.clone(), at),
+                );
             }
             return;
         }

@@ -122,7 +122,9 @@ pub fn network_configuration(sent: Option<&Value>) -> ApiResult<Option<Value>> {
             None => vpc["assignPublicIp"] = json!("DISABLED"),
             Some("ENABLED" | "DISABLED") => {}
             Some(other) => {
-                return Err(ApiError::invalid(format!("Invalid assignPublicIp {other}. Valid values: ENABLED, DISABLED.")));
+                return Err(ApiError::invalid(format!(
+                    "Invalid assignPublicIp {other}. Valid values: ENABLED, DISABLED."
+                )));
             }
         }
     }
@@ -137,9 +139,9 @@ pub const HEALTH_CHECK_GRACE_PERIOD_DEFAULT: i64 = 0;
 
 pub fn health_check_grace_period(r: Req) -> ApiResult<Option<i64>> {
     match r.opt_i64("healthCheckGracePeriodSeconds")? {
-        Some(g) if !(0..=i64::from(i32::MAX)).contains(&g) => Err(ApiError::invalid(format!(
-            "healthCheckGracePeriodSeconds must be between 0 and 2147483647, got {g}."
-        ))),
+        Some(g) if !(0..=i64::from(i32::MAX)).contains(&g) => {
+            Err(ApiError::invalid(format!("healthCheckGracePeriodSeconds must be between 0 and 2147483647, got {g}.")))
+        }
         other => Ok(other),
     }
 }

@@ -10,14 +10,14 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::capacity_providers::{check_strategy_weights, parse_strategy};
 use crate::clock::epoch_seconds;
 use crate::deployments::{DeploymentConfig, DeploymentTasks};
 use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::protocol::{Req, Tags, canonical, paginate, parse_tags, service_ident, tags_json, valid_name};
-use crate::capacity_providers::{check_strategy_weights, parse_strategy};
 use crate::service_settings::{
-    HEALTH_CHECK_GRACE_PERIOD_DEFAULT, az_rebalancing, default_deployment_controller, deployment_controller, default_az_rebalancing, health_check_grace_period,
-    network_configuration, role_arn, role_with_awsvpc,
+    HEALTH_CHECK_GRACE_PERIOD_DEFAULT, az_rebalancing, default_az_rebalancing, default_deployment_controller,
+    deployment_controller, health_check_grace_period, network_configuration, role_arn, role_with_awsvpc,
 };
 use crate::state::{State, TokenRecord};
 use crate::stats::{DuplicateCreate, OWNER_TAG};

@@ -25,10 +25,9 @@ use aws_sdk_ecs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ecs::types::{
     AutoScalingGroupProvider, AutoScalingGroupProviderUpdate, AwsVpcConfiguration, CapacityProvider,
     CapacityProviderStrategyItem, Cluster, ClusterConfiguration, ClusterField, ClusterServiceConnectDefaultsRequest,
-    Compatibility, ContainerDefinition, ExecuteCommandConfiguration, Failure, LaunchType, LoadBalancer,
-    ManagedScaling, ManagedScalingStatus, PropagateTags, ServiceRegistry,
-    NetworkConfiguration, NetworkMode, Service, ServiceField, TaskDefinition, TaskDefinitionField,
-    TaskDefinitionStatus,
+    Compatibility, ContainerDefinition, ExecuteCommandConfiguration, Failure, LaunchType, LoadBalancer, ManagedScaling,
+    ManagedScalingStatus, NetworkConfiguration, NetworkMode, PropagateTags, Service, ServiceField, ServiceRegistry,
+    TaskDefinition, TaskDefinitionField, TaskDefinitionStatus,
 };
 use ecs_sim::SimConfig;
 
@@ -915,9 +914,11 @@ fn settings_facts(s: Option<&Service>) -> Facts {
         .set("placementStrategy", s.placement_strategy().len())
         .set(
             "capacityProviderStrategy",
-            sorted(s.capacity_provider_strategy().iter().map(|i| {
-                format!("{}:{}:{}", i.capacity_provider(), i.weight(), i.base())
-            })),
+            sorted(
+                s.capacity_provider_strategy()
+                    .iter()
+                    .map(|i| format!("{}:{}:{}", i.capacity_provider(), i.weight(), i.base())),
+            ),
         )
         .set("launchType", opt(s.launch_type().map(|l| l.as_str())))
         .set("platformVersion", opt(s.platform_version()))
@@ -997,14 +998,12 @@ async fn service_settings(ecs: &Client, vpc: &Vpc, run: &mut Run) {
     run.record("update service clearing its lists", facts(&r, |o| settings_facts(o.service())));
 
     let spot = CapacityProviderStrategyItem::builder().capacity_provider("FARGATE_SPOT").weight(1).build().unwrap();
-    let r = ecs
-        .update_service()
-        .cluster("xc-set")
-        .service("xc-set")
-        .capacity_provider_strategy(spot.clone())
-        .send()
-        .await;
-    run.record("change capacity provider strategy without forceNewDeployment", facts(&r, |o| settings_facts(o.service())));
+    let r =
+        ecs.update_service().cluster("xc-set").service("xc-set").capacity_provider_strategy(spot.clone()).send().await;
+    run.record(
+        "change capacity provider strategy without forceNewDeployment",
+        facts(&r, |o| settings_facts(o.service())),
+    );
     let r = ecs
         .update_service()
         .cluster("xc-set")
@@ -1034,12 +1033,8 @@ async fn service_settings(ecs: &Client, vpc: &Vpc, run: &mut Run) {
     let r = ecs.untag_resource().resource_arn(&service_arn).tag_keys("env").send().await;
     run.record("untag service with settings", facts(&r, |_| Facts::default()));
     run.record("describe service tags after tag and untag", describe().await);
-    let r = ecs
-        .tag_resource()
-        .resource_arn(format!("{ACCOUNT_PREFIX}:service/xc-set"))
-        .tags(tag("a", "b"))
-        .send()
-        .await;
+    let r =
+        ecs.tag_resource().resource_arn(format!("{ACCOUNT_PREFIX}:service/xc-set")).tags(tag("a", "b")).send().await;
     run.record("tag service by short ARN", facts(&r, |_| Facts::default()));
 
     // A deleted (INACTIVE) cluster.
@@ -1054,12 +1049,8 @@ async fn service_settings(ecs: &Client, vpc: &Vpc, run: &mut Run) {
     );
     let r = ecs.update_service().cluster("xc-gone").service("xc-set").desired_count(1).send().await;
     run.record("update service in deleted cluster", facts(&r, |o| settings_facts(o.service())));
-    let r = ecs
-        .tag_resource()
-        .resource_arn(format!("{ACCOUNT_PREFIX}:cluster/xc-gone"))
-        .tags(tag("a", "b"))
-        .send()
-        .await;
+    let r =
+        ecs.tag_resource().resource_arn(format!("{ACCOUNT_PREFIX}:cluster/xc-gone")).tags(tag("a", "b")).send().await;
     run.record("tag deleted cluster", facts(&r, |_| Facts::default()));
 }
 
@@ -1067,7 +1058,10 @@ fn cluster_config_facts(c: Option<&Cluster>) -> Facts {
     let Some(c) = c else { return Facts::default().set("cluster", "<absent>") };
     let exec = c.configuration().and_then(|c| c.execute_command_configuration());
     Facts::default()
-        .set("settings", sorted(c.settings().iter().map(|s| format!("{}={}", opt(s.name().map(|n| n.as_str())), opt(s.value())))))
+        .set(
+            "settings",
+            sorted(c.settings().iter().map(|s| format!("{}={}", opt(s.name().map(|n| n.as_str())), opt(s.value())))),
+        )
         .set("execute.kmsKeyId", opt(exec.and_then(|e| e.kms_key_id())))
         .set("execute.logging", opt(exec.and_then(|e| e.logging()).map(|l| l.as_str())))
         .set("serviceConnectDefaults", opt(c.service_connect_defaults().and_then(|d| d.namespace())))
@@ -1115,18 +1109,24 @@ fn capacity_provider_facts(p: Option<&CapacityProvider>) -> Facts {
         .set("managedScaling.minimumScalingStepSize", opt(scaling.and_then(|m| m.minimum_scaling_step_size())))
         .set("managedScaling.maximumScalingStepSize", opt(scaling.and_then(|m| m.maximum_scaling_step_size())))
         .set("managedScaling.instanceWarmupPeriod", opt(scaling.and_then(|m| m.instance_warmup_period())))
-        .set("managedTerminationProtection", opt(asg.and_then(|a| a.managed_termination_protection()).map(|m| m.as_str())))
+        .set(
+            "managedTerminationProtection",
+            opt(asg.and_then(|a| a.managed_termination_protection()).map(|m| m.as_str())),
+        )
         .set("managedDraining", opt(asg.and_then(|a| a.managed_draining()).map(|m| m.as_str())))
 }
 
 async fn capacity_providers(ecs: &Client, run: &mut Run) {
-    let asg = |n: &str| format!("arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:0:autoScalingGroupName/{n}");
+    let asg =
+        |n: &str| format!("arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:0:autoScalingGroupName/{n}");
     let bare = AutoScalingGroupProvider::builder().auto_scaling_group_arn(asg("xc-a")).build().unwrap();
     let r = ecs.create_capacity_provider().name("xc-cp-a").auto_scaling_group_provider(bare).send().await;
     run.record("create capacity provider with defaults", facts(&r, |o| capacity_provider_facts(o.capacity_provider())));
     let partial = AutoScalingGroupProvider::builder()
         .auto_scaling_group_arn(asg("xc-b"))
-        .managed_scaling(ManagedScaling::builder().status(ManagedScalingStatus::Enabled).minimum_scaling_step_size(2).build())
+        .managed_scaling(
+            ManagedScaling::builder().status(ManagedScalingStatus::Enabled).minimum_scaling_step_size(2).build(),
+        )
         .build()
         .unwrap();
     let r = ecs.create_capacity_provider().name("xc-cp-b").auto_scaling_group_provider(partial).send().await;
@@ -1140,15 +1140,24 @@ async fn capacity_providers(ecs: &Client, run: &mut Run) {
     let r = ecs.update_capacity_provider().name("xc-cp-b").auto_scaling_group_provider(update).send().await;
     run.record("update one managed scaling member", facts(&r, |o| capacity_provider_facts(o.capacity_provider())));
     let r = ecs.describe_capacity_providers().capacity_providers("xc-cp-b").send().await;
-    run.record("describe updated capacity provider", facts(&r, |o| capacity_provider_facts(o.capacity_providers().first())));
+    run.record(
+        "describe updated capacity provider",
+        facts(&r, |o| capacity_provider_facts(o.capacity_providers().first())),
+    );
 
     let r = ecs.create_cluster().cluster_name("xc-cp").capacity_providers("xc-cp-a").send().await;
     run.record(
         "create cluster with a capacity provider",
-        facts(&r, |o| Facts::default().set("capacityProviders", sorted(o.cluster().map(|c| c.capacity_providers()).unwrap_or_default()))),
+        facts(&r, |o| {
+            Facts::default()
+                .set("capacityProviders", sorted(o.cluster().map(|c| c.capacity_providers()).unwrap_or_default()))
+        }),
     );
     let r = ecs.delete_capacity_provider().capacity_provider("xc-cp-a").send().await;
-    run.record("delete a capacity provider a cluster has", facts(&r, |o| capacity_provider_facts(o.capacity_provider())));
+    run.record(
+        "delete a capacity provider a cluster has",
+        facts(&r, |o| capacity_provider_facts(o.capacity_provider())),
+    );
     let r = ecs.describe_capacity_providers().capacity_providers("xc-cp-a").send().await;
     run.record(
         "describe capacity provider after refused delete",
@@ -1162,7 +1171,10 @@ async fn capacity_providers(ecs: &Client, run: &mut Run) {
         }),
     );
     let r = ecs.delete_capacity_provider().capacity_provider("xc-cp-b").send().await;
-    run.record("delete a capacity provider no cluster has", facts(&r, |o| capacity_provider_facts(o.capacity_provider())));
+    run.record(
+        "delete a capacity provider no cluster has",
+        facts(&r, |o| capacity_provider_facts(o.capacity_provider())),
+    );
 }
 
 async fn script(endpoint: &str, vpc: &Vpc) -> Run {

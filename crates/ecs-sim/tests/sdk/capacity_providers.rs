@@ -36,11 +36,16 @@ async fn create_fills_in_managed_scaling_termination_protection_and_draining() {
     let env = env();
     let bare = AutoScalingGroupProvider::builder().auto_scaling_group_arn(ASG).build().unwrap();
     let out = env.ecs.create_capacity_provider().name("bare").auto_scaling_group_provider(bare).send().await.unwrap();
-    assert_eq!(settings(out.capacity_provider().unwrap()), expect("DISABLED", 100, 1, 10000, 300, "DISABLED", "ENABLED"));
+    assert_eq!(
+        settings(out.capacity_provider().unwrap()),
+        expect("DISABLED", 100, 1, 10000, 300, "DISABLED", "ENABLED")
+    );
 
     let partial = AutoScalingGroupProvider::builder()
         .auto_scaling_group_arn(format!("{ASG}-2"))
-        .managed_scaling(ManagedScaling::builder().status(ManagedScalingStatus::Enabled).minimum_scaling_step_size(2).build())
+        .managed_scaling(
+            ManagedScaling::builder().status(ManagedScalingStatus::Enabled).minimum_scaling_step_size(2).build(),
+        )
         .build()
         .unwrap();
     env.ecs.create_capacity_provider().name("partial").auto_scaling_group_provider(partial).send().await.unwrap();
@@ -56,7 +61,8 @@ async fn create_fills_in_managed_scaling_termination_protection_and_draining() {
         .managed_scaling(ManagedScaling::builder().target_capacity(101).build())
         .build()
         .unwrap();
-    let err = env.ecs.create_capacity_provider().name("bad").auto_scaling_group_provider(too_high).send().await.unwrap_err();
+    let err =
+        env.ecs.create_capacity_provider().name("bad").auto_scaling_group_provider(too_high).send().await.unwrap_err();
     assert_eq!(code(&err).as_deref(), Some("InvalidParameterException"));
 }
 
@@ -70,7 +76,9 @@ async fn update_changes_what_it_is_sent_and_keeps_the_rest() {
         .build()
         .unwrap();
     env.ecs.create_capacity_provider().name("cp").auto_scaling_group_provider(asg).send().await.unwrap();
-    let update = |u: AutoScalingGroupProviderUpdate| env.ecs.update_capacity_provider().name("cp").auto_scaling_group_provider(u);
+    let update = |u: AutoScalingGroupProviderUpdate| {
+        env.ecs.update_capacity_provider().name("cp").auto_scaling_group_provider(u)
+    };
 
     let out = update(AutoScalingGroupProviderUpdate::builder().managed_draining(ManagedDraining::Disabled).build())
         .send()
@@ -124,7 +132,9 @@ async fn delete_while_associated_fails_in_update_status_not_as_an_error() {
     assert_eq!(cp.update_status().map(|s| s.as_str()), Some("DELETE_FAILED"));
     assert_eq!(
         cp.update_status_reason(),
-        Some("The capacity provider cannot be deleted because it is associated with cluster: test. Remove the capacity provider from the cluster and try again.")
+        Some(
+            "The capacity provider cannot be deleted because it is associated with cluster: test. Remove the capacity provider from the cluster and try again."
+        )
     );
     let described = env.ecs.describe_capacity_providers().capacity_providers("cp").send().await.unwrap();
     assert_eq!(described.capacity_providers()[0].update_status().map(|s| s.as_str()), Some("DELETE_FAILED"));

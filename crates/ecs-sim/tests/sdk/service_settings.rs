@@ -4,9 +4,9 @@
 
 use aws_sdk_ecs::types::{
     AssignPublicIp, AvailabilityZoneRebalancing, AwsVpcConfiguration, CapacityProviderStrategyItem, ClusterField,
-    Compatibility, DeploymentAlarms, DeploymentConfiguration, DeploymentController, DeploymentControllerType, LaunchType, LoadBalancer, NetworkConfiguration,
-    PlacementConstraint, PlacementConstraintType, PlacementStrategy, PlacementStrategyType, SchedulingStrategy,
-    ServiceRegistry,
+    Compatibility, DeploymentAlarms, DeploymentConfiguration, DeploymentController, DeploymentControllerType,
+    LaunchType, LoadBalancer, NetworkConfiguration, PlacementConstraint, PlacementConstraintType, PlacementStrategy,
+    PlacementStrategyType, SchedulingStrategy, ServiceRegistry,
 };
 
 use crate::harness::{CLUSTER, Env, code, env, mk_container, network};
@@ -108,12 +108,7 @@ async fn az_rebalancing_defaults_to_disabled_where_ecs_does_not_support_it() {
     env.cluster().await;
     let td = ec2_td(&env, "worker").await;
     let create = |name: &'static str| {
-        env.ecs
-            .create_service()
-            .cluster(CLUSTER)
-            .service_name(name)
-            .task_definition(&td)
-            .launch_type(LaunchType::Ec2)
+        env.ecs.create_service().cluster(CLUSTER).service_name(name).task_definition(&td).launch_type(LaunchType::Ec2)
     };
 
     let binpack = PlacementStrategy::builder().r#type(PlacementStrategyType::Binpack).field("memory").build();
@@ -178,7 +173,11 @@ async fn create_fills_in_what_ecs_defaults() {
 
     let public = NetworkConfiguration::builder()
         .awsvpc_configuration(
-            AwsVpcConfiguration::builder().subnets("subnet-2").assign_public_ip(AssignPublicIp::Enabled).build().unwrap(),
+            AwsVpcConfiguration::builder()
+                .subnets("subnet-2")
+                .assign_public_ip(AssignPublicIp::Enabled)
+                .build()
+                .unwrap(),
         )
         .build();
     let out = env
@@ -217,17 +216,37 @@ async fn deployment_alarms_are_stored_and_enable_false_keeps_the_names() {
     let td = env.fargate_td("web", "nginx:1").await;
     env.fargate_service("web", &td, 1).await;
     let alarms = |enable: bool| {
-        DeploymentAlarms::builder().alarm_names("high-5xx").alarm_names("p99").enable(enable).rollback(enable).build().expect("alarms")
+        DeploymentAlarms::builder()
+            .alarm_names("high-5xx")
+            .alarm_names("p99")
+            .enable(enable)
+            .rollback(enable)
+            .build()
+            .expect("alarms")
     };
     let with = |a| DeploymentConfiguration::builder().alarms(a).build();
-    env.ecs.update_service().cluster(CLUSTER).service("web").deployment_configuration(with(alarms(true))).send().await.unwrap();
+    env.ecs
+        .update_service()
+        .cluster(CLUSTER)
+        .service("web")
+        .deployment_configuration(with(alarms(true)))
+        .send()
+        .await
+        .unwrap();
     let names = |svc: &aws_sdk_ecs::types::Service| {
         let a = svc.deployment_configuration().and_then(|d| d.alarms()).unwrap();
         (a.alarm_names().to_vec(), a.enable(), a.rollback())
     };
     assert_eq!(names(&env.describe("web").await), (vec!["high-5xx".to_string(), "p99".to_string()], true, true));
 
-    env.ecs.update_service().cluster(CLUSTER).service("web").deployment_configuration(with(alarms(false))).send().await.unwrap();
+    env.ecs
+        .update_service()
+        .cluster(CLUSTER)
+        .service("web")
+        .deployment_configuration(with(alarms(false)))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(names(&env.describe("web").await), (vec!["high-5xx".to_string(), "p99".to_string()], false, false));
 
     let min_only = DeploymentConfiguration::builder().minimum_healthy_percent(50).build();
@@ -325,7 +344,12 @@ async fn capacity_provider_strategies_get_ecs_defaults_and_limits() {
     assert_eq!(strategy_of(out.service().unwrap().capacity_provider_strategy()), expected, "the cluster's default");
     assert_eq!(out.service().unwrap().launch_type(), None);
 
-    let out = create("mixed").capacity_provider_strategy(item("FARGATE_SPOT", 3, 0)).capacity_provider_strategy(item("FARGATE", 1, 2)).send().await.unwrap();
+    let out = create("mixed")
+        .capacity_provider_strategy(item("FARGATE_SPOT", 3, 0))
+        .capacity_provider_strategy(item("FARGATE", 1, 2))
+        .send()
+        .await
+        .unwrap();
     let got = strategy_of(out.service().unwrap().capacity_provider_strategy());
     assert_eq!(got, vec![("FARGATE_SPOT".to_string(), 3, 0), ("FARGATE".to_string(), 1, 2)]);
 
@@ -353,8 +377,10 @@ async fn update_keeps_lists_it_is_not_sent_and_clears_empty_ones() {
         .registry_arn("arn:aws:servicediscovery:us-east-1:123456789012:service/srv-0123456789abcdef")
         .build();
     let distinct = PlacementConstraint::builder().r#type(PlacementConstraintType::DistinctInstance).build();
-    let spread =
-        PlacementStrategy::builder().r#type(PlacementStrategyType::Spread).field("attribute:ecs.availability-zone").build();
+    let spread = PlacementStrategy::builder()
+        .r#type(PlacementStrategyType::Spread)
+        .field("attribute:ecs.availability-zone")
+        .build();
     env.ecs
         .create_service()
         .cluster(CLUSTER)
@@ -423,7 +449,8 @@ async fn capacity_provider_strategy_changes_need_force_new_deployment() {
     assert_eq!(strategy_of(svc.capacity_provider_strategy()), vec![("FARGATE_SPOT".to_string(), 1, 0)]);
     assert_eq!(svc.deployments().len(), 2, "forced: a new deployment");
 
-    let unchanged = CapacityProviderStrategyItem::builder().capacity_provider("FARGATE_SPOT").weight(1).build().unwrap();
+    let unchanged =
+        CapacityProviderStrategyItem::builder().capacity_provider("FARGATE_SPOT").weight(1).build().unwrap();
     update(vec![unchanged]).send().await.expect("the same strategy (base 0 implied) needs no force");
     let err = update(vec![item("FARGATE", 1, 0)]).send().await.unwrap_err();
     assert_eq!(code(&err).as_deref(), Some("InvalidParameterException"), "strategy to strategy");
@@ -442,7 +469,8 @@ async fn deployment_controller_defaults_to_ecs_and_update_sets_it_only_when_sent
     env.cluster().await;
     let td = env.fargate_td("web", "nginx:1").await;
     env.fargate_service("web", &td, 1).await;
-    let controller = |svc: &aws_sdk_ecs::types::Service| svc.deployment_controller().map(|d| d.r#type().as_str().to_string());
+    let controller =
+        |svc: &aws_sdk_ecs::types::Service| svc.deployment_controller().map(|d| d.r#type().as_str().to_string());
     assert_eq!(controller(&env.describe("web").await).as_deref(), Some("ECS"));
     let code_deploy = DeploymentController::builder().r#type(DeploymentControllerType::CodeDeploy).build().unwrap();
     env.ecs.update_service().cluster(CLUSTER).service("web").deployment_controller(code_deploy).send().await.unwrap();
@@ -450,7 +478,8 @@ async fn deployment_controller_defaults_to_ecs_and_update_sets_it_only_when_sent
     env.ecs.update_service().cluster(CLUSTER).service("web").desired_count(2).send().await.unwrap();
     assert_eq!(controller(&env.describe("web").await).as_deref(), Some("CODE_DEPLOY"), "kept when not sent");
     let bogus = DeploymentController::builder().r#type(DeploymentControllerType::from("KUBERNETES")).build().unwrap();
-    let err = env.ecs.update_service().cluster(CLUSTER).service("web").deployment_controller(bogus).send().await.unwrap_err();
+    let err =
+        env.ecs.update_service().cluster(CLUSTER).service("web").deployment_controller(bogus).send().await.unwrap_err();
     assert_eq!(code(&err).as_deref(), Some("InvalidParameterException"));
 }
 
