@@ -76,6 +76,10 @@ struct ClusterCounts {
     draining_services_ec2: u64,
 }
 
+/// botocore CreateClusterRequest.settings overrides "the containerInsights value set with
+/// PutAccountSetting or PutAccountSettingDefault"; the simulated account has the account default,
+/// disabled (terraform-provider-aws TestAccECSCluster_basic, run against AWS, reports
+/// containerInsights disabled for a cluster created without settings).
 fn default_settings() -> Vec<Value> {
     vec![json!({"name": "containerInsights", "value": "disabled"})]
 }

@@ -134,7 +134,10 @@ const STEP_PERCENT_DEFAULT: f64 = 10.0;
 const STEP_BAKE_DEFAULT: u64 = 6;
 
 impl DeploymentConfig {
-    /// AWS's defaults for a DAEMON service: minimumHealthyPercent 0, maximumPercent 100.
+    /// AWS's defaults for a DAEMON service: minimumHealthyPercent 0 (botocore
+    /// DeploymentConfiguration.minimumHealthyPercent: "The default minimumHealthyPercent value
+    /// for a service using the DAEMON service schedule is 0% for the CLI, the Amazon Web
+    /// Services SDKs, and the APIs"), maximumPercent 100 (a DAEMON service cannot go above it).
     pub fn daemon() -> Self {
         DeploymentConfig { minimum_healthy_percent: 0, maximum_percent: 100, ..DeploymentConfig::default() }
     }

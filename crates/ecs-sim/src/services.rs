@@ -252,6 +252,8 @@ impl State {
     /// Validates a CreateService request into a service with no deployments yet.
     fn build_service(&self, r: Req, key: &ServiceKey, cluster_strategy: &[Value]) -> ApiResult<Service> {
         let (td_arn, td) = self.runnable_task_definition(r.str("taskDefinition")?)?;
+        // botocore CreateServiceRequest.desiredCount: "required if schedulingStrategy is REPLICA
+        // or isn't specified": REPLICA is the default.
         let scheduling = r.opt_str("schedulingStrategy")?.unwrap_or("REPLICA").to_string();
         let daemon = match scheduling.as_str() {
             "REPLICA" => false,
@@ -278,6 +280,8 @@ impl State {
         if launch_type.is_none() && strategy.is_empty() && !daemon {
             strategy = cluster_strategy.to_vec();
         }
+        // Neither, and no cluster default strategy: EC2 (the AWS CLI reference's create-service
+        // example 2 reports "launchType": "EC2" for a service created with neither).
         let launch_type =
             if launch_type.is_none() && strategy.is_empty() { Some("EC2".to_string()) } else { launch_type };
         self.check_strategy(&key.cluster, &strategy)?;
@@ -302,6 +306,8 @@ impl State {
             platform_version: r
                 .opt_str("platformVersion")?
                 .map(str::to_string)
+                // botocore CreateServiceRequest.platformVersion: "If one isn't specified, the
+                // LATEST platform version is used" (Fargate only).
                 .or(fargate.then(|| "LATEST".to_string())),
             launch_type,
             capacity_provider_strategy: strategy,
@@ -314,6 +320,8 @@ impl State {
             placement_strategy: r.array("placementStrategy")?.to_vec(),
             health_check_grace_period: health_check_grace_period(r)?.unwrap_or(HEALTH_CHECK_GRACE_PERIOD_DEFAULT),
             scheduling_strategy: scheduling,
+            // botocore: enableECSManagedTags and enableExecuteCommand are non-boxed Booleans on
+            // CreateServiceRequest (false when left out); propagateTags: "The default is NONE."
             enable_ecs_managed_tags: r.opt_bool("enableECSManagedTags")?.unwrap_or(false),
             propagate_tags: r.opt_str("propagateTags")?.unwrap_or("NONE").to_string(),
             enable_execute_command: r.opt_bool("enableExecuteCommand")?.unwrap_or(false),
