@@ -4,9 +4,10 @@
 
 use serde_json::{Value, json};
 
-use crate::error::{ApiError, ApiResult, ErrorKind};
+use crate::error::{ApiError, ApiResult};
 use crate::protocol::{Req, Tags, arn_resource, paginate, parse_tags, tags_json};
 use crate::state::State;
+use crate::tasks::TaskStatus;
 
 pub const BUILT_IN: [&str; 2] = ["FARGATE", "FARGATE_SPOT"];
 
@@ -16,6 +17,9 @@ pub struct CapacityProvider {
     pub arn: String,
     pub active: bool,
     pub asg_provider: Value,
+    /// `updateStatus` and `updateStatusReason` of the last update or delete.
+    pub update_status: &'static str,
+    pub update_status_reason: Option<String>,
     pub tags: Tags,
 }
 
@@ -24,9 +28,73 @@ fn provider_name(ident: &str) -> String {
     res.strip_prefix("capacity-provider/").unwrap_or(res).to_string()
 }
 
+/// A capacity provider strategy as ECS stores and reports it: each item's `weight` and
+/// `base` filled in and range-checked.
+///
+/// botocore ecs service-2.json, CapacityProviderStrategyItem.weight: "If no weight value is
+/// specified, the default value of 0 is used" (0 to 1,000); CapacityProviderStrategyItem.base:
+/// "If no value is specified, the default value of 0 is used" (0 to 100,000) and "Only one
+/// capacity provider in a strategy can have a base defined"; CreateServiceRequest:
+/// "A capacity provider strategy can contain a maximum of 20 capacity providers."
+pub fn parse_strategy(items: &[Value]) -> ApiResult<Vec<Value>> {
+    if items.len() > 20 {
+        return Err(ApiError::invalid("A capacity provider strategy can contain a maximum of 20 capacity providers."));
+    }
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let r = Req(item);
+        let name = r.str("capacityProvider")?;
+        let weight = r.opt_i64("weight")?.unwrap_or(0);
+        if !(0..=1000).contains(&weight) {
+            return Err(ApiError::invalid(format!(
+                "The weight for capacity provider {name} must be between 0 and 1000."
+            )));
+        }
+        let base = r.opt_i64("base")?.unwrap_or(0);
+        if !(0..=100_000).contains(&base) {
+            return Err(ApiError::invalid(format!(
+                "The base for capacity provider {name} must be between 0 and 100000."
+            )));
+        }
+        out.push(json!({"capacityProvider": name, "weight": weight, "base": base}));
+    }
+    if out.iter().filter(|i| i["base"].as_i64() > Some(0)).count() > 1 {
+        return Err(ApiError::invalid(
+            "Only one capacity provider in a capacity provider strategy can have a base defined.",
+        ));
+    }
+    Ok(out)
+}
+
+/// botocore ecs service-2.json, CapacityProviderStrategyItem.weight: "If you specify multiple
+/// capacity providers in a strategy that all have a weight of 0, any RunTask or CreateService
+/// actions using the capacity provider strategy will fail."
+pub fn check_strategy_weights(strategy: &[Value]) -> ApiResult<()> {
+    if strategy.len() > 1 && strategy.iter().all(|i| i["weight"].as_i64() == Some(0)) {
+        return Err(ApiError::invalid(
+            "At least one capacity provider in a capacity provider strategy must have a weight greater than zero.",
+        ));
+    }
+    Ok(())
+}
+
 impl State {
     pub fn capacity_provider_exists(&self, name: &str) -> bool {
         BUILT_IN.contains(&name) || self.capacity_providers.get(name).is_some_and(|p| p.active)
+    }
+
+    /// Whether a task in `cluster` that has not stopped was launched by a deployment whose
+    /// capacity provider strategy names `provider`.
+    pub fn capacity_provider_has_tasks(&self, cluster: &str, provider: &str) -> bool {
+        self.tasks.values().filter(|t| t.cluster == cluster && t.last_status != TaskStatus::Stopped).any(|t| {
+            let Some(svc) = t.service.as_ref().and_then(|k| self.services.get(k)) else { return false };
+            let strategy = svc
+                .deployments
+                .iter()
+                .find(|d| Some(&d.id) == t.deployment_id.as_ref())
+                .map_or(&svc.capacity_provider_strategy, |d| &d.capacity_provider_strategy);
+            strategy.iter().any(|i| i["capacityProvider"].as_str() == Some(provider))
+        })
     }
 
     fn capacity_provider_json(&self, p: &CapacityProvider, with_tags: bool) -> Value {
@@ -35,9 +103,12 @@ impl State {
             "name": p.name,
             "status": if p.active { "ACTIVE" } else { "INACTIVE" },
             "autoScalingGroupProvider": p.asg_provider,
-            "updateStatus": if p.active { "UPDATE_COMPLETE" } else { "DELETE_COMPLETE" },
+            "updateStatus": p.update_status,
             "type": "EC2_AUTOSCALING",
         });
+        if let Some(reason) = &p.update_status_reason {
+            v["updateStatusReason"] = json!(reason);
+        }
         if with_tags {
             v["tags"] = tags_json(&p.tags);
         }
@@ -63,12 +134,13 @@ impl State {
         let asg = r
             .get("autoScalingGroupProvider")
             .ok_or_else(|| ApiError::invalid("autoScalingGroupProvider is required."))?;
-        Req(asg).str("autoScalingGroupArn")?;
         let provider = CapacityProvider {
             arn: self.ident.capacity_provider_arn(&name),
             name: name.clone(),
             active: true,
-            asg_provider: with_asg_defaults(asg),
+            asg_provider: asg_provider(asg)?,
+            update_status: "UPDATE_COMPLETE",
+            update_status_reason: None,
             tags: parse_tags(r.array("tags")?)?,
         };
         let out = self.capacity_provider_json(&provider, true);
@@ -103,14 +175,16 @@ impl State {
         let r = Req(body);
         let name = provider_name(r.str("name")?);
         let update = r.get("autoScalingGroupProvider").cloned().unwrap_or_else(|| json!({}));
-        let provider = self.capacity_providers.get_mut(&name).filter(|p| p.active).ok_or_else(|| {
-            ApiError::new(ErrorKind::ResourceNotFound, "The specified capacity provider does not exist.")
-        })?;
-        if let (Some(current), Some(changes)) = (provider.asg_provider.as_object_mut(), update.as_object()) {
-            for (k, v) in changes {
-                current.insert(k.clone(), v.clone());
-            }
-        }
+        // ClientException, as DeleteCapacityProvider answers: ResourceNotFoundException is not
+        // among UpdateCapacityProvider's errors in the model.
+        let provider = self
+            .capacity_providers
+            .get_mut(&name)
+            .filter(|p| p.active)
+            .ok_or_else(|| ApiError::client("The specified capacity provider does not exist."))?;
+        provider.asg_provider = asg_provider_update(&provider.asg_provider, &update)?;
+        provider.update_status = "UPDATE_COMPLETE";
+        provider.update_status_reason = None;
         let provider = provider.clone();
         Ok(json!({"capacityProvider": self.capacity_provider_json(&provider, true)}))
     }
@@ -118,31 +192,124 @@ impl State {
     pub(crate) fn delete_capacity_provider(&mut self, body: &Value) -> ApiResult<Value> {
         let r = Req(body);
         let name = provider_name(r.str("capacityProvider")?);
-        if self.clusters.values().any(|c| c.is_active() && c.capacity_providers.contains(&name)) {
-            return Err(ApiError::new(
-                ErrorKind::ResourceInUse,
-                "The specified capacity provider is in use and cannot be removed.",
-            ));
-        }
+        let associated = self
+            .clusters
+            .values()
+            .find(|c| c.is_active() && c.capacity_providers.contains(&name))
+            .map(|c| c.name.clone());
         let provider = self
             .capacity_providers
             .get_mut(&name)
             .filter(|p| p.active)
             .ok_or_else(|| ApiError::client("The specified capacity provider does not exist."))?;
-        provider.active = false;
+        match associated {
+            // Not an error: AWS answers 200 with the provider still ACTIVE and the failure in
+            // updateStatus (botocore CapacityProvider.updateStatus: "DELETE_FAILED The capacity
+            // provider can't be deleted. The update status reason provides further details";
+            // the reason text as terraform-provider-aws PR 48156 and aws-nuke PR 542 quote it).
+            Some(cluster) => {
+                provider.update_status = "DELETE_FAILED";
+                provider.update_status_reason = Some(format!(
+                    "The capacity provider cannot be deleted because it is associated with cluster: {cluster}. Remove the capacity provider from the cluster and try again."
+                ));
+            }
+            None => {
+                provider.active = false;
+                provider.update_status = "DELETE_COMPLETE";
+                provider.update_status_reason = None;
+            }
+        }
         let provider = provider.clone();
         Ok(json!({"capacityProvider": self.capacity_provider_json(&provider, true)}))
     }
 }
 
-/// ECS fills in managed scaling and termination protection defaults on create.
-fn with_asg_defaults(asg: &Value) -> Value {
-    let mut v = asg.clone();
-    if v.get("managedScaling").is_none() {
-        v["managedScaling"] = json!({"status": "DISABLED", "targetCapacity": 100, "minimumScalingStepSize": 1, "maximumScalingStepSize": 10000, "instanceWarmupPeriod": 300});
+/// An Auto Scaling group provider as CreateCapacityProvider stores it, every default filled in:
+///
+/// - botocore ecs service-2.json, ManagedScaling.targetCapacity: "The default value of 100
+///   percent"; .minimumScalingStepSize: "If this parameter is omitted, the default value of 1
+///   is used"; .maximumScalingStepSize: "... the default value of 10000 is used";
+///   .instanceWarmupPeriod: "... the default value of 300 seconds is used".
+/// - ManagedScaling.status: no default in the model; a provider created without managed
+///   scaling reports DISABLED (terraform-provider-aws TestAccECSCapacityProvider_basic, run
+///   against AWS).
+/// - AutoScalingGroupProvider.managedTerminationProtection: "The default is off."
+/// - managedDraining: ECS Developer Guide, "Managed instance draining is on by default when you
+///   create a capacity provider" (the same acceptance test reports ENABLED).
+fn asg_provider(sent: &Value) -> ApiResult<Value> {
+    let mut v = sent.clone();
+    Req(&v).str("autoScalingGroupArn")?;
+    let mut scaling = v.get("managedScaling").filter(|m| m.is_object()).cloned().unwrap_or_else(|| json!({}));
+    let defaults = [
+        ("status", json!("DISABLED")),
+        ("targetCapacity", json!(100)),
+        ("minimumScalingStepSize", json!(1)),
+        ("maximumScalingStepSize", json!(10000)),
+        ("instanceWarmupPeriod", json!(300)),
+    ];
+    for (key, default) in defaults {
+        if scaling.get(key).is_none_or(Value::is_null) {
+            scaling[key] = default;
+        }
     }
-    if v.get("managedTerminationProtection").is_none() {
-        v["managedTerminationProtection"] = json!("DISABLED");
+    v["managedScaling"] = scaling;
+    for (key, default) in [("managedTerminationProtection", "DISABLED"), ("managedDraining", "ENABLED")] {
+        if v.get(key).is_none_or(Value::is_null) {
+            v[key] = json!(default);
+        }
     }
-    v
+    check_asg_provider(&v)?;
+    Ok(v)
+}
+
+/// UpdateCapacityProvider: each member of `autoScalingGroupProvider` that is sent replaces the
+/// stored one, and each member of a `managedScaling` that is sent replaces that member; what is
+/// left out stays. (The model says nothing about members left out; moto 5.2.5 merges the
+/// same way.)
+fn asg_provider_update(current: &Value, update: &Value) -> ApiResult<Value> {
+    let mut out = current.clone();
+    for key in ["managedTerminationProtection", "managedDraining"] {
+        if let Some(v) = update.get(key).filter(|v| !v.is_null()) {
+            out[key] = v.clone();
+        }
+    }
+    if let Some(scaling) = update.get("managedScaling").and_then(Value::as_object) {
+        for (k, v) in scaling.iter().filter(|(_, v)| !v.is_null()) {
+            out["managedScaling"][k] = v.clone();
+        }
+    }
+    check_asg_provider(&out)?;
+    Ok(out)
+}
+
+/// The ranges and enums of botocore's ManagedScaling (targetCapacity 1–100, step sizes
+/// 1–10000, instanceWarmupPeriod 0–10000) and AutoScalingGroupProvider.
+fn check_asg_provider(v: &Value) -> ApiResult<()> {
+    let enabled = |key: &str, v: Option<&str>| match v {
+        Some("ENABLED" | "DISABLED") => Ok(()),
+        other => {
+            Err(ApiError::invalid(format!("Invalid {key} {}. Valid values: ENABLED, DISABLED.", other.unwrap_or(""))))
+        }
+    };
+    let scaling = Req(&v["managedScaling"]);
+    enabled("managedScaling.status", scaling.opt_str("status")?)?;
+    enabled("managedTerminationProtection", Req(v).opt_str("managedTerminationProtection")?)?;
+    enabled("managedDraining", Req(v).opt_str("managedDraining")?)?;
+    for (key, min, max) in [
+        ("targetCapacity", 1, 100),
+        ("minimumScalingStepSize", 1, 10000),
+        ("maximumScalingStepSize", 1, 10000),
+        ("instanceWarmupPeriod", 0, 10000),
+    ] {
+        match scaling.opt_i64(key)? {
+            Some(n) if (min..=max).contains(&n) => {}
+            other => {
+                return Err(ApiError::invalid(format!(
+                    "managedScaling.{key} must be between {min} and {max}, got {}.",
+                    other.map_or("nothing".to_string(), |n| n.to_string())
+                )));
+            }
+        }
+    }
+    Ok(())
 }

@@ -1,12 +1,13 @@
 //! Clusters: create (idempotent by name, as ECS is), describe with `include`, update,
 //! settings, capacity providers, delete (refused while services are live) and list.
-//! A deleted cluster stays INACTIVE and discoverable (DescribeClusters, ListClusters,
-//! tags) for `INACTIVE_CLUSTER_RETENTION`, then is forgotten, as AWS does.
+//! A deleted cluster stays INACTIVE and discoverable (DescribeClusters, ListClusters) for
+//! `INACTIVE_CLUSTER_RETENTION`, then is forgotten, as AWS does.
 
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::capacity_providers::parse_strategy;
 use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::protocol::{Req, Tags, cluster_name, paginate, parse_tags, tags_json, valid_name};
 use crate::services::ServiceStatus;
@@ -75,6 +76,10 @@ struct ClusterCounts {
     draining_services_ec2: u64,
 }
 
+/// botocore CreateClusterRequest.settings overrides "the containerInsights value set with
+/// PutAccountSetting or PutAccountSettingDefault"; the simulated account has the account default,
+/// disabled (terraform-provider-aws TestAccECSCluster_basic, run against AWS, reports
+/// containerInsights disabled for a cluster created without settings).
 fn default_settings() -> Vec<Value> {
     vec![json!({"name": "containerInsights", "value": "disabled"})]
 }
@@ -95,6 +100,46 @@ fn merge_settings(current: &mut Vec<Value>, updates: &[Value]) -> ApiResult<()> 
         current.push(json!({"name": name, "value": value}));
     }
     Ok(())
+}
+
+/// `configuration` as ECS stores it: `executeCommandConfiguration.logging` filled in.
+///
+/// botocore ecs service-2.json, ExecuteCommandConfiguration.logging: "DEFAULT: The awslogs
+/// configuration in the task definition is used. If no logging parameter is specified, it
+/// defaults to this value." and "If the OVERRIDE logging option is specified, the
+/// logConfiguration is required."
+fn cluster_configuration(sent: Option<&Value>) -> ApiResult<Option<Value>> {
+    let Some(sent) = sent else { return Ok(None) };
+    let mut out = sent.clone();
+    if let Some(exec) = out.get_mut("executeCommandConfiguration").filter(|v| v.is_object()) {
+        let r = Req(exec);
+        match r.opt_str("logging")? {
+            None => exec["logging"] = json!("DEFAULT"),
+            Some("NONE" | "DEFAULT") => {}
+            Some("OVERRIDE") if r.get("logConfiguration").is_none() => {
+                return Err(ApiError::invalid(
+                    "logConfiguration is required when the execute command logging is OVERRIDE.",
+                ));
+            }
+            Some("OVERRIDE") => {}
+            Some(other) => {
+                return Err(ApiError::invalid(format!(
+                    "Invalid execute command logging {other}. Valid values: NONE, DEFAULT, OVERRIDE."
+                )));
+            }
+        }
+    }
+    Ok(Some(out))
+}
+
+/// `serviceConnectDefaults` as ECS stores it; `None` for the empty namespace.
+///
+/// botocore ecs service-2.json, ClusterServiceConnectDefaultsRequest.namespace (required): "If
+/// you update the cluster with an empty string "" for the namespace name, the cluster
+/// configuration for Service Connect is removed."
+fn service_connect_defaults(sent: &Value) -> ApiResult<Option<Value>> {
+    let namespace = Req(sent).str("namespace")?;
+    Ok((!namespace.is_empty()).then(|| json!({"namespace": namespace})))
 }
 
 impl State {
@@ -173,7 +218,7 @@ impl State {
         let mut settings = default_settings();
         merge_settings(&mut settings, r.array("settings")?)?;
         let capacity_providers = r.str_list("capacityProviders")?;
-        let default_strategy = r.array("defaultCapacityProviderStrategy")?.to_vec();
+        let default_strategy = parse_strategy(r.array("defaultCapacityProviderStrategy")?)?;
         self.check_capacity_providers(&capacity_providers, &default_strategy)?;
         let cluster = Cluster {
             arn: self.ident.cluster_arn(&name),
@@ -181,8 +226,12 @@ impl State {
             deleted_at: None,
             tags: parse_tags(r.array("tags")?)?,
             settings,
-            configuration: r.get("configuration").cloned(),
-            service_connect_defaults: r.get("serviceConnectDefaults").cloned(),
+            configuration: cluster_configuration(r.get("configuration"))?,
+            service_connect_defaults: r
+                .get("serviceConnectDefaults")
+                .map(service_connect_defaults)
+                .transpose()?
+                .flatten(),
             capacity_providers,
             default_strategy,
         };
@@ -214,20 +263,27 @@ impl State {
 
     fn active_cluster_mut(&mut self, ident: Option<&str>) -> ApiResult<&mut Cluster> {
         let name = cluster_name(ident.unwrap_or("default"));
-        self.clusters.get_mut(&name).filter(|c| c.is_active()).ok_or_else(ApiError::cluster_not_found)
+        match self.clusters.get_mut(&name) {
+            Some(c) if c.is_active() => Ok(c),
+            Some(_) => Err(ApiError::cluster_inactive()),
+            None => Err(ApiError::cluster_not_found()),
+        }
     }
 
     pub(crate) fn update_cluster(&mut self, body: &Value) -> ApiResult<Value> {
         let r = Req(body);
+        let configuration = cluster_configuration(r.get("configuration"))?;
+        let service_connect = r.get("serviceConnectDefaults").map(service_connect_defaults).transpose()?;
         let cluster = self.active_cluster_mut(Some(r.str("cluster")?))?;
         let mut settings = cluster.settings.clone();
         merge_settings(&mut settings, r.array("settings")?)?;
+        // Each member left out keeps its value; a configuration sent replaces the stored one.
         cluster.settings = settings;
-        if let Some(conf) = r.get("configuration") {
-            cluster.configuration = Some(conf.clone());
+        if configuration.is_some() {
+            cluster.configuration = configuration;
         }
-        if let Some(scd) = r.get("serviceConnectDefaults") {
-            cluster.service_connect_defaults = Some(scd.clone());
+        if let Some(scd) = service_connect {
+            cluster.service_connect_defaults = scd;
         }
         let cluster = cluster.clone();
         Ok(json!({"cluster": self.cluster_json(&cluster, Includes::all())}))
@@ -264,10 +320,29 @@ impl State {
     pub(crate) fn put_cluster_capacity_providers(&mut self, body: &Value) -> ApiResult<Value> {
         let r = Req(body);
         let ident = r.str("cluster")?;
-        self.active_cluster(Some(ident))?;
+        let current = self.active_cluster(Some(ident))?.clone();
+        // Both members are required (botocore PutClusterCapacityProvidersRequest); [] clears.
+        if r.opt_array("capacityProviders")?.is_none() {
+            return Err(ApiError::invalid("capacityProviders is required."));
+        }
+        if r.opt_array("defaultCapacityProviderStrategy")?.is_none() {
+            return Err(ApiError::invalid("defaultCapacityProviderStrategy is required."));
+        }
         let providers = r.str_list("capacityProviders")?;
-        let strategy = r.array("defaultCapacityProviderStrategy")?.to_vec();
+        let strategy = parse_strategy(r.array("defaultCapacityProviderStrategy")?)?;
         self.check_capacity_providers(&providers, &strategy)?;
+        // botocore PutClusterCapacityProviders: "You can only disassociate an existing capacity
+        // provider from a cluster if it's not being used by any existing tasks." AWS answers
+        // ResourceInUseException "The specified capacity provider is in use and cannot be
+        // removed." (CloudFormation errors quoted in cdk-fargate-patterns issue 71).
+        for removed in current.capacity_providers.iter().filter(|p| !providers.contains(p)) {
+            if self.capacity_provider_has_tasks(&current.name, removed) {
+                return Err(ApiError::new(
+                    ErrorKind::ResourceInUse,
+                    "The specified capacity provider is in use and cannot be removed.",
+                ));
+            }
+        }
         let cluster = self.active_cluster_mut(Some(ident))?;
         cluster.capacity_providers = providers;
         cluster.default_strategy = strategy;

@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 
 use crate::error::{ApiError, ApiResult};
 use crate::protocol::Req;
-use crate::services::{ServiceKey, ServiceStatus};
+use crate::services::{INACTIVE_SERVICE_RETENTION, ServiceKey, ServiceStatus};
 use crate::state::{State, TimerKind};
 use crate::tasks::{StopCode, TaskSpec, TaskStatus};
 
@@ -56,13 +56,23 @@ pub struct DeploymentConfig {
     pub circuit_breaker_enable: bool,
     pub circuit_breaker_rollback: bool,
     pub strategy: String,
-    pub bake_time_minutes: Option<u32>,
+    pub bake_time_minutes: u32,
+    /// `alarms` as ECS reports it, `{alarmNames, rollback, enable}`, once it has been sent.
+    pub alarms: Option<Value>,
     pub extra: Map<String, Value>,
 }
 
 /// The strategies ECS accepts in `deploymentConfiguration.strategy`.
 const STRATEGIES: [&str; 4] = ["ROLLING", "BLUE_GREEN", "LINEAR", "CANARY"];
 
+/// What CreateService stores without a `deploymentConfiguration`. botocore ecs
+/// service-2.json, DeploymentConfiguration.maximumPercent: "The default maximumPercent value
+/// for a service using the REPLICA service scheduler is 200%"; .minimumHealthyPercent: "The
+/// default value for a replica service for minimumHealthyPercent is 100%". The model gives no
+/// default for the rest; DescribeServices output of services created through the API since
+/// ECS-native blue/green (July 2025) reports `"deploymentCircuitBreaker": {"enable": false,
+/// "rollback": false}`, `"strategy": "ROLLING"` and `"bakeTimeInMinutes": 0`, and no `alarms`
+/// (public describe-services dumps, 2025-2026; the AWS console sends an empty `alarms`).
 impl Default for DeploymentConfig {
     fn default() -> Self {
         DeploymentConfig {
@@ -71,7 +81,8 @@ impl Default for DeploymentConfig {
             circuit_breaker_enable: false,
             circuit_breaker_rollback: false,
             strategy: "ROLLING".to_string(),
-            bake_time_minutes: None,
+            bake_time_minutes: 0,
+            alarms: None,
             extra: Map::new(),
         }
     }
@@ -105,6 +116,17 @@ fn bake_minutes(r: Req, key: &str) -> ApiResult<Option<u64>> {
     }
 }
 
+/// `deploymentConfiguration.alarms` as sent, normalised: every member present (all three are
+/// required members of botocore's DeploymentAlarms). `enable: false` keeps the alarm names
+/// and turns the check off; it does not clear them.
+fn parse_alarms(v: &Value) -> ApiResult<Value> {
+    let r = Req(v);
+    let names = r.str_list("alarmNames")?;
+    let rollback = r.opt_bool("rollback")?.unwrap_or(false);
+    let enable = r.opt_bool("enable")?.unwrap_or(false);
+    Ok(json!({"alarmNames": names, "rollback": rollback, "enable": enable}))
+}
+
 /// AWS defaults: canaryPercent 5.0, canaryBakeTimeInMinutes 10, stepPercent 10.0 (3.0 to
 /// 100.0), stepBakeTimeInMinutes 6.
 const CANARY_BAKE_DEFAULT: u64 = 10;
@@ -112,7 +134,10 @@ const STEP_PERCENT_DEFAULT: f64 = 10.0;
 const STEP_BAKE_DEFAULT: u64 = 6;
 
 impl DeploymentConfig {
-    /// AWS's defaults for a DAEMON service: minimumHealthyPercent 0, maximumPercent 100.
+    /// AWS's defaults for a DAEMON service: minimumHealthyPercent 0 (botocore
+    /// DeploymentConfiguration.minimumHealthyPercent: "The default minimumHealthyPercent value
+    /// for a service using the DAEMON service schedule is 0% for the CLI, the Amazon Web
+    /// Services SDKs, and the APIs"), maximumPercent 100 (a DAEMON service cannot go above it).
     pub fn daemon() -> Self {
         DeploymentConfig { minimum_healthy_percent: 0, maximum_percent: 100, ..DeploymentConfig::default() }
     }
@@ -144,7 +169,7 @@ impl DeploymentConfig {
             if !(0..=1440).contains(&b) {
                 return Err(ApiError::invalid("bakeTimeInMinutes must be between 0 and 1440."));
             }
-            out.bake_time_minutes = Some(b as u32);
+            out.bake_time_minutes = b as u32;
         }
         if let Some(c) = r.get("canaryConfiguration") {
             traffic_percent(Req(c), "canaryPercent", 0.1)?;
@@ -154,8 +179,11 @@ impl DeploymentConfig {
             traffic_percent(Req(l), "stepPercent", 3.0)?;
             bake_minutes(Req(l), "stepBakeTimeInMinutes")?;
         }
+        if let Some(a) = r.get("alarms") {
+            out.alarms = Some(parse_alarms(a)?);
+        }
         // Kept as sent and echoed by DescribeServices.
-        for key in ["alarms", "lifecycleHooks", "linearConfiguration", "canaryConfiguration"] {
+        for key in ["lifecycleHooks", "linearConfiguration", "canaryConfiguration"] {
             if let Some(x) = r.get(key) {
                 out.extra.insert(key.to_string(), x.clone());
             }
@@ -183,9 +211,10 @@ impl DeploymentConfig {
             "maximumPercent": self.maximum_percent,
             "minimumHealthyPercent": self.minimum_healthy_percent,
             "strategy": self.strategy,
+            "bakeTimeInMinutes": self.bake_time_minutes,
         });
-        if let Some(b) = self.bake_time_minutes {
-            v["bakeTimeInMinutes"] = json!(b);
+        if let Some(a) = &self.alarms {
+            v["alarms"] = a.clone();
         }
         for (k, x) in &self.extra {
             v[k] = x.clone();
@@ -398,6 +427,11 @@ impl State {
         if svc.status == ServiceStatus::Draining {
             if groups.iter().all(|(_, g)| g.live() == 0 && g.stopping == 0) {
                 svc.status = ServiceStatus::Inactive;
+                svc.inactive_at = Some(at);
+                self.schedule(
+                    at + INACTIVE_SERVICE_RETENTION.as_millis() as u64,
+                    TimerKind::ServicePurge(key.clone(), at),
+                );
             }
             return;
         }
@@ -416,7 +450,7 @@ impl State {
     fn start_bake(&mut self, key: &ServiceKey, at: u64) {
         let Some(svc) = self.services.get_mut(key) else { return };
         let cfg = &svc.deployment_config;
-        let bake_ms = (cfg.shift_minutes() + u64::from(cfg.bake_time_minutes.unwrap_or(0))) * 60_000;
+        let bake_ms = (cfg.shift_minutes() + u64::from(cfg.bake_time_minutes)) * 60_000;
         let Some(primary) = svc.deployments.first_mut().filter(|p| p.bake_until.is_none()) else { return };
         primary.bake_until = Some(at + bake_ms);
         primary.updated_at = at;

@@ -90,6 +90,10 @@ impl ApiError {
         Self::new(ErrorKind::ClusterNotFound, "Cluster not found.")
     }
 
+    pub fn cluster_inactive() -> Self {
+        Self::new(ErrorKind::ClusterNotFound, "The referenced cluster was inactive.")
+    }
+
     pub fn service_not_found() -> Self {
         Self::new(ErrorKind::ServiceNotFound, "Service not found.")
     }

@@ -22,6 +22,7 @@ mod faults;
 mod hostile;
 mod http;
 mod protocol;
+mod service_settings;
 mod services;
 mod sim;
 mod state;

@@ -1,16 +1,24 @@
 //! Services: CreateService (client-token idempotency, name conflicts, duplicate owner
 //! detection), DescribeServices (≤ 10, failures for missing), UpdateService (new
 //! deployment when the task set changes), DeleteService (DRAINING → INACTIVE) and
-//! ListServices. The scheduler that moves deployments lives in `deployments`.
+//! ListServices. A service that went INACTIVE stays describable for
+//! `INACTIVE_SERVICE_RETENTION`, then is forgotten. The scheduler that moves deployments
+//! lives in `deployments`.
 
 use std::collections::VecDeque;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::capacity_providers::{check_strategy_weights, parse_strategy};
 use crate::clock::epoch_seconds;
 use crate::deployments::{DeploymentConfig, DeploymentTasks};
 use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::protocol::{Req, Tags, canonical, paginate, parse_tags, service_ident, tags_json, valid_name};
+use crate::service_settings::{
+    HEALTH_CHECK_GRACE_PERIOD_DEFAULT, az_rebalancing, default_az_rebalancing, default_deployment_controller,
+    deployment_controller, health_check_grace_period, network_configuration, role_arn, role_with_awsvpc,
+};
 use crate::state::{State, TokenRecord};
 use crate::stats::{DuplicateCreate, OWNER_TAG};
 use crate::task_definitions::TdStatus;
@@ -45,6 +53,14 @@ pub struct ServiceEvent {
     pub message: String,
 }
 
+/// How long an INACTIVE service can still be described. botocore ecs service-2.json,
+/// DeleteService: "Services in the DRAINING or INACTIVE status can still be viewed with the
+/// DescribeServices API operation. However, in the future, INACTIVE services may be cleaned up
+/// and purged from Amazon ECS record keeping" (DescribeServices then reports them as a MISSING
+/// failure, which is what the ServicesInactive waiter in botocore's waiters-2.json expects).
+/// AWS gives no period; ecs-sim keeps them one simulated hour, as it does INACTIVE clusters.
+pub const INACTIVE_SERVICE_RETENTION: Duration = Duration::from_secs(3600);
+
 /// ECS keeps the latest 100 events per service.
 const MAX_EVENTS: usize = 100;
 
@@ -53,6 +69,8 @@ pub struct Service {
     pub key: ServiceKey,
     pub arn: String,
     pub status: ServiceStatus,
+    /// Simulated ms at which it went INACTIVE; `None` before.
+    pub inactive_at: Option<u64>,
     pub desired_count: u32,
     pub task_definition: String,
     pub launch_type: Option<String>,
@@ -65,11 +83,13 @@ pub struct Service {
     pub deployment_controller: Value,
     pub placement_constraints: Vec<Value>,
     pub placement_strategy: Vec<Value>,
-    pub health_check_grace_period: Option<i64>,
+    pub health_check_grace_period: i64,
     pub scheduling_strategy: String,
     pub enable_ecs_managed_tags: bool,
     pub propagate_tags: String,
     pub enable_execute_command: bool,
+    /// ENABLED or DISABLED; UpdateService changes it without a new deployment.
+    pub availability_zone_rebalancing: String,
     pub role_arn: Option<String>,
     pub created_at: u64,
     pub tags: Tags,
@@ -98,11 +118,13 @@ impl Service {
     }
 }
 
-/// Settings UpdateService can change that start a new deployment when they differ.
+/// Settings UpdateService can change that start a new deployment when they differ (botocore
+/// marks each UpdateServiceRequest member "This parameter triggers a new service deployment"
+/// or "doesn't trigger"). capacityProviderStrategy "doesn't trigger" one: a change to it is
+/// refused unless forceNewDeployment comes with it.
 #[derive(Debug, Clone, PartialEq)]
 struct TaskSetShape {
     task_definition: String,
-    capacity_provider_strategy: Vec<Value>,
     platform_version: Option<String>,
     network_configuration: Option<Value>,
     load_balancers: Vec<Value>,
@@ -113,7 +135,6 @@ impl TaskSetShape {
     fn of(s: &Service) -> Self {
         TaskSetShape {
             task_definition: s.task_definition.clone(),
-            capacity_provider_strategy: s.capacity_provider_strategy.clone(),
             platform_version: s.platform_version.clone(),
             network_configuration: s.network_configuration.clone(),
             load_balancers: s.load_balancers.clone(),
@@ -231,6 +252,8 @@ impl State {
     /// Validates a CreateService request into a service with no deployments yet.
     fn build_service(&self, r: Req, key: &ServiceKey, cluster_strategy: &[Value]) -> ApiResult<Service> {
         let (td_arn, td) = self.runnable_task_definition(r.str("taskDefinition")?)?;
+        // botocore CreateServiceRequest.desiredCount: "required if schedulingStrategy is REPLICA
+        // or isn't specified": REPLICA is the default.
         let scheduling = r.opt_str("schedulingStrategy")?.unwrap_or("REPLICA").to_string();
         let daemon = match scheduling.as_str() {
             "REPLICA" => false,
@@ -247,7 +270,7 @@ impl State {
             }
         };
         let launch_type = r.opt_str("launchType")?.map(str::to_string);
-        let mut strategy = r.array("capacityProviderStrategy")?.to_vec();
+        let mut strategy = parse_strategy(r.array("capacityProviderStrategy")?)?;
         if launch_type.is_some() && !strategy.is_empty() {
             return Err(ApiError::invalid(
                 "Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.",
@@ -257,24 +280,34 @@ impl State {
         if launch_type.is_none() && strategy.is_empty() && !daemon {
             strategy = cluster_strategy.to_vec();
         }
+        // Neither, and no cluster default strategy: EC2 (the AWS CLI reference's create-service
+        // example 2 reports "launchType": "EC2" for a service created with neither).
         let launch_type =
             if launch_type.is_none() && strategy.is_empty() { Some("EC2".to_string()) } else { launch_type };
         self.check_strategy(&key.cluster, &strategy)?;
         let fargate = launch_type.as_deref() == Some("FARGATE") || strategy_is_fargate(&strategy);
         check_launch_compatibility(&td, fargate)?;
-        let network = r.get("networkConfiguration").cloned();
+        let network = network_configuration(r.get("networkConfiguration"))?;
         check_network(&td, network.as_ref())?;
+        let role = r.opt_str("role")?;
+        if role.is_some() && td["networkMode"].as_str() == Some("awsvpc") {
+            return Err(role_with_awsvpc());
+        }
         let defaults = if daemon { DeploymentConfig::daemon() } else { DeploymentConfig::default() };
         let deployment_config = defaults.merge(r.get("deploymentConfiguration").unwrap_or(&json!({})))?;
-        let svc = Service {
+        let requested_az_rebalancing = az_rebalancing(r)?;
+        let mut svc = Service {
             arn: self.ident.service_arn(&key.cluster, &key.name),
             key: key.clone(),
             status: ServiceStatus::Active,
+            inactive_at: None,
             desired_count: desired,
             task_definition: td_arn,
             platform_version: r
                 .opt_str("platformVersion")?
                 .map(str::to_string)
+                // botocore CreateServiceRequest.platformVersion: "If one isn't specified, the
+                // LATEST platform version is used" (Fargate only).
                 .or(fargate.then(|| "LATEST".to_string())),
             launch_type,
             capacity_provider_strategy: strategy,
@@ -282,15 +315,18 @@ impl State {
             load_balancers: r.array("loadBalancers")?.to_vec(),
             service_registries: r.array("serviceRegistries")?.to_vec(),
             deployment_config,
-            deployment_controller: r.get("deploymentController").cloned().unwrap_or_else(|| json!({"type": "ECS"})),
+            deployment_controller: deployment_controller(r)?.unwrap_or_else(default_deployment_controller),
             placement_constraints: r.array("placementConstraints")?.to_vec(),
             placement_strategy: r.array("placementStrategy")?.to_vec(),
-            health_check_grace_period: r.opt_i64("healthCheckGracePeriodSeconds")?,
+            health_check_grace_period: health_check_grace_period(r)?.unwrap_or(HEALTH_CHECK_GRACE_PERIOD_DEFAULT),
             scheduling_strategy: scheduling,
+            // botocore: enableECSManagedTags and enableExecuteCommand are non-boxed Booleans on
+            // CreateServiceRequest (false when left out); propagateTags: "The default is NONE."
             enable_ecs_managed_tags: r.opt_bool("enableECSManagedTags")?.unwrap_or(false),
             propagate_tags: r.opt_str("propagateTags")?.unwrap_or("NONE").to_string(),
             enable_execute_command: r.opt_bool("enableExecuteCommand")?.unwrap_or(false),
-            role_arn: r.opt_str("role")?.map(str::to_string),
+            availability_zone_rebalancing: String::new(),
+            role_arn: None,
             created_at: self.now,
             tags: parse_tags(r.array("tags")?)?,
             deployments: vec![],
@@ -300,11 +336,19 @@ impl State {
             steady: false,
         };
         check_daemon(&svc)?;
+        let needs_service_linked_role = td["networkMode"].as_str() == Some("awsvpc")
+            || !svc.load_balancers.is_empty()
+            || !svc.service_registries.is_empty()
+            || svc.deployment_controller["type"].as_str() == Some("EXTERNAL");
+        svc.role_arn = role_arn(&self.ident.account, role, needs_service_linked_role);
+        svc.availability_zone_rebalancing =
+            requested_az_rebalancing.unwrap_or_else(|| default_az_rebalancing(&svc).to_string());
         Ok(svc)
     }
 
     /// Strategy items must name providers associated with the cluster.
     fn check_strategy(&self, cluster: &str, strategy: &[Value]) -> ApiResult<()> {
+        check_strategy_weights(strategy)?;
         let providers = self.clusters.get(cluster).map(|c| c.capacity_providers.clone()).unwrap_or_default();
         for item in strategy {
             let name = Req(item).str("capacityProvider")?;
@@ -397,14 +441,21 @@ impl State {
             None => self.find_revision(&s.task_definition).map(|rev| rev.body.clone()).unwrap_or(Value::Null),
         };
         if let Some(strategy) = r.opt_array("capacityProviderStrategy")? {
-            self.check_strategy(&s.key.cluster, strategy)?;
-            s.capacity_provider_strategy = strategy.clone();
-            if !strategy.is_empty() {
-                s.launch_type = None;
+            let strategy = parse_strategy(strategy)?;
+            self.check_strategy(&s.key.cluster, &strategy)?;
+            if !same_strategy(&strategy, &current.capacity_provider_strategy) {
+                if r.opt_bool("forceNewDeployment")? != Some(true) {
+                    return Err(strategy_change_needs_force());
+                }
+                // botocore UpdateServiceRequest.capacityProviderStrategy: "Update the Auto
+                // Scaling group or Fargate capacity provider back to the launch type. Pass an
+                // empty list". Which launch type is not said; the one the strategy ran on.
+                s.launch_type = strategy.is_empty().then(|| current.task_launch_type());
+                s.capacity_provider_strategy = strategy;
             }
         }
-        if let Some(n) = r.get("networkConfiguration") {
-            s.network_configuration = Some(n.clone());
+        if let Some(n) = network_configuration(r.get("networkConfiguration"))? {
+            s.network_configuration = Some(n);
         }
         let fargate = s.task_launch_type() == "FARGATE";
         check_launch_compatibility(&td, fargate)?;
@@ -427,8 +478,8 @@ impl State {
         if let Some(p) = r.opt_array("placementStrategy")? {
             s.placement_strategy = p.clone();
         }
-        if let Some(g) = r.opt_i64("healthCheckGracePeriodSeconds")? {
-            s.health_check_grace_period = Some(g);
+        if let Some(g) = health_check_grace_period(r)? {
+            s.health_check_grace_period = g;
         }
         if let Some(b) = r.opt_bool("enableExecuteCommand")? {
             s.enable_execute_command = b;
@@ -439,6 +490,17 @@ impl State {
         if let Some(p) = r.opt_str("propagateTags")? {
             s.propagate_tags = p.to_string();
         }
+        // botocore ecs service-2.json, UpdateServiceRequest.availabilityZoneRebalancing: "when no
+        // value is specified ..., Amazon ECS defaults to the existing service's
+        // AvailabilityZoneRebalancing value." Every simulated service has one from CreateService.
+        if let Some(v) = az_rebalancing(r)? {
+            s.availability_zone_rebalancing = v;
+        }
+        // UpdateServiceRequest.deploymentController is a member (undocumented in the model):
+        // sent, it replaces the controller; left out, the controller stays.
+        if let Some(c) = deployment_controller(r)? {
+            s.deployment_controller = c;
+        }
         check_daemon(&s)?;
         Ok(s)
     }
@@ -447,8 +509,10 @@ impl State {
         let r = Req(body);
         let cluster = self.active_cluster(r.opt_str("cluster")?)?.name.clone();
         let svc = self.find_service(&cluster, r.str("service")?)?;
+        // DeleteService of an INACTIVE service answers with the service, unchanged
+        // (aws-sdk-js issue 4189: "returns a success response ... returns the service object").
         if svc.status == ServiceStatus::Inactive {
-            return Err(ApiError::service_not_found());
+            return Ok(json!({"service": self.service_json(svc, false)}));
         }
         let force = r.opt_bool("force")?.unwrap_or(false);
         if svc.desired_count > 0 && !force && svc.status == ServiceStatus::Active {
@@ -463,6 +527,13 @@ impl State {
         self.reconcile_service(&key, now);
         let svc = self.services.get(&key).ok_or_else(ApiError::service_not_found)?;
         Ok(json!({"service": self.service_json(svc, false)}))
+    }
+
+    /// Forgets a service INACTIVE since `inactive_at`, unless it was created again since.
+    pub(crate) fn purge_service(&mut self, key: &ServiceKey, inactive_at: u64) {
+        if self.services.get(key).is_some_and(|s| s.inactive_at == Some(inactive_at)) {
+            self.services.remove(key);
+        }
     }
 
     pub(crate) fn list_services(&mut self, body: &Value) -> ApiResult<Value> {
@@ -524,8 +595,16 @@ impl State {
             "enableECSManagedTags": svc.enable_ecs_managed_tags,
             "propagateTags": svc.propagate_tags,
             "enableExecuteCommand": svc.enable_execute_command,
-            "availabilityZoneRebalancing": "DISABLED",
+            "availabilityZoneRebalancing": svc.availability_zone_rebalancing,
         });
+        // botocore ecs service-2.json, Service.capacityProviderStrategy: "When using the
+        // DescribeServices API, this field is omitted if the service was created using a launch
+        // type." (Service.launchType is omitted the other way round: it is None then.)
+        if svc.launch_type.is_some()
+            && let Some(obj) = v.as_object_mut()
+        {
+            obj.remove("capacityProviderStrategy");
+        }
         if with_tags {
             v["tags"] = tags_json(&svc.tags);
         }
@@ -562,6 +641,24 @@ fn fingerprint(body: &Value) -> String {
         obj.remove("clientToken");
     }
     canonical(&b)
+}
+
+/// Two strategies are the same when they hold the same items, in any order.
+fn same_strategy(a: &[Value], b: &[Value]) -> bool {
+    let sorted = |s: &[Value]| {
+        let mut v: Vec<String> = s.iter().map(canonical).collect();
+        v.sort();
+        v
+    };
+    sorted(a) == sorted(b)
+}
+
+/// What UpdateService answers to a capacity provider strategy change without
+/// forceNewDeployment (the error AWS returns; pipe-cd PR 6385, ecs_deploy PR 75).
+fn strategy_change_needs_force() -> ApiError {
+    ApiError::invalid(
+        "When switching from launch type to capacity provider strategy on an existing service, or making a change to a capacity provider strategy on a service that is already using one, you must force a new deployment.",
+    )
 }
 
 fn strategy_is_fargate(strategy: &[Value]) -> bool {

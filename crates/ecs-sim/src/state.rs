@@ -35,6 +35,8 @@ pub enum TimerKind {
     TaskDefinitionDelete(String, u32),
     /// Forget a cluster deleted at this instant (ignored if it was created again since).
     ClusterPurge(String, u64),
+    /// Forget a service that went INACTIVE at this instant (ignored if it was created again).
+    ServicePurge(ServiceKey, u64),
 }
 
 /// (due at ms, insertion sequence, what): the sequence keeps equal-time timers in FIFO
@@ -143,6 +145,7 @@ impl State {
                 self.finish_task_definition_delete(&family, revision, at)
             }
             TimerKind::ClusterPurge(name, deleted_at) => self.purge_cluster(&name, deleted_at),
+            TimerKind::ServicePurge(key, inactive_at) => self.purge_service(&key, inactive_at),
         }
     }
 
@@ -196,9 +199,15 @@ impl State {
         }
     }
 
-    /// Looks up an ACTIVE cluster by name or ARN (default: `default`).
+    /// Looks up an ACTIVE cluster by name or ARN (default: `default`). An INACTIVE one is
+    /// ClusterNotFoundException "The referenced cluster was inactive.", as CreateService and
+    /// UpdateService answer in AWS.
     pub fn active_cluster(&self, ident: Option<&str>) -> ApiResult<&Cluster> {
         let name = crate::protocol::cluster_name(ident.unwrap_or("default"));
-        self.clusters.get(&name).filter(|c| c.is_active()).ok_or_else(ApiError::cluster_not_found)
+        match self.clusters.get(&name) {
+            Some(c) if c.is_active() => Ok(c),
+            Some(_) => Err(ApiError::cluster_inactive()),
+            None => Err(ApiError::cluster_not_found()),
+        }
     }
 }

@@ -22,9 +22,22 @@ impl State {
         let res = arn_resource(arn);
         let (kind, rest) = res.split_once('/').ok_or_else(|| ApiError::invalid(format!("Invalid ARN: {arn}")))?;
         match kind {
-            "cluster" => self.clusters.get_mut(rest).map(|c| &mut c.tags).ok_or_else(ApiError::cluster_not_found),
+            "cluster" => match self.clusters.get_mut(rest) {
+                // AWS refuses tag calls on a deleted cluster (TagResource and ListTagsForResource,
+                // as cloud-nuke issue 145 and terraform-provider-aws PR 35524 quote it).
+                Some(c) if !c.is_active() => Err(ApiError::invalid(
+                    "The specified cluster is inactive. Specify an active cluster and try again.",
+                )),
+                Some(c) => Ok(&mut c.tags),
+                None => Err(ApiError::cluster_not_found()),
+            },
             "service" => {
-                let (cluster, name) = rest.split_once('/').ok_or_else(not_found)?;
+                // botocore ecs service-2.json, TagResourceRequest.resourceArn: "If you try to tag
+                // a service with a short ARN, you receive an InvalidParameterException error."
+                // (The message is the one AWS sends for ListTagsForResource too.)
+                let (cluster, name) = rest
+                    .split_once('/')
+                    .ok_or_else(|| ApiError::invalid("Long arn format must be used for tagging operations"))?;
                 let key = ServiceKey { cluster: cluster.to_string(), name: name.to_string() };
                 self.services.get_mut(&key).map(|s| &mut s.tags).ok_or_else(not_found)
             }

@@ -23,9 +23,11 @@ use std::time::{Duration, Instant};
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ecs::types::{
-    AwsVpcConfiguration, Cluster, ClusterField, Compatibility, ContainerDefinition, Failure, LaunchType,
-    NetworkConfiguration, NetworkMode, Service, ServiceField, TaskDefinition, TaskDefinitionField,
-    TaskDefinitionStatus,
+    AutoScalingGroupProvider, AutoScalingGroupProviderUpdate, AwsVpcConfiguration, CapacityProvider,
+    CapacityProviderStrategyItem, Cluster, ClusterConfiguration, ClusterField, ClusterServiceConnectDefaultsRequest,
+    Compatibility, ContainerDefinition, ExecuteCommandConfiguration, Failure, LaunchType, LoadBalancer, ManagedScaling,
+    ManagedScalingStatus, NetworkConfiguration, NetworkMode, PropagateTags, Service, ServiceField, ServiceRegistry,
+    TaskDefinition, TaskDefinitionField, TaskDefinitionStatus,
 };
 use ecs_sim::SimConfig;
 
@@ -198,6 +200,126 @@ const KNOWN: &[Known] = &[
                  ResourceNotFoundException (TagResource's documented error), moto \
                  ServiceNotFoundException (not among ListTagsForResource's documented errors either)",
         hits: &[("list tags of missing service", "outcome")],
+    },
+    Known {
+        closer: Closer::EcsSim,
+        reason: "moto fills in none of what ECS reports for a service created without it: \
+                 availabilityZoneRebalancing (ENABLED, or DISABLED where rebalancing is unsupported), \
+                 deploymentConfiguration (ROLLING, 200/100, breaker off, bakeTimeInMinutes 0), \
+                 healthCheckGracePeriodSeconds 0, assignPublicIp DISABLED and the service-linked roleArn \
+                 (botocore CreateServiceRequest and AwsVpcConfiguration docs; DescribeServices output)",
+        hits: &[
+            ("*", "availabilityZoneRebalancing"),
+            ("*", "deploymentConfiguration"),
+            ("*", "healthCheckGracePeriodSeconds"),
+            ("*", "assignPublicIp"),
+            ("*", "roleArn"),
+        ],
+    },
+    Known {
+        closer: Closer::EcsSim,
+        reason: "moto drops enableECSManagedTags on CreateService and reports false after true was sent",
+        hits: &[("*", "enableECSManagedTags")],
+    },
+    Known {
+        closer: Closer::EcsSim,
+        reason: "UpdateService changing a capacity provider strategy without forceNewDeployment is \
+                 InvalidParameterException in AWS (\"... you must force a new deployment.\"); moto applies it",
+        hits: &[("change capacity provider strategy without forceNewDeployment", "outcome")],
+    },
+    Known {
+        closer: Closer::EcsSim,
+        reason: "botocore Service.launchType: \"this field is omitted if the service was created using a \
+                 capacity provider strategy\"; moto keeps the launch type next to the strategy",
+        hits: &[
+            ("change capacity provider strategy with forceNewDeployment", "launchType"),
+            ("describe service tags after tag and untag", "launchType"),
+        ],
+    },
+    Known {
+        closer: Closer::EcsSim,
+        reason: "PutClusterCapacityProviders cannot drop a provider tasks still run on in AWS \
+                 (ResourceInUseException \"The specified capacity provider is in use and cannot be \
+                 removed.\"); moto drops it",
+        hits: &[("drop a capacity provider tasks run on", "outcome")],
+    },
+    Known {
+        closer: Closer::EcsSim,
+        reason: "botocore TagResourceRequest.resourceArn: tagging a service by its short ARN is \
+                 InvalidParameterException; moto looks the short ARN up and answers ServiceNotFoundException",
+        hits: &[("tag service by short ARN", "outcome")],
+    },
+    Known {
+        closer: Closer::EcsSim,
+        reason: "UpdateService in a deleted (INACTIVE) cluster is ClusterNotFoundException \"The referenced \
+                 cluster was inactive.\" in AWS; moto keeps serving the cluster and answers ServiceNotFoundException",
+        hits: &[("update service in deleted cluster", "outcome")],
+    },
+    Known {
+        closer: Closer::Unverified,
+        reason: "DescribeServices in a deleted (INACTIVE) cluster: ecs-sim answers ClusterNotFoundException, \
+                 moto describes (a MISSING failure). AWS documents neither; terraform-provider-aws issue 4326 \
+                 (2015) saw services still described after their cluster was deleted",
+        hits: &[("describe services in deleted cluster", "outcome")],
+    },
+    Known {
+        closer: Closer::EcsSim,
+        reason: "Tag calls on a deleted (INACTIVE) cluster are InvalidParameterException \"The specified \
+                 cluster is inactive. ...\" in AWS (cloud-nuke issue 145); moto tags it",
+        hits: &[("tag deleted cluster", "outcome")],
+    },
+    Known {
+        closer: Closer::EcsSim,
+        reason: "botocore ExecuteCommandConfiguration.logging: \"If no logging parameter is specified, it \
+                 defaults to\" DEFAULT; moto leaves it out",
+        hits: &[("*", "execute.logging")],
+    },
+    Known {
+        closer: Closer::EcsSim,
+        reason: "botocore ClusterServiceConnectDefaultsRequest.namespace: updating with \"\" removes the Service \
+                 Connect defaults; moto stores the empty namespace",
+        hits: &[
+            ("remove service connect defaults with namespace \"\"", "serviceConnectDefaults"),
+            ("describe cluster after removing service connect defaults", "serviceConnectDefaults"),
+        ],
+    },
+    Known {
+        closer: Closer::EcsSim,
+        reason: "Managed instance draining is on by default for a new capacity provider (ECS Developer Guide; \
+                 AWS reports managedDraining ENABLED); moto leaves managedDraining out",
+        hits: &[("*", "managedDraining")],
+    },
+    Known {
+        closer: Closer::Unverified,
+        reason: "updateStatus of a capacity provider never updated: ecs-sim UPDATE_COMPLETE, moto none; \
+                 AWS's documented states are for updates and deletes",
+        hits: &[
+            ("create capacity provider with defaults", "updateStatus"),
+            ("create capacity provider with partial managed scaling", "updateStatus"),
+        ],
+    },
+    Known {
+        closer: Closer::EcsSim,
+        reason: "DeleteCapacityProvider of a provider a cluster still has answers 200 in AWS with the provider \
+                 ACTIVE, updateStatus DELETE_FAILED and the reason (terraform-provider-aws PR 48156); moto \
+                 deletes it",
+        hits: &[
+            ("delete a capacity provider a cluster has", "updateStatus"),
+            ("delete a capacity provider a cluster has", "updateStatusReason"),
+            ("describe capacity provider after refused delete", "found"),
+            ("describe capacity provider after refused delete", "status"),
+            ("describe capacity provider after refused delete", "updateStatus"),
+            ("describe capacity provider after refused delete", "failures"),
+        ],
+    },
+    Known {
+        closer: Closer::EcsSim,
+        reason: "botocore CapacityProvider.status: \"When a capacity provider is successfully deleted, it has an \
+                 INACTIVE status\" (updateStatus DELETE_COMPLETE); moto answers with it still ACTIVE",
+        hits: &[
+            ("delete a capacity provider no cluster has", "status"),
+            ("delete a capacity provider no cluster has", "updateStatus"),
+        ],
     },
 ];
 
@@ -767,6 +889,294 @@ async fn tags(ecs: &Client, run: &mut Run) {
     run.record("list tags of a malformed ARN", list("not-an-arn".to_string()).await);
 }
 
+/// The settings a service carries beside its lifecycle: what ECS fills in, and what
+/// UpdateService keeps or clears.
+fn settings_facts(s: Option<&Service>) -> Facts {
+    let Some(s) = s else { return Facts::default().set("service", "<absent>") };
+    let vpc = s.network_configuration().and_then(|n| n.awsvpc_configuration());
+    let dc = s.deployment_configuration();
+    let dc_text = dc.map(|d| {
+        let cb = d.deployment_circuit_breaker().map(|c| format!("{}/{}", c.enable(), c.rollback()));
+        format!(
+            "min={} max={} breaker={} strategy={} bake={}",
+            opt(d.minimum_healthy_percent()),
+            opt(d.maximum_percent()),
+            opt(cb),
+            opt(d.strategy().map(|x| x.as_str())),
+            opt(d.bake_time_in_minutes())
+        )
+    });
+    let alarms = dc.and_then(|d| d.alarms()).map(|a| format!("{:?}/{}/{}", a.alarm_names(), a.enable(), a.rollback()));
+    Facts::default()
+        .set("loadBalancers", s.load_balancers().len())
+        .set("serviceRegistries", s.service_registries().len())
+        .set("placementConstraints", s.placement_constraints().len())
+        .set("placementStrategy", s.placement_strategy().len())
+        .set(
+            "capacityProviderStrategy",
+            sorted(
+                s.capacity_provider_strategy()
+                    .iter()
+                    .map(|i| format!("{}:{}:{}", i.capacity_provider(), i.weight(), i.base())),
+            ),
+        )
+        .set("launchType", opt(s.launch_type().map(|l| l.as_str())))
+        .set("platformVersion", opt(s.platform_version()))
+        .set("propagateTags", opt(s.propagate_tags().map(|p| p.as_str())))
+        .set("enableECSManagedTags", s.enable_ecs_managed_tags())
+        .set("enableExecuteCommand", s.enable_execute_command())
+        .set("deploymentController", opt(s.deployment_controller().map(|d| d.r#type().as_str())))
+        .set("assignPublicIp", opt(vpc.and_then(|v| v.assign_public_ip()).map(|a| a.as_str())))
+        .set("healthCheckGracePeriodSeconds", opt(s.health_check_grace_period_seconds()))
+        .set("roleArn", opt(s.role_arn()))
+        .set("availabilityZoneRebalancing", opt(s.availability_zone_rebalancing().map(|a| a.as_str())))
+        .set("deploymentConfiguration", opt(dc_text))
+        .set("alarms", opt(alarms))
+}
+
+fn tags_fact<'a>(tags: impl IntoIterator<Item = &'a aws_sdk_ecs::types::Tag>) -> String {
+    sorted(tags.into_iter().map(|t| format!("{}={}", opt(t.key()), opt(t.value()))))
+}
+
+async fn service_settings(ecs: &Client, vpc: &Vpc, run: &mut Run) {
+    let r = ecs
+        .create_cluster()
+        .cluster_name("xc-set")
+        .capacity_providers("FARGATE")
+        .capacity_providers("FARGATE_SPOT")
+        .set_default_capacity_provider_strategy(Some(vec![]))
+        .send()
+        .await;
+    run.record("create cluster for service settings", facts(&r, |o| cluster_facts(o.cluster())));
+    let service_arn = format!("{ACCOUNT_PREFIX}:service/xc-set/xc-set");
+    let lb = LoadBalancer::builder()
+        .target_group_arn("arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/xc/0123456789abcdef")
+        .container_name("app")
+        .container_port(80)
+        .build();
+    let registry = ServiceRegistry::builder()
+        .registry_arn("arn:aws:servicediscovery:us-east-1:123456789012:service/srv-0123456789abcdef")
+        .build();
+    let r = ecs
+        .create_service()
+        .cluster("xc-set")
+        .service_name("xc-set")
+        .task_definition("xc-web:2")
+        .desired_count(1)
+        .launch_type(LaunchType::Fargate)
+        .platform_version("1.4.0")
+        .network_configuration(vpc.network())
+        .load_balancers(lb)
+        .service_registries(registry)
+        .propagate_tags(PropagateTags::Service)
+        .enable_ecs_managed_tags(true)
+        .tags(tag("app", "set"))
+        .send()
+        .await;
+    run.record("create service with settings", facts(&r, |o| settings_facts(o.service())));
+    let describe = || async {
+        let r = ecs.describe_services().cluster("xc-set").services("xc-set").include(ServiceField::Tags).send().await;
+        facts(&r, |o| {
+            let s = o.services().first();
+            settings_facts(s).set("tags", tags_fact(s.map(|s| s.tags()).unwrap_or_default()))
+        })
+    };
+    run.record("describe service settings", describe().await);
+
+    let r = ecs.update_service().cluster("xc-set").service("xc-set").desired_count(2).send().await;
+    run.record("update service without its settings", facts(&r, |o| settings_facts(o.service())));
+    let r = ecs
+        .update_service()
+        .cluster("xc-set")
+        .service("xc-set")
+        .set_load_balancers(Some(vec![]))
+        .set_service_registries(Some(vec![]))
+        .set_placement_constraints(Some(vec![]))
+        .set_placement_strategy(Some(vec![]))
+        .send()
+        .await;
+    run.record("update service clearing its lists", facts(&r, |o| settings_facts(o.service())));
+
+    let spot = CapacityProviderStrategyItem::builder().capacity_provider("FARGATE_SPOT").weight(1).build().unwrap();
+    let r =
+        ecs.update_service().cluster("xc-set").service("xc-set").capacity_provider_strategy(spot.clone()).send().await;
+    run.record(
+        "change capacity provider strategy without forceNewDeployment",
+        facts(&r, |o| settings_facts(o.service())),
+    );
+    let r = ecs
+        .update_service()
+        .cluster("xc-set")
+        .service("xc-set")
+        .capacity_provider_strategy(spot)
+        .force_new_deployment(true)
+        .send()
+        .await;
+    run.record("change capacity provider strategy with forceNewDeployment", facts(&r, |o| settings_facts(o.service())));
+    let r = ecs
+        .put_cluster_capacity_providers()
+        .cluster("xc-set")
+        .capacity_providers("FARGATE")
+        .set_default_capacity_provider_strategy(Some(vec![]))
+        .send()
+        .await;
+    run.record(
+        "drop a capacity provider tasks run on",
+        facts(&r, |o| {
+            Facts::default()
+                .set("capacityProviders", sorted(o.cluster().map(|c| c.capacity_providers()).unwrap_or_default()))
+        }),
+    );
+
+    let r = ecs.tag_resource().resource_arn(&service_arn).tags(tag("env", "dev")).tags(tag("app", "set2")).send().await;
+    run.record("tag service with settings", facts(&r, |_| Facts::default()));
+    let r = ecs.untag_resource().resource_arn(&service_arn).tag_keys("env").send().await;
+    run.record("untag service with settings", facts(&r, |_| Facts::default()));
+    run.record("describe service tags after tag and untag", describe().await);
+    let r =
+        ecs.tag_resource().resource_arn(format!("{ACCOUNT_PREFIX}:service/xc-set")).tags(tag("a", "b")).send().await;
+    run.record("tag service by short ARN", facts(&r, |_| Facts::default()));
+
+    // A deleted (INACTIVE) cluster.
+    let r = ecs.create_cluster().cluster_name("xc-gone").send().await;
+    run.record("create cluster to delete", facts(&r, |o| cluster_facts(o.cluster())));
+    let r = ecs.delete_cluster().cluster("xc-gone").send().await;
+    run.record("delete empty cluster", facts(&r, |o| cluster_facts(o.cluster())));
+    let r = ecs.describe_services().cluster("xc-gone").services("xc-set").send().await;
+    run.record(
+        "describe services in deleted cluster",
+        facts(&r, |o| Facts::default().set("failures", failures_facts(o.failures()))),
+    );
+    let r = ecs.update_service().cluster("xc-gone").service("xc-set").desired_count(1).send().await;
+    run.record("update service in deleted cluster", facts(&r, |o| settings_facts(o.service())));
+    let r =
+        ecs.tag_resource().resource_arn(format!("{ACCOUNT_PREFIX}:cluster/xc-gone")).tags(tag("a", "b")).send().await;
+    run.record("tag deleted cluster", facts(&r, |_| Facts::default()));
+}
+
+fn cluster_config_facts(c: Option<&Cluster>) -> Facts {
+    let Some(c) = c else { return Facts::default().set("cluster", "<absent>") };
+    let exec = c.configuration().and_then(|c| c.execute_command_configuration());
+    Facts::default()
+        .set(
+            "settings",
+            sorted(c.settings().iter().map(|s| format!("{}={}", opt(s.name().map(|n| n.as_str())), opt(s.value())))),
+        )
+        .set("execute.kmsKeyId", opt(exec.and_then(|e| e.kms_key_id())))
+        .set("execute.logging", opt(exec.and_then(|e| e.logging()).map(|l| l.as_str())))
+        .set("serviceConnectDefaults", opt(c.service_connect_defaults().and_then(|d| d.namespace())))
+}
+
+async fn cluster_settings(ecs: &Client, run: &mut Run) {
+    let exec = ExecuteCommandConfiguration::builder().kms_key_id("alias/xc").build();
+    let r = ecs
+        .create_cluster()
+        .cluster_name("xc-conf")
+        .configuration(ClusterConfiguration::builder().execute_command_configuration(exec).build())
+        .send()
+        .await;
+    run.record("create cluster with execute command configuration", facts(&r, |o| cluster_config_facts(o.cluster())));
+    let describe = || async {
+        let r = ecs
+            .describe_clusters()
+            .clusters("xc-conf")
+            .include(ClusterField::Settings)
+            .include(ClusterField::Configurations)
+            .send()
+            .await;
+        facts(&r, |o| cluster_config_facts(o.clusters().first()))
+    };
+    run.record("describe cluster configuration", describe().await);
+    let ns = |name: &str| ClusterServiceConnectDefaultsRequest::builder().namespace(name).build().unwrap();
+    let r = ecs.update_cluster().cluster("xc-conf").service_connect_defaults(ns("xc-ns")).send().await;
+    run.record("set service connect defaults", facts(&r, |o| cluster_config_facts(o.cluster())));
+    let r = ecs.update_cluster().cluster("xc-conf").service_connect_defaults(ns("")).send().await;
+    run.record("remove service connect defaults with namespace \"\"", facts(&r, |o| cluster_config_facts(o.cluster())));
+    run.record("describe cluster after removing service connect defaults", describe().await);
+}
+
+fn capacity_provider_facts(p: Option<&CapacityProvider>) -> Facts {
+    let Some(p) = p else { return Facts::default().set("capacityProvider", "<absent>") };
+    let asg = p.auto_scaling_group_provider();
+    let scaling = asg.and_then(|a| a.managed_scaling());
+    Facts::default()
+        .set("arn", opt(p.capacity_provider_arn()))
+        .set("status", opt(p.status().map(|s| s.as_str())))
+        .set("updateStatus", opt(p.update_status().map(|s| s.as_str())))
+        .set("updateStatusReason", opt(p.update_status_reason()))
+        .set("managedScaling.status", opt(scaling.and_then(|m| m.status()).map(|s| s.as_str())))
+        .set("managedScaling.targetCapacity", opt(scaling.and_then(|m| m.target_capacity())))
+        .set("managedScaling.minimumScalingStepSize", opt(scaling.and_then(|m| m.minimum_scaling_step_size())))
+        .set("managedScaling.maximumScalingStepSize", opt(scaling.and_then(|m| m.maximum_scaling_step_size())))
+        .set("managedScaling.instanceWarmupPeriod", opt(scaling.and_then(|m| m.instance_warmup_period())))
+        .set(
+            "managedTerminationProtection",
+            opt(asg.and_then(|a| a.managed_termination_protection()).map(|m| m.as_str())),
+        )
+        .set("managedDraining", opt(asg.and_then(|a| a.managed_draining()).map(|m| m.as_str())))
+}
+
+async fn capacity_providers(ecs: &Client, run: &mut Run) {
+    let asg =
+        |n: &str| format!("arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:0:autoScalingGroupName/{n}");
+    let bare = AutoScalingGroupProvider::builder().auto_scaling_group_arn(asg("xc-a")).build().unwrap();
+    let r = ecs.create_capacity_provider().name("xc-cp-a").auto_scaling_group_provider(bare).send().await;
+    run.record("create capacity provider with defaults", facts(&r, |o| capacity_provider_facts(o.capacity_provider())));
+    let partial = AutoScalingGroupProvider::builder()
+        .auto_scaling_group_arn(asg("xc-b"))
+        .managed_scaling(
+            ManagedScaling::builder().status(ManagedScalingStatus::Enabled).minimum_scaling_step_size(2).build(),
+        )
+        .build()
+        .unwrap();
+    let r = ecs.create_capacity_provider().name("xc-cp-b").auto_scaling_group_provider(partial).send().await;
+    run.record(
+        "create capacity provider with partial managed scaling",
+        facts(&r, |o| capacity_provider_facts(o.capacity_provider())),
+    );
+    let update = AutoScalingGroupProviderUpdate::builder()
+        .managed_scaling(ManagedScaling::builder().target_capacity(90).build())
+        .build();
+    let r = ecs.update_capacity_provider().name("xc-cp-b").auto_scaling_group_provider(update).send().await;
+    run.record("update one managed scaling member", facts(&r, |o| capacity_provider_facts(o.capacity_provider())));
+    let r = ecs.describe_capacity_providers().capacity_providers("xc-cp-b").send().await;
+    run.record(
+        "describe updated capacity provider",
+        facts(&r, |o| capacity_provider_facts(o.capacity_providers().first())),
+    );
+
+    let r = ecs.create_cluster().cluster_name("xc-cp").capacity_providers("xc-cp-a").send().await;
+    run.record(
+        "create cluster with a capacity provider",
+        facts(&r, |o| {
+            Facts::default()
+                .set("capacityProviders", sorted(o.cluster().map(|c| c.capacity_providers()).unwrap_or_default()))
+        }),
+    );
+    let r = ecs.delete_capacity_provider().capacity_provider("xc-cp-a").send().await;
+    run.record(
+        "delete a capacity provider a cluster has",
+        facts(&r, |o| capacity_provider_facts(o.capacity_provider())),
+    );
+    let r = ecs.describe_capacity_providers().capacity_providers("xc-cp-a").send().await;
+    run.record(
+        "describe capacity provider after refused delete",
+        facts(&r, |o| {
+            let p = o.capacity_providers().first();
+            Facts::default()
+                .set("found", o.capacity_providers().len())
+                .set("status", opt(p.and_then(|p| p.status()).map(|s| s.as_str())))
+                .set("updateStatus", opt(p.and_then(|p| p.update_status()).map(|s| s.as_str())))
+                .set("failures", failures_facts(o.failures()))
+        }),
+    );
+    let r = ecs.delete_capacity_provider().capacity_provider("xc-cp-b").send().await;
+    run.record(
+        "delete a capacity provider no cluster has",
+        facts(&r, |o| capacity_provider_facts(o.capacity_provider())),
+    );
+}
+
 async fn script(endpoint: &str, vpc: &Vpc) -> Run {
     let ecs = Client::from_conf(sdk_config(endpoint, false));
     let mut run = Run::default();
@@ -774,6 +1184,9 @@ async fn script(endpoint: &str, vpc: &Vpc) -> Run {
     task_definitions(&ecs, &mut run).await;
     services(&ecs, vpc, &mut run).await;
     tags(&ecs, &mut run).await;
+    service_settings(&ecs, vpc, &mut run).await;
+    cluster_settings(&ecs, &mut run).await;
+    capacity_providers(&ecs, &mut run).await;
     run
 }
 

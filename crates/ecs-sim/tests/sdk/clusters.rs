@@ -1,7 +1,10 @@
 //! Clusters: include options, failures for unknown names, settings, capacity providers,
 //! pagination, delete rules.
 
-use aws_sdk_ecs::types::{CapacityProviderStrategyItem, ClusterField, ClusterSetting, ClusterSettingName};
+use aws_sdk_ecs::types::{
+    CapacityProviderStrategyItem, ClusterConfiguration, ClusterField, ClusterServiceConnectDefaultsRequest,
+    ClusterSetting, ClusterSettingName, ExecuteCommandConfiguration, ExecuteCommandLogging,
+};
 
 use crate::harness::{CLUSTER, code, env, tag};
 
@@ -156,4 +159,103 @@ async fn recreated_cluster_is_not_purged_by_an_earlier_delete() {
     let described = env.ecs.describe_clusters().clusters(CLUSTER).send().await.unwrap();
     assert_eq!(described.clusters()[0].status(), Some("ACTIVE"));
     assert_eq!(env.ecs.list_clusters().send().await.unwrap().cluster_arns().len(), 1);
+}
+
+#[tokio::test]
+async fn configuration_and_service_connect_defaults_follow_the_model() {
+    let env = env();
+    let exec = ExecuteCommandConfiguration::builder().kms_key_id("alias/exec").build();
+    let configuration = ClusterConfiguration::builder().execute_command_configuration(exec).build();
+    env.ecs.create_cluster().cluster_name(CLUSTER).configuration(configuration).send().await.unwrap();
+    let describe = || async {
+        let out = env
+            .ecs
+            .describe_clusters()
+            .clusters(CLUSTER)
+            .include(ClusterField::Configurations)
+            .include(ClusterField::Settings)
+            .send()
+            .await
+            .unwrap();
+        out.clusters()[0].clone()
+    };
+    let logging = |c: &aws_sdk_ecs::types::Cluster| {
+        c.configuration()
+            .and_then(|c| c.execute_command_configuration())
+            .and_then(|e| e.logging())
+            .map(|l| l.as_str().to_string())
+    };
+    let namespace =
+        |c: &aws_sdk_ecs::types::Cluster| c.service_connect_defaults().and_then(|d| d.namespace()).map(str::to_string);
+    let c = describe().await;
+    assert_eq!(logging(&c).as_deref(), Some("DEFAULT"), "logging defaults to DEFAULT");
+    assert_eq!(c.settings()[0].value(), Some("disabled"), "containerInsights defaults to disabled");
+    assert_eq!(namespace(&c), None);
+
+    let ns = |name: &str| ClusterServiceConnectDefaultsRequest::builder().namespace(name).build().unwrap();
+    env.ecs.update_cluster().cluster(CLUSTER).service_connect_defaults(ns("internal")).send().await.unwrap();
+    assert_eq!(namespace(&describe().await).as_deref(), Some("internal"));
+    let enhanced = ClusterSetting::builder().name(ClusterSettingName::ContainerInsights).value("enhanced").build();
+    env.ecs.update_cluster().cluster(CLUSTER).settings(enhanced).send().await.unwrap();
+    let c = describe().await;
+    assert_eq!(c.settings()[0].value(), Some("enhanced"));
+    assert_eq!(namespace(&c).as_deref(), Some("internal"), "members not sent are kept");
+    assert_eq!(logging(&c).as_deref(), Some("DEFAULT"));
+
+    env.ecs.update_cluster().cluster(CLUSTER).service_connect_defaults(ns("")).send().await.unwrap();
+    assert_eq!(namespace(&describe().await), None, "namespace \"\" removes the Service Connect defaults");
+
+    let override_without_logs = ClusterConfiguration::builder()
+        .execute_command_configuration(
+            ExecuteCommandConfiguration::builder().logging(ExecuteCommandLogging::Override).build(),
+        )
+        .build();
+    let err = env.ecs.update_cluster().cluster(CLUSTER).configuration(override_without_logs).send().await.unwrap_err();
+    assert_eq!(code(&err).as_deref(), Some("InvalidParameterException"));
+    assert_eq!(logging(&describe().await).as_deref(), Some("DEFAULT"), "a refused update changes nothing");
+}
+
+#[tokio::test]
+async fn a_capacity_provider_with_running_tasks_cannot_be_removed() {
+    let env = env();
+    env.cluster().await;
+    let put = |providers: &[&str]| {
+        env.ecs
+            .put_cluster_capacity_providers()
+            .cluster(CLUSTER)
+            .set_capacity_providers(Some(providers.iter().map(|p| p.to_string()).collect()))
+            .set_default_capacity_provider_strategy(Some(vec![]))
+    };
+    put(&["FARGATE", "FARGATE_SPOT"]).send().await.unwrap();
+    let td = env.fargate_td("web", "nginx:1").await;
+    let spot = CapacityProviderStrategyItem::builder().capacity_provider("FARGATE_SPOT").weight(1).build().unwrap();
+    env.ecs
+        .create_service()
+        .cluster(CLUSTER)
+        .service_name("web")
+        .task_definition(&td)
+        .desired_count(1)
+        .capacity_provider_strategy(spot)
+        .network_configuration(crate::harness::network())
+        .send()
+        .await
+        .unwrap();
+    let err = put(&["FARGATE"]).send().await.unwrap_err();
+    assert_eq!(code(&err).as_deref(), Some("ResourceInUseException"));
+    assert!(err.into_service_error().is_resource_in_use_exception());
+
+    env.ecs.update_service().cluster(CLUSTER).service("web").desired_count(0).send().await.unwrap();
+    env.sim.advance(std::time::Duration::from_secs(60));
+    let out = put(&["FARGATE"]).send().await.expect("no task uses FARGATE_SPOT any more");
+    assert_eq!(out.cluster().unwrap().capacity_providers(), ["FARGATE"]);
+
+    let err = env
+        .ecs
+        .put_cluster_capacity_providers()
+        .cluster(CLUSTER)
+        .capacity_providers("FARGATE")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err).as_deref(), Some("InvalidParameterException"), "defaultCapacityProviderStrategy is required");
 }

@@ -3,10 +3,12 @@
 
 mod admin;
 mod autoscaling;
+mod capacity_providers;
 mod clusters;
 mod deployments;
 mod harness;
 mod protocol;
+mod service_settings;
 mod services;
 mod sts;
 mod task_definitions;

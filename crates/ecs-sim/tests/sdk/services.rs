@@ -344,3 +344,71 @@ async fn daemon_service_without_desired_count_completes_with_no_tasks() {
     assert_ne!(out.service().unwrap().status(), Some("ACTIVE"));
     assert_eq!(env.after(10, "log-agent").await.status(), Some("INACTIVE"));
 }
+
+#[tokio::test]
+async fn deleted_service_is_described_inactive_for_an_hour_then_missing() {
+    let env = env();
+    env.cluster().await;
+    let td = env.fargate_td("web", "nginx:1").await;
+    env.fargate_service("web", &td, 1).await;
+    env.fargate_service("kept", &td, 1).await;
+    env.ecs.delete_service().cluster(CLUSTER).service("web").force(true).send().await.unwrap();
+    assert_eq!(env.after(60, "web").await.status(), Some("INACTIVE"));
+    let again = env.ecs.delete_service().cluster(CLUSTER).service("web").send().await.unwrap();
+    assert_eq!(again.service().unwrap().status(), Some("INACTIVE"), "deleting an INACTIVE service answers with it");
+
+    assert_eq!(env.after(3500, "web").await.status(), Some("INACTIVE"), "still describable");
+    env.sim.advance(Duration::from_secs(100));
+    let out = env.ecs.describe_services().cluster(CLUSTER).services("web").services("kept").send().await.unwrap();
+    assert_eq!(out.services().len(), 1, "purged; the live service stays");
+    assert_eq!(out.services()[0].service_name(), Some("kept"));
+    assert_eq!(out.failures()[0].reason(), Some("MISSING"));
+    assert_eq!(out.failures()[0].arn(), Some("arn:aws:ecs:us-east-1:123456789012:service/web"));
+    let err = env.ecs.update_service().cluster(CLUSTER).service("web").desired_count(1).send().await.unwrap_err();
+    assert!(err.into_service_error().is_service_not_found_exception());
+    let err = env.ecs.delete_service().cluster(CLUSTER).service("web").send().await.unwrap_err();
+    assert!(err.into_service_error().is_service_not_found_exception());
+}
+
+#[tokio::test]
+async fn a_service_created_again_is_not_purged_by_the_old_ones_timer() {
+    let env = env();
+    env.cluster().await;
+    let td = env.fargate_td("web", "nginx:1").await;
+    env.fargate_service("web", &td, 1).await;
+    env.ecs.delete_service().cluster(CLUSTER).service("web").force(true).send().await.unwrap();
+    assert_eq!(env.after(60, "web").await.status(), Some("INACTIVE"));
+    env.fargate_service("web", &td, 1).await;
+    assert_eq!(env.after(3600, "web").await.status(), Some("ACTIVE"));
+}
+
+#[tokio::test]
+async fn service_calls_on_a_missing_or_deleted_cluster_are_cluster_not_found() {
+    let env = env();
+    let td = env.fargate_td("web", "nginx:1").await;
+    env.ecs.create_cluster().cluster_name("gone").send().await.unwrap();
+    env.ecs.delete_cluster().cluster("gone").send().await.unwrap();
+    for cluster in ["gone", "never"] {
+        let err = env.ecs.describe_services().cluster(cluster).services("web").send().await.unwrap_err();
+        assert!(err.into_service_error().is_cluster_not_found_exception(), "DescribeServices in {cluster}");
+        let err = env.ecs.update_service().cluster(cluster).service("web").desired_count(1).send().await.unwrap_err();
+        let expected = if cluster == "gone" { "The referenced cluster was inactive." } else { "Cluster not found." };
+        assert_eq!(err.message(), Some(expected), "AWS's message for {cluster}");
+        assert!(err.into_service_error().is_cluster_not_found_exception(), "UpdateService in {cluster}");
+        let err = env.ecs.delete_service().cluster(cluster).service("web").force(true).send().await.unwrap_err();
+        assert!(err.into_service_error().is_cluster_not_found_exception(), "DeleteService in {cluster}");
+        let err = env
+            .ecs
+            .create_service()
+            .cluster(cluster)
+            .service_name("web")
+            .task_definition(&td)
+            .desired_count(1)
+            .launch_type(LaunchType::Fargate)
+            .network_configuration(network())
+            .send()
+            .await
+            .unwrap_err();
+        assert!(err.into_service_error().is_cluster_not_found_exception(), "CreateService in {cluster}");
+    }
+}

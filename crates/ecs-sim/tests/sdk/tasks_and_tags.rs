@@ -1,8 +1,9 @@
 //! Tasks (list, describe, stop and replacement) and tags on every taggable resource.
 
-use aws_sdk_ecs::types::DesiredStatus;
+use aws_sdk_ecs::error::ProvideErrorMetadata;
+use aws_sdk_ecs::types::{DesiredStatus, LaunchType, ServiceField};
 
-use crate::harness::{CLUSTER, code, env, tag};
+use crate::harness::{CLUSTER, code, env, network, tag};
 
 #[tokio::test]
 async fn stopped_task_is_replaced() {
@@ -65,5 +66,70 @@ async fn tags_on_clusters_services_and_task_definitions() {
     assert_eq!(code(&err).as_deref(), Some("ResourceNotFoundException"));
     let err =
         env.ecs.tag_resource().resource_arn(&cluster_arn).tags(tag("aws:reserved", "x")).send().await.unwrap_err();
+    assert_eq!(code(&err).as_deref(), Some("InvalidParameterException"));
+}
+
+#[tokio::test]
+async fn service_tags_follow_tag_and_untag_in_describe_services() {
+    let env = env();
+    env.cluster().await;
+    let td = env.fargate_td("web", "nginx:1").await;
+    let created = env
+        .ecs
+        .create_service()
+        .cluster(CLUSTER)
+        .service_name("web")
+        .task_definition(&td)
+        .desired_count(0)
+        .launch_type(LaunchType::Fargate)
+        .network_configuration(network())
+        .tags(tag("team", "a"))
+        .send()
+        .await
+        .unwrap();
+    let arn = created.service().unwrap().service_arn().unwrap().to_string();
+    let described_tags = || async {
+        let out = env
+            .ecs
+            .describe_services()
+            .cluster(CLUSTER)
+            .services("web")
+            .include(ServiceField::Tags)
+            .send()
+            .await
+            .unwrap();
+        let mut tags: Vec<String> =
+            out.services()[0].tags().iter().map(|t| format!("{}={}", t.key().unwrap(), t.value().unwrap())).collect();
+        tags.sort();
+        tags
+    };
+    assert_eq!(described_tags().await, ["team=a"]);
+    let plain = env.describe("web").await;
+    assert!(plain.tags().is_empty(), "tags only with include TAGS");
+
+    env.ecs.tag_resource().resource_arn(&arn).tags(tag("team", "b")).tags(tag("env", "dev")).send().await.unwrap();
+    assert_eq!(described_tags().await, ["env=dev", "team=b"], "TagResource adds and overwrites");
+    env.ecs.untag_resource().resource_arn(&arn).tag_keys("team").send().await.unwrap();
+    assert_eq!(described_tags().await, ["env=dev"]);
+    let listed = env.ecs.list_tags_for_resource().resource_arn(&arn).send().await.unwrap();
+    assert_eq!(listed.tags().len(), 1);
+
+    let short = "arn:aws:ecs:us-east-1:123456789012:service/web";
+    let err = env.ecs.tag_resource().resource_arn(short).tags(tag("a", "1")).send().await.unwrap_err();
+    assert_eq!(code(&err).as_deref(), Some("InvalidParameterException"), "short service ARN");
+    let err = env.ecs.list_tags_for_resource().resource_arn(short).send().await.unwrap_err();
+    assert_eq!(code(&err).as_deref(), Some("InvalidParameterException"));
+}
+
+#[tokio::test]
+async fn tag_calls_on_a_deleted_cluster_are_refused() {
+    let env = env();
+    let out = env.ecs.create_cluster().cluster_name("gone").tags(tag("a", "1")).send().await.unwrap();
+    let arn = out.cluster().unwrap().cluster_arn().unwrap().to_string();
+    env.ecs.delete_cluster().cluster("gone").send().await.unwrap();
+    let err = env.ecs.tag_resource().resource_arn(&arn).tags(tag("b", "2")).send().await.unwrap_err();
+    assert_eq!(code(&err).as_deref(), Some("InvalidParameterException"));
+    assert_eq!(err.message(), Some("The specified cluster is inactive. Specify an active cluster and try again."));
+    let err = env.ecs.list_tags_for_resource().resource_arn(&arn).send().await.unwrap_err();
     assert_eq!(code(&err).as_deref(), Some("InvalidParameterException"));
 }
