@@ -229,6 +229,20 @@ pub const CLUSTER: &[FieldDefault] = &[
         source: "ExecuteCommandConfiguration.logging: \"DEFAULT ... If no value is specified, DEFAULT is used\"",
     },
     FieldDefault {
+        path: "configuration.executeCommandConfiguration.logConfiguration?.cloudWatchEncryptionEnabled",
+        value: || json!(false),
+        other: || json!(true),
+        when: always,
+        source: "ExecuteCommandLogConfiguration.cloudWatchEncryptionEnabled: a boolean ECS reports false unless turned on",
+    },
+    FieldDefault {
+        path: "configuration.executeCommandConfiguration.logConfiguration?.s3EncryptionEnabled",
+        value: || json!(false),
+        other: || json!(true),
+        when: always,
+        source: "ExecuteCommandLogConfiguration.s3EncryptionEnabled: a boolean ECS reports false unless turned on",
+    },
+    FieldDefault {
         path: "capacityProviders",
         value: || json!([]),
         other: || json!(["FARGATE"]),

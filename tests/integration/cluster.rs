@@ -135,11 +135,11 @@ async fn out_of_band_setting_change_is_corrected_or_reported() {
         .eventually("drift reported", || async {
             let c = clusters(&bed).get("reported").await.ok()?;
             let drift = c.status.as_ref()?.common.drift.clone()?;
-            drift.into_iter().find(|d| d.field == "settings").map(|d| (d, condition(&c, "Ready")))
+            drift.into_iter().find(|d| d.field == "settings.containerInsights").map(|d| (d, condition(&c, "Ready")))
         })
         .await;
-    assert_eq!(drifted.0.desired.as_deref(), Some(r#"{"containerInsights":"enabled"}"#));
-    assert_eq!(drifted.0.actual, None, "disabled is ECS's default: canonically absent");
+    assert_eq!(drifted.0.desired.as_deref(), Some(r#""enabled""#));
+    assert_eq!(drifted.0.actual.as_deref(), Some(r#""disabled""#), "a default is a value");
     let (ready_status, reason, message) = drifted.1.expect("Ready condition");
     assert_eq!((ready_status.as_str(), reason.as_str()), ("False", "Drifted"), "{message}");
     more_polls(&bed, 5).await;
@@ -286,7 +286,8 @@ async fn observe_mode_reports_and_never_writes() {
             c.status.as_ref()?.common.drift.is_some().then_some(c)
         })
         .await;
-    assert_eq!(condition(&c, "Synced").map(|s| s.1), Some("ObserveOnly".into()));
+    // Synced is never True over a difference, Observe or not: it says the cluster drifted.
+    assert_eq!(condition(&c, "Synced").map(|s| (s.0, s.1)), Some(("False".into(), "Drifted".into())));
     assert!(c.status.and_then(|s| s.cluster_arn).is_some_and(|a| a.ends_with(":cluster/legacy")));
     more_polls(&bed, 5).await;
     clusters(&bed).delete("legacy", &DeleteParams::default()).await.expect("delete");
