@@ -34,6 +34,10 @@ pub enum Progress {
     /// Under way in AWS (DRAINING, DEPROVISIONING), or waiting for objects that still use this
     /// one; the message says what for. Looked at again shortly.
     Waiting(String),
+    /// Waiting for something outside the object (services in a cluster, a cluster using a
+    /// capacity provider), which the kind has already recorded in its own status (reason
+    /// `DeletionBlocked`). Looked at again shortly; nothing more is written.
+    Blocked(String),
 }
 
 /// The answer of a call on the resource being deleted, with "it does not exist" as `None`:
@@ -91,10 +95,11 @@ where
     K: Resource<Scope = NamespaceResourceScope, DynamicType = ()> + Clone + DeserializeOwned + Debug,
     S: HasCommonStatus + Serialize,
 {
-    let state = match &result {
+    let state = match result {
         Ok(Progress::Done) => return Ok(Action::await_change()),
-        Ok(Progress::Waiting(why)) => State::Waiting(why),
-        Err(e) => State::Failed(e),
+        Ok(Progress::Blocked(why)) => return Err(Error::Draining(why)),
+        Ok(Progress::Waiting(ref why)) => State::Waiting(why),
+        Err(ref e) => State::Failed(e),
     };
     let new = status(base, obj.meta().generation, state, &ctx.now());
     if let Err(e) = write_status(ctx, obj, previous, &new).await {
@@ -106,7 +111,7 @@ where
             publish(ctx, obj, EventType::Warning, e.reason(), &format!("deleting: {e}")).await;
             Err(e)
         }
-        Ok(Progress::Done) => Ok(Action::await_change()),
+        Ok(Progress::Done | Progress::Blocked(_)) => Ok(Action::await_change()),
     }
 }
 
