@@ -22,6 +22,7 @@ use crate::controller::deletion::{self, Progress, unless_gone};
 use crate::controller::error::Error;
 use crate::controller::{Context, publish};
 use crate::crd::common::{DeletionPolicy, ManagementPolicy, tags};
+use crate::crd::service::ECSServiceStatus;
 use crate::crd::{ECSCluster, ECSService};
 
 pub async fn cleanup(svc: &ECSService, ctx: &Context) -> Result<Action, Error> {
@@ -32,13 +33,13 @@ pub async fn cleanup(svc: &ECSService, ctx: &Context) -> Result<Action, Error> {
     }
     let previous = svc.status.as_ref();
     let mut base = previous.cloned().unwrap_or_default();
-    let result = delete(svc, ctx, &mut base.scalable_target).await;
+    let result = delete(svc, ctx, &mut base).await;
     deletion::finish(ctx, svc, previous, base, result).await
 }
 
-/// One pass of the deletion. `scalable_target` is the target the status records, cleared
-/// once it is deregistered.
-async fn delete(svc: &ECSService, ctx: &Context, scalable_target: &mut Option<String>) -> Result<Progress, Error> {
+/// One pass of the deletion. `status` starts as the last one; the pass clears the scalable
+/// target once it is deregistered and keeps the task counts in step with the drain.
+async fn delete(svc: &ECSService, ctx: &Context, status: &mut ECSServiceStatus) -> Result<Progress, Error> {
     let cluster_arn_of = |name: &str| {
         let namespace = svc.namespace()?;
         let cluster = ctx.stores.clusters.get(&ObjectRef::<ECSCluster>::new(name).within(&namespace))?;
@@ -58,11 +59,17 @@ async fn delete(svc: &ECSService, ctx: &Context, scalable_target: &mut Option<St
     };
     let next = step(service.as_ref(), &owner_of(svc), &name);
     if next != Step::LeaveAlone
-        && let Some(target) = scalable_target.clone()
+        && let Some(target) = status.scalable_target.clone()
     {
         // Registered by this object (the status records only that); already gone is fine.
         unless_gone(ctx.autoscaling.deregister_target(&target).await)?;
-        *scalable_target = None;
+        status.scalable_target = None;
+    }
+    if let (Some(service), Step::Wait(_) | Step::ScaleInAndDelete { .. }) = (&service, &next) {
+        // `kubectl get` shows the drain, not the counts of the last rollout.
+        status.desired_count = Some(service.desired_count());
+        status.running_count = Some(service.running_count());
+        status.pending_count = Some(service.pending_count());
     }
     match next {
         Step::LeaveAlone | Step::Gone => {
@@ -154,7 +161,6 @@ fn after_write(answer: Result<(), AwsError>, name: &str) -> Result<Option<Progre
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crd::service::ECSServiceStatus;
 
     fn service_object(spec: serde_json::Value, status: Option<ECSServiceStatus>) -> ECSService {
         let mut svc = ECSService::new("web", serde_json::from_value(spec).expect("spec"));
