@@ -34,7 +34,12 @@ pub async fn cleanup(obj: &CapacityProviderObject, ctx: &Context) -> Result<Acti
 async fn delete(obj: &CapacityProviderObject, ctx: &Context) -> Result<Progress, Error> {
     let name = provider_name_of(obj);
     // None: missing, or INACTIVE (deleted).
-    let Some(provider) = observe(ctx, &name).await? else {
+    let provider = match observe(ctx, &name).await {
+        Ok(found) => found,
+        Err(Error::Aws(e)) if e.is_gone() => None,
+        Err(e) => return Err(e),
+    };
+    let Some(provider) = provider else {
         return Ok(Progress::Done);
     };
     if !owned_by(&provider, &owner_of(obj)) {

@@ -45,7 +45,12 @@ pub async fn cleanup(obj: &ECSCluster, ctx: &Context) -> Result<Action, Error> {
 async fn delete(obj: &ECSCluster, ctx: &Context) -> Result<Progress, Error> {
     let name = cluster_name_of(obj);
     // None: missing, or INACTIVE (deleted).
-    let Some(cluster) = observe(ctx, &name).await? else {
+    let cluster = match observe(ctx, &name).await {
+        Ok(found) => found,
+        Err(Error::Aws(e)) if e.is_gone() => None,
+        Err(e) => return Err(e),
+    };
+    let Some(cluster) = cluster else {
         return Ok(Progress::Done);
     };
     if !owned_by(&cluster, &owner_of(obj)) {
