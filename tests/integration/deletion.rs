@@ -95,8 +95,11 @@ impl Kind {
     }
 }
 
-/// (status, reason, message) of the Ready condition.
-fn ready(obj: &DynamicObject) -> Option<(String, String, String)> {
+/// (status, reason, message) of a Ready condition.
+type Ready = (String, String, String);
+
+/// The Ready condition of `obj`.
+fn ready(obj: &DynamicObject) -> Option<Ready> {
     let conditions = obj.data.pointer("/status/conditions")?.as_array()?;
     let c = conditions.iter().find(|c| c["type"] == "Ready")?;
     let field = |k: &str| c[k].as_str().unwrap_or_default().to_owned();
@@ -205,10 +208,17 @@ async fn aws_is_clean(bed: &Bed) {
     assert_eq!(target, None, "scalable target deregistered");
 }
 
+/// One version of an object, as the watch saw it.
+struct Seen {
+    kind: Kind,
+    deleting: bool,
+    ready: Option<Ready>,
+}
+
 /// Every Ready condition each object of the app showed, as the watch saw it, with whether the
 /// object was being deleted then.
 struct History {
-    seen: Arc<Mutex<Vec<(Kind, bool, Option<(String, String, String)>)>>>,
+    seen: Arc<Mutex<Vec<Seen>>>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -223,7 +233,8 @@ impl History {
                     let mut events = watcher(api, watcher::Config::default()).applied_objects().boxed();
                     while let Some(Ok(obj)) = events.next().await {
                         let deleting = obj.metadata.deletion_timestamp.is_some();
-                        seen.lock().unwrap_or_else(|e| e.into_inner()).push((kind, deleting, ready(&obj)));
+                        let version = Seen { kind, deleting, ready: ready(&obj) };
+                        seen.lock().unwrap_or_else(|e| e.into_inner()).push(version);
                     }
                 })
             })
@@ -232,9 +243,9 @@ impl History {
     }
 
     /// The Ready conditions `kind` showed while it was being deleted.
-    fn while_deleting(&self, kind: Kind) -> Vec<(String, String, String)> {
+    fn while_deleting(&self, kind: Kind) -> Vec<Ready> {
         let seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
-        seen.iter().filter(|(k, deleting, _)| *k == kind && *deleting).filter_map(|(_, _, r)| r.clone()).collect()
+        seen.iter().filter(|s| s.kind == kind && s.deleting).filter_map(|s| s.ready.clone()).collect()
     }
 
     /// The service showed Ready=False / Deleting, waiting for ECS to drain it, and that is the
