@@ -58,6 +58,27 @@ const RETRYABLE_CODES: &[&str] = &[
 const THROTTLING_CODES: &[&str] =
     &["ThrottlingException", "Throttling", "ThrottledException", "TooManyRequestsException", "RequestLimitExceeded"];
 
+/// Codes that say the resource a call named does not exist (any more).
+const GONE_CODES: &[&str] = &[
+    // A cluster that is gone (never created, deleted, or INACTIVE): so is every service in it.
+    "ClusterNotFoundException",
+    "ServiceNotFoundException",
+    // Capacity providers and tagging.
+    "ResourceNotFoundException",
+    // Application Auto Scaling: no such scalable target or policy.
+    "ObjectNotFoundException",
+    // A failure entry of a batch call (DescribeServices, DescribeClusters) for an unknown name.
+    "MISSING",
+];
+
+/// What ECS says in free text where it has no dedicated code: a ClientException for a capacity
+/// provider or task definition revision that does not exist, and the reason of a
+/// DeleteTaskDefinitions failure (which [`crate::aws::ecs`] turns into the code).
+const GONE_MESSAGES: &[&str] = &["does not exist", "unable to describe task definition"];
+
+/// ECS's answer to UpdateService or DeleteService on a service that is DRAINING or INACTIVE.
+const SERVICE_NOT_ACTIVE: &str = "ServiceNotActiveException";
+
 impl AwsError {
     /// Classifies an SDK error of `operation`.
     pub fn from_sdk<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> Self
@@ -123,6 +144,27 @@ impl AwsError {
     pub fn is_retryable(&self) -> bool {
         self.class == ErrorClass::Retryable
     }
+
+    /// Whether AWS says the resource the call named does not exist (any more). For a call on
+    /// the very resource being deleted (describe, scale in, delete, deregister), that step is
+    /// done: deleting something that is gone succeeds. Not meaningful for calls that name
+    /// other resources too (a create naming a capacity provider), where "not found" is bad input.
+    pub fn is_gone(&self) -> bool {
+        if GONE_CODES.contains(&self.code.as_str()) {
+            return true;
+        }
+        // Free text only where ECS uses it: a ClientException, or a failure reason (a code
+        // with spaces in it). An AccessDenied message mentioning a name is never "gone".
+        let free_text = self.code == "ClientException" || self.code.contains(' ');
+        let text = format!("{} {}", self.code, self.message).to_ascii_lowercase();
+        free_text && GONE_MESSAGES.iter().any(|m| text.contains(m))
+    }
+
+    /// Whether ECS refused a service write because the service is DRAINING or INACTIVE:
+    /// during deletion, someone (an earlier attempt) already deleted it.
+    pub fn is_service_not_active(&self) -> bool {
+        self.code == SERVICE_NOT_ACTIVE
+    }
 }
 
 fn display_chain(err: &dyn std::error::Error) -> String {
@@ -157,6 +199,36 @@ mod tests {
             assert_eq!(e.class, class, "{code}");
             assert_eq!(e.is_throttling(), throttled, "{code}");
         }
+    }
+
+    #[test]
+    fn gone_table() {
+        // (code, message, gone): every "does not exist" ECS and Application Auto Scaling give.
+        let cases = [
+            ("ClusterNotFoundException", "Cluster not found.", true),
+            ("ServiceNotFoundException", "Service not found.", true),
+            ("ResourceNotFoundException", "", true),
+            ("ObjectNotFoundException", "No scalable target registered for service namespace: ecs", true),
+            ("MISSING", "", true),
+            ("ClientException", "The specified capacity provider does not exist.", true),
+            ("ClientException", "Unable to describe task definition.", true),
+            // DeleteTaskDefinitions reports per-revision failures with a reason sentence.
+            ("The specified task definition does not exist.", "", true),
+            // Not gone: the resource is there, or the answer says nothing about it.
+            ("ServiceNotActiveException", "Service was not ACTIVE.", false),
+            ("ClientException", "The specified capacity provider is in use and cannot be removed.", false),
+            ("The specified task definition is still in ACTIVE status.", "", false),
+            ("AccessDeniedException", "User is not authorized; resource does not exist or", false),
+            ("InvalidParameterException", "", false),
+            ("ThrottlingException", "Rate exceeded", false),
+            ("ServerException", "", false),
+        ];
+        for (code, message, gone) in cases {
+            let e = AwsError::classify("Op", code.into(), message.into());
+            assert_eq!(e.is_gone(), gone, "{code}: {message}");
+        }
+        let not_active = AwsError::classify("UpdateService", "ServiceNotActiveException".into(), String::new());
+        assert!(not_active.is_service_not_active() && !not_active.is_gone());
     }
 
     #[test]

@@ -30,6 +30,12 @@ pub enum Error {
     /// The object has no namespace or name (a watch handed us something malformed).
     #[error("object has no {0}")]
     MissingMetadata(&'static str),
+    /// A deletion step failed in a way that would be terminal while applying (AccessDenied,
+    /// a refused request). An object being deleted gets no spec change to wait for, and the
+    /// cause is often outside it (an IAM policy, another tool's resource): retried with
+    /// back-off, never parked as terminal. Reason and message are the cause's.
+    #[error("deleting: {0}")]
+    Cleanup(Box<Error>),
 }
 
 impl Error {
@@ -37,10 +43,19 @@ impl Error {
         Self::Kube { step, source: Box::new(source) }
     }
 
+    /// The error as a failed deletion step: terminal ones become [`Self::Cleanup`], which is
+    /// retried; retryable ones are left as they are.
+    pub fn in_cleanup(self) -> Self {
+        match self.class() {
+            ErrorClass::Terminal => Self::Cleanup(Box::new(self)),
+            ErrorClass::Retryable => self,
+        }
+    }
+
     pub fn class(&self) -> ErrorClass {
         match self {
             Self::Aws(e) => e.class,
-            Self::Kube { .. } | Self::Draining(_) => ErrorClass::Retryable,
+            Self::Kube { .. } | Self::Draining(_) | Self::Cleanup(_) => ErrorClass::Retryable,
             Self::InvalidSpec(_) | Self::Conflict(_) | Self::MissingMetadata(_) | Self::RequiresReplacement(_) => {
                 ErrorClass::Terminal
             }
@@ -59,6 +74,7 @@ impl Error {
             Self::RequiresReplacement(_) => "RequiresReplacement",
             Self::Draining(_) => "Draining",
             Self::MissingMetadata(_) => "InvalidObject",
+            Self::Cleanup(cause) => cause.reason(),
         }
     }
 
@@ -80,7 +96,9 @@ impl Error {
     pub fn from_finalizer(err: kube::runtime::finalizer::Error<Error>) -> Self {
         use kube::runtime::finalizer::Error as F;
         match err {
-            F::ApplyFailed(e) | F::CleanupFailed(e) => e,
+            F::ApplyFailed(e) => e,
+            // Nothing will change an object being deleted: whatever failed is retried.
+            F::CleanupFailed(e) => e.in_cleanup(),
             F::AddFinalizer(e) => Self::kube("adding the finalizer", e),
             F::RemoveFinalizer(e) => Self::kube("removing the finalizer", e),
             F::UnnamedObject => Self::MissingMetadata("name"),
@@ -101,5 +119,23 @@ mod tests {
         assert_eq!((rejected.class(), rejected.reason()), (ErrorClass::Terminal, "AwsRejected"));
         let bad = Error::InvalidSpec("spec.cpu: nope".into());
         assert_eq!((bad.class(), bad.reason()), (ErrorClass::Terminal, "InvalidSpec"));
+    }
+
+    #[test]
+    fn cleanup_errors_are_never_terminal() {
+        use kube::runtime::finalizer::Error as F;
+        let denied = || Error::Aws(AwsError::classify("DeleteService", "AccessDeniedException".into(), "no".into()));
+        let failed = Error::from_finalizer(F::CleanupFailed(denied()));
+        assert_eq!((failed.class(), failed.reason()), (ErrorClass::Retryable, "AwsRejected"));
+        assert!(failed.to_string().starts_with("deleting: DeleteService failed: AccessDeniedException"), "{failed}");
+        // Retryable causes and waits keep their own variant (Draining keeps its steady poll).
+        let throttled = Error::Aws(AwsError::classify("DeleteService", "ThrottlingException".into(), String::new()));
+        assert!(matches!(Error::from_finalizer(F::CleanupFailed(throttled)), Error::Aws(_)));
+        let draining = Error::from_finalizer(F::CleanupFailed(Error::Draining("DRAINING".into())));
+        assert!(matches!(draining, Error::Draining(_)));
+        // Applying keeps terminal errors terminal.
+        assert_eq!(Error::from_finalizer(F::ApplyFailed(denied())).class(), ErrorClass::Terminal);
+        // Wrapping once is enough.
+        assert!(matches!(failed.in_cleanup(), Error::Cleanup(inner) if matches!(*inner, Error::Aws(_))));
     }
 }

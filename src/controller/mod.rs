@@ -5,6 +5,7 @@ pub mod caches;
 pub mod capacity_provider;
 pub mod cluster;
 pub mod conditions;
+pub mod deletion;
 pub mod drift;
 pub mod error;
 pub mod service;

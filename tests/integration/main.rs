@@ -9,6 +9,7 @@ mod bad_input_runtime;
 mod capacity_provider;
 mod cluster;
 mod crdgen;
+mod deletion;
 mod e2e_binary;
 mod hostile;
 mod local_mode;

@@ -1,6 +1,7 @@
 //! The chaos run's quick mode in the test suite (CI): 24 services, every fault of the full run
 //! (throttling, 5xx, latency, dropped watches, a 410 relist, three leader SIGKILLs, an image
-//! change mid-rollout), and every invariant checked by the program itself. The full run at
+//! change mid-rollout), and every invariant checked by the program itself, including that a
+//! whole-app delete under the same faults leaves no object and nothing in ECS. The full run at
 //! N = 1,000 is `cargo run --release -p ecs-operator-bench --bin ecs-operator-chaos`.
 
 use std::process::Command;
@@ -19,9 +20,16 @@ fn quick_chaos_run_holds_every_invariant() {
     assert!(output.status.success(), "chaos run failed ({}):\n{stderr}\n{results}", output.status);
     let doc: serde_json::Value = serde_json::from_str(&results).expect("chaos.json");
     let figures = doc.pointer("/runs/0/figures").and_then(|f| f.as_object()).expect("figures");
-    for name in
-        ["duplicate_services", "duplicate_revisions", "aws_resources_without_owner", "observed_generation_regressions"]
-    {
+    for name in [
+        "duplicate_services",
+        "duplicate_revisions",
+        "aws_resources_without_owner",
+        "observed_generation_regressions",
+        "objects_left_after_delete_fault_free",
+        "aws_resources_left_after_delete_fault_free",
+        "objects_left_after_delete_with_faults",
+        "aws_resources_left_after_delete_with_faults",
+    ] {
         assert_eq!(figures[name]["met"], true, "{name}: {}", figures[name]);
     }
     assert_eq!(figures["leader_kills"]["value"], 3.0);

@@ -1,7 +1,9 @@
 //! Deleting a CapacityProvider. ECS refuses to delete a provider while a cluster still has it
-//! in its capacity providers. Instead of failing, deletion says so in the Ready condition and
-//! in one Warning event, and tries again with backoff (an ECSCluster's change also wakes it,
-//! so removing the provider from the cluster lets deletion proceed at once).
+//! in its capacity providers. Instead of failing, deletion says so in the Ready condition
+//! (reason DeletionBlocked, naming the ECSClusters that list it) and in one Warning event, and
+//! tries again at the rollout poll interval (an ECSCluster's change also wakes it, so removing
+//! the provider from the cluster, or deleting the cluster, lets deletion proceed at once). A
+//! provider ECS no longer has (missing, INACTIVE, "does not exist") is done.
 
 use aws_sdk_ecs::types::CapacityProvider;
 use kube::runtime::controller::Action;
@@ -11,6 +13,7 @@ use kube::{Resource, ResourceExt};
 use super::status::{self, DELETION_BLOCKED, Outcome, Stage};
 use super::{observe, owned_by, owner_of, provider_name_of};
 use crate::aws::error::AwsError;
+use crate::controller::deletion::{self, Progress};
 use crate::controller::error::Error;
 use crate::controller::{Context, publish, write_status};
 use crate::crd::capacity_provider::CapacityProvider as CapacityProviderObject;
@@ -22,35 +25,92 @@ pub async fn cleanup(obj: &CapacityProviderObject, ctx: &Context) -> Result<Acti
     if keep {
         return Ok(Action::await_change());
     }
+    let previous = obj.status.as_ref();
+    let result = delete(obj, ctx).await;
+    deletion::finish(ctx, obj, previous, previous.cloned().unwrap_or_default(), result).await
+}
+
+/// One pass of the deletion: Done once ECS has no ACTIVE provider of ours by that name.
+async fn delete(obj: &CapacityProviderObject, ctx: &Context) -> Result<Progress, Error> {
     let name = provider_name_of(obj);
-    let Some(provider) = observe(ctx, &name).await? else {
-        return Ok(Action::await_change());
+    // None: missing, or INACTIVE (deleted).
+    let provider = match observe(ctx, &name).await {
+        Ok(found) => found,
+        Err(Error::Aws(e)) if e.is_gone() => None,
+        Err(e) => return Err(e),
+    };
+    let Some(provider) = provider else {
+        return Ok(Progress::Done);
     };
     if !owned_by(&provider, &owner_of(obj)) {
         // Never ours (a conflict, or never adopted): leave it.
-        return Ok(Action::await_change());
+        return Ok(Progress::Done);
     }
-    match ctx.ecs.delete_capacity_provider(&name).await {
-        Ok(deleted) if deleted.status().is_some_and(|s| s.as_str() == "INACTIVE") => {
+    if provider.update_status().is_some_and(|u| u.as_str() == "DELETE_IN_PROGRESS") {
+        return Ok(Progress::Waiting(format!("waiting for capacity provider {name} to finish deleting")));
+    }
+    match after_delete(ctx.ecs.delete_capacity_provider(&name).await, &name)? {
+        Deleted::Done => {
             publish(ctx, obj, EventType::Normal, "Deleted", &format!("deleted capacity provider {name}")).await;
-            Ok(Action::await_change())
+            Ok(Progress::Done)
         }
-        // DELETE_IN_PROGRESS: ECS finishes on its own; look again.
-        Ok(deleted) => Err(Error::Draining(format!(
-            "capacity provider {name} is {}",
+        Deleted::Gone => Ok(Progress::Done),
+        Deleted::Waiting(why) => Ok(Progress::Waiting(why)),
+        Deleted::InUse(ecs_message) => {
+            let users = clusters_using(ctx, obj, &name);
+            let message = format!(
+                "capacity provider {name} is still used by a cluster{users} ({ecs_message}); it is deleted once no \
+                 cluster lists it in capacityProviders"
+            );
+            Ok(block(obj, ctx, &provider, message).await)
+        }
+    }
+}
+
+/// What DeleteCapacityProvider's answer means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Deleted {
+    /// INACTIVE: deleted now.
+    Done,
+    /// Already gone (deleted by someone else since it was described).
+    Gone,
+    /// DELETE_IN_PROGRESS: ECS finishes on its own; look again.
+    Waiting(String),
+    /// A cluster still has it in its capacity providers: ECS's message.
+    InUse(String),
+}
+
+fn after_delete(answer: Result<CapacityProvider, AwsError>, name: &str) -> Result<Deleted, AwsError> {
+    match answer {
+        Ok(deleted) if deleted.status().is_some_and(|s| s.as_str() == "INACTIVE") => Ok(Deleted::Done),
+        Ok(deleted) => Ok(Deleted::Waiting(format!(
+            "waiting for capacity provider {name} to finish deleting (it is {})",
             deleted.update_status().map(|s| s.as_str()).unwrap_or("being deleted")
         ))),
-        Err(e) if is_in_use(&e) => {
-            let message = format!(
-                "capacity provider {name} is still used by a cluster ({}); it is deleted once no cluster lists it in \
-                 capacityProviders",
-                e.message
-            );
-            Err(block(obj, ctx, &provider, message).await)
-        }
-        Err(e) if is_missing(&e) => Ok(Action::await_change()),
-        Err(e) => Err(e.into()),
+        Err(e) if is_in_use(&e) => Ok(Deleted::InUse(e.message)),
+        Err(e) if e.is_gone() => Ok(Deleted::Gone),
+        Err(e) => Err(e),
     }
+}
+
+/// " (ECSCluster batch, being deleted)": the ECSCluster objects of the provider's namespace
+/// whose spec names it, so the wait names what to look at. Empty when none does (a cluster
+/// outside Kubernetes, or one whose spec no longer names it and is being updated).
+fn clusters_using(ctx: &Context, obj: &CapacityProviderObject, name: &str) -> String {
+    let ns = obj.namespace();
+    let mut users: Vec<String> = ctx
+        .stores
+        .clusters
+        .state()
+        .iter()
+        .filter(|c| c.namespace() == ns && c.spec.capacity_providers.iter().flatten().any(|p| p == name))
+        .map(|c| {
+            let deleting = if c.meta().deletion_timestamp.is_some() { ", being deleted" } else { "" };
+            format!("ECSCluster {}{deleting}", c.name_any())
+        })
+        .collect();
+    users.sort();
+    if users.is_empty() { String::new() } else { format!(" ({})", users.join("; ")) }
 }
 
 /// ECS's answer while a cluster still has the provider (ResourceInUse; some regions answer a
@@ -60,14 +120,9 @@ fn is_in_use(e: &AwsError) -> bool {
         || (e.code == "ClientException" && e.message.to_ascii_lowercase().contains("in use"))
 }
 
-fn is_missing(e: &AwsError) -> bool {
-    e.code == "ResourceNotFoundException"
-        || (e.code == "ClientException" && e.message.to_ascii_lowercase().contains("does not exist"))
-}
-
 /// Records why deletion waits (status written only when it changed, the Warning event only
-/// when the wait starts) and returns the retryable error that schedules the next look.
-async fn block(obj: &CapacityProviderObject, ctx: &Context, provider: &CapacityProvider, message: String) -> Error {
+/// when the wait starts).
+async fn block(obj: &CapacityProviderObject, ctx: &Context, provider: &CapacityProvider, message: String) -> Progress {
     let previous = obj.status.as_ref();
     let already_blocked = crate::controller::conditions::ready_reason(previous) == Some(DELETION_BLOCKED);
     let outcome = Outcome {
@@ -85,7 +140,7 @@ async fn block(obj: &CapacityProviderObject, ctx: &Context, provider: &CapacityP
     if !already_blocked {
         publish(ctx, obj, EventType::Warning, DELETION_BLOCKED, &message).await;
     }
-    Error::Draining(message)
+    Progress::Blocked(message)
 }
 
 #[cfg(test)]
@@ -93,11 +148,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn in_use_and_missing_answers() {
+    fn delete_answers() {
         let e = |code: &str, message: &str| AwsError::classify("DeleteCapacityProvider", code.into(), message.into());
-        assert!(is_in_use(&e("ResourceInUseException", "")));
-        assert!(is_in_use(&e("ClientException", "The specified capacity provider is in use and cannot be removed.")));
-        assert!(!is_in_use(&e("ClientException", "The specified capacity provider does not exist.")));
-        assert!(is_missing(&e("ClientException", "The specified capacity provider does not exist.")));
+        let in_use = "The specified capacity provider is in use and cannot be removed.";
+        assert_eq!(after_delete(Err(e("ResourceInUseException", "")), "b"), Ok(Deleted::InUse(String::new())));
+        assert_eq!(after_delete(Err(e("ClientException", in_use)), "b"), Ok(Deleted::InUse(in_use.into())));
+        let missing = "The specified capacity provider does not exist.";
+        assert_eq!(after_delete(Err(e("ClientException", missing)), "b"), Ok(Deleted::Gone));
+        assert_eq!(after_delete(Err(e("ResourceNotFoundException", "")), "b"), Ok(Deleted::Gone));
+        let provider = |status: &str| {
+            CapacityProvider::builder()
+                .name("b")
+                .status(status.into())
+                .update_status(aws_sdk_ecs::types::CapacityProviderUpdateStatus::DeleteInProgress)
+                .build()
+        };
+        assert_eq!(after_delete(Ok(provider("INACTIVE")), "b"), Ok(Deleted::Done));
+        assert_eq!(
+            after_delete(Ok(provider("ACTIVE")), "b"),
+            Ok(Deleted::Waiting(
+                "waiting for capacity provider b to finish deleting (it is DELETE_IN_PROGRESS)".into()
+            ))
+        );
+        for code in ["ThrottlingException", "ServerException", "AccessDeniedException"] {
+            assert_eq!(after_delete(Err(e(code, "")), "b"), Err(e(code, "")), "{code}");
+        }
     }
 }

@@ -1,8 +1,9 @@
 //! Deleting an ECSCluster. ECS refuses to delete a cluster that still holds services (or
 //! running tasks), and those may belong to anyone. Instead of failing or hammering
 //! DeleteCluster, deletion checks ListServices first and, while services remain, says so in
-//! the Ready condition and in one Warning event, and re-checks with backoff (an ECSService
-//! referencing the cluster also wakes it when it goes away).
+//! the Ready condition (reason DeletionBlocked) and in one Warning event, and re-checks at the
+//! rollout poll interval (an ECSService referencing the cluster also wakes it when it goes
+//! away). A cluster ECS no longer has (missing, INACTIVE, ClusterNotFound at any step) is done.
 
 use aws_sdk_ecs::types::Cluster;
 use kube::runtime::controller::Action;
@@ -11,6 +12,8 @@ use kube::{Resource, ResourceExt};
 
 use super::status::{self, DELETION_BLOCKED, Outcome, Stage};
 use super::{cluster_name_of, observe, owned_by, owner_of};
+use crate::aws::error::AwsError;
+use crate::controller::deletion::{self, Progress, unless_gone};
 use crate::controller::error::Error;
 use crate::controller::{Context, publish, write_status};
 use crate::crd::cluster::ECSCluster;
@@ -32,41 +35,73 @@ pub async fn cleanup(obj: &ECSCluster, ctx: &Context) -> Result<Action, Error> {
     if keep {
         return Ok(Action::await_change());
     }
+    let previous = obj.status.as_ref();
+    let result = delete(obj, ctx).await;
+    deletion::finish(ctx, obj, previous, previous.cloned().unwrap_or_default(), result).await
+}
+
+/// One pass of the deletion: Done once ECS has no ACTIVE cluster of ours by that name. A wait
+/// on services still in the cluster is recorded by [`block`].
+async fn delete(obj: &ECSCluster, ctx: &Context) -> Result<Progress, Error> {
     let name = cluster_name_of(obj);
-    let Some(cluster) = observe(ctx, &name).await? else {
-        return Ok(Action::await_change());
+    // None: missing, or INACTIVE (deleted).
+    let cluster = match observe(ctx, &name).await {
+        Ok(found) => found,
+        Err(Error::Aws(e)) if e.is_gone() => None,
+        Err(e) => return Err(e),
+    };
+    let Some(cluster) = cluster else {
+        return Ok(Progress::Done);
     };
     if !owned_by(&cluster, &owner_of(obj)) {
         // Never ours (a conflict, or never adopted): leave it.
-        return Ok(Action::await_change());
+        return Ok(Progress::Done);
     }
     let arn = cluster.cluster_arn().unwrap_or(&name).to_owned();
-    let services = match ctx.ecs.list_services(&arn).await {
-        Ok(services) => services,
-        // Deleted between the two calls: done.
-        Err(e) if e.code == "ClusterNotFoundException" => return Ok(Action::await_change()),
-        Err(e) => return Err(e.into()),
+    // Deleted between the two calls: done.
+    let Some(services) = unless_gone(ctx.ecs.list_services(&arn).await)? else {
+        return Ok(Progress::Done);
     };
     if !services.is_empty() {
-        return Err(block(obj, ctx, &cluster, services_message(&name, &services)).await);
+        return Ok(block(obj, ctx, &cluster, services_message(&name, &services)).await);
     }
-    match ctx.ecs.delete_cluster(&arn).await {
-        Ok(deleted) if deleted.status() == Some("INACTIVE") => {
-            let note = format!("deleted ECS cluster {name}");
-            publish(ctx, obj, EventType::Normal, "Deleted", &note).await;
-            Ok(Action::await_change())
+    match after_delete(ctx.ecs.delete_cluster(&arn).await, &name)? {
+        Deleted::Done => {
+            publish(ctx, obj, EventType::Normal, "Deleted", &format!("deleted ECS cluster {name}")).await;
+            Ok(Progress::Done)
         }
-        // DEPROVISIONING: capacity provider resources are being removed; look again.
-        Ok(deleted) => {
-            Err(Error::Draining(format!("ECS cluster {name} is {}", deleted.status().unwrap_or("being deleted"))))
+        Deleted::Gone => Ok(Progress::Done),
+        Deleted::Waiting(why) => Ok(Progress::Waiting(why)),
+        Deleted::NotEmpty(why) => {
+            let message = format!("ECS cluster {name} cannot be deleted yet: {why}; deletion waits");
+            Ok(block(obj, ctx, &cluster, message).await)
         }
-        Err(e) if e.code == "ClusterNotFoundException" => Ok(Action::await_change()),
-        // A service created since ListServices, or standalone tasks still running.
-        Err(e) if NOT_EMPTY_CODES.contains(&e.code.as_str()) => {
-            let message = format!("ECS cluster {name} cannot be deleted yet: {}; deletion waits", e.message);
-            Err(block(obj, ctx, &cluster, message).await)
-        }
-        Err(e) => Err(e.into()),
+    }
+}
+
+/// What DeleteCluster's answer means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Deleted {
+    /// INACTIVE: deleted now.
+    Done,
+    /// Already gone (deleted by someone else since it was described).
+    Gone,
+    /// DEPROVISIONING: capacity provider resources are being removed; look again.
+    Waiting(String),
+    /// A service created since ListServices, or standalone tasks still running: ECS's message.
+    NotEmpty(String),
+}
+
+fn after_delete(answer: Result<Cluster, AwsError>, name: &str) -> Result<Deleted, AwsError> {
+    match answer {
+        Ok(deleted) if deleted.status() == Some("INACTIVE") => Ok(Deleted::Done),
+        Ok(deleted) => Ok(Deleted::Waiting(format!(
+            "waiting for ECS cluster {name} to finish deleting (it is {})",
+            deleted.status().unwrap_or("being deleted")
+        ))),
+        Err(e) if e.is_gone() => Ok(Deleted::Gone),
+        Err(e) if NOT_EMPTY_CODES.contains(&e.code.as_str()) => Ok(Deleted::NotEmpty(e.message)),
+        Err(e) => Err(e),
     }
 }
 
@@ -90,8 +125,8 @@ fn services_message(name: &str, arns: &[String]) -> String {
 }
 
 /// Records why deletion waits (status written only when it changed, the Warning event only
-/// when the wait starts) and returns the retryable error that schedules the next look.
-async fn block(obj: &ECSCluster, ctx: &Context, cluster: &Cluster, message: String) -> Error {
+/// when the wait starts).
+async fn block(obj: &ECSCluster, ctx: &Context, cluster: &Cluster, message: String) -> Progress {
     let previous = obj.status.as_ref();
     let already_blocked = crate::controller::conditions::ready_reason(previous) == Some(DELETION_BLOCKED);
     let outcome = Outcome {
@@ -109,12 +144,31 @@ async fn block(obj: &ECSCluster, ctx: &Context, cluster: &Cluster, message: Stri
     if !already_blocked {
         publish(ctx, obj, EventType::Warning, DELETION_BLOCKED, &message).await;
     }
-    Error::Draining(message)
+    Progress::Blocked(message)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn delete_answers() {
+        let cluster = |status: &str| Cluster::builder().cluster_name("prod").status(status).build();
+        let e = |code: &str, message: &str| AwsError::classify("DeleteCluster", code.into(), message.into());
+        assert_eq!(after_delete(Ok(cluster("INACTIVE")), "prod"), Ok(Deleted::Done));
+        assert_eq!(
+            after_delete(Ok(cluster("DEPROVISIONING")), "prod"),
+            Ok(Deleted::Waiting("waiting for ECS cluster prod to finish deleting (it is DEPROVISIONING)".into()))
+        );
+        assert_eq!(after_delete(Err(e("ClusterNotFoundException", "Cluster not found.")), "prod"), Ok(Deleted::Gone));
+        assert_eq!(
+            after_delete(Err(e("ClusterContainsTasksException", "Tasks are active.")), "prod"),
+            Ok(Deleted::NotEmpty("Tasks are active.".into()))
+        );
+        for code in ["ThrottlingException", "ServerException", "AccessDeniedException"] {
+            assert_eq!(after_delete(Err(e(code, "")), "prod"), Err(e(code, "")), "{code}");
+        }
+    }
 
     #[test]
     fn message_counts_and_names_services() {

@@ -7,6 +7,7 @@
 //! status (pure) → patch status if it changed → requeue fast while a rollout moves.
 
 pub mod autoscaling;
+pub mod cleanup;
 pub mod plan;
 pub mod resolve;
 pub mod rollout;
@@ -29,7 +30,7 @@ use crate::aws::convert::service::{ServiceTarget, create_service_input, service_
 use crate::canonical::service::canonical_service;
 use crate::canonical::spec_hash;
 use crate::crd::ECSService;
-use crate::crd::common::{DeletionPolicy, FINALIZER, ManagementPolicy, RESTARTED_AT_ANNOTATION, Tags, tags};
+use crate::crd::common::{FINALIZER, ManagementPolicy, RESTARTED_AT_ANNOTATION, Tags, tags};
 
 pub async fn reconcile(svc: Arc<ECSService>, ctx: Arc<Context>) -> Result<Action, Error> {
     let namespace = svc.namespace().ok_or(Error::MissingMetadata("namespace"))?;
@@ -37,7 +38,7 @@ pub async fn reconcile(svc: Arc<ECSService>, ctx: Arc<Context>) -> Result<Action
     finalizer(&api, FINALIZER, svc, |event| async {
         match event {
             FinalizerEvent::Apply(svc) => apply(&svc, &ctx).await,
-            FinalizerEvent::Cleanup(svc) => cleanup(&svc, &ctx).await,
+            FinalizerEvent::Cleanup(svc) => cleanup::cleanup(&svc, &ctx).await,
         }
     })
     .await
@@ -341,60 +342,4 @@ async fn execute(
             Ok(Some(updated))
         }
     }
-}
-
-async fn cleanup(svc: &ECSService, ctx: &Context) -> Result<Action, Error> {
-    let keep = svc.spec.policies.deletion() == DeletionPolicy::Retain
-        || svc.spec.policies.management() == ManagementPolicy::Observe;
-    if keep {
-        return Ok(Action::await_change());
-    }
-    // The service's identity from its status (the task definition and cluster objects may be
-    // gone by now), else from the spec.
-    let recorded = svc.status.as_ref().and_then(|s| s.service_arn.as_deref()).and_then(resolve::identity_of_arn);
-    let resolved = match recorded {
-        Some((cluster, service_name)) => {
-            resolve::Resolved { cluster, service_name, task_definition_arn: String::new() }
-        }
-        None => match resolve::resolve(svc, ctx).await {
-            Ok(Ok(r)) => r,
-            // A reference that never resolved and no ARN recorded: nothing was created.
-            Ok(Err(_)) | Err(Error::InvalidSpec(_)) => return Ok(Action::await_change()),
-            Err(e) => return Err(e),
-        },
-    };
-    // Deletion polls DRAINING: always ask ECS.
-    ctx.describer.invalidate(&resolved.cluster, &resolved.service_name);
-    let Some(service) = describe(ctx, svc, &resolved.cluster, &resolved.service_name).await? else {
-        return Ok(Action::await_change());
-    };
-    if service_tags(&service).get(tags::OWNER).map(String::as_str) != Some(owner_of(svc).as_str()) {
-        // Not ours (never adopted, or owned elsewhere): leave it.
-        return Ok(Action::await_change());
-    }
-    if let Some(target) = svc.status.as_ref().and_then(|s| s.scalable_target.as_deref()) {
-        // Already gone is fine: deletion may be resumed after a crash.
-        match ctx.autoscaling.deregister_target(target).await {
-            Ok(()) => {}
-            Err(e) if e.code == "ObjectNotFoundException" => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    if service.status() == Some("DRAINING") {
-        return Err(Error::Draining(format!("ECS service {} is DRAINING", resolved.service_name)));
-    }
-    if service.desired_count() > 0 {
-        let input = aws_sdk_ecs::operation::update_service::UpdateServiceInput::builder()
-            .cluster(&resolved.cluster)
-            .service(&resolved.service_name)
-            .desired_count(0)
-            .build()
-            .map_err(|e| Error::InvalidSpec(e.to_string()))?;
-        ctx.ecs.update_service(input).await?;
-    }
-    // Scaled to 0 above; force covers services ECS still considers scaled (e.g. DAEMON).
-    ctx.ecs.delete_service(&resolved.cluster, &resolved.service_name, true).await?;
-    publish(ctx, svc, EventType::Normal, "Deleting", "scaled to 0 and deleted the ECS service; waiting for DRAINING")
-        .await;
-    Err(Error::Draining(format!("ECS service {} is being deleted", resolved.service_name)))
 }

@@ -5,7 +5,7 @@ use aws_sdk_ecs::types::Tag;
 use super::observe::revision;
 use super::plan::{Desired, Plan, Revision};
 use crate::aws::convert::task_definition::register_task_definition_input;
-use crate::aws::ecs::{DescribedTaskDefinition, EcsApi, revision_of};
+use crate::aws::ecs::{DescribedTaskDefinition, EcsApi};
 use crate::controller::error::Error;
 use crate::crd::task_definition::TaskDefinitionSpec;
 
@@ -50,28 +50,4 @@ pub async fn execute(
         ecs.delete_task_definitions(done.deregistered.clone()).await?;
     }
     Ok(done)
-}
-
-/// Deregisters and deletes every ACTIVE revision in the family that carries `owner`'s tag.
-/// Used on deletion; also finds revisions the status never recorded (crash before the write).
-pub async fn remove_owned(ecs: &dyn EcsApi, family: &str, owner: &str) -> Result<Vec<String>, Error> {
-    use aws_sdk_ecs::types::TaskDefinitionStatus;
-    let active = ecs.list_task_definitions(family, TaskDefinitionStatus::Active).await?;
-    let mut removed = Vec::new();
-    for arn in active {
-        let Some(described) = ecs.describe_task_definition(&arn).await? else { continue };
-        let ours = described
-            .tags
-            .iter()
-            .any(|t| t.key.as_deref() == Some(crate::crd::common::tags::OWNER) && t.value.as_deref() == Some(owner));
-        if ours {
-            ecs.deregister_task_definition(&arn).await?;
-            removed.push(arn);
-        }
-    }
-    if !removed.is_empty() {
-        ecs.delete_task_definitions(removed.clone()).await?;
-    }
-    removed.sort_by_key(|a| std::cmp::Reverse(revision_of(a)));
-    Ok(removed)
 }

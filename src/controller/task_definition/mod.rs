@@ -5,6 +5,7 @@
 //! Pipeline: observe (ECS reads) → plan (pure) → execute (ECS writes, skipped when the plan is
 //! empty or in Observe mode) → status (pure) → patch status if it changed.
 
+pub mod cleanup;
 pub mod execute;
 pub mod observe;
 pub mod plan;
@@ -23,7 +24,7 @@ use super::error::Error;
 use super::{Context, conditions, publish, write_status};
 use crate::canonical::task_definition::task_definition_hash;
 use crate::crd::common::condition_types::SYNCED;
-use crate::crd::common::{DeletionPolicy, FINALIZER, ManagementPolicy};
+use crate::crd::common::{FINALIZER, ManagementPolicy};
 use crate::crd::task_definition::TaskDefinition;
 
 /// Old revisions kept ACTIVE when the spec does not say.
@@ -35,7 +36,7 @@ pub async fn reconcile(td: Arc<TaskDefinition>, ctx: Arc<Context>) -> Result<Act
     finalizer(&api, FINALIZER, td, |event| async {
         match event {
             FinalizerEvent::Apply(td) => apply(&td, &ctx).await,
-            FinalizerEvent::Cleanup(td) => cleanup(&td, &ctx).await,
+            FinalizerEvent::Cleanup(td) => cleanup::cleanup(&td, &ctx).await,
         }
     })
     .await
@@ -62,26 +63,6 @@ fn protected_revisions(ctx: &Context) -> BTreeSet<String> {
             s.task_definition_arn.clone().into_iter().chain(deployments)
         })
         .collect()
-}
-
-/// `namespace/name` of the ECSServices whose status shows a revision of `family`.
-fn services_running_family(ctx: &Context, family: &str) -> Vec<String> {
-    let marker = format!(":task-definition/{family}:");
-    let mut users: Vec<String> = ctx
-        .stores
-        .services
-        .state()
-        .iter()
-        .filter(|svc| {
-            svc.status.as_ref().is_some_and(|s| {
-                let deployments = s.deployments.iter().flatten().map(|d| d.task_definition.as_str());
-                s.task_definition_arn.as_deref().into_iter().chain(deployments).any(|arn| arn.contains(&marker))
-            })
-        })
-        .map(|svc| format!("{}/{}", svc.namespace().unwrap_or_default(), svc.name_any()))
-        .collect();
-    users.sort();
-    users
 }
 
 async fn apply(td: &TaskDefinition, ctx: &Context) -> Result<Action, Error> {
@@ -194,29 +175,4 @@ async fn report_writes(ctx: &Context, td: &TaskDefinition, plan: &Plan, done: &e
     if !plan.tag.is_empty() || !plan.untag.is_empty() {
         publish(ctx, td, Normal, "Retagged", "updated tags of the current revision").await;
     }
-}
-
-async fn cleanup(td: &TaskDefinition, ctx: &Context) -> Result<Action, Error> {
-    let keep = td.spec.policies.deletion() == DeletionPolicy::Retain
-        || td.spec.policies.management() == ManagementPolicy::Observe;
-    if keep {
-        return Ok(Action::await_change());
-    }
-    let family = family_of(td);
-    let users = services_running_family(ctx, &family);
-    if !users.is_empty() {
-        // Deregistering a revision a service runs would break its next deployment and its
-        // scale-in on deletion: wait until the services move on or are deleted.
-        return Err(Error::Draining(format!(
-            "task definition family {family} is still used by ECSService {}; its revisions are deregistered once \
-             no ECSService runs them",
-            users.join(", ")
-        )));
-    }
-    let removed = execute::remove_owned(ctx.ecs.as_ref(), &family, &owner_of(td)).await?;
-    if !removed.is_empty() {
-        let msg = format!("deregistered {} revision(s) on deletion", removed.len());
-        publish(ctx, td, kube::runtime::events::EventType::Normal, "Deregistered", &msg).await;
-    }
-    Ok(Action::await_change())
 }

@@ -5,7 +5,10 @@
 //! SIGKILLed three times mid-convergence (and restarted), and a TaskDefinition image change
 //! mid-rollout. Then it checks what must hold whatever happens: everything converges, no
 //! duplicate services or revisions, no ECS resource without its owning object, and no
-//! observedGeneration going backwards.
+//! observedGeneration going backwards. Each run ends by deleting every object at once, clusters
+//! first (issue 17), the chaos run under the same faults plus a leader SIGKILL and dropped
+//! watches: no object may be left `--delete-minutes` later, and nothing the objects owned may
+//! be left in ECS.
 //!
 //! Writes `bench/results/chaos.json` (the benchmark's layout) and `chaos.md`; exits 1 when an
 //! assertion fails, 2 when the run itself could not be made. Bounded by `--deadline-minutes`.
@@ -60,6 +63,9 @@ struct Args {
     /// Hard limit for each of the two runs.
     #[arg(long, default_value_t = 30)]
     deadline_minutes: u64,
+    /// How long after the whole-app delete every object must be gone.
+    #[arg(long, default_value_t = 5)]
+    delete_minutes: u64,
     #[arg(long, default_value_t = 7)]
     seed: u64,
     /// Where chaos.json and chaos.md go.
@@ -145,6 +151,7 @@ async fn chaos(args: &Args) -> Result<bool> {
             goal: None,
         },
     ];
+    figures.extend(calm.figures);
     figures.extend(wild.figures);
     if args.log_dir.is_none() {
         let _ = std::fs::remove_dir_all(&scratch);
@@ -183,9 +190,7 @@ async fn converge(args: &Args, bin: &Path, dir: &Path, faults: bool) -> Result<C
         Replica::start(bin, "replica-b", &kubeconfig, ecs.endpoint(), dir)?,
     ];
     if faults {
-        let rule = json!({"operation": "*", "throttleRate": 0.2, "errorRate": 0.02, "status": 500,
-                          "errorType": "ServerException", "message": "chaos", "latencyMs": 200});
-        sim_post(ecs.endpoint(), "/_sim/faults", &rule.to_string()).await?;
+        sim_post(ecs.endpoint(), "/_sim/faults", &faults_rule()).await?;
     }
     let started = Instant::now();
     let clusters = args.services.div_ceil(args.services_per_cluster.max(1)).max(1);
@@ -214,16 +219,8 @@ async fn converge(args: &Args, bin: &Path, dir: &Path, faults: bool) -> Result<C
             let (_, step) = schedule.remove(0);
             match step {
                 Step::KillLeader => {
-                    let leader = leader_of(&replicas)
-                        .await
-                        .ok_or_else(|| BenchError::Failed("no replica became the leader within 30 s".into()))?;
-                    // The replacement is a new pod (a new name), as a Deployment would make: the
-                    // standby must take over, not the restarted process resume the old identity.
                     kills += 1;
-                    let name = format!("replica-{}", ["a", "b"][leader]);
-                    let name = format!("{name}-{kills}");
-                    replicas[leader].kill();
-                    replicas[leader] = Replica::start(bin, &name, &kubeconfig, ecs.endpoint(), dir)?;
+                    let name = kill_leader(&mut replicas, kills, bin, &kubeconfig, ecs.endpoint(), dir).await?;
                     eprintln!(
                         "[chaos] {:>5.1} s: SIGKILLed the leader; its replacement is {name}",
                         started.elapsed().as_secs_f64()
@@ -317,10 +314,188 @@ async fn converge(args: &Args, bin: &Path, dir: &Path, faults: bool) -> Result<C
             goal: Some(0.0),
         });
     }
+    // Then the whole app goes at once: under the same faults (with a leader SIGKILL and
+    // dropped watches) in the chaos run. The fault-free run matters as much: without added
+    // latency, a cluster deleted first looks again before its drained services do, which is
+    // the order that left ECSServices behind in issue 17.
+    if faults {
+        sim_post(ecs.endpoint(), "/_sim/faults", &faults_rule()).await?;
+    }
+    let limit = Duration::from_secs(args.delete_minutes * 60);
+    let target = Target { bin, kubeconfig: &kubeconfig, endpoint: ecs.endpoint(), dir };
+    let kills_before = kills;
+    let injected = faults.then_some(&kube);
+    let deleted = delete_everything(&client, injected, &mut replicas, &mut kills, &target, total, limit).await?;
+    if faults {
+        sim_post(ecs.endpoint(), "/_sim/faults/clear", "").await?;
+    }
+    let aws_left = left_in_aws(ecs.endpoint(), clusters).await?;
+    let names = if faults {
+        [
+            "delete_with_faults_seconds",
+            "objects_left_after_delete_with_faults",
+            "aws_resources_left_after_delete_with_faults",
+        ]
+    } else {
+        [
+            "delete_fault_free_seconds",
+            "objects_left_after_delete_fault_free",
+            "aws_resources_left_after_delete_fault_free",
+        ]
+    };
+    figures.push(Figure { name: names[0], value: deleted.seconds, unit: "s", goal: None });
+    if faults {
+        figures.push(Figure {
+            name: "delete_leader_kills",
+            value: f64::from(kills - kills_before),
+            unit: "SIGKILLs during the delete",
+            goal: None,
+        });
+    }
+    figures.push(Figure {
+        name: names[1],
+        value: deleted.left as f64,
+        unit: "objects (at the --delete-minutes limit)",
+        goal: Some(0.0),
+    });
+    figures.push(Figure {
+        name: names[2],
+        value: aws_left as f64,
+        unit: "ECS clusters, services and owned ACTIVE revisions",
+        goal: Some(0.0),
+    });
     for replica in &mut replicas {
         replica.kill();
     }
     Ok(Converged { seconds, figures })
+}
+
+/// The fault rule of the chaos run: 20 % throttled, 2 % 5xx, 200 ms added to every call.
+fn faults_rule() -> String {
+    json!({"operation": "*", "throttleRate": 0.2, "errorRate": 0.02, "status": 500,
+           "errorType": "ServerException", "message": "chaos", "latencyMs": 200})
+    .to_string()
+}
+
+/// Where replicas are started from.
+struct Target<'a> {
+    bin: &'a Path,
+    kubeconfig: &'a Path,
+    endpoint: &'a str,
+    dir: &'a Path,
+}
+
+/// SIGKILLs the leading replica and starts its replacement as a new pod (a new name), as a
+/// Deployment would: the standby must take over, not the restarted process resume the old
+/// identity. Returns the replacement's name.
+async fn kill_leader(
+    replicas: &mut [Replica; 2],
+    kills: u32,
+    bin: &Path,
+    kubeconfig: &Path,
+    endpoint: &str,
+    dir: &Path,
+) -> Result<String> {
+    let leader = leader_of(replicas)
+        .await
+        .ok_or_else(|| BenchError::Failed("no replica became the leader within 30 s".into()))?;
+    let name = format!("replica-{}-{kills}", ["a", "b"][leader]);
+    replicas[leader].kill();
+    replicas[leader] = Replica::start(bin, &name, kubeconfig, endpoint, dir)?;
+    Ok(name)
+}
+
+struct Deleted {
+    seconds: f64,
+    /// Objects still there when the limit passed (0: all gone in time).
+    left: usize,
+}
+
+/// Deletes every object of every kind at once, ECSClusters first (the order `kubectl delete -f`
+/// of the samples used in issue 17), and waits until none is left or `limit` passes. With
+/// `faults` (the API server to drop watches on), SIGKILLs the leader once a third of the
+/// objects are gone and drops every watch at two thirds.
+async fn delete_everything(
+    client: &kube::Client,
+    faults: Option<&kube_sim::KubeSim>,
+    replicas: &mut [Replica; 2],
+    kills: &mut u32,
+    target: &Target<'_>,
+    total: usize,
+    limit: Duration,
+) -> Result<Deleted> {
+    let started = Instant::now();
+    for kind in [Kind::Cluster, Kind::TaskDefinition, Kind::Service] {
+        kind.api(client)
+            .delete_collection(&kube::api::DeleteParams::default(), &kube::api::ListParams::default())
+            .await
+            .map_err(BenchError::kube(format!("deleting every {kind:?}")))?;
+    }
+    eprintln!("[chaos] deleted all {total} objects at once, clusters first");
+    let (mut killed, mut dropped) = (false, false);
+    loop {
+        let mut left = 0;
+        for kind in Kind::ALL {
+            let list = kind.api(client).list(&kube::api::ListParams::default()).await;
+            left += list.map_err(BenchError::kube(format!("listing {kind:?}")))?.items.len();
+        }
+        let elapsed = started.elapsed();
+        if left == 0 || elapsed >= limit {
+            eprintln!("[chaos] {:>5.1} s after the delete: {left} objects left", elapsed.as_secs_f64());
+            return Ok(Deleted { seconds: elapsed.as_secs_f64(), left });
+        }
+        if let Some(kube) = faults {
+            if !killed && left * 3 <= total * 2 {
+                killed = true;
+                *kills += 1;
+                let (bin, kubeconfig, endpoint, dir) = (target.bin, target.kubeconfig, target.endpoint, target.dir);
+                let name = kill_leader(replicas, *kills, bin, kubeconfig, endpoint, dir).await?;
+                eprintln!(
+                    "[chaos] {:>5.1} s into the delete: SIGKILLed the leader; replacement {name}",
+                    elapsed.as_secs_f64()
+                );
+            }
+            if !dropped && left * 3 <= total {
+                dropped = true;
+                kube.drop_watches();
+                eprintln!("[chaos] {:>5.1} s into the delete: dropped every watch", elapsed.as_secs_f64());
+            }
+        }
+        for replica in replicas.iter_mut() {
+            replica.check_alive()?;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// After the delete: chaos clusters not INACTIVE, services still in any of them (ACTIVE or
+/// DRAINING), and ACTIVE task definition revisions that carry an ownership tag.
+async fn left_in_aws(endpoint: &str, clusters: usize) -> Result<usize> {
+    let mut left = 0;
+    for c in 0..clusters {
+        let cluster = format!("chaos-{c}");
+        let out = ecs_call(endpoint, "DescribeClusters", json!({"clusters": [cluster]})).await?;
+        let live = out["clusters"].as_array().into_iter().flatten().any(|c| c["status"] != "INACTIVE");
+        if live {
+            left += 1;
+            let page = ecs_call(endpoint, "ListServices", json!({"cluster": cluster, "maxResults": 100})).await?;
+            left += page["serviceArns"].as_array().map_or(0, Vec::len);
+        }
+    }
+    let families =
+        ecs_call(endpoint, "ListTaskDefinitionFamilies", json!({"status": "ACTIVE", "maxResults": 100})).await?;
+    for family in families["families"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+        let list =
+            ecs_call(endpoint, "ListTaskDefinitions", json!({"familyPrefix": family, "status": "ACTIVE"})).await?;
+        for arn in list["taskDefinitionArns"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+            let out = ecs_call(endpoint, "DescribeTaskDefinition", json!({"taskDefinition": arn, "include": ["TAGS"]}))
+                .await?;
+            if owner_tag(out.get("tags")).is_some() {
+                left += 1;
+            }
+        }
+    }
+    Ok(left)
 }
 
 #[derive(Debug, Clone, Copy)]
