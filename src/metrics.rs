@@ -51,8 +51,8 @@ pub struct Metrics {
     pub aws_requests: Family<AwsCallLabels, Counter>,
     /// Objects by condition and status, recomputed from the caches every few seconds.
     pub objects: Family<ConditionLabels, Gauge>,
-    /// Drift found (fields newly listed in status.drift, plus each correction, since corrected
-    /// drift is never listed) and corrections made (one per update that put AWS back).
+    /// Drift found (fields newly listed in status.drift, which lists corrected fields too) and
+    /// corrections made (one per update that put AWS back).
     pub drift_detected: Family<KindLabels, Counter>,
     pub drift_corrected: Family<KindLabels, Counter>,
     /// Objects whose current generation has not been reconciled yet (spec changes waiting),

@@ -449,12 +449,28 @@ pub fn lookup<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
     path.split('.').try_fold(value, |node, key| node.get(key)).filter(|v| !v.is_null())
 }
 
+/// Removes the value at a plain dot path, and the blocks on the way that it leaves empty (an
+/// empty `settings` says nothing the spec could differ in).
 fn remove(value: &mut Value, path: &str) {
-    let mut segments: Vec<&str> = path.split('.').collect();
-    let Some(last) = segments.pop() else { return };
-    let parent = segments.iter().try_fold(value, |node, key| node.get_mut(*key));
-    if let Some(Value::Object(map)) = parent {
-        map.remove(last);
+    let segments: Vec<&str> = path.split('.').collect();
+    remove_at(value, &segments);
+}
+
+fn remove_at(node: &mut Value, segments: &[&str]) {
+    let Value::Object(map) = node else { return };
+    match segments {
+        [] => {}
+        [last] => {
+            map.remove(*last);
+        }
+        [first, rest @ ..] => {
+            if let Some(child) = map.get_mut(*first) {
+                remove_at(child, rest);
+                if child.as_object().is_some_and(Map::is_empty) {
+                    map.remove(*first);
+                }
+            }
+        }
     }
 }
 
@@ -507,6 +523,9 @@ mod tests {
         let mut actual = json!({"launchType": "FARGATE", "platformVersion": "1.4.0"});
         drop_not_compared(&json!({"launchType": "EC2"}), &mut actual, SERVICE_NOT_COMPARED);
         assert_eq!(actual, json!({"launchType": "FARGATE"}));
+        let mut cluster = json!({"settings": {"containerInsights": "enabled"}, "capacityProviders": []});
+        drop_not_compared(&json!({"capacityProviders": []}), &mut cluster, CLUSTER_NOT_COMPARED);
+        assert_eq!(cluster, json!({"capacityProviders": []}), "a block left empty goes too");
     }
 
     #[test]

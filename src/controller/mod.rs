@@ -286,10 +286,9 @@ pub async fn publish<K: Resource<DynamicType = ()>>(
     note: &str,
 ) {
     if reason == "DriftCorrected" {
-        // A corrected drift is never listed in status.drift: count its detection here.
+        // Its detection is counted when status.drift lists the fields (write_status).
         let labels = crate::metrics::KindLabels { kind: kind_label(&K::kind(&())) };
         ctx.config.metrics.drift_corrected.get_or_create(&labels).inc();
-        ctx.config.metrics.drift_detected.get_or_create(&labels).inc();
     }
     // Events have a 1 KiB note limit; AWS messages can be longer.
     let note: String = note.chars().take(1000).collect();

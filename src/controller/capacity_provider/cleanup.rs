@@ -83,6 +83,11 @@ enum Deleted {
 fn after_delete(answer: Result<CapacityProvider, AwsError>, name: &str) -> Result<Deleted, AwsError> {
     match answer {
         Ok(deleted) if deleted.status().is_some_and(|s| s.as_str() == "INACTIVE") => Ok(Deleted::Done),
+        // AWS answers a provider a cluster still lists with success, the provider still ACTIVE
+        // and updateStatus DELETE_FAILED, the reason naming the cluster.
+        Ok(deleted) if deleted.update_status().is_some_and(|u| u.as_str() == "DELETE_FAILED") => {
+            Ok(Deleted::InUse(deleted.update_status_reason().unwrap_or("DELETE_FAILED").to_owned()))
+        }
         Ok(deleted) => Ok(Deleted::Waiting(format!(
             "waiting for capacity provider {name} to finish deleting (it is {})",
             deleted.update_status().map(|s| s.as_str()).unwrap_or("being deleted")
@@ -169,6 +174,17 @@ mod tests {
             Ok(Deleted::Waiting(
                 "waiting for capacity provider b to finish deleting (it is DELETE_IN_PROGRESS)".into()
             ))
+        );
+        let failed = CapacityProvider::builder()
+            .name("b")
+            .status("ACTIVE".into())
+            .update_status(aws_sdk_ecs::types::CapacityProviderUpdateStatus::DeleteFailed)
+            .update_status_reason("The capacity provider is in use by cluster batch.")
+            .build();
+        assert_eq!(
+            after_delete(Ok(failed), "b"),
+            Ok(Deleted::InUse("The capacity provider is in use by cluster batch.".into())),
+            "AWS answers a provider in use with success and DELETE_FAILED"
         );
         for code in ["ThrottlingException", "ServerException", "AccessDeniedException"] {
             assert_eq!(after_delete(Err(e(code, "")), "b"), Err(e(code, "")), "{code}");
