@@ -229,28 +229,11 @@ fn configuration_from_sdk(c: &types::ClusterConfiguration) -> Result<ClusterConf
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aws::convert::fixtures::{full_cluster_spec, ownership_tags};
-
-    const ARN: &str = "arn:aws:ecs:eu-west-1:123456789012:cluster/prod";
+    use crate::aws::convert::fixtures::{
+        CLUSTER_ARN as ARN, described_cluster as described, full_cluster_spec, ownership_tags,
+    };
 
     /// What DescribeClusters would return after `input` created the cluster.
-    fn described(input: &CreateClusterInput) -> types::Cluster {
-        let service_connect = input
-            .service_connect_defaults()
-            .map(|d| types::ClusterServiceConnectDefaults::builder().namespace(d.namespace()).build());
-        types::Cluster::builder()
-            .cluster_arn(ARN)
-            .set_cluster_name(input.cluster_name.clone())
-            .status("ACTIVE")
-            .set_configuration(input.configuration.clone())
-            .set_tags(input.tags.clone())
-            .set_settings(input.settings.clone())
-            .set_capacity_providers(input.capacity_providers.clone())
-            .set_default_capacity_provider_strategy(input.default_capacity_provider_strategy.clone())
-            .set_service_connect_defaults(service_connect)
-            .build()
-    }
-
     #[test]
     fn full_spec_round_trips_through_create() {
         let spec = full_cluster_spec();

@@ -4,6 +4,10 @@
 
 use std::collections::BTreeMap;
 
+use aws_sdk_ecs::operation::create_cluster::CreateClusterInput;
+use aws_sdk_ecs::operation::create_service::CreateServiceInput;
+use aws_sdk_ecs::types;
+
 use crate::crd::cluster::{
     ClusterConfiguration, ClusterSettings, ContainerInsights, ECSClusterSpec, ExecuteCommandConfiguration,
     ExecuteCommandLogConfiguration, ExecuteCommandLogging, ManagedStorageConfiguration, ServiceConnectDefaults,
@@ -450,6 +454,55 @@ pub(crate) fn full_cluster_spec() -> ECSClusterSpec {
         tags: Some(user_tags()),
         policies: mk_policies(),
     }
+}
+
+/// What DescribeServices would return after `input` created the service.
+pub(crate) fn described_service(input: &CreateServiceInput) -> types::Service {
+    types::Service::builder()
+        .service_arn("arn:aws:ecs:eu-west-1:123456789012:service/prod/web")
+        .set_service_name(input.service_name.clone())
+        .cluster_arn(CLUSTER_ARN)
+        .set_load_balancers(input.load_balancers.clone())
+        .set_service_registries(input.service_registries.clone())
+        .status("ACTIVE")
+        .set_desired_count(input.desired_count)
+        .running_count(1)
+        .set_launch_type(input.launch_type.clone())
+        .set_capacity_provider_strategy(input.capacity_provider_strategy.clone())
+        .set_platform_version(input.platform_version.clone())
+        .platform_family("Linux")
+        .set_task_definition(input.task_definition.clone())
+        .set_deployment_configuration(input.deployment_configuration.clone())
+        .set_placement_constraints(input.placement_constraints.clone())
+        .set_placement_strategy(input.placement_strategy.clone())
+        .set_network_configuration(input.network_configuration.clone())
+        .set_health_check_grace_period_seconds(input.health_check_grace_period_seconds)
+        .set_scheduling_strategy(input.scheduling_strategy.clone())
+        .set_deployment_controller(input.deployment_controller.clone())
+        .set_tags(input.tags.clone())
+        .set_enable_ecs_managed_tags(input.enable_ecs_managed_tags)
+        .set_propagate_tags(input.propagate_tags.clone())
+        .set_enable_execute_command(input.enable_execute_command)
+        .set_availability_zone_rebalancing(input.availability_zone_rebalancing.clone())
+        .build()
+}
+
+/// What DescribeClusters would return after `input` created the cluster.
+pub(crate) fn described_cluster(input: &CreateClusterInput) -> types::Cluster {
+    let service_connect = input
+        .service_connect_defaults()
+        .map(|d| types::ClusterServiceConnectDefaults::builder().namespace(d.namespace()).build());
+    types::Cluster::builder()
+        .cluster_arn(CLUSTER_ARN)
+        .set_cluster_name(input.cluster_name.clone())
+        .status("ACTIVE")
+        .set_configuration(input.configuration.clone())
+        .set_tags(input.tags.clone())
+        .set_settings(input.settings.clone())
+        .set_capacity_providers(input.capacity_providers.clone())
+        .set_default_capacity_provider_strategy(input.default_capacity_provider_strategy.clone())
+        .set_service_connect_defaults(service_connect)
+        .build()
 }
 
 #[cfg(test)]

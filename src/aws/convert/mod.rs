@@ -15,6 +15,8 @@ pub mod service;
 pub mod task_definition;
 
 #[cfg(test)]
+mod defaults_reach_aws;
+#[cfg(test)]
 pub(crate) mod fixtures;
 
 use std::collections::{BTreeMap, HashMap};

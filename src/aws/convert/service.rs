@@ -427,7 +427,8 @@ fn deployment_from_sdk(d: &types::DeploymentConfiguration) -> Result<DeploymentC
 mod tests {
     use super::*;
     use crate::aws::convert::fixtures::{
-        CLUSTER_ARN, TASK_DEFINITION_ARN, full_service_spec, mk_autoscaling, ownership_tags,
+        CLUSTER_ARN, TASK_DEFINITION_ARN, described_service as described, full_service_spec, mk_autoscaling,
+        ownership_tags,
     };
 
     fn target() -> ServiceTarget<'static> {
@@ -435,36 +436,6 @@ mod tests {
     }
 
     /// What DescribeServices would return after `input` created the service.
-    fn described(input: &CreateServiceInput) -> types::Service {
-        types::Service::builder()
-            .service_arn("arn:aws:ecs:eu-west-1:123456789012:service/prod/web")
-            .set_service_name(input.service_name.clone())
-            .cluster_arn(CLUSTER_ARN)
-            .set_load_balancers(input.load_balancers.clone())
-            .set_service_registries(input.service_registries.clone())
-            .status("ACTIVE")
-            .set_desired_count(input.desired_count)
-            .running_count(1)
-            .set_launch_type(input.launch_type.clone())
-            .set_capacity_provider_strategy(input.capacity_provider_strategy.clone())
-            .set_platform_version(input.platform_version.clone())
-            .platform_family("Linux")
-            .set_task_definition(input.task_definition.clone())
-            .set_deployment_configuration(input.deployment_configuration.clone())
-            .set_placement_constraints(input.placement_constraints.clone())
-            .set_placement_strategy(input.placement_strategy.clone())
-            .set_network_configuration(input.network_configuration.clone())
-            .set_health_check_grace_period_seconds(input.health_check_grace_period_seconds)
-            .set_scheduling_strategy(input.scheduling_strategy.clone())
-            .set_deployment_controller(input.deployment_controller.clone())
-            .set_tags(input.tags.clone())
-            .set_enable_ecs_managed_tags(input.enable_ecs_managed_tags)
-            .set_propagate_tags(input.propagate_tags.clone())
-            .set_enable_execute_command(input.enable_execute_command)
-            .set_availability_zone_rebalancing(input.availability_zone_rebalancing.clone())
-            .build()
-    }
-
     /// The spec as it comes back: references resolved to ARNs, operator-only fields empty.
     fn as_described(mut spec: ECSServiceSpec) -> ECSServiceSpec {
         spec.cluster = Some(CLUSTER_ARN.into());
