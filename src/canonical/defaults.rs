@@ -325,6 +325,147 @@ pub const CAPACITY_PROVIDER: &[FieldDefault] = &[
     },
 ];
 
+/// TaskDefinition fields (RegisterTaskDefinition / DescribeTaskDefinition). A revision is
+/// registered whole and never diffed field by field, so these are *removed* where equal
+/// ([`strip`]): the spec hash is taken over that form and is stored in AWS tags, so it stays what
+/// it has always been. (`hostPort` is not here: its default is the containerPort under awsvpc and
+/// host networking, which `canonical::task_definition` handles.)
+pub const TASK_DEFINITION: &[FieldDefault] = &[
+    FieldDefault {
+        path: "networkMode",
+        value: || json!("bridge"),
+        other: || json!("awsvpc"),
+        when: always,
+        source: "RegisterTaskDefinitionRequest.networkMode: \"If no network mode is specified, the default is bridge\"",
+    },
+    FieldDefault {
+        path: "enableFaultInjection",
+        value: || json!(false),
+        other: || json!(true),
+        when: always,
+        source: "RegisterTaskDefinitionRequest.enableFaultInjection: \"The default value is false\"",
+    },
+    FieldDefault {
+        path: "containerDefinitions[].cpu",
+        value: || json!(0),
+        other: || json!(128),
+        when: always,
+        source: "ContainerDefinition.cpu: no reservation when omitted; DescribeTaskDefinition reports 0",
+    },
+    FieldDefault {
+        path: "containerDefinitions[].essential",
+        value: || json!(true),
+        other: || json!(false),
+        when: always,
+        source: "ContainerDefinition.essential: \"If the essential parameter of a container is marked as true... All tasks must have at least one essential container\"; default true",
+    },
+    FieldDefault {
+        path: "containerDefinitions[].versionConsistency",
+        value: || json!("enabled"),
+        other: || json!("disabled"),
+        when: always,
+        source: "ContainerDefinition.versionConsistency: \"the default value is enabled\"",
+    },
+    FieldDefault {
+        path: "containerDefinitions[].disableNetworking",
+        value: || json!(false),
+        other: || json!(true),
+        when: always,
+        source: "ContainerDefinition.disableNetworking: networking is on unless disabled",
+    },
+    FieldDefault {
+        path: "containerDefinitions[].privileged",
+        value: || json!(false),
+        other: || json!(true),
+        when: always,
+        source: "ContainerDefinition.privileged: not privileged unless set",
+    },
+    FieldDefault {
+        path: "containerDefinitions[].readonlyRootFilesystem",
+        value: || json!(false),
+        other: || json!(true),
+        when: always,
+        source: "ContainerDefinition.readonlyRootFilesystem: writable unless set",
+    },
+    FieldDefault {
+        path: "containerDefinitions[].interactive",
+        value: || json!(false),
+        other: || json!(true),
+        when: always,
+        source: "ContainerDefinition.interactive: off unless set",
+    },
+    FieldDefault {
+        path: "containerDefinitions[].pseudoTerminal",
+        value: || json!(false),
+        other: || json!(true),
+        when: always,
+        source: "ContainerDefinition.pseudoTerminal: off unless set",
+    },
+    FieldDefault {
+        path: "containerDefinitions[].portMappings?[].protocol",
+        value: || json!("tcp"),
+        other: || json!("udp"),
+        when: always,
+        source: "PortMapping.protocol: \"The default is tcp\"",
+    },
+    FieldDefault {
+        path: "containerDefinitions[].mountPoints?[].readOnly",
+        value: || json!(false),
+        other: || json!(true),
+        when: always,
+        source: "MountPoint.readOnly: \"The default value is false\"",
+    },
+    FieldDefault {
+        path: "containerDefinitions[].volumesFrom?[].readOnly",
+        value: || json!(false),
+        other: || json!(true),
+        when: always,
+        source: "VolumeFrom.readOnly: \"The default value is false\"",
+    },
+    FieldDefault {
+        path: "containerDefinitions[].linuxParameters?.initProcessEnabled",
+        value: || json!(false),
+        other: || json!(true),
+        when: always,
+        source: "LinuxParameters.initProcessEnabled: off unless set",
+    },
+    FieldDefault {
+        path: "containerDefinitions[].healthCheck?.interval",
+        value: || json!(30),
+        other: || json!(10),
+        when: always,
+        source: "HealthCheck.interval: \"The default value is 30 seconds\"",
+    },
+    FieldDefault {
+        path: "containerDefinitions[].healthCheck?.timeout",
+        value: || json!(5),
+        other: || json!(10),
+        when: always,
+        source: "HealthCheck.timeout: \"The default value is 5\"",
+    },
+    FieldDefault {
+        path: "containerDefinitions[].healthCheck?.retries",
+        value: || json!(3),
+        other: || json!(5),
+        when: always,
+        source: "HealthCheck.retries: \"The default value is 3\"",
+    },
+    FieldDefault {
+        path: "containerDefinitions[].healthCheck?.startPeriod",
+        value: || json!(0),
+        other: || json!(60),
+        when: always,
+        source: "HealthCheck.startPeriod: off (0) unless set",
+    },
+    FieldDefault {
+        path: "volumes?[].configuredAtLaunch",
+        value: || json!(false),
+        other: || json!(true),
+        when: always,
+        source: "Volume.configuredAtLaunch: false unless the volume is configured at launch",
+    },
+];
+
 /// ECSService fields ECS decides itself when the spec leaves them out, or that another owner
 /// holds. A group is compared only when the spec sets at least one of its paths.
 pub const SERVICE_NOT_COMPARED: &[NotCompared] = &[
@@ -432,6 +573,42 @@ fn parse_segment(segment: &str) -> (&str, bool, bool) {
     }
 }
 
+/// `spec` (JSON) with every value equal to its default in `table` removed: the form task
+/// definitions hash.
+pub fn strip(mut spec: Value, table: &[FieldDefault]) -> Value {
+    for entry in table {
+        if (entry.when)(&spec) {
+            let segments: Vec<&str> = entry.path.split('.').collect();
+            strip_at(&mut spec, &segments, &(entry.value)());
+        }
+    }
+    spec
+}
+
+fn strip_at(node: &mut Value, segments: &[&str], default: &Value) {
+    let Some((first, rest)) = segments.split_first() else { return };
+    let Value::Object(map) = node else { return };
+    let (key, each, _) = parse_segment(first);
+    if rest.is_empty() {
+        if map.get(key) == Some(default) {
+            map.remove(key);
+        }
+        return;
+    }
+    match map.get_mut(key) {
+        Some(Value::Array(items)) if each => items.iter_mut().for_each(|item| strip_at(item, rest, default)),
+        Some(child) if !each => strip_at(child, rest, default),
+        _ => {}
+    }
+}
+
+/// A typed spec with its defaults removed (see [`strip`]); returned as it was should the
+/// round trip fail.
+pub fn stripped<T: Serialize + DeserializeOwned>(spec: T, table: &[FieldDefault]) -> T {
+    let Ok(json) = serde_json::to_value(&spec) else { return spec };
+    serde_json::from_value(strip(json, table)).unwrap_or(spec)
+}
+
 /// Removes from `actual` the not-compared groups the `desired` spec sets no path of, so what
 /// ECS chose there is not drift.
 pub fn drop_not_compared(desired: &Value, actual: &mut Value, groups: &[NotCompared]) {
@@ -530,7 +707,7 @@ mod tests {
 
     #[test]
     fn every_entry_has_a_distinct_non_default_example_and_a_source() {
-        for table in [SERVICE, CLUSTER, CAPACITY_PROVIDER] {
+        for table in [SERVICE, CLUSTER, CAPACITY_PROVIDER, TASK_DEFINITION] {
             for entry in table {
                 assert!(!entry.source.is_empty(), "{}", entry.path);
                 // deploymentController.type has one value ECS-native controllers use.

@@ -50,24 +50,12 @@ pub(crate) fn clean_map<V>(value: Option<BTreeMap<String, V>>) -> Option<BTreeMa
     value.filter(|m| !m.is_empty())
 }
 
-/// The ECS default → absent.
-pub(crate) fn default_none<T: PartialEq>(value: Option<T>, default: T) -> Option<T> {
-    value.filter(|v| *v != default)
-}
-
 /// Order-insensitive list: sorted; empty → absent.
 pub(crate) fn sorted<T: Ord>(value: Option<Vec<T>>) -> Option<Vec<T>> {
     clean(value).map(|mut v| {
         v.sort();
         v
     })
-}
-
-/// Order-insensitive list of items with defaults of their own: each item canonicalised, then
-/// sorted. In that order, so the result is a fixed point: sorting first orders by spellings
-/// that canonicalising then makes equal (weight 0 and no weight), and a second pass reorders.
-pub(crate) fn sorted_items<T: Ord>(value: Option<Vec<T>>, canonical_item: impl FnMut(T) -> T) -> Option<Vec<T>> {
-    sorted(value.map(|v| v.into_iter().map(canonical_item).collect()))
 }
 
 /// Values that have an "empty" that means the same as absent.

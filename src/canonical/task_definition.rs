@@ -6,18 +6,14 @@
 //! defaults ECS filled in, and the spec hash is taken over this form so that re-applying the
 //! same YAML with a default spelled out never registers a new revision.
 
-use super::{CanonicalError, clean, clean_map, default_none, sorted, sorted_items};
+use super::defaults::{self, stripped};
+use super::{CanonicalError, clean, clean_map, sorted};
 use crate::canonical::units::{task_cpu_units, task_memory_mib};
 use crate::crd::common::Policies;
 use crate::crd::task_definition::{
     ContainerDefinition, HealthCheck, LinuxParameters, NetworkMode, PortMapping, TaskDefinitionSpec, TransportProtocol,
-    VersionConsistency, Volume,
+    Volume,
 };
-
-/// ECS health check defaults, filled in on describe.
-const HEALTH_INTERVAL: i32 = 30;
-const HEALTH_TIMEOUT: i32 = 5;
-const HEALTH_RETRIES: i32 = 3;
 
 /// The registration-relevant content of `spec` for `family`, canonicalised. Tags, policies and
 /// the history limit are left out: they never require a new revision.
@@ -25,6 +21,8 @@ pub fn canonical_task_definition(
     spec: &TaskDefinitionSpec,
     family: &str,
 ) -> Result<TaskDefinitionSpec, CanonicalError> {
+    // Defaults go first, so that a block they leave empty is recognised as empty below.
+    let spec = &stripped(spec.clone(), defaults::TASK_DEFINITION);
     let network_mode = spec.network_mode.unwrap_or(NetworkMode::Bridge);
     let mut containers =
         spec.container_definitions.iter().map(|c| canonical_container(c, network_mode)).collect::<Vec<_>>();
@@ -34,7 +32,7 @@ pub fn canonical_task_definition(
         family: Some(family.to_owned()),
         task_role_arn: clean(spec.task_role_arn.clone()),
         execution_role_arn: clean(spec.execution_role_arn.clone()),
-        network_mode: default_none(spec.network_mode, NetworkMode::Bridge),
+        network_mode: spec.network_mode,
         container_definitions: containers,
         volumes: sorted_by_key(
             spec.volumes.clone().map(|v| v.into_iter().map(canonical_volume).collect()),
@@ -69,7 +67,7 @@ pub fn canonical_task_definition(
             .runtime_platform
             .clone()
             .filter(|p| p.cpu_architecture.is_some() || p.operating_system_family.is_some()),
-        enable_fault_injection: default_none(spec.enable_fault_injection, false),
+        enable_fault_injection: spec.enable_fault_injection,
         tags: None,
         revision_history_limit: None,
         policies: Policies::default(),
@@ -84,8 +82,6 @@ pub fn task_definition_hash(spec: &TaskDefinitionSpec, family: &str) -> Result<S
 
 fn canonical_container(c: &ContainerDefinition, network_mode: NetworkMode) -> ContainerDefinition {
     let mut c = c.clone();
-    c.cpu = default_none(c.cpu, 0);
-    c.essential = default_none(c.essential, true);
     c.links = sorted(c.links);
     c.port_mappings = c.port_mappings.map(|ports| {
         let mut ports: Vec<PortMapping> = ports.into_iter().map(|p| canonical_port(p, network_mode)).collect();
@@ -107,30 +103,18 @@ fn canonical_container(c: &ContainerDefinition, network_mode: NetworkMode) -> Co
     c.command = clean(c.command);
     c.environment = sorted(c.environment);
     c.environment_files = clean(c.environment_files);
-    c.mount_points = sorted_items(c.mount_points, |mut m| {
-        m.read_only = default_none(m.read_only, false);
-        m
-    });
-    c.volumes_from = sorted_items(c.volumes_from, |mut m| {
-        m.read_only = default_none(m.read_only, false);
-        m
-    });
+    c.mount_points = sorted(c.mount_points);
+    c.volumes_from = sorted(c.volumes_from);
     c.linux_parameters = c.linux_parameters.and_then(canonical_linux_parameters);
     c.secrets = sorted(c.secrets);
     c.depends_on = sorted(c.depends_on);
-    c.version_consistency = default_none(c.version_consistency, VersionConsistency::Enabled);
     c.hostname = clean(c.hostname);
     c.user = clean(c.user);
     c.working_directory = clean(c.working_directory);
-    c.disable_networking = default_none(c.disable_networking, false);
-    c.privileged = default_none(c.privileged, false);
-    c.readonly_root_filesystem = default_none(c.readonly_root_filesystem, false);
     c.dns_servers = clean(c.dns_servers);
     c.dns_search_domains = clean(c.dns_search_domains);
     c.extra_hosts = sorted(c.extra_hosts);
     c.docker_security_options = sorted(c.docker_security_options);
-    c.interactive = default_none(c.interactive, false);
-    c.pseudo_terminal = default_none(c.pseudo_terminal, false);
     c.docker_labels = clean_map(c.docker_labels);
     c.ulimits = sorted(c.ulimits);
     c.log_configuration = c.log_configuration.map(|mut l| {
@@ -138,7 +122,6 @@ fn canonical_container(c: &ContainerDefinition, network_mode: NetworkMode) -> Co
         l.secret_options = sorted(l.secret_options);
         l
     });
-    c.health_check = c.health_check.map(canonical_health_check);
     c.system_controls = sorted(c.system_controls);
     c.resource_requirements = sorted(c.resource_requirements);
     c.firelens_configuration = c.firelens_configuration.map(|mut f| {
@@ -149,13 +132,12 @@ fn canonical_container(c: &ContainerDefinition, network_mode: NetworkMode) -> Co
     c
 }
 
-/// ECS fills in `tcp`, and under awsvpc/host a hostPort equal to the containerPort; in bridge
-/// mode a missing hostPort and 0 both mean "dynamic".
+/// Under awsvpc/host ECS fills in a hostPort equal to the containerPort; in bridge mode a
+/// missing hostPort and 0 both mean "dynamic".
 fn canonical_port(mut p: PortMapping, network_mode: NetworkMode) -> PortMapping {
-    p.protocol = default_none(p.protocol, TransportProtocol::Tcp);
     p.host_port = match network_mode {
         NetworkMode::Awsvpc | NetworkMode::Host => p.host_port.filter(|h| Some(*h) != p.container_port),
-        NetworkMode::Bridge | NetworkMode::None => default_none(p.host_port, 0),
+        NetworkMode::Bridge | NetworkMode::None => p.host_port.filter(|h| *h != 0),
     };
     p.name = clean(p.name);
     p
@@ -174,21 +156,12 @@ fn canonical_linux_parameters(mut l: LinuxParameters) -> Option<LinuxParameters>
         devices.sort_by(|a, b| a.host_path.cmp(&b.host_path));
         devices
     });
-    l.init_process_enabled = default_none(l.init_process_enabled, false);
     l.tmpfs = clean(l.tmpfs).map(|mut t| {
         t.sort_by(|a, b| a.container_path.cmp(&b.container_path));
         t
     });
     let empty = LinuxParameters::default();
     (l != empty).then_some(l)
-}
-
-fn canonical_health_check(mut h: HealthCheck) -> HealthCheck {
-    h.interval = default_none(h.interval, HEALTH_INTERVAL);
-    h.timeout = default_none(h.timeout, HEALTH_TIMEOUT);
-    h.retries = default_none(h.retries, HEALTH_RETRIES);
-    h.start_period = default_none(h.start_period, 0);
-    h
 }
 
 fn canonical_volume(mut v: Volume) -> Volume {
@@ -202,7 +175,6 @@ fn canonical_volume(mut v: Volume) -> Volume {
         e.root_directory = e.root_directory.filter(|r| r != "/" && !r.is_empty());
         e
     });
-    v.configured_at_launch = default_none(v.configured_at_launch, false);
     v
 }
 
@@ -323,5 +295,35 @@ mod tests {
             canonical_task_definition(&a, "web").unwrap(),
             canonical_task_definition(&fargate("256", "512"), "web").unwrap()
         );
+    }
+}
+
+/// The spec hash is stored in AWS tags: a change to canonicalisation that moved it would
+/// register a new revision of every user's task definitions on upgrade. These were computed
+/// before the defaults moved into `canonical::defaults` and must never change.
+#[cfg(test)]
+mod pinned_hashes {
+    use super::task_definition_hash;
+    use crate::crd::task_definition::TaskDefinitionSpec;
+
+    fn sample(file: &str) -> TaskDefinitionSpec {
+        let path = format!("{}/config/samples/{file}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).expect("sample");
+        let object: serde_yaml::Value = serde_yaml::from_str(&text).expect("yaml");
+        serde_yaml::from_value(object["spec"].clone()).expect("spec")
+    }
+
+    #[test]
+    fn hashes_stay_what_they_were() {
+        let expected = [
+            ("taskdefinition-api-firelens-arm64.yaml", "2674e8a9330659bd025c"),
+            ("taskdefinition-nginx-fargate.yaml", "d172908fcea7c7c954d0"),
+            ("taskdefinition-worker-ec2-bridge.yaml", "ae57302f719808c3f97a"),
+        ];
+        for (file, hash) in expected {
+            assert_eq!(task_definition_hash(&sample(file), "fam").expect("hash"), hash, "{file}");
+        }
+        let full = crate::aws::convert::fixtures::full_task_definition_spec();
+        assert_eq!(task_definition_hash(&full, "fam").expect("hash"), "8d828e863c9bc72d88be");
     }
 }

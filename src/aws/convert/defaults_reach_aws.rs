@@ -20,20 +20,25 @@ use super::capacity_provider::{
 use super::cluster::{
     cluster_spec_from_sdk, create_cluster_input, put_cluster_capacity_providers_input, update_cluster_input,
 };
-use super::fixtures::{CLUSTER_ARN, TASK_DEFINITION_ARN, described_cluster, described_service};
+use super::fixtures::{
+    CLUSTER_ARN, TASK_DEFINITION_ARN, described_cluster, described_service, described_task_definition,
+};
 use super::service::{ServiceTarget, create_service_input, service_spec_from_sdk, update_service_input};
+use super::task_definition::{register_task_definition_input, task_definition_spec_from_sdk};
 use crate::canonical::capacity_provider::canonical_capacity_provider;
 use crate::canonical::cluster::canonical_cluster;
 use crate::canonical::defaults::{
     CAPACITY_PROVIDER, CAPACITY_PROVIDER_NOT_COMPARED, CLUSTER, CLUSTER_NOT_COMPARED, FieldDefault, NotCompared,
-    SERVICE, SERVICE_NOT_COMPARED, fill,
+    SERVICE, SERVICE_NOT_COMPARED, TASK_DEFINITION, fill,
 };
 use crate::canonical::service::canonical_service;
+use crate::canonical::task_definition::{canonical_task_definition, task_definition_hash};
 use crate::canonical::{FieldDiff, compare};
 use crate::crd::capacity_provider::CapacityProviderSpec;
 use crate::crd::cluster::ECSClusterSpec;
 use crate::crd::common::Tags;
 use crate::crd::service::ECSServiceSpec;
+use crate::crd::task_definition::TaskDefinitionSpec;
 
 /// One kind's side of the test: its canonical form, and a round trip through ECS.
 trait Kind {
@@ -398,4 +403,45 @@ fn every_cluster_default_reaches_aws_and_is_compared() {
 #[test]
 fn every_capacity_provider_default_reaches_aws_and_is_compared() {
     assert_eq!(every_default_reaches_aws::<Provider>(), CAPACITY_PROVIDER.len());
+}
+
+/// Task definitions are registered whole: each entry of their table must leave the spec hash
+/// alone when spelled out, change it when set to another value, and reach the registered
+/// revision.
+#[test]
+fn every_task_definition_default_shares_a_hash_and_reaches_aws() {
+    let base = json!({
+        "containerDefinitions": [{
+            "name": "web",
+            "image": "nginx:1.27",
+            "portMappings": [{"containerPort": 80}],
+            "mountPoints": [{"sourceVolume": "data", "containerPath": "/data"}],
+            "volumesFrom": [{"sourceContainer": "side"}],
+            "linuxParameters": {"capabilities": {"add": ["NET_ADMIN"]}},
+            "healthCheck": {"command": ["CMD", "true"]},
+        }],
+        "volumes": [{"name": "data"}],
+    });
+    let hash = |spec: &TaskDefinitionSpec| task_definition_hash(spec, "web").expect("hash");
+    let registered = |spec: &TaskDefinitionSpec| {
+        let input = register_task_definition_input(spec, "web", &Tags::new()).expect("register input");
+        task_definition_spec_from_sdk(&described_task_definition(&input), &[]).expect("described")
+    };
+    for entry in TASK_DEFINITION {
+        let spec_with = |value: &Value| {
+            let mut spec = base.clone();
+            set_at(&mut spec, entry.path, value);
+            typed::<TaskDefinitionSpec>(&spec, entry.path)
+        };
+        let (other, explicit) = (spec_with(&(entry.other)()), spec_with(&(entry.value)()));
+        let omitted = typed::<TaskDefinitionSpec>(&base, entry.path);
+        assert_eq!(hash(&explicit), hash(&omitted), "{}: spelling out the default registers a revision", entry.path);
+        assert_ne!(hash(&other), hash(&omitted), "{}: another value registers no revision", entry.path);
+        let seen = values_at(&json_of(&registered(&other)), entry.path);
+        assert!(!seen.is_empty() && seen.iter().all(|v| *v == (entry.other)()), "{}: registered {seen:?}", entry.path);
+        for spec in [&explicit, &omitted] {
+            let back = canonical_task_definition(&registered(spec), "web").expect("canonical");
+            assert_eq!(back, canonical_task_definition(spec, "web").expect("canonical"), "{}", entry.path);
+        }
+    }
 }

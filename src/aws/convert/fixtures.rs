@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_ecs::operation::create_cluster::CreateClusterInput;
 use aws_sdk_ecs::operation::create_service::CreateServiceInput;
+use aws_sdk_ecs::operation::register_task_definition::RegisterTaskDefinitionInput;
 use aws_sdk_ecs::types;
 
 use crate::crd::cluster::{
@@ -502,6 +503,35 @@ pub(crate) fn described_cluster(input: &CreateClusterInput) -> types::Cluster {
         .set_capacity_providers(input.capacity_providers.clone())
         .set_default_capacity_provider_strategy(input.default_capacity_provider_strategy.clone())
         .set_service_connect_defaults(service_connect)
+        .build()
+}
+
+/// What DescribeTaskDefinition would return for `input`: the same SDK parts, plus the
+/// fields only AWS fills in. (Deprecated: inference accelerators, see the mapping.)
+#[allow(deprecated)]
+pub(crate) fn described_task_definition(input: &RegisterTaskDefinitionInput) -> types::TaskDefinition {
+    types::TaskDefinition::builder()
+        .task_definition_arn("arn:aws:ecs:eu-west-1:123456789012:task-definition/web:3")
+        .revision(3)
+        .status(types::TaskDefinitionStatus::Active)
+        .set_family(input.family.clone())
+        .set_task_role_arn(input.task_role_arn.clone())
+        .set_execution_role_arn(input.execution_role_arn.clone())
+        .set_network_mode(input.network_mode.clone())
+        .set_container_definitions(input.container_definitions.clone())
+        .set_volumes(input.volumes.clone())
+        .set_placement_constraints(input.placement_constraints.clone())
+        .set_requires_compatibilities(input.requires_compatibilities.clone())
+        .set_compatibilities(input.requires_compatibilities.clone())
+        .set_cpu(input.cpu.clone())
+        .set_memory(input.memory.clone())
+        .set_pid_mode(input.pid_mode.clone())
+        .set_ipc_mode(input.ipc_mode.clone())
+        .set_proxy_configuration(input.proxy_configuration.clone())
+        .set_inference_accelerators(input.inference_accelerators.clone())
+        .set_ephemeral_storage(input.ephemeral_storage.clone())
+        .set_runtime_platform(input.runtime_platform.clone())
+        .set_enable_fault_injection(input.enable_fault_injection)
         .build()
 }
 

@@ -705,36 +705,9 @@ fn placement_constraint_from_sdk(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aws::convert::fixtures::{full_task_definition_spec, ownership_tags};
-
-    /// What DescribeTaskDefinition would return for `input`: the same SDK parts, plus the
-    /// fields only AWS fills in. (Deprecated: inference accelerators, see the mapping.)
-    #[allow(deprecated)]
-    fn described(input: &RegisterTaskDefinitionInput) -> types::TaskDefinition {
-        types::TaskDefinition::builder()
-            .task_definition_arn("arn:aws:ecs:eu-west-1:123456789012:task-definition/web:3")
-            .revision(3)
-            .status(types::TaskDefinitionStatus::Active)
-            .set_family(input.family.clone())
-            .set_task_role_arn(input.task_role_arn.clone())
-            .set_execution_role_arn(input.execution_role_arn.clone())
-            .set_network_mode(input.network_mode.clone())
-            .set_container_definitions(input.container_definitions.clone())
-            .set_volumes(input.volumes.clone())
-            .set_placement_constraints(input.placement_constraints.clone())
-            .set_requires_compatibilities(input.requires_compatibilities.clone())
-            .set_compatibilities(input.requires_compatibilities.clone())
-            .set_cpu(input.cpu.clone())
-            .set_memory(input.memory.clone())
-            .set_pid_mode(input.pid_mode.clone())
-            .set_ipc_mode(input.ipc_mode.clone())
-            .set_proxy_configuration(input.proxy_configuration.clone())
-            .set_inference_accelerators(input.inference_accelerators.clone())
-            .set_ephemeral_storage(input.ephemeral_storage.clone())
-            .set_runtime_platform(input.runtime_platform.clone())
-            .set_enable_fault_injection(input.enable_fault_injection)
-            .build()
-    }
+    use crate::aws::convert::fixtures::{
+        described_task_definition as described, full_task_definition_spec, ownership_tags,
+    };
 
     #[test]
     fn full_spec_round_trips() {
