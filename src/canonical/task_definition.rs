@@ -11,8 +11,7 @@ use super::{CanonicalError, clean, clean_map, sorted};
 use crate::canonical::units::{task_cpu_units, task_memory_mib};
 use crate::crd::common::Policies;
 use crate::crd::task_definition::{
-    ContainerDefinition, HealthCheck, LinuxParameters, NetworkMode, PortMapping, TaskDefinitionSpec, TransportProtocol,
-    Volume,
+    ContainerDefinition, LinuxParameters, NetworkMode, PortMapping, TaskDefinitionSpec, Volume,
 };
 
 /// The registration-relevant content of `spec` for `family`, canonicalised. Tags, policies and
@@ -188,7 +187,7 @@ fn sorted_by_key<T, K: Ord>(list: Option<Vec<T>>, key: impl Fn(&T) -> K) -> Opti
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crd::task_definition::{Compatibility, KeyValuePair};
+    use crate::crd::task_definition::{Compatibility, HealthCheck, KeyValuePair, TransportProtocol};
 
     fn container(name: &str) -> ContainerDefinition {
         ContainerDefinition { name: name.into(), image: "nginx:1.27".into(), ..Default::default() }
