@@ -9,6 +9,7 @@ pub mod deletion;
 pub mod drift;
 pub mod error;
 pub mod service;
+pub mod tags;
 pub mod task_definition;
 pub mod watches;
 
