@@ -168,6 +168,7 @@ fn service_tags(service: &Service) -> Tags {
 }
 
 async fn sync(svc: &ECSService, ctx: &Context, resolved: &Resolved, observe_only: bool) -> Result<Synced, Error> {
+    check_inputs(&svc.spec)?;
     let scaler_owns_count = svc.spec.autoscaling.is_some();
     let desired = canonical_service(&svc.spec, Some(&resolved.task_definition_arn), scaler_owns_count);
     let desired_hash = desired_hash(&desired, &svc.spec)?;
@@ -287,6 +288,16 @@ async fn sync(svc: &ECSService, ctx: &Context, resolved: &Resolved, observe_only
     })
 }
 
+/// Inputs the controller cannot honour, refused before anything is written. Admission refuses
+/// them too; this catches objects stored before the rule existed.
+fn check_inputs(spec: &crate::crd::service::ECSServiceSpec) -> Result<(), Error> {
+    use crate::crd::service::{DeploymentControllerType, UNSUPPORTED_DEPLOYMENT_CONTROLLER};
+    match spec.deployment_controller.as_ref().map(|c| c.type_) {
+        None | Some(DeploymentControllerType::Ecs) => Ok(()),
+        Some(_) => Err(Error::InvalidSpec(format!("spec.{UNSUPPORTED_DEPLOYMENT_CONTROLLER}"))),
+    }
+}
+
 /// The hash of what the user asked for: the canonical spec plus the user's tags, so a tag edit
 /// is a spec change (applied under Report too), not drift.
 fn desired_hash(
@@ -396,4 +407,27 @@ async fn execute(
     };
     publish(ctx, svc, EventType::Normal, reason, &note).await;
     Ok(updated)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crd::service::{DeploymentController, DeploymentControllerType, ECSServiceSpec};
+
+    #[test]
+    fn deployment_controllers_other_than_ecs_are_refused_naming_the_field() {
+        let with = |type_| ECSServiceSpec {
+            deployment_controller: Some(DeploymentController { type_ }),
+            ..Default::default()
+        };
+        assert!(check_inputs(&ECSServiceSpec::default()).is_ok());
+        assert!(check_inputs(&with(DeploymentControllerType::Ecs)).is_ok());
+        for refused in [DeploymentControllerType::CodeDeploy, DeploymentControllerType::External] {
+            let err = check_inputs(&with(refused)).expect_err("refused");
+            assert_eq!((err.class(), err.reason()), (crate::aws::error::ErrorClass::Terminal, "InvalidSpec"));
+            let message = err.to_string();
+            assert!(message.contains("spec.deploymentController.type"), "{message}");
+            assert!(message.contains("BLUE_GREEN, LINEAR or CANARY"), "{message}");
+        }
+    }
 }
