@@ -561,7 +561,9 @@ fn deployment_configuration_rules(schema: &mut schemars::Schema) {
 fn deployment_controller_rules(schema: &mut schemars::Schema) {
     schema::add_rules(
         schema,
-        &[CelRule::new("self.type == 'ECS'", UNSUPPORTED_DEPLOYMENT_CONTROLLER).at(".type").reason("FieldValueForbidden")],
+        &[CelRule::new("self.type == 'ECS'", UNSUPPORTED_DEPLOYMENT_CONTROLLER)
+            .at(".type")
+            .reason("FieldValueForbidden")],
     );
 }
 

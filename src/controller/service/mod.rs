@@ -304,10 +304,8 @@ fn desired_hash(
     desired: &crate::crd::service::ECSServiceSpec,
     spec: &crate::crd::service::ECSServiceSpec,
 ) -> Result<String, Error> {
-    let hashed = crate::crd::service::ECSServiceSpec {
-        tags: spec.tags.clone().filter(|t| !t.is_empty()),
-        ..desired.clone()
-    };
+    let hashed =
+        crate::crd::service::ECSServiceSpec { tags: spec.tags.clone().filter(|t| !t.is_empty()), ..desired.clone() };
     spec_hash(&hashed).map_err(|e| Error::InvalidSpec(format!("spec: {e}")))
 }
 
@@ -402,7 +400,9 @@ async fn execute(
     let changed = plan.changed().join(", ");
     let (reason, note) = match why {
         UpdateReason::SpecChanged => ("Updated", format!("updated the ECS service: {changed}")),
-        UpdateReason::DriftCorrected => ("DriftCorrected", format!("put drifted fields of the ECS service back: {changed}")),
+        UpdateReason::DriftCorrected => {
+            ("DriftCorrected", format!("put drifted fields of the ECS service back: {changed}"))
+        }
         UpdateReason::Restart => ("Restarted", "forced a new deployment (restartedAt)".to_owned()),
     };
     publish(ctx, svc, EventType::Normal, reason, &note).await;

@@ -24,7 +24,10 @@ pub enum Action {
     Create,
     /// UpdateService with the top-level `fields` that differ, each sent whole; `force` starts a
     /// new deployment.
-    Update { force: bool, fields: Vec<String> },
+    Update {
+        force: bool,
+        fields: Vec<String>,
+    },
 }
 
 /// Why the plan writes to an existing service: decides the event a user sees.
@@ -70,7 +73,13 @@ impl ServicePlan {
 
     /// Writes `fields` (UpdateService, also when `force` alone asks for a deployment) and the
     /// tag changes, for `why`.
-    fn write(&mut self, force: bool, fields: Vec<String>, tags: (BTreeMap<String, String>, Vec<String>), why: UpdateReason) {
+    fn write(
+        &mut self,
+        force: bool,
+        fields: Vec<String>,
+        tags: (BTreeMap<String, String>, Vec<String>),
+        why: UpdateReason,
+    ) {
         if force || !fields.is_empty() {
             self.action = Action::Update { force, fields };
         }
