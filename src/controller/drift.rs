@@ -236,7 +236,7 @@ pub fn common_status(
         for spec in overlay {
             if let Some(slot) = desired.iter_mut().find(|d| d.type_ == spec.type_) {
                 // An error is the better explanation for Synced=False; keep it.
-                if !(spec.type_ == SYNCED && !slot.status) {
+                if spec.type_ != SYNCED || slot.status {
                     *slot = spec;
                 }
             }
