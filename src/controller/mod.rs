@@ -212,6 +212,14 @@ impl Context {
         // A poisoned map only loses backoff counts; keep going.
         self.shared.failures.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    /// Counts one more consecutive failure of the object `key`; returns the count.
+    fn count_failure(&self, key: &str) -> u32 {
+        let mut failures = self.failures();
+        let n = failures.entry(key.to_owned()).or_insert(0);
+        *n = n.saturating_add(1);
+        *n
+    }
 }
 
 fn object_key<K: Resource>(obj: &K) -> String {
@@ -233,21 +241,28 @@ where
         "status": status,
     });
     let params = PatchParams::apply(&ctx.config.field_manager).force();
-    api.patch_status(&name, &params, &Patch::Apply(&body)).await.map_err(|e| Error::kube("writing status", e))?;
+    api.patch_status(&name, &params, &Patch::Apply(&body)).await.map_err(|e| Error::kube(error::WRITING_STATUS, e))?;
     let kind = kind_label(&K::kind(&()));
     ctx.config.metrics.status_writes.get_or_create(&crate::metrics::KindLabels { kind }).inc();
     Ok(())
 }
 
 /// Writes `new` when it differs from `previous` in anything but condition timestamps: the one
-/// place every kind decides whether a status write is worth making.
+/// place every kind decides whether a status write is worth making. A write Kubernetes refuses
+/// (403: RBAC, 422: a status the schema refuses) cannot report itself in the status: a Warning
+/// event carries the API's message instead.
 pub async fn write_status<K, S>(ctx: &Context, obj: &K, previous: Option<&S>, new: &S) -> Result<(), Error>
 where
     K: Resource<Scope = NamespaceResourceScope, DynamicType = ()> + Clone + DeserializeOwned + Debug,
     S: conditions::HasCommonStatus + Serialize,
 {
     if conditions::status_changed(previous, new) {
-        patch_status(ctx, obj, new).await?;
+        if let Err(e) = patch_status(ctx, obj, new).await {
+            if e.is_kube_refusal() {
+                publish(ctx, obj, EventType::Warning, e.reason(), &e.to_string()).await;
+            }
+            return Err(e);
+        }
         let newly_drifted = newly_drifted(previous.map(|p| p.common()), new.common());
         if newly_drifted > 0 {
             let kind = kind_label(&K::kind(&()));
@@ -255,6 +270,77 @@ where
         }
     }
     Ok(())
+}
+
+/// A kind whose status carries the shared part, so that shared code can set one condition.
+pub trait WithStatus {
+    type Status: conditions::HasCommonStatus + Serialize + Default;
+    fn current_status(&self) -> Option<&Self::Status>;
+}
+
+macro_rules! with_status {
+    ($($kind:ty => $status:ty),* $(,)?) => {$(
+        impl WithStatus for $kind {
+            type Status = $status;
+            fn current_status(&self) -> Option<&$status> {
+                self.status.as_ref()
+            }
+        }
+    )*};
+}
+
+with_status!(
+    ECSService => crate::crd::service::ECSServiceStatus,
+    TaskDefinition => crate::crd::task_definition::TaskDefinitionStatus,
+    ECSCluster => crate::crd::cluster::ECSClusterStatus,
+    CapacityProvider => crate::crd::capacity_provider::CapacityProviderStatus,
+);
+
+/// Ends a reconcile (the finalizer helper's result): a finalizer patch Kubernetes refused (403,
+/// 422) happened outside `apply` and `cleanup`, which report their own errors, so it is reported
+/// here, as far as Kubernetes lets the operator: a Warning event, and `Synced=False` /
+/// `Terminal` and `Ready=False` with the API's message (a refused event or status write is
+/// logged).
+pub async fn finish_reconcile<K>(ctx: &Context, obj: &K, result: Result<Action, Error>) -> Result<Action, Error>
+where
+    K: WithStatus + Resource<Scope = NamespaceResourceScope, DynamicType = ()> + Clone + DeserializeOwned + Debug,
+{
+    let finalizer_step =
+        matches!(result.as_ref().err().and_then(Error::kube_step), Some(s) if error::FINALIZER_STEPS.contains(&s));
+    if let Err(err) = &result
+        && err.is_kube_refusal()
+        && finalizer_step
+    {
+        publish(ctx, obj, EventType::Warning, err.reason(), &err.to_string()).await;
+        let previous = obj.current_status();
+        let new = refused_status(previous, obj.meta().generation, err, &ctx.now());
+        if let Err(e) = write_status(ctx, obj, previous, &new).await {
+            tracing::warn!(error = %e, object = %object_key(obj), "could not report the refusal in status");
+        }
+    }
+    result
+}
+
+/// `previous` (or an empty status) saying that `err`, a refused finalizer patch, keeps the
+/// object unmanaged: `Synced=False` / `Terminal` and `Ready=False` with the API's message, the
+/// other conditions and fields as they were. Pure: the clock is passed in.
+fn refused_status<S>(previous: Option<&S>, generation: Option<i64>, err: &Error, now: &Time) -> S
+where
+    S: conditions::HasCommonStatus + Default,
+{
+    let mut new = previous.cloned().unwrap_or_default();
+    let message = format!("{}: {err}", err.reason());
+    let common = new.common_mut();
+    let mut list = common.conditions.clone().unwrap_or_default();
+    for spec in [
+        conditions::ConditionSpec::new(conditions::READY, false, err.reason(), message.clone()),
+        conditions::ConditionSpec::new(conditions::SYNCED, false, conditions::reasons::TERMINAL, message.clone()),
+    ] {
+        list = conditions::with_condition(&list, &spec, generation, now);
+    }
+    common.conditions = Some(list);
+    common.observed_generation = generation;
+    new
 }
 
 /// Drifted fields in `new` that `previous` did not list.
@@ -308,32 +394,38 @@ pub async fn publish<K: Resource<DynamicType = ()>>(
     }
 }
 
-/// Delay before the next attempt: Terminal waits for a change (with a slow recheck), Retryable
-/// backs off exponentially per object with jitter.
+/// Delay before the next attempt (see [`retry_delay`]), counting consecutive failures per
+/// object for the back-offs.
 pub fn error_policy<K: Resource>(obj: Arc<K>, err: &Error, ctx: Arc<Context>) -> Action {
     let key = object_key(obj.as_ref());
-    match err.class() {
-        ErrorClass::Terminal => {
-            tracing::debug!(object = %key, reason = err.reason(), "terminal: rechecked after the terminal interval");
-            Action::requeue(ctx.config.terminal_recheck)
+    let mut attempt = None;
+    let delay = retry_delay(err, &ctx.config, || *attempt.insert(ctx.count_failure(&key)), fastrand::f64());
+    match attempt {
+        Some(attempt) => {
+            tracing::info!(object = %key, reason = err.reason(), attempt, ?delay, "retrying after back-off")
         }
+        None => tracing::debug!(object = %key, reason = err.reason(), ?delay, "looked at again later"),
+    }
+    Action::requeue(delay)
+}
+
+/// How long an object whose reconcile failed with `err` waits. Terminal waits for a change,
+/// with a slow recheck; a Kubernetes refusal (403, 422) backs off from a twentieth of that
+/// recheck up to it, since only a change to the operator's RBAC or the CRD fixes it and no
+/// watch event says when; a deletion waiting for ECS looks again at a steady pace; anything
+/// else retryable backs off exponentially from `retry_base`. `attempt` counts this failure
+/// and is called only for the back-offs. Pure: the jitter is passed in.
+pub fn retry_delay(err: &Error, config: &Config, attempt: impl FnOnce() -> u32, jitter: f64) -> Duration {
+    if err.is_kube_refusal() {
+        let recheck = config.terminal_recheck;
+        return backoff(recheck / 20, recheck, attempt(), jitter);
+    }
+    match err.class() {
+        ErrorClass::Terminal => config.terminal_recheck,
         // Waiting for ECS to finish a deletion is not failing: look again at a steady pace
         // (watch events re-trigger it too), never backing off into minutes.
-        ErrorClass::Retryable if matches!(err, Error::Draining(_)) => {
-            tracing::debug!(object = %key, reason = err.reason(), "waiting for ECS");
-            Action::requeue(ctx.config.rollout_poll_interval)
-        }
-        ErrorClass::Retryable => {
-            let attempt = {
-                let mut failures = ctx.failures();
-                let n = failures.entry(key.clone()).or_insert(0);
-                *n = n.saturating_add(1);
-                *n
-            };
-            let delay = backoff(ctx.config.retry_base, ctx.config.retry_max, attempt, fastrand::f64());
-            tracing::info!(object = %key, reason = err.reason(), attempt, ?delay, "retrying after back-off");
-            Action::requeue(delay)
-        }
+        ErrorClass::Retryable if matches!(err, Error::Draining(_)) => config.rollout_poll_interval,
+        ErrorClass::Retryable => backoff(config.retry_base, config.retry_max, attempt(), jitter),
     }
 }
 
@@ -617,6 +709,9 @@ async fn traced(
             let _entered = span.enter();
             match (err.class(), err) {
                 (_, Error::Draining(_)) => tracing::info!(reason = err.reason(), error = %err, "waiting for ECS"),
+                _ if err.is_kube_refusal() => {
+                    tracing::warn!(reason = err.reason(), error = %err, "Kubernetes refused the operator's request")
+                }
                 (ErrorClass::Terminal, _) => {
                     tracing::warn!(reason = err.reason(), error = %err, "terminal error; waiting for a change")
                 }
@@ -630,6 +725,61 @@ async fn traced(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn refused(code: u16) -> Error {
+        let status = kube::core::Status {
+            code,
+            reason: if code == 403 { "Forbidden" } else { "Invalid" }.into(),
+            message: "no".into(),
+            ..kube::core::Status::failure("no", "")
+        };
+        Error::kube(error::WRITING_STATUS, kube::Error::Api(Box::new(status)))
+    }
+
+    #[test]
+    fn refusals_back_off_slowly_and_other_errors_as_before() {
+        let config = Config {
+            terminal_recheck: Duration::from_secs(600),
+            retry_base: Duration::from_secs(1),
+            retry_max: Duration::from_secs(300),
+            rollout_poll_interval: Duration::from_secs(5),
+            ..Default::default()
+        };
+        for code in [403, 422] {
+            let err = refused(code);
+            assert_eq!(retry_delay(&err, &config, || 1, 1.0), Duration::from_secs(30), "{code}: slow from the start");
+            assert_eq!(retry_delay(&err, &config, || 3, 1.0), Duration::from_secs(120));
+            assert_eq!(retry_delay(&err, &config, || 10, 1.0), Duration::from_secs(600), "capped at the recheck");
+        }
+        let flaky = Error::kube("writing status", kube::Error::Api(Box::new(kube::core::Status::failure("x", "y"))));
+        assert!(!flaky.is_kube_refusal());
+        assert_eq!(retry_delay(&flaky, &config, || 1, 1.0), Duration::from_secs(1), "fast retry");
+        let terminal = Error::InvalidSpec("spec.cpu".into());
+        assert_eq!(retry_delay(&terminal, &config, || panic!("no count"), 1.0), Duration::from_secs(600));
+        let draining = Error::Draining("DRAINING".into());
+        assert_eq!(retry_delay(&draining, &config, || panic!("no count"), 1.0), Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_refused_finalizer_patch_is_never_ready_and_keeps_the_rest() {
+        use crate::crd::service::ECSServiceStatus;
+        use conditions::HasCommonStatus;
+        let t0 = Time("2026-01-01T00:00:00Z".parse().expect("time"));
+        let err = Error::from_finalizer(kube::runtime::finalizer::Error::RemoveFinalizer(kube::Error::Api(Box::new(
+            kube::core::Status::failure("cannot patch resource \"ecsservices\"", "Forbidden").with_code(403),
+        ))));
+        let fresh: ECSServiceStatus = refused_status(None, Some(1), &err, &t0);
+        let conditions = fresh.common().conditions.clone().unwrap_or_default();
+        let find = |t: &str| conditions.iter().find(|c| c.type_ == t).map(|c| (c.status.clone(), c.reason.clone()));
+        assert_eq!(find("Ready"), Some(("False".into(), "KubernetesForbidden".into())));
+        assert_eq!(find("Synced"), Some(("False".into(), "Terminal".into())));
+        let synced = conditions.iter().find(|c| c.type_ == "Synced").map(|c| c.message.clone()).unwrap_or_default();
+        assert!(synced.starts_with("KubernetesForbidden: removing the finalizer: Kubernetes refused"), "{synced}");
+        assert_eq!(fresh.common().observed_generation, Some(1));
+        let earlier = ECSServiceStatus { service_arn: Some("arn".into()), ..fresh.clone() };
+        let again: ECSServiceStatus = refused_status(Some(&earlier), Some(2), &err, &t0);
+        assert_eq!(again.service_arn.as_deref(), Some("arn"), "other fields kept");
+    }
 
     #[test]
     fn backoff_grows_caps_and_jitters() {

@@ -42,14 +42,15 @@ const RESERVED_PREFIXES: &[&str] = &["aws", "ecs", "fargate"];
 pub async fn reconcile(obj: Arc<CapacityProviderObject>, ctx: Arc<Context>) -> Result<Action, Error> {
     let namespace = obj.namespace().ok_or(Error::MissingMetadata("namespace"))?;
     let api: Api<CapacityProviderObject> = Api::namespaced(ctx.client.clone(), &namespace);
-    finalizer(&api, FINALIZER, obj, |event| async {
+    let result = finalizer(&api, FINALIZER, obj.clone(), |event| async {
         match event {
             FinalizerEvent::Apply(obj) => apply(&obj, &ctx).await,
             FinalizerEvent::Cleanup(obj) => cleanup::cleanup(&obj, &ctx).await,
         }
     })
     .await
-    .or_else(Error::finalizer_outcome)
+    .or_else(Error::finalizer_outcome);
+    super::finish_reconcile(&ctx, obj.as_ref(), result).await
 }
 
 fn owner_of(obj: &CapacityProviderObject) -> String {

@@ -37,14 +37,15 @@ use crate::crd::common::{FINALIZER, ManagementPolicy, tags};
 pub async fn reconcile(cluster: Arc<ECSCluster>, ctx: Arc<Context>) -> Result<Action, Error> {
     let namespace = cluster.namespace().ok_or(Error::MissingMetadata("namespace"))?;
     let api: Api<ECSCluster> = Api::namespaced(ctx.client.clone(), &namespace);
-    finalizer(&api, FINALIZER, cluster, |event| async {
+    let result = finalizer(&api, FINALIZER, cluster.clone(), |event| async {
         match event {
             FinalizerEvent::Apply(cluster) => apply(&cluster, &ctx).await,
             FinalizerEvent::Cleanup(cluster) => cleanup::cleanup(&cluster, &ctx).await,
         }
     })
     .await
-    .or_else(Error::finalizer_outcome)
+    .or_else(Error::finalizer_outcome);
+    super::finish_reconcile(&ctx, cluster.as_ref(), result).await
 }
 
 fn owner_of(cluster: &ECSCluster) -> String {

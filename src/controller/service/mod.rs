@@ -37,14 +37,15 @@ use crate::crd::common::{FINALIZER, ManagementPolicy, RESTARTED_AT_ANNOTATION, T
 pub async fn reconcile(svc: Arc<ECSService>, ctx: Arc<Context>) -> Result<Action, Error> {
     let namespace = svc.namespace().ok_or(Error::MissingMetadata("namespace"))?;
     let api: Api<ECSService> = Api::namespaced(ctx.client.clone(), &namespace);
-    finalizer(&api, FINALIZER, svc, |event| async {
+    let result = finalizer(&api, FINALIZER, svc.clone(), |event| async {
         match event {
             FinalizerEvent::Apply(svc) => apply(&svc, &ctx).await,
             FinalizerEvent::Cleanup(svc) => cleanup::cleanup(&svc, &ctx).await,
         }
     })
     .await
-    .or_else(Error::finalizer_outcome)
+    .or_else(Error::finalizer_outcome);
+    super::finish_reconcile(&ctx, svc.as_ref(), result).await
 }
 
 fn owner_of(svc: &ECSService) -> String {
