@@ -50,7 +50,7 @@ pub async fn reconcile(obj: Arc<CapacityProviderObject>, ctx: Arc<Context>) -> R
     })
     .await
     .or_else(Error::finalizer_outcome);
-    super::finish_reconcile(&ctx, obj.as_ref(), result).await
+    super::refusals::finish_reconcile(&ctx, obj.as_ref(), result).await
 }
 
 fn owner_of(obj: &CapacityProviderObject) -> String {

@@ -45,7 +45,7 @@ pub async fn reconcile(cluster: Arc<ECSCluster>, ctx: Arc<Context>) -> Result<Ac
     })
     .await
     .or_else(Error::finalizer_outcome);
-    super::finish_reconcile(&ctx, cluster.as_ref(), result).await
+    super::refusals::finish_reconcile(&ctx, cluster.as_ref(), result).await
 }
 
 fn owner_of(cluster: &ECSCluster) -> String {

@@ -9,6 +9,7 @@
 
 pub mod autoscaling;
 pub mod cleanup;
+pub mod execute;
 pub mod plan;
 pub mod resolve;
 pub mod rollout;
@@ -22,13 +23,13 @@ use kube::runtime::events::EventType;
 use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
 use kube::{Api, Resource, ResourceExt};
 
-use self::plan::{PlanInput, UpdateReason};
+use self::plan::PlanInput;
 use self::resolve::{Resolved, Waiting};
 use self::status::{Outcome, Stage};
 use super::error::Error;
-use super::tags::{ownership_tags, write_tag_changes};
+use super::tags::ownership_tags;
 use super::{Context, publish, write_status};
-use crate::aws::convert::service::{ServiceTarget, create_service_input, service_spec_from_sdk, update_service_input};
+use crate::aws::convert::service::{ServiceTarget, service_spec_from_sdk};
 use crate::canonical::service::canonical_service;
 use crate::canonical::spec_hash;
 use crate::crd::ECSService;
@@ -45,7 +46,7 @@ pub async fn reconcile(svc: Arc<ECSService>, ctx: Arc<Context>) -> Result<Action
     })
     .await
     .or_else(Error::finalizer_outcome);
-    super::finish_reconcile(&ctx, svc.as_ref(), result).await
+    super::refusals::finish_reconcile(&ctx, svc.as_ref(), result).await
 }
 
 fn owner_of(svc: &ECSService) -> String {
@@ -251,7 +252,8 @@ async fn sync(svc: &ECSService, ctx: &Context, resolved: &Resolved, observe_only
     };
     let mut service = existing;
     if !observe_only {
-        let written = execute(svc, ctx, &target, service.as_ref(), &plan, &desired, &owner, &desired_hash).await?;
+        let written =
+            execute::execute(svc, ctx, &target, service.as_ref(), &plan, &desired, &owner, &desired_hash).await?;
         service = written.or(service);
     }
     let registered = previous.and_then(|s| s.scalable_target.clone());
@@ -343,71 +345,6 @@ fn check_ownership(service: &Service, owner: &str, adopt: bool) -> Result<(), Er
             service.service_name().unwrap_or_default()
         ))),
     }
-}
-
-/// Runs the plan: CreateService, or the tag changes (first: adopting, they add the owner tag
-/// the IAM policy wants before any other change) and UpdateService, and one event that says
-/// what changed. Returns the service as ECS answered, if it wrote one.
-#[allow(clippy::too_many_arguments)]
-async fn execute(
-    svc: &ECSService,
-    ctx: &Context,
-    target: &ServiceTarget<'_>,
-    existing: Option<&Service>,
-    plan: &plan::ServicePlan,
-    desired: &crate::crd::service::ECSServiceSpec,
-    owner: &str,
-    desired_hash: &str,
-) -> Result<Option<Service>, Error> {
-    let convert = |e: crate::aws::convert::ConvertError| Error::InvalidSpec(e.to_string());
-    if plan.action == plan::Action::Create {
-        let ownership = ownership_tags(owner, &ctx.config.cluster_id);
-        // Same object and spec → same token: a create retried after a crash or timeout
-        // returns the service the first attempt made instead of a duplicate.
-        let uid = svc.uid().unwrap_or_default();
-        let token: String = format!("{}{}", uid.replace('-', ""), desired_hash).chars().take(36).collect();
-        let input = create_service_input(&svc.spec, target, &ownership, Some(&token)).map_err(convert)?;
-        let created = ctx.ecs.create_service(input).await?;
-        // Write responses carry no tags; the next read must come from DescribeServices.
-        ctx.describer.invalidate(target.cluster, target.service_name);
-        let note = format!(
-            "created ECS service {} on {}",
-            target.service_name,
-            resolve::family_revision(target.task_definition_arn)
-        );
-        publish(ctx, svc, EventType::Normal, "Created", &note).await;
-        return Ok(Some(created));
-    }
-    let Some(why) = plan.why else { return Ok(None) };
-    if !plan.tag.is_empty() || !plan.untag.is_empty() {
-        // TagResource wants the service's long ARN (cluster and name), which ECS reports.
-        let arn = existing.and_then(Service::service_arn).ok_or_else(|| {
-            Error::Aws(crate::aws::error::AwsError::classify(
-                "DescribeServices",
-                crate::aws::error::MALFORMED_RESPONSE.into(),
-                "the service in the response has no serviceArn".into(),
-            ))
-        })?;
-        let written = write_tag_changes(ctx.ecs.as_ref(), arn, &plan.tag, &plan.untag).await;
-        ctx.describer.invalidate(target.cluster, target.service_name);
-        written?;
-    }
-    let mut updated = None;
-    if let plan::Action::Update { force, fields } = &plan.action {
-        let input = update_service_input(desired, target, *force, fields).map_err(convert)?;
-        updated = Some(ctx.ecs.update_service(input).await?);
-        ctx.describer.invalidate(target.cluster, target.service_name);
-    }
-    let changed = plan.changed().join(", ");
-    let (reason, note) = match why {
-        UpdateReason::SpecChanged => ("Updated", format!("updated the ECS service: {changed}")),
-        UpdateReason::DriftCorrected => {
-            ("DriftCorrected", format!("put drifted fields of the ECS service back: {changed}"))
-        }
-        UpdateReason::Restart => ("Restarted", "forced a new deployment (restartedAt)".to_owned()),
-    };
-    publish(ctx, svc, EventType::Normal, reason, &note).await;
-    Ok(updated)
 }
 
 #[cfg(test)]

@@ -41,7 +41,7 @@ pub async fn reconcile(td: Arc<TaskDefinition>, ctx: Arc<Context>) -> Result<Act
     })
     .await
     .or_else(Error::finalizer_outcome);
-    super::finish_reconcile(&ctx, td.as_ref(), result).await
+    super::refusals::finish_reconcile(&ctx, td.as_ref(), result).await
 }
 
 fn family_of(td: &TaskDefinition) -> String {
