@@ -53,6 +53,24 @@ pub fn build(previous: &[Condition], desired: &[ConditionSpec], generation: Opti
         .collect()
 }
 
+/// `previous` with the one condition `desired` set (added or replaced; `lastTransitionTime` kept
+/// when its status did not change), the others left as they are.
+pub fn with_condition(
+    previous: &[Condition],
+    desired: &ConditionSpec,
+    generation: Option<i64>,
+    now: &Time,
+) -> Vec<Condition> {
+    let mut list: Vec<Condition> = previous.to_vec();
+    for updated in build(previous, std::slice::from_ref(desired), generation, now) {
+        match list.iter_mut().find(|c| c.type_ == updated.type_) {
+            Some(slot) => *slot = updated,
+            None => list.push(updated),
+        }
+    }
+    list
+}
+
 /// Whether two condition lists say the same thing, ignoring timestamps.
 pub fn same_ignoring_time(a: &[Condition], b: &[Condition]) -> bool {
     let key =
@@ -108,6 +126,24 @@ mod tests {
         assert_eq!(same[0].observed_generation, Some(2));
         let flipped = build(&same, &[ConditionSpec::new(READY, true, "Active", "")], Some(2), &t1);
         assert_eq!(flipped[0].last_transition_time, t1);
+    }
+
+    #[test]
+    fn one_condition_is_set_and_the_others_kept() {
+        let t0 = t("2026-01-01T00:00:00Z");
+        let t1 = t("2026-01-01T00:05:00Z");
+        let first = build(
+            &[],
+            &[ConditionSpec::new(READY, true, "Active", ""), ConditionSpec::new(SYNCED, true, "ReconcileSuccess", "")],
+            Some(1),
+            &t0,
+        );
+        let refused = with_condition(&first, &ConditionSpec::new(SYNCED, false, "Terminal", "no"), Some(1), &t1);
+        assert_eq!(refused.len(), 2);
+        assert_eq!(refused[0], first[0], "Ready untouched");
+        assert_eq!((refused[1].status.as_str(), refused[1].last_transition_time.clone()), ("False", t1.clone()));
+        let added = with_condition(&[], &ConditionSpec::new(SYNCED, false, "Terminal", "no"), Some(1), &t1);
+        assert_eq!(added.len(), 1);
     }
 
     #[test]

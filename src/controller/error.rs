@@ -14,13 +14,21 @@ pub enum Error {
     /// The AWS resource belongs to someone else; the operator will not take it over.
     #[error("{0}")]
     Conflict(String),
-    /// Reading or writing Kubernetes failed.
+    /// Reading or writing Kubernetes failed in a way a retry may fix (a timeout, a 5xx, a
+    /// conflict, a patch that did not apply to a stale read).
     #[error("{step}: {source}")]
     Kube {
         step: &'static str,
         #[source]
         source: Box<kube::Error>,
     },
+    /// Kubernetes refused one of the operator's own requests: 403 (its RBAC does not allow it)
+    /// or 422 (the request is invalid, e.g. a status the CRD's schema refuses). Retrying alone
+    /// cannot fix it, so the message is the API's own (it names the verb, resource and
+    /// service account, or the invalid field), and the object is retried on a slow back-off
+    /// (see [`Self::is_kube_refusal`]) until someone fixes the RBAC or the CRD.
+    #[error("{step}: Kubernetes refused the request ({code} {reason}): {message}{}", refusal_hint(*code))]
+    KubeRefused { step: &'static str, code: u16, reason: String, message: String },
     /// A field differs that ECS cannot change in place; the operator never recreates silently.
     #[error("{0} cannot be changed on an existing ECS resource; delete and recreate the object to change it")]
     RequiresReplacement(String),
@@ -39,16 +47,46 @@ pub enum Error {
 }
 
 impl Error {
+    /// A failed Kubernetes request at `step`: a refusal (403, or a 422 that is not a JSON patch
+    /// failing against a stale read) becomes [`Self::KubeRefused`], anything else [`Self::Kube`].
     pub fn kube(step: &'static str, source: kube::Error) -> Self {
-        Self::Kube { step, source: Box::new(source) }
+        match source {
+            kube::Error::Api(status) if refused(&status) => Self::KubeRefused {
+                step,
+                code: status.code,
+                reason: if status.reason.is_empty() { "Refused".to_owned() } else { status.reason.clone() },
+                message: status.message.clone(),
+            },
+            other => Self::Kube { step, source: Box::new(other) },
+        }
     }
 
     /// The error as a failed deletion step: terminal ones become [`Self::Cleanup`], which is
-    /// retried; retryable ones are left as they are.
+    /// retried; retryable ones are left as they are, and so are Kubernetes refusals, which keep
+    /// their slow back-off (a missing permission is not fixed by asking every second).
     pub fn in_cleanup(self) -> Self {
         match self.class() {
-            ErrorClass::Terminal => Self::Cleanup(Box::new(self)),
-            ErrorClass::Retryable => self,
+            ErrorClass::Terminal if !self.is_kube_refusal() => Self::Cleanup(Box::new(self)),
+            _ => self,
+        }
+    }
+
+    /// Whether Kubernetes refused the operator's request (403 or 422): retried on a slow
+    /// back-off, reported in a condition and an event where Kubernetes lets the operator.
+    pub fn is_kube_refusal(&self) -> bool {
+        match self {
+            Self::KubeRefused { .. } => true,
+            Self::Cleanup(cause) => cause.is_kube_refusal(),
+            _ => false,
+        }
+    }
+
+    /// The step that failed, for a Kubernetes error.
+    pub fn kube_step(&self) -> Option<&'static str> {
+        match self {
+            Self::Kube { step, .. } | Self::KubeRefused { step, .. } => Some(step),
+            Self::Cleanup(cause) => cause.kube_step(),
+            _ => None,
         }
     }
 
@@ -56,9 +94,11 @@ impl Error {
         match self {
             Self::Aws(e) => e.class,
             Self::Kube { .. } | Self::Draining(_) | Self::Cleanup(_) => ErrorClass::Retryable,
-            Self::InvalidSpec(_) | Self::Conflict(_) | Self::MissingMetadata(_) | Self::RequiresReplacement(_) => {
-                ErrorClass::Terminal
-            }
+            Self::InvalidSpec(_)
+            | Self::Conflict(_)
+            | Self::MissingMetadata(_)
+            | Self::RequiresReplacement(_)
+            | Self::KubeRefused { .. } => ErrorClass::Terminal,
         }
     }
 
@@ -71,6 +111,8 @@ impl Error {
             Self::Aws(_) => "AwsRejected",
             Self::Conflict(_) => "Conflict",
             Self::Kube { .. } => "KubernetesError",
+            Self::KubeRefused { code: 403, .. } => "KubernetesForbidden",
+            Self::KubeRefused { .. } => "KubernetesInvalid",
             Self::RequiresReplacement(_) => "RequiresReplacement",
             Self::Draining(_) => "Draining",
             Self::MissingMetadata(_) => "InvalidObject",
@@ -99,11 +141,43 @@ impl Error {
             F::ApplyFailed(e) => e,
             // Nothing will change an object being deleted: whatever failed is retried.
             F::CleanupFailed(e) => e.in_cleanup(),
-            F::AddFinalizer(e) => Self::kube("adding the finalizer", e),
-            F::RemoveFinalizer(e) => Self::kube("removing the finalizer", e),
+            F::AddFinalizer(e) => Self::kube(ADDING_FINALIZER, e),
+            F::RemoveFinalizer(e) => Self::kube(REMOVING_FINALIZER, e),
             F::UnnamedObject => Self::MissingMetadata("name"),
             F::InvalidFinalizer => Self::InvalidSpec("invalid finalizer name".into()),
         }
+    }
+}
+
+/// The steps of the finalizer helper's own patches.
+pub const ADDING_FINALIZER: &str = "adding the finalizer";
+pub const REMOVING_FINALIZER: &str = "removing the finalizer";
+pub const FINALIZER_STEPS: &[&str] = &[ADDING_FINALIZER, REMOVING_FINALIZER];
+
+/// The step of every status write, so that a refused one can be told from the others: its
+/// event is published where it fails (the status cannot carry it).
+pub const WRITING_STATUS: &str = "writing status";
+
+/// A refusal the operator cannot retry its way out of: 403, or 422 unless it is a JSON patch
+/// that did not apply to the object as read (kube's finalizer helper tests the finalizer list
+/// it read; the API server answers a failed test with its generic 422 and an
+/// `UnexpectedServerResponse` cause, and a fresh read fixes it).
+fn refused(status: &kube::core::Status) -> bool {
+    const PATCH_NOT_APPLIED: &str = "the server rejected our request due to an error in our request";
+    let patch_not_applied = status.message.starts_with(PATCH_NOT_APPLIED)
+        || status.details.as_ref().is_some_and(|d| d.causes.iter().any(|c| c.reason == "UnexpectedServerResponse"));
+    match status.code {
+        403 => true,
+        422 => !patch_not_applied,
+        _ => false,
+    }
+}
+
+/// What to do about a refusal, after the API's message.
+fn refusal_hint(code: u16) -> &'static str {
+    match code {
+        403 => "; the operator's RBAC (ClusterRole) must allow it",
+        _ => "",
     }
 }
 
@@ -137,5 +211,56 @@ mod tests {
         assert_eq!(Error::from_finalizer(F::ApplyFailed(denied())).class(), ErrorClass::Terminal);
         // Wrapping once is enough.
         assert!(matches!(failed.in_cleanup(), Error::Cleanup(inner) if matches!(*inner, Error::Aws(_))));
+    }
+
+    fn api(code: u16, reason: &str, message: &str) -> kube::Error {
+        kube::Error::Api(Box::new(kube::core::Status::failure(message, reason).with_code(code)))
+    }
+
+    const RBAC: &str = "ecsservices.ecs.operator.dev \"web\" is forbidden: User \"system:serviceaccount:ecs-system:ecs-operator\" cannot patch resource \"ecsservices/status\" in API group \"ecs.operator.dev\" in the namespace \"default\"";
+
+    #[test]
+    fn kubernetes_refusals_say_what_was_refused_and_are_not_retried_fast() {
+        let forbidden = Error::kube(WRITING_STATUS, api(403, "Forbidden", RBAC));
+        assert!(forbidden.is_kube_refusal());
+        assert_eq!((forbidden.class(), forbidden.reason()), (ErrorClass::Terminal, "KubernetesForbidden"));
+        let message = forbidden.to_string();
+        assert!(message.starts_with("writing status: Kubernetes refused the request (403 Forbidden): "), "{message}");
+        assert!(message.contains(RBAC) && message.contains("RBAC"), "the API's message, verbatim: {message}");
+
+        let invalid = Error::kube(
+            WRITING_STATUS,
+            api(422, "Invalid", "ECSService.ecs.operator.dev \"web\" is invalid: status.desiredCount: Invalid value"),
+        );
+        assert!(invalid.is_kube_refusal());
+        assert_eq!((invalid.class(), invalid.reason()), (ErrorClass::Terminal, "KubernetesInvalid"));
+        assert!(invalid.to_string().contains("status.desiredCount: Invalid value"), "{invalid}");
+
+        // A refusal stays a refusal while deleting (slow back-off, not the fast retry).
+        assert!(matches!(forbidden.in_cleanup(), Error::KubeRefused { .. }));
+        let denied = Error::from_finalizer(kube::runtime::finalizer::Error::AddFinalizer(api(403, "Forbidden", RBAC)));
+        assert_eq!((denied.kube_step(), denied.reason()), (Some(ADDING_FINALIZER), "KubernetesForbidden"));
+    }
+
+    #[test]
+    fn other_kubernetes_errors_stay_retryable() {
+        for (code, reason, message) in [
+            (500, "InternalError", "etcd timeout"),
+            (409, "Conflict", "the object has been modified"),
+            (429, "TooManyRequests", "slow down"),
+            // A finalizer patch whose `test` failed against a stale read: the API server's
+            // generic 422 for a JSON patch that did not apply; a fresh read fixes it.
+            (422, "Invalid", "the server rejected our request due to an error in our request"),
+        ] {
+            let err = Error::kube(REMOVING_FINALIZER, api(code, reason, message));
+            assert!(!err.is_kube_refusal(), "{code} {reason}");
+            assert_eq!((err.class(), err.reason()), (ErrorClass::Retryable, "KubernetesError"), "{code}");
+        }
+        let status: kube::core::Status = serde_json::from_value(serde_json::json!({
+            "status": "Failure", "code": 422, "reason": "Invalid", "message": "patch failed",
+            "details": {"causes": [{"reason": "UnexpectedServerResponse", "message": "testing value /metadata/finalizers failed"}]},
+        }))
+        .expect("a Status body");
+        assert!(!Error::kube(ADDING_FINALIZER, kube::Error::Api(Box::new(status))).is_kube_refusal());
     }
 }

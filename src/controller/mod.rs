@@ -8,7 +8,9 @@ pub mod conditions;
 pub mod deletion;
 pub mod drift;
 pub mod error;
+pub mod refusals;
 pub mod service;
+pub mod tags;
 pub mod task_definition;
 pub mod watches;
 
@@ -211,6 +213,14 @@ impl Context {
         // A poisoned map only loses backoff counts; keep going.
         self.shared.failures.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    /// Counts one more consecutive failure of the object `key`; returns the count.
+    fn count_failure(&self, key: &str) -> u32 {
+        let mut failures = self.failures();
+        let n = failures.entry(key.to_owned()).or_insert(0);
+        *n = n.saturating_add(1);
+        *n
+    }
 }
 
 fn object_key<K: Resource>(obj: &K) -> String {
@@ -232,21 +242,28 @@ where
         "status": status,
     });
     let params = PatchParams::apply(&ctx.config.field_manager).force();
-    api.patch_status(&name, &params, &Patch::Apply(&body)).await.map_err(|e| Error::kube("writing status", e))?;
+    api.patch_status(&name, &params, &Patch::Apply(&body)).await.map_err(|e| Error::kube(error::WRITING_STATUS, e))?;
     let kind = kind_label(&K::kind(&()));
     ctx.config.metrics.status_writes.get_or_create(&crate::metrics::KindLabels { kind }).inc();
     Ok(())
 }
 
 /// Writes `new` when it differs from `previous` in anything but condition timestamps: the one
-/// place every kind decides whether a status write is worth making.
+/// place every kind decides whether a status write is worth making. A write Kubernetes refuses
+/// (403: RBAC, 422: a status the schema refuses) cannot report itself in the status: a Warning
+/// event carries the API's message instead.
 pub async fn write_status<K, S>(ctx: &Context, obj: &K, previous: Option<&S>, new: &S) -> Result<(), Error>
 where
     K: Resource<Scope = NamespaceResourceScope, DynamicType = ()> + Clone + DeserializeOwned + Debug,
     S: conditions::HasCommonStatus + Serialize,
 {
     if conditions::status_changed(previous, new) {
-        patch_status(ctx, obj, new).await?;
+        if let Err(e) = patch_status(ctx, obj, new).await {
+            if e.is_kube_refusal() {
+                publish(ctx, obj, EventType::Warning, e.reason(), &e.to_string()).await;
+            }
+            return Err(e);
+        }
         let newly_drifted = newly_drifted(previous.map(|p| p.common()), new.common());
         if newly_drifted > 0 {
             let kind = kind_label(&K::kind(&()));
@@ -306,32 +323,38 @@ pub async fn publish<K: Resource<DynamicType = ()>>(
     }
 }
 
-/// Delay before the next attempt: Terminal waits for a change (with a slow recheck), Retryable
-/// backs off exponentially per object with jitter.
+/// Delay before the next attempt (see [`retry_delay`]), counting consecutive failures per
+/// object for the back-offs.
 pub fn error_policy<K: Resource>(obj: Arc<K>, err: &Error, ctx: Arc<Context>) -> Action {
     let key = object_key(obj.as_ref());
-    match err.class() {
-        ErrorClass::Terminal => {
-            tracing::debug!(object = %key, reason = err.reason(), "terminal: rechecked after the terminal interval");
-            Action::requeue(ctx.config.terminal_recheck)
+    let mut attempt = None;
+    let delay = retry_delay(err, &ctx.config, || *attempt.insert(ctx.count_failure(&key)), fastrand::f64());
+    match attempt {
+        Some(attempt) => {
+            tracing::info!(object = %key, reason = err.reason(), attempt, ?delay, "retrying after back-off")
         }
+        None => tracing::debug!(object = %key, reason = err.reason(), ?delay, "looked at again later"),
+    }
+    Action::requeue(delay)
+}
+
+/// How long an object whose reconcile failed with `err` waits. Terminal waits for a change,
+/// with a slow recheck; a Kubernetes refusal (403, 422) backs off from a twentieth of that
+/// recheck up to it, since only a change to the operator's RBAC or the CRD fixes it and no
+/// watch event says when; a deletion waiting for ECS looks again at a steady pace; anything
+/// else retryable backs off exponentially from `retry_base`. `attempt` counts this failure
+/// and is called only for the back-offs. Pure: the jitter is passed in.
+pub fn retry_delay(err: &Error, config: &Config, attempt: impl FnOnce() -> u32, jitter: f64) -> Duration {
+    if err.is_kube_refusal() {
+        let recheck = config.terminal_recheck;
+        return backoff(recheck / 20, recheck, attempt(), jitter);
+    }
+    match err.class() {
+        ErrorClass::Terminal => config.terminal_recheck,
         // Waiting for ECS to finish a deletion is not failing: look again at a steady pace
         // (watch events re-trigger it too), never backing off into minutes.
-        ErrorClass::Retryable if matches!(err, Error::Draining(_)) => {
-            tracing::debug!(object = %key, reason = err.reason(), "waiting for ECS");
-            Action::requeue(ctx.config.rollout_poll_interval)
-        }
-        ErrorClass::Retryable => {
-            let attempt = {
-                let mut failures = ctx.failures();
-                let n = failures.entry(key.clone()).or_insert(0);
-                *n = n.saturating_add(1);
-                *n
-            };
-            let delay = backoff(ctx.config.retry_base, ctx.config.retry_max, attempt, fastrand::f64());
-            tracing::info!(object = %key, reason = err.reason(), attempt, ?delay, "retrying after back-off");
-            Action::requeue(delay)
-        }
+        ErrorClass::Retryable if matches!(err, Error::Draining(_)) => config.rollout_poll_interval,
+        ErrorClass::Retryable => backoff(config.retry_base, config.retry_max, attempt(), jitter),
     }
 }
 
@@ -615,6 +638,9 @@ async fn traced(
             let _entered = span.enter();
             match (err.class(), err) {
                 (_, Error::Draining(_)) => tracing::info!(reason = err.reason(), error = %err, "waiting for ECS"),
+                _ if err.is_kube_refusal() => {
+                    tracing::warn!(reason = err.reason(), error = %err, "Kubernetes refused the operator's request")
+                }
                 (ErrorClass::Terminal, _) => {
                     tracing::warn!(reason = err.reason(), error = %err, "terminal error; waiting for a change")
                 }
@@ -628,6 +654,40 @@ async fn traced(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn refused(code: u16) -> Error {
+        let status = kube::core::Status {
+            code,
+            reason: if code == 403 { "Forbidden" } else { "Invalid" }.into(),
+            message: "no".into(),
+            ..kube::core::Status::failure("no", "")
+        };
+        Error::kube(error::WRITING_STATUS, kube::Error::Api(Box::new(status)))
+    }
+
+    #[test]
+    fn refusals_back_off_slowly_and_other_errors_as_before() {
+        let config = Config {
+            terminal_recheck: Duration::from_secs(600),
+            retry_base: Duration::from_secs(1),
+            retry_max: Duration::from_secs(300),
+            rollout_poll_interval: Duration::from_secs(5),
+            ..Default::default()
+        };
+        for code in [403, 422] {
+            let err = refused(code);
+            assert_eq!(retry_delay(&err, &config, || 1, 1.0), Duration::from_secs(30), "{code}: slow from the start");
+            assert_eq!(retry_delay(&err, &config, || 3, 1.0), Duration::from_secs(120));
+            assert_eq!(retry_delay(&err, &config, || 10, 1.0), Duration::from_secs(600), "capped at the recheck");
+        }
+        let flaky = Error::kube("writing status", kube::Error::Api(Box::new(kube::core::Status::failure("x", "y"))));
+        assert!(!flaky.is_kube_refusal());
+        assert_eq!(retry_delay(&flaky, &config, || 1, 1.0), Duration::from_secs(1), "fast retry");
+        let terminal = Error::InvalidSpec("spec.cpu".into());
+        assert_eq!(retry_delay(&terminal, &config, || panic!("no count"), 1.0), Duration::from_secs(600));
+        let draining = Error::Draining("DRAINING".into());
+        assert_eq!(retry_delay(&draining, &config, || panic!("no count"), 1.0), Duration::from_secs(5));
+    }
 
     #[test]
     fn backoff_grows_caps_and_jitters() {

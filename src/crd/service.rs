@@ -261,11 +261,21 @@ pub struct CanaryConfiguration {
     pub canary_bake_time_in_minutes: Option<i32>,
 }
 
+/// Who deploys the service. Only `ECS` is accepted: ecs-operator deploys through UpdateService,
+/// which ECS refuses for CODE_DEPLOY and EXTERNAL. Blue/green is deploymentConfiguration.strategy
+/// BLUE_GREEN, LINEAR or CANARY. (The other values are listed so that a service ECS reports
+/// with them can still be read.)
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[schemars(transform = deployment_controller_rules)]
 pub struct DeploymentController {
     #[serde(rename = "type")]
     pub type_: DeploymentControllerType,
 }
+
+/// Why `deploymentController.type` CODE_DEPLOY and EXTERNAL are refused: the operator deploys
+/// by sending `taskDefinition` in UpdateService, which ECS refuses for those controllers
+/// (they deploy through CodeDeploy or task sets instead).
+pub const UNSUPPORTED_DEPLOYMENT_CONTROLLER: &str = "deploymentController.type must be ECS: CODE_DEPLOY and EXTERNAL deployments are not driven by ecs-operator; for blue/green use deploymentConfiguration.strategy BLUE_GREEN, LINEAR or CANARY (ECS-native)";
 
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -481,7 +491,7 @@ fn service_rules(schema: &mut schemars::Schema) {
             .at(".placementStrategy")
             .reason("FieldValueForbidden"),
             CelRule::new(
-                "!has(self.deploymentConfiguration) || !has(self.deploymentConfiguration.strategy) || self.deploymentConfiguration.strategy == 'ROLLING' || (has(self.deploymentController) && self.deploymentController.type != 'ECS') || (has(self.loadBalancers) && self.loadBalancers.all(l, has(l.advancedConfiguration)))",
+                "!has(self.deploymentConfiguration) || !has(self.deploymentConfiguration.strategy) || self.deploymentConfiguration.strategy == 'ROLLING' || (has(self.loadBalancers) && self.loadBalancers.all(l, has(l.advancedConfiguration)))",
                 "deploymentConfiguration.strategy BLUE_GREEN, LINEAR and CANARY need loadBalancers with advancedConfiguration",
             )
             .at(".loadBalancers"),
@@ -545,6 +555,15 @@ fn deployment_configuration_rules(schema: &mut schemars::Schema) {
             )
             .at(".deploymentCircuitBreaker.rollback"),
         ],
+    );
+}
+
+fn deployment_controller_rules(schema: &mut schemars::Schema) {
+    schema::add_rules(
+        schema,
+        &[CelRule::new("self.type == 'ECS'", UNSUPPORTED_DEPLOYMENT_CONTROLLER)
+            .at(".type")
+            .reason("FieldValueForbidden")],
     );
 }
 

@@ -17,6 +17,7 @@ mod moto;
 mod observability;
 mod ownership;
 mod packaging;
+mod refusals;
 mod runtime;
 mod service;
 mod support;

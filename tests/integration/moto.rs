@@ -1,6 +1,7 @@
-//! The TaskDefinition controller against moto_server, a third-party ECS emulator: every request
-//! the controller sends through a full lifecycle (register, re-register on change, prune,
-//! deregister on deletion) must be accepted by an implementation nobody here wrote.
+//! The TaskDefinition and ECSService controllers against moto_server, a third-party ECS
+//! emulator: every request they send through a full lifecycle (register, re-register on change,
+//! prune, deregister on deletion; create, update, retag, delete) must be accepted by an
+//! implementation nobody here wrote.
 
 use crate::support::{Bed, Moto, NS};
 use aws_sdk_ecs::types::TaskDefinitionStatus as AwsStatus;
@@ -152,6 +153,36 @@ async fn moto_accepts_every_request_of_a_service_lifecycle() {
         synced.then_some(())
     })
     .await;
+    // Tag edits: moto must accept TagResource and UntagResource on the service's ARN.
+    let tagged = |tags: &str| EC2_SVC.replace("desiredCount: 2", &format!("desiredCount: 3\n  tags: {tags}"));
+    for (tags, want) in [("{team: a}", vec![("team", "a")]), ("{tier: b}", vec![("tier", "b")])] {
+        bed.apply::<ecs_operator::crd::ECSService>(&tagged(tags)).await;
+        bed.eventually(&format!("tags {tags} on moto"), || async {
+            let out = bed
+                .aws
+                .describe_services()
+                .cluster("moto")
+                .services("worker")
+                .include(aws_sdk_ecs::types::ServiceField::Tags)
+                .send()
+                .await
+                .ok()?;
+            let found: Vec<(String, String)> = out
+                .services?
+                .first()?
+                .tags()
+                .iter()
+                .filter_map(|t| Some((t.key.clone()?, t.value.clone()?)))
+                .filter(|(k, _)| !k.starts_with("ecs.operator.dev/"))
+                .collect();
+            let want: Vec<(String, String)> = want.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            (found == want).then_some(())
+        })
+        .await;
+        let svc = api.get("worker").await.expect("get");
+        let (_, message) = service_synced(&svc).expect("conditions");
+        assert!(!message.starts_with("Terminal"), "moto rejected a tag request: {message}");
+    }
     api.delete("worker", &DeleteParams::default()).await.expect("delete");
     bed.eventually("service object gone", || async { api.get_opt("worker").await.ok()?.is_none().then_some(()) }).await;
 }

@@ -171,3 +171,97 @@ async fn a_service_made_outside_is_not_modified_without_adopt() {
     })
     .await;
 }
+
+/// ECS tags of the service `shared-web` in `prod`.
+async fn service_tags(bed: &Bed) -> Option<std::collections::BTreeMap<String, String>> {
+    let out = bed
+        .aws
+        .describe_services()
+        .cluster("prod")
+        .services("shared-web")
+        .include(aws_sdk_ecs::types::ServiceField::Tags)
+        .send()
+        .await
+        .ok()?;
+    let service = out.services().first()?;
+    Some(service.tags().iter().filter_map(|t| Some((t.key.clone()?, t.value.clone().unwrap_or_default()))).collect())
+}
+
+/// Adopting a service that already matches the spec only tags it; the owner tag then keeps a
+/// second adopter out, and deletion with deletionPolicy Delete removes the adopted service.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_adopted_service_is_tagged_as_ours_then_guarded_and_deleted() {
+    let bed = bed().await;
+    bed.apply::<TaskDefinition>(TD).await;
+    let tds: Api<TaskDefinition> = Api::namespaced(bed.client.clone(), NS);
+    let arn = bed
+        .eventually("task definition registered", || async { tds.get("web").await.ok()?.status?.task_definition_arn })
+        .await;
+    bed.aws
+        .create_service()
+        .cluster("prod")
+        .service_name("shared-web")
+        .task_definition(&arn)
+        .desired_count(1)
+        .launch_type(aws_sdk_ecs::types::LaunchType::Fargate)
+        .network_configuration(
+            aws_sdk_ecs::types::NetworkConfiguration::builder()
+                .awsvpc_configuration(
+                    aws_sdk_ecs::types::AwsVpcConfiguration::builder()
+                        .subnets("subnet-0123456789abcdef0")
+                        .build()
+                        .expect("awsvpc"),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("a service made by another tool, matching the spec");
+    let before = bed.writes_made();
+    bed.apply::<ECSService>(&SVC.replace("spec:\n", "spec:\n  adopt: true\n")).await;
+    let services: Api<ECSService> = Api::namespaced(bed.client.clone(), NS);
+    bed.eventually("adopted: Synced and carrying the owner tags", || async {
+        let svc = services.get("web").await.ok()?;
+        condition(svc.status.as_ref().map(|s| &s.common), &svc, "Synced").filter(|c| c.0 == "True")?;
+        let tags = service_tags(&bed).await?;
+        (tags.get("ecs.operator.dev/owner").map(String::as_str) == Some("default/web")
+            && tags.get("ecs.operator.dev/cluster-id").map(String::as_str) == Some("test-cluster"))
+        .then_some(())
+    })
+    .await;
+    let after = bed.writes_made();
+    let delta: Vec<(&str, u64)> = after
+        .iter()
+        .map(|(op, n)| (*op, n - before.iter().find(|(o, _)| o == op).map_or(0, |(_, m)| *m)))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    assert_eq!(delta, [("TagResource", 1)], "adoption's only write is TagResource");
+    assert_eq!(bed.calls("UpdateService"), 0);
+
+    // Another namespace's object with adopt: true finds the owner tag: a conflict, no write.
+    let writes = bed.write_calls();
+    bed.apply_in::<ECSService>(
+        TEAM_B,
+        &SVC.replace("spec:\n", "spec:\n  adopt: true\n")
+            .replace("taskDefinitionRef: {name: web}", "taskDefinition: shared-web:1"),
+    )
+    .await;
+    let services_b: Api<ECSService> = Api::namespaced(bed.client.clone(), TEAM_B);
+    let (_, reason, message) = bed
+        .eventually("team B's adopter reports a conflict", || async {
+            let svc = services_b.get("web").await.ok()?;
+            condition(svc.status.as_ref().map(|s| &s.common), &svc, "Synced").filter(|c| c.0 == "False")
+        })
+        .await;
+    assert_eq!(reason, "Terminal");
+    assert!(message.contains("managed by default/web"), "{message}");
+    assert_eq!(bed.write_calls(), writes, "team B changed nothing in AWS");
+
+    // Deleting the adopter (deletionPolicy Delete, the default) deletes the ECS service.
+    services.delete("web", &kube::api::DeleteParams::default()).await.expect("delete");
+    bed.eventually("object gone", || async { services.get_opt("web").await.ok()?.is_none().then_some(()) }).await;
+    let out = bed.aws.describe_services().cluster("prod").services("shared-web").send().await.expect("describe");
+    let status = out.services().first().and_then(|s| s.status.clone());
+    assert_eq!(status.as_deref(), Some("INACTIVE"), "the adopted service was deleted");
+    assert_eq!(bed.calls("DeleteService"), 1);
+}

@@ -405,3 +405,70 @@ async fn task_definition_deleted_before_its_service() {
     .await;
     assert_eq!(bed.calls("DeregisterTaskDefinition"), 1, "deregistered once the service was gone");
 }
+
+/// ECS tags of the service `web`.
+async fn ecs_tags(bed: &Bed) -> Option<std::collections::BTreeMap<String, String>> {
+    let out = bed
+        .aws
+        .describe_services()
+        .cluster(CLUSTER)
+        .services("web")
+        .include(aws_sdk_ecs::types::ServiceField::Tags)
+        .send()
+        .await
+        .ok()?;
+    let service = out.services().first()?;
+    Some(service.tags().iter().filter_map(|t| Some((t.key.clone()?, t.value.clone().unwrap_or_default()))).collect())
+}
+
+/// `spec.tags` edits reach ECS (set, changed, removed) without an UpdateService, and an
+/// out-of-band tag change is corrected; the operator's own tags stay throughout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tag_edits_reach_ecs_and_out_of_band_tag_changes_are_corrected() {
+    let bed = bed().await;
+    bed.apply::<TaskDefinition>(TD).await;
+    let tagged = |tags: &str| SVC.replace("  desiredCount: 3\n", &format!("  desiredCount: 3\n  tags: {tags}\n"));
+    bed.apply::<ECSService>(&tagged("{team: web, tier: front}")).await;
+    ready_on(&bed, "web:1").await;
+    let user_tags = |t: std::collections::BTreeMap<String, String>| -> Vec<(String, String)> {
+        t.into_iter().filter(|(k, _)| !k.starts_with("ecs.operator.dev/")).collect()
+    };
+    let pairs = |p: &[(&str, &str)]| -> Vec<(String, String)> {
+        p.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    };
+    assert_eq!(user_tags(ecs_tags(&bed).await.expect("tags")), pairs(&[("team", "web"), ("tier", "front")]));
+
+    let updates = bed.calls("UpdateService");
+    // Changed, added and removed at once.
+    bed.apply::<ECSService>(&tagged("{team: api, cost-center: \"42\"}")).await;
+    let want = pairs(&[("cost-center", "42"), ("team", "api")]);
+    bed.eventually("tag edits in ECS", || async { (user_tags(ecs_tags(&bed).await?) == want).then_some(()) }).await;
+    let tags = ecs_tags(&bed).await.expect("tags");
+    assert_eq!(tags.get("ecs.operator.dev/owner").map(String::as_str), Some("default/web"), "ownership kept");
+    assert_eq!(bed.calls("UpdateService"), updates, "a tag edit is no UpdateService");
+    ready_on(&bed, "web:1").await;
+
+    // Someone removes a tag and adds one: put back, and the event says so.
+    let arn = services(&bed).get("web").await.expect("get").status.and_then(|s| s.service_arn).expect("arn");
+    bed.aws.untag_resource().resource_arn(&arn).tag_keys("team").send().await.expect("untag");
+    bed.aws
+        .tag_resource()
+        .resource_arn(&arn)
+        .tags(aws_sdk_ecs::types::Tag::builder().key("stray").value("x").build())
+        .send()
+        .await
+        .expect("tag");
+    bed.eventually("out-of-band tag change corrected", || async {
+        (user_tags(ecs_tags(&bed).await?) == want).then_some(())
+    })
+    .await;
+    let events: Api<k8s_openapi::api::events::v1::Event> = Api::namespaced(bed.client.clone(), NS);
+    let corrected = bed
+        .eventually("DriftCorrected event", || async {
+            let list = events.list(&Default::default()).await.ok()?;
+            list.items.into_iter().find(|e| e.reason.as_deref() == Some("DriftCorrected")).and_then(|e| e.note)
+        })
+        .await;
+    assert!(corrected.contains("tags.team") && corrected.contains("tags.stray"), "{corrected}");
+    assert_eq!(bed.calls("UpdateService"), updates, "a tag correction is no UpdateService");
+}

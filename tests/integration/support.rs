@@ -157,6 +157,11 @@ impl Bed {
         }
     }
 
+    /// The Kubernetes API server, for injecting refusals and reading its request log.
+    pub fn kube_sim(&self) -> &kube_sim::KubeSim {
+        &self._kube
+    }
+
     /// The operator's AWS clients, aimed at this bed's ECS endpoint.
     pub fn aws_clients(&self) -> AwsClients {
         aws_clients(&self.ecs_endpoint)

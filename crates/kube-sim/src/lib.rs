@@ -15,7 +15,7 @@ pub mod admission;
 pub mod server;
 mod sim;
 
-pub use server::{AgentRequestLog, Faults, RequestLog, ServerOptions};
+pub use server::{AgentRequestLog, Faults, Refusal, RequestLog, ServerOptions};
 pub use sim::{KubeSim, start, start_with};
 
 /// Why kube-sim could not start.

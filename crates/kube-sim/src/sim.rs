@@ -8,7 +8,7 @@ use std::time::Duration;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
 use crate::Error;
-use crate::server::{self, AgentRequestLog, Faults, RequestLog, ServerOptions, State};
+use crate::server::{self, AgentRequestLog, Faults, Refusal, RequestLog, ServerOptions, State};
 
 /// A running kube-sim.
 pub struct KubeSim {
@@ -71,6 +71,21 @@ impl KubeSim {
         let mut faults = self.state.faults();
         faults.fail_next = count;
         faults.fail_status = status;
+    }
+
+    /// Refuses every `verb` request on `resource` (and `subresource`, empty for the object
+    /// itself) with `code` (403 as RBAC does, or 422) until [`Self::clear_refusals`].
+    pub fn refuse(&self, verb: &str, resource: &str, subresource: &str, code: u16) {
+        self.state.faults().refusals.push(Refusal {
+            verb: verb.to_owned(),
+            resource: resource.to_owned(),
+            subresource: subresource.to_owned(),
+            code,
+        });
+    }
+
+    pub fn clear_refusals(&self) {
+        self.state.faults().refusals.clear();
     }
 
     pub fn set_latency(&self, latency: Duration) {

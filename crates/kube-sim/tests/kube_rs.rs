@@ -395,6 +395,50 @@ mod faults_and_watch_options {
     }
 
     #[tokio::test]
+    async fn refusals_answer_like_rbac_until_cleared() {
+        let sim = kube_sim::start().await.expect("start kube-sim");
+        let cms: Api<ConfigMap> = Api::namespaced(sim.client().await.expect("client"), "default");
+        cms.create(&PostParams::default(), &cm("a")).await.expect("create");
+        sim.refuse("patch", "configmaps", "", 403);
+        let patch = Patch::Merge(json!({"data": {"k": "v"}}));
+        let err = cms.patch("a", &PatchParams::default(), &patch).await.expect_err("refused");
+        let kube::Error::Api(e) = err else { panic!("expected API error") };
+        assert_eq!((e.code, e.reason.as_str()), (403, "Forbidden"));
+        assert!(
+            e.message.contains(r#"configmaps "a" is forbidden"#)
+                && e.message
+                    .contains(r#"cannot patch resource "configmaps" in API group "" in the namespace "default""#),
+            "{}",
+            e.message
+        );
+        cms.get("a").await.expect("other verbs are allowed");
+        let refused = sim.requests().get(&("patch".into(), String::new(), "configmaps".into(), String::new())).copied();
+        assert_eq!(refused, Some(1), "a refused request is still counted");
+        sim.clear_refusals();
+        cms.patch("a", &PatchParams::default(), &patch).await.expect("allowed again");
+    }
+
+    #[tokio::test]
+    async fn a_json_patch_that_does_not_apply_is_the_generic_422() {
+        let sim = kube_sim::start().await.expect("start kube-sim");
+        let cms: Api<ConfigMap> = Api::namespaced(sim.client().await.expect("client"), "default");
+        cms.create(&PostParams::default(), &cm("a")).await.expect("create");
+        let failing: json_patch::Patch = serde_json::from_value(json!([
+            {"op": "test", "path": "/metadata/name", "value": "b"},
+            {"op": "add", "path": "/data", "value": {}},
+        ]))
+        .expect("patch");
+        let err = cms.patch("a", &PatchParams::default(), &Patch::<()>::Json(failing)).await.expect_err("test fails");
+        let kube::Error::Api(e) = err else { panic!("expected API error") };
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            (422, "the server rejected our request due to an error in our request")
+        );
+        let causes = e.details.map(|d| d.causes).unwrap_or_default();
+        assert_eq!(causes.first().map(|c| c.reason.as_str()), Some("UnexpectedServerResponse"), "{causes:?}");
+    }
+
+    #[tokio::test]
     async fn injected_failures_then_recovery() {
         let sim = kube_sim::start().await.expect("start kube-sim");
         let cms: Api<ConfigMap> = Api::namespaced(sim.client().await.expect("client"), "default");

@@ -14,7 +14,7 @@ pub mod watch;
 
 use std::sync::Arc;
 
-use aws_sdk_ecs::types::{CapacityProvider, Tag};
+use aws_sdk_ecs::types::CapacityProvider;
 use kube::runtime::controller::Action;
 use kube::runtime::events::EventType;
 use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
@@ -24,6 +24,7 @@ use self::plan::{Actual, PlanInput, ProviderPlan, Why};
 use self::status::{Outcome, Stage};
 use super::drift::DriftItem;
 use super::error::Error;
+use super::tags::{ownership_tags, write_tag_changes};
 use super::{Context, publish, write_status};
 use crate::aws::convert::capacity_provider::{
     capacity_provider_spec_from_sdk, create_capacity_provider_input, update_capacity_provider_input,
@@ -33,7 +34,7 @@ use crate::aws::error::AwsError;
 use crate::canonical::capacity_provider::canonical_capacity_provider;
 use crate::canonical::spec_hash;
 use crate::crd::capacity_provider::{CapacityProvider as CapacityProviderObject, CapacityProviderSpec};
-use crate::crd::common::{FINALIZER, ManagementPolicy, Tags, tags};
+use crate::crd::common::{FINALIZER, ManagementPolicy, tags};
 
 /// Prefixes ECS reserves for its own providers.
 const RESERVED_PREFIXES: &[&str] = &["aws", "ecs", "fargate"];
@@ -41,14 +42,15 @@ const RESERVED_PREFIXES: &[&str] = &["aws", "ecs", "fargate"];
 pub async fn reconcile(obj: Arc<CapacityProviderObject>, ctx: Arc<Context>) -> Result<Action, Error> {
     let namespace = obj.namespace().ok_or(Error::MissingMetadata("namespace"))?;
     let api: Api<CapacityProviderObject> = Api::namespaced(ctx.client.clone(), &namespace);
-    finalizer(&api, FINALIZER, obj, |event| async {
+    let result = finalizer(&api, FINALIZER, obj.clone(), |event| async {
         match event {
             FinalizerEvent::Apply(obj) => apply(&obj, &ctx).await,
             FinalizerEvent::Cleanup(obj) => cleanup::cleanup(&obj, &ctx).await,
         }
     })
     .await
-    .or_else(Error::finalizer_outcome)
+    .or_else(Error::finalizer_outcome);
+    super::refusals::finish_reconcile(&ctx, obj.as_ref(), result).await
 }
 
 fn owner_of(obj: &CapacityProviderObject) -> String {
@@ -76,10 +78,6 @@ fn check_name(obj: &CapacityProviderObject, name: &str) -> Result<(), Error> {
         )));
     }
     Ok(())
-}
-
-fn ownership_tags(owner: &str, cluster_id: &str) -> Tags {
-    [(tags::OWNER.to_owned(), owner.to_owned()), (tags::OWNER_CLUSTER.to_owned(), cluster_id.to_owned())].into()
 }
 
 struct Synced {
@@ -192,7 +190,7 @@ async fn sync(obj: &CapacityProviderObject, ctx: &Context, name: &str, observe_o
     Ok(Synced { provider: observed, drift: plan.drift, correction: plan.correction, applied_hash })
 }
 
-/// CreateCapacityProvider, or at most one UpdateCapacityProvider plus tag calls, and one event.
+/// CreateCapacityProvider, or tag calls plus at most one UpdateCapacityProvider, and one event.
 async fn execute(
     obj: &CapacityProviderObject,
     ctx: &Context,
@@ -210,18 +208,13 @@ async fn execute(
         return Ok(Some(created));
     }
     let Some(existing) = existing else { return Ok(None) };
+    let arn = existing.capacity_provider_arn().unwrap_or(name).to_owned();
+    // Tags first: adopting, they add the owner tag the IAM policy wants before other changes.
+    write_tag_changes(ctx.ecs.as_ref(), &arn, &plan.tag, &plan.untag).await?;
     let mut answered = None;
     if plan.update {
         let input = update_capacity_provider_input(&obj.spec, name).map_err(convert)?;
         answered = Some(ctx.ecs.update_capacity_provider(input).await?);
-    }
-    let arn = existing.capacity_provider_arn().unwrap_or(name).to_owned();
-    if !plan.tag.is_empty() {
-        let tags = plan.tag.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
-        ctx.ecs.tag_resource(&arn, tags).await?;
-    }
-    if !plan.untag.is_empty() {
-        ctx.ecs.untag_resource(&arn, plan.untag.clone()).await?;
     }
     let (reason, verb) = match plan.why {
         Some(Why::DriftCorrected) => ("DriftCorrected", "put back drifted fields of"),

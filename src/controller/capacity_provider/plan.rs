@@ -8,9 +8,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use crate::canonical::compare;
 use crate::canonical::defaults::CAPACITY_PROVIDER_NOT_COMPARED;
-use crate::controller::cluster::plan::tag_drift;
 use crate::controller::drift::{Correction, DriftItem, may_write};
-use crate::controller::task_definition::plan::tag_changes;
+use crate::controller::tags::{changed_paths, tag_changes, tag_drift};
 use crate::crd::capacity_provider::CapacityProviderSpec;
 use crate::crd::common::{CorrectionRecord, DriftPolicy, Tags};
 
@@ -116,7 +115,7 @@ pub fn plan(input: &PlanInput<'_>) -> ProviderPlan {
     }
     plan.update = !differences.is_empty();
     plan.changed = differences.iter().map(|d| d.path.clone()).collect();
-    plan.changed.extend(tag.keys().chain(untag.iter()).map(|k| format!("tags.{k}")));
+    plan.changed.extend(changed_paths(&tag, &untag));
     plan.tag = tag;
     plan.untag = untag;
     plan.why = plan.writes().then_some(why);

@@ -1,17 +1,17 @@
 //! Carries out an ECSCluster plan against ECS: CreateCluster, or the update calls the plan
-//! asks for (UpdateCluster, PutClusterCapacityProviders, TagResource, UntagResource), each at
+//! asks for (TagResource, UntagResource, UpdateCluster, PutClusterCapacityProviders), each at
 //! most once, and one event that says what changed.
 
-use aws_sdk_ecs::types::{Cluster, Tag};
+use aws_sdk_ecs::types::Cluster;
 use kube::runtime::events::EventType;
 
-use super::ownership_tags;
 use super::plan::{ClusterPlan, Why};
 use crate::aws::convert::ConvertError;
 use crate::aws::convert::cluster::{create_cluster_input, put_cluster_capacity_providers_input, update_cluster_input};
 use crate::canonical::cluster::canonical_cluster;
 use crate::canonical::diff::top_level;
 use crate::controller::error::Error;
+use crate::controller::tags::{ownership_tags, write_tag_changes};
 use crate::controller::{Context, publish};
 use crate::crd::cluster::ECSCluster;
 
@@ -44,6 +44,8 @@ pub async fn execute(
     let Some(existing) = target.existing else { return Ok(None) };
     // The ARN names the cluster unambiguously (and TagResource needs it).
     let arn = existing.cluster_arn().unwrap_or(target.name).to_owned();
+    // Tags first: adopting, they add the owner tag the IAM policy wants before other changes.
+    write_tag_changes(ctx.ecs.as_ref(), &arn, &plan.tag, &plan.untag).await?;
     let mut answered = None;
     if plan.update_cluster {
         let mut fields: Vec<String> = plan.changed.iter().map(|p| top_level(p).to_owned()).collect();
@@ -54,13 +56,6 @@ pub async fn execute(
     if plan.put_capacity_providers {
         let input = put_cluster_capacity_providers_input(&obj.spec, &arn).map_err(convert)?;
         answered = Some(ctx.ecs.put_cluster_capacity_providers(input).await?);
-    }
-    if !plan.tag.is_empty() {
-        let tags = plan.tag.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
-        ctx.ecs.tag_resource(&arn, tags).await?;
-    }
-    if !plan.untag.is_empty() {
-        ctx.ecs.untag_resource(&arn, plan.untag.clone()).await?;
     }
     let (reason, verb) = match plan.why {
         Some(Why::DriftCorrected) => ("DriftCorrected", "put back drifted fields of"),

@@ -23,6 +23,7 @@ use kube::{Api, Resource, ResourceExt};
 use self::plan::{Actual, PlanInput};
 use self::status::{Outcome, Stage};
 use super::error::Error;
+use super::tags::ownership_tags;
 use super::task_definition::plan::DriftItem;
 use super::{Context, publish, write_status};
 use crate::aws::convert::cluster::cluster_spec_from_sdk;
@@ -31,19 +32,20 @@ use crate::aws::error::AwsError;
 use crate::canonical::cluster::canonical_cluster;
 use crate::canonical::spec_hash;
 use crate::crd::cluster::{ECSCluster, ECSClusterSpec};
-use crate::crd::common::{FINALIZER, ManagementPolicy, Tags, tags};
+use crate::crd::common::{FINALIZER, ManagementPolicy, tags};
 
 pub async fn reconcile(cluster: Arc<ECSCluster>, ctx: Arc<Context>) -> Result<Action, Error> {
     let namespace = cluster.namespace().ok_or(Error::MissingMetadata("namespace"))?;
     let api: Api<ECSCluster> = Api::namespaced(ctx.client.clone(), &namespace);
-    finalizer(&api, FINALIZER, cluster, |event| async {
+    let result = finalizer(&api, FINALIZER, cluster.clone(), |event| async {
         match event {
             FinalizerEvent::Apply(cluster) => apply(&cluster, &ctx).await,
             FinalizerEvent::Cleanup(cluster) => cleanup::cleanup(&cluster, &ctx).await,
         }
     })
     .await
-    .or_else(Error::finalizer_outcome)
+    .or_else(Error::finalizer_outcome);
+    super::refusals::finish_reconcile(&ctx, cluster.as_ref(), result).await
 }
 
 fn owner_of(cluster: &ECSCluster) -> String {
@@ -53,11 +55,6 @@ fn owner_of(cluster: &ECSCluster) -> String {
 /// The ECS cluster name: `spec.clusterName`, else the object name.
 pub fn cluster_name_of(cluster: &ECSCluster) -> String {
     cluster.spec.cluster_name.clone().unwrap_or_else(|| cluster.name_any())
-}
-
-/// The ownership tags written on create and kept on the cluster.
-fn ownership_tags(owner: &str, cluster_id: &str) -> Tags {
-    [(tags::OWNER.to_owned(), owner.to_owned()), (tags::OWNER_CLUSTER.to_owned(), cluster_id.to_owned())].into()
 }
 
 /// What a successful sync found.

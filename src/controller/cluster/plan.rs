@@ -6,12 +6,11 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use serde_json::Value;
 
 use crate::canonical::defaults::CLUSTER_NOT_COMPARED;
 use crate::canonical::{FieldDiff, compare};
 use crate::controller::drift::{Correction, DriftItem, may_write};
-use crate::controller::task_definition::plan::tag_changes;
+use crate::controller::tags::{changed_paths, tag_changes, tag_drift};
 use crate::crd::cluster::ECSClusterSpec;
 use crate::crd::common::{CorrectionRecord, DriftPolicy, Tags};
 
@@ -119,29 +118,11 @@ pub fn plan(input: &PlanInput<'_>) -> ClusterPlan {
     plan.update_cluster = !settings.is_empty();
     plan.put_capacity_providers = !capacity.is_empty();
     plan.changed = differences.iter().map(|d| d.path.clone()).collect();
-    plan.changed.extend(tag.keys().chain(untag.iter()).map(|k| format!("tags.{k}")));
+    plan.changed.extend(changed_paths(&tag, &untag));
     plan.tag = std::mem::take(&mut tag);
     plan.untag = std::mem::take(&mut untag);
     plan.why = plan.writes().then_some(why);
     plan
-}
-
-pub(crate) fn tag_drift<'a>(
-    tag: &'a BTreeMap<String, String>,
-    untag: &'a [String],
-    actual: &'a Tags,
-) -> impl Iterator<Item = DriftItem> + 'a {
-    let set = tag.iter().map(|(k, v)| DriftItem {
-        field: format!("tags.{k}"),
-        desired: Some(Value::from(v.as_str()).to_string()),
-        actual: actual.get(k).map(|a| Value::from(a.as_str()).to_string()),
-    });
-    let removed = untag.iter().map(|k| DriftItem {
-        field: format!("tags.{k}"),
-        desired: None,
-        actual: actual.get(k).map(|a| Value::from(a.as_str()).to_string()),
-    });
-    set.chain(removed)
 }
 
 #[cfg(test)]

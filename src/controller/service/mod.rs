@@ -1,13 +1,15 @@
 //! The ECSService controller: creates and updates the ECS service, follows the referenced
-//! TaskDefinition's revision, honours `restartedAt`, reports the rollout truthfully (Ready only
-//! when the desired revision runs COMPLETED with all tasks), records and corrects drift, and
-//! on deletion scales in and waits through DRAINING.
+//! TaskDefinition's revision, honours `restartedAt`, keeps the service's tags (the user's plus
+//! the ownership tags, which also mark an adopted service as ours), reports the rollout
+//! truthfully (Ready only when the desired revision runs COMPLETED with all tasks), records
+//! and corrects drift, and on deletion scales in and waits through DRAINING.
 //!
 //! Pipeline: resolve references → observe (one DescribeServices) → plan (pure) → execute →
 //! status (pure) → patch status if it changed → requeue fast while a rollout moves.
 
 pub mod autoscaling;
 pub mod cleanup;
+pub mod execute;
 pub mod plan;
 pub mod resolve;
 pub mod rollout;
@@ -21,12 +23,13 @@ use kube::runtime::events::EventType;
 use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
 use kube::{Api, Resource, ResourceExt};
 
-use self::plan::{PlanInput, UpdateReason};
+use self::plan::PlanInput;
 use self::resolve::{Resolved, Waiting};
 use self::status::{Outcome, Stage};
 use super::error::Error;
+use super::tags::ownership_tags;
 use super::{Context, publish, write_status};
-use crate::aws::convert::service::{ServiceTarget, create_service_input, service_spec_from_sdk, update_service_input};
+use crate::aws::convert::service::{ServiceTarget, service_spec_from_sdk};
 use crate::canonical::service::canonical_service;
 use crate::canonical::spec_hash;
 use crate::crd::ECSService;
@@ -35,14 +38,15 @@ use crate::crd::common::{FINALIZER, ManagementPolicy, RESTARTED_AT_ANNOTATION, T
 pub async fn reconcile(svc: Arc<ECSService>, ctx: Arc<Context>) -> Result<Action, Error> {
     let namespace = svc.namespace().ok_or(Error::MissingMetadata("namespace"))?;
     let api: Api<ECSService> = Api::namespaced(ctx.client.clone(), &namespace);
-    finalizer(&api, FINALIZER, svc, |event| async {
+    let result = finalizer(&api, FINALIZER, svc.clone(), |event| async {
         match event {
             FinalizerEvent::Apply(svc) => apply(&svc, &ctx).await,
             FinalizerEvent::Cleanup(svc) => cleanup::cleanup(&svc, &ctx).await,
         }
     })
     .await
-    .or_else(Error::finalizer_outcome)
+    .or_else(Error::finalizer_outcome);
+    super::refusals::finish_reconcile(&ctx, svc.as_ref(), result).await
 }
 
 fn owner_of(svc: &ECSService) -> String {
@@ -166,9 +170,10 @@ fn service_tags(service: &Service) -> Tags {
 }
 
 async fn sync(svc: &ECSService, ctx: &Context, resolved: &Resolved, observe_only: bool) -> Result<Synced, Error> {
+    check_inputs(&svc.spec)?;
     let scaler_owns_count = svc.spec.autoscaling.is_some();
     let desired = canonical_service(&svc.spec, Some(&resolved.task_definition_arn), scaler_owns_count);
-    let desired_hash = spec_hash(&desired).map_err(|e| Error::InvalidSpec(format!("spec: {e}")))?;
+    let desired_hash = desired_hash(&desired, &svc.spec)?;
     let owner = owner_of(svc);
     let existing = describe(ctx, svc, &resolved.cluster, &resolved.service_name).await?;
     if let Some(service) = &existing {
@@ -185,7 +190,12 @@ async fn sync(svc: &ECSService, ctx: &Context, resolved: &Resolved, observe_only
     }
     let actual = existing
         .as_ref()
-        .map(|s| service_spec_from_sdk(s).map(|spec| canonical_service(&spec, s.task_definition(), scaler_owns_count)))
+        .map(|s| {
+            service_spec_from_sdk(s).map(|spec| plan::Actual {
+                spec: canonical_service(&spec, s.task_definition(), scaler_owns_count),
+                tags: service_tags(s),
+            })
+        })
         .transpose()
         .map_err(|e| {
             Error::Aws(crate::aws::error::AwsError::classify(
@@ -213,10 +223,13 @@ async fn sync(svc: &ECSService, ctx: &Context, resolved: &Resolved, observe_only
                 Some(rollout::Degraded::RolledBack { .. })
             )
         });
+    let desired_tags = desired_tags(svc, &owner, &ctx.config.cluster_id, actual.as_ref(), observe_only);
     let now = ctx.now();
     let plan = plan::plan(&PlanInput {
         desired: &desired,
         desired_hash: &desired_hash,
+        desired_tags: &desired_tags,
+        manage_user_tags: svc.spec.tags.is_some(),
         actual: actual.as_ref(),
         applied_hash: previous.and_then(|s| s.spec_hash.as_deref()),
         restart: restart && existing.is_some(),
@@ -226,8 +239,8 @@ async fn sync(svc: &ECSService, ctx: &Context, resolved: &Resolved, observe_only
         correction: previous.and_then(|s| s.common.correction.as_ref()),
         now: &now,
     });
-    if plan.action != plan::Action::None {
-        tracing::info!(action = ?plan.action, drift = ?plan.drift, "service plan");
+    if plan.writes() {
+        tracing::info!(action = ?plan.action, tag = ?plan.tag, untag = ?plan.untag, drift = ?plan.drift, "service plan");
     }
     if let Some(field) = plan.requires_replacement {
         return Err(Error::RequiresReplacement(format!("spec.{field}")));
@@ -239,7 +252,8 @@ async fn sync(svc: &ECSService, ctx: &Context, resolved: &Resolved, observe_only
     };
     let mut service = existing;
     if !observe_only {
-        let written = execute(svc, ctx, &target, &plan.action, &desired, &owner, &desired_hash).await?;
+        let written =
+            execute::execute(svc, ctx, &target, service.as_ref(), &plan, &desired, &owner, &desired_hash).await?;
         service = written.or(service);
     }
     let registered = previous.and_then(|s| s.scalable_target.clone());
@@ -277,6 +291,46 @@ async fn sync(svc: &ECSService, ctx: &Context, resolved: &Resolved, observe_only
     })
 }
 
+/// Inputs the controller cannot honour, refused before anything is written. Admission refuses
+/// them too; this catches objects stored before the rule existed.
+fn check_inputs(spec: &crate::crd::service::ECSServiceSpec) -> Result<(), Error> {
+    use crate::crd::service::{DeploymentControllerType, UNSUPPORTED_DEPLOYMENT_CONTROLLER};
+    match spec.deployment_controller.as_ref().map(|c| c.type_) {
+        None | Some(DeploymentControllerType::Ecs) => Ok(()),
+        Some(_) => Err(Error::InvalidSpec(format!("spec.{UNSUPPORTED_DEPLOYMENT_CONTROLLER}"))),
+    }
+}
+
+/// The hash of what the user asked for: the canonical spec plus the user's tags, so a tag edit
+/// is a spec change (applied under Report too), not drift.
+fn desired_hash(
+    desired: &crate::crd::service::ECSServiceSpec,
+    spec: &crate::crd::service::ECSServiceSpec,
+) -> Result<String, Error> {
+    let hashed =
+        crate::crd::service::ECSServiceSpec { tags: spec.tags.clone().filter(|t| !t.is_empty()), ..desired.clone() };
+    spec_hash(&hashed).map_err(|e| Error::InvalidSpec(format!("spec: {e}")))
+}
+
+/// The tags the service should carry: the user's plus the ownership tags. Observe mode claims
+/// nothing: the operator's own tags are taken as found, so only the user's are compared.
+fn desired_tags(
+    svc: &ECSService,
+    owner: &str,
+    cluster_id: &str,
+    actual: Option<&plan::Actual>,
+    observe_only: bool,
+) -> Tags {
+    let mut desired = svc.spec.tags.clone().unwrap_or_default();
+    if observe_only {
+        let found = actual.map(|a| &a.tags).into_iter().flatten();
+        desired.extend(found.filter(|(k, _)| k.starts_with(tags::PREFIX)).map(|(k, v)| (k.clone(), v.clone())));
+    } else {
+        desired.extend(ownership_tags(owner, cluster_id));
+    }
+    desired
+}
+
 fn check_ownership(service: &Service, owner: &str, adopt: bool) -> Result<(), Error> {
     let tags = service_tags(service);
     match tags.get(tags::OWNER) {
@@ -293,53 +347,25 @@ fn check_ownership(service: &Service, owner: &str, adopt: bool) -> Result<(), Er
     }
 }
 
-/// Runs the planned action; returns the service as ECS answered, if it wrote.
-#[allow(clippy::too_many_arguments)]
-async fn execute(
-    svc: &ECSService,
-    ctx: &Context,
-    target: &ServiceTarget<'_>,
-    action: &plan::Action,
-    desired: &crate::crd::service::ECSServiceSpec,
-    owner: &str,
-    desired_hash: &str,
-) -> Result<Option<Service>, Error> {
-    let convert = |e: crate::aws::convert::ConvertError| Error::InvalidSpec(e.to_string());
-    match action {
-        plan::Action::None => Ok(None),
-        plan::Action::Create => {
-            let mut ownership = Tags::new();
-            ownership.insert(tags::OWNER.into(), owner.into());
-            ownership.insert(tags::OWNER_CLUSTER.into(), ctx.config.cluster_id.clone());
-            // Same object and spec → same token: a create retried after a crash or timeout
-            // returns the service the first attempt made instead of a duplicate.
-            let uid = svc.uid().unwrap_or_default();
-            let token: String = format!("{}{}", uid.replace('-', ""), desired_hash).chars().take(36).collect();
-            let input = create_service_input(&svc.spec, target, &ownership, Some(&token)).map_err(convert)?;
-            let created = ctx.ecs.create_service(input).await?;
-            // Write responses carry no tags; the next read must come from DescribeServices.
-            ctx.describer.invalidate(target.cluster, target.service_name);
-            let note = format!(
-                "created ECS service {} on {}",
-                target.service_name,
-                resolve::family_revision(target.task_definition_arn)
-            );
-            publish(ctx, svc, EventType::Normal, "Created", &note).await;
-            Ok(Some(created))
-        }
-        plan::Action::Update { force, why, fields } => {
-            let input = update_service_input(desired, target, *force, fields).map_err(convert)?;
-            let updated = ctx.ecs.update_service(input).await?;
-            ctx.describer.invalidate(target.cluster, target.service_name);
-            let (reason, note) = match why {
-                UpdateReason::SpecChanged => ("Updated", format!("updated the ECS service: {}", fields.join(", "))),
-                UpdateReason::DriftCorrected => {
-                    ("DriftCorrected", format!("put drifted fields of the ECS service back: {}", fields.join(", ")))
-                }
-                UpdateReason::Restart => ("Restarted", "forced a new deployment (restartedAt)".to_owned()),
-            };
-            publish(ctx, svc, EventType::Normal, reason, &note).await;
-            Ok(Some(updated))
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crd::service::{DeploymentController, DeploymentControllerType, ECSServiceSpec};
+
+    #[test]
+    fn deployment_controllers_other_than_ecs_are_refused_naming_the_field() {
+        let with = |type_| ECSServiceSpec {
+            deployment_controller: Some(DeploymentController { type_ }),
+            ..Default::default()
+        };
+        assert!(check_inputs(&ECSServiceSpec::default()).is_ok());
+        assert!(check_inputs(&with(DeploymentControllerType::Ecs)).is_ok());
+        for refused in [DeploymentControllerType::CodeDeploy, DeploymentControllerType::External] {
+            let err = check_inputs(&with(refused)).expect_err("refused");
+            assert_eq!((err.class(), err.reason()), (crate::aws::error::ErrorClass::Terminal, "InvalidSpec"));
+            let message = err.to_string();
+            assert!(message.contains("spec.deploymentController.type"), "{message}");
+            assert!(message.contains("BLUE_GREEN, LINEAR or CANARY"), "{message}");
         }
     }
 }

@@ -1,12 +1,11 @@
 //! Carries out a TaskDefinition plan against ECS: register, retag, deregister and delete.
 
-use aws_sdk_ecs::types::Tag;
-
 use super::observe::revision;
 use super::plan::{Desired, Plan, Revision};
 use crate::aws::convert::task_definition::register_task_definition_input;
 use crate::aws::ecs::{DescribedTaskDefinition, EcsApi};
 use crate::controller::error::Error;
+use crate::controller::tags::write_tag_changes;
 use crate::crd::task_definition::TaskDefinitionSpec;
 
 /// What the writes changed.
@@ -34,13 +33,7 @@ pub async fn execute(
         let td = ecs.register_task_definition(input).await?;
         done.registered = Some(revision(&DescribedTaskDefinition { task_definition: td, tags }));
     } else if let Some(current) = current {
-        if !plan.tag.is_empty() {
-            let tags = plan.tag.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
-            ecs.tag_resource(&current.arn, tags).await?;
-        }
-        if !plan.untag.is_empty() {
-            ecs.untag_resource(&current.arn, plan.untag.clone()).await?;
-        }
+        write_tag_changes(ecs, &current.arn, &plan.tag, &plan.untag).await?;
     }
     for arn in &plan.deregister {
         ecs.deregister_task_definition(arn).await?;

@@ -33,14 +33,15 @@ pub const DEFAULT_HISTORY_LIMIT: i32 = 10;
 pub async fn reconcile(td: Arc<TaskDefinition>, ctx: Arc<Context>) -> Result<Action, Error> {
     let namespace = td.namespace().ok_or(Error::MissingMetadata("namespace"))?;
     let api: Api<TaskDefinition> = Api::namespaced(ctx.client.clone(), &namespace);
-    finalizer(&api, FINALIZER, td, |event| async {
+    let result = finalizer(&api, FINALIZER, td.clone(), |event| async {
         match event {
             FinalizerEvent::Apply(td) => apply(&td, &ctx).await,
             FinalizerEvent::Cleanup(td) => cleanup::cleanup(&td, &ctx).await,
         }
     })
     .await
-    .or_else(Error::finalizer_outcome)
+    .or_else(Error::finalizer_outcome);
+    super::refusals::finish_reconcile(&ctx, td.as_ref(), result).await
 }
 
 fn family_of(td: &TaskDefinition) -> String {

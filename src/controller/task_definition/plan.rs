@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 pub use crate::controller::drift::DriftItem;
+use crate::controller::tags::{ownership_tags, tag_changes};
 use crate::crd::common::{DriftPolicy, Tags, tags};
 
 /// A revision as the operator knows it.
@@ -100,19 +101,10 @@ pub fn plan(desired: &Desired, observed: &Observed, protected: &BTreeSet<String>
     plan
 }
 
-/// Tags to set and keys to remove so that `actual` matches `desired`. Keys AWS reserves
-/// (`aws:`) are never touched. Shared with the ECSCluster controller.
-pub fn tag_changes(desired: &Tags, actual: &BTreeMap<String, String>) -> (BTreeMap<String, String>, Vec<String>) {
-    let set = desired.iter().filter(|(k, v)| actual.get(*k) != Some(v)).map(|(k, v)| (k.clone(), v.clone())).collect();
-    let remove = actual.keys().filter(|k| !desired.contains_key(*k) && !k.starts_with("aws:")).cloned().collect();
-    (set, remove)
-}
-
 /// The tags a revision for `spec_hash` must carry.
 pub fn desired_tags(user: Option<&Tags>, owner: &str, cluster_id: &str, spec_hash: &str) -> Tags {
     let mut all = user.cloned().unwrap_or_default();
-    all.insert(tags::OWNER.into(), owner.into());
-    all.insert(tags::OWNER_CLUSTER.into(), cluster_id.into());
+    all.extend(ownership_tags(owner, cluster_id));
     all.insert(tags::SPEC_HASH.into(), spec_hash.into());
     all
 }

@@ -405,7 +405,7 @@ fn patch_once(state: &State, def: &ResourceDef, req: &ResourceRequest, name: &st
     let mut patched = existing.clone();
     match kind {
         PatchKind::Merge => patch::merge_patch(&mut patched, &patch_body),
-        PatchKind::Json => patch::json_patch(&mut patched, &patch_body).map_err(ApiError::unprocessable)?,
+        PatchKind::Json => patch::json_patch(&mut patched, &patch_body).map_err(ApiError::patch_not_applied)?,
         PatchKind::Strategic => patch::strategic_merge_patch(&mut patched, &patch_body),
         PatchKind::Apply => {}
     }

@@ -48,6 +48,24 @@ pub struct Faults {
     pub fail_status: u16,
     /// Added before every API request is answered.
     pub latency: Duration,
+    /// Requests refused until removed, as a missing RBAC permission or a failed validation
+    /// refuses them.
+    pub refusals: Vec<Refusal>,
+}
+
+/// A kind of request kube-sim refuses, the way the API server refuses one its caller may not
+/// make (403, with the RBAC authorizer's message naming the user, verb and resource) or one
+/// that does not validate (422). Refused requests are still counted in the request log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// The verb as RBAC names it: get, list, watch, create, update, patch, delete.
+    pub verb: String,
+    /// The resource (plural), e.g. `ecsservices`.
+    pub resource: String,
+    /// The subresource, e.g. `status`; empty for the object itself.
+    pub subresource: String,
+    /// 403 or 422.
+    pub code: u16,
 }
 
 /// Requests seen, per (verb, group, resource, subresource): what RBAC must allow.
@@ -391,6 +409,16 @@ async fn resource(state: Arc<State>, method: &Method, req: ResourceRequest) -> R
         && (sub != "status" || !def.has_status)
     {
         return Err(ApiError::resource_not_found(&format!("{}/{sub}", def.plural)));
+    }
+    let subresource = req.path.subresource.as_deref().unwrap_or_default();
+    let refusal = state
+        .faults()
+        .refusals
+        .iter()
+        .find(|r| r.verb == verb && r.resource == def.plural && r.subresource == subresource)
+        .map(|r| r.code);
+    if let Some(code) = refusal {
+        return Err(ApiError::refused(code, verb, &def.group, &def.plural, &req.path));
     }
     if watch {
         let rx = watch::start(state.clone(), def.clone(), req.path.clone(), &req.query)?;

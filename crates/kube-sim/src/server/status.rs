@@ -150,8 +150,42 @@ impl ApiError {
     }
 
     /// A JSON patch that does not apply.
-    pub fn unprocessable(message: impl Into<String>) -> Self {
-        Self::new(422, "Invalid", message.into(), None)
+    /// A JSON patch that does not apply to the stored object (a failed `test`, a missing
+    /// path): the API server answers with its generic 422, the patch library's message as an
+    /// `UnexpectedServerResponse` cause (apiserver `applyJSPatch`, `NewGenericServerResponse`).
+    pub fn patch_not_applied(message: impl Into<String>) -> Self {
+        Self::new(
+            422,
+            "Invalid",
+            "the server rejected our request due to an error in our request".to_owned(),
+            Some(json!({"causes": [{"reason": "UnexpectedServerResponse", "message": message.into()}]})),
+        )
+    }
+
+    /// A refusal a test asked for ([`super::Refusal`]): 403 with the RBAC authorizer's wording,
+    /// or 422 saying the request is invalid.
+    pub fn refused(code: u16, verb: &str, group: &str, plural: &str, path: &super::routes::ResourcePath) -> Self {
+        let resource = qualified(group, plural);
+        let name = path.name.clone().unwrap_or_default();
+        let target = match path.subresource.as_deref() {
+            Some(sub) => format!("{plural}/{sub}"),
+            None => plural.to_owned(),
+        };
+        let scope = match &path.namespace {
+            Some(ns) => format!(" in the namespace \"{ns}\""),
+            None => " at the cluster scope".to_owned(),
+        };
+        let subject = if name.is_empty() { resource.clone() } else { format!("{resource} \"{name}\"") };
+        let details = json!({"name": name, "group": group, "kind": plural});
+        if code == 403 {
+            let message = format!(
+                "{subject} is forbidden: User \"system:serviceaccount:kube-sim:client\" cannot {verb} resource \"{target}\" in API group \"{group}\"{scope}"
+            );
+            Self::new(403, "Forbidden", message, Some(details))
+        } else {
+            let message = format!("{subject} is invalid: kube-sim refuses {verb} on {target} (injected)");
+            Self::new(code, "Invalid", message, Some(details))
+        }
     }
 
     /// Schema or CEL rejection, with the API server's `... is invalid: ...` message.
