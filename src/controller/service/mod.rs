@@ -225,6 +225,7 @@ async fn sync(svc: &ECSService, ctx: &Context, resolved: &Resolved, observe_only
         rolled_back,
         correction: previous.and_then(|s| s.common.correction.as_ref()),
         now: &now,
+        backoff: ctx.config.correction_backoff,
     });
     if plan.action != plan::Action::None {
         tracing::info!(action = ?plan.action, drift = ?plan.drift, "service plan");

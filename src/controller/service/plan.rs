@@ -64,6 +64,8 @@ pub struct PlanInput<'a> {
     /// The correction last sent (from status).
     pub correction: Option<&'a CorrectionRecord>,
     pub now: &'a Time,
+    /// The correction gate's schedule (from the controller config).
+    pub backoff: crate::controller::drift::Backoff,
 }
 
 pub fn plan(input: &PlanInput<'_>) -> ServicePlan {
@@ -96,7 +98,7 @@ pub fn plan(input: &PlanInput<'_>) -> ServicePlan {
         return plan;
     }
     if may_write && input.drift_policy == DriftPolicy::Correct {
-        plan.correction = correction(input.correction, &items, input.now);
+        plan.correction = correction(input.correction, &items, input.now, input.backoff);
     }
     if plan.correction.sends() {
         plan.action = Action::Update { force: input.restart, why: UpdateReason::DriftCorrected, fields };
@@ -145,6 +147,7 @@ mod tests {
             rolled_back: false,
             correction: None,
             now,
+            backoff: Default::default(),
         }
     }
 
