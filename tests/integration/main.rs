@@ -21,3 +21,4 @@ mod runtime;
 mod service;
 mod support;
 mod task_definition;
+mod values;
