@@ -141,8 +141,9 @@ pub async fn run(
 }
 
 /// What the samples reference but do not create, as a real account would already have it: the
-/// `log-agent` task definition (registered by another tool).
-async fn create_outside_resources(ecs: &aws_sdk_ecs::Client) -> Result<(), LocalError> {
+/// `log-agent` task definition (registered by another tool). Public for the tests that apply
+/// every sample against their own ecs-sim.
+pub async fn create_outside_resources(ecs: &aws_sdk_ecs::Client) -> Result<(), LocalError> {
     use aws_sdk_ecs::types::{Compatibility, ContainerDefinition};
     let fail = |e: String| LocalError::Sample("creating the resources the samples reference", e);
     let agent = ContainerDefinition::builder()
@@ -182,7 +183,8 @@ async fn install_crds(client: &kube::Client) -> Result<(), LocalError> {
     Ok(())
 }
 
-async fn apply_samples(client: &kube::Client) -> Result<(), LocalError> {
+/// Server-side applies every sample into namespace `default`, in [`SAMPLES`] order.
+pub async fn apply_samples(client: &kube::Client) -> Result<(), LocalError> {
     for (file, text) in SAMPLES {
         let value: serde_json::Value =
             serde_yaml::from_str(text).map_err(|e| LocalError::Sample("reading a sample", format!("{file}: {e}")))?;

@@ -5,7 +5,8 @@
 //! A correction (a write with an unchanged spec, to put AWS back) is sent at most
 //! [`MAX_ATTEMPTS`] times for the same fields and values, [`FIRST_RETRY`] apart and doubling.
 //! After that the object says `DriftNotCorrectable` and names the fields, and the correction
-//! waits for a spec change or [`RETRY_AFTER_GIVING_UP`].
+//! waits for a spec change or [`RETRY_AFTER_GIVING_UP`]. Both waits come from [`Backoff`] in
+//! the controller config, so tests can run the whole schedule in seconds.
 
 use std::time::Duration;
 
@@ -23,6 +24,22 @@ pub const MAX_ATTEMPTS: u32 = 3;
 pub const FIRST_RETRY: Duration = Duration::from_secs(30);
 /// A correction given up on is tried once more after this long (a long resync).
 pub const RETRY_AFTER_GIVING_UP: Duration = Duration::from_secs(3600);
+
+/// The waits of the correction gate. The default is the production schedule ([`FIRST_RETRY`],
+/// [`RETRY_AFTER_GIVING_UP`]); tests shorten it through `Config::correction_backoff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    /// Wait after the first attempt; doubles after each further one.
+    pub first_retry: Duration,
+    /// Wait after the last of [`MAX_ATTEMPTS`] attempts.
+    pub after_giving_up: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self { first_retry: FIRST_RETRY, after_giving_up: RETRY_AFTER_GIVING_UP }
+    }
+}
 
 /// Condition reasons while the spec and AWS differ.
 pub mod reasons {
@@ -114,8 +131,13 @@ impl Correction {
 }
 
 /// The gate for correcting `items` (the differences a correction would write), given the record
-/// of the last correction sent. Pure: the clock is passed in.
-pub fn correction(previous: Option<&CorrectionRecord>, items: &[DriftItem], now: &Time) -> Correction {
+/// of the last correction sent. Pure: the clock and the schedule are passed in.
+pub fn correction(
+    previous: Option<&CorrectionRecord>,
+    items: &[DriftItem],
+    now: &Time,
+    backoff: Backoff,
+) -> Correction {
     if items.is_empty() {
         return Correction::None;
     }
@@ -132,9 +154,9 @@ pub fn correction(previous: Option<&CorrectionRecord>, items: &[DriftItem], now:
     };
     let since = Duration::try_from(now.0.duration_since(prev.last_attempt.0)).unwrap_or_default();
     let wait = if prev.attempts >= MAX_ATTEMPTS {
-        RETRY_AFTER_GIVING_UP
+        backoff.after_giving_up
     } else {
-        FIRST_RETRY * 2u32.saturating_pow(prev.attempts.saturating_sub(1))
+        backoff.first_retry.saturating_mul(2u32.saturating_pow(prev.attempts.saturating_sub(1)))
     };
     if since >= wait {
         return Correction::Send(CorrectionRecord {
@@ -162,6 +184,7 @@ pub fn may_write(
     previous: Option<&CorrectionRecord>,
     items: &[DriftItem],
     now: &Time,
+    backoff: Backoff,
 ) -> (bool, Correction) {
     if observe_only {
         return (false, Correction::None);
@@ -172,7 +195,7 @@ pub fn may_write(
     if policy != crate::crd::common::DriftPolicy::Correct {
         return (false, Correction::None);
     }
-    let verdict = correction(previous, items, now);
+    let verdict = correction(previous, items, now, backoff);
     (verdict.sends(), verdict)
 }
 
@@ -282,34 +305,64 @@ mod tests {
     fn a_correction_is_sent_a_bounded_number_of_times_with_back_off() {
         let items = [item("availabilityZoneRebalancing", "\"ENABLED\"")];
         let t0 = t("2026-01-01T00:00:00Z");
-        let Correction::Send(first) = correction(None, &items, &t0) else { panic!("first attempt is sent") };
+        let Correction::Send(first) = correction(None, &items, &t0, Backoff::default()) else {
+            panic!("first attempt is sent")
+        };
         assert_eq!(first.attempts, 1);
         // 21 s later (the next poll): too soon.
-        let soon = correction(Some(&first), &items, &t("2026-01-01T00:00:21Z"));
+        let soon = correction(Some(&first), &items, &t("2026-01-01T00:00:21Z"), Backoff::default());
         assert!(matches!(soon, Correction::Wait { ref record, .. } if record.attempts == 1), "{soon:?}");
-        let Correction::Send(second) = correction(Some(&first), &items, &t("2026-01-01T00:00:30Z")) else {
+        let Correction::Send(second) = correction(Some(&first), &items, &t("2026-01-01T00:00:30Z"), Backoff::default())
+        else {
             panic!("second attempt after 30 s")
         };
-        assert!(!correction(Some(&second), &items, &t("2026-01-01T00:01:29Z")).sends(), "then 60 s");
-        let Correction::Send(third) = correction(Some(&second), &items, &t("2026-01-01T00:01:30Z")) else {
+        assert!(
+            !correction(Some(&second), &items, &t("2026-01-01T00:01:29Z"), Backoff::default()).sends(),
+            "then 60 s"
+        );
+        let Correction::Send(third) = correction(Some(&second), &items, &t("2026-01-01T00:01:30Z"), Backoff::default())
+        else {
             panic!("third attempt")
         };
         assert_eq!(third.attempts, MAX_ATTEMPTS);
-        let gave_up = correction(Some(&third), &items, &t("2026-01-01T00:30:00Z"));
+        let gave_up = correction(Some(&third), &items, &t("2026-01-01T00:30:00Z"), Backoff::default());
         assert!(matches!(gave_up, Correction::GiveUp { .. }), "{gave_up:?}");
         let [ready, synced] = conditions(&items, &gave_up, false).expect("conditions");
         assert_eq!((ready.status, synced.status, synced.reason.as_str()), (false, false, reasons::NOT_CORRECTABLE));
         assert!(synced.message.contains("availabilityZoneRebalancing"), "{}", synced.message);
-        assert!(correction(Some(&third), &items, &t("2026-01-01T01:01:30Z")).sends(), "a long resync tries again");
+        assert!(
+            correction(Some(&third), &items, &t("2026-01-01T01:01:30Z"), Backoff::default()).sends(),
+            "a long resync tries again"
+        );
+    }
+
+    #[test]
+    fn the_schedule_comes_from_the_backoff_passed_in() {
+        let short = Backoff { first_retry: Duration::from_secs(1), after_giving_up: Duration::from_secs(10) };
+        let items = [item("enableExecuteCommand", "false")];
+        let Correction::Send(first) = correction(None, &items, &t("2026-01-01T00:00:00Z"), short) else { panic!() };
+        let Correction::Send(second) = correction(Some(&first), &items, &t("2026-01-01T00:00:01Z"), short) else {
+            panic!("second attempt after 1 s")
+        };
+        assert!(!correction(Some(&second), &items, &t("2026-01-01T00:00:02Z"), short).sends(), "then 2 s");
+        let Correction::Send(third) = correction(Some(&second), &items, &t("2026-01-01T00:00:03Z"), short) else {
+            panic!("third attempt")
+        };
+        let gave_up = correction(Some(&third), &items, &t("2026-01-01T00:00:12Z"), short);
+        assert!(matches!(gave_up, Correction::GiveUp { .. }), "{gave_up:?}");
+        assert!(correction(Some(&third), &items, &t("2026-01-01T00:00:13Z"), short).sends());
+        assert_eq!(Backoff::default(), Backoff { first_retry: FIRST_RETRY, after_giving_up: RETRY_AFTER_GIVING_UP });
     }
 
     #[test]
     fn a_different_correction_starts_over_and_no_drift_needs_none() {
         let t0 = t("2026-01-01T00:00:00Z");
-        let Correction::Send(first) = correction(None, &[item("desiredCount", "3")], &t0) else { panic!() };
-        let other = correction(Some(&first), &[item("desiredCount", "4")], &t0);
+        let Correction::Send(first) = correction(None, &[item("desiredCount", "3")], &t0, Backoff::default()) else {
+            panic!()
+        };
+        let other = correction(Some(&first), &[item("desiredCount", "4")], &t0, Backoff::default());
         assert!(matches!(other, Correction::Send(ref r) if r.attempts == 1), "{other:?}");
-        assert_eq!(correction(Some(&first), &[], &t0), Correction::None);
+        assert_eq!(correction(Some(&first), &[], &t0, Backoff::default()), Correction::None);
         assert!(conditions(&[], &Correction::None, false).is_none());
     }
 }

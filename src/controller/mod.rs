@@ -71,6 +71,9 @@ pub struct Config {
     /// Where reconciles, failures, durations and status writes are counted; also carries the
     /// readiness `/readyz` reports.
     pub metrics: Arc<Metrics>,
+    /// How long a drift correction AWS did not take waits before it is sent again (see
+    /// `drift`); the default is the production schedule.
+    pub correction_backoff: drift::Backoff,
 }
 
 impl Default for Config {
@@ -88,6 +91,7 @@ impl Default for Config {
             label_selector: None,
             max_concurrent_reconciles: 8,
             metrics: Arc::default(),
+            correction_backoff: drift::Backoff::default(),
         }
     }
 }

@@ -22,3 +22,4 @@ mod runtime;
 mod service;
 mod support;
 mod task_definition;
+mod values;

@@ -14,6 +14,14 @@ use tokio::sync::oneshot;
 
 pub const WAIT: Duration = Duration::from_secs(30);
 
+/// The correction gate's schedule in tests: production's shape (a wait that doubles, then a
+/// long one after the last attempt), in seconds instead of minutes, so the whole of it fits in
+/// a test: attempts at 0, 1 and 3 s, the next one ten minutes later.
+pub const CORRECTION_BACKOFF: ecs_operator::controller::drift::Backoff = ecs_operator::controller::drift::Backoff {
+    first_retry: Duration::from_secs(1),
+    after_giving_up: Duration::from_secs(600),
+};
+
 /// A Fargate TaskDefinition `web`.
 pub const WEB_TD: &str = r#"
 apiVersion: ecs.operator.dev/v1alpha1
@@ -65,6 +73,10 @@ pub const ECS_WRITES: &[&str] = &[
     "TagResource",
     "UntagResource",
 ];
+
+/// Application Auto Scaling operations that change something (ecs-sim serves both APIs).
+pub const SCALING_WRITES: &[&str] =
+    &["RegisterScalableTarget", "DeregisterScalableTarget", "PutScalingPolicy", "DeleteScalingPolicy"];
 
 pub struct Bed {
     /// Held so the API server lives as long as the bed; dropping it stops the server.
@@ -153,6 +165,7 @@ impl Bed {
             terminal_recheck: Duration::from_secs(2),
             retry_base: Duration::from_millis(50),
             retry_max: Duration::from_secs(1),
+            correction_backoff: CORRECTION_BACKOFF,
             ..Default::default()
         }
     }
@@ -239,25 +252,35 @@ impl Bed {
         self.sim.stats().calls(op)
     }
 
-    /// Calls so far of every ECS operation that changes something.
+    /// Calls so far of every ECS and Application Auto Scaling operation that changes something.
     pub fn write_calls(&self) -> u64 {
         let stats = self.sim.stats();
-        ECS_WRITES.iter().map(|op| stats.calls(op)).sum()
+        ECS_WRITES.iter().chain(SCALING_WRITES).map(|op| stats.calls(op)).sum()
     }
 
-    /// The ECS write operations called so far, with their counts (none: nothing was changed).
+    /// The ECS and Application Auto Scaling write operations called so far, with their counts
+    /// (none: nothing was changed).
     pub fn writes_made(&self) -> Vec<(&'static str, u64)> {
         let stats = self.sim.stats();
-        ECS_WRITES.iter().map(|op| (*op, stats.calls(op))).filter(|(_, n)| *n > 0).collect()
+        ECS_WRITES.iter().chain(SCALING_WRITES).map(|op| (*op, stats.calls(op))).filter(|(_, n)| *n > 0).collect()
     }
 
     /// Polls `check` until it returns Some, failing after WAIT.
-    pub async fn eventually<T, F, Fut>(&self, what: &str, mut check: F) -> T
+    pub async fn eventually<T, F, Fut>(&self, what: &str, check: F) -> T
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Option<T>>,
     {
-        let deadline = tokio::time::Instant::now() + WAIT;
+        self.eventually_within(what, WAIT, check).await
+    }
+
+    /// Polls `check` until it returns Some, failing after `limit`.
+    pub async fn eventually_within<T, F, Fut>(&self, what: &str, limit: Duration, mut check: F) -> T
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Option<T>>,
+    {
+        let deadline = tokio::time::Instant::now() + limit;
         loop {
             if let Some(v) = check().await {
                 return v;

@@ -1,6 +1,6 @@
 //! The admin API under `/_sim/`: plain JSON over GET/POST on the simulator's port, for
 //! tests and humans. It reads and steers the simulation (stats, faults, throttling,
-//! clock, task failures, out-of-band scaling, reset); it is not part of any AWS API.
+//! clock, task failures, out-of-band scaling, service fields ECS keeps, reset); it is not part of any AWS API.
 
 use std::time::Duration;
 
@@ -31,6 +31,15 @@ struct DesiredCount {
     cluster: String,
     service: String,
     desired_count: u32,
+}
+
+/// A service field UpdateService keeps (`value` set) or applies again (no `value`).
+#[derive(Deserialize)]
+struct KeptField {
+    cluster: String,
+    service: String,
+    field: String,
+    value: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -115,6 +124,17 @@ fn route(sim: &Sim, method: &Method, path: &str, body: &[u8]) -> AdminResult {
         ("POST", "/_sim/services/desired-count") => {
             let req: DesiredCount = parse(body)?;
             sim.set_desired_count(&req.cluster, &req.service, req.desired_count).map_err(bad_request)?;
+            Ok(json!({}))
+        }
+        ("POST", "/_sim/services/keep-field") => {
+            let req: KeptField = parse(body)?;
+            let value = req.value.ok_or_else(|| bad_request("value is required"))?;
+            sim.keep_service_field(&req.cluster, &req.service, &req.field, value).map_err(bad_request)?;
+            Ok(json!({}))
+        }
+        ("POST", "/_sim/services/release-field") => {
+            let req: KeptField = parse(body)?;
+            sim.release_service_field(&req.cluster, &req.service, &req.field);
             Ok(json!({}))
         }
         ("POST", "/_sim/autoscaling/scale") => {

@@ -21,6 +21,7 @@ mod error;
 mod faults;
 mod hostile;
 mod http;
+mod kept_fields;
 mod protocol;
 mod service_settings;
 mod services;
@@ -149,6 +150,26 @@ impl SimHandle {
     /// Someone else changes desiredCount (console, another tool).
     pub fn set_desired_count(&self, cluster: &str, service: &str, desired: u32) -> Result<(), ApiError> {
         self.sim.set_desired_count(cluster, service, desired)
+    }
+
+    /// AWS keeps its own value of one field of a service: sets `field` (a top-level
+    /// UpdateServiceRequest member such as `enableExecuteCommand`) to `value` now, as someone
+    /// outside the operator would, and from then on answers every UpdateService that sends the
+    /// field with success while keeping `value`, as AWS does when it normalises a value or
+    /// ignores it in some combinations. Until [`Self::release_service_field`] or `reset`.
+    pub fn keep_service_field(
+        &self,
+        cluster: &str,
+        service: &str,
+        field: &str,
+        value: serde_json::Value,
+    ) -> Result<(), ApiError> {
+        self.sim.keep_service_field(cluster, service, field, value)
+    }
+
+    /// UpdateService applies `field` of the service again (see [`Self::keep_service_field`]).
+    pub fn release_service_field(&self, cluster: &str, service: &str, field: &str) {
+        self.sim.release_service_field(cluster, service, field);
     }
 
     /// Application Auto Scaling moves desiredCount of `service/<cluster>/<service>`,

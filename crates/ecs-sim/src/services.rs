@@ -407,6 +407,9 @@ impl State {
         if current.status != ServiceStatus::Active {
             return Err(ApiError::new(ErrorKind::ServiceNotActive, "Service was not ACTIVE."));
         }
+        // A field a test told ECS to keep (see `kept_fields`) is run as the kept value.
+        let kept = self.with_kept_fields(&key, body);
+        let r = Req(kept.as_ref().unwrap_or(body));
         let updated = self.apply_update(r, &current)?;
         let redeploy =
             TaskSetShape::of(&updated) != TaskSetShape::of(&current) || r.opt_bool("forceNewDeployment")? == Some(true);

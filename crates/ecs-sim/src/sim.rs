@@ -200,6 +200,19 @@ impl Sim {
         st.set_desired_count(&key, desired)
     }
 
+    /// Makes UpdateService keep the service's `field` at `value` (see `kept_fields`).
+    pub fn keep_service_field(&self, cluster: &str, service: &str, field: &str, value: Value) -> ApiResult<()> {
+        let mut st = self.lock();
+        st.catch_up();
+        let key = ServiceKey { cluster: cluster.to_string(), name: service.to_string() };
+        st.keep_service_field(&key, field, value)
+    }
+
+    pub fn release_service_field(&self, cluster: &str, service: &str, field: &str) {
+        let key = ServiceKey { cluster: cluster.to_string(), name: service.to_string() };
+        self.lock().release_service_field(&key, field);
+    }
+
     /// Acts as Application Auto Scaling acting on a registered target.
     pub fn scale(&self, resource_id: &str, desired: u32) -> ApiResult<u32> {
         let mut st = self.lock();

@@ -73,6 +73,8 @@ pub struct State {
     pub scaling_policies: BTreeMap<(String, String, String), ScalingPolicy>,
     /// Access key ids handed out by STS AssumeRole → the assumed-role ARN.
     pub sts_sessions: HashMap<String, String>,
+    /// Service fields UpdateService keeps whatever it is sent (a fault tests ask for).
+    pub kept_service_fields: crate::kept_fields::KeptFields,
 }
 
 impl State {
@@ -102,6 +104,7 @@ impl State {
             scalable_targets: BTreeMap::new(),
             scaling_policies: BTreeMap::new(),
             sts_sessions: HashMap::new(),
+            kept_service_fields: BTreeMap::new(),
         })
     }
 

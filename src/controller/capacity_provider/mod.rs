@@ -177,6 +177,7 @@ async fn sync(obj: &CapacityProviderObject, ctx: &Context, name: &str, observe_o
         observe_only,
         correction: obj.status.as_ref().and_then(|s| s.common.correction.as_ref()),
         now: &ctx.now(),
+        backoff: ctx.config.correction_backoff,
     });
     if let Some(field) = plan.replace {
         return Err(Error::RequiresReplacement(field.to_owned()));

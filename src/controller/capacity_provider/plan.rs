@@ -72,6 +72,8 @@ pub struct PlanInput<'a> {
     /// The correction last sent (from status).
     pub correction: Option<&'a CorrectionRecord>,
     pub now: &'a Time,
+    /// The correction gate's schedule (from the controller config).
+    pub backoff: crate::controller::drift::Backoff,
 }
 
 pub fn plan(input: &PlanInput<'_>) -> ProviderPlan {
@@ -103,8 +105,15 @@ pub fn plan(input: &PlanInput<'_>) -> ProviderPlan {
     }
     let items: Vec<DriftItem> =
         differences.iter().map(DriftItem::from_diff).chain(tag_drift(&tag, &untag, &actual.tags)).collect();
-    let (write, correction) =
-        may_write(spec_changed, input.observe_only, input.drift_policy, input.correction, &items, input.now);
+    let (write, correction) = may_write(
+        spec_changed,
+        input.observe_only,
+        input.drift_policy,
+        input.correction,
+        &items,
+        input.now,
+        input.backoff,
+    );
     plan.correction = correction;
     // A spec change being applied is not drift; anything left in place, or corrected, is.
     if !spec_changed || !write {
@@ -166,6 +175,7 @@ mod tests {
             observe_only: false,
             correction: None,
             now: &NOW,
+            backoff: Default::default(),
         }
     }
 

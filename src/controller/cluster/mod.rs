@@ -154,6 +154,7 @@ async fn sync(cluster: &ECSCluster, ctx: &Context, name: &str, observe_only: boo
         observe_only,
         correction: cluster.status.as_ref().and_then(|s| s.common.correction.as_ref()),
         now: &ctx.now(),
+        backoff: ctx.config.correction_backoff,
     });
     // Writes go to an ACTIVE cluster only; one still PROVISIONING is looked at again soon.
     let writable = existing.as_ref().is_none_or(|c| c.status() == Some("ACTIVE"));

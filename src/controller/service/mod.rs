@@ -238,6 +238,7 @@ async fn sync(svc: &ECSService, ctx: &Context, resolved: &Resolved, observe_only
         rolled_back,
         correction: previous.and_then(|s| s.common.correction.as_ref()),
         now: &now,
+        backoff: ctx.config.correction_backoff,
     });
     if plan.writes() {
         tracing::info!(action = ?plan.action, tag = ?plan.tag, untag = ?plan.untag, drift = ?plan.drift, "service plan");

@@ -118,6 +118,8 @@ pub struct PlanInput<'a> {
     /// The correction last sent (from status).
     pub correction: Option<&'a CorrectionRecord>,
     pub now: &'a Time,
+    /// The correction gate's schedule (from the controller config).
+    pub backoff: crate::controller::drift::Backoff,
 }
 
 pub fn plan(input: &PlanInput<'_>) -> ServicePlan {
@@ -158,7 +160,7 @@ pub fn plan(input: &PlanInput<'_>) -> ServicePlan {
         return plan;
     }
     if may_write && input.drift_policy == DriftPolicy::Correct {
-        plan.correction = correction(input.correction, &items, input.now);
+        plan.correction = correction(input.correction, &items, input.now, input.backoff);
     }
     if plan.correction.sends() {
         plan.write(input.restart, fields, (tag, untag), UpdateReason::DriftCorrected);
@@ -226,6 +228,7 @@ mod tests {
             rolled_back: false,
             correction: None,
             now,
+            backoff: Default::default(),
         }
     }
 

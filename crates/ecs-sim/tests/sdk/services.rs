@@ -9,7 +9,7 @@ use aws_sdk_ecs::types::{
 };
 use ecs_sim::{ClockMode, SimConfig, ThrottleConfig};
 
-use crate::harness::{CLUSTER, code, env, env_with, mk_container, network, rollout, tag};
+use crate::harness::{CLUSTER, admin, code, env, env_with, mk_container, network, rollout, tag};
 
 #[tokio::test]
 async fn fargate_service_reaches_completed_over_time() {
@@ -411,4 +411,50 @@ async fn service_calls_on_a_missing_or_deleted_cluster_are_cluster_not_found() {
             .unwrap_err();
         assert!(err.into_service_error().is_cluster_not_found_exception(), "CreateService in {cluster}");
     }
+}
+
+/// The fault hook for "AWS keeps its own value": the field is set at once, every UpdateService
+/// that sends it succeeds without changing it (other members still apply), and after a release
+/// the field is applied again. The admin route does the same.
+#[tokio::test]
+async fn a_kept_field_survives_update_service_until_released() {
+    let env = env();
+    env.cluster().await;
+    let td = env.fargate_td("web", "nginx:1").await;
+    env.fargate_service("web", &td, 1).await;
+    assert!(!env.describe("web").await.enable_execute_command());
+    env.sim.keep_service_field(CLUSTER, "web", "enableExecuteCommand", serde_json::json!(true)).unwrap();
+    assert!(env.describe("web").await.enable_execute_command(), "set at once");
+    let calls = env.sim.stats().calls("UpdateService");
+    assert_eq!(calls, 0, "the hook's own change is not an API call");
+
+    let update = env.ecs.update_service().cluster(CLUSTER).service("web");
+    update.enable_execute_command(false).desired_count(2).send().await.expect("answered with success");
+    let svc = env.describe("web").await;
+    assert!(svc.enable_execute_command(), "kept");
+    assert_eq!(svc.desired_count(), 2, "the rest of the request applies");
+
+    let refused = env.sim.keep_service_field(CLUSTER, "web", "serviceName", serde_json::json!("x"));
+    assert!(refused.is_err(), "only UpdateService members can be kept");
+
+    env.sim.release_service_field(CLUSTER, "web", "enableExecuteCommand");
+    env.ecs.update_service().cluster(CLUSTER).service("web").enable_execute_command(false).send().await.unwrap();
+    assert!(!env.describe("web").await.enable_execute_command(), "applied again");
+
+    let ep = env.sim.endpoint().to_string();
+    let keep = serde_json::json!({"cluster": CLUSTER, "service": "web", "field": "propagateTags", "value": "SERVICE"});
+    assert_eq!(admin(&ep, "POST", "/_sim/services/keep-field", &keep.to_string()).0, 200);
+    env.ecs
+        .update_service()
+        .cluster(CLUSTER)
+        .service("web")
+        .propagate_tags(aws_sdk_ecs::types::PropagateTags::None)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(env.describe("web").await.propagate_tags().map(|p| p.as_str()), Some("SERVICE"));
+    let release = serde_json::json!({"cluster": CLUSTER, "service": "web", "field": "propagateTags"});
+    assert_eq!(admin(&ep, "POST", "/_sim/services/release-field", &release.to_string()).0, 200);
+    let unknown = serde_json::json!({"cluster": CLUSTER, "service": "web", "field": "nope", "value": 1});
+    assert_eq!(admin(&ep, "POST", "/_sim/services/keep-field", &unknown.to_string()).0, 400);
 }

@@ -495,12 +495,9 @@ fn apply(
         .find(|e| e.manager == manager && e.operation == "Apply" && e.subresource == subresource)
         .map(|e| e.fields.difference(&applied_fields).cloned().collect())
         .unwrap_or_default();
-    for path in previous.iter().rev() {
-        let owned_elsewhere = entries.iter().any(|e| e.manager != manager && e.fields.contains(path));
-        if !owned_elsewhere {
-            patch::remove_at(&mut result, path);
-        }
-    }
+    let unowned =
+        previous.iter().filter(|path| !entries.iter().any(|e| e.manager != manager && e.fields.contains(*path)));
+    patch::remove_fields(&mut result, unowned);
     patch::apply_merge(&mut result, &applied_view);
     // Forced conflicts move ownership to the applier.
     for (owner, path) in &conflicts {

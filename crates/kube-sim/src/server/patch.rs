@@ -231,19 +231,47 @@ pub fn value_at<'a>(object: &'a Value, path: &[String]) -> Option<&'a Value> {
     Some(node)
 }
 
+/// Removes the fields an applier stopped setting: whole list items first, found by their key
+/// while the key is still there, then the other fields, deepest first. (Removing an item's key
+/// field before the item itself left the rest of the item behind, a half item the schema then
+/// refused: an ECSService applied without the `placementConstraints` it had.)
+pub fn remove_fields<'a>(object: &mut Value, paths: impl IntoIterator<Item = &'a Vec<String>>) {
+    let (items, fields): (Vec<&Vec<String>>, Vec<&Vec<String>>) =
+        paths.into_iter().partition(|p| p.last().is_some_and(|s| s == "."));
+    for path in items.into_iter().chain(fields.into_iter().rev()) {
+        remove_at(object, path);
+    }
+}
+
 /// Removes the value at a field path (used when an applier stops setting a field it owned).
 pub fn remove_at(object: &mut Value, path: &[String]) {
     let Some((last, parents)) = path.split_last() else { return };
     if last == "." {
         // The item itself: remove it from its list.
-        if let Some((item, list_path)) = parents.split_last()
-            && let (Some(key), Some(Value::Array(items))) = (item.strip_prefix("k:"), value_at_mut(object, list_path))
-            && let Ok(key) = serde_json::from_str::<Map<String, Value>>(key)
-        {
-            items.retain(|i| !key.iter().all(|(k, v)| i.get(k) == Some(v)));
+        let Some((item, list_path)) = parents.split_last() else { return };
+        let emptied = match (item.strip_prefix("k:"), value_at_mut(object, list_path)) {
+            (Some(key), Some(Value::Array(items))) => match serde_json::from_str::<Map<String, Value>>(key) {
+                Ok(key) => {
+                    items.retain(|i| !key.iter().all(|(k, v)| i.get(k) == Some(v)));
+                    items.is_empty()
+                }
+                Err(_) => false,
+            },
+            _ => false,
+        };
+        // A list whose every item went goes too, as the API server removes a list the applier no
+        // longer sets (kube-sim keys lists by a guessed field; the CRDs' lists are atomic).
+        if emptied {
+            remove_field(object, list_path);
         }
         return;
     }
+    remove_field(object, path);
+}
+
+/// Removes the field at `path`, then every struct the removal left empty.
+fn remove_field(object: &mut Value, path: &[String]) {
+    let Some((last, parents)) = path.split_last() else { return };
     if let (Some(field), Some(Value::Object(parent))) = (last.strip_prefix("f:"), value_at_mut(object, parents)) {
         parent.remove(field);
     }
@@ -357,6 +385,24 @@ mod tests {
         let mut v = json!({"c": [{"type": "A"}, {"type": "B"}]});
         remove_at(&mut v, &["f:c".into(), "k:{\"type\":\"A\"}".into(), ".".into()]);
         assert_eq!(v, json!({"c": [{"type": "B"}]}));
+    }
+
+    #[test]
+    fn an_applier_dropping_a_keyed_list_removes_it_whole() {
+        // What an ECSService's placementConstraints and loadBalancers look like to kube-sim.
+        let v = json!({"spec": {"desiredCount": 1, "placementConstraints": [{"type": "distinctInstance"}],
+                                "loadBalancers": [{"containerName": "web", "containerPort": 80, "targetGroupArn": "tg"}]}});
+        let mut owned = field_set(&v);
+        let kept = field_set(&json!({"spec": {"desiredCount": 1}}));
+        owned.retain(|p| !kept.contains(p));
+        let mut object = v.clone();
+        remove_fields(&mut object, &owned);
+        assert_eq!(object, json!({"spec": {"desiredCount": 1}}));
+        // Another owner's item stays, and so does its list.
+        let mut shared = json!({"c": [{"type": "A", "x": 1}, {"type": "B"}]});
+        let a = field_set(&json!({"c": [{"type": "A", "x": 1}]}));
+        remove_fields(&mut shared, &a);
+        assert_eq!(shared, json!({"c": [{"type": "B"}]}));
     }
 
     #[test]

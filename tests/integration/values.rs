@@ -1,0 +1,529 @@
+//! A value is a value (issue 17), end to end against kube-sim and ecs-sim: a field set to ECS's
+//! default, written out or left out, reaches ECS, and a change away from it is drift; removing
+//! a list or a block from the spec removes it in ECS; a correction ECS does not take is sent a
+//! bounded number of times and then reported as DriftNotCorrectable; and with every sample
+//! applied, the steady state writes nothing to AWS.
+
+use std::fmt::Debug;
+use std::time::{Duration, Instant};
+
+use aws_sdk_ecs::types::{ClusterField, ClusterSettingName};
+use ecs_operator::controller::drift::{MAX_ATTEMPTS, reasons};
+use ecs_operator::crd::common::CommonStatus;
+use ecs_operator::crd::{CapacityProvider, ECSCluster, ECSService, TaskDefinition};
+use k8s_openapi::NamespaceResourceScope;
+use k8s_openapi::api::events::v1::Event;
+use kube::api::{Api, ListParams};
+use serde::de::DeserializeOwned;
+
+use crate::support::{Bed, CORRECTION_BACKOFF, NS};
+
+const CLUSTER: &str = "prod";
+
+/// Fargate, one container `web` listening on 80 (load balancers need the port).
+const TD: &str = r#"
+apiVersion: ecs.operator.dev/v1alpha1
+kind: TaskDefinition
+metadata:
+  name: web
+spec:
+  requiresCompatibilities: [FARGATE]
+  networkMode: awsvpc
+  cpu: "256"
+  memory: "512"
+  containerDefinitions:
+    - name: web
+      image: nginx:1
+      portMappings: [{containerPort: 80}]
+"#;
+
+/// ECSService `web` on Fargate in `prod`, one task; `network` goes under
+/// `awsvpcConfiguration` and `extra` under `spec` (both indented, each line ending in \n).
+fn svc(network: &str, extra: &str) -> String {
+    format!(
+        r#"
+apiVersion: ecs.operator.dev/v1alpha1
+kind: ECSService
+metadata:
+  name: web
+spec:
+  cluster: prod
+  taskDefinitionRef: {{name: web}}
+  desiredCount: 1
+  launchType: FARGATE
+  networkConfiguration:
+    awsvpcConfiguration:
+      subnets: [subnet-0123456789abcdef0]
+{network}{extra}"#
+    )
+}
+
+/// An object whose status carries the shared conditions and drift.
+trait Managed:
+    kube::Resource<Scope = NamespaceResourceScope, DynamicType = ()> + Clone + DeserializeOwned + serde::Serialize + Debug
+{
+    fn common(&self) -> Option<&CommonStatus>;
+}
+
+impl Managed for ECSService {
+    fn common(&self) -> Option<&CommonStatus> {
+        self.status.as_ref().map(|s| &s.common)
+    }
+}
+
+impl Managed for ECSCluster {
+    fn common(&self) -> Option<&CommonStatus> {
+        self.status.as_ref().map(|s| &s.common)
+    }
+}
+
+impl Managed for TaskDefinition {
+    fn common(&self) -> Option<&CommonStatus> {
+        self.status.as_ref().map(|s| &s.common)
+    }
+}
+
+impl Managed for CapacityProvider {
+    fn common(&self) -> Option<&CommonStatus> {
+        self.status.as_ref().map(|s| &s.common)
+    }
+}
+
+/// (status, reason, message) of condition `type_`.
+fn condition<K: Managed>(obj: &K, type_: &str) -> Option<(String, String, String)> {
+    let c = obj.common()?.conditions.as_ref()?.iter().find(|c| c.type_ == type_)?;
+    Some((c.status.clone(), c.reason.clone(), c.message.clone()))
+}
+
+/// Ready and Synced True at the object's current generation, and nothing in status.drift.
+fn settled<K: Managed>(obj: &K) -> bool {
+    let Some(common) = obj.common() else { return false };
+    common.observed_generation == obj.meta().generation
+        && condition(obj, "Ready").is_some_and(|c| c.0 == "True")
+        && condition(obj, "Synced").is_some_and(|c| c.0 == "True")
+        && common.drift.as_ref().is_none_or(Vec::is_empty)
+}
+
+/// Waits until `name` has [`settled`] on the spec last applied.
+async fn converged<K: Managed>(bed: &Bed, name: &str) -> K {
+    let api: Api<K> = Api::namespaced(bed.client.clone(), NS);
+    bed.eventually(&format!("{name} Ready and Synced at its generation, no drift"), || async {
+        let obj = api.get(name).await.ok()?;
+        settled(&obj).then_some(obj)
+    })
+    .await
+}
+
+/// ecs-sim at 50x with ECS cluster `prod`; the operator with the harness's config (short
+/// correction back-off) polling rollouts every 200 ms.
+async fn bed() -> Bed {
+    bed_at(50.0).await
+}
+
+async fn bed_at(speed: f64) -> Bed {
+    let mut config = ecs_sim::SimConfig::for_tests();
+    config.clock = ecs_sim::ClockMode::Scaled { speed };
+    let mut bed = Bed::start_with(config).await;
+    bed.aws.create_cluster().cluster_name(CLUSTER).send().await.expect("cluster");
+    let mut operator = Bed::operator_config();
+    operator.rollout_poll_interval = Duration::from_millis(200);
+    bed.start_operator_with(operator).await;
+    bed
+}
+
+/// The ECS service `name` in `prod`, as DescribeServices reports it.
+async fn ecs_service(bed: &Bed, name: &str) -> aws_sdk_ecs::types::Service {
+    let out = bed.aws.describe_services().cluster(CLUSTER).services(name).send().await.expect("describe services");
+    out.services.unwrap_or_default().into_iter().next().expect("service described")
+}
+
+/// The ECS cluster `name`, with its settings and configurations (Service Connect defaults).
+async fn ecs_cluster(bed: &Bed, name: &str) -> aws_sdk_ecs::types::Cluster {
+    let describe = bed.aws.describe_clusters().clusters(name).include(ClusterField::Settings);
+    let out = describe.include(ClusterField::Configurations).send().await.expect("describe");
+    out.clusters.unwrap_or_default().into_iter().next().expect("cluster described")
+}
+
+async fn insights(bed: &Bed, name: &str) -> Option<String> {
+    let cluster = ecs_cluster(bed, name).await;
+    let setting = cluster.settings?.into_iter().find(|s| s.name == Some(ClusterSettingName::ContainerInsights))?;
+    setting.value
+}
+
+/// Lets the operator poll `op` `n` more times, so "nothing else was written" is a real claim.
+async fn more_polls(bed: &Bed, op: &str, n: u64) {
+    let polls = bed.calls(op);
+    bed.eventually(&format!("{n} more {op}"), || async { (bed.calls(op) >= polls + n).then_some(()) }).await;
+}
+
+/// Notes of the events with `reason` about object `name`.
+async fn event_notes(bed: &Bed, name: &str, reason: &str) -> Vec<String> {
+    let events: Api<Event> = Api::namespaced(bed.client.clone(), NS);
+    let list = events.list(&ListParams::default()).await.expect("events");
+    list.items
+        .into_iter()
+        .filter(|e| e.reason.as_deref() == Some(reason))
+        .filter(|e| e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(name))
+        .filter_map(|e| e.note)
+        .collect()
+}
+
+const INSIGHTS: &str = r#"
+apiVersion: ecs.operator.dev/v1alpha1
+kind: ECSCluster
+metadata:
+  name: insights
+spec:
+  capacityProviders: [FARGATE]
+  settings: {containerInsights: enabled}
+"#;
+
+/// The issue's first example: `containerInsights: disabled` is a value. Before, the change to
+/// the default was dropped from the desired form, so the object said Ready and Synced at
+/// generation 2 while ECS kept `enabled` forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn container_insights_enabled_then_disabled_reaches_ecs_and_a_change_back_is_drift() {
+    let bed = bed().await;
+    bed.apply::<ECSCluster>(INSIGHTS).await;
+    converged::<ECSCluster>(&bed, "insights").await;
+    assert_eq!(insights(&bed, "insights").await.as_deref(), Some("enabled"));
+    let updates = bed.calls("UpdateCluster");
+
+    bed.apply::<ECSCluster>(&INSIGHTS.replace("containerInsights: enabled", "containerInsights: disabled")).await;
+    let c = converged::<ECSCluster>(&bed, "insights").await;
+    assert_eq!(c.metadata.generation, Some(2));
+    bed.eventually("ECS reports disabled", || async {
+        (insights(&bed, "insights").await.as_deref() == Some("disabled")).then_some(())
+    })
+    .await;
+    more_polls(&bed, "DescribeClusters", 5).await;
+    assert_eq!(bed.calls("UpdateCluster"), updates + 1, "exactly one UpdateCluster");
+    assert_eq!(
+        bed.writes_made(),
+        [("CreateCluster", 2), ("UpdateCluster", updates + 1)],
+        "nothing else written (one CreateCluster is the bed's own prod)"
+    );
+    assert!(converged::<ECSCluster>(&bed, "insights").await.common().is_some_and(|s| s.drift.is_none()));
+
+    // Someone turns Container Insights back on: away from the default is drift, and corrected.
+    let on = aws_sdk_ecs::types::ClusterSetting::builder()
+        .name(ClusterSettingName::ContainerInsights)
+        .value("enabled")
+        .build();
+    bed.aws.update_cluster_settings().cluster("insights").settings(on).send().await.expect("out-of-band change");
+    bed.eventually("ECS back to disabled", || async {
+        (insights(&bed, "insights").await.as_deref() == Some("disabled")).then_some(())
+    })
+    .await;
+    let notes = event_notes(&bed, "insights", "DriftCorrected").await;
+    assert!(notes.iter().any(|n| n.contains("settings.containerInsights")), "{notes:?}");
+    converged::<ECSCluster>(&bed, "insights").await;
+    assert_eq!(bed.calls("UpdateCluster"), updates + 2, "one correction");
+}
+
+/// ECS Exec turned off in the spec is off in ECS, whether `false` is written or the field is
+/// left out. Before, neither reached ECS: ECS Exec stayed on (a security problem) while the
+/// object said Ready.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enable_execute_command_true_then_false_then_omitted_is_off_in_ecs() {
+    let bed = bed().await;
+    bed.apply::<TaskDefinition>(TD).await;
+    let steps = [
+        ("  enableExecuteCommand: true\n", true),
+        ("  enableExecuteCommand: false\n", false),
+        ("  enableExecuteCommand: true\n", true),
+        ("", false),
+    ];
+    for (generation, (extra, on)) in (1..).zip(steps) {
+        bed.apply::<ECSService>(&svc("", extra)).await;
+        let obj = converged::<ECSService>(&bed, "web").await;
+        assert_eq!(obj.metadata.generation, Some(generation));
+        bed.eventually(&format!("enableExecuteCommand {on} in ECS at generation {generation}"), || async {
+            (ecs_service(&bed, "web").await.enable_execute_command() == on).then_some(())
+        })
+        .await;
+    }
+    more_polls(&bed, "DescribeServices", 5).await;
+    converged::<ECSService>(&bed, "web").await;
+    assert_eq!(bed.calls("UpdateService"), 3, "one UpdateService per change, nothing more");
+}
+
+/// `assignPublicIp: DISABLED`, written or left out, is DISABLED in ECS.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn assign_public_ip_enabled_then_disabled_then_omitted_is_disabled_in_ecs() {
+    let bed = bed().await;
+    bed.apply::<TaskDefinition>(TD).await;
+    let steps = [
+        ("      assignPublicIp: ENABLED\n", "ENABLED"),
+        ("      assignPublicIp: DISABLED\n", "DISABLED"),
+        ("      assignPublicIp: ENABLED\n", "ENABLED"),
+        ("", "DISABLED"),
+    ];
+    for (generation, (network, want)) in (1..).zip(steps) {
+        bed.apply::<ECSService>(&svc(network, "")).await;
+        let obj = converged::<ECSService>(&bed, "web").await;
+        assert_eq!(obj.metadata.generation, Some(generation));
+        bed.eventually(&format!("assignPublicIp {want} in ECS at generation {generation}"), || async {
+            let service = ecs_service(&bed, "web").await;
+            let vpc = service.network_configuration?.awsvpc_configuration?;
+            (vpc.assign_public_ip?.as_str() == want).then_some(())
+        })
+        .await;
+    }
+    assert_eq!(bed.calls("UpdateService"), 3, "one UpdateService per change");
+}
+
+/// Load balancers and service registries removed from the spec are removed in ECS (an
+/// UpdateService with empty lists); before, a list left out was "don't care" and stayed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn load_balancers_and_service_registries_removed_from_the_spec_are_removed_in_ecs() {
+    let bed = bed().await;
+    bed.apply::<TaskDefinition>(TD).await;
+    let lists = r#"  loadBalancers:
+    - targetGroupArn: arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef
+      containerName: web
+      containerPort: 80
+  serviceRegistries:
+    - registryArn: arn:aws:servicediscovery:us-east-1:123456789012:service/srv-0123456789abcdef0
+"#;
+    bed.apply::<ECSService>(&svc("", lists)).await;
+    converged::<ECSService>(&bed, "web").await;
+    let service = ecs_service(&bed, "web").await;
+    assert_eq!((service.load_balancers().len(), service.service_registries().len()), (1, 1));
+
+    bed.apply::<ECSService>(&svc("", "")).await;
+    converged::<ECSService>(&bed, "web").await;
+    bed.eventually("both lists empty in ECS", || async {
+        let service = ecs_service(&bed, "web").await;
+        (service.load_balancers().is_empty() && service.service_registries().is_empty()).then_some(())
+    })
+    .await;
+    more_polls(&bed, "DescribeServices", 5).await;
+    assert_eq!(bed.calls("UpdateService"), 1, "one UpdateService for the removal");
+}
+
+const BATCH_TD: &str = r#"
+apiVersion: ecs.operator.dev/v1alpha1
+kind: TaskDefinition
+metadata:
+  name: batch
+spec:
+  requiresCompatibilities: [EC2]
+  networkMode: bridge
+  containerDefinitions:
+    - {name: batch, image: busybox, memory: 128}
+"#;
+
+/// An EC2 service (placement is refused on Fargate at admission).
+const BATCH: &str = r#"
+apiVersion: ecs.operator.dev/v1alpha1
+kind: ECSService
+metadata:
+  name: batch
+spec:
+  cluster: prod
+  taskDefinitionRef: {name: batch}
+  desiredCount: 1
+  launchType: EC2
+  placementConstraints:
+    - type: distinctInstance
+  placementStrategy:
+    - type: spread
+      field: attribute:ecs.availability-zone
+"#;
+
+/// Placement constraints and strategy removed from the spec are removed in ECS.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn placement_removed_from_the_spec_is_removed_in_ecs() {
+    let bed = bed().await;
+    bed.apply::<TaskDefinition>(BATCH_TD).await;
+    bed.apply::<ECSService>(BATCH).await;
+    converged::<ECSService>(&bed, "batch").await;
+    let service = ecs_service(&bed, "batch").await;
+    assert_eq!((service.placement_constraints().len(), service.placement_strategy().len()), (1, 1));
+
+    let without = BATCH.split("  placementConstraints:").next().unwrap_or_default();
+    bed.apply::<ECSService>(without).await;
+    converged::<ECSService>(&bed, "batch").await;
+    bed.eventually("placement empty in ECS", || async {
+        let service = ecs_service(&bed, "batch").await;
+        (service.placement_constraints().is_empty() && service.placement_strategy().is_empty()).then_some(())
+    })
+    .await;
+    more_polls(&bed, "DescribeServices", 5).await;
+    assert_eq!(bed.calls("UpdateService"), 1, "one UpdateService for the removal");
+}
+
+const MESH: &str = r#"
+apiVersion: ecs.operator.dev/v1alpha1
+kind: ECSCluster
+metadata:
+  name: mesh
+spec:
+  clusterName: mesh
+  capacityProviders: [FARGATE, FARGATE_SPOT]
+  defaultCapacityProviderStrategy:
+    - {capacityProvider: FARGATE, weight: 1}
+  serviceConnectDefaults: {namespace: mesh.local}
+"#;
+
+/// Capacity providers, the default strategy and Service Connect defaults removed from an
+/// ECSCluster's spec are cleared in ECS: PutClusterCapacityProviders with empty lists, and
+/// UpdateCluster with the empty namespace (how ECS clears Service Connect defaults).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cluster_capacity_providers_and_service_connect_defaults_removed_are_cleared_in_ecs() {
+    let bed = bed().await;
+    bed.apply::<ECSCluster>(MESH).await;
+    converged::<ECSCluster>(&bed, "mesh").await;
+    let cluster = ecs_cluster(&bed, "mesh").await;
+    assert_eq!(cluster.capacity_providers().len(), 2);
+    assert_eq!(cluster.default_capacity_provider_strategy().len(), 1);
+    assert!(cluster.service_connect_defaults().is_some());
+
+    let bare = MESH.split("  capacityProviders:").next().unwrap_or_default();
+    bed.apply::<ECSCluster>(bare).await;
+    converged::<ECSCluster>(&bed, "mesh").await;
+    bed.eventually("providers, strategy and Service Connect defaults gone in ECS", || async {
+        let cluster = ecs_cluster(&bed, "mesh").await;
+        let cleared = cluster.capacity_providers().is_empty()
+            && cluster.default_capacity_provider_strategy().is_empty()
+            && cluster.service_connect_defaults().is_none();
+        cleared.then_some(())
+    })
+    .await;
+    more_polls(&bed, "DescribeClusters", 5).await;
+    assert_eq!(
+        (bed.calls("UpdateCluster"), bed.calls("PutClusterCapacityProviders")),
+        (1, 1),
+        "one call of each for the removal"
+    );
+}
+
+/// ECS silently keeping its own value (ecs-sim's `keep_service_field`): the correction is sent
+/// MAX_ATTEMPTS times on the back-off schedule, never again on the following polls; the field is
+/// in status.drift; Ready and Synced say DriftNotCorrectable naming it; a spec change writes
+/// again. Before, the same UpdateService went out on every poll with an empty status.drift
+/// (issue 17's web-alb sample, about every 21 s forever).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_correction_ecs_does_not_take_is_sent_a_bounded_number_of_times_then_reported() {
+    let bed = bed().await;
+    bed.apply::<TaskDefinition>(TD).await;
+    bed.apply::<ECSService>(&svc("", "")).await;
+    converged::<ECSService>(&bed, "web").await;
+    let before = bed.calls("UpdateService");
+    let started = Instant::now();
+    bed.sim.keep_service_field(CLUSTER, "web", "enableExecuteCommand", serde_json::json!(true)).expect("keep");
+
+    let api: Api<ECSService> = Api::namespaced(bed.client.clone(), NS);
+    let svc_obj = bed
+        .eventually("DriftNotCorrectable", || async {
+            let obj = api.get("web").await.ok()?;
+            condition(&obj, "Synced").is_some_and(|c| c.1 == reasons::NOT_CORRECTABLE).then_some(obj)
+        })
+        .await;
+    let drift = svc_obj.common().and_then(|s| s.drift.clone()).unwrap_or_default();
+    let entry = drift.iter().find(|d| d.field == "enableExecuteCommand").expect("the field in status.drift");
+    assert_eq!((entry.desired.as_deref(), entry.actual.as_deref()), (Some("false"), Some("true")));
+    for type_ in ["Ready", "Synced"] {
+        let (status, reason, message) = condition(&svc_obj, type_).expect("condition");
+        assert_eq!((status.as_str(), reason.as_str()), ("False", reasons::NOT_CORRECTABLE), "{type_}: {message}");
+        assert!(message.contains("enableExecuteCommand"), "{type_}: {message}");
+    }
+
+    // A window twice as long as the whole schedule (1 s, then 2 s), and some polls after it.
+    let schedule = CORRECTION_BACKOFF.first_retry * 3;
+    while started.elapsed() < schedule * 2 {
+        more_polls(&bed, "DescribeServices", 2).await;
+    }
+    more_polls(&bed, "DescribeServices", 5).await;
+    let sent = bed.calls("UpdateService") - before;
+    assert_eq!(sent, u64::from(MAX_ATTEMPTS), "the correction is sent MAX_ATTEMPTS times, then waits");
+    assert!(ecs_service(&bed, "web").await.enable_execute_command(), "ECS kept its value");
+    let obj = api.get("web").await.expect("get");
+    assert!(
+        obj.common()
+            .and_then(|s| s.drift.as_ref())
+            .is_some_and(|d| d.iter().any(|e| e.field == "enableExecuteCommand"))
+    );
+
+    // A spec change is written at once (and, AWS still keeping its value, tried again up to
+    // MAX_ATTEMPTS times).
+    bed.apply::<ECSService>(&svc("", "").replace("desiredCount: 1", "desiredCount: 2")).await;
+    bed.eventually("desiredCount 2 in ECS", || async {
+        (ecs_service(&bed, "web").await.desired_count() == 2).then_some(())
+    })
+    .await;
+    assert!(bed.calls("UpdateService") > before + sent, "the spec change was sent");
+    bed.eventually("DriftNotCorrectable again", || async {
+        let obj = api.get("web").await.ok()?;
+        let current = obj.common()?.observed_generation == obj.metadata.generation;
+        (current && condition(&obj, "Synced").is_some_and(|c| c.1 == reasons::NOT_CORRECTABLE)).then_some(())
+    })
+    .await;
+    more_polls(&bed, "DescribeServices", 5).await;
+    let total = bed.calls("UpdateService") - before;
+    assert!(total <= 1 + 2 * u64::from(MAX_ATTEMPTS), "{total} UpdateService calls");
+
+    // Once ECS takes the value again, the next spec change converges.
+    bed.sim.release_service_field(CLUSTER, "web", "enableExecuteCommand");
+    bed.apply::<ECSService>(&svc("", "")).await;
+    converged::<ECSService>(&bed, "web").await;
+    assert!(!ecs_service(&bed, "web").await.enable_execute_command());
+}
+
+/// Every sample in config/samples/, applied as local mode applies them (with what they reference
+/// but do not create), converges; then over several poll rounds nothing is written to AWS and
+/// no object reports drift. Issue 17 found the web-alb sample sending UpdateService forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_sample_converges_and_the_steady_state_writes_nothing() {
+    let mut config = ecs_sim::SimConfig::for_tests();
+    config.clock = ecs_sim::ClockMode::Scaled { speed: 100.0 };
+    let mut bed = Bed::start_with(config).await;
+    let mut operator = Bed::operator_config();
+    operator.rollout_poll_interval = Duration::from_millis(200);
+    bed.start_operator_with(operator).await;
+    ecs_operator::local::create_outside_resources(&bed.aws).await.expect("what the samples reference");
+    ecs_operator::local::apply_samples(&bed.client).await.expect("apply the samples");
+
+    let (services, clusters): (Api<ECSService>, Api<ECSCluster>) =
+        (Api::namespaced(bed.client.clone(), NS), Api::namespaced(bed.client.clone(), NS));
+    let (tds, providers): (Api<TaskDefinition>, Api<CapacityProvider>) =
+        (Api::namespaced(bed.client.clone(), NS), Api::namespaced(bed.client.clone(), NS));
+    // kind/name → whether it has settled, for every sample object.
+    let snapshot = || async {
+        let mut all = std::collections::BTreeMap::new();
+        let lp = ListParams::default();
+        for o in services.list(&lp).await.expect("list").items {
+            all.insert(format!("ECSService/{}", o.metadata.name.clone().unwrap_or_default()), settled(&o));
+        }
+        for o in clusters.list(&lp).await.expect("list").items {
+            all.insert(format!("ECSCluster/{}", o.metadata.name.clone().unwrap_or_default()), settled(&o));
+        }
+        for o in tds.list(&lp).await.expect("list").items {
+            all.insert(format!("TaskDefinition/{}", o.metadata.name.clone().unwrap_or_default()), settled(&o));
+        }
+        for o in providers.list(&lp).await.expect("list").items {
+            all.insert(format!("CapacityProvider/{}", o.metadata.name.clone().unwrap_or_default()), settled(&o));
+        }
+        all
+    };
+    let samples = ecs_operator::local::SAMPLES.len();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let all = snapshot().await;
+        if all.len() == samples && all.values().all(|s| *s) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not every sample settled: {all:#?}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+
+    let writes = bed.writes_made();
+    // Several poll rounds of every kind (two clusters, five services in two sweeps).
+    more_polls(&bed, "DescribeServices", 10).await;
+    more_polls(&bed, "DescribeClusters", 10).await;
+    more_polls(&bed, "DescribeCapacityProviders", 5).await;
+    assert_eq!(bed.writes_made(), writes, "no AWS writes in the steady state");
+    let all = snapshot().await;
+    assert!(all.values().all(|s| *s), "every sample still Ready, Synced, with no drift: {all:#?}");
+}
