@@ -444,7 +444,8 @@ fn samples(dir: &Path) -> Result<Vec<(Kind, Value)>> {
             .into_iter()
             .find(|k| k.api_resource().kind == kind_name)
             .ok_or_else(|| bad(format!("unknown kind {kind_name:?}")))?;
-        value["spec"]["deletionPolicy"] = json!("Delete");
+        let spec = value.get_mut("spec").and_then(Value::as_object_mut).ok_or_else(|| bad("no spec".into()))?;
+        spec.insert("deletionPolicy".into(), json!("Delete"));
         out.push((kind, value));
     }
     if out.is_empty() {
