@@ -26,16 +26,19 @@ pub enum Kind {
     Cluster,
     TaskDefinition,
     Service,
+    /// Only the chaos run has any (the batch sample's); the benchmark watches none come.
+    CapacityProvider,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 3] = [Kind::Cluster, Kind::TaskDefinition, Kind::Service];
+    pub const ALL: [Kind; 4] = [Kind::Cluster, Kind::TaskDefinition, Kind::Service, Kind::CapacityProvider];
 
     pub fn api_resource(self) -> ApiResource {
         let (kind, plural) = match self {
             Kind::Cluster => ("ECSCluster", "ecsclusters"),
             Kind::TaskDefinition => ("TaskDefinition", "taskdefinitions"),
             Kind::Service => ("ECSService", "ecsservices"),
+            Kind::CapacityProvider => ("CapacityProvider", "capacityproviders"),
         };
         ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(GROUP, VERSION, kind), plural)
     }

@@ -1,7 +1,9 @@
 //! The chaos run's quick mode in the test suite (CI): 24 services, every fault of the full run
 //! (throttling, 5xx, latency, dropped watches, a 410 relist, three leader SIGKILLs, an image
-//! change mid-rollout), and every invariant checked by the program itself, including that a
-//! whole-app delete under the same faults leaves no object and nothing in ECS. The full run at
+//! change mid-rollout), every sample in config/samples/ applied beside them, and every invariant
+//! checked by the program itself: including zero AWS writes and no drift in a steady window
+//! after convergence (issue 17), and that a whole-app delete under the same faults leaves no
+//! object and nothing in ECS. The full run at
 //! N = 1,000 is `cargo run --release -p ecs-operator-bench --bin ecs-operator-chaos`.
 
 use std::process::Command;
@@ -29,6 +31,10 @@ fn quick_chaos_run_holds_every_invariant() {
         "aws_resources_left_after_delete_fault_free",
         "objects_left_after_delete_with_faults",
         "aws_resources_left_after_delete_with_faults",
+        "steady_aws_writes_fault_free",
+        "objects_with_drift_fault_free",
+        "steady_aws_writes_with_faults",
+        "objects_with_drift_with_faults",
     ] {
         assert_eq!(figures[name]["met"], true, "{name}: {}", figures[name]);
     }

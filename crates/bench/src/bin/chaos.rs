@@ -5,10 +5,12 @@
 //! SIGKILLed three times mid-convergence (and restarted), and a TaskDefinition image change
 //! mid-rollout. Then it checks what must hold whatever happens: everything converges, no
 //! duplicate services or revisions, no ECS resource without its owning object, and no
-//! observedGeneration going backwards. Each run ends by deleting every object at once, clusters
-//! first (issue 17), the chaos run under the same faults plus a leader SIGKILL and dropped
-//! watches: no object may be left `--delete-minutes` later, and nothing the objects owned may
-//! be left in ECS.
+//! observedGeneration going backwards. Every sample in config/samples/ is applied beside them
+//! (issue 17: the samples exercise far more of each spec than the generated services), and once
+//! everything converged a steady window of `--steady-seconds` must see no AWS write and no
+//! object with drift. Each run ends by deleting every object at once, clusters first (issue
+//! 17), the chaos run under the same faults plus a leader SIGKILL and dropped watches: no object
+//! may be left `--delete-minutes` later, and nothing the objects owned may be left in ECS.
 //!
 //! Writes `bench/results/chaos.json` (the benchmark's layout) and `chaos.md`; exits 1 when an
 //! assertion fails, 2 when the run itself could not be made. Bounded by `--deadline-minutes`.
@@ -23,6 +25,10 @@ mod objects;
 #[allow(dead_code)]
 #[path = "../operator.rs"]
 mod operator;
+// The benchmark's ECS helpers; this run uses only its rule for what a write is.
+#[allow(dead_code)]
+#[path = "../ecs.rs"]
+mod ecs;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -74,6 +80,19 @@ struct Args {
     /// Keep the operators' logs here (default: a temp dir, removed).
     #[arg(long)]
     log_dir: Option<PathBuf>,
+    /// The samples applied beside the generated objects (every *.yaml in it).
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/samples"))]
+    samples_dir: PathBuf,
+    /// The replicas' steady service poll (`--service-poll-interval-seconds`).
+    #[arg(long, default_value_t = 20)]
+    poll_seconds: u64,
+    /// The replicas' resync of clusters, capacity providers and task definitions
+    /// (`--resync-interval-seconds`).
+    #[arg(long, default_value_t = 300)]
+    resync_seconds: u64,
+    /// The steady window after convergence in which no AWS write may happen.
+    #[arg(long, default_value_t = 60)]
+    steady_seconds: u64,
 }
 
 fn main() -> ExitCode {
@@ -83,6 +102,10 @@ fn main() -> ExitCode {
         args.task_definitions = 4;
         args.services_per_cluster = 12;
         args.speed = args.speed.max(50.0);
+        // Three resyncs of every kind fit in the steady window.
+        args.poll_seconds = 5;
+        args.resync_seconds = 10;
+        args.steady_seconds = 30;
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
@@ -133,12 +156,18 @@ async fn chaos(args: &Args) -> Result<bool> {
     };
     std::fs::create_dir_all(&scratch).map_err(BenchError::io("creating the log directory"))?;
     let deadline = Duration::from_secs(args.deadline_minutes * 60);
-    eprintln!("[chaos] fault-free run: {} services, {} task definitions", args.services, args.task_definitions);
-    let calm = tokio::time::timeout(deadline, converge(args, &bin, &scratch.join("calm"), false))
+    let samples = samples(&args.samples_dir)?;
+    eprintln!(
+        "[chaos] fault-free run: {} services, {} task definitions, {} samples",
+        args.services,
+        args.task_definitions,
+        samples.len()
+    );
+    let calm = tokio::time::timeout(deadline, converge(args, &bin, &scratch.join("calm"), &samples, false))
         .await
         .map_err(|_| BenchError::Failed("the fault-free run passed its deadline".into()))??;
     eprintln!("[chaos] fault-free run converged in {:.1} s; now with faults", calm.seconds);
-    let wild = tokio::time::timeout(deadline, converge(args, &bin, &scratch.join("chaos"), true))
+    let wild = tokio::time::timeout(deadline, converge(args, &bin, &scratch.join("chaos"), &samples, true))
         .await
         .map_err(|_| BenchError::Failed("the chaos run passed its deadline without converging".into()))??;
     let mut figures = vec![
@@ -170,9 +199,9 @@ struct Converged {
     figures: Vec<Figure>,
 }
 
-/// Brings up the simulators and two operator replicas, applies everything, injects the faults
-/// (when `faults`) and waits for convergence, then checks the invariants.
-async fn converge(args: &Args, bin: &Path, dir: &Path, faults: bool) -> Result<Converged> {
+/// Brings up the simulators and two operator replicas, applies everything (the samples too),
+/// injects the faults (when `faults`) and waits for convergence, then checks the invariants.
+async fn converge(args: &Args, bin: &Path, dir: &Path, samples: &[(Kind, Value)], faults: bool) -> Result<Converged> {
     std::fs::create_dir_all(dir).map_err(BenchError::io("creating the run directory"))?;
     let kube = kube_sim::start().await?;
     let kubeconfig = dir.join("kubeconfig");
@@ -185,17 +214,24 @@ async fn converge(args: &Args, bin: &Path, dir: &Path, faults: bool) -> Result<C
     let client = kube.client().await?;
     install_crds(&client, bin).await?;
     let observer = Observer::start(&client);
-    let mut replicas = [
-        Replica::start(bin, "replica-a", &kubeconfig, ecs.endpoint(), dir)?,
-        Replica::start(bin, "replica-b", &kubeconfig, ecs.endpoint(), dir)?,
-    ];
+    let target = Target {
+        bin,
+        kubeconfig: &kubeconfig,
+        endpoint: ecs.endpoint(),
+        dir,
+        polls: (args.poll_seconds, args.resync_seconds),
+    };
+    let mut replicas = [Replica::start(&target, "replica-a")?, Replica::start(&target, "replica-b")?];
+    create_outside_resources(ecs.endpoint()).await?;
     if faults {
         sim_post(ecs.endpoint(), "/_sim/faults", &faults_rule()).await?;
     }
     let started = Instant::now();
     let clusters = args.services.div_ceil(args.services_per_cluster.max(1)).max(1);
-    apply_all(&client, manifests(args, clusters, "public.ecr.aws/nginx/nginx:1.27")).await?;
-    let total = clusters + args.task_definitions + args.services;
+    let mut everything = manifests(args, clusters, "public.ecr.aws/nginx/nginx:1.27");
+    everything.extend(samples.iter().cloned());
+    apply_all(&client, everything).await?;
+    let total = clusters + args.task_definitions + args.services + samples.len();
     // Fault schedule, by share of objects Ready: kills at 10 %, 35 % and 60 %, watches dropped at
     // 20 % and 50 %, a 410 relist at 45 %, the image change at 30 %.
     let mut schedule: Vec<(f64, Step)> = if faults {
@@ -220,7 +256,7 @@ async fn converge(args: &Args, bin: &Path, dir: &Path, faults: bool) -> Result<C
             match step {
                 Step::KillLeader => {
                     kills += 1;
-                    let name = kill_leader(&mut replicas, kills, bin, &kubeconfig, ecs.endpoint(), dir).await?;
+                    let name = kill_leader(&mut replicas, kills, &target).await?;
                     eprintln!(
                         "[chaos] {:>5.1} s: SIGKILLed the leader; its replacement is {name}",
                         started.elapsed().as_secs_f64()
@@ -244,7 +280,7 @@ async fn converge(args: &Args, bin: &Path, dir: &Path, faults: bool) -> Result<C
                 }
             }
         }
-        if schedule.is_empty() && converged(&observer, args) {
+        if schedule.is_empty() && converged(&observer, args, total) {
             break;
         }
         for replica in &mut replicas {
@@ -256,8 +292,11 @@ async fn converge(args: &Args, bin: &Path, dir: &Path, faults: bool) -> Result<C
     if faults {
         sim_post(ecs.endpoint(), "/_sim/faults/clear", "").await?;
     }
+    let mut figures = steady(&client, &ecs, Duration::from_secs(args.steady_seconds), faults).await?;
+    // The ECS clusters of the run: its own and the samples'.
+    let mut cluster_names: Vec<String> = (0..clusters).map(|c| format!("chaos-{c}")).collect();
+    cluster_names.extend(samples.iter().filter(|(kind, _)| *kind == Kind::Cluster).map(|(_, v)| cluster_name(v)));
     let stats = ecs.stats();
-    let mut figures = Vec::new();
     if faults {
         let leader_kills = f64::from(kills);
         figures.push(Figure { name: "leader_kills", value: leader_kills, unit: "SIGKILLs", goal: None });
@@ -293,7 +332,7 @@ async fn converge(args: &Args, bin: &Path, dir: &Path, faults: bool) -> Result<C
             unit: "revisions",
             goal: Some(0.0),
         });
-        let orphans = orphans(ecs.endpoint(), &observer, clusters).await?;
+        let orphans = orphans(ecs.endpoint(), &observer, &cluster_names).await?;
         figures.push(Figure {
             name: "aws_resources_without_owner",
             value: orphans as f64,
@@ -322,14 +361,13 @@ async fn converge(args: &Args, bin: &Path, dir: &Path, faults: bool) -> Result<C
         sim_post(ecs.endpoint(), "/_sim/faults", &faults_rule()).await?;
     }
     let limit = Duration::from_secs(args.delete_minutes * 60);
-    let target = Target { bin, kubeconfig: &kubeconfig, endpoint: ecs.endpoint(), dir };
     let kills_before = kills;
     let injected = faults.then_some(&kube);
     let deleted = delete_everything(&client, injected, &mut replicas, &mut kills, &target, total, limit).await?;
     if faults {
         sim_post(ecs.endpoint(), "/_sim/faults/clear", "").await?;
     }
-    let aws_left = left_in_aws(ecs.endpoint(), clusters).await?;
+    let aws_left = left_in_aws(ecs.endpoint(), &cluster_names).await?;
     let names = if faults {
         [
             "delete_with_faults_seconds",
@@ -377,31 +415,125 @@ fn faults_rule() -> String {
     .to_string()
 }
 
-/// Where replicas are started from.
+/// Where replicas are started from, and how often they poll: (service poll, resync) seconds.
 struct Target<'a> {
     bin: &'a Path,
     kubeconfig: &'a Path,
     endpoint: &'a str,
     dir: &'a Path,
+    polls: (u64, u64),
+}
+
+/// Every sample manifest in `dir`, applied as shipped except `deletionPolicy`, which becomes
+/// Delete: the whole-app delete must leave nothing (`log-agent` ships with Retain).
+fn samples(dir: &Path) -> Result<Vec<(Kind, Value)>> {
+    let read = |e: std::io::Error| BenchError::Failed(format!("reading the samples in {}: {e}", dir.display()));
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(read)?
+        .filter_map(|e| Some(e.ok()?.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    files.sort();
+    let mut out = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).map_err(read)?;
+        let bad = |why: String| BenchError::Failed(format!("sample {}: {why}", file.display()));
+        let mut value: Value = serde_yaml::from_str(&text).map_err(|e| bad(e.to_string()))?;
+        let kind_name = value["kind"].as_str().unwrap_or_default().to_owned();
+        let kind = Kind::ALL
+            .into_iter()
+            .find(|k| k.api_resource().kind == kind_name)
+            .ok_or_else(|| bad(format!("unknown kind {kind_name:?}")))?;
+        let spec = value.get_mut("spec").and_then(Value::as_object_mut).ok_or_else(|| bad("no spec".into()))?;
+        spec.insert("deletionPolicy".into(), json!("Delete"));
+        out.push((kind, value));
+    }
+    if out.is_empty() {
+        return Err(BenchError::Failed(format!("no samples in {}", dir.display())));
+    }
+    Ok(out)
+}
+
+/// The ECS cluster an ECSCluster manifest names.
+fn cluster_name(manifest: &Value) -> String {
+    let name = manifest["spec"]["clusterName"].as_str().or_else(|| manifest["metadata"]["name"].as_str());
+    name.unwrap_or_default().to_owned()
+}
+
+/// Task definition families the run registers itself, as another tool would: no object owns them.
+const OUTSIDE_FAMILIES: &[&str] = &[LOG_AGENT];
+/// The family `ecsservice-log-agent-daemon.yaml` runs.
+const LOG_AGENT: &str = "log-agent";
+
+/// What the samples reference but do not create, as local mode registers it
+/// (`ecs_operator::local::create_outside_resources`): the `log-agent` task definition.
+async fn create_outside_resources(endpoint: &str) -> Result<()> {
+    let agent = json!({"name": "agent", "image": "public.ecr.aws/aws-observability/aws-otel-collector:latest",
+                       "memory": 256});
+    let body = json!({"family": LOG_AGENT, "requiresCompatibilities": ["EC2"], "containerDefinitions": [agent]});
+    ecs_call(endpoint, "RegisterTaskDefinition", body).await.map(|_| ())
+}
+
+/// The steady state after convergence (faults cleared): no AWS write and no object with drift
+/// over `window`, several polls of every kind at the replicas' intervals.
+async fn steady(
+    client: &kube::Client,
+    sim: &ecs_sim::SimHandle,
+    window: Duration,
+    faults: bool,
+) -> Result<Vec<Figure>> {
+    let before = sim.stats();
+    tokio::time::sleep(window).await; // a measurement window, not a wait for state
+    let after = sim.stats();
+    let writes: u64 = after
+        .operations
+        .iter()
+        .filter(|(op, _)| ecs::is_write(op))
+        .map(|(op, s)| s.calls - before.operations.get(op).map_or(0, |b| b.calls))
+        .sum();
+    let mut drifted = Vec::new();
+    for kind in Kind::ALL {
+        let list = kind.api(client).list(&kube::api::ListParams::default()).await;
+        for obj in list.map_err(BenchError::kube(format!("listing {kind:?}")))?.items {
+            let drift = obj.data.pointer("/status/drift").and_then(Value::as_array).is_some_and(|d| !d.is_empty());
+            if drift {
+                drifted.push(format!("{kind:?}/{}", obj.metadata.name.unwrap_or_default()));
+            }
+        }
+    }
+    let written: Vec<&String> = after
+        .operations
+        .iter()
+        .filter(|(op, s)| ecs::is_write(op) && before.operations.get(*op).map_or(0, |b| b.calls) < s.calls)
+        .map(|(op, _)| op)
+        .collect();
+    eprintln!("[chaos] steady {:.0} s: {writes} AWS writes {written:?}, drift in {drifted:?}", window.as_secs_f64());
+    let names = if faults {
+        ["steady_aws_writes_with_faults", "objects_with_drift_with_faults"]
+    } else {
+        ["steady_aws_writes_fault_free", "objects_with_drift_fault_free"]
+    };
+    Ok(vec![
+        Figure { name: names[0], value: writes as f64, unit: "calls in the steady window", goal: Some(0.0) },
+        Figure {
+            name: names[1],
+            value: drifted.len() as f64,
+            unit: "objects after the steady window",
+            goal: Some(0.0),
+        },
+    ])
 }
 
 /// SIGKILLs the leading replica and starts its replacement as a new pod (a new name), as a
 /// Deployment would: the standby must take over, not the restarted process resume the old
 /// identity. Returns the replacement's name.
-async fn kill_leader(
-    replicas: &mut [Replica; 2],
-    kills: u32,
-    bin: &Path,
-    kubeconfig: &Path,
-    endpoint: &str,
-    dir: &Path,
-) -> Result<String> {
+async fn kill_leader(replicas: &mut [Replica; 2], kills: u32, target: &Target<'_>) -> Result<String> {
     let leader = leader_of(replicas)
         .await
         .ok_or_else(|| BenchError::Failed("no replica became the leader within 30 s".into()))?;
     let name = format!("replica-{}-{kills}", ["a", "b"][leader]);
     replicas[leader].kill();
-    replicas[leader] = Replica::start(bin, &name, kubeconfig, endpoint, dir)?;
+    replicas[leader] = Replica::start(target, &name)?;
     Ok(name)
 }
 
@@ -425,7 +557,7 @@ async fn delete_everything(
     limit: Duration,
 ) -> Result<Deleted> {
     let started = Instant::now();
-    for kind in [Kind::Cluster, Kind::TaskDefinition, Kind::Service] {
+    for kind in [Kind::Cluster, Kind::CapacityProvider, Kind::TaskDefinition, Kind::Service] {
         kind.api(client)
             .delete_collection(&kube::api::DeleteParams::default(), &kube::api::ListParams::default())
             .await
@@ -448,8 +580,7 @@ async fn delete_everything(
             if !killed && left * 3 <= total * 2 {
                 killed = true;
                 *kills += 1;
-                let (bin, kubeconfig, endpoint, dir) = (target.bin, target.kubeconfig, target.endpoint, target.dir);
-                let name = kill_leader(replicas, *kills, bin, kubeconfig, endpoint, dir).await?;
+                let name = kill_leader(replicas, *kills, target).await?;
                 eprintln!(
                     "[chaos] {:>5.1} s into the delete: SIGKILLed the leader; replacement {name}",
                     elapsed.as_secs_f64()
@@ -468,12 +599,11 @@ async fn delete_everything(
     }
 }
 
-/// After the delete: chaos clusters not INACTIVE, services still in any of them (ACTIVE or
+/// After the delete: `clusters` not INACTIVE, services still in any of them (ACTIVE or
 /// DRAINING), and ACTIVE task definition revisions that carry an ownership tag.
-async fn left_in_aws(endpoint: &str, clusters: usize) -> Result<usize> {
+async fn left_in_aws(endpoint: &str, clusters: &[String]) -> Result<usize> {
     let mut left = 0;
-    for c in 0..clusters {
-        let cluster = format!("chaos-{c}");
+    for cluster in clusters {
         let out = ecs_call(endpoint, "DescribeClusters", json!({"clusters": [cluster]})).await?;
         let live = out["clusters"].as_array().into_iter().flatten().any(|c| c["status"] != "INACTIVE");
         if live {
@@ -506,10 +636,8 @@ enum Step {
     ChangeImage,
 }
 
-/// Every object Ready, and every service on td-000 running its second revision.
-fn converged(observer: &Observer, args: &Args) -> bool {
-    let clusters = args.services.div_ceil(args.services_per_cluster.max(1)).max(1);
-    let total = clusters + args.task_definitions + args.services;
+/// Every one of `total` objects Ready, and every service on td-000 running its second revision.
+fn converged(observer: &Observer, args: &Args, total: usize) -> bool {
     observer.ready() == total && observer.on_new_revision() == args.services.div_ceil(args.task_definitions.max(1))
 }
 
@@ -553,7 +681,8 @@ struct Replica {
 }
 
 impl Replica {
-    fn start(bin: &Path, name: &str, kubeconfig: &Path, endpoint: &str, dir: &Path) -> Result<Self> {
+    fn start(target: &Target<'_>, name: &str) -> Result<Self> {
+        let Target { bin, kubeconfig, endpoint, dir, polls: (poll, resync) } = *target;
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map_err(BenchError::io("finding a free port"))?
@@ -566,6 +695,12 @@ impl Replica {
             .map_err(BenchError::io("opening a replica log"))?;
         let child = Command::new(bin)
             .args(["run", "--cluster-id", "chaos", "--http-addr", &http_addr, "--lease-duration-seconds", "5"])
+            .args([
+                "--service-poll-interval-seconds",
+                &poll.to_string(),
+                "--resync-interval-seconds",
+                &resync.to_string(),
+            ])
             .env("POD_NAME", name)
             .env("KUBECONFIG", kubeconfig)
             .env("AWS_ENDPOINT_URL", endpoint)
@@ -650,11 +785,11 @@ fn owner_tag(tags: Option<&Value>) -> Option<String> {
     })
 }
 
-/// ECS services and ACTIVE task definition revisions whose owner object does not exist.
-async fn orphans(endpoint: &str, observer: &Observer, clusters: usize) -> Result<usize> {
+/// ECS services in `clusters` and ACTIVE task definition revisions whose owner object does not
+/// exist (the run's own [`OUTSIDE_FAMILIES`] aside).
+async fn orphans(endpoint: &str, observer: &Observer, clusters: &[String]) -> Result<usize> {
     let mut orphans = 0;
-    for c in 0..clusters {
-        let cluster = format!("chaos-{c}");
+    for cluster in clusters {
         let mut arns = Vec::new();
         let mut token: Option<String> = None;
         loop {
@@ -688,7 +823,8 @@ async fn orphans(endpoint: &str, observer: &Observer, clusters: usize) -> Result
     }
     let families =
         ecs_call(endpoint, "ListTaskDefinitionFamilies", json!({"status": "ACTIVE", "maxResults": 100})).await?;
-    for family in families["families"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+    let families = families["families"].as_array().into_iter().flatten().filter_map(Value::as_str);
+    for family in families.filter(|f| !OUTSIDE_FAMILIES.contains(f)) {
         let list =
             ecs_call(endpoint, "ListTaskDefinitions", json!({"familyPrefix": family, "status": "ACTIVE"})).await?;
         for arn in list["taskDefinitionArns"].as_array().into_iter().flatten().filter_map(Value::as_str) {
