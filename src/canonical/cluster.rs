@@ -18,7 +18,8 @@ pub fn canonical_cluster(spec: &ECSClusterSpec) -> ECSClusterSpec {
             v
         }),
         default_capacity_provider_strategy: s.default_capacity_provider_strategy,
-        settings: s.settings,
+        // An empty block says nothing; absent and `{}` are one value.
+        settings: s.settings.filter(|st| st.container_insights.is_some()),
         configuration: s.configuration.map(canonical_configuration),
         service_connect_defaults: s.service_connect_defaults,
         tags: None,
@@ -30,6 +31,20 @@ pub fn canonical_cluster(spec: &ECSClusterSpec) -> ECSClusterSpec {
         strategy.sort();
     }
     canonical
+}
+
+/// ECS reports a Service Connect namespace as its Cloud Map ARN even when the cluster was given
+/// its name, and the name cannot be read back from the ARN without Cloud Map. When the spec
+/// names the namespace and ECS reports an ARN, the described value is taken to be the named
+/// one (a namespace changed out of band is then not seen; give the ARN to have it compared).
+pub fn named_namespace(mut actual: ECSClusterSpec, desired: &ECSClusterSpec) -> ECSClusterSpec {
+    if let (Some(want), Some(have)) = (&desired.service_connect_defaults, actual.service_connect_defaults.as_mut())
+        && !want.namespace.starts_with("arn:")
+        && have.namespace.starts_with("arn:")
+    {
+        have.namespace = want.namespace.clone();
+    }
+    actual
 }
 
 /// An empty managed storage block says nothing: it is the same as none.
@@ -79,6 +94,19 @@ mod tests {
             canonical_cluster(&with(ContainerInsights::Enabled))
         );
         assert!(canonical_cluster(&with(ContainerInsights::Enhanced)).settings.is_some());
+    }
+
+    #[test]
+    fn a_named_namespace_matches_the_arn_ecs_reports() {
+        use crate::crd::cluster::ServiceConnectDefaults;
+        let with = |namespace: &str| ECSClusterSpec {
+            service_connect_defaults: Some(ServiceConnectDefaults { namespace: namespace.into() }),
+            ..Default::default()
+        };
+        let arn = "arn:aws:servicediscovery:eu-west-1:123456789012:namespace/ns-abc";
+        assert_eq!(named_namespace(with(arn), &with("apps")), with("apps"));
+        assert_eq!(named_namespace(with(arn), &with("arn:aws:servicediscovery:eu-west-1:1:namespace/ns-x")), with(arn));
+        assert_eq!(named_namespace(with("other"), &with("apps")), with("other"), "names are compared");
     }
 
     /// Found by the `canonical` fuzz target: items sorted before their defaults were settled

@@ -7,7 +7,7 @@
 //! difference that reaches AWS, and an out-of-band change *away from* one is drift.
 //!
 //! The exceptions, in [`NOT_COMPARED`], are fields ECS decides itself when they are omitted (a
-//! platform version resolved from LATEST, the cluster's default capacity provider strategy)
+//! platform version ECS picks for LATEST, the cluster's default capacity provider strategy)
 //! and fields handed to another owner (desiredCount under `spec.autoscaling`). Each says why.
 //!
 //! Defaults are applied to the JSON form of a spec (the CRD's camelCase names), so the same
@@ -471,7 +471,7 @@ pub const TASK_DEFINITION: &[FieldDefault] = &[
 pub const SERVICE_NOT_COMPARED: &[NotCompared] = &[
     NotCompared {
         paths: &["platformVersion"],
-        reason: "omitted or LATEST, ECS resolves the newest platform version and reports that number",
+        reason: "omitted or LATEST, ECS runs the newest platform version (DescribeServices says LATEST; the deployments name the number)",
     },
     NotCompared {
         paths: &["launchType", "capacityProviderStrategy"],

@@ -51,6 +51,8 @@ pub mod reasons {
     pub const NOT_CORRECTABLE: &str = "DriftNotCorrectable";
     /// driftPolicy Report or managementPolicy Observe: recorded, not corrected.
     pub const REPORTED: &str = "Drifted";
+    /// Every reason above.
+    pub const ALL: &[&str] = &[CORRECTING, RETRYING, NOT_CORRECTABLE, REPORTED];
 }
 
 /// A difference between the spec and AWS, for `status.drift`.
@@ -199,6 +201,15 @@ pub fn may_write(
     (verdict.sends(), verdict)
 }
 
+/// When to look at an object again: a correction just sent is checked at the next rollout poll,
+/// one waiting out its back-off when its next attempt is due, and otherwise at `steady`.
+pub fn requeue_after(correction: &Correction, steady: Duration, check: Duration, now: &Time) -> Duration {
+    if correction.sends() {
+        return check.min(steady);
+    }
+    correction.retry_in(now).map_or(steady, |due| (due + Duration::from_millis(100)).min(steady))
+}
+
 /// The same fields with the same desired values: the same correction. Actual values are left
 /// out, since what AWS reports may move while it keeps refusing.
 fn fingerprint(items: &[DriftItem]) -> String {
@@ -215,10 +226,9 @@ pub fn conditions(drift: &[DriftItem], correction: &Correction, correcting: bool
     }
     let fields = drift.iter().map(|d| d.field.as_str()).collect::<Vec<_>>().join(", ");
     let (reason, message) = match correction {
-        Correction::Send(r) => (
-            reasons::CORRECTING,
-            format!("put back {fields} (attempt {} of {MAX_ATTEMPTS}); checking on the next poll", r.attempts),
-        ),
+        Correction::Send(r) => {
+            (reasons::CORRECTING, format!("put back {fields} (attempt {}); checking on the next poll", r.attempts))
+        }
         Correction::Wait { record, next } => (
             reasons::RETRYING,
             format!(

@@ -18,6 +18,25 @@ use crate::controller::error::Error;
 use crate::crd::common::{Tags, tags};
 
 /// The ownership tags written on create (and on adoption) and kept on the resource.
+/// The tags a resource should carry: the user's plus the ownership tags. Observe mode claims
+/// nothing: the operator's own tags are taken as found, so only the user's are compared.
+pub fn desired_tags(
+    user: Option<&Tags>,
+    owner: &str,
+    cluster_id: &str,
+    actual: Option<&Tags>,
+    observe_only: bool,
+) -> Tags {
+    let mut desired = user.cloned().unwrap_or_default();
+    if observe_only {
+        let found = actual.into_iter().flatten();
+        desired.extend(found.filter(|(k, _)| k.starts_with(tags::PREFIX)).map(|(k, v)| (k.clone(), v.clone())));
+    } else {
+        desired.extend(ownership_tags(owner, cluster_id));
+    }
+    desired
+}
+
 pub fn ownership_tags(owner: &str, cluster_id: &str) -> Tags {
     [(tags::OWNER.to_owned(), owner.to_owned()), (tags::OWNER_CLUSTER.to_owned(), cluster_id.to_owned())].into()
 }

@@ -57,7 +57,8 @@ pub struct ECSClusterSpec {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ClusterSettings {
-    /// CloudWatch Container Insights: `enabled`, `enhanced` or `disabled` (ECS default).
+    /// CloudWatch Container Insights: `enabled`, `enhanced` or `disabled`. Set, it is enforced;
+    /// omitted, a new cluster follows the account's default and it is not compared.
     pub container_insights: Option<ContainerInsights>,
 }
 

@@ -122,7 +122,12 @@ async fn apply(obj: &CapacityProviderObject, ctx: &Context) -> Result<Action, Er
         {
             Ok(Action::requeue(ctx.config.rollout_poll_interval))
         }
-        Ok(_) => Ok(Action::requeue(ctx.config.resync_interval)),
+        Ok(s) => Ok(Action::requeue(crate::controller::drift::requeue_after(
+            &s.correction,
+            ctx.config.resync_interval,
+            ctx.config.rollout_poll_interval,
+            &ctx.now(),
+        ))),
         Err(e) => {
             publish(ctx, obj, EventType::Warning, e.reason(), &e.to_string()).await;
             Err(e)
@@ -163,8 +168,13 @@ async fn sync(obj: &CapacityProviderObject, ctx: &Context, name: &str, observe_o
         .map_err(|e| {
             Error::Aws(AwsError::classify("DescribeCapacityProviders", "UnexpectedResponse".into(), e.to_string()))
         })?;
-    let mut desired_tags = obj.spec.tags.clone().unwrap_or_default();
-    desired_tags.extend(ownership_tags(&owner, &ctx.config.cluster_id));
+    let desired_tags = crate::controller::tags::desired_tags(
+        obj.spec.tags.as_ref(),
+        &owner,
+        &ctx.config.cluster_id,
+        actual.as_ref().map(|a| &a.tags),
+        observe_only,
+    );
     let previous = obj.status.as_ref().and_then(|s| s.spec_hash.as_deref());
     let plan = plan::plan(&PlanInput {
         desired: &desired,

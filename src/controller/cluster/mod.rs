@@ -23,7 +23,6 @@ use kube::{Api, Resource, ResourceExt};
 use self::plan::{Actual, PlanInput};
 use self::status::{Outcome, Stage};
 use super::error::Error;
-use super::tags::ownership_tags;
 use super::task_definition::plan::DriftItem;
 use super::{Context, publish, write_status};
 use crate::aws::convert::cluster::cluster_spec_from_sdk;
@@ -99,7 +98,12 @@ async fn apply(cluster: &ECSCluster, ctx: &Context) -> Result<Action, Error> {
         Ok(Synced { cluster: Some(c), .. }) if matches!(c.status(), Some("PROVISIONING" | "DEPROVISIONING")) => {
             Ok(Action::requeue(ctx.config.rollout_poll_interval))
         }
-        Ok(_) => Ok(Action::requeue(ctx.config.resync_interval)),
+        Ok(s) => Ok(Action::requeue(crate::controller::drift::requeue_after(
+            &s.correction,
+            ctx.config.resync_interval,
+            ctx.config.rollout_poll_interval,
+            &ctx.now(),
+        ))),
         Err(e) => {
             publish(ctx, cluster, EventType::Warning, e.reason(), &e.to_string()).await;
             Err(e)
@@ -134,14 +138,19 @@ async fn sync(cluster: &ECSCluster, ctx: &Context, name: &str, observe_only: boo
         .as_ref()
         .map(|c| {
             cluster_spec_from_sdk(c).map(|spec| Actual {
-                spec: canonical_cluster(&spec),
+                spec: crate::canonical::cluster::named_namespace(canonical_cluster(&spec), &desired),
                 tags: tag_map(c.tags.as_deref().unwrap_or_default()),
             })
         })
         .transpose()
         .map_err(|e| Error::Aws(AwsError::classify("DescribeClusters", "UnexpectedResponse".into(), e.to_string())))?;
-    let mut desired_tags = cluster.spec.tags.clone().unwrap_or_default();
-    desired_tags.extend(ownership_tags(&owner, &ctx.config.cluster_id));
+    let desired_tags = crate::controller::tags::desired_tags(
+        cluster.spec.tags.as_ref(),
+        &owner,
+        &ctx.config.cluster_id,
+        actual.as_ref().map(|a| &a.tags),
+        observe_only,
+    );
     let previous = cluster.status.as_ref().and_then(|s| s.spec_hash.as_deref());
     let plan = plan::plan(&PlanInput {
         desired: &desired,
@@ -167,7 +176,9 @@ async fn sync(cluster: &ECSCluster, ctx: &Context, name: &str, observe_only: boo
     // Observe mode keeps the hash it found: it applied nothing.
     let applied_hash =
         if observe_only || (plan.writes() && !writable) { previous.map(str::to_owned) } else { Some(desired_hash) };
-    Ok(Synced { cluster: observed, drift: plan.drift, correction: plan.correction, applied_hash })
+    // A correction that could not be written (the cluster is not ACTIVE) is not an attempt.
+    let correction = if writable { plan.correction } else { crate::controller::drift::Correction::None };
+    Ok(Synced { cluster: observed, drift: plan.drift, correction, applied_hash })
 }
 
 fn check_ownership(cluster: &Cluster, owner: &str, adopt: bool) -> Result<(), Error> {

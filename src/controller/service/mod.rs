@@ -27,7 +27,6 @@ use self::plan::PlanInput;
 use self::resolve::{Resolved, Waiting};
 use self::status::{Outcome, Stage};
 use super::error::Error;
-use super::tags::ownership_tags;
 use super::{Context, publish, write_status};
 use crate::aws::convert::service::{ServiceTarget, service_spec_from_sdk};
 use crate::canonical::service::canonical_service;
@@ -148,11 +147,12 @@ async fn apply(svc: &ECSService, ctx: &Context) -> Result<Action, Error> {
 /// The service as ECS reports it, through the shared describer: fresh enough for a moving
 /// rollout when the last status said one was under way, fresh enough for drift otherwise.
 async fn describe(ctx: &Context, svc: &ECSService, cluster: &str, name: &str) -> Result<Option<Service>, Error> {
-    let moving = svc
-        .status
-        .as_ref()
-        .and_then(|s| s.common.conditions.as_deref())
-        .is_none_or(|cs| super::conditions::status_of(cs, super::conditions::READY) != Some("True"));
+    let moving = svc.status.as_ref().and_then(|s| s.common.conditions.as_deref()).is_none_or(|cs| {
+        // Ready is also False over drift, which polling faster does not help with: a
+        // drifted service reads the sweep's descriptions like a steady one.
+        let ready = cs.iter().find(|c| c.type_ == super::conditions::READY);
+        ready.is_none_or(|c| c.status != "True" && !super::drift::reasons::ALL.contains(&c.reason.as_str()))
+    });
     // A moving rollout wants a description from this rollout poll (a little under one
     // interval, so one another reconcile's call just fetched counts). A steady service reads
     // what the sweep fetched, and describes on its own only when the sweep has fallen half a
@@ -223,7 +223,13 @@ async fn sync(svc: &ECSService, ctx: &Context, resolved: &Resolved, observe_only
                 Some(rollout::Degraded::RolledBack { .. })
             )
         });
-    let desired_tags = desired_tags(svc, &owner, &ctx.config.cluster_id, actual.as_ref(), observe_only);
+    let desired_tags = crate::controller::tags::desired_tags(
+        svc.spec.tags.as_ref(),
+        &owner,
+        &ctx.config.cluster_id,
+        actual.as_ref().map(|a| &a.tags),
+        observe_only,
+    );
     let now = ctx.now();
     let plan = plan::plan(&PlanInput {
         desired: &desired,
@@ -311,25 +317,6 @@ fn desired_hash(
     let hashed =
         crate::crd::service::ECSServiceSpec { tags: spec.tags.clone().filter(|t| !t.is_empty()), ..desired.clone() };
     spec_hash(&hashed).map_err(|e| Error::InvalidSpec(format!("spec: {e}")))
-}
-
-/// The tags the service should carry: the user's plus the ownership tags. Observe mode claims
-/// nothing: the operator's own tags are taken as found, so only the user's are compared.
-fn desired_tags(
-    svc: &ECSService,
-    owner: &str,
-    cluster_id: &str,
-    actual: Option<&plan::Actual>,
-    observe_only: bool,
-) -> Tags {
-    let mut desired = svc.spec.tags.clone().unwrap_or_default();
-    if observe_only {
-        let found = actual.map(|a| &a.tags).into_iter().flatten();
-        desired.extend(found.filter(|(k, _)| k.starts_with(tags::PREFIX)).map(|(k, v)| (k.clone(), v.clone())));
-    } else {
-        desired.extend(ownership_tags(owner, cluster_id));
-    }
-    desired
 }
 
 fn check_ownership(service: &Service, owner: &str, adopt: bool) -> Result<(), Error> {

@@ -141,6 +141,11 @@ pub fn plan(input: &PlanInput<'_>) -> ServicePlan {
         plan.requires_replacement = Some(d.path.clone());
         return plan;
     }
+    // UpdateService cannot take an awsvpc configuration away from a service that has one.
+    if let Some(d) = differences.iter().find(|d| d.path == "networkConfiguration" && d.desired.is_none()) {
+        plan.requires_replacement = Some(d.path.clone());
+        return plan;
+    }
     let spec_changed = input.applied_hash != Some(input.desired_hash);
     // After a rollback the task definition difference is the circuit breaker's verdict, not
     // drift: report it, do not redeploy the failing revision until the spec changes.

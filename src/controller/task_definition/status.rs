@@ -6,7 +6,6 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use super::plan::{DriftItem, Revision};
 use crate::controller::conditions::{self, ConditionSpec, READY, SYNCED, reasons};
 use crate::controller::error::Error;
-use crate::crd::common::CommonStatus;
 use crate::crd::task_definition::{RevisionRecord, TaskDefinitionStatus};
 
 /// INACTIVE revisions kept in the history, newest first, after the ACTIVE ones.
@@ -57,14 +56,21 @@ pub fn build(
     });
 
     let (ready, synced) = conditions_for(&prev, o);
-    let conditions =
-        conditions::build(prev.common.conditions.as_deref().unwrap_or_default(), &[ready, synced], generation, now);
-    let drift = crate::controller::drift::entries(prev.common.drift.as_deref().unwrap_or_default(), o.drift, now);
+    // Ready and Synced are never True over a difference (a revision registered outside the
+    // object, ours deregistered): the shared overlay says so, as for every kind.
+    let common = crate::controller::drift::common_status(
+        &prev.common,
+        generation,
+        vec![ready, synced],
+        o.drift,
+        Some(&crate::controller::drift::Correction::None),
+        now,
+    );
     // The revision the spec produced stays recorded even when it went INACTIVE out of band: the
     // next reconcile must keep seeing (and reporting) that revision, not search for another.
     let current = o.current;
     TaskDefinitionStatus {
-        common: CommonStatus { observed_generation: generation, conditions: Some(conditions), drift, correction: None },
+        common,
         family: Some(o.family.to_owned()),
         revision: current.map(|c| c.revision).or(if o.error.is_some() { prev.revision } else { None }),
         task_definition_arn: current.map(|c| c.arn.clone()).or(if o.error.is_some() {
