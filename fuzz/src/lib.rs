@@ -130,6 +130,7 @@ async fn describe_services(ecs: &dyn EcsApi) {
                 desired_task_definition: TD_ARN,
             }),
             drift: &[],
+            correction: None,
             applied_hash: None,
             restarted_at: None,
             scalable_target: None,
@@ -169,6 +170,7 @@ async fn describe_clusters(ecs: &dyn EcsApi) {
         let outcome = cluster::status::Outcome {
             stage: Some(cluster::status::Stage::Observed(c)),
             drift: &[],
+            correction: None,
             applied_hash: None,
             observe_only: false,
             error: None,
