@@ -28,6 +28,14 @@ impl FieldDiff {
     }
 }
 
+/// The top-level spec fields the drift paths are in, sorted, each once: what an update sends.
+pub fn top_levels<'a>(paths: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut fields: Vec<String> = paths.into_iter().map(|p| top_level(p).to_owned()).collect();
+    fields.sort();
+    fields.dedup();
+    fields
+}
+
 /// The top-level spec field of a drift path.
 pub fn top_level(path: &str) -> &str {
     path.split(['.', '[']).next().unwrap_or(path)

@@ -27,13 +27,14 @@ use super::service::{ServiceTarget, create_service_input, service_spec_from_sdk,
 use super::task_definition::{register_task_definition_input, task_definition_spec_from_sdk};
 use crate::canonical::capacity_provider::canonical_capacity_provider;
 use crate::canonical::cluster::canonical_cluster;
+use crate::canonical::compare;
 use crate::canonical::defaults::{
     CAPACITY_PROVIDER, CAPACITY_PROVIDER_NOT_COMPARED, CLUSTER, CLUSTER_NOT_COMPARED, FieldDefault, NotCompared,
     SERVICE, SERVICE_NOT_COMPARED, TASK_DEFINITION, fill,
 };
+use crate::canonical::diff::top_levels;
 use crate::canonical::service::canonical_service;
 use crate::canonical::task_definition::{canonical_task_definition, task_definition_hash};
-use crate::canonical::{FieldDiff, compare};
 use crate::crd::capacity_provider::CapacityProviderSpec;
 use crate::crd::cluster::ECSClusterSpec;
 use crate::crd::common::Tags;
@@ -306,13 +307,6 @@ fn json_of<T: Serialize>(spec: &T) -> Value {
     serde_json::to_value(spec).expect("spec JSON")
 }
 
-fn top_levels(differences: &[FieldDiff]) -> Vec<String> {
-    let mut fields: Vec<String> = differences.iter().map(|d| d.top_level().to_owned()).collect();
-    fields.sort();
-    fields.dedup();
-    fields
-}
-
 /// The walk for one kind. Returns how many entries were checked, so a table that is skipped
 /// by accident cannot pass.
 fn every_default_reaches_aws<K: Kind>() -> usize {
@@ -361,7 +355,8 @@ fn every_default_reaches_aws<K: Kind>() -> usize {
             if step == "explicit default" {
                 assert!(!differences.is_empty(), "{}: {other} → {default} is no difference", entry.path);
             }
-            let described = K::canonical(&K::updated(&actual, &desired, &top_levels(&differences)));
+            let described =
+                K::canonical(&K::updated(&actual, &desired, &top_levels(differences.iter().map(|d| d.path.as_str()))));
             let seen = values_at(&json_of(&described), entry.path);
             assert!(
                 !seen.is_empty() && seen.iter().all(|v| *v == default),

@@ -9,7 +9,7 @@ use super::plan::{ClusterPlan, Why};
 use crate::aws::convert::ConvertError;
 use crate::aws::convert::cluster::{create_cluster_input, put_cluster_capacity_providers_input, update_cluster_input};
 use crate::canonical::cluster::canonical_cluster;
-use crate::canonical::diff::top_level;
+use crate::canonical::diff::top_levels;
 use crate::controller::error::Error;
 use crate::controller::tags::{ownership_tags, write_tag_changes};
 use crate::controller::{Context, publish};
@@ -48,8 +48,7 @@ pub async fn execute(
     write_tag_changes(ctx.ecs.as_ref(), &arn, &plan.tag, &plan.untag).await?;
     let mut answered = None;
     if plan.update_cluster {
-        let mut fields: Vec<String> = plan.changed.iter().map(|p| top_level(p).to_owned()).collect();
-        fields.dedup();
+        let fields = top_levels(plan.changed.iter().map(String::as_str));
         let input = update_cluster_input(&canonical_cluster(&obj.spec), &arn, &fields).map_err(convert)?;
         answered = Some(ctx.ecs.update_cluster(input).await?);
     }

@@ -7,10 +7,11 @@ use std::collections::BTreeMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use crate::canonical::defaults::SERVICE_NOT_COMPARED;
+use crate::canonical::diff::top_levels;
 use crate::canonical::{FieldDiff, compare};
-use crate::controller::drift::{Correction, correction};
+use crate::controller::drift::DriftItem;
+use crate::controller::drift::{Correction, may_write};
 use crate::controller::tags::{tag_changes, tag_drift};
-use crate::controller::task_definition::plan::DriftItem;
 use crate::crd::common::{CorrectionRecord, DriftPolicy, Tags};
 use crate::crd::service::ECSServiceSpec;
 
@@ -156,31 +157,30 @@ pub fn plan(input: &PlanInput<'_>) -> ServicePlan {
     if !input.manage_user_tags {
         untag.clear();
     }
-    let fields = top_level_fields(&correctable);
+    let fields = top_levels(correctable.iter().map(|d| d.path.as_str()));
     let items: Vec<DriftItem> =
         correctable.iter().map(DriftItem::from_diff).chain(tag_drift(&tag, &untag, &actual.tags)).collect();
-    let may_write = !input.observe_only;
-    if !items.is_empty() && spec_changed && may_write {
+    let (write, verdict) = may_write(
+        spec_changed,
+        input.observe_only,
+        input.drift_policy,
+        input.correction,
+        &items,
+        input.now,
+        input.backoff,
+    );
+    if write && spec_changed && !items.is_empty() {
         plan.write(input.restart, fields, (tag, untag), UpdateReason::SpecChanged);
         return plan;
     }
-    if may_write && input.drift_policy == DriftPolicy::Correct {
-        plan.correction = correction(input.correction, &items, input.now, input.backoff);
-    }
+    plan.correction = verdict;
     if plan.correction.sends() {
         plan.write(input.restart, fields, (tag, untag), UpdateReason::DriftCorrected);
-    } else if input.restart && may_write {
+    } else if input.restart && !input.observe_only {
         plan.write(true, Vec::new(), Default::default(), UpdateReason::Restart);
     }
     plan.drift.extend(items);
     plan
-}
-
-fn top_level_fields(differences: &[FieldDiff]) -> Vec<String> {
-    let mut fields: Vec<String> = differences.iter().map(|d| d.top_level().to_owned()).collect();
-    fields.sort();
-    fields.dedup();
-    fields
 }
 
 #[cfg(test)]
