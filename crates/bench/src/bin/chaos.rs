@@ -163,13 +163,9 @@ async fn chaos(args: &Args) -> Result<bool> {
         args.task_definitions,
         samples.len()
     );
-    let calm = tokio::time::timeout(deadline, converge(args, &bin, &scratch.join("calm"), &samples, false))
-        .await
-        .map_err(|_| BenchError::Failed("the fault-free run passed its deadline".into()))??;
+    let calm = converge(args, &bin, &scratch.join("calm"), &samples, false, Instant::now() + deadline).await?;
     eprintln!("[chaos] fault-free run converged in {:.1} s; now with faults", calm.seconds);
-    let wild = tokio::time::timeout(deadline, converge(args, &bin, &scratch.join("chaos"), &samples, true))
-        .await
-        .map_err(|_| BenchError::Failed("the chaos run passed its deadline without converging".into()))??;
+    let wild = converge(args, &bin, &scratch.join("chaos"), &samples, true, Instant::now() + deadline).await?;
     let mut figures = vec![
         Figure { name: "converge_fault_free_seconds", value: calm.seconds, unit: "s", goal: None },
         Figure { name: "converge_with_faults_seconds", value: wild.seconds, unit: "s", goal: None },
@@ -201,7 +197,15 @@ struct Converged {
 
 /// Brings up the simulators and two operator replicas, applies everything (the samples too),
 /// injects the faults (when `faults`) and waits for convergence, then checks the invariants.
-async fn converge(args: &Args, bin: &Path, dir: &Path, samples: &[(Kind, Value)], faults: bool) -> Result<Converged> {
+/// Past `deadline` it fails, naming what had not converged and what the replicas last logged.
+async fn converge(
+    args: &Args,
+    bin: &Path,
+    dir: &Path,
+    samples: &[(Kind, Value)],
+    faults: bool,
+    deadline: Instant,
+) -> Result<Converged> {
     std::fs::create_dir_all(dir).map_err(BenchError::io("creating the run directory"))?;
     let kube = kube_sim::start().await?;
     let kubeconfig = dir.join("kubeconfig");
@@ -282,6 +286,18 @@ async fn converge(args: &Args, bin: &Path, dir: &Path, samples: &[(Kind, Value)]
         }
         if schedule.is_empty() && converged(&observer, args, total) {
             break;
+        }
+        if Instant::now() > deadline {
+            return Err(BenchError::Failed(format!(
+                "the {} run passed its deadline without converging ({} of {total} objects Ready, {} services on \
+                 td-000:2, faults still scheduled: {}).\nNot converged:\n{}\nThe replicas' last warnings:\n{}",
+                if faults { "chaos" } else { "fault-free" },
+                observer.ready(),
+                observer.on_new_revision(),
+                schedule.len(),
+                observer.stragglers().join("\n"),
+                last_warnings(dir, 30),
+            )));
         }
         for replica in &mut replicas {
             replica.check_alive()?;
@@ -844,6 +860,8 @@ async fn orphans(endpoint: &str, observer: &Observer, clusters: &[String]) -> Re
 #[derive(Default)]
 struct Seen {
     ready: HashMap<(Kind, String), bool>,
+    /// The Ready condition's reason and message, for the report of what did not converge.
+    ready_reason: HashMap<(Kind, String), String>,
     service_revision: HashMap<String, String>,
     generations: HashMap<(Kind, String), i64>,
     regressions: usize,
@@ -871,8 +889,16 @@ impl Observer {
                             .and_then(|s| s.get("conditions"))
                             .and_then(Value::as_array)
                             .is_some_and(|cs| cs.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"));
+                        let reason = status
+                            .and_then(|s| s.get("conditions"))
+                            .and_then(Value::as_array)
+                            .and_then(|cs| cs.iter().find(|c| c["type"] == "Ready"))
+                            .map_or("no Ready condition".to_owned(), |c| {
+                                format!("{} {}: {}", c["status"], c["reason"], c["message"])
+                            });
                         let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
                         seen.ready.insert((kind, name.clone()), ready);
+                        seen.ready_reason.insert((kind, name.clone()), reason);
                         if let Some(generation) =
                             status.and_then(|s| s.get("observedGeneration")).and_then(Value::as_i64)
                         {
@@ -914,6 +940,29 @@ impl Observer {
             .count()
     }
 
+    /// Every object not Ready, and every Ready service on td-000 not yet on its second revision,
+    /// with what its status says.
+    fn stragglers(&self) -> Vec<String> {
+        let seen = self.lock();
+        let mut out: Vec<String> = seen
+            .ready
+            .iter()
+            .filter(|(_, ready)| !**ready)
+            .map(|((kind, name), _)| {
+                let reason = seen.ready_reason.get(&(*kind, name.clone())).map_or("", String::as_str);
+                format!("  {kind:?}/{name}: Ready {reason}")
+            })
+            .collect();
+        out.extend(
+            seen.service_revision
+                .iter()
+                .filter(|(name, td)| td.contains("td-000:") && !td.ends_with("td-000:2") && seen.ready.get(&(Kind::Service, (*name).clone())) == Some(&true))
+                .map(|(name, td)| format!("  Service/{name}: Ready on {td}")),
+        );
+        out.sort();
+        out
+    }
+
     fn exists(&self, kind: Kind, name: &str) -> bool {
         self.lock().ready.contains_key(&(kind, name.to_owned()))
     }
@@ -929,6 +978,26 @@ impl Drop for Observer {
             task.abort();
         }
     }
+}
+
+/// The last `n` WARN and ERROR lines of the replica logs in `dir`, each prefixed with its file.
+fn last_warnings(dir: &Path, n: usize) -> String {
+    let mut lines = Vec::new();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| Some(e.ok()?.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "log"))
+        .collect();
+    files.sort();
+    for file in files {
+        let name = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        let warnings: Vec<&str> = text.lines().filter(|l| l.contains("WARN") || l.contains("ERROR")).collect();
+        let start = warnings.len().saturating_sub(n);
+        lines.extend(warnings[start..].iter().map(|l| format!("  {name}: {l}")));
+    }
+    if lines.is_empty() { "  (none)".to_owned() } else { lines.join("\n") }
 }
 
 /// `chaos.json` in the benchmark's layout, and `chaos.md` for people.
