@@ -323,7 +323,7 @@ mod tests {
     use aws_sdk_ecs::operation::update_capacity_provider::UpdateCapacityProviderInput;
     use aws_sdk_ecs::operation::update_cluster::UpdateClusterInput;
     use aws_sdk_ecs::operation::update_service::UpdateServiceInput;
-    use aws_sdk_ecs::types::{CapacityProvider, Cluster, Tag, TaskDefinition, TaskDefinitionStatus};
+    use aws_sdk_ecs::types::{CapacityProvider, Cluster, TaskDefinition, TaskDefinitionStatus};
     use futures::future::BoxFuture;
 
     use crate::aws::ecs::{AwsResult, DescribedTaskDefinition};
@@ -369,7 +369,7 @@ mod tests {
         fn delete_task_definitions(&self, _: Vec<String>) -> BoxFuture<'_, AwsResult<()>> {
             unused()
         }
-        fn tag_resource<'a>(&'a self, _: &'a str, _: Vec<Tag>) -> BoxFuture<'a, AwsResult<()>> {
+        fn tag_resource<'a>(&'a self, _: &'a str, _: &'a crate::crd::common::Tags) -> BoxFuture<'a, AwsResult<()>> {
             unused()
         }
         fn untag_resource<'a>(&'a self, _: &'a str, _: Vec<String>) -> BoxFuture<'a, AwsResult<()>> {

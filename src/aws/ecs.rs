@@ -19,6 +19,7 @@ use aws_sdk_ecs::types::{
 use futures::future::BoxFuture;
 
 use super::error::AwsError;
+use crate::crd::common::Tags;
 
 // The cluster and capacity provider calls live in their own files to keep this one readable.
 mod capacity_provider;
@@ -59,7 +60,7 @@ pub trait EcsApi: Send + Sync {
     /// Deletes INACTIVE revisions (ECS allows up to 10 per call).
     fn delete_task_definitions(&self, arns: Vec<String>) -> BoxFuture<'_, AwsResult<()>>;
 
-    fn tag_resource<'a>(&'a self, arn: &'a str, tags: Vec<Tag>) -> BoxFuture<'a, AwsResult<()>>;
+    fn tag_resource<'a>(&'a self, arn: &'a str, tags: &'a Tags) -> BoxFuture<'a, AwsResult<()>>;
 
     fn untag_resource<'a>(&'a self, arn: &'a str, keys: Vec<String>) -> BoxFuture<'a, AwsResult<()>>;
 
@@ -172,13 +173,7 @@ impl EcsApi for SdkEcs {
                 .send()
                 .await
                 .map_err(|e| AwsError::from_sdk("RegisterTaskDefinition", e))?;
-            out.task_definition.ok_or_else(|| {
-                AwsError::classify(
-                    "RegisterTaskDefinition",
-                    "MalformedResponse".into(),
-                    "the response has no taskDefinition".into(),
-                )
-            })
+            out.task_definition.ok_or_else(|| malformed("RegisterTaskDefinition", "taskDefinition"))
         })
     }
 
@@ -271,12 +266,12 @@ impl EcsApi for SdkEcs {
         })
     }
 
-    fn tag_resource<'a>(&'a self, arn: &'a str, tags: Vec<Tag>) -> BoxFuture<'a, AwsResult<()>> {
+    fn tag_resource<'a>(&'a self, arn: &'a str, tags: &'a Tags) -> BoxFuture<'a, AwsResult<()>> {
         Box::pin(async move {
             self.client
                 .tag_resource()
                 .resource_arn(arn)
-                .set_tags(Some(tags))
+                .set_tags(super::convert::tags_to_sdk(Some(tags), &Tags::new()))
                 .send()
                 .await
                 .map(|_| ())
@@ -461,7 +456,7 @@ impl SdkEcs {
 }
 
 fn malformed(operation: &'static str, field: &str) -> AwsError {
-    AwsError::classify(operation, "MalformedResponse".into(), format!("the response has no {field}"))
+    AwsError::malformed(operation, format!("the response has no {field}"))
 }
 
 /// `family` of `arn:aws:ecs:<region>:<account>:task-definition/<family>:<revision>`.

@@ -133,6 +133,13 @@ impl AwsError {
         Self { operation, code, message, class }
     }
 
+    /// An answer that lacks what the operation promises or holds what the operator cannot
+    /// read (a field missing, a value it does not know). Asking again gets the same answer, so
+    /// it is terminal: looked at again on the slow recheck. The one place such errors are made.
+    pub fn malformed(operation: &'static str, detail: impl fmt::Display) -> Self {
+        Self::new(operation, MALFORMED_RESPONSE, &detail.to_string(), ErrorClass::Terminal)
+    }
+
     fn new(operation: &'static str, code: &str, message: &str, class: ErrorClass) -> Self {
         Self { operation, code: code.to_owned(), message: message.to_owned(), class }
     }

@@ -82,7 +82,7 @@ impl Caches {
     }
 
     pub fn tallies(&self) -> [(&'static str, Tally); 4] {
-        use crate::controller::conditions::HasCommonStatus;
+        use crate::crd::HasCommonStatus;
         [
             ("TaskDefinition", tally(&self.task_definitions, |o| o.status.as_ref().map(|s| s.common()))),
             ("ECSService", tally(&self.services, |o| o.status.as_ref().map(|s| s.common()))),

@@ -2,6 +2,7 @@
 //! that moves only when a condition's status flips, and a time-insensitive comparison so status
 //! is written only when something a reader would notice changed.
 
+use crate::crd::HasCommonStatus;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 
 pub use crate::crd::common::condition_types::{DEGRADED, PROGRESSING, READY, SYNCED};
@@ -76,12 +77,6 @@ pub fn same_ignoring_time(a: &[Condition], b: &[Condition]) -> bool {
     let key =
         |c: &Condition| (c.type_.clone(), c.status.clone(), c.reason.clone(), c.message.clone(), c.observed_generation);
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| key(x) == key(y))
-}
-
-/// A status type with the shared part (observedGeneration, conditions, drift).
-pub trait HasCommonStatus: Clone + PartialEq {
-    fn common(&self) -> &crate::crd::common::CommonStatus;
-    fn common_mut(&mut self) -> &mut crate::crd::common::CommonStatus;
 }
 
 /// Whether a new status differs from the old one in anything but condition timestamps: the

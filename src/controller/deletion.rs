@@ -18,10 +18,12 @@ use kube::{Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::conditions::{self, ConditionSpec, DEGRADED, HasCommonStatus, PROGRESSING, READY, SYNCED, reasons};
+use super::conditions::{self, ConditionSpec, DEGRADED, PROGRESSING, READY, SYNCED, reasons};
+use super::context::Context;
 use super::error::Error;
-use super::{Context, publish, write_status};
+use super::status::{publish, write_status};
 use crate::aws::error::AwsError;
+use crate::crd::HasCommonStatus;
 
 /// Ready's and Progressing's reason while the finalizer is held.
 pub const DELETING: &str = "Deleting";

@@ -1,6 +1,6 @@
 //! Kubernetes refusing the operator's own requests (403: its RBAC lacks a permission; 422: the
 //! API server finds the request invalid). `apply` and `cleanup` report their errors in status
-//! and events themselves, and [`super::write_status`] turns a refused status write into a
+//! and events themselves, and [`super::status::write_status`] turns a refused status write into a
 //! Warning event; what is left is a refused finalizer patch, which happens around them: this
 //! module reports it, as far as Kubernetes lets the operator.
 
@@ -11,37 +11,13 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::Resource;
 use kube::runtime::controller::Action;
 use kube::runtime::events::EventType;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::conditions::{self, HasCommonStatus};
+use super::conditions;
+use super::context::{Context, object_key};
 use super::error::{self, Error};
-use super::{Context, object_key, publish, write_status};
-use crate::crd::{CapacityProvider, ECSCluster, ECSService, TaskDefinition};
-
-/// A kind whose status carries the shared part, so that shared code can set one condition.
-pub trait WithStatus {
-    type Status: HasCommonStatus + Serialize + Default;
-    fn current_status(&self) -> Option<&Self::Status>;
-}
-
-macro_rules! with_status {
-    ($($kind:ty => $status:ty),* $(,)?) => {$(
-        impl WithStatus for $kind {
-            type Status = $status;
-            fn current_status(&self) -> Option<&$status> {
-                self.status.as_ref()
-            }
-        }
-    )*};
-}
-
-with_status!(
-    ECSService => crate::crd::service::ECSServiceStatus,
-    TaskDefinition => crate::crd::task_definition::TaskDefinitionStatus,
-    ECSCluster => crate::crd::cluster::ECSClusterStatus,
-    CapacityProvider => crate::crd::capacity_provider::CapacityProviderStatus,
-);
+use super::status::{publish, write_status};
+use crate::crd::{HasCommonStatus, ManagedObject};
 
 /// Ends a reconcile (the finalizer helper's result): a finalizer patch Kubernetes refused (403,
 /// 422) happened outside `apply` and `cleanup`, which report their own errors, so it is reported
@@ -50,7 +26,7 @@ with_status!(
 /// logged).
 pub async fn finish_reconcile<K>(ctx: &Context, obj: &K, result: Result<Action, Error>) -> Result<Action, Error>
 where
-    K: WithStatus + Resource<Scope = NamespaceResourceScope, DynamicType = ()> + Clone + DeserializeOwned + Debug,
+    K: ManagedObject + Resource<Scope = NamespaceResourceScope, DynamicType = ()> + Clone + DeserializeOwned + Debug,
 {
     let finalizer_step =
         matches!(result.as_ref().err().and_then(Error::kube_step), Some(s) if error::FINALIZER_STEPS.contains(&s));

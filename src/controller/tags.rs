@@ -9,15 +9,14 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_ecs::types::Tag;
 use serde_json::Value;
 
 use crate::aws::ecs::EcsApi;
 use crate::controller::drift::DriftItem;
 use crate::controller::error::Error;
+use crate::controller::ownership::ownership_tags;
 use crate::crd::common::{Tags, tags};
 
-/// The ownership tags written on create (and on adoption) and kept on the resource.
 /// The tags a resource should carry: the user's plus the ownership tags. Observe mode claims
 /// nothing: the operator's own tags are taken as found, so only the user's are compared.
 pub fn desired_tags(
@@ -35,10 +34,6 @@ pub fn desired_tags(
         desired.extend(ownership_tags(owner, cluster_id));
     }
     desired
-}
-
-pub fn ownership_tags(owner: &str, cluster_id: &str) -> Tags {
-    [(tags::OWNER.to_owned(), owner.to_owned()), (tags::OWNER_CLUSTER.to_owned(), cluster_id.to_owned())].into()
 }
 
 /// Tags to set and keys to remove so that `actual` matches `desired`. Keys AWS reserves
@@ -83,8 +78,7 @@ pub async fn write_tag_changes(
     untag: &[String],
 ) -> Result<(), Error> {
     if !tag.is_empty() {
-        let sdk_tags = tag.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
-        ecs.tag_resource(arn, sdk_tags).await?;
+        ecs.tag_resource(arn, tag).await?;
     }
     if !untag.is_empty() {
         ecs.untag_resource(arn, untag.to_vec()).await?;
@@ -121,11 +115,5 @@ mod tests {
         assert_eq!((items[1].desired.as_deref(), items[1].actual.as_deref()), (Some("\"web\""), Some("\"old\"")));
         assert_eq!((items[2].desired.as_deref(), items[2].actual.as_deref()), (None, Some("\"x\"")));
         assert_eq!(changed_paths(&set, &["stale".to_string()]), ["tags.new", "tags.team", "tags.stale"]);
-    }
-
-    #[test]
-    fn ownership_tags_name_the_owner_and_the_kubernetes_cluster() {
-        let t = ownership_tags("ns/web", "prod-k8s");
-        assert_eq!(t, map(&[(tags::OWNER, "ns/web"), (tags::OWNER_CLUSTER, "prod-k8s")]));
     }
 }

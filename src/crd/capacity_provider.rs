@@ -148,11 +148,9 @@ fn managed_scaling_rules(schema: &mut schemars::Schema) {
     );
 }
 
-impl crate::controller::conditions::HasCommonStatus for CapacityProviderStatus {
-    fn common(&self) -> &CommonStatus {
-        &self.common
-    }
-    fn common_mut(&mut self) -> &mut CommonStatus {
-        &mut self.common
+impl CapacityProvider {
+    /// The ECS capacity provider name: `spec.name`, else the object name.
+    pub fn provider_name(&self) -> String {
+        self.spec.name.clone().unwrap_or_else(|| kube::ResourceExt::name_any(self))
     }
 }

@@ -186,11 +186,9 @@ fn execute_command_rules(schema: &mut schemars::Schema) {
     );
 }
 
-impl crate::controller::conditions::HasCommonStatus for ECSClusterStatus {
-    fn common(&self) -> &CommonStatus {
-        &self.common
-    }
-    fn common_mut(&mut self) -> &mut CommonStatus {
-        &mut self.common
+impl ECSCluster {
+    /// The ECS cluster name: `spec.clusterName`, else the object name.
+    pub fn cluster_name(&self) -> String {
+        self.spec.cluster_name.clone().unwrap_or_else(|| kube::ResourceExt::name_any(self))
     }
 }

@@ -150,6 +150,45 @@ pub struct CommonStatus {
     pub correction: Option<CorrectionRecord>,
 }
 
+/// A status type with the shared part (observedGeneration, conditions, drift, correction).
+pub trait HasCommonStatus: Clone + PartialEq {
+    fn common(&self) -> &CommonStatus;
+    fn common_mut(&mut self) -> &mut CommonStatus;
+}
+
+/// What the objects of every kind have, for code shared by all kinds: the shared policies, and
+/// a status with the shared part.
+pub trait ManagedObject {
+    type Status: HasCommonStatus + serde::Serialize + Default;
+    fn policies(&self) -> &Policies;
+    fn current_status(&self) -> Option<&Self::Status>;
+}
+
+/// The shared traits for a kind whose spec flattens `policies` and whose status flattens
+/// `common`.
+macro_rules! managed_object {
+    ($($kind:ty => $status:ty),* $(,)?) => {$(
+        impl $crate::crd::common::HasCommonStatus for $status {
+            fn common(&self) -> &$crate::crd::common::CommonStatus {
+                &self.common
+            }
+            fn common_mut(&mut self) -> &mut $crate::crd::common::CommonStatus {
+                &mut self.common
+            }
+        }
+        impl $crate::crd::common::ManagedObject for $kind {
+            type Status = $status;
+            fn policies(&self) -> &$crate::crd::common::Policies {
+                &self.spec.policies
+            }
+            fn current_status(&self) -> Option<&$status> {
+                self.status.as_ref()
+            }
+        }
+    )*};
+}
+pub(crate) use managed_object;
+
 /// A drift correction the operator sent, kept while the difference lasts.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]

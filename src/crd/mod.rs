@@ -11,7 +11,14 @@ pub mod task_definition;
 
 pub use capacity_provider::{CapacityProvider, CapacityProviderSpec, CapacityProviderStatus};
 pub use cluster::{ECSCluster, ECSClusterSpec, ECSClusterStatus};
-pub use common::{DeletionPolicy, DriftPolicy, ManagementPolicy, Policies};
+pub use common::{DeletionPolicy, DriftPolicy, HasCommonStatus, ManagedObject, ManagementPolicy, Policies};
+
+common::managed_object!(
+    ECSService => ECSServiceStatus,
+    TaskDefinition => TaskDefinitionStatus,
+    ECSCluster => ECSClusterStatus,
+    CapacityProvider => CapacityProviderStatus,
+);
 pub use service::{ECSService, ECSServiceSpec, ECSServiceStatus};
 pub use task_definition::{TaskDefinition, TaskDefinitionSpec, TaskDefinitionStatus};
 

@@ -608,12 +608,3 @@ fn target_tracking_rules(schema: &mut schemars::Schema) {
         ],
     );
 }
-
-impl crate::controller::conditions::HasCommonStatus for ECSServiceStatus {
-    fn common(&self) -> &CommonStatus {
-        &self.common
-    }
-    fn common_mut(&mut self) -> &mut CommonStatus {
-        &mut self.common
-    }
-}

@@ -1049,12 +1049,3 @@ fn efs_rules(schema: &mut schemars::Schema) {
         .at(".transitEncryption")],
     );
 }
-
-impl crate::controller::conditions::HasCommonStatus for TaskDefinitionStatus {
-    fn common(&self) -> &CommonStatus {
-        &self.common
-    }
-    fn common_mut(&mut self) -> &mut CommonStatus {
-        &mut self.common
-    }
-}

@@ -151,7 +151,7 @@ async fn unknown_enum_values_are_named() {
         |_, synced| synced.0 == "False" && synced.2.contains("QUANTUM"),
     )
     .await;
-    assert!(says(&synced, &["UnexpectedResponse", "spec.launchType"]), "{synced:?}");
+    assert!(says(&synced, &["MalformedResponse", "spec.launchType"]), "{synced:?}");
     assert_eq!(bed.calls("UpdateService"), updates, "no write on an answer the operator cannot read");
 }
 

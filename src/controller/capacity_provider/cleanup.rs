@@ -10,12 +10,15 @@ use kube::runtime::controller::Action;
 use kube::runtime::events::EventType;
 use kube::{Resource, ResourceExt};
 
+use super::observe;
 use super::status::{self, DELETION_BLOCKED, Outcome, Stage};
-use super::{observe, owned_by, owner_of, provider_name_of};
+use crate::aws::convert::tag_map;
 use crate::aws::error::AwsError;
+use crate::controller::context::Context;
 use crate::controller::deletion::{self, Progress};
 use crate::controller::error::Error;
-use crate::controller::{Context, publish, write_status};
+use crate::controller::ownership::{owned_by, owner_of};
+use crate::controller::status::{publish, write_status};
 use crate::crd::capacity_provider::CapacityProvider as CapacityProviderObject;
 use crate::crd::common::{DeletionPolicy, ManagementPolicy};
 
@@ -32,7 +35,7 @@ pub async fn cleanup(obj: &CapacityProviderObject, ctx: &Context) -> Result<Acti
 
 /// One pass of the deletion: Done once ECS has no ACTIVE provider of ours by that name.
 async fn delete(obj: &CapacityProviderObject, ctx: &Context) -> Result<Progress, Error> {
-    let name = provider_name_of(obj);
+    let name = obj.provider_name();
     // None: missing, or INACTIVE (deleted).
     let provider = match observe(ctx, &name).await {
         Ok(found) => found,
@@ -42,7 +45,7 @@ async fn delete(obj: &CapacityProviderObject, ctx: &Context) -> Result<Progress,
     let Some(provider) = provider else {
         return Ok(Progress::Done);
     };
-    if !owned_by(&provider, &owner_of(obj)) {
+    if !owned_by(&tag_map(provider.tags()), &owner_of(obj)) {
         // Never ours (a conflict, or never adopted): leave it.
         return Ok(Progress::Done);
     }

@@ -12,20 +12,20 @@ pub mod plan;
 pub mod status;
 pub mod watch;
 
-use std::sync::Arc;
-
 use aws_sdk_ecs::types::CapacityProvider;
+use kube::Resource;
 use kube::runtime::controller::Action;
 use kube::runtime::events::EventType;
-use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
-use kube::{Api, Resource, ResourceExt};
 
 use self::plan::{Actual, PlanInput, ProviderPlan, Why};
 use self::status::{Outcome, Stage};
+use super::context::Context;
 use super::drift::DriftItem;
 use super::error::Error;
-use super::tags::{ownership_tags, write_tag_changes};
-use super::{Context, publish, write_status};
+use super::kind::Reconciler;
+use super::ownership::{check_ownership, owner_of, ownership_tags};
+use super::status::{publish, write_status};
+use super::tags::write_tag_changes;
 use crate::aws::convert::capacity_provider::{
     capacity_provider_spec_from_sdk, create_capacity_provider_input, update_capacity_provider_input,
 };
@@ -34,32 +34,19 @@ use crate::aws::error::AwsError;
 use crate::canonical::capacity_provider::canonical_capacity_provider;
 use crate::canonical::spec_hash;
 use crate::crd::capacity_provider::{CapacityProvider as CapacityProviderObject, CapacityProviderSpec};
-use crate::crd::common::{FINALIZER, ManagementPolicy, tags};
+use crate::crd::common::ManagementPolicy;
 
 /// Prefixes ECS reserves for its own providers.
 const RESERVED_PREFIXES: &[&str] = &["aws", "ecs", "fargate"];
 
-pub async fn reconcile(obj: Arc<CapacityProviderObject>, ctx: Arc<Context>) -> Result<Action, Error> {
-    let namespace = obj.namespace().ok_or(Error::MissingMetadata("namespace"))?;
-    let api: Api<CapacityProviderObject> = Api::namespaced(ctx.client.clone(), &namespace);
-    let result = finalizer(&api, FINALIZER, obj.clone(), |event| async {
-        match event {
-            FinalizerEvent::Apply(obj) => apply(&obj, &ctx).await,
-            FinalizerEvent::Cleanup(obj) => cleanup::cleanup(&obj, &ctx).await,
-        }
-    })
-    .await
-    .or_else(Error::finalizer_outcome);
-    super::refusals::finish_reconcile(&ctx, obj.as_ref(), result).await
-}
+impl Reconciler for CapacityProviderObject {
+    async fn apply(obj: &Self, ctx: &Context) -> Result<Action, Error> {
+        apply(obj, ctx).await
+    }
 
-fn owner_of(obj: &CapacityProviderObject) -> String {
-    format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any())
-}
-
-/// The ECS name: `spec.name`, else the object name.
-pub fn provider_name_of(obj: &CapacityProviderObject) -> String {
-    obj.spec.name.clone().unwrap_or_else(|| obj.name_any())
+    async fn cleanup(obj: &Self, ctx: &Context) -> Result<Action, Error> {
+        cleanup::cleanup(obj, ctx).await
+    }
 }
 
 /// Admission checks `spec.name`; a name taken from the object may still break ECS's rules
@@ -89,7 +76,7 @@ struct Synced {
 
 async fn apply(obj: &CapacityProviderObject, ctx: &Context) -> Result<Action, Error> {
     let observe_only = obj.spec.policies.management() == ManagementPolicy::Observe;
-    let name = provider_name_of(obj);
+    let name = obj.provider_name();
     let result = match check_name(obj, &name) {
         Err(e) => Err(e),
         Ok(()) => sync(obj, ctx, &name, observe_only).await,
@@ -154,7 +141,8 @@ async fn sync(obj: &CapacityProviderObject, ctx: &Context, name: &str, observe_o
     let owner = owner_of(obj);
     let existing = observe(ctx, name).await?;
     if let (Some(p), false) = (&existing, observe_only) {
-        check_ownership(p, &owner, obj.spec.policies.adopt())?;
+        let what = format!("capacity provider {name}");
+        check_ownership(&what, &tag_map(p.tags()), &owner, obj.spec.policies.adopt())?;
     }
     let actual = existing
         .as_ref()
@@ -165,9 +153,7 @@ async fn sync(obj: &CapacityProviderObject, ctx: &Context, name: &str, observe_o
             })
         })
         .transpose()
-        .map_err(|e| {
-            Error::Aws(AwsError::classify("DescribeCapacityProviders", "UnexpectedResponse".into(), e.to_string()))
-        })?;
+        .map_err(|e| Error::Aws(AwsError::malformed("DescribeCapacityProviders", e)))?;
     let desired_tags = crate::controller::tags::desired_tags(
         obj.spec.tags.as_ref(),
         &owner,
@@ -234,25 +220,6 @@ async fn execute(
     let note = format!("{verb} capacity provider {name}: {}", plan.changed.join(", "));
     publish(ctx, obj, EventType::Normal, reason, &note).await;
     Ok(answered)
-}
-
-fn check_ownership(p: &CapacityProvider, owner: &str, adopt: bool) -> Result<(), Error> {
-    let name = p.name().unwrap_or_default();
-    match tag_map(p.tags.as_deref().unwrap_or_default()).get(tags::OWNER) {
-        Some(o) if o == owner => Ok(()),
-        Some(other) => {
-            Err(Error::Conflict(format!("capacity provider {name} is managed by {other}; it will not be taken over")))
-        }
-        None if adopt => Ok(()),
-        None => Err(Error::Conflict(format!(
-            "capacity provider {name} exists and was not created by ecs-operator; set spec.adopt: true to manage it"
-        ))),
-    }
-}
-
-/// Whether ECS reports `p` as carrying `owner`'s ownership tag.
-fn owned_by(p: &CapacityProvider, owner: &str) -> bool {
-    tag_map(p.tags.as_deref().unwrap_or_default()).get(tags::OWNER).map(String::as_str) == Some(owner)
 }
 
 #[cfg(test)]

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Resource, ResourceExt};
 
-use super::provider_name_of;
 use crate::crd::capacity_provider::CapacityProvider;
 use crate::crd::cluster::ECSCluster;
 
@@ -18,7 +17,7 @@ pub fn clusters_of_provider(
     clusters: Store<ECSCluster>,
 ) -> impl Fn(CapacityProvider) -> Vec<ObjectRef<ECSCluster>> + Send + Sync + Clone + 'static {
     move |provider: CapacityProvider| {
-        let (ns, name) = (provider.namespace(), provider_name_of(&provider));
+        let (ns, name) = (provider.namespace(), provider.provider_name());
         clusters
             .state()
             .iter()

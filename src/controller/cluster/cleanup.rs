@@ -10,12 +10,15 @@ use kube::runtime::controller::Action;
 use kube::runtime::events::EventType;
 use kube::{Resource, ResourceExt};
 
+use super::observe;
 use super::status::{self, DELETION_BLOCKED, Outcome, Stage};
-use super::{cluster_name_of, observe, owned_by, owner_of};
+use crate::aws::convert::tag_map;
 use crate::aws::error::AwsError;
+use crate::controller::context::Context;
 use crate::controller::deletion::{self, Progress, unless_gone};
 use crate::controller::error::Error;
-use crate::controller::{Context, publish, write_status};
+use crate::controller::ownership::{owned_by, owner_of};
+use crate::controller::status::{publish, write_status};
 use crate::crd::cluster::ECSCluster;
 use crate::crd::common::{DeletionPolicy, ManagementPolicy};
 
@@ -43,7 +46,7 @@ pub async fn cleanup(obj: &ECSCluster, ctx: &Context) -> Result<Action, Error> {
 /// One pass of the deletion: Done once ECS has no ACTIVE cluster of ours by that name. A wait
 /// on services still in the cluster is recorded by [`block`].
 async fn delete(obj: &ECSCluster, ctx: &Context) -> Result<Progress, Error> {
-    let name = cluster_name_of(obj);
+    let name = obj.cluster_name();
     // None: missing, or INACTIVE (deleted).
     let cluster = match observe(ctx, &name).await {
         Ok(found) => found,
@@ -53,7 +56,7 @@ async fn delete(obj: &ECSCluster, ctx: &Context) -> Result<Progress, Error> {
     let Some(cluster) = cluster else {
         return Ok(Progress::Done);
     };
-    if !owned_by(&cluster, &owner_of(obj)) {
+    if !owned_by(&tag_map(cluster.tags()), &owner_of(obj)) {
         // Never ours (a conflict, or never adopted): leave it.
         return Ok(Progress::Done);
     }

@@ -10,9 +10,11 @@ use crate::aws::convert::ConvertError;
 use crate::aws::convert::cluster::{create_cluster_input, put_cluster_capacity_providers_input, update_cluster_input};
 use crate::canonical::cluster::canonical_cluster;
 use crate::canonical::diff::top_levels;
+use crate::controller::context::Context;
 use crate::controller::error::Error;
-use crate::controller::tags::{ownership_tags, write_tag_changes};
-use crate::controller::{Context, publish};
+use crate::controller::ownership::ownership_tags;
+use crate::controller::status::publish;
+use crate::controller::tags::write_tag_changes;
 use crate::crd::cluster::ECSCluster;
 
 /// The cluster the plan is for.

@@ -11,49 +11,37 @@ pub mod execute;
 pub mod plan;
 pub mod providers;
 pub mod status;
-
-use std::sync::Arc;
+pub mod watch;
 
 use aws_sdk_ecs::types::Cluster;
+use kube::Resource;
 use kube::runtime::controller::Action;
 use kube::runtime::events::EventType;
-use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
-use kube::{Api, Resource, ResourceExt};
 
 use self::plan::{Actual, PlanInput};
 use self::status::{Outcome, Stage};
+use super::context::Context;
+use super::drift::DriftItem;
 use super::error::Error;
-use super::task_definition::plan::DriftItem;
-use super::{Context, publish, write_status};
+use super::kind::Reconciler;
+use super::ownership::{check_ownership, owner_of};
+use super::status::{publish, write_status};
 use crate::aws::convert::cluster::cluster_spec_from_sdk;
 use crate::aws::convert::tag_map;
 use crate::aws::error::AwsError;
 use crate::canonical::cluster::canonical_cluster;
 use crate::canonical::spec_hash;
 use crate::crd::cluster::{ECSCluster, ECSClusterSpec};
-use crate::crd::common::{FINALIZER, ManagementPolicy, tags};
+use crate::crd::common::ManagementPolicy;
 
-pub async fn reconcile(cluster: Arc<ECSCluster>, ctx: Arc<Context>) -> Result<Action, Error> {
-    let namespace = cluster.namespace().ok_or(Error::MissingMetadata("namespace"))?;
-    let api: Api<ECSCluster> = Api::namespaced(ctx.client.clone(), &namespace);
-    let result = finalizer(&api, FINALIZER, cluster.clone(), |event| async {
-        match event {
-            FinalizerEvent::Apply(cluster) => apply(&cluster, &ctx).await,
-            FinalizerEvent::Cleanup(cluster) => cleanup::cleanup(&cluster, &ctx).await,
-        }
-    })
-    .await
-    .or_else(Error::finalizer_outcome);
-    super::refusals::finish_reconcile(&ctx, cluster.as_ref(), result).await
-}
+impl Reconciler for ECSCluster {
+    async fn apply(obj: &Self, ctx: &Context) -> Result<Action, Error> {
+        apply(obj, ctx).await
+    }
 
-fn owner_of(cluster: &ECSCluster) -> String {
-    format!("{}/{}", cluster.namespace().unwrap_or_default(), cluster.name_any())
-}
-
-/// The ECS cluster name: `spec.clusterName`, else the object name.
-pub fn cluster_name_of(cluster: &ECSCluster) -> String {
-    cluster.spec.cluster_name.clone().unwrap_or_else(|| cluster.name_any())
+    async fn cleanup(obj: &Self, ctx: &Context) -> Result<Action, Error> {
+        cleanup::cleanup(obj, ctx).await
+    }
 }
 
 /// What a successful sync found.
@@ -66,7 +54,7 @@ struct Synced {
 
 async fn apply(cluster: &ECSCluster, ctx: &Context) -> Result<Action, Error> {
     let observe_only = cluster.spec.policies.management() == ManagementPolicy::Observe;
-    let name = cluster_name_of(cluster);
+    let name = cluster.cluster_name();
     // Observe mode writes nothing, so it has nothing to wait for.
     if !observe_only && let Some(message) = providers::not_ready(cluster, ctx).await? {
         return providers::wait(cluster, ctx, &message).await;
@@ -132,7 +120,8 @@ async fn sync(cluster: &ECSCluster, ctx: &Context, name: &str, observe_only: boo
     let existing = observe(ctx, name).await?;
     // Observe mode only reads: watching a cluster someone else manages takes nothing over.
     if let (Some(c), false) = (&existing, observe_only) {
-        check_ownership(c, &owner, cluster.spec.policies.adopt())?;
+        let what = format!("ECS cluster {name}");
+        check_ownership(&what, &tag_map(c.tags()), &owner, cluster.spec.policies.adopt())?;
     }
     let actual = existing
         .as_ref()
@@ -143,7 +132,7 @@ async fn sync(cluster: &ECSCluster, ctx: &Context, name: &str, observe_only: boo
             })
         })
         .transpose()
-        .map_err(|e| Error::Aws(AwsError::classify("DescribeClusters", "UnexpectedResponse".into(), e.to_string())))?;
+        .map_err(|e| Error::Aws(AwsError::malformed("DescribeClusters", e)))?;
     let desired_tags = crate::controller::tags::desired_tags(
         cluster.spec.tags.as_ref(),
         &owner,
@@ -179,24 +168,4 @@ async fn sync(cluster: &ECSCluster, ctx: &Context, name: &str, observe_only: boo
     // A correction that could not be written (the cluster is not ACTIVE) is not an attempt.
     let correction = if writable { plan.correction } else { crate::controller::drift::Correction::None };
     Ok(Synced { cluster: observed, drift: plan.drift, correction, applied_hash })
-}
-
-fn check_ownership(cluster: &Cluster, owner: &str, adopt: bool) -> Result<(), Error> {
-    let tags = tag_map(cluster.tags.as_deref().unwrap_or_default());
-    let name = cluster.cluster_name().unwrap_or_default();
-    match tags.get(tags::OWNER) {
-        Some(o) if o == owner => Ok(()),
-        Some(other) => {
-            Err(Error::Conflict(format!("ECS cluster {name} is managed by {other}; it will not be taken over")))
-        }
-        None if adopt => Ok(()),
-        None => Err(Error::Conflict(format!(
-            "ECS cluster {name} exists and was not created by ecs-operator; set spec.adopt: true to manage it"
-        ))),
-    }
-}
-
-/// Whether ECS reports `cluster` as carrying `owner`'s ownership tag.
-fn owned_by(cluster: &Cluster, owner: &str) -> bool {
-    tag_map(cluster.tags.as_deref().unwrap_or_default()).get(tags::OWNER).map(String::as_str) == Some(owner)
 }

@@ -9,10 +9,10 @@ use kube::runtime::controller::Action;
 use kube::{Api, Resource, ResourceExt};
 
 use super::status::{self, Outcome, Stage};
-use crate::controller::capacity_provider::provider_name_of;
 use crate::controller::conditions::{READY, status_of};
+use crate::controller::context::Context;
 use crate::controller::error::Error;
-use crate::controller::{Context, write_status};
+use crate::controller::status::write_status;
 use crate::crd::capacity_provider::CapacityProvider;
 use crate::crd::cluster::ECSCluster;
 
@@ -31,7 +31,7 @@ pub async fn not_ready(cluster: &ECSCluster, ctx: &Context) -> Result<Option<Str
     let api: Api<CapacityProvider> = Api::namespaced(ctx.client.clone(), &namespace);
     let objects = api.list(&ListParams::default()).await.map_err(|e| Error::kube("listing CapacityProviders", e))?;
     for name in named {
-        let Some(obj) = objects.items.iter().find(|o| &provider_name_of(o) == name) else { continue };
+        let Some(obj) = objects.items.iter().find(|o| &o.provider_name() == name) else { continue };
         if let Some(why) = waiting_reason(obj) {
             return Ok(Some(format!(
                 "capacity provider {name} (CapacityProvider {namespace}/{}) is not Ready yet: {why}",

@@ -5,9 +5,9 @@ use aws_sdk_ecs::types::Cluster;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use crate::controller::conditions::{ConditionSpec, DEGRADED, PROGRESSING, READY, SYNCED, reasons};
+use crate::controller::drift::DriftItem;
 use crate::controller::drift::{self, Correction};
 use crate::controller::error::Error;
-use crate::controller::task_definition::plan::DriftItem;
 use crate::crd::cluster::ECSClusterStatus;
 use crate::crd::common::CommonStatus;
 

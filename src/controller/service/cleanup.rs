@@ -15,13 +15,16 @@ use kube::runtime::controller::Action;
 use kube::runtime::events::EventType;
 use kube::runtime::reflector::ObjectRef;
 
+use super::describe;
 use super::resolve::identity_of_arn;
-use super::{describe, owner_of, service_tags};
+use crate::aws::convert::tag_map;
 use crate::aws::error::AwsError;
+use crate::controller::context::Context;
 use crate::controller::deletion::{self, Progress, unless_gone};
 use crate::controller::error::Error;
-use crate::controller::{Context, publish};
-use crate::crd::common::{DeletionPolicy, ManagementPolicy, tags};
+use crate::controller::ownership::{owned_by, owner_of};
+use crate::controller::status::publish;
+use crate::crd::common::{DeletionPolicy, ManagementPolicy};
 use crate::crd::service::ECSServiceStatus;
 use crate::crd::{ECSCluster, ECSService};
 
@@ -132,7 +135,7 @@ enum Step {
 
 fn step(service: Option<&Service>, owner: &str, name: &str) -> Step {
     let Some(service) = service else { return Step::Gone };
-    if service_tags(service).get(tags::OWNER).map(String::as_str) != Some(owner) {
+    if !owned_by(&tag_map(service.tags()), owner) {
         return Step::LeaveAlone;
     }
     match service.status() {
@@ -172,7 +175,7 @@ mod tests {
     fn ecs_service(status: &str, desired: i32, owner: Option<&str>) -> Service {
         let mut b = Service::builder().service_name("web").status(status).desired_count(desired);
         if let Some(owner) = owner {
-            b = b.tags(aws_sdk_ecs::types::Tag::builder().key(tags::OWNER).value(owner).build());
+            b = b.tags(aws_sdk_ecs::types::Tag::builder().key(crate::crd::common::tags::OWNER).value(owner).build());
         }
         b.build()
     }

@@ -9,9 +9,11 @@ use kube::runtime::events::EventType;
 use super::plan::{self, UpdateReason};
 use super::resolve;
 use crate::aws::convert::service::{ServiceTarget, create_service_input, update_service_input};
+use crate::controller::context::Context;
 use crate::controller::error::Error;
-use crate::controller::tags::{ownership_tags, write_tag_changes};
-use crate::controller::{Context, publish};
+use crate::controller::ownership::ownership_tags;
+use crate::controller::status::publish;
+use crate::controller::tags::write_tag_changes;
 use crate::crd::ECSService;
 
 /// Runs the plan: CreateService, or the tag changes (first: adopting, they add the owner tag
@@ -51,10 +53,9 @@ pub async fn execute(
     if !plan.tag.is_empty() || !plan.untag.is_empty() {
         // TagResource wants the service's long ARN (cluster and name), which ECS reports.
         let arn = existing.and_then(Service::service_arn).ok_or_else(|| {
-            Error::Aws(crate::aws::error::AwsError::classify(
+            Error::Aws(crate::aws::error::AwsError::malformed(
                 "DescribeServices",
-                crate::aws::error::MALFORMED_RESPONSE.into(),
-                "the service in the response has no serviceArn".into(),
+                "the service in the response has no serviceArn",
             ))
         })?;
         let written = write_tag_changes(ctx.ecs.as_ref(), arn, &plan.tag, &plan.untag).await;

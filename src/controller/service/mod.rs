@@ -14,42 +14,37 @@ pub mod plan;
 pub mod resolve;
 pub mod rollout;
 pub mod status;
-
-use std::sync::Arc;
+pub mod watch;
 
 use aws_sdk_ecs::types::Service;
 use kube::runtime::controller::Action;
 use kube::runtime::events::EventType;
-use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
-use kube::{Api, Resource, ResourceExt};
+use kube::{Resource, ResourceExt};
 
 use self::plan::PlanInput;
 use self::resolve::{Resolved, Waiting};
 use self::status::{Outcome, Stage};
+use super::context::Context;
 use super::error::Error;
-use super::{Context, publish, write_status};
+use super::kind::Reconciler;
+use super::ownership::{check_ownership, owner_of};
+use super::status::{publish, write_status};
 use crate::aws::convert::service::{ServiceTarget, service_spec_from_sdk};
+use crate::aws::convert::tag_map;
+use crate::aws::error::AwsError;
 use crate::canonical::service::canonical_service;
 use crate::canonical::spec_hash;
 use crate::crd::ECSService;
-use crate::crd::common::{FINALIZER, ManagementPolicy, RESTARTED_AT_ANNOTATION, Tags, tags};
+use crate::crd::common::{ManagementPolicy, RESTARTED_AT_ANNOTATION};
 
-pub async fn reconcile(svc: Arc<ECSService>, ctx: Arc<Context>) -> Result<Action, Error> {
-    let namespace = svc.namespace().ok_or(Error::MissingMetadata("namespace"))?;
-    let api: Api<ECSService> = Api::namespaced(ctx.client.clone(), &namespace);
-    let result = finalizer(&api, FINALIZER, svc.clone(), |event| async {
-        match event {
-            FinalizerEvent::Apply(svc) => apply(&svc, &ctx).await,
-            FinalizerEvent::Cleanup(svc) => cleanup::cleanup(&svc, &ctx).await,
-        }
-    })
-    .await
-    .or_else(Error::finalizer_outcome);
-    super::refusals::finish_reconcile(&ctx, svc.as_ref(), result).await
-}
+impl Reconciler for ECSService {
+    async fn apply(obj: &Self, ctx: &Context) -> Result<Action, Error> {
+        apply(obj, ctx).await
+    }
 
-fn owner_of(svc: &ECSService) -> String {
-    format!("{}/{}", svc.namespace().unwrap_or_default(), svc.name_any())
+    async fn cleanup(obj: &Self, ctx: &Context) -> Result<Action, Error> {
+        cleanup::cleanup(obj, ctx).await
+    }
 }
 
 /// What a successful sync found.
@@ -57,7 +52,7 @@ struct Synced {
     service: Option<Service>,
     assessment: Option<rollout::Assessment>,
     desired_task_definition: String,
-    drift: Vec<crate::controller::task_definition::plan::DriftItem>,
+    drift: Vec<crate::controller::drift::DriftItem>,
     correction: crate::controller::drift::Correction,
     applied_hash: String,
     restarted_at: Option<String>,
@@ -165,10 +160,6 @@ async fn describe(ctx: &Context, svc: &ECSService, cluster: &str, name: &str) ->
     Ok(ctx.describer.describe(cluster, name, max_age).await?)
 }
 
-fn service_tags(service: &Service) -> Tags {
-    service.tags().iter().filter_map(|t| Some((t.key.clone()?, t.value.clone().unwrap_or_default()))).collect()
-}
-
 async fn sync(svc: &ECSService, ctx: &Context, resolved: &Resolved, observe_only: bool) -> Result<Synced, Error> {
     check_inputs(&svc.spec)?;
     let scaler_owns_count = svc.spec.autoscaling.is_some();
@@ -177,14 +168,14 @@ async fn sync(svc: &ECSService, ctx: &Context, resolved: &Resolved, observe_only
     let owner = owner_of(svc);
     let existing = describe(ctx, svc, &resolved.cluster, &resolved.service_name).await?;
     if let Some(service) = &existing {
-        check_ownership(service, &owner, svc.spec.policies.adopt())?;
+        let what = format!("ECS service {}", resolved.service_name);
+        check_ownership(&what, &tag_map(service.tags()), &owner, svc.spec.policies.adopt())?;
         // ECS always names the revision a service runs; without it every field would look like
         // drift and the operator would write on the strength of a broken answer.
         if service.task_definition().is_none() {
-            return Err(Error::Aws(crate::aws::error::AwsError::classify(
+            return Err(Error::Aws(AwsError::malformed(
                 "DescribeServices",
-                crate::aws::error::MALFORMED_RESPONSE.into(),
-                "the service in the response has no taskDefinition".into(),
+                "the service in the response has no taskDefinition",
             )));
         }
     }
@@ -193,17 +184,11 @@ async fn sync(svc: &ECSService, ctx: &Context, resolved: &Resolved, observe_only
         .map(|s| {
             service_spec_from_sdk(s).map(|spec| plan::Actual {
                 spec: canonical_service(&spec, s.task_definition(), scaler_owns_count),
-                tags: service_tags(s),
+                tags: tag_map(s.tags()),
             })
         })
         .transpose()
-        .map_err(|e| {
-            Error::Aws(crate::aws::error::AwsError::classify(
-                "DescribeServices",
-                "UnexpectedResponse".into(),
-                e.to_string(),
-            ))
-        })?;
+        .map_err(|e| Error::Aws(AwsError::malformed("DescribeServices", e)))?;
     let restart_wanted = svc.annotations().get(RESTARTED_AT_ANNOTATION).cloned();
     let previous = svc.status.as_ref();
     let restart =
@@ -317,22 +302,6 @@ fn desired_hash(
     let hashed =
         crate::crd::service::ECSServiceSpec { tags: spec.tags.clone().filter(|t| !t.is_empty()), ..desired.clone() };
     spec_hash(&hashed).map_err(|e| Error::InvalidSpec(format!("spec: {e}")))
-}
-
-fn check_ownership(service: &Service, owner: &str, adopt: bool) -> Result<(), Error> {
-    let tags = service_tags(service);
-    match tags.get(tags::OWNER) {
-        Some(o) if o == owner => Ok(()),
-        Some(other) => Err(Error::Conflict(format!(
-            "ECS service {} is managed by {other}; it will not be taken over",
-            service.service_name().unwrap_or_default()
-        ))),
-        None if adopt => Ok(()),
-        None => Err(Error::Conflict(format!(
-            "ECS service {} exists and was not created by ecs-operator; set spec.adopt: true to manage it",
-            service.service_name().unwrap_or_default()
-        ))),
-    }
 }
 
 #[cfg(test)]

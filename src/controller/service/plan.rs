@@ -199,7 +199,7 @@ mod tests {
     }
 
     fn ownership() -> Tags {
-        crate::controller::tags::ownership_tags("ns/web", "k8s")
+        crate::controller::ownership::ownership_tags("ns/web", "k8s")
     }
 
     fn with(mut t: Tags, pairs: &[(&str, &str)]) -> Tags {

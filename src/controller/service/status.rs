@@ -7,9 +7,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use super::resolve::{cluster_name, family_revision};
 use super::rollout::Assessment;
 use crate::controller::conditions::{ConditionSpec, DEGRADED, PROGRESSING, READY, SYNCED, reasons};
+use crate::controller::drift::DriftItem;
 use crate::controller::drift::{self, Correction};
 use crate::controller::error::Error;
-use crate::controller::task_definition::plan::DriftItem;
 use crate::crd::common::CommonStatus;
 use crate::crd::service::{DeploymentStatus, ECSServiceStatus, ServiceEventRecord};
 

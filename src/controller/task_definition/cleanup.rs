@@ -7,11 +7,13 @@ use kube::ResourceExt;
 use kube::runtime::controller::Action;
 use kube::runtime::events::EventType;
 
-use super::{family_of, owner_of};
+use super::family_of;
 use crate::aws::ecs::{EcsApi, revision_of};
+use crate::controller::context::Context;
 use crate::controller::deletion::{self, Progress, unless_gone};
 use crate::controller::error::Error;
-use crate::controller::{Context, publish};
+use crate::controller::ownership::owner_of;
+use crate::controller::status::publish;
 use crate::crd::common::{DeletionPolicy, ManagementPolicy};
 use crate::crd::task_definition::TaskDefinition;
 

@@ -12,44 +12,38 @@ pub mod plan;
 pub mod status;
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 use kube::runtime::controller::Action;
-use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
-use kube::{Api, Resource, ResourceExt};
+use kube::{Resource, ResourceExt};
 
 use self::plan::{Desired, Plan};
 use self::status::Outcome;
+use super::conditions;
+use super::context::Context;
 use super::error::Error;
-use super::{Context, conditions, publish, write_status};
+use super::kind::Reconciler;
+use super::ownership::owner_of;
+use super::status::{publish, write_status};
 use crate::canonical::task_definition::task_definition_hash;
+use crate::crd::common::ManagementPolicy;
 use crate::crd::common::condition_types::SYNCED;
-use crate::crd::common::{FINALIZER, ManagementPolicy};
 use crate::crd::task_definition::TaskDefinition;
 
 /// Old revisions kept ACTIVE when the spec does not say.
 pub const DEFAULT_HISTORY_LIMIT: i32 = 10;
 
-pub async fn reconcile(td: Arc<TaskDefinition>, ctx: Arc<Context>) -> Result<Action, Error> {
-    let namespace = td.namespace().ok_or(Error::MissingMetadata("namespace"))?;
-    let api: Api<TaskDefinition> = Api::namespaced(ctx.client.clone(), &namespace);
-    let result = finalizer(&api, FINALIZER, td.clone(), |event| async {
-        match event {
-            FinalizerEvent::Apply(td) => apply(&td, &ctx).await,
-            FinalizerEvent::Cleanup(td) => cleanup::cleanup(&td, &ctx).await,
-        }
-    })
-    .await
-    .or_else(Error::finalizer_outcome);
-    super::refusals::finish_reconcile(&ctx, td.as_ref(), result).await
+impl Reconciler for TaskDefinition {
+    async fn apply(obj: &Self, ctx: &Context) -> Result<Action, Error> {
+        apply(obj, ctx).await
+    }
+
+    async fn cleanup(obj: &Self, ctx: &Context) -> Result<Action, Error> {
+        cleanup::cleanup(obj, ctx).await
+    }
 }
 
 fn family_of(td: &TaskDefinition) -> String {
     td.spec.family.clone().unwrap_or_else(|| td.name_any())
-}
-
-fn owner_of(td: &TaskDefinition) -> String {
-    format!("{}/{}", td.namespace().unwrap_or_default(), td.name_any())
 }
 
 /// Revisions an ECSService still runs or rolls to: never pruned.
@@ -121,7 +115,7 @@ struct Synced {
     current: Option<plan::Revision>,
     registered: bool,
     deregistered: Vec<String>,
-    drift: Vec<plan::DriftItem>,
+    drift: Vec<crate::controller::drift::DriftItem>,
 }
 
 async fn sync(

@@ -3,8 +3,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-pub use crate::controller::drift::DriftItem;
-use crate::controller::tags::{ownership_tags, tag_changes};
+use crate::controller::drift::DriftItem;
+use crate::controller::ownership::ownership_tags;
+use crate::controller::tags::tag_changes;
 use crate::crd::common::{DriftPolicy, Tags, tags};
 
 /// A revision as the operator knows it.

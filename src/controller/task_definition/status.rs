@@ -3,8 +3,9 @@
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
-use super::plan::{DriftItem, Revision};
+use super::plan::Revision;
 use crate::controller::conditions::{self, ConditionSpec, READY, SYNCED, reasons};
+use crate::controller::drift::DriftItem;
 use crate::controller::error::Error;
 use crate::crd::task_definition::{RevisionRecord, TaskDefinitionStatus};
 

@@ -1,0 +1,179 @@
+//! The runtime: checks the CRDs and AWS access, starts one controller per kind for each watched
+//! namespace with the watches that wake it, and runs them until shutdown.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::{FutureExt, StreamExt};
+use k8s_openapi::NamespaceResourceScope;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::runtime::controller;
+use kube::runtime::watcher;
+use kube::{Api, Client, Resource};
+
+use super::context::{Config, Context, Stores};
+use super::policy::error_policy;
+use super::watches::{SharedWatch, lean_controller};
+use super::{caches, capacity_provider, cluster, kind, service, watches};
+use crate::aws::AwsClients;
+use crate::crd::{CapacityProvider, ECSCluster, ECSService, TaskDefinition};
+
+/// Waits until the CRD is served, with a message that says how to fix it.
+async fn ensure_crd(client: &Client, name: &str) -> Result<(), RunError> {
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    let crd = crds.get_opt(name).await.map_err(|e| RunError::Kubernetes(e.to_string()))?;
+    let established = crd
+        .and_then(|c| c.status)
+        .and_then(|s| s.conditions)
+        .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Established" && c.status == "True"));
+    if established { Ok(()) } else { Err(RunError::MissingCrd(name.to_owned())) }
+}
+
+/// Why the controllers could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("cannot reach Kubernetes: {0}")]
+    Kubernetes(String),
+    #[error("CRD {0} is not installed or not established: install it with `kubectl apply --server-side -f crds/`")]
+    MissingCrd(String),
+    #[error("cannot use AWS ECS (check region, credentials and AWS_ENDPOINT_URL_ECS): {0}")]
+    Aws(crate::aws::error::AwsError),
+    /// A bug: the controllers' task panicked.
+    #[error("a controller stopped unexpectedly: {0}")]
+    Crashed(String),
+}
+
+/// Runs every controller until `shutdown` completes; in-flight reconciles finish first.
+pub async fn run(
+    client: Client,
+    aws: AwsClients,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + Sync + 'static,
+) -> Result<(), RunError> {
+    for crd in [
+        "taskdefinitions.ecs.operator.dev",
+        "ecsservices.ecs.operator.dev",
+        "ecsclusters.ecs.operator.dev",
+        "capacityproviders.ecs.operator.dev",
+    ] {
+        ensure_crd(&client, crd).await?;
+    }
+    aws.ecs.check_access().await.map_err(RunError::Aws)?;
+    let mut caches = caches::Caches::default();
+    let scopes: Vec<Option<String>> =
+        if config.namespaces.is_empty() { vec![None] } else { config.namespaces.iter().cloned().map(Some).collect() };
+    let watcher_config = match &config.label_selector {
+        Some(selector) => watcher::Config::default().labels(selector),
+        None => watcher::Config::default(),
+    };
+    let concurrency = config.max_concurrent_reconciles;
+    let shutdown = futures::future::FutureExt::shared(Box::pin(shutdown));
+    let mut tasks = tokio::task::JoinSet::new();
+    for scope in scopes {
+        let task_definitions: Api<TaskDefinition> = scoped_api(&client, &scope);
+        let services: Api<ECSService> = scoped_api(&client, &scope);
+        let clusters: Api<ECSCluster> = scoped_api(&client, &scope);
+        let providers: Api<CapacityProvider> = scoped_api(&client, &scope);
+        let controller_config = controller::Config::default().concurrency(concurrency);
+        // ECSServices read and follow TaskDefinitions and ECSClusters: their watches are shared.
+        let task_definition_watch = SharedWatch::<TaskDefinition>::default();
+        let cluster_watch = SharedWatch::<ECSCluster>::default();
+        let service_controller =
+            lean_controller(services.clone(), watcher_config.clone()).with_config(controller_config.clone());
+        let provider_controller =
+            lean_controller(providers.clone(), watcher_config.clone()).with_config(controller_config.clone());
+        let stores = Stores {
+            services: service_controller.store(),
+            task_definitions: task_definition_watch.store(),
+            clusters: cluster_watch.store(),
+        };
+        caches.services.push(stores.services.clone());
+        caches.task_definitions.push(stores.task_definitions.clone());
+        caches.clusters.push(stores.clusters.clone());
+        caches.providers.push(provider_controller.store());
+        let ctx = Arc::new(Context::new(client.clone(), aws.clone(), config.clone(), stores.clone()));
+
+        let services_run = service_controller
+            .watches_shared_stream(
+                task_definition_watch.subscribe(),
+                service::watch::services_of_task_definition(stores.services.clone()),
+            )
+            .watches_shared_stream(
+                cluster_watch.subscribe(),
+                service::watch::services_of_cluster(stores.services.clone()),
+            )
+            .graceful_shutdown_on(shutdown.clone())
+            .run(kind::reconcile, error_policy, ctx.clone())
+            .for_each(|_| async {});
+        // A service resolves its references from the caches, so it starts once they are
+        // complete: an empty cache would read as "not there yet" and regress its status.
+        let references_synced =
+            move || caches::is_synced(&stores.task_definitions) && caches::is_synced(&stores.clusters);
+        let services_run = futures::future::select(
+            Box::pin(async move {
+                watches::until_synced(references_synced).await;
+                services_run.await;
+            }),
+            shutdown.clone(),
+        )
+        .map(|_| ());
+        let task_definitions_run = task_definition_watch
+            .controller()
+            .with_config(controller_config.clone())
+            .graceful_shutdown_on(shutdown.clone())
+            .run(kind::reconcile, error_policy, ctx.clone())
+            .for_each(|_| async {});
+        let deleting_clusters = cluster::watch::deleting_clusters_of_service(cluster_watch.store());
+        let waiting_clusters = capacity_provider::watch::clusters_of_provider(cluster_watch.store());
+        let clusters_run = cluster_watch
+            .controller()
+            .with_config(controller_config.clone())
+            .watches(services, watcher::Config::default(), deleting_clusters)
+            .watches(providers, watcher::Config::default(), waiting_clusters)
+            .graceful_shutdown_on(shutdown.clone())
+            .run(kind::reconcile, error_policy, ctx.clone())
+            .for_each(|_| async {});
+        let deleting_providers = capacity_provider::watch::deleting_providers_of_cluster(provider_controller.store());
+        let providers_run = provider_controller
+            .watches_shared_stream(cluster_watch.subscribe(), deleting_providers)
+            .graceful_shutdown_on(shutdown.clone())
+            .run(kind::reconcile, error_policy, ctx)
+            .for_each(|_| async {});
+        // Subscribed above, so the shared watches start last; they run as long as the
+        // controllers that follow them.
+        let shared_watches = futures::future::join(
+            task_definition_watch.run(task_definitions, watcher_config.clone()),
+            cluster_watch.run(clusters, watcher_config.clone()),
+        );
+        tasks.spawn(async move {
+            let controllers = futures::future::join4(services_run, task_definitions_run, clusters_run, providers_run);
+            futures::future::select(Box::pin(controllers), Box::pin(shared_watches)).await;
+        });
+    }
+    // Ready once the caches are complete; gauges from the caches every 5 s.
+    let reporter = tokio::spawn(caches.serve_metrics(config.metrics.clone(), Duration::from_secs(5)));
+    // A panic in a reconcile ends its namespace's controllers: stop everything and say so,
+    // rather than carry on half-blind or exit as if shut down (the pod restarts).
+    let mut ended = Ok(());
+    while let Some(result) = tasks.join_next().await {
+        if let Err(e) = result {
+            ended = Err(RunError::Crashed(e.to_string()));
+            break;
+        }
+    }
+    reporter.abort();
+    config.metrics.set_ready(false);
+    ended
+}
+
+/// The API of a namespaced kind in one watched namespace, or in all of them.
+fn scoped_api<K>(client: &Client, scope: &Option<String>) -> Api<K>
+where
+    K: Resource<Scope = NamespaceResourceScope, DynamicType = ()>,
+{
+    match scope {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    }
+}
