@@ -2,6 +2,8 @@
 //! that moves only when a condition's status flips, and a time-insensitive comparison so status
 //! is written only when something a reader would notice changed.
 
+use crate::aws::error::ErrorClass;
+use crate::controller::error::Error;
 use crate::crd::HasCommonStatus;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 
@@ -12,6 +14,8 @@ pub mod reasons {
     pub const RECONCILE_SUCCESS: &str = "ReconcileSuccess";
     pub const TERMINAL: &str = "Terminal";
     pub const RETRYING: &str = "Retrying";
+    /// A field differs that ECS cannot change in place: the object must be recreated.
+    pub const REQUIRES_REPLACEMENT: &str = "RequiresReplacement";
     pub const OBSERVE_ONLY: &str = "ObserveOnly";
 }
 
@@ -90,6 +94,29 @@ pub fn status_changed<S: HasCommonStatus>(old: Option<&S>, new: &S) -> bool {
     };
     let conditions = |s: &S| s.common().conditions.clone().unwrap_or_default();
     strip(old) != strip(new) || !same_ignoring_time(&conditions(old), &conditions(new))
+}
+
+/// Synced as every kind reports it: False while the last reconcile failed, with the error's
+/// class (Terminal, Retrying, or RequiresReplacement when ECS cannot change a field in place)
+/// and its message; True otherwise, saying so when the object only observes.
+pub fn synced(error: Option<&Error>, observe_only: bool) -> ConditionSpec {
+    match (error, observe_only) {
+        (Some(err), _) => {
+            let reason = match (err, err.class()) {
+                (Error::RequiresReplacement(_), _) => reasons::REQUIRES_REPLACEMENT,
+                (_, ErrorClass::Terminal) => reasons::TERMINAL,
+                (_, ErrorClass::Retryable) => reasons::RETRYING,
+            };
+            ConditionSpec::new(SYNCED, false, reason, format!("{}: {err}", err.reason()))
+        }
+        (None, true) => ConditionSpec::new(
+            SYNCED,
+            true,
+            reasons::OBSERVE_ONLY,
+            "managementPolicy is Observe: AWS is read, never written",
+        ),
+        (None, false) => ConditionSpec::new(SYNCED, true, reasons::RECONCILE_SUCCESS, ""),
+    }
 }
 
 /// The reason of the Ready condition in a status, if any.

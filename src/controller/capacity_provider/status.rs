@@ -4,7 +4,7 @@
 use aws_sdk_ecs::types::CapacityProvider;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
-use crate::controller::conditions::{ConditionSpec, DEGRADED, PROGRESSING, READY, SYNCED, reasons};
+use crate::controller::conditions::{ConditionSpec, DEGRADED, PROGRESSING, READY};
 use crate::controller::drift::DriftItem;
 use crate::controller::drift::{self, Correction};
 use crate::controller::error::Error;
@@ -65,21 +65,7 @@ fn from_provider(p: &CapacityProvider) -> CapacityProviderStatus {
 }
 
 fn condition_specs(o: &Outcome<'_>) -> Vec<ConditionSpec> {
-    let synced = match (o.error, o.observe_only) {
-        (Some(err @ Error::RequiresReplacement(_)), _) => {
-            ConditionSpec::new(SYNCED, false, "RequiresReplacement", err.to_string())
-        }
-        (Some(err), _) => {
-            let class = if err.class() == crate::aws::error::ErrorClass::Terminal {
-                reasons::TERMINAL
-            } else {
-                reasons::RETRYING
-            };
-            ConditionSpec::new(SYNCED, false, class, format!("{}: {err}", err.reason()))
-        }
-        (None, true) => ConditionSpec::new(SYNCED, true, reasons::OBSERVE_ONLY, "managementPolicy is Observe"),
-        (None, false) => ConditionSpec::new(SYNCED, true, reasons::RECONCILE_SUCCESS, ""),
-    };
+    let synced = crate::controller::conditions::synced(o.error, o.observe_only);
     let idle = || ConditionSpec::new(PROGRESSING, false, "Idle", "");
     let healthy = || ConditionSpec::new(DEGRADED, false, "Healthy", "");
     let (ready, progressing, degraded) = match &o.stage {
@@ -139,6 +125,7 @@ fn observed_conditions(p: &CapacityProvider, drift: &[DriftItem]) -> (ConditionS
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::controller::conditions::SYNCED;
     use aws_sdk_ecs::types::{CapacityProviderStatus as Cps, CapacityProviderUpdateStatus as Ups};
 
     fn t(s: &str) -> Time {

@@ -4,7 +4,7 @@
 use aws_sdk_ecs::types::Cluster;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
-use crate::controller::conditions::{ConditionSpec, DEGRADED, PROGRESSING, READY, SYNCED, reasons};
+use crate::controller::conditions::{ConditionSpec, DEGRADED, PROGRESSING, READY};
 use crate::controller::drift::DriftItem;
 use crate::controller::drift::{self, Correction};
 use crate::controller::error::Error;
@@ -77,18 +77,7 @@ fn from_cluster(c: &Cluster) -> ECSClusterStatus {
 }
 
 fn condition_specs(o: &Outcome<'_>) -> Vec<ConditionSpec> {
-    let synced = match (o.error, o.observe_only) {
-        (Some(err), _) => {
-            let class = if err.class() == crate::aws::error::ErrorClass::Terminal {
-                reasons::TERMINAL
-            } else {
-                reasons::RETRYING
-            };
-            ConditionSpec::new(SYNCED, false, class, format!("{}: {err}", err.reason()))
-        }
-        (None, true) => ConditionSpec::new(SYNCED, true, reasons::OBSERVE_ONLY, "managementPolicy is Observe"),
-        (None, false) => ConditionSpec::new(SYNCED, true, reasons::RECONCILE_SUCCESS, ""),
-    };
+    let synced = crate::controller::conditions::synced(o.error, o.observe_only);
     let idle = || ConditionSpec::new(PROGRESSING, false, "Idle", "");
     let healthy = || ConditionSpec::new(DEGRADED, false, "Healthy", "");
     let (ready, progressing, degraded) = match &o.stage {
@@ -154,6 +143,7 @@ fn observed_conditions(c: &Cluster, drift: &[DriftItem]) -> (ConditionSpec, Cond
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::controller::conditions::{SYNCED, reasons};
 
     fn t(s: &str) -> Time {
         Time(s.parse().expect("timestamp"))

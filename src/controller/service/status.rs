@@ -6,7 +6,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::resolve::{cluster_name, family_revision};
 use super::rollout::Assessment;
-use crate::controller::conditions::{ConditionSpec, DEGRADED, PROGRESSING, READY, SYNCED, reasons};
+use crate::controller::conditions::{self, ConditionSpec, DEGRADED, PROGRESSING, READY};
 use crate::controller::drift::DriftItem;
 use crate::controller::drift::{self, Correction};
 use crate::controller::error::Error;
@@ -112,19 +112,7 @@ fn from_service(service: &Service, desired_task_definition: &str) -> ECSServiceS
 }
 
 fn condition_specs(o: &Outcome<'_>) -> Vec<ConditionSpec> {
-    let synced = match (o.error, o.observe_only) {
-        (Some(err), _) => {
-            let class = if err.class() == crate::aws::error::ErrorClass::Terminal {
-                reasons::TERMINAL
-            } else {
-                reasons::RETRYING
-            };
-            let reason = if matches!(err, Error::RequiresReplacement(_)) { "RequiresReplacement" } else { class };
-            ConditionSpec::new(SYNCED, false, reason, format!("{}: {err}", err.reason()))
-        }
-        (None, true) => ConditionSpec::new(SYNCED, true, reasons::OBSERVE_ONLY, "managementPolicy is Observe"),
-        (None, false) => ConditionSpec::new(SYNCED, true, reasons::RECONCILE_SUCCESS, ""),
-    };
+    let synced = conditions::synced(o.error, o.observe_only);
     let (ready, progressing, degraded) = match &o.stage {
         Some(Stage::Observed { assessment, .. }) => {
             let ready = match &assessment.ready {

@@ -4,7 +4,7 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::plan::Revision;
-use crate::controller::conditions::{self, ConditionSpec, READY, SYNCED, reasons};
+use crate::controller::conditions::{self, ConditionSpec, READY};
 use crate::controller::drift::DriftItem;
 use crate::controller::error::Error;
 use crate::crd::task_definition::{RevisionRecord, TaskDefinitionStatus};
@@ -89,9 +89,7 @@ pub fn build(
 
 fn conditions_for(prev: &TaskDefinitionStatus, o: &Outcome<'_>) -> (ConditionSpec, ConditionSpec) {
     if let Some(err) = o.error {
-        let class =
-            if err.class() == crate::aws::error::ErrorClass::Terminal { reasons::TERMINAL } else { reasons::RETRYING };
-        let synced = ConditionSpec::new(SYNCED, false, class, format!("{}: {err}", err.reason()));
+        let synced = conditions::synced(Some(err), o.observe_only);
         // A transient failure with the spec unchanged does not make the registered revision go
         // away: Ready stays. A spec that could not be registered is not what ECS has: not Ready.
         let was_ready =
@@ -110,16 +108,7 @@ fn conditions_for(prev: &TaskDefinitionStatus, o: &Outcome<'_>) -> (ConditionSpe
         };
         return (ready, synced);
     }
-    let synced = if o.observe_only {
-        ConditionSpec::new(
-            SYNCED,
-            true,
-            reasons::OBSERVE_ONLY,
-            "managementPolicy is Observe: AWS is read, never written",
-        )
-    } else {
-        ConditionSpec::new(SYNCED, true, reasons::RECONCILE_SUCCESS, "")
-    };
+    let synced = conditions::synced(None, o.observe_only);
     let ready = match o.current {
         Some(c) if c.is_active() => {
             let verb = if o.registered { "registered" } else { "is ACTIVE" };
@@ -140,6 +129,7 @@ fn conditions_for(prev: &TaskDefinitionStatus, o: &Outcome<'_>) -> (ConditionSpe
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::controller::conditions::SYNCED;
     use std::collections::BTreeMap;
 
     fn now() -> Time {
