@@ -59,6 +59,8 @@ pub struct Metrics {
     /// plus reconciles running: the work in front of the controller.
     pub queue_depth: Family<KindLabels, Gauge>,
     pub in_flight: Family<KindLabels, Gauge>,
+    /// Objects a watch received that do not decode as their kind (skipped, with a warning).
+    pub undecodable_objects: Family<KindLabels, Counter>,
     /// 1 while this replica holds the leader Lease (always 1 without leader election).
     pub leader: Gauge,
     /// Set once the caches are synced and AWS answered: what `/readyz` reports.
@@ -113,6 +115,12 @@ impl Default for Metrics {
         );
         let in_flight = Family::<KindLabels, Gauge>::default();
         registry.register("reconciles_in_flight", "Reconciles running now, by kind", in_flight.clone());
+        let undecodable_objects = Family::<KindLabels, Counter>::default();
+        registry.register(
+            "undecodable_objects",
+            "Objects watches skipped because they do not decode as their kind, by kind",
+            undecodable_objects.clone(),
+        );
         let leader = Gauge::default();
         registry.register("leader", "1 while this replica is the leader", leader.clone());
         Self {
@@ -127,6 +135,7 @@ impl Default for Metrics {
             drift_corrected,
             queue_depth,
             in_flight,
+            undecodable_objects,
             leader,
             ready: AtomicBool::new(false),
         }

@@ -8,8 +8,9 @@ use std::time::Duration;
 use futures::{FutureExt, StreamExt};
 use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::core::DeserializeGuard;
 use kube::runtime::controller;
-use kube::runtime::watcher;
+use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client, Resource};
 
 use super::context::{Config, Context, Stores};
@@ -18,6 +19,7 @@ use super::watches::{SharedWatch, lean_controller};
 use super::{caches, capacity_provider, cluster, kind, service, watches};
 use crate::aws::AwsClients;
 use crate::crd::{CapacityProvider, ECSCluster, ECSService, TaskDefinition};
+use crate::metrics::Metrics;
 
 /// Waits until the CRD is served, with a message that says how to fix it.
 async fn ensure_crd(client: &Client, name: &str) -> Result<(), RunError> {
@@ -71,18 +73,19 @@ pub async fn run(
     let shutdown = futures::future::FutureExt::shared(Box::pin(shutdown));
     let mut tasks = tokio::task::JoinSet::new();
     for scope in scopes {
-        let task_definitions: Api<TaskDefinition> = scoped_api(&client, &scope);
-        let services: Api<ECSService> = scoped_api(&client, &scope);
-        let clusters: Api<ECSCluster> = scoped_api(&client, &scope);
-        let providers: Api<CapacityProvider> = scoped_api(&client, &scope);
+        let task_definitions: Api<DeserializeGuard<TaskDefinition>> = scoped_api(&client, &scope);
+        let services: Api<DeserializeGuard<ECSService>> = scoped_api(&client, &scope);
+        let clusters: Api<DeserializeGuard<ECSCluster>> = scoped_api(&client, &scope);
+        let providers: Api<DeserializeGuard<CapacityProvider>> = scoped_api(&client, &scope);
+        let metrics = &config.metrics;
         let controller_config = controller::Config::default().concurrency(concurrency);
         // ECSServices read and follow TaskDefinitions and ECSClusters: their watches are shared.
         let task_definition_watch = SharedWatch::<TaskDefinition>::default();
         let cluster_watch = SharedWatch::<ECSCluster>::default();
         let service_controller =
-            lean_controller(services.clone(), watcher_config.clone()).with_config(controller_config.clone());
+            lean_controller(services.clone(), watcher_config.clone(), metrics).with_config(controller_config.clone());
         let provider_controller =
-            lean_controller(providers.clone(), watcher_config.clone()).with_config(controller_config.clone());
+            lean_controller(providers.clone(), watcher_config.clone(), metrics).with_config(controller_config.clone());
         let stores = Stores {
             services: service_controller.store(),
             task_definitions: task_definition_watch.store(),
@@ -129,8 +132,8 @@ pub async fn run(
         let clusters_run = cluster_watch
             .controller()
             .with_config(controller_config.clone())
-            .watches(services, watcher::Config::default(), deleting_clusters)
-            .watches(providers, watcher::Config::default(), waiting_clusters)
+            .watches_stream(followed(services, metrics), deleting_clusters)
+            .watches_stream(followed(providers, metrics), waiting_clusters)
             .graceful_shutdown_on(shutdown.clone())
             .run(kind::reconcile, error_policy, ctx.clone())
             .for_each(|_| async {});
@@ -143,8 +146,8 @@ pub async fn run(
         // Subscribed above, so the shared watches start last; they run as long as the
         // controllers that follow them.
         let shared_watches = futures::future::join(
-            task_definition_watch.run(task_definitions, watcher_config.clone()),
-            cluster_watch.run(clusters, watcher_config.clone()),
+            task_definition_watch.run(task_definitions, watcher_config.clone(), metrics),
+            cluster_watch.run(clusters, watcher_config.clone(), metrics),
         );
         tasks.spawn(async move {
             let controllers = futures::future::join4(services_run, task_definitions_run, clusters_run, providers_run);
@@ -165,6 +168,18 @@ pub async fn run(
     reporter.abort();
     config.metrics.set_ready(false);
     ended
+}
+
+/// Every object of `api` (whatever the label selector), as a controller that follows another
+/// kind's changes takes them.
+fn followed<K>(
+    api: Api<DeserializeGuard<K>>,
+    metrics: &Arc<Metrics>,
+) -> impl futures::Stream<Item = Result<K, watcher::Error>> + Send + use<K>
+where
+    K: Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
+{
+    watches::decoded(api, watcher::Config::default(), metrics).default_backoff().touched_objects()
 }
 
 /// The API of a namespaced kind in one watched namespace, or in all of them.

@@ -1,5 +1,8 @@
 //! Startup errors say what is wrong: CRDs missing, AWS unreachable.
 
+use ecs_operator::crd::{ECSCluster, ECSService};
+use kube::ResourceExt;
+
 use crate::support::{Bed, aws_clients};
 use ecs_operator::controller::{RunError, run};
 
@@ -35,4 +38,70 @@ async fn readiness_follows_the_caches() {
     bed.eventually("ready once the caches are synced", || async { metrics.is_ready().then_some(()) }).await;
     bed.stop_operator().await;
     assert!(!metrics.is_ready(), "not ready once stopped");
+}
+
+/// An ECSService stored before its CRD's schema was tightened, that no longer decodes, is
+/// skipped by every watch (logged and counted): the other objects of its kind, and the
+/// ECSCluster controller that follows services, carry on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_object_that_does_not_decode_stalls_no_watch() {
+    use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+    use kube::api::{Api, DynamicObject, PostParams};
+    use kube::discovery::ApiResource;
+
+    let mut bed = Bed::start().await;
+    let crds: Api<CustomResourceDefinition> = Api::all(bed.client.clone());
+    let name = "ecsservices.ecs.operator.dev";
+    let strict = crds.get(name).await.expect("CRD");
+    let mut loose = strict.clone();
+    for version in &mut loose.spec.versions {
+        let schema = version.schema.as_mut().and_then(|s| s.open_api_v3_schema.as_mut()).expect("schema");
+        let properties = schema.properties.as_mut().expect("properties");
+        properties.insert(
+            "spec".into(),
+            serde_json::from_value(serde_json::json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true}))
+                .expect("schema"),
+        );
+        schema.x_kubernetes_validations = None;
+    }
+    crds.replace(name, &PostParams::default(), &loose).await.expect("loosen the CRD");
+    let resource = ApiResource::erase::<ECSService>(&());
+    let services: Api<DynamicObject> = Api::namespaced_with(bed.client.clone(), "default", &resource);
+    let broken: DynamicObject = serde_json::from_value(serde_json::json!({
+        "apiVersion": "ecs.operator.dev/v1alpha1", "kind": "ECSService",
+        "metadata": {"name": "broken"}, "spec": {"desiredCount": "lots", "cluster": "prod"}
+    }))
+    .expect("object");
+    services.create(&PostParams::default(), &broken).await.expect("store the object the strict schema refuses");
+    let mut restored = crds.get(name).await.expect("CRD");
+    restored.spec = strict.spec;
+    crds.replace(name, &PostParams::default(), &restored).await.expect("restore the CRD");
+
+    let config = Bed::operator_config();
+    let metrics = config.metrics.clone();
+    bed.start_operator_with(config).await;
+    let cluster: ECSCluster =
+        bed.apply("apiVersion: ecs.operator.dev/v1alpha1\nkind: ECSCluster\nmetadata: {name: prod}\nspec: {}\n").await;
+    let clusters: Api<ECSCluster> = Api::namespaced(bed.client.clone(), "default");
+    bed.eventually("the ECSCluster is Ready beside a service that does not decode", || async {
+        let c = clusters.get(&cluster.name_any()).await.ok()?;
+        let ready = c.status?.common.conditions?.into_iter().any(|c| c.type_ == "Ready" && c.status == "True");
+        ready.then_some(())
+    })
+    .await;
+    let valid: ECSService = bed
+        .apply("apiVersion: ecs.operator.dev/v1alpha1\nkind: ECSService\nmetadata: {name: valid}\nspec: {cluster: nowhere, taskDefinition: 'web:1', desiredCount: 1}\n")
+        .await;
+    let typed: Api<ECSService> = Api::namespaced(bed.client.clone(), "default");
+    bed.eventually("the valid ECSService gets a status", || async {
+        typed.get(&valid.name_any()).await.ok()?.status.and_then(|s| s.common.observed_generation)
+    })
+    .await;
+    let skipped = metrics.encode();
+    assert!(
+        skipped.lines().any(|l| l.starts_with("ecs_operator_undecodable_objects_total{kind=\"ECSService\"}") && !l.ends_with(" 0")),
+        "{skipped}"
+    );
+    let broken_now = services.get("broken").await.expect("still there");
+    assert!(broken_now.data.get("status").is_none(), "the operator never acted on it");
 }
