@@ -1,5 +1,11 @@
-//! ecs-operator: reconciles `TaskDefinition`, `ECSService` and `ECSCluster` custom resources
-//! against Amazon ECS and writes status, rollout progress and drift back into them.
+//! ecs-operator: reconciles `TaskDefinition`, `ECSService`, `ECSCluster` and `CapacityProvider`
+//! custom resources against Amazon ECS and writes status, rollout progress and drift back into
+//! them.
+
+// Nothing from users, Kubernetes or AWS may panic the operator: outside tests, `unwrap` and
+// `expect` are refused, and the few that stand on the code's own invariants say so with an
+// `#[allow]` where they are.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod aws;
 pub mod canonical;

@@ -1,5 +1,7 @@
 //! Command line: parsing and wiring only.
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -124,8 +124,9 @@ where
 
     /// The objects the watch sees created or changed (and, after every (re)list, all of them),
     /// each already in the cache when it arrives. Deletions are not passed on.
+    // `store_shared` always makes a writer that can be subscribed to: the one invariant here.
+    #[allow(clippy::expect_used)]
     pub fn subscribe(&self) -> ReflectHandle<K> {
-        // `store_shared` always makes a writer that can be subscribed to.
         self.writer.subscribe().expect("a shared store's writer accepts subscribers")
     }
 
