@@ -10,8 +10,7 @@
 
 use std::time::Duration;
 
-/// How often free heap pages go back to the kernel: a trim of a few tens of MiB takes well
-/// under a millisecond.
+/// How often free heap pages go back to the kernel: a trim is cheap next to the interval.
 pub const TRIM_INTERVAL: Duration = Duration::from_secs(10);
 
 /// Call before the async runtime starts its threads: arenas are assigned as threads first

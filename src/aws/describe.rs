@@ -301,7 +301,7 @@ async fn sweep(ecs: Arc<dyn EcsApi>, window: Duration, round: Duration, weak: We
 pub const EVENTS_CACHED: usize = 5;
 
 /// ECS returns up to 100 events per service, newest first; the cache keeps only the ones the
-/// status shows (at N = 1,000 the rest was megabytes of the operator's memory).
+/// status shows: the rest would grow the operator's memory with every service it follows.
 fn trimmed(mut service: Service) -> Service {
     if let Some(events) = service.events.as_mut() {
         events.truncate(EVENTS_CACHED);

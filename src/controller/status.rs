@@ -100,7 +100,7 @@ pub async fn publish<K: Resource<DynamicType = ()>>(
     // Warnings repeat (a failing object is retried), so they go through the shared recorder,
     // which turns repeats into one Event with a growing series count. Normal events mark one
     // change each; the shared recorder would keep every one of them in memory for six minutes
-    // (megabytes at 1,000 objects) for a series that never comes.
+    // (growing with the number of objects) for a series that never comes.
     let recorder = match type_ {
         EventType::Warning => ctx.shared.recorder.clone(),
         EventType::Normal => Recorder::new(ctx.client.clone(), ctx.shared.reporter.clone()),

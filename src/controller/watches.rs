@@ -35,8 +35,8 @@ use crate::metrics::{KindLabels, Metrics};
 const SUBSCRIBER_BUFFER: usize = 1024;
 
 /// `Controller::new` without `metadata.managedFields` in its cache: nothing here reads them, and
-/// they were the largest part of every cached object (about 40 % of an ECSService's JSON, more
-/// once parsed into a `serde_json::Value` tree). Nor the copy of the whole object that a
+/// they are the largest part of every cached object (more so once parsed into a
+/// `serde_json::Value` tree). Nor the copy of the whole object that a
 /// client-side `kubectl apply` (and Argo CD without server-side apply) keeps in an annotation,
 /// which doubles the spec. Same watcher and trigger backoff otherwise.
 pub fn lean_controller<K>(

@@ -127,8 +127,8 @@ async fn apply(svc: &ECSService, ctx: &Context) -> Result<Action, Error> {
             let due = s.correction.retry_in(&ctx.now()).map(|d| d + interval / 20);
             Ok(Action::requeue(due.map_or(steady, |d| d.min(steady))))
         }
-        // Waiting for an object: its watch wakes us, the requeue is only a safety net. (Polling
-        // 1,000 services waiting for throttled registrations every 5 s was most of the work.)
+        // Waiting for an object: its watch wakes us, the requeue is only a safety net (polling
+        // every waiting service at the rollout pace would be most of the work at scale).
         Ok(Err(Waiting(_, true))) => Ok(Action::requeue(ctx.config.service_poll_interval * 3)),
         // Waiting for something in ECS: nothing wakes us but polling.
         Ok(Err(Waiting(_, false))) => Ok(Action::requeue(ctx.config.rollout_poll_interval)),
