@@ -15,18 +15,23 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::runtime::controller::Action;
 use kube::runtime::events::EventType;
 use kube::{Resource, ResourceExt};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::conditions::{self, ConditionSpec, DEGRADED, PROGRESSING, READY, SYNCED, reasons};
 use super::context::Context;
 use super::error::Error;
+use super::ownership::owned_by;
 use super::status::{publish, write_status};
 use crate::aws::error::AwsError;
-use crate::crd::HasCommonStatus;
+use crate::crd::common::Tags;
+use crate::crd::{HasCommonStatus, ManagedObject};
 
 /// Ready's and Progressing's reason while the finalizer is held.
 pub const DELETING: &str = "Deleting";
+
+/// Ready's reason while deletion waits on something outside the object (services left in a
+/// cluster, a cluster using a capacity provider).
+pub const DELETION_BLOCKED: &str = "DeletionBlocked";
 
 /// Where a deletion got to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,21 +87,102 @@ pub fn status<S: HasCommonStatus>(mut base: S, generation: Option<i64>, state: S
     base
 }
 
+/// Records that deletion is blocked: `new`, the kind's status saying why (reason
+/// [`DELETION_BLOCKED`]), is written when it changed, and one Warning event says so when the
+/// wait starts. A failed write is logged, never in the way of the deletion.
+pub async fn block<K>(ctx: &Context, obj: &K, new: &K::Status, message: String) -> Progress
+where
+    K: ManagedObject + Resource<Scope = NamespaceResourceScope, DynamicType = ()> + Clone + DeserializeOwned + Debug,
+{
+    let previous = obj.current_status();
+    if let Err(e) = write_status(ctx, obj, previous, new).await {
+        tracing::warn!(error = %e, object = %obj.name_any(), "could not record the blocked deletion");
+    }
+    if conditions::ready_reason(previous) != Some(DELETION_BLOCKED) {
+        publish(ctx, obj, EventType::Warning, DELETION_BLOCKED, &message).await;
+    }
+    Progress::Blocked(message)
+}
+
+/// The resource a deletion pass works on: the one `observed`, when it is there and carries
+/// `owner`'s tag. None (the deletion is done) when it is gone, at this step or any earlier one,
+/// or was never ours (a conflict, or never adopted): it is left alone.
+pub fn ours<R>(
+    observed: Result<Option<R>, Error>,
+    tags: impl FnOnce(&R) -> Tags,
+    owner: &str,
+) -> Result<Option<R>, Error> {
+    let found = match observed {
+        Ok(found) => found,
+        Err(Error::Aws(e)) if e.is_gone() => None,
+        Err(e) => return Err(e),
+    };
+    Ok(found.filter(|r| owned_by(&tags(r), owner)))
+}
+
+/// What ECS's answer to a delete call means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Deleted {
+    /// Deleted now.
+    Done,
+    /// Already gone (deleted by someone else since it was described).
+    Gone,
+    /// ECS finishes on its own; look again. The message says what for.
+    Waiting(String),
+    /// ECS refuses until something outside the object changes: its message.
+    Blocked(String),
+}
+
+/// Where a delete call's `answer` leaves the deletion of `obj`'s resource `what`: done (with a
+/// Deleted event when this call deleted it), waiting, or blocked, recorded in the status that
+/// `blocked` builds from ECS's message (with the message it shows).
+pub async fn settle<K>(
+    ctx: &Context,
+    obj: &K,
+    what: &str,
+    answer: Deleted,
+    blocked: impl FnOnce(String) -> (String, K::Status),
+) -> Progress
+where
+    K: ManagedObject + Resource<Scope = NamespaceResourceScope, DynamicType = ()> + Clone + DeserializeOwned + Debug,
+{
+    match answer {
+        Deleted::Done => {
+            publish(ctx, obj, EventType::Normal, "Deleted", &format!("deleted {what}")).await;
+            Progress::Done
+        }
+        Deleted::Gone => Progress::Done,
+        Deleted::Waiting(why) => Progress::Waiting(why),
+        Deleted::Blocked(ecs_message) => {
+            let (message, status) = blocked(ecs_message);
+            block(ctx, obj, &status, message).await
+        }
+    }
+}
+
 /// Ends one cleanup pass: `Done` releases the finalizer; a wait or a failure is recorded in
 /// the status (written only when it changed; a failed write is logged, never in the way of
 /// the deletion) and returned as the error that schedules the next look: [`Error::Draining`]
 /// for a wait, the failure itself (with a Warning event) otherwise.
-pub async fn finish<K, S>(
+pub async fn finish<K>(ctx: &Context, obj: &K, result: Result<Progress, Error>) -> Result<Action, Error>
+where
+    K: ManagedObject + Resource<Scope = NamespaceResourceScope, DynamicType = ()> + Clone + DeserializeOwned + Debug,
+{
+    finish_from(ctx, obj, obj.current_status().cloned().unwrap_or_default(), result).await
+}
+
+/// [`finish`] with `base` as the status the deletion's conditions go into (the last status with
+/// what the pass changed).
+pub async fn finish_from<K>(
     ctx: &Context,
     obj: &K,
-    previous: Option<&S>,
-    base: S,
+    base: K::Status,
     result: Result<Progress, Error>,
 ) -> Result<Action, Error>
 where
-    K: Resource<Scope = NamespaceResourceScope, DynamicType = ()> + Clone + DeserializeOwned + Debug,
-    S: HasCommonStatus + Serialize,
+    K: ManagedObject + Resource<Scope = NamespaceResourceScope, DynamicType = ()> + Clone + DeserializeOwned + Debug,
 {
+    let previous = obj.current_status();
     let state = match result {
         Ok(Progress::Done) => return Ok(Action::await_change()),
         Ok(Progress::Blocked(why)) => return Err(Error::Draining(why)),

@@ -19,10 +19,11 @@ use super::policy::traced;
 use super::refusals::finish_reconcile;
 use super::status::kind_label;
 use crate::crd::ManagedObject;
-use crate::crd::common::FINALIZER;
+use crate::crd::common::{DeletionPolicy, FINALIZER, ManagementPolicy};
 
 /// A kind's pipeline as the runtime drives it. `apply` runs while the object lives (observe →
-/// plan → execute → status), `cleanup` once it is deleted, before its finalizer goes.
+/// plan → execute → status), `cleanup` once it is deleted, before its finalizer goes (not at
+/// all when the object keeps its AWS resource: Retain or Observe).
 pub trait Reconciler:
     ManagedObject
     + Resource<Scope = NamespaceResourceScope, DynamicType = ()>
@@ -57,10 +58,19 @@ async fn finalized<K: Reconciler>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Acti
     let result = finalizer(&api, FINALIZER, obj.clone(), |event| async {
         match event {
             FinalizerEvent::Apply(obj) => K::apply(&obj, &ctx).await,
+            // Retain, or Observe (which never made anything): the AWS resource stays.
+            FinalizerEvent::Cleanup(obj) if keeps_resource(obj.as_ref()) => Ok(Action::await_change()),
             FinalizerEvent::Cleanup(obj) => K::cleanup(&obj, &ctx).await,
         }
     })
     .await
     .or_else(Error::finalizer_outcome);
     finish_reconcile(&ctx, obj.as_ref(), result).await
+}
+
+/// Whether deleting the object leaves its AWS resource in place: `deletionPolicy: Retain`, or
+/// `managementPolicy: Observe`.
+fn keeps_resource<K: ManagedObject>(obj: &K) -> bool {
+    let policies = obj.policies();
+    policies.deletion() == DeletionPolicy::Retain || policies.management() == ManagementPolicy::Observe
 }

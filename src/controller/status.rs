@@ -81,6 +81,19 @@ pub fn kind_label(kind: &str) -> &'static str {
     }
 }
 
+/// `result`'s value, or its error after a Warning event saying it: how a failed reconcile is
+/// reported once its status is written.
+pub async fn report_error<K: Resource<DynamicType = ()>, T>(
+    ctx: &Context,
+    obj: &K,
+    result: Result<T, Error>,
+) -> Result<T, Error> {
+    if let Err(e) = &result {
+        publish(ctx, obj, EventType::Warning, e.reason(), &e.to_string()).await;
+    }
+    result
+}
+
 /// Publishes an event; failures are logged, never fatal.
 pub async fn publish<K: Resource<DynamicType = ()>>(
     ctx: &Context,

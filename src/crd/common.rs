@@ -161,7 +161,11 @@ pub trait HasCommonStatus: Clone + PartialEq {
 pub trait ManagedObject {
     type Status: HasCommonStatus + serde::Serialize + Default;
     fn policies(&self) -> &Policies;
+    /// `spec.tags`: when set, the user owns the resource's whole tag set.
+    fn user_tags(&self) -> Option<&Tags>;
     fn current_status(&self) -> Option<&Self::Status>;
+    /// The hash of the spec last applied to AWS, from status.
+    fn applied_hash(&self) -> Option<&str>;
 }
 
 /// The shared traits for a kind whose spec flattens `policies` and whose status flattens
@@ -181,8 +185,14 @@ macro_rules! managed_object {
             fn policies(&self) -> &$crate::crd::common::Policies {
                 &self.spec.policies
             }
+            fn user_tags(&self) -> Option<&$crate::crd::common::Tags> {
+                self.spec.tags.as_ref()
+            }
             fn current_status(&self) -> Option<&$status> {
                 self.status.as_ref()
+            }
+            fn applied_hash(&self) -> Option<&str> {
+                self.status.as_ref().and_then(|s| s.spec_hash.as_deref())
             }
         }
     )*};

@@ -7,95 +7,60 @@
 
 use aws_sdk_ecs::types::CapacityProvider;
 use kube::runtime::controller::Action;
-use kube::runtime::events::EventType;
 use kube::{Resource, ResourceExt};
 
-use super::observe;
-use super::status::{self, DELETION_BLOCKED, Outcome, Stage};
+use super::observe::observe;
+use super::status;
 use crate::aws::convert::tag_map;
 use crate::aws::error::AwsError;
 use crate::controller::context::Context;
-use crate::controller::deletion::{self, Progress};
+use crate::controller::deletion::{self, Deleted, Progress};
 use crate::controller::error::Error;
-use crate::controller::ownership::{owned_by, owner_of};
-use crate::controller::status::{publish, write_status};
+use crate::controller::ownership::owner_of;
 use crate::crd::capacity_provider::CapacityProvider as CapacityProviderObject;
-use crate::crd::common::{DeletionPolicy, ManagementPolicy};
 
 pub async fn cleanup(obj: &CapacityProviderObject, ctx: &Context) -> Result<Action, Error> {
-    let keep = obj.spec.policies.deletion() == DeletionPolicy::Retain
-        || obj.spec.policies.management() == ManagementPolicy::Observe;
-    if keep {
-        return Ok(Action::await_change());
-    }
-    let previous = obj.status.as_ref();
-    let result = delete(obj, ctx).await;
-    deletion::finish(ctx, obj, previous, previous.cloned().unwrap_or_default(), result).await
+    deletion::finish(ctx, obj, delete(obj, ctx).await).await
 }
 
 /// One pass of the deletion: Done once ECS has no ACTIVE provider of ours by that name.
 async fn delete(obj: &CapacityProviderObject, ctx: &Context) -> Result<Progress, Error> {
     let name = obj.provider_name();
-    // None: missing, or INACTIVE (deleted).
-    let provider = match observe(ctx, &name).await {
-        Ok(found) => found,
-        Err(Error::Aws(e)) if e.is_gone() => None,
-        Err(e) => return Err(e),
-    };
-    let Some(provider) = provider else {
+    // None: missing, INACTIVE (deleted), or not ours.
+    let found = observe(ctx, &name).await;
+    let Some(provider) = deletion::ours(found, |p| tag_map(p.tags()), &owner_of(obj))? else {
         return Ok(Progress::Done);
     };
-    if !owned_by(&tag_map(provider.tags()), &owner_of(obj)) {
-        // Never ours (a conflict, or never adopted): leave it.
-        return Ok(Progress::Done);
-    }
     if provider.update_status().is_some_and(|u| u.as_str() == "DELETE_IN_PROGRESS") {
         return Ok(Progress::Waiting(format!("waiting for capacity provider {name} to finish deleting")));
     }
-    match after_delete(ctx.ecs.delete_capacity_provider(&name).await, &name)? {
-        Deleted::Done => {
-            publish(ctx, obj, EventType::Normal, "Deleted", &format!("deleted capacity provider {name}")).await;
-            Ok(Progress::Done)
-        }
-        Deleted::Gone => Ok(Progress::Done),
-        Deleted::Waiting(why) => Ok(Progress::Waiting(why)),
-        Deleted::InUse(ecs_message) => {
-            let users = clusters_using(ctx, obj, &name);
-            let message = format!(
-                "capacity provider {name} is still used by a cluster{users} ({ecs_message}); it is deleted once no \
-                 cluster lists it in capacityProviders"
-            );
-            Ok(block(obj, ctx, &provider, message).await)
-        }
-    }
+    let answer = after_delete(ctx.ecs.delete_capacity_provider(&name).await, &name)?;
+    let blocked = |ecs_message| {
+        let users = clusters_using(ctx, obj, &name);
+        let message = format!(
+            "capacity provider {name} is still used by a cluster{users} ({ecs_message}); it is deleted once no \
+             cluster lists it in capacityProviders"
+        );
+        let status = status::blocked(obj, &provider, &message, &ctx.now());
+        (message, status)
+    };
+    Ok(deletion::settle(ctx, obj, &format!("capacity provider {name}"), answer, blocked).await)
 }
 
 /// What DeleteCapacityProvider's answer means.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Deleted {
-    /// INACTIVE: deleted now.
-    Done,
-    /// Already gone (deleted by someone else since it was described).
-    Gone,
-    /// DELETE_IN_PROGRESS: ECS finishes on its own; look again.
-    Waiting(String),
-    /// A cluster still has it in its capacity providers: ECS's message.
-    InUse(String),
-}
-
 fn after_delete(answer: Result<CapacityProvider, AwsError>, name: &str) -> Result<Deleted, AwsError> {
     match answer {
         Ok(deleted) if deleted.status().is_some_and(|s| s.as_str() == "INACTIVE") => Ok(Deleted::Done),
         // AWS answers a provider a cluster still lists with success, the provider still ACTIVE
         // and updateStatus DELETE_FAILED, the reason naming the cluster.
         Ok(deleted) if deleted.update_status().is_some_and(|u| u.as_str() == "DELETE_FAILED") => {
-            Ok(Deleted::InUse(deleted.update_status_reason().unwrap_or("DELETE_FAILED").to_owned()))
+            Ok(Deleted::Blocked(deleted.update_status_reason().unwrap_or("DELETE_FAILED").to_owned()))
         }
         Ok(deleted) => Ok(Deleted::Waiting(format!(
             "waiting for capacity provider {name} to finish deleting (it is {})",
             deleted.update_status().map(|s| s.as_str()).unwrap_or("being deleted")
         ))),
-        Err(e) if is_in_use(&e) => Ok(Deleted::InUse(e.message)),
+        Err(e) if is_in_use(&e) => Ok(Deleted::Blocked(e.message)),
         Err(e) if e.is_gone() => Ok(Deleted::Gone),
         Err(e) => Err(e),
     }
@@ -128,29 +93,6 @@ fn is_in_use(e: &AwsError) -> bool {
         || (e.code == "ClientException" && e.message.to_ascii_lowercase().contains("in use"))
 }
 
-/// Records why deletion waits (status written only when it changed, the Warning event only
-/// when the wait starts).
-async fn block(obj: &CapacityProviderObject, ctx: &Context, provider: &CapacityProvider, message: String) -> Progress {
-    let previous = obj.status.as_ref();
-    let already_blocked = crate::controller::conditions::ready_reason(previous) == Some(DELETION_BLOCKED);
-    let outcome = Outcome {
-        stage: Some(Stage::DeletionBlocked { provider, message: &message }),
-        drift: &[],
-        correction: None,
-        applied_hash: None,
-        observe_only: false,
-        error: None,
-    };
-    let new_status = status::build(previous, obj.meta().generation, &outcome, &ctx.now());
-    if let Err(e) = write_status(ctx, obj, previous, &new_status).await {
-        tracing::warn!(error = %e, provider = %obj.name_any(), "could not record the blocked deletion");
-    }
-    if !already_blocked {
-        publish(ctx, obj, EventType::Warning, DELETION_BLOCKED, &message).await;
-    }
-    Progress::Blocked(message)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,8 +101,8 @@ mod tests {
     fn delete_answers() {
         let e = |code: &str, message: &str| AwsError::classify("DeleteCapacityProvider", code.into(), message.into());
         let in_use = "The specified capacity provider is in use and cannot be removed.";
-        assert_eq!(after_delete(Err(e("ResourceInUseException", "")), "b"), Ok(Deleted::InUse(String::new())));
-        assert_eq!(after_delete(Err(e("ClientException", in_use)), "b"), Ok(Deleted::InUse(in_use.into())));
+        assert_eq!(after_delete(Err(e("ResourceInUseException", "")), "b"), Ok(Deleted::Blocked(String::new())));
+        assert_eq!(after_delete(Err(e("ClientException", in_use)), "b"), Ok(Deleted::Blocked(in_use.into())));
         let missing = "The specified capacity provider does not exist.";
         assert_eq!(after_delete(Err(e("ClientException", missing)), "b"), Ok(Deleted::Gone));
         assert_eq!(after_delete(Err(e("ResourceNotFoundException", "")), "b"), Ok(Deleted::Gone));
@@ -186,7 +128,7 @@ mod tests {
             .build();
         assert_eq!(
             after_delete(Ok(failed), "b"),
-            Ok(Deleted::InUse("The capacity provider is in use by cluster batch.".into())),
+            Ok(Deleted::Blocked("The capacity provider is in use by cluster batch.".into())),
             "AWS answers a provider in use with success and DELETE_FAILED"
         );
         for code in ["ThrottlingException", "ServerException", "AccessDeniedException"] {

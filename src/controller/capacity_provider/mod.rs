@@ -4,10 +4,12 @@
 //! changed (ECS cannot change it: RequiresReplacement), records and corrects drift, and on
 //! deletion waits while a cluster still uses the provider.
 //!
-//! Pipeline: observe (one DescribeCapacityProviders) → plan (pure) → execute → status (pure)
-//! → patch status if it changed.
+//! Pipeline: [`observe`] (one DescribeCapacityProviders) → [`plan`] (pure) → [`execute`] →
+//! [`status`] (pure) → status written if it changed; [`cleanup`] on deletion.
 
 pub mod cleanup;
+pub mod execute;
+pub mod observe;
 pub mod plan;
 pub mod status;
 pub mod watch;
@@ -15,26 +17,19 @@ pub mod watch;
 use aws_sdk_ecs::types::CapacityProvider;
 use kube::Resource;
 use kube::runtime::controller::Action;
-use kube::runtime::events::EventType;
 
-use self::plan::{Actual, PlanInput, ProviderPlan, Why};
 use self::status::{Outcome, Stage};
 use super::context::Context;
-use super::drift::DriftItem;
 use super::error::Error;
 use super::kind::Reconciler;
-use super::ownership::{check_ownership, owner_of, ownership_tags};
-use super::status::{publish, write_status};
-use super::tags::write_tag_changes;
-use crate::aws::convert::capacity_provider::{
-    capacity_provider_spec_from_sdk, create_capacity_provider_input, update_capacity_provider_input,
-};
-use crate::aws::convert::tag_map;
-use crate::aws::error::AwsError;
+use super::outcome::{Synced, missing_message, requeue};
+use super::ownership::owner_of;
+use super::planning::plan_object;
+use super::status::{report_error, write_status};
 use crate::canonical::capacity_provider::canonical_capacity_provider;
 use crate::canonical::spec_hash;
 use crate::crd::capacity_provider::{CapacityProvider as CapacityProviderObject, CapacityProviderSpec};
-use crate::crd::common::ManagementPolicy;
+use crate::crd::{ManagedObject, ManagementPolicy};
 
 /// Prefixes ECS reserves for its own providers.
 const RESERVED_PREFIXES: &[&str] = &["aws", "ecs", "fargate"];
@@ -47,6 +42,28 @@ impl Reconciler for CapacityProviderObject {
     async fn cleanup(obj: &Self, ctx: &Context) -> Result<Action, Error> {
         cleanup::cleanup(obj, ctx).await
     }
+}
+
+async fn apply(obj: &CapacityProviderObject, ctx: &Context) -> Result<Action, Error> {
+    let observe_only = obj.policies().management() == ManagementPolicy::Observe;
+    let name = obj.provider_name();
+    let result = match check_name(obj, &name) {
+        Ok(()) => sync(obj, ctx, &name, observe_only).await,
+        Err(e) => Err(e),
+    };
+    let missing = missing_message(&format!("capacity provider {name}"), observe_only);
+    let outcome = Outcome::of(&result, observe_only, |s| match &s.described {
+        Some(p) => Stage::Observed(p),
+        None => Stage::Missing(&missing),
+    });
+    let previous = obj.status.as_ref();
+    let new_status = status::build(previous, obj.meta().generation, &outcome, &ctx.now());
+    write_status(ctx, obj, previous, &new_status).await?;
+    let synced = report_error(ctx, obj, result).await?;
+    // An update in progress moves on its own: look again soon.
+    let moving =
+        synced.described.as_ref().and_then(|p| p.update_status()).is_some_and(|u| u.as_str().ends_with("_IN_PROGRESS"));
+    Ok(requeue(ctx, moving, &synced.correction))
 }
 
 /// Admission checks `spec.name`; a name taken from the object may still break ECS's rules
@@ -67,159 +84,37 @@ fn check_name(obj: &CapacityProviderObject, name: &str) -> Result<(), Error> {
     Ok(())
 }
 
-struct Synced {
-    provider: Option<CapacityProvider>,
-    drift: Vec<DriftItem>,
-    correction: crate::controller::drift::Correction,
-    applied_hash: Option<String>,
-}
-
-async fn apply(obj: &CapacityProviderObject, ctx: &Context) -> Result<Action, Error> {
-    let observe_only = obj.spec.policies.management() == ManagementPolicy::Observe;
-    let name = obj.provider_name();
-    let result = match check_name(obj, &name) {
-        Err(e) => Err(e),
-        Ok(()) => sync(obj, ctx, &name, observe_only).await,
-    };
-    let missing = if observe_only {
-        format!("capacity provider {name} does not exist; managementPolicy is Observe, so it is not created")
-    } else {
-        format!("capacity provider {name} does not exist; driftPolicy is Report, so it is not recreated")
-    };
-    let stage = match &result {
-        Ok(Synced { provider: Some(p), .. }) => Some(Stage::Observed(p)),
-        Ok(Synced { provider: None, .. }) => Some(Stage::Missing(&missing)),
-        Err(_) => None,
-    };
-    let outcome = Outcome {
-        stage,
-        drift: result.as_ref().map(|s| s.drift.as_slice()).unwrap_or_default(),
-        correction: result.as_ref().ok().map(|s| &s.correction),
-        applied_hash: result.as_ref().ok().and_then(|s| s.applied_hash.as_deref()),
-        observe_only,
-        error: result.as_ref().err(),
-    };
-    let previous = obj.status.as_ref();
-    let new_status = status::build(previous, obj.meta().generation, &outcome, &ctx.now());
-    write_status(ctx, obj, previous, &new_status).await?;
-    match result {
-        // An update in progress moves on its own: look again soon.
-        Ok(Synced { provider: Some(p), .. })
-            if p.update_status().is_some_and(|u| u.as_str().ends_with("_IN_PROGRESS")) =>
-        {
-            Ok(Action::requeue(ctx.config.rollout_poll_interval))
-        }
-        Ok(s) => Ok(Action::requeue(crate::controller::drift::requeue_after(
-            &s.correction,
-            ctx.config.resync_interval,
-            ctx.config.rollout_poll_interval,
-            &ctx.now(),
-        ))),
-        Err(e) => {
-            publish(ctx, obj, EventType::Warning, e.reason(), &e.to_string()).await;
-            Err(e)
-        }
+/// Observe, plan and execute: the provider as ECS has it afterwards, and what differs.
+async fn sync(
+    obj: &CapacityProviderObject,
+    ctx: &Context,
+    name: &str,
+    observe_only: bool,
+) -> Result<Synced<CapacityProvider>, Error> {
+    let desired = canonical_capacity_provider(&obj.spec);
+    let desired_hash = desired_hash(&desired, &obj.spec)?;
+    let existing = observe::observe(ctx, name).await?;
+    let actual = existing.as_ref().map(observe::actual).transpose()?;
+    let what = format!("capacity provider {name}");
+    let plan = plan_object(ctx, obj, &what, (&desired, &desired_hash), actual.as_ref(), plan::plan)?;
+    if let Some(field) = plan.replace {
+        return Err(Error::RequiresReplacement(field.to_owned()));
     }
-}
-
-/// The named provider as ECS describes it; None when it does not exist or is INACTIVE (a
-/// deleted provider stays visible as INACTIVE for a while).
-pub async fn observe(ctx: &Context, name: &str) -> Result<Option<CapacityProvider>, Error> {
-    let providers = ctx.ecs.describe_capacity_providers(vec![name.to_owned()]).await?;
-    Ok(providers.into_iter().find(|p| p.name() == Some(name) && p.status().is_some_and(|s| s.as_str() != "INACTIVE")))
+    let mut described = existing;
+    if plan.writes() {
+        tracing::info!(?plan, "capacity provider plan");
+        let owner = owner_of(obj);
+        described = execute::execute(obj, ctx, name, &owner, described.as_ref(), &plan).await?.or(described);
+    }
+    // Observe mode keeps the hash it found: it applied nothing.
+    let applied_hash = if observe_only { obj.applied_hash().map(str::to_owned) } else { Some(desired_hash) };
+    Ok(Synced { described, drift: plan.drift, correction: plan.correction, applied_hash })
 }
 
 /// The hash of what the user asked for: canonical settings plus the user's tags.
 fn desired_hash(desired: &CapacityProviderSpec, spec: &CapacityProviderSpec) -> Result<String, Error> {
-    let hashed = CapacityProviderSpec { tags: spec.tags.clone().filter(|t| !t.is_empty()), ..desired.clone() };
-    spec_hash(&hashed).map_err(|e| Error::InvalidSpec(format!("spec: {e}")))
-}
-
-async fn sync(obj: &CapacityProviderObject, ctx: &Context, name: &str, observe_only: bool) -> Result<Synced, Error> {
-    let desired = canonical_capacity_provider(&obj.spec);
-    let desired_hash = desired_hash(&desired, &obj.spec)?;
-    let owner = owner_of(obj);
-    let existing = observe(ctx, name).await?;
-    if let (Some(p), false) = (&existing, observe_only) {
-        let what = format!("capacity provider {name}");
-        check_ownership(&what, &tag_map(p.tags()), &owner, obj.spec.policies.adopt())?;
-    }
-    let actual = existing
-        .as_ref()
-        .map(|p| {
-            capacity_provider_spec_from_sdk(p).map(|spec| Actual {
-                spec: canonical_capacity_provider(&spec),
-                tags: tag_map(p.tags.as_deref().unwrap_or_default()),
-            })
-        })
-        .transpose()
-        .map_err(|e| Error::Aws(AwsError::malformed("DescribeCapacityProviders", e)))?;
-    let desired_tags = crate::controller::tags::desired_tags(
-        obj.spec.tags.as_ref(),
-        &owner,
-        &ctx.config.cluster_id,
-        actual.as_ref().map(|a| &a.tags),
-        observe_only,
-    );
-    let previous = obj.status.as_ref().and_then(|s| s.spec_hash.as_deref());
-    let plan = plan::plan(&PlanInput {
-        desired: &desired,
-        desired_hash: &desired_hash,
-        desired_tags: &desired_tags,
-        manage_user_tags: obj.spec.tags.is_some(),
-        actual: actual.as_ref(),
-        applied_hash: previous,
-        drift_policy: obj.spec.policies.drift(),
-        observe_only,
-        correction: obj.status.as_ref().and_then(|s| s.common.correction.as_ref()),
-        now: &ctx.now(),
-        backoff: ctx.config.correction_backoff,
-    });
-    if let Some(field) = plan.replace {
-        return Err(Error::RequiresReplacement(field.to_owned()));
-    }
-    let mut observed = existing;
-    if plan.writes() {
-        tracing::info!(?plan, "capacity provider plan");
-        observed = execute(obj, ctx, name, &owner, observed.as_ref(), &plan).await?.or(observed);
-    }
-    let applied_hash = if observe_only { previous.map(str::to_owned) } else { Some(desired_hash) };
-    Ok(Synced { provider: observed, drift: plan.drift, correction: plan.correction, applied_hash })
-}
-
-/// CreateCapacityProvider, or tag calls plus at most one UpdateCapacityProvider, and one event.
-async fn execute(
-    obj: &CapacityProviderObject,
-    ctx: &Context,
-    name: &str,
-    owner: &str,
-    existing: Option<&CapacityProvider>,
-    plan: &ProviderPlan,
-) -> Result<Option<CapacityProvider>, Error> {
-    let convert = |e: crate::aws::convert::ConvertError| Error::InvalidSpec(e.to_string());
-    if plan.create {
-        let input = create_capacity_provider_input(&obj.spec, name, &ownership_tags(owner, &ctx.config.cluster_id))
-            .map_err(convert)?;
-        let created = ctx.ecs.create_capacity_provider(input).await?;
-        publish(ctx, obj, EventType::Normal, "Created", &format!("created capacity provider {name}")).await;
-        return Ok(Some(created));
-    }
-    let Some(existing) = existing else { return Ok(None) };
-    let arn = existing.capacity_provider_arn().unwrap_or(name).to_owned();
-    // Tags first: adopting, they add the owner tag the IAM policy wants before other changes.
-    write_tag_changes(ctx.ecs.as_ref(), &arn, &plan.tag, &plan.untag).await?;
-    let mut answered = None;
-    if plan.update {
-        let input = update_capacity_provider_input(&obj.spec, name).map_err(convert)?;
-        answered = Some(ctx.ecs.update_capacity_provider(input).await?);
-    }
-    let (reason, verb) = match plan.why {
-        Some(Why::DriftCorrected) => ("DriftCorrected", "put back drifted fields of"),
-        _ => ("Updated", "updated"),
-    };
-    let note = format!("{verb} capacity provider {name}: {}", plan.changed.join(", "));
-    publish(ctx, obj, EventType::Normal, reason, &note).await;
-    Ok(answered)
+    spec_hash(&CapacityProviderSpec { tags: spec.tags.clone().filter(|t| !t.is_empty()), ..desired.clone() })
+        .map_err(|e| Error::InvalidSpec(format!("spec: {e}")))
 }
 
 #[cfg(test)]

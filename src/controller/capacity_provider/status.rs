@@ -4,15 +4,14 @@
 use aws_sdk_ecs::types::CapacityProvider;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
-use crate::controller::conditions::{ConditionSpec, DEGRADED, PROGRESSING, READY};
+use crate::controller::conditions::{self, ConditionSpec, DEGRADED, PROGRESSING, READY};
 use crate::controller::drift::DriftItem;
-use crate::controller::drift::{self, Correction};
-use crate::controller::error::Error;
+use crate::controller::outcome::{self, Conditions, active, healthy, idle, not_ready};
+use crate::crd::capacity_provider::CapacityProvider as CapacityProviderObject;
 use crate::crd::capacity_provider::CapacityProviderStatus;
-use crate::crd::common::CommonStatus;
+use kube::Resource;
 
-/// Ready's reason while deletion waits for clusters to stop using the provider.
-pub const DELETION_BLOCKED: &str = "DeletionBlocked";
+pub use crate::controller::deletion::DELETION_BLOCKED;
 
 /// Where the reconcile got to.
 pub enum Stage<'a> {
@@ -24,16 +23,7 @@ pub enum Stage<'a> {
     DeletionBlocked { provider: &'a CapacityProvider, message: &'a str },
 }
 
-pub struct Outcome<'a> {
-    /// None when the reconcile failed before it knew.
-    pub stage: Option<Stage<'a>>,
-    pub drift: &'a [DriftItem],
-    /// The correction gate's verdict; None when the reconcile did not plan.
-    pub correction: Option<&'a Correction>,
-    pub applied_hash: Option<&'a str>,
-    pub observe_only: bool,
-    pub error: Option<&'a Error>,
-}
+pub type Outcome<'a> = outcome::Outcome<'a, Stage<'a>>;
 
 pub fn build(
     previous: Option<&CapacityProviderStatus>,
@@ -41,16 +31,23 @@ pub fn build(
     o: &Outcome<'_>,
     now: &Time,
 ) -> CapacityProviderStatus {
-    let prev = previous.cloned().unwrap_or_default();
-    let mut status = match &o.stage {
-        Some(Stage::Observed(p) | Stage::DeletionBlocked { provider: p, .. }) => from_provider(p),
-        Some(Stage::Missing(_)) => CapacityProviderStatus::default(),
-        // Keep what was last seen while failing: it is still the best knowledge.
-        None => CapacityProviderStatus { common: CommonStatus::default(), ..prev.clone() },
+    let described = match &o.stage {
+        Some(Stage::Observed(p) | Stage::DeletionBlocked { provider: p, .. }) => Some(from_provider(p)),
+        Some(Stage::Missing(_)) => Some(CapacityProviderStatus::default()),
+        None => None,
     };
-    status.spec_hash = o.applied_hash.map(str::to_owned).or(prev.spec_hash.clone());
-    status.common = drift::common_status(&prev.common, generation, condition_specs(o), o.drift, o.correction, now);
-    status
+    outcome::status(previous, described, generation, o, condition_specs(o), now, |s| &mut s.spec_hash)
+}
+
+/// The status while deletion waits for the clusters using `provider`, saying `message`.
+pub fn blocked(
+    obj: &CapacityProviderObject,
+    provider: &CapacityProvider,
+    message: &str,
+    now: &Time,
+) -> CapacityProviderStatus {
+    let outcome = Outcome::at(Stage::DeletionBlocked { provider, message }, false);
+    build(obj.status.as_ref(), obj.meta().generation, &outcome, now)
 }
 
 fn from_provider(p: &CapacityProvider) -> CapacityProviderStatus {
@@ -65,60 +62,41 @@ fn from_provider(p: &CapacityProvider) -> CapacityProviderStatus {
 }
 
 fn condition_specs(o: &Outcome<'_>) -> Vec<ConditionSpec> {
-    let synced = crate::controller::conditions::synced(o.error, o.observe_only);
-    let idle = || ConditionSpec::new(PROGRESSING, false, "Idle", "");
-    let healthy = || ConditionSpec::new(DEGRADED, false, "Healthy", "");
+    let synced = conditions::synced(o.error, o.observe_only);
     let (ready, progressing, degraded) = match &o.stage {
         Some(Stage::Observed(p)) => observed_conditions(p, o.drift),
-        Some(Stage::Missing(why)) => (ConditionSpec::new(READY, false, "NotFound", *why), idle(), healthy()),
-        Some(Stage::DeletionBlocked { message, .. }) => {
-            (ConditionSpec::new(READY, false, DELETION_BLOCKED, *message), idle(), healthy())
-        }
-        None => {
-            let why = o.error.map(|e| e.to_string()).unwrap_or_default();
-            (ConditionSpec::new(READY, false, o.error.map(Error::reason).unwrap_or("Unknown"), why), idle(), healthy())
-        }
+        Some(Stage::Missing(why)) => not_ready("NotFound", why),
+        Some(Stage::DeletionBlocked { message, .. }) => not_ready(DELETION_BLOCKED, message),
+        None => outcome::failed(o.error),
     };
     vec![ready, synced, progressing, degraded]
 }
 
 /// Ready only when ECS says ACTIVE, the last update did not fail, and nothing differs.
-fn observed_conditions(p: &CapacityProvider, drift: &[DriftItem]) -> (ConditionSpec, ConditionSpec, ConditionSpec) {
-    let name = p.name().unwrap_or_default();
+fn observed_conditions(p: &CapacityProvider, drift: &[DriftItem]) -> Conditions {
+    let what = format!("capacity provider {}", p.name().unwrap_or_default());
     let status = p.status().map(|s| s.as_str()).unwrap_or_default();
     let update = p.update_status().map(|s| s.as_str()).unwrap_or_default();
     let reason = p.update_status_reason().unwrap_or("no reason given");
-    let idle = ConditionSpec::new(PROGRESSING, false, "Idle", "");
-    let healthy = ConditionSpec::new(DEGRADED, false, "Healthy", "");
     if update.ends_with("_FAILED") {
-        let message = format!("capacity provider {name}: {update} ({reason})");
+        let message = format!("{what}: {update} ({reason})");
         return (
             ConditionSpec::new(READY, false, "UpdateFailed", message.clone()),
-            idle,
+            idle(),
             ConditionSpec::new(DEGRADED, true, "UpdateFailed", message),
         );
     }
     if update.ends_with("_IN_PROGRESS") || status == "PROVISIONING" {
-        let message = format!("capacity provider {name} is {}", if update.is_empty() { status } else { update });
+        let message = format!("{what} is {}", if update.is_empty() { status } else { update });
         return (
             ConditionSpec::new(READY, false, "InProgress", message.clone()),
             ConditionSpec::new(PROGRESSING, true, "InProgress", message),
-            healthy,
+            healthy(),
         );
     }
     match status {
-        "ACTIVE" if drift.is_empty() => {
-            (ConditionSpec::new(READY, true, "Active", format!("capacity provider {name} is ACTIVE")), idle, healthy)
-        }
-        "ACTIVE" => {
-            let fields: Vec<&str> = drift.iter().map(|d| d.field.as_str()).collect();
-            let message = format!("capacity provider {name} differs from the spec in {}", fields.join(", "));
-            (ConditionSpec::new(READY, false, "Drifted", message), idle, healthy)
-        }
-        other => {
-            let message = format!("capacity provider {name} is {other}");
-            (ConditionSpec::new(READY, false, "NotActive", message), idle, healthy)
-        }
+        "ACTIVE" => active(&what, drift),
+        other => not_ready("NotActive", &format!("{what} is {other}")),
     }
 }
 
@@ -126,6 +104,7 @@ fn observed_conditions(p: &CapacityProvider, drift: &[DriftItem]) -> (ConditionS
 mod tests {
     use super::*;
     use crate::controller::conditions::SYNCED;
+    use crate::controller::error::Error;
     use aws_sdk_ecs::types::{CapacityProviderStatus as Cps, CapacityProviderUpdateStatus as Ups};
 
     fn t(s: &str) -> Time {
@@ -142,21 +121,7 @@ mod tests {
             .build()
     }
 
-    fn outcome<'a>(stage: Stage<'a>, drift: &'a [DriftItem]) -> Outcome<'a> {
-        Outcome {
-            stage: Some(stage),
-            drift,
-            correction: None,
-            applied_hash: Some("h1"),
-            observe_only: false,
-            error: None,
-        }
-    }
-
-    fn condition<'a>(s: &'a CapacityProviderStatus, type_: &str) -> (&'a str, &'a str) {
-        let c = s.common.conditions.as_ref().and_then(|cs| cs.iter().find(|c| c.type_ == type_)).expect("condition");
-        (c.status.as_str(), c.reason.as_str())
-    }
+    use crate::controller::outcome::{condition, observed as outcome};
 
     #[test]
     fn active_is_ready_and_failed_updates_are_degraded() {

@@ -7,20 +7,16 @@
 
 use aws_sdk_ecs::types::Cluster;
 use kube::runtime::controller::Action;
-use kube::runtime::events::EventType;
-use kube::{Resource, ResourceExt};
 
-use super::observe;
-use super::status::{self, DELETION_BLOCKED, Outcome, Stage};
+use super::observe::observe;
+use super::status;
 use crate::aws::convert::tag_map;
 use crate::aws::error::AwsError;
 use crate::controller::context::Context;
-use crate::controller::deletion::{self, Progress, unless_gone};
+use crate::controller::deletion::{self, Deleted, Progress, unless_gone};
 use crate::controller::error::Error;
-use crate::controller::ownership::{owned_by, owner_of};
-use crate::controller::status::{publish, write_status};
+use crate::controller::ownership::owner_of;
 use crate::crd::cluster::ECSCluster;
-use crate::crd::common::{DeletionPolicy, ManagementPolicy};
 
 /// Service names shown in the message; the count is always complete.
 const NAMES_SHOWN: usize = 5;
@@ -33,68 +29,38 @@ const NOT_EMPTY_CODES: &[&str] = &[
 ];
 
 pub async fn cleanup(obj: &ECSCluster, ctx: &Context) -> Result<Action, Error> {
-    let keep = obj.spec.policies.deletion() == DeletionPolicy::Retain
-        || obj.spec.policies.management() == ManagementPolicy::Observe;
-    if keep {
-        return Ok(Action::await_change());
-    }
-    let previous = obj.status.as_ref();
-    let result = delete(obj, ctx).await;
-    deletion::finish(ctx, obj, previous, previous.cloned().unwrap_or_default(), result).await
+    deletion::finish(ctx, obj, delete(obj, ctx).await).await
 }
 
 /// One pass of the deletion: Done once ECS has no ACTIVE cluster of ours by that name. A wait
 /// on services still in the cluster is recorded by [`block`].
 async fn delete(obj: &ECSCluster, ctx: &Context) -> Result<Progress, Error> {
     let name = obj.cluster_name();
-    // None: missing, or INACTIVE (deleted).
-    let cluster = match observe(ctx, &name).await {
-        Ok(found) => found,
-        Err(Error::Aws(e)) if e.is_gone() => None,
-        Err(e) => return Err(e),
-    };
-    let Some(cluster) = cluster else {
+    // None: missing, INACTIVE (deleted), or not ours.
+    let found = observe(ctx, &name).await;
+    let Some(cluster) = deletion::ours(found, |c| tag_map(c.tags()), &owner_of(obj))? else {
         return Ok(Progress::Done);
     };
-    if !owned_by(&tag_map(cluster.tags()), &owner_of(obj)) {
-        // Never ours (a conflict, or never adopted): leave it.
-        return Ok(Progress::Done);
-    }
     let arn = cluster.cluster_arn().unwrap_or(&name).to_owned();
     // Deleted between the two calls: done.
     let Some(services) = unless_gone(ctx.ecs.list_services(&arn).await)? else {
         return Ok(Progress::Done);
     };
     if !services.is_empty() {
-        return Ok(block(obj, ctx, &cluster, services_message(&name, &services)).await);
+        let message = services_message(&name, &services);
+        let blocked = status::blocked(obj, &cluster, &message, &ctx.now());
+        return Ok(deletion::block(ctx, obj, &blocked, message).await);
     }
-    match after_delete(ctx.ecs.delete_cluster(&arn).await, &name)? {
-        Deleted::Done => {
-            publish(ctx, obj, EventType::Normal, "Deleted", &format!("deleted ECS cluster {name}")).await;
-            Ok(Progress::Done)
-        }
-        Deleted::Gone => Ok(Progress::Done),
-        Deleted::Waiting(why) => Ok(Progress::Waiting(why)),
-        Deleted::NotEmpty(why) => {
-            let message = format!("ECS cluster {name} cannot be deleted yet: {why}; deletion waits");
-            Ok(block(obj, ctx, &cluster, message).await)
-        }
-    }
+    let answer = after_delete(ctx.ecs.delete_cluster(&arn).await, &name)?;
+    let blocked = |why| {
+        let message = format!("ECS cluster {name} cannot be deleted yet: {why}; deletion waits");
+        let status = status::blocked(obj, &cluster, &message, &ctx.now());
+        (message, status)
+    };
+    Ok(deletion::settle(ctx, obj, &format!("ECS cluster {name}"), answer, blocked).await)
 }
 
 /// What DeleteCluster's answer means.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Deleted {
-    /// INACTIVE: deleted now.
-    Done,
-    /// Already gone (deleted by someone else since it was described).
-    Gone,
-    /// DEPROVISIONING: capacity provider resources are being removed; look again.
-    Waiting(String),
-    /// A service created since ListServices, or standalone tasks still running: ECS's message.
-    NotEmpty(String),
-}
-
 fn after_delete(answer: Result<Cluster, AwsError>, name: &str) -> Result<Deleted, AwsError> {
     match answer {
         Ok(deleted) if deleted.status() == Some("INACTIVE") => Ok(Deleted::Done),
@@ -103,7 +69,7 @@ fn after_delete(answer: Result<Cluster, AwsError>, name: &str) -> Result<Deleted
             deleted.status().unwrap_or("being deleted")
         ))),
         Err(e) if e.is_gone() => Ok(Deleted::Gone),
-        Err(e) if NOT_EMPTY_CODES.contains(&e.code.as_str()) => Ok(Deleted::NotEmpty(e.message)),
+        Err(e) if NOT_EMPTY_CODES.contains(&e.code.as_str()) => Ok(Deleted::Blocked(e.message)),
         Err(e) => Err(e),
     }
 }
@@ -127,29 +93,6 @@ fn services_message(name: &str, arns: &[String]) -> String {
     )
 }
 
-/// Records why deletion waits (status written only when it changed, the Warning event only
-/// when the wait starts).
-async fn block(obj: &ECSCluster, ctx: &Context, cluster: &Cluster, message: String) -> Progress {
-    let previous = obj.status.as_ref();
-    let already_blocked = crate::controller::conditions::ready_reason(previous) == Some(DELETION_BLOCKED);
-    let outcome = Outcome {
-        stage: Some(Stage::DeletionBlocked { cluster, message: &message }),
-        drift: &[],
-        correction: None,
-        applied_hash: None,
-        observe_only: false,
-        error: None,
-    };
-    let new_status = status::build(previous, obj.meta().generation, &outcome, &ctx.now());
-    if let Err(e) = write_status(ctx, obj, previous, &new_status).await {
-        tracing::warn!(error = %e, cluster = %obj.name_any(), "could not record the blocked deletion");
-    }
-    if !already_blocked {
-        publish(ctx, obj, EventType::Warning, DELETION_BLOCKED, &message).await;
-    }
-    Progress::Blocked(message)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,7 +109,7 @@ mod tests {
         assert_eq!(after_delete(Err(e("ClusterNotFoundException", "Cluster not found.")), "prod"), Ok(Deleted::Gone));
         assert_eq!(
             after_delete(Err(e("ClusterContainsTasksException", "Tasks are active.")), "prod"),
-            Ok(Deleted::NotEmpty("Tasks are active.".into()))
+            Ok(Deleted::Blocked("Tasks are active.".into()))
         );
         for code in ["ThrottlingException", "ServerException", "AccessDeniedException"] {
             assert_eq!(after_delete(Err(e(code, "")), "prod"), Err(e(code, "")), "{code}");

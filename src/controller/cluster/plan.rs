@@ -1,137 +1,32 @@
 //! Pure planning for an ECSCluster: create, which of ECS's two update calls are needed
 //! (UpdateCluster for settings, configuration and Service Connect defaults;
 //! PutClusterCapacityProviders for providers and the default strategy), tag changes, and the
-//! drift to report instead. No I/O.
-
-use std::collections::BTreeMap;
-
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+//! drift to report instead (see `controller::planning::judge`). No I/O.
 
 use crate::canonical::defaults::CLUSTER_NOT_COMPARED;
-use crate::canonical::{FieldDiff, compare};
-use crate::controller::drift::{Correction, DriftItem, may_write};
-use crate::controller::tags::{changed_paths, tag_changes, tag_drift};
+use crate::controller::planning::{self, judge};
+pub use crate::controller::planning::{Plan, Why};
 use crate::crd::cluster::ECSClusterSpec;
-use crate::crd::common::{CorrectionRecord, DriftPolicy, Tags};
 
 /// Top-level spec fields that PutClusterCapacityProviders sets; every other canonical field
 /// is UpdateCluster's.
-const CAPACITY_PROVIDER_FIELDS: &[&str] = &["capacityProviders", "defaultCapacityProviderStrategy"];
+pub const CAPACITY_PROVIDER_FIELDS: &[&str] = &["capacityProviders", "defaultCapacityProviderStrategy"];
 
-/// Why the plan writes: decides the event a user sees.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Why {
-    SpecChanged,
-    DriftCorrected,
+pub type Actual = planning::Actual<ECSClusterSpec>;
+pub type PlanInput<'a> = planning::PlanInput<'a, ECSClusterSpec>;
+
+pub fn plan(input: &PlanInput<'_>) -> Plan {
+    judge(input, CLUSTER_NOT_COMPARED)
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ClusterPlan {
-    pub create: bool,
-    pub update_cluster: bool,
-    pub put_capacity_providers: bool,
-    pub tag: BTreeMap<String, String>,
-    pub untag: Vec<String>,
-    /// Set when the plan writes anything.
-    pub why: Option<Why>,
-    /// Spec paths the writes change (for the event).
-    pub changed: Vec<String>,
-    /// Every difference with an unchanged spec: left in place (Report, Observe, a correction
-    /// AWS did not take) or being corrected by this plan's writes.
-    pub drift: Vec<DriftItem>,
-    /// The correction gate's verdict, kept in status.
-    pub correction: Correction,
+/// Whether the plan calls UpdateCluster.
+pub fn updates_cluster(plan: &Plan) -> bool {
+    plan.updates_other_than(CAPACITY_PROVIDER_FIELDS)
 }
 
-impl ClusterPlan {
-    pub fn writes(&self) -> bool {
-        self.create
-            || self.update_cluster
-            || self.put_capacity_providers
-            || !self.tag.is_empty()
-            || !self.untag.is_empty()
-    }
-}
-
-/// The cluster as ECS describes it: canonical spec and every tag it carries.
-#[derive(Debug, Clone)]
-pub struct Actual {
-    pub spec: ECSClusterSpec,
-    pub tags: Tags,
-}
-
-pub struct PlanInput<'a> {
-    /// Canonical desired spec.
-    pub desired: &'a ECSClusterSpec,
-    pub desired_hash: &'a str,
-    /// The user's tags plus the ownership tags.
-    pub desired_tags: &'a Tags,
-    /// `spec.tags` is set: the user owns the whole tag set, so unknown tags are removed. When it
-    /// is unset, tags someone else put on the cluster are left alone.
-    pub manage_user_tags: bool,
-    /// None when the cluster does not exist (or is INACTIVE).
-    pub actual: Option<&'a Actual>,
-    /// Hash last applied to ECS (from status).
-    pub applied_hash: Option<&'a str>,
-    pub drift_policy: DriftPolicy,
-    pub observe_only: bool,
-    /// The correction last sent (from status).
-    pub correction: Option<&'a CorrectionRecord>,
-    pub now: &'a Time,
-    /// The correction gate's schedule (from the controller config).
-    pub backoff: crate::controller::drift::Backoff,
-}
-
-pub fn plan(input: &PlanInput<'_>) -> ClusterPlan {
-    let spec_changed = input.applied_hash != Some(input.desired_hash);
-    // Observe never writes; otherwise a spec change is always applied, drift only under Correct.
-    let creatable = !input.observe_only && (spec_changed || input.drift_policy == DriftPolicy::Correct);
-    let why = if spec_changed { Why::SpecChanged } else { Why::DriftCorrected };
-    let mut plan = ClusterPlan::default();
-    let Some(actual) = input.actual else {
-        if creatable {
-            plan.create = true;
-            plan.why = Some(why);
-        } else if input.applied_hash.is_some() {
-            // It existed once (a hash was applied) and is gone: deleted out of band.
-            plan.drift.push(DriftItem { field: "status".into(), desired: Some("\"ACTIVE\"".into()), actual: None });
-        }
-        return plan;
-    };
-    let differences = compare(input.desired, &actual.spec, CLUSTER_NOT_COMPARED);
-    let (mut tag, mut untag) = tag_changes(input.desired_tags, &actual.tags);
-    if !input.manage_user_tags {
-        untag.clear();
-    }
-    let items: Vec<DriftItem> =
-        differences.iter().map(DriftItem::from_diff).chain(tag_drift(&tag, &untag, &actual.tags)).collect();
-    let (write, correction) = may_write(
-        spec_changed,
-        input.observe_only,
-        input.drift_policy,
-        input.correction,
-        &items,
-        input.now,
-        input.backoff,
-    );
-    plan.correction = correction;
-    // A spec change being applied is not drift; anything left in place, or corrected, is.
-    if !spec_changed || !write {
-        plan.drift = items;
-    }
-    if !write {
-        return plan;
-    }
-    let (capacity, settings): (Vec<&FieldDiff>, Vec<&FieldDiff>) =
-        differences.iter().partition(|d| CAPACITY_PROVIDER_FIELDS.contains(&d.top_level()));
-    plan.update_cluster = !settings.is_empty();
-    plan.put_capacity_providers = !capacity.is_empty();
-    plan.changed = differences.iter().map(|d| d.path.clone()).collect();
-    plan.changed.extend(changed_paths(&tag, &untag));
-    plan.tag = std::mem::take(&mut tag);
-    plan.untag = std::mem::take(&mut untag);
-    plan.why = plan.writes().then_some(why);
-    plan
+/// Whether the plan calls PutClusterCapacityProviders.
+pub fn puts_capacity_providers(plan: &Plan) -> bool {
+    plan.updates_any(CAPACITY_PROVIDER_FIELDS)
 }
 
 #[cfg(test)]
@@ -139,6 +34,7 @@ mod tests {
     use super::*;
     use crate::canonical::cluster::canonical_cluster;
     use crate::crd::cluster::{ClusterSettings, ContainerInsights};
+    use crate::crd::common::{DriftPolicy, Tags};
     use crate::crd::service::CapacityProviderStrategyItem;
 
     fn spec(insights: ContainerInsights, providers: &[&str]) -> ECSClusterSpec {
@@ -163,23 +59,8 @@ mod tests {
     }
 
     fn input<'a>(desired: &'a ECSClusterSpec, tags: &'a Tags, actual: Option<&'a Actual>) -> PlanInput<'a> {
-        PlanInput {
-            desired,
-            desired_hash: "h2",
-            desired_tags: tags,
-            manage_user_tags: false,
-            actual,
-            applied_hash: Some("h2"),
-            drift_policy: DriftPolicy::Correct,
-            observe_only: false,
-            correction: None,
-            now: &NOW,
-            backoff: Default::default(),
-        }
+        crate::controller::planning::test_input(desired, tags, actual, "h2")
     }
-
-    static NOW: std::sync::LazyLock<Time> =
-        std::sync::LazyLock::new(|| Time("2026-01-01T00:00:00Z".parse().expect("time")));
 
     #[test]
     fn missing_cluster_is_created_unless_observed() {
@@ -198,7 +79,7 @@ mod tests {
         let (d, tags) = (spec(ContainerInsights::Enabled, &["FARGATE", "FARGATE_SPOT"]), ownership());
         let a = actual(spec(ContainerInsights::Enabled, &["FARGATE_SPOT", "FARGATE"]));
         let p = plan(&input(&d, &tags, Some(&a)));
-        assert_eq!(p, ClusterPlan::default());
+        assert_eq!(p, Plan::default());
     }
 
     #[test]
@@ -209,12 +90,12 @@ mod tests {
         let mut i = input(&d, &tags, Some(&a));
         i.applied_hash = Some("h1");
         let p = plan(&i);
-        assert!(p.update_cluster && !p.put_capacity_providers && p.tag.is_empty());
+        assert!(updates_cluster(&p) && !puts_capacity_providers(&p) && p.tag.is_empty());
         assert_eq!((p.why, p.changed.as_slice()), (Some(Why::SpecChanged), &["settings.containerInsights".into()][..]));
 
         let d = spec(ContainerInsights::Enabled, &["FARGATE", "FARGATE_SPOT"]);
         let p = plan(&input(&d, &tags, Some(&a)));
-        assert!(!p.update_cluster && p.put_capacity_providers);
+        assert!(!updates_cluster(&p) && puts_capacity_providers(&p));
         assert_eq!(p.why, Some(Why::DriftCorrected));
     }
 
@@ -231,7 +112,7 @@ mod tests {
         assert_eq!(p.drift[0].actual.as_deref(), Some("\"disabled\""), "an explicit default is a value");
         // A spec change is applied even under Report; Observe never writes.
         i.applied_hash = Some("h1");
-        assert!(plan(&i).update_cluster);
+        assert!(updates_cluster(&plan(&i)));
         i.observe_only = true;
         assert!(!plan(&i).writes());
     }
@@ -259,7 +140,7 @@ mod tests {
         let p = plan(&i);
         assert_eq!(p.tag, [("team".to_string(), "web".to_string())].into());
         assert!(p.untag.is_empty(), "spec.tags unset: foreign tags stay");
-        assert!(!p.update_cluster && !p.put_capacity_providers);
+        assert!(!updates_cluster(&p) && !puts_capacity_providers(&p));
         i.manage_user_tags = true;
         assert_eq!(plan(&i).untag, vec!["cost-center".to_string()]);
         i.drift_policy = DriftPolicy::Report;

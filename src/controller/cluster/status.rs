@@ -4,15 +4,17 @@
 use aws_sdk_ecs::types::Cluster;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
-use crate::controller::conditions::{ConditionSpec, DEGRADED, PROGRESSING, READY};
+use crate::controller::conditions::{self, ConditionSpec, DEGRADED, PROGRESSING, READY};
 use crate::controller::drift::DriftItem;
-use crate::controller::drift::{self, Correction};
-use crate::controller::error::Error;
+use crate::controller::outcome::{self, Conditions, active, healthy, idle, not_ready};
+use crate::crd::cluster::ECSCluster;
 use crate::crd::cluster::ECSClusterStatus;
-use crate::crd::common::CommonStatus;
+use kube::Resource;
 
-/// Ready's reason while deletion waits for services to leave the cluster.
-pub const DELETION_BLOCKED: &str = "DeletionBlocked";
+pub use crate::controller::deletion::DELETION_BLOCKED;
+
+/// Ready's and Progressing's reason while a named CapacityProvider object is not Ready.
+pub const WAITING_FOR_CAPACITY_PROVIDER: &str = "WaitingForCapacityProvider";
 
 /// Where the reconcile got to.
 pub enum Stage<'a> {
@@ -27,19 +29,7 @@ pub enum Stage<'a> {
     WaitingForCapacityProvider(&'a str),
 }
 
-/// Ready's and Progressing's reason while a named CapacityProvider object is not Ready.
-pub const WAITING_FOR_CAPACITY_PROVIDER: &str = "WaitingForCapacityProvider";
-
-pub struct Outcome<'a> {
-    /// None when the reconcile failed before it knew.
-    pub stage: Option<Stage<'a>>,
-    pub drift: &'a [DriftItem],
-    /// The correction gate's verdict; None when the reconcile did not plan.
-    pub correction: Option<&'a Correction>,
-    pub applied_hash: Option<&'a str>,
-    pub observe_only: bool,
-    pub error: Option<&'a Error>,
-}
+pub type Outcome<'a> = outcome::Outcome<'a, Stage<'a>>;
 
 pub fn build(
     previous: Option<&ECSClusterStatus>,
@@ -47,19 +37,19 @@ pub fn build(
     o: &Outcome<'_>,
     now: &Time,
 ) -> ECSClusterStatus {
-    let prev = previous.cloned().unwrap_or_default();
-    let mut status = match &o.stage {
-        Some(Stage::Observed(c) | Stage::DeletionBlocked { cluster: c, .. }) => from_cluster(c),
+    let described = match &o.stage {
+        Some(Stage::Observed(c) | Stage::DeletionBlocked { cluster: c, .. }) => Some(from_cluster(c)),
         // Nothing in ECS: no ARN for ECSServices to resolve their clusterRef to.
-        Some(Stage::Missing(_)) => ECSClusterStatus::default(),
-        // Keep what was last seen while failing or waiting: it is still the best knowledge.
-        Some(Stage::WaitingForCapacityProvider(_)) | None => {
-            ECSClusterStatus { common: CommonStatus::default(), ..prev.clone() }
-        }
+        Some(Stage::Missing(_)) => Some(ECSClusterStatus::default()),
+        Some(Stage::WaitingForCapacityProvider(_)) | None => None,
     };
-    status.spec_hash = o.applied_hash.map(str::to_owned).or(prev.spec_hash.clone());
-    status.common = drift::common_status(&prev.common, generation, condition_specs(o), o.drift, o.correction, now);
-    status
+    outcome::status(previous, described, generation, o, condition_specs(o), now, |s| &mut s.spec_hash)
+}
+
+/// The status while deletion waits for `cluster` to empty, saying `message`.
+pub fn blocked(obj: &ECSCluster, cluster: &Cluster, message: &str, now: &Time) -> ECSClusterStatus {
+    let outcome = Outcome::at(Stage::DeletionBlocked { cluster, message }, false);
+    build(obj.status.as_ref(), obj.meta().generation, &outcome, now)
 }
 
 fn from_cluster(c: &Cluster) -> ECSClusterStatus {
@@ -77,66 +67,44 @@ fn from_cluster(c: &Cluster) -> ECSClusterStatus {
 }
 
 fn condition_specs(o: &Outcome<'_>) -> Vec<ConditionSpec> {
-    let synced = crate::controller::conditions::synced(o.error, o.observe_only);
-    let idle = || ConditionSpec::new(PROGRESSING, false, "Idle", "");
-    let healthy = || ConditionSpec::new(DEGRADED, false, "Healthy", "");
+    let synced = conditions::synced(o.error, o.observe_only);
     let (ready, progressing, degraded) = match &o.stage {
         Some(Stage::Observed(c)) => observed_conditions(c, o.drift),
-        Some(Stage::Missing(why)) => (ConditionSpec::new(READY, false, "NotFound", *why), idle(), healthy()),
-        Some(Stage::DeletionBlocked { message, .. }) => {
-            (ConditionSpec::new(READY, false, DELETION_BLOCKED, *message), idle(), healthy())
+        Some(Stage::Missing(why)) => not_ready("NotFound", why),
+        Some(Stage::DeletionBlocked { message, .. }) => not_ready(DELETION_BLOCKED, message),
+        Some(Stage::WaitingForCapacityProvider(message)) => {
+            let (ready, _, degraded) = not_ready(WAITING_FOR_CAPACITY_PROVIDER, message);
+            (ready, ConditionSpec::new(PROGRESSING, true, WAITING_FOR_CAPACITY_PROVIDER, *message), degraded)
         }
-        Some(Stage::WaitingForCapacityProvider(message)) => (
-            ConditionSpec::new(READY, false, WAITING_FOR_CAPACITY_PROVIDER, *message),
-            ConditionSpec::new(PROGRESSING, true, WAITING_FOR_CAPACITY_PROVIDER, *message),
-            healthy(),
-        ),
-        None => {
-            let why = o.error.map(|e| e.to_string()).unwrap_or_default();
-            (ConditionSpec::new(READY, false, o.error.map(Error::reason).unwrap_or("Unknown"), why), idle(), healthy())
-        }
+        None => outcome::failed(o.error),
     };
     vec![ready, synced, progressing, degraded]
 }
 
 /// Ready only when ECS says ACTIVE and nothing differs from the spec.
-fn observed_conditions(c: &Cluster, drift: &[DriftItem]) -> (ConditionSpec, ConditionSpec, ConditionSpec) {
-    let name = c.cluster_name().unwrap_or_default();
-    let idle = ConditionSpec::new(PROGRESSING, false, "Idle", "");
-    let healthy = ConditionSpec::new(DEGRADED, false, "Healthy", "");
+fn observed_conditions(c: &Cluster, drift: &[DriftItem]) -> Conditions {
+    let what = format!("ECS cluster {}", c.cluster_name().unwrap_or_default());
     match c.status().unwrap_or_default() {
-        "ACTIVE" if drift.is_empty() => {
-            (ConditionSpec::new(READY, true, "Active", format!("ECS cluster {name} is ACTIVE")), idle, healthy)
-        }
-        "ACTIVE" => {
-            let fields: Vec<&str> = drift.iter().map(|d| d.field.as_str()).collect();
-            let message = format!("ECS cluster {name} differs from the spec in {}", fields.join(", "));
-            (ConditionSpec::new(READY, false, "Drifted", message), idle, healthy)
-        }
-        "PROVISIONING" | "DEPROVISIONING" => {
-            let status = c.status().unwrap_or_default();
+        "ACTIVE" => active(&what, drift),
+        status @ ("PROVISIONING" | "DEPROVISIONING") => {
             let reason = if status == "PROVISIONING" { "Provisioning" } else { "Deprovisioning" };
-            let message = format!("ECS cluster {name} is {status}");
+            let message = format!("{what} is {status}");
             (
                 ConditionSpec::new(READY, false, reason, message.clone()),
                 ConditionSpec::new(PROGRESSING, true, reason, message),
-                healthy,
+                healthy(),
             )
         }
         "FAILED" => {
             // The attachments (capacity provider resources) are what fails; ECS says no more.
-            let message =
-                format!("ECS cluster {name} is FAILED (attachments: {})", c.attachments_status().unwrap_or("unknown"));
+            let message = format!("{what} is FAILED (attachments: {})", c.attachments_status().unwrap_or("unknown"));
             (
                 ConditionSpec::new(READY, false, "Failed", message.clone()),
-                idle,
+                idle(),
                 ConditionSpec::new(DEGRADED, true, "Failed", message),
             )
         }
-        other => {
-            let message = format!("ECS cluster {name} is {other}");
-            (ConditionSpec::new(READY, false, "NotActive", message), idle, healthy)
-        }
+        other => not_ready("NotActive", &format!("{what} is {other}")),
     }
 }
 
@@ -144,6 +112,7 @@ fn observed_conditions(c: &Cluster, drift: &[DriftItem]) -> (ConditionSpec, Cond
 mod tests {
     use super::*;
     use crate::controller::conditions::{SYNCED, reasons};
+    use crate::controller::error::Error;
 
     fn t(s: &str) -> Time {
         Time(s.parse().expect("timestamp"))
@@ -160,21 +129,7 @@ mod tests {
             .build()
     }
 
-    fn outcome<'a>(stage: Stage<'a>, drift: &'a [DriftItem]) -> Outcome<'a> {
-        Outcome {
-            stage: Some(stage),
-            drift,
-            correction: None,
-            applied_hash: Some("h1"),
-            observe_only: false,
-            error: None,
-        }
-    }
-
-    fn condition<'a>(s: &'a ECSClusterStatus, type_: &str) -> (&'a str, &'a str) {
-        let c = s.common.conditions.as_ref().and_then(|cs| cs.iter().find(|c| c.type_ == type_)).expect("condition");
-        (c.status.as_str(), c.reason.as_str())
-    }
+    use crate::controller::outcome::{condition, observed as outcome};
 
     #[test]
     fn active_and_matching_is_ready_with_counts() {

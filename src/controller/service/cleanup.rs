@@ -24,20 +24,13 @@ use crate::controller::deletion::{self, Progress, unless_gone};
 use crate::controller::error::Error;
 use crate::controller::ownership::{owned_by, owner_of};
 use crate::controller::status::publish;
-use crate::crd::common::{DeletionPolicy, ManagementPolicy};
 use crate::crd::service::ECSServiceStatus;
 use crate::crd::{ECSCluster, ECSService};
 
 pub async fn cleanup(svc: &ECSService, ctx: &Context) -> Result<Action, Error> {
-    let keep = svc.spec.policies.deletion() == DeletionPolicy::Retain
-        || svc.spec.policies.management() == ManagementPolicy::Observe;
-    if keep {
-        return Ok(Action::await_change());
-    }
-    let previous = svc.status.as_ref();
-    let mut base = previous.cloned().unwrap_or_default();
+    let mut base = svc.status.clone().unwrap_or_default();
     let result = delete(svc, ctx, &mut base).await;
-    deletion::finish(ctx, svc, previous, base, result).await
+    deletion::finish_from(ctx, svc, base, result).await
 }
 
 /// One pass of the deletion. `status` starts as the last one; the pass clears the scalable

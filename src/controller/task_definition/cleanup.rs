@@ -14,18 +14,10 @@ use crate::controller::deletion::{self, Progress, unless_gone};
 use crate::controller::error::Error;
 use crate::controller::ownership::owner_of;
 use crate::controller::status::publish;
-use crate::crd::common::{DeletionPolicy, ManagementPolicy};
 use crate::crd::task_definition::TaskDefinition;
 
 pub async fn cleanup(td: &TaskDefinition, ctx: &Context) -> Result<Action, Error> {
-    let keep = td.spec.policies.deletion() == DeletionPolicy::Retain
-        || td.spec.policies.management() == ManagementPolicy::Observe;
-    if keep {
-        return Ok(Action::await_change());
-    }
-    let previous = td.status.as_ref();
-    let result = delete(td, ctx).await;
-    deletion::finish(ctx, td, previous, previous.cloned().unwrap_or_default(), result).await
+    deletion::finish(ctx, td, delete(td, ctx).await).await
 }
 
 async fn delete(td: &TaskDefinition, ctx: &Context) -> Result<Progress, Error> {
