@@ -14,10 +14,11 @@ use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client, Resource};
 
 use super::context::{Config, Context, Stores};
-use super::policy::error_policy;
+use super::policy::{backoff, error_policy};
 use super::watches::{SharedWatch, lean_controller};
 use super::{caches, capacity_provider, cluster, kind, service, watches};
 use crate::aws::AwsClients;
+use crate::aws::error::ErrorClass;
 use crate::crd::{CapacityProvider, ECSCluster, ECSService, TaskDefinition};
 use crate::metrics::Metrics;
 
@@ -61,7 +62,7 @@ pub async fn run(
     ] {
         ensure_crd(&client, crd).await?;
     }
-    aws.ecs.check_access().await.map_err(RunError::Aws)?;
+    check_aws_access(&aws, &config).await?;
     let mut caches = caches::Caches::default();
     let scopes: Vec<Option<String>> =
         if config.namespaces.is_empty() { vec![None] } else { config.namespaces.iter().cloned().map(Some).collect() };
@@ -180,6 +181,30 @@ where
     K: Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
 {
     watches::decoded(api, watcher::Config::default(), metrics).default_backoff().touched_objects()
+}
+
+/// Retryable answers (a throttle, a 5xx, a timeout) the start-up AWS check sits out before it
+/// gives up: a replica that takes over from a killed leader meets them under load.
+const ACCESS_CHECK_ATTEMPTS: u32 = 8;
+
+/// Checks that AWS answers before the controllers start. A terminal answer (credentials,
+/// region, permissions) stops the operator with its message at once; a retryable one is tried
+/// again with back-off (capped at 30 s a wait), each retry logged.
+async fn check_aws_access(aws: &AwsClients, config: &Config) -> Result<(), RunError> {
+    let mut attempt = 0;
+    loop {
+        match aws.ecs.check_access().await {
+            Ok(()) => return Ok(()),
+            Err(e) if e.class == ErrorClass::Retryable && attempt < ACCESS_CHECK_ATTEMPTS => {
+                attempt += 1;
+                let cap = config.retry_max.min(Duration::from_secs(30));
+                let delay = backoff(config.retry_base, cap, attempt, fastrand::f64());
+                tracing::warn!(error = %e, attempt, ?delay, "AWS did not answer the start-up check; trying again");
+                tokio::time::sleep(delay).await;
+            }
+            Err(e) => return Err(RunError::Aws(e)),
+        }
+    }
 }
 
 /// The API of a namespaced kind in one watched namespace, or in all of them.

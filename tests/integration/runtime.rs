@@ -27,6 +27,29 @@ async fn unreachable_aws_is_reported() {
     assert!(err.to_string().contains("ListClusters"), "{err}");
 }
 
+/// A throttled start-up check (a replica taking over under load) is tried again, not fatal:
+/// the operator starts once AWS answers. A terminal answer still stops it (above).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_throttled_start_up_check_is_retried() {
+    let mut bed = Bed::start().await;
+    // More throttles than the SDK's own three attempts sit out: the operator must retry.
+    bed.sim.set_fault(ecs_sim::FaultSpec {
+        operation: "ListClusters".into(),
+        error_rate: 1.0,
+        status: 400,
+        error_type: "ThrottlingException".into(),
+        message: "Rate exceeded".into(),
+        latency_ms: 0,
+        remaining: Some(5),
+        throttle_rate: 0.0,
+    });
+    let config = Bed::operator_config();
+    let metrics = config.metrics.clone();
+    bed.start_operator_with(config).await;
+    bed.eventually("started once the throttling passed", || async { metrics.is_ready().then_some(()) }).await;
+    assert!(bed.calls("ListClusters") >= 6, "five throttled answers, then one that counted");
+}
+
 /// Not ready before the caches are synced, ready after, not ready once stopped.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readiness_follows_the_caches() {
