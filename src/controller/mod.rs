@@ -1,6 +1,7 @@
 //! Controller runtime shared by every kind: the [`Context`], status patches, events, the error
 //! policy with per-object backoff, and [`run`], which wires watches to reconcilers.
 
+pub mod applied;
 pub mod caches;
 pub mod capacity_provider;
 pub mod cluster;

@@ -135,6 +135,7 @@ async fn block(obj: &CapacityProviderObject, ctx: &Context, provider: &CapacityP
         drift: &[],
         correction: None,
         applied_hash: None,
+        applied: None,
         observe_only: false,
         error: None,
     };

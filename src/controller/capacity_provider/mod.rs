@@ -32,6 +32,7 @@ use crate::aws::convert::capacity_provider::{
 use crate::aws::convert::tag_map;
 use crate::aws::error::AwsError;
 use crate::canonical::capacity_provider::canonical_capacity_provider;
+use crate::canonical::defaults::CAPACITY_PROVIDER_NOT_COMPARED;
 use crate::canonical::spec_hash;
 use crate::crd::capacity_provider::{CapacityProvider as CapacityProviderObject, CapacityProviderSpec};
 use crate::crd::common::{FINALIZER, ManagementPolicy, tags};
@@ -85,6 +86,8 @@ struct Synced {
     drift: Vec<DriftItem>,
     correction: crate::controller::drift::Correction,
     applied_hash: Option<String>,
+    /// What this reconcile applied, for `status.lastApplied` (None in Observe mode).
+    applied: Option<crate::crd::common::AppliedRecord>,
 }
 
 async fn apply(obj: &CapacityProviderObject, ctx: &Context) -> Result<Action, Error> {
@@ -109,6 +112,7 @@ async fn apply(obj: &CapacityProviderObject, ctx: &Context) -> Result<Action, Er
         drift: result.as_ref().map(|s| s.drift.as_slice()).unwrap_or_default(),
         correction: result.as_ref().ok().map(|s| &s.correction),
         applied_hash: result.as_ref().ok().and_then(|s| s.applied_hash.as_deref()),
+        applied: result.as_ref().ok().and_then(|s| s.applied.as_ref()),
         observe_only,
         error: result.as_ref().err(),
     };
@@ -151,6 +155,12 @@ fn desired_hash(desired: &CapacityProviderSpec, spec: &CapacityProviderSpec) -> 
 async fn sync(obj: &CapacityProviderObject, ctx: &Context, name: &str, observe_only: bool) -> Result<Synced, Error> {
     let desired = canonical_capacity_provider(&obj.spec);
     let desired_hash = desired_hash(&desired, &obj.spec)?;
+    let (record, removals) = crate::controller::applied::track(
+        &desired,
+        CAPACITY_PROVIDER_NOT_COMPARED,
+        obj.spec.tags.as_ref(),
+        obj.status.as_ref().and_then(|s| s.common.last_applied.as_ref()),
+    )?;
     let owner = owner_of(obj);
     let existing = observe(ctx, name).await?;
     if let (Some(p), false) = (&existing, observe_only) {
@@ -181,6 +191,7 @@ async fn sync(obj: &CapacityProviderObject, ctx: &Context, name: &str, observe_o
         desired_hash: &desired_hash,
         desired_tags: &desired_tags,
         manage_user_tags: obj.spec.tags.is_some(),
+        removals: &removals,
         actual: actual.as_ref(),
         applied_hash: previous,
         drift_policy: obj.spec.policies.drift(),
@@ -198,7 +209,13 @@ async fn sync(obj: &CapacityProviderObject, ctx: &Context, name: &str, observe_o
         observed = execute(obj, ctx, name, &owner, observed.as_ref(), &plan).await?.or(observed);
     }
     let applied_hash = if observe_only { previous.map(str::to_owned) } else { Some(desired_hash) };
-    Ok(Synced { provider: observed, drift: plan.drift, correction: plan.correction, applied_hash })
+    Ok(Synced {
+        provider: observed,
+        drift: plan.drift,
+        correction: plan.correction,
+        applied_hash,
+        applied: (!observe_only).then_some(record),
+    })
 }
 
 /// CreateCapacityProvider, or tag calls plus at most one UpdateCapacityProvider, and one event.

@@ -8,8 +8,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use crate::canonical::compare;
 use crate::canonical::defaults::CAPACITY_PROVIDER_NOT_COMPARED;
+use crate::controller::applied::Removals;
 use crate::controller::drift::{Correction, DriftItem, may_write};
-use crate::controller::tags::{changed_paths, tag_changes, tag_drift};
+use crate::controller::tags::{changed_paths, managed_tag_changes, tag_drift};
 use crate::crd::capacity_provider::CapacityProviderSpec;
 use crate::crd::common::{CorrectionRecord, DriftPolicy, Tags};
 
@@ -63,6 +64,8 @@ pub struct PlanInput<'a> {
     pub desired_tags: &'a Tags,
     /// `spec.tags` is set: unknown tags are removed. Unset: others' tags are left alone.
     pub manage_user_tags: bool,
+    /// What the spec took out of what was last applied (`status.lastApplied`): its tag keys.
+    pub removals: &'a Removals,
     /// None when the provider does not exist (or is INACTIVE).
     pub actual: Option<&'a Actual>,
     /// Hash last applied to ECS (from status).
@@ -93,10 +96,8 @@ pub fn plan(input: &PlanInput<'_>) -> ProviderPlan {
         return plan;
     };
     let differences = compare(input.desired, &actual.spec, CAPACITY_PROVIDER_NOT_COMPARED);
-    let (tag, mut untag) = tag_changes(input.desired_tags, &actual.tags);
-    if !input.manage_user_tags {
-        untag.clear();
-    }
+    let (tag, untag) =
+        managed_tag_changes(input.desired_tags, &actual.tags, input.manage_user_tags, &input.removals.tag_keys);
     let asg_differs = input.desired.auto_scaling_group_provider.auto_scaling_group_arn
         != actual.spec.auto_scaling_group_provider.auto_scaling_group_arn;
     if asg_differs && !input.observe_only {
@@ -169,6 +170,7 @@ mod tests {
             desired_hash: "h2",
             desired_tags: tags,
             manage_user_tags: false,
+            removals: &NO_REMOVALS,
             actual,
             applied_hash: Some("h1"),
             drift_policy: DriftPolicy::Correct,
@@ -178,6 +180,8 @@ mod tests {
             backoff: Default::default(),
         }
     }
+
+    static NO_REMOVALS: Removals = Removals { fields: Vec::new(), tag_keys: Vec::new() };
 
     static NOW: std::sync::LazyLock<Time> =
         std::sync::LazyLock::new(|| Time("2026-01-01T00:00:00Z".parse().expect("time")));

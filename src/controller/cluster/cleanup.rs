@@ -134,6 +134,7 @@ async fn block(obj: &ECSCluster, ctx: &Context, cluster: &Cluster, message: Stri
         drift: &[],
         correction: None,
         applied_hash: None,
+        applied: None,
         observe_only: false,
         error: None,
     };

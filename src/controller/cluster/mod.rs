@@ -29,6 +29,7 @@ use crate::aws::convert::cluster::cluster_spec_from_sdk;
 use crate::aws::convert::tag_map;
 use crate::aws::error::AwsError;
 use crate::canonical::cluster::canonical_cluster;
+use crate::canonical::defaults::CLUSTER_NOT_COMPARED;
 use crate::canonical::spec_hash;
 use crate::crd::cluster::{ECSCluster, ECSClusterSpec};
 use crate::crd::common::{FINALIZER, ManagementPolicy, tags};
@@ -62,6 +63,8 @@ struct Synced {
     drift: Vec<DriftItem>,
     correction: crate::controller::drift::Correction,
     applied_hash: Option<String>,
+    /// What this reconcile applied, for `status.lastApplied` (None: nothing was).
+    applied: Option<crate::crd::common::AppliedRecord>,
 }
 
 async fn apply(cluster: &ECSCluster, ctx: &Context) -> Result<Action, Error> {
@@ -87,6 +90,7 @@ async fn apply(cluster: &ECSCluster, ctx: &Context) -> Result<Action, Error> {
         drift: result.as_ref().map(|s| s.drift.as_slice()).unwrap_or_default(),
         correction: result.as_ref().ok().map(|s| &s.correction),
         applied_hash: result.as_ref().ok().and_then(|s| s.applied_hash.as_deref()),
+        applied: result.as_ref().ok().and_then(|s| s.applied.as_ref()),
         observe_only,
         error: result.as_ref().err(),
     };
@@ -128,6 +132,12 @@ fn desired_hash(desired: &ECSClusterSpec, spec: &ECSClusterSpec) -> Result<Strin
 async fn sync(cluster: &ECSCluster, ctx: &Context, name: &str, observe_only: bool) -> Result<Synced, Error> {
     let desired = canonical_cluster(&cluster.spec);
     let desired_hash = desired_hash(&desired, &cluster.spec)?;
+    let (record, removals) = crate::controller::applied::track(
+        &desired,
+        CLUSTER_NOT_COMPARED,
+        cluster.spec.tags.as_ref(),
+        cluster.status.as_ref().and_then(|s| s.common.last_applied.as_ref()),
+    )?;
     let owner = owner_of(cluster);
     let existing = observe(ctx, name).await?;
     // Observe mode only reads: watching a cluster someone else manages takes nothing over.
@@ -157,6 +167,7 @@ async fn sync(cluster: &ECSCluster, ctx: &Context, name: &str, observe_only: boo
         desired_hash: &desired_hash,
         desired_tags: &desired_tags,
         manage_user_tags: cluster.spec.tags.is_some(),
+        removals: &removals,
         actual: actual.as_ref(),
         applied_hash: previous,
         drift_policy: cluster.spec.policies.drift(),
@@ -173,12 +184,13 @@ async fn sync(cluster: &ECSCluster, ctx: &Context, name: &str, observe_only: boo
         let target = execute::Target { name, owner: &owner, existing: observed.as_ref() };
         observed = execute::execute(cluster, ctx, &target, &plan).await?.or(observed);
     }
-    // Observe mode keeps the hash it found: it applied nothing.
-    let applied_hash =
-        if observe_only || (plan.writes() && !writable) { previous.map(str::to_owned) } else { Some(desired_hash) };
+    // Observe mode, and writes a cluster not yet ACTIVE could not take, keep the hash (and the
+    // record) found: nothing was applied.
+    let applied = !observe_only && (writable || !plan.writes());
+    let applied_hash = if applied { Some(desired_hash) } else { previous.map(str::to_owned) };
     // A correction that could not be written (the cluster is not ACTIVE) is not an attempt.
     let correction = if writable { plan.correction } else { crate::controller::drift::Correction::None };
-    Ok(Synced { cluster: observed, drift: plan.drift, correction, applied_hash })
+    Ok(Synced { cluster: observed, drift: plan.drift, correction, applied_hash, applied: applied.then_some(record) })
 }
 
 fn check_ownership(cluster: &Cluster, owner: &str, adopt: bool) -> Result<(), Error> {

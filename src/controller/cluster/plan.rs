@@ -9,8 +9,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use crate::canonical::defaults::CLUSTER_NOT_COMPARED;
 use crate::canonical::{FieldDiff, compare};
+use crate::controller::applied::Removals;
 use crate::controller::drift::{Correction, DriftItem, may_write};
-use crate::controller::tags::{changed_paths, tag_changes, tag_drift};
+use crate::controller::tags::{changed_paths, managed_tag_changes, tag_drift};
 use crate::crd::cluster::ECSClusterSpec;
 use crate::crd::common::{CorrectionRecord, DriftPolicy, Tags};
 
@@ -69,6 +70,9 @@ pub struct PlanInput<'a> {
     /// `spec.tags` is set: the user owns the whole tag set, so unknown tags are removed. When it
     /// is unset, tags someone else put on the cluster are left alone.
     pub manage_user_tags: bool,
+    /// What the spec took out of what was last applied (`status.lastApplied`). Only its tag keys
+    /// apply: every not-compared cluster field is left as ECS has it when removed.
+    pub removals: &'a Removals,
     /// None when the cluster does not exist (or is INACTIVE).
     pub actual: Option<&'a Actual>,
     /// Hash last applied to ECS (from status).
@@ -99,10 +103,8 @@ pub fn plan(input: &PlanInput<'_>) -> ClusterPlan {
         return plan;
     };
     let differences = compare(input.desired, &actual.spec, CLUSTER_NOT_COMPARED);
-    let (mut tag, mut untag) = tag_changes(input.desired_tags, &actual.tags);
-    if !input.manage_user_tags {
-        untag.clear();
-    }
+    let (mut tag, mut untag) =
+        managed_tag_changes(input.desired_tags, &actual.tags, input.manage_user_tags, &input.removals.tag_keys);
     let items: Vec<DriftItem> =
         differences.iter().map(DriftItem::from_diff).chain(tag_drift(&tag, &untag, &actual.tags)).collect();
     let (write, correction) = may_write(
@@ -168,6 +170,7 @@ mod tests {
             desired_hash: "h2",
             desired_tags: tags,
             manage_user_tags: false,
+            removals: &NO_REMOVALS,
             actual,
             applied_hash: Some("h2"),
             drift_policy: DriftPolicy::Correct,
@@ -177,6 +180,8 @@ mod tests {
             backoff: Default::default(),
         }
     }
+
+    static NO_REMOVALS: Removals = Removals { fields: Vec::new(), tag_keys: Vec::new() };
 
     static NOW: std::sync::LazyLock<Time> =
         std::sync::LazyLock::new(|| Time("2026-01-01T00:00:00Z".parse().expect("time")));
@@ -265,6 +270,26 @@ mod tests {
         i.drift_policy = DriftPolicy::Report;
         let fields: Vec<String> = plan(&i).drift.into_iter().map(|d| d.field).collect();
         assert_eq!(fields, ["tags.team", "tags.cost-center"]);
+    }
+
+    #[test]
+    fn a_removed_tags_block_untags_the_keys_the_operator_applied_as_a_spec_change() {
+        let d = spec(ContainerInsights::Enabled, &["FARGATE"]);
+        let mut a = actual(d.clone());
+        a.tags.insert("team".into(), "web".into());
+        a.tags.insert("cost-center".into(), "42".into());
+        let (tags, gone) = (ownership(), Removals { fields: Vec::new(), tag_keys: vec!["team".into()] });
+        let mut i = input(&d, &tags, Some(&a));
+        i.removals = &gone;
+        i.applied_hash = Some("h1");
+        i.drift_policy = DriftPolicy::Report;
+        let p = plan(&i);
+        assert_eq!(p.untag, ["team"], "not the tag someone else put there");
+        assert_eq!((p.why, p.drift.len()), (Some(Why::SpecChanged), 0));
+        i.observe_only = true;
+        let observed = plan(&i);
+        assert!(!observed.writes());
+        assert_eq!(observed.drift.iter().map(|d| d.field.as_str()).collect::<Vec<_>>(), ["tags.team"]);
     }
 
     #[test]

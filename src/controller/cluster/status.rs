@@ -9,7 +9,7 @@ use crate::controller::drift::{self, Correction};
 use crate::controller::error::Error;
 use crate::controller::task_definition::plan::DriftItem;
 use crate::crd::cluster::ECSClusterStatus;
-use crate::crd::common::CommonStatus;
+use crate::crd::common::{AppliedRecord, CommonStatus};
 
 /// Ready's reason while deletion waits for services to leave the cluster.
 pub const DELETION_BLOCKED: &str = "DeletionBlocked";
@@ -37,6 +37,8 @@ pub struct Outcome<'a> {
     /// The correction gate's verdict; None when the reconcile did not plan.
     pub correction: Option<&'a Correction>,
     pub applied_hash: Option<&'a str>,
+    /// What this reconcile applied (`status.lastApplied`); None: keep the last record.
+    pub applied: Option<&'a AppliedRecord>,
     pub observe_only: bool,
     pub error: Option<&'a Error>,
 }
@@ -58,7 +60,8 @@ pub fn build(
         }
     };
     status.spec_hash = o.applied_hash.map(str::to_owned).or(prev.spec_hash.clone());
-    status.common = drift::common_status(&prev.common, generation, condition_specs(o), o.drift, o.correction, now);
+    status.common =
+        drift::common_status(&prev.common, generation, condition_specs(o), o.drift, o.correction, o.applied, now);
     status
 }
 
@@ -176,6 +179,7 @@ mod tests {
             drift,
             correction: None,
             applied_hash: Some("h1"),
+            applied: None,
             observe_only: false,
             error: None,
         }
@@ -238,6 +242,7 @@ mod tests {
             drift: &[],
             correction: None,
             applied_hash: None,
+            applied: None,
             observe_only: false,
             error: Some(&err),
         };
