@@ -956,7 +956,11 @@ impl Observer {
         out.extend(
             seen.service_revision
                 .iter()
-                .filter(|(name, td)| td.contains("td-000:") && !td.ends_with("td-000:2") && seen.ready.get(&(Kind::Service, (*name).clone())) == Some(&true))
+                .filter(|(name, td)| {
+                    td.contains("td-000:")
+                        && !td.ends_with("td-000:2")
+                        && seen.ready.get(&(Kind::Service, (*name).clone())) == Some(&true)
+                })
                 .map(|(name, td)| format!("  Service/{name}: Ready on {td}")),
         );
         out.sort();
