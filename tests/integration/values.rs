@@ -401,8 +401,6 @@ async fn cluster_capacity_providers_and_service_connect_defaults_removed_are_cle
     );
 }
 
-const SECURITY_GROUPS: &str = "networkConfiguration.awsvpcConfiguration.securityGroups";
-
 /// The ECS tags of `arn`, as ListTagsForResource reports them.
 async fn ecs_tags(bed: &Bed, arn: &str) -> BTreeMap<String, String> {
     let out = bed.aws.list_tags_for_resource().resource_arn(arn).send().await.expect("list tags");
@@ -414,54 +412,66 @@ fn last_applied<K: Managed>(obj: &K) -> AppliedRecord {
     obj.common().and_then(|c| c.last_applied.clone()).unwrap_or_default()
 }
 
-/// A pinned platform version taken out of the spec goes back to LATEST in ECS. Before, the
-/// field was simply no longer compared: ECS stayed on 1.4.0 while the object said Ready. Ready
-/// at the new generation only comes once ECS has LATEST.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_platform_version_removed_from_the_spec_goes_back_to_latest_in_ecs() {
+/// Applies the service `with` a not-compared field (`path`) and then `without` it, and checks
+/// the removal was carried out: ECS had `before`, and has `after` by the time the object is
+/// Ready at generation 2; `path` is in `status.lastApplied` and then out of it; and exactly
+/// one UpdateService made the change, not sent again on the polls that follow (the field is
+/// not compared any more).
+async fn removal_carried_out_once(
+    with: &str,
+    without: &str,
+    path: &str,
+    before: impl Fn(&aws_sdk_ecs::types::Service) -> bool,
+    after: impl Fn(&aws_sdk_ecs::types::Service) -> bool,
+) {
     let bed = bed().await;
     bed.apply::<TaskDefinition>(TD).await;
-    bed.apply::<ECSService>(&svc("", "  platformVersion: \"1.4.0\"\n")).await;
-    let pinned = converged::<ECSService>(&bed, "web").await;
-    assert_eq!(ecs_service(&bed, "web").await.platform_version(), Some("1.4.0"));
-    assert!(last_applied(&pinned).fields.iter().any(|f| f == "platformVersion"));
+    bed.apply::<ECSService>(with).await;
+    let obj = converged::<ECSService>(&bed, "web").await;
+    assert!(before(&ecs_service(&bed, "web").await));
+    assert!(last_applied(&obj).fields.iter().any(|f| f == path), "{path} recorded");
     let updates = bed.calls("UpdateService");
 
-    bed.apply::<ECSService>(&svc("", "")).await;
+    bed.apply::<ECSService>(without).await;
     let obj = converged::<ECSService>(&bed, "web").await;
     assert_eq!(obj.metadata.generation, Some(2));
-    assert_eq!(ecs_service(&bed, "web").await.platform_version(), Some("LATEST"), "applied before Ready");
-    assert!(!last_applied(&obj).fields.iter().any(|f| f == "platformVersion"));
+    let service = ecs_service(&bed, "web").await;
+    assert!(after(&service), "applied before Ready: {service:?}");
+    assert!(!last_applied(&obj).fields.iter().any(|f| f == path), "{path} no longer recorded");
     more_polls(&bed, "DescribeServices", 5).await;
     converged::<ECSService>(&bed, "web").await;
     assert_eq!(bed.calls("UpdateService"), updates + 1, "one UpdateService, and not compared again");
 }
 
-/// Security groups taken out of the spec: one UpdateService with the awsvpc configuration
-/// without them, ECS puts the service on the VPC's default group, and the groups are not
-/// compared again (the default group ECS reports is not drift).
+/// A pinned platform version taken out of the spec goes back to LATEST in ECS. Before, the
+/// field was simply no longer compared: ECS stayed on 1.4.0 while the object said Ready.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_platform_version_removed_from_the_spec_goes_back_to_latest_in_ecs() {
+    let pinned = svc("", "  platformVersion: \"1.4.0\"\n");
+    let version = |want: &'static str| move |s: &aws_sdk_ecs::types::Service| s.platform_version() == Some(want);
+    removal_carried_out_once(&pinned, &svc("", ""), "platformVersion", version("1.4.0"), version("LATEST")).await;
+}
+
+/// Security groups taken out of the spec: the awsvpc configuration is sent without them and ECS
+/// puts the service on the VPC's default group, which is then not drift.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn security_groups_removed_from_the_spec_leave_the_service_on_the_vpc_default_group() {
-    let bed = bed().await;
-    bed.apply::<TaskDefinition>(TD).await;
-    let groups = |service: &aws_sdk_ecs::types::Service| -> Vec<String> {
-        let vpc = service.network_configuration().and_then(|n| n.awsvpc_configuration());
-        vpc.map(|v| v.security_groups().to_vec()).unwrap_or_default()
+    let own = svc("      securityGroups: [sg-0123456789abcdef0]\n", "");
+    let groups = |want: &'static str| {
+        move |s: &aws_sdk_ecs::types::Service| {
+            let vpc = s.network_configuration().and_then(|n| n.awsvpc_configuration());
+            vpc.is_some_and(|v| v.security_groups() == [want])
+        }
     };
-    bed.apply::<ECSService>(&svc("      securityGroups: [sg-0123456789abcdef0]\n", "")).await;
-    let obj = converged::<ECSService>(&bed, "web").await;
-    assert!(last_applied(&obj).fields.iter().any(|f| f == SECURITY_GROUPS));
-    assert_eq!(groups(&ecs_service(&bed, "web").await), ["sg-0123456789abcdef0"]);
-    let updates = bed.calls("UpdateService");
-
-    bed.apply::<ECSService>(&svc("", "")).await;
-    let obj = converged::<ECSService>(&bed, "web").await;
-    assert_eq!(obj.metadata.generation, Some(2));
-    assert_eq!(groups(&ecs_service(&bed, "web").await), [ecs_sim::DEFAULT_SECURITY_GROUP], "applied before Ready");
-    assert!(!last_applied(&obj).fields.iter().any(|f| f == SECURITY_GROUPS));
-    more_polls(&bed, "DescribeServices", 5).await;
-    converged::<ECSService>(&bed, "web").await;
-    assert_eq!(bed.calls("UpdateService"), updates + 1, "one UpdateService");
+    let path = "networkConfiguration.awsvpcConfiguration.securityGroups";
+    removal_carried_out_once(
+        &own,
+        &svc("", ""),
+        path,
+        groups("sg-0123456789abcdef0"),
+        groups(ecs_sim::DEFAULT_SECURITY_GROUP),
+    )
+    .await;
 }
 
 /// A capacity provider strategy taken out of a spec with no launch type asks ECS to go back to
