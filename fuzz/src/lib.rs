@@ -132,6 +132,7 @@ async fn describe_services(ecs: &dyn EcsApi) {
             drift: &[],
             correction: None,
             applied_hash: None,
+            applied: None,
             restarted_at: None,
             scalable_target: None,
             observe_only: false,
@@ -172,6 +173,7 @@ async fn describe_clusters(ecs: &dyn EcsApi) {
             drift: &[],
             correction: None,
             applied_hash: None,
+            applied: None,
             observe_only: false,
             error: None,
         };

@@ -40,6 +40,23 @@ pub struct FieldDefault {
 pub struct NotCompared {
     pub paths: &'static [&'static str],
     pub reason: &'static str,
+    /// What taking the group out of the spec does once the operator applied it.
+    pub on_removal: OnRemoval,
+}
+
+/// What removing a not-compared group from the spec does, when `status.lastApplied` says the
+/// operator applied it. Without that record the group would simply stop being compared, and
+/// the value it set would stay in ECS unseen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnRemoval {
+    /// Nothing is sent: ECS keeps the value it has, as it does for a field an update leaves out.
+    Keep,
+    /// One update sends the field as left out, which the request builder spells the way ECS
+    /// takes it (platformVersion `LATEST`; an awsvpc configuration without security groups).
+    Send,
+    /// ECS cannot go back to choosing the value itself on an existing resource:
+    /// RequiresReplacement, and nothing is written.
+    Replace,
 }
 
 fn always(_: &Value) -> bool {
@@ -469,49 +486,68 @@ pub const TASK_DEFINITION: &[FieldDefault] = &[
 /// ECSService fields ECS decides itself when the spec leaves them out, or that another owner
 /// holds. A group is compared only when the spec sets at least one of its paths.
 pub const SERVICE_NOT_COMPARED: &[NotCompared] = &[
+    // Removed: UpdateService with `LATEST`, which DescribeServices then echoes.
     NotCompared {
         paths: &["platformVersion"],
         reason: "omitted or LATEST, ECS runs the newest platform version (DescribeServices says LATEST; the deployments name the number)",
+        on_removal: OnRemoval::Send,
     },
+    // Removed: UpdateServiceRequest.capacityProviderStrategy lists no way back to the cluster's
+    // default strategy (an empty list goes back to a launch type the spec no longer names), and
+    // a launch type cannot change on an existing service.
     NotCompared {
         paths: &["launchType", "capacityProviderStrategy"],
         reason: "with neither set, ECS uses the cluster's default capacity provider strategy (or EC2) and reports what it chose",
+        on_removal: OnRemoval::Replace,
     },
+    // Removed: the awsvpc configuration is sent without them, and ECS puts the VPC's default
+    // group in their place.
     NotCompared {
         paths: &["networkConfiguration.awsvpcConfiguration.securityGroups"],
         reason: "omitted, ECS uses the VPC's default security group",
+        on_removal: OnRemoval::Send,
     },
+    // From here on, a removed field is left to ECS (or to the scaler): nothing is sent for it.
     NotCompared {
         paths: &["availabilityZoneRebalancing"],
         reason: "omitted, ECS turns rebalancing on only where the service allows it (not for DAEMON, maximumPercent <= 100, binpack or AZ memberOf placement, Classic Load Balancers) and keeps the last value on update",
+        on_removal: OnRemoval::Keep,
     },
     NotCompared {
         paths: &["deploymentConfiguration.bakeTimeInMinutes"],
         reason: "omitted, ECS picks the bake time of the chosen strategy",
+        on_removal: OnRemoval::Keep,
     },
     NotCompared {
         paths: &["deploymentConfiguration.linearConfiguration"],
         reason: "only LINEAR deployments read it; omitted, ECS uses its own step sizes",
+        on_removal: OnRemoval::Keep,
     },
     NotCompared {
         paths: &["deploymentConfiguration.canaryConfiguration"],
         reason: "only CANARY deployments read it; omitted, ECS uses its own canary size",
+        on_removal: OnRemoval::Keep,
     },
     NotCompared {
         paths: &["desiredCount"],
         reason: "with spec.autoscaling set, Application Auto Scaling owns the count (canonical_service leaves it out on both sides); omitted without autoscaling, the count ECS has is kept",
+        on_removal: OnRemoval::Keep,
     },
 ];
 
 /// ECSCluster fields not compared unless the spec sets them.
 pub const CLUSTER_NOT_COMPARED: &[NotCompared] = &[
+    // Removed, both are left as ECS has them: the account default is not looked up, and managed
+    // storage cannot be taken off.
     NotCompared {
         paths: &["settings.containerInsights"],
         reason: "omitted, a new cluster follows the account's containerInsights default (PutAccountSettingDefault); set it to enabled, enhanced or disabled to have it enforced",
+        on_removal: OnRemoval::Keep,
     },
     NotCompared {
         paths: &["configuration.managedStorageConfiguration"],
         reason: "ECS documents no way to remove managed storage encryption keys from a cluster once set",
+        on_removal: OnRemoval::Keep,
     },
 ];
 

@@ -9,6 +9,10 @@ use super::{clean, sorted};
 use crate::crd::common::Policies;
 use crate::crd::service::{DeploymentConfiguration, ECSServiceSpec};
 
+/// The platform version ECS resolves to the newest one, and reports as such: the canonical form
+/// writes it as absent, and an update that sends an absent platform version sends this.
+pub const LATEST_PLATFORM_VERSION: &str = "LATEST";
+
 /// `spec` as ECS would describe it. `task_definition_arn` is the resolved revision (None while
 /// a referenced TaskDefinition has none yet). With `scaler_owns_count` the desiredCount is left
 /// out: Application Auto Scaling owns it and a difference there is not drift.
@@ -28,7 +32,7 @@ pub fn canonical_service(
         launch_type: s.launch_type,
         capacity_provider_strategy: clean(s.capacity_provider_strategy),
         // LATEST is not a version: ECS resolves it (see defaults::SERVICE_NOT_COMPARED).
-        platform_version: s.platform_version.filter(|v| v != "LATEST"),
+        platform_version: s.platform_version.filter(|v| v != LATEST_PLATFORM_VERSION),
         scheduling_strategy: s.scheduling_strategy,
         network_configuration: s.network_configuration.map(|mut n| {
             n.awsvpc_configuration.subnets.sort();

@@ -129,6 +129,7 @@ mod tests {
     fn status(generation: i64, conditions: &[(&str, &str)]) -> CommonStatus {
         CommonStatus {
             correction: None,
+            last_applied: None,
             observed_generation: Some(generation),
             conditions: Some(
                 conditions

@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use crate::canonical::FieldDiff;
 use crate::controller::conditions::{ConditionSpec, READY, SYNCED};
-use crate::crd::common::{CommonStatus, CorrectionRecord, DriftEntry};
+use crate::crd::common::{AppliedRecord, CommonStatus, CorrectionRecord, DriftEntry};
 
 /// Times the same correction is sent before the object reports it as not correctable.
 pub const MAX_ATTEMPTS: u32 = 3;
@@ -253,15 +253,19 @@ pub fn conditions(drift: &[DriftItem], correction: &Correction, correcting: bool
 }
 
 /// The shared part of every kind's status: conditions (with Ready and Synced turned False over
-/// any difference, unless an error already says why Synced is False), drift entries and the
-/// correction record. `correction` None means this reconcile did not get as far as planning (an
-/// error, a wait): the last record is kept, so a failing reconcile does not reset the count.
+/// any difference, unless an error already says why Synced is False), drift entries, the
+/// correction record and the record of what was applied. `correction` None means this reconcile
+/// did not get as far as planning (an error, a wait): the last record is kept, so a failing
+/// reconcile does not reset the count. `applied` None means nothing was applied (an error, a
+/// wait, Observe mode): the last `lastApplied` is kept, so a removal not yet carried out stays
+/// pending.
 pub fn common_status(
     previous: &CommonStatus,
     generation: Option<i64>,
     mut desired: Vec<ConditionSpec>,
     drift: &[DriftItem],
     correction: Option<&Correction>,
+    applied: Option<&AppliedRecord>,
     now: &Time,
 ) -> CommonStatus {
     let sending = correction.is_some_and(Correction::sends);
@@ -284,6 +288,7 @@ pub fn common_status(
             Some(c) => c.record().cloned(),
             None => previous.correction.clone(),
         },
+        last_applied: applied.cloned().or_else(|| previous.last_applied.clone()),
     }
 }
 
@@ -362,6 +367,18 @@ mod tests {
         assert!(matches!(gave_up, Correction::GiveUp { .. }), "{gave_up:?}");
         assert!(correction(Some(&third), &items, &t("2026-01-01T00:00:13Z"), short).sends());
         assert_eq!(Backoff::default(), Backoff { first_retry: FIRST_RETRY, after_giving_up: RETRY_AFTER_GIVING_UP });
+    }
+
+    #[test]
+    fn the_applied_record_is_replaced_only_by_an_apply() {
+        let recorded = AppliedRecord { fields: vec!["platformVersion".into()], tag_keys: vec!["team".into()] };
+        let previous = CommonStatus { last_applied: Some(recorded.clone()), ..Default::default() };
+        let now = t("2026-01-01T00:00:00Z");
+        let failed = common_status(&previous, Some(2), Vec::new(), &[], None, None, &now);
+        assert_eq!(failed.last_applied, Some(recorded), "an error, a wait or Observe keeps the removal pending");
+        let applied = AppliedRecord::default();
+        let done = common_status(&previous, Some(2), Vec::new(), &[], None, Some(&applied), &now);
+        assert_eq!(done.last_applied, Some(applied));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! wires watches to it; ownership, tags, drift, conditions and deletion. One folder per kind,
 //! each the same pipeline: observe → plan → execute → status, plus cleanup.
 
+pub mod applied;
 pub mod caches;
 pub mod capacity_provider;
 pub mod cluster;

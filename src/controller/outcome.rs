@@ -13,6 +13,7 @@ use super::context::Context;
 use super::drift::{Correction, DriftItem, common_status, requeue_after};
 use super::error::Error;
 use crate::crd::HasCommonStatus;
+use crate::crd::common::AppliedRecord;
 
 /// What a successful sync (observe → plan → execute) found.
 pub struct Synced<R> {
@@ -22,6 +23,8 @@ pub struct Synced<R> {
     pub correction: Correction,
     /// The spec hash now applied (None: keep the one in status).
     pub applied_hash: Option<String>,
+    /// What this reconcile applied, for `status.lastApplied` (None: nothing was; keep it).
+    pub applied: Option<AppliedRecord>,
 }
 
 /// What the status step builds from: where the reconcile got to (`stage`, per kind) and the
@@ -33,6 +36,8 @@ pub struct Outcome<'a, S> {
     /// The correction gate's verdict; None when the reconcile did not plan.
     pub correction: Option<&'a Correction>,
     pub applied_hash: Option<&'a str>,
+    /// What this reconcile applied (`status.lastApplied`); None: keep the last record.
+    pub applied: Option<&'a AppliedRecord>,
     pub observe_only: bool,
     pub error: Option<&'a Error>,
 }
@@ -50,6 +55,7 @@ impl<'a, S> Outcome<'a, S> {
                 drift: &synced.drift,
                 correction: Some(&synced.correction),
                 applied_hash: synced.applied_hash.as_deref(),
+                applied: synced.applied.as_ref(),
                 observe_only,
                 error: None,
             },
@@ -59,19 +65,30 @@ impl<'a, S> Outcome<'a, S> {
 
     /// A reconcile that failed before it knew where it stood.
     pub fn failed(error: &'a Error, observe_only: bool) -> Self {
-        Self { stage: None, drift: &[], correction: None, applied_hash: None, observe_only, error: Some(error) }
+        let (drift, correction, applied_hash, applied) = (&[][..], None, None, None);
+        Self { stage: None, drift, correction, applied_hash, applied, observe_only, error: Some(error) }
     }
 
     /// A stage reached without a sync (a wait, a blocked deletion): nothing planned.
     pub fn at(stage: S, observe_only: bool) -> Self {
-        Self { stage: Some(stage), drift: &[], correction: None, applied_hash: None, observe_only, error: None }
+        let (drift, correction, applied_hash, applied) = (&[][..], None, None, None);
+        Self { stage: Some(stage), drift, correction, applied_hash, applied, observe_only, error: None }
     }
 }
 
 /// An outcome for tests: `stage` reached with `drift`, hash "h1" applied, nothing failed.
 #[cfg(test)]
 pub fn observed<'a, S>(stage: S, drift: &'a [DriftItem]) -> Outcome<'a, S> {
-    Outcome { stage: Some(stage), drift, correction: None, applied_hash: Some("h1"), observe_only: false, error: None }
+    let (correction, applied) = (None, None);
+    Outcome {
+        stage: Some(stage),
+        drift,
+        correction,
+        applied_hash: Some("h1"),
+        applied,
+        observe_only: false,
+        error: None,
+    }
 }
 
 /// A condition's status and reason in `status`, for tests.
@@ -100,7 +117,7 @@ where
     let mut status = described.unwrap_or_else(|| prev.clone());
     let applied = o.applied_hash.map(str::to_owned).or_else(|| spec_hash(&mut prev).clone());
     *spec_hash(&mut status) = applied;
-    *status.common_mut() = common_status(prev.common(), generation, conditions, o.drift, o.correction, now);
+    *status.common_mut() = common_status(prev.common(), generation, conditions, o.drift, o.correction, o.applied, now);
     status
 }
 

@@ -9,15 +9,16 @@ use std::collections::BTreeMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use serde::Serialize;
 
+use super::applied::{Removals, track};
 use super::context::Context;
 use super::drift::{Backoff, Correction, DriftItem, may_write};
 use super::error::Error;
 use super::ownership::{check_ownership, owner_of};
-use super::tags::{changed_paths, desired_tags, tag_changes, tag_drift};
+use super::tags::{changed_paths, desired_tags, managed_tag_changes, tag_drift};
 use crate::canonical::compare;
 use crate::canonical::defaults::NotCompared;
 use crate::canonical::diff::top_levels;
-use crate::crd::common::{CorrectionRecord, DriftPolicy, Tags};
+use crate::crd::common::{AppliedRecord, CorrectionRecord, DriftPolicy, Tags};
 use crate::crd::{HasCommonStatus, ManagedObject};
 
 /// The resource as ECS describes it: canonical spec and every tag it carries.
@@ -36,6 +37,9 @@ pub struct PlanInput<'a, S> {
     /// `spec.tags` is set: the user owns the whole tag set, so unknown tags are removed. When it
     /// is unset, tags someone else put on the resource are left alone.
     pub manage_user_tags: bool,
+    /// What the spec took out of what was last applied (`status.lastApplied`): the tag keys it
+    /// dropped are removed even without `spec.tags`.
+    pub removals: &'a Removals,
     /// None when the resource does not exist (or is INACTIVE).
     pub actual: Option<&'a Actual<S>>,
     /// Hash last applied to ECS (from status).
@@ -74,11 +78,13 @@ impl<'a> FromObject<'a> {
 }
 
 impl<'a, S> PlanInput<'a, S> {
+    #[allow(clippy::too_many_arguments)] // the plan's inputs, each named at the one call site
     pub fn new(
         object: FromObject<'a>,
         desired: &'a S,
         desired_hash: &'a str,
         desired_tags: &'a Tags,
+        removals: &'a Removals,
         actual: Option<&'a Actual<S>>,
         now: &'a Time,
         backoff: Backoff,
@@ -89,6 +95,7 @@ impl<'a, S> PlanInput<'a, S> {
             desired_hash,
             desired_tags,
             manage_user_tags,
+            removals,
             actual,
             applied_hash,
             drift_policy,
@@ -104,27 +111,26 @@ impl<'a, S> PlanInput<'a, S> {
         self.applied_hash != Some(self.desired_hash)
     }
 
-    /// Tags to set and keys to remove on `actual`; removals only when the user owns the tags.
+    /// Tags to set and keys to remove on `actual` (see [`managed_tag_changes`]).
     pub fn tag_changes(&self, actual: &Actual<S>) -> (BTreeMap<String, String>, Vec<String>) {
-        let (tag, mut untag) = tag_changes(self.desired_tags, &actual.tags);
-        if !self.manage_user_tags {
-            untag.clear();
-        }
-        (tag, untag)
+        managed_tag_changes(self.desired_tags, &actual.tags, self.manage_user_tags, &self.removals.tag_keys)
     }
 }
 
 /// Plans the resource `what` ("ECS cluster prod") of `obj` with `plan`: refuses a resource
 /// another owner holds (unless only observing), and assembles the input from the object (its
-/// policies, tags and status), the desired spec and what ECS has (`actual`).
-pub fn plan_object<K: ManagedObject + kube::Resource, S>(
+/// policies, tags and status, with what its `status.lastApplied` says was removed), the desired
+/// spec and what ECS has (`actual`). Returns the plan and the record of applying it.
+pub fn plan_object<K: ManagedObject + kube::Resource, S: Serialize>(
     ctx: &Context,
     obj: &K,
     what: &str,
-    (desired, desired_hash): (&S, &str),
+    (desired, desired_hash, not_compared): (&S, &str, &[NotCompared]),
     actual: Option<&Actual<S>>,
     plan: impl FnOnce(&PlanInput<'_, S>) -> Plan,
-) -> Result<Plan, Error> {
+) -> Result<(Plan, AppliedRecord), Error> {
+    let last_applied = obj.current_status().and_then(|s| s.common().last_applied.as_ref());
+    let (record, removals) = track(desired, not_compared, obj.user_tags(), last_applied)?;
     let from = FromObject::of(obj);
     let owner = owner_of(obj);
     // Observe mode only reads: watching a resource someone else manages takes nothing over.
@@ -135,7 +141,8 @@ pub fn plan_object<K: ManagedObject + kube::Resource, S>(
     let desired_tags = desired_tags(obj.user_tags(), &owner, &ctx.config.cluster_id, found, from.observe_only);
     let now = ctx.now();
     let backoff = ctx.config.correction_backoff;
-    Ok(plan(&PlanInput::new(from, desired, desired_hash, &desired_tags, actual, &now, backoff)))
+    let input = PlanInput::new(from, desired, desired_hash, &desired_tags, &removals, actual, &now, backoff);
+    Ok((plan(&input), record))
 }
 
 /// Why a plan writes: decides the event a user sees.
@@ -240,6 +247,7 @@ pub fn test_input<'a, S>(
     actual: Option<&'a Actual<S>>,
     applied: &'a str,
 ) -> PlanInput<'a, S> {
+    static NO_REMOVALS: Removals = Removals { fields: Vec::new(), tag_keys: Vec::new() };
     static NOW: std::sync::LazyLock<Time> =
         std::sync::LazyLock::new(|| Time(k8s_openapi::jiff::Timestamp::from_second(1_767_225_600).unwrap_or_default()));
     PlanInput {
@@ -247,6 +255,7 @@ pub fn test_input<'a, S>(
         desired_hash: "h2",
         desired_tags: tags,
         manage_user_tags: false,
+        removals: &NO_REMOVALS,
         actual,
         applied_hash: Some(applied),
         drift_policy: DriftPolicy::Correct,

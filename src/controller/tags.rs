@@ -44,6 +44,21 @@ pub fn tag_changes(desired: &Tags, actual: &BTreeMap<String, String>) -> (BTreeM
     (set, remove)
 }
 
+/// [`tag_changes`] under the rule for who owns a resource's tags: with `spec.tags` set
+/// (`manage_user_tags`) the user owns the whole set, so every key not desired goes; without it
+/// only the keys the operator applied before and the spec dropped (`removed`, from
+/// `status.lastApplied`) go, and tags others put on the resource stay.
+pub fn managed_tag_changes(
+    desired: &Tags,
+    actual: &Tags,
+    manage_user_tags: bool,
+    removed: &[String],
+) -> (BTreeMap<String, String>, Vec<String>) {
+    let (tag, mut untag) = tag_changes(desired, actual);
+    untag.retain(|k| manage_user_tags || removed.contains(k));
+    (tag, untag)
+}
+
 /// The drift entries (`tags.<key>`) that the changes `tag` and `untag` would put back.
 pub fn tag_drift<'a>(
     tag: &'a BTreeMap<String, String>,
@@ -102,6 +117,18 @@ mod tests {
         assert_eq!(set, map(&[("team", "web"), (tags::OWNER, "ns/web")]));
         assert_eq!(remove, vec!["stale".to_string()]);
         assert_eq!(tag_changes(&desired, &desired), (BTreeMap::new(), Vec::new()));
+    }
+
+    #[test]
+    fn without_spec_tags_only_the_keys_the_operator_applied_are_removed() {
+        let desired = map(&[(tags::OWNER, "ns/web")]);
+        let actual = map(&[(tags::OWNER, "ns/web"), ("team", "web"), ("someone-else", "x"), ("aws:x", "y")]);
+        let removed = ["team".to_string(), "gone-already".to_string()];
+        let (set, untag) = managed_tag_changes(&desired, &actual, false, &removed);
+        assert!(set.is_empty());
+        assert_eq!(untag, ["team"], "not others' tags, not keys the resource no longer has");
+        let (_, all) = managed_tag_changes(&desired, &actual, true, &[]);
+        assert_eq!(all, ["someone-else", "team"], "spec.tags set: the user owns the whole set");
     }
 
     #[test]

@@ -148,6 +148,24 @@ pub struct CommonStatus {
     /// The drift correction last sent, while AWS still differs: how often it went out, so a
     /// correction AWS does not take is not re-sent on every poll.
     pub correction: Option<CorrectionRecord>,
+    /// What the last successful apply set that the spec alone cannot tell later: fields ECS
+    /// chooses itself when they are omitted, and the user's tag keys. Taking one of them out of
+    /// the spec is then a removal the operator carries out, not a field it stops comparing.
+    pub last_applied: Option<AppliedRecord>,
+}
+
+/// What the last successful apply set of the fields ECS picks itself when omitted, and of the
+/// user's tags (`status.lastApplied`).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AppliedRecord {
+    /// Paths of the fields ECS chooses itself when omitted that the spec set, e.g.
+    /// `platformVersion`.
+    #[serde(default)]
+    pub fields: Vec<String>,
+    /// Keys of the user's tags (`spec.tags`) applied.
+    #[serde(default)]
+    pub tag_keys: Vec<String>,
 }
 
 /// A status type with the shared part (observedGeneration, conditions, drift, correction).

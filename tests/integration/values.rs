@@ -1,15 +1,17 @@
 //! A value is a value (issue 17), end to end against kube-sim and ecs-sim: a field set to ECS's
 //! default, written out or left out, reaches ECS, and a change away from it is drift; removing
-//! a list or a block from the spec removes it in ECS; a correction ECS does not take is sent a
+//! a list or a block from the spec removes it in ECS (fields ECS chooses itself and whole tag
+//! blocks too, through `status.lastApplied`); a correction ECS does not take is sent a
 //! bounded number of times and then reported as DriftNotCorrectable; and with every sample
 //! applied, the steady state writes nothing to AWS.
 
+use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::time::{Duration, Instant};
 
 use aws_sdk_ecs::types::{ClusterField, ClusterSettingName};
 use ecs_operator::controller::drift::{MAX_ATTEMPTS, reasons};
-use ecs_operator::crd::common::CommonStatus;
+use ecs_operator::crd::common::{AppliedRecord, CommonStatus};
 use ecs_operator::crd::{CapacityProvider, ECSCluster, ECSService, TaskDefinition};
 use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::api::events::v1::Event;
@@ -397,6 +399,168 @@ async fn cluster_capacity_providers_and_service_connect_defaults_removed_are_cle
         (1, 1),
         "one call of each for the removal"
     );
+}
+
+/// The ECS tags of `arn`, as ListTagsForResource reports them.
+async fn ecs_tags(bed: &Bed, arn: &str) -> BTreeMap<String, String> {
+    let out = bed.aws.list_tags_for_resource().resource_arn(arn).send().await.expect("list tags");
+    out.tags.unwrap_or_default().into_iter().filter_map(|t| Some((t.key?, t.value.unwrap_or_default()))).collect()
+}
+
+/// `status.lastApplied` of the object.
+fn last_applied<K: Managed>(obj: &K) -> AppliedRecord {
+    obj.common().and_then(|c| c.last_applied.clone()).unwrap_or_default()
+}
+
+/// Applies the service `with` a not-compared field (`path`) and then `without` it, and checks
+/// the removal was carried out: ECS had `before`, and has `after` by the time the object is
+/// Ready at generation 2; `path` is in `status.lastApplied` and then out of it; and exactly
+/// one UpdateService made the change, not sent again on the polls that follow (the field is
+/// not compared any more).
+async fn removal_carried_out_once(
+    with: &str,
+    without: &str,
+    path: &str,
+    before: impl Fn(&aws_sdk_ecs::types::Service) -> bool,
+    after: impl Fn(&aws_sdk_ecs::types::Service) -> bool,
+) {
+    let bed = bed().await;
+    bed.apply::<TaskDefinition>(TD).await;
+    bed.apply::<ECSService>(with).await;
+    let obj = converged::<ECSService>(&bed, "web").await;
+    assert!(before(&ecs_service(&bed, "web").await));
+    assert!(last_applied(&obj).fields.iter().any(|f| f == path), "{path} recorded");
+    let updates = bed.calls("UpdateService");
+
+    bed.apply::<ECSService>(without).await;
+    let obj = converged::<ECSService>(&bed, "web").await;
+    assert_eq!(obj.metadata.generation, Some(2));
+    let service = ecs_service(&bed, "web").await;
+    assert!(after(&service), "applied before Ready: {service:?}");
+    assert!(!last_applied(&obj).fields.iter().any(|f| f == path), "{path} no longer recorded");
+    more_polls(&bed, "DescribeServices", 5).await;
+    converged::<ECSService>(&bed, "web").await;
+    assert_eq!(bed.calls("UpdateService"), updates + 1, "one UpdateService, and not compared again");
+}
+
+/// A pinned platform version taken out of the spec goes back to LATEST in ECS. Before, the
+/// field was simply no longer compared: ECS stayed on 1.4.0 while the object said Ready.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_platform_version_removed_from_the_spec_goes_back_to_latest_in_ecs() {
+    let pinned = svc("", "  platformVersion: \"1.4.0\"\n");
+    let version = |want: &'static str| move |s: &aws_sdk_ecs::types::Service| s.platform_version() == Some(want);
+    removal_carried_out_once(&pinned, &svc("", ""), "platformVersion", version("1.4.0"), version("LATEST")).await;
+}
+
+/// Security groups taken out of the spec: the awsvpc configuration is sent without them and ECS
+/// puts the service on the VPC's default group, which is then not drift.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn security_groups_removed_from_the_spec_leave_the_service_on_the_vpc_default_group() {
+    let own = svc("      securityGroups: [sg-0123456789abcdef0]\n", "");
+    let groups = |want: &'static str| {
+        move |s: &aws_sdk_ecs::types::Service| {
+            let vpc = s.network_configuration().and_then(|n| n.awsvpc_configuration());
+            vpc.is_some_and(|v| v.security_groups() == [want])
+        }
+    };
+    let path = "networkConfiguration.awsvpcConfiguration.securityGroups";
+    removal_carried_out_once(
+        &own,
+        &svc("", ""),
+        path,
+        groups("sg-0123456789abcdef0"),
+        groups(ecs_sim::DEFAULT_SECURITY_GROUP),
+    )
+    .await;
+}
+
+/// A capacity provider strategy taken out of a spec with no launch type asks ECS to go back to
+/// the cluster's default strategy, which UpdateService cannot do: RequiresReplacement naming
+/// the field, Ready False, and nothing written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_capacity_provider_strategy_removed_without_a_launch_type_requires_replacement() {
+    let bed = bed().await;
+    let providers = bed.aws.put_cluster_capacity_providers().cluster(CLUSTER).capacity_providers("FARGATE");
+    providers
+        .capacity_providers("FARGATE_SPOT")
+        .set_default_capacity_provider_strategy(Some(vec![]))
+        .send()
+        .await
+        .expect("providers");
+    bed.apply::<TaskDefinition>(TD).await;
+    let without_launch_type = |extra: &str| svc("", extra).replace("  launchType: FARGATE\n", "");
+    let strategy = "  capacityProviderStrategy:\n    - {capacityProvider: FARGATE_SPOT, weight: 1}\n";
+    bed.apply::<ECSService>(&without_launch_type(strategy)).await;
+    let obj = converged::<ECSService>(&bed, "web").await;
+    assert_eq!(last_applied(&obj).fields, ["capacityProviderStrategy", "desiredCount"]);
+    let writes = bed.write_calls();
+
+    bed.apply::<ECSService>(&without_launch_type("")).await;
+    let api: Api<ECSService> = Api::namespaced(bed.client.clone(), NS);
+    let obj = bed
+        .eventually("RequiresReplacement at generation 2", || async {
+            let obj = api.get("web").await.ok()?;
+            let current = obj.common()?.observed_generation == Some(2);
+            (current && condition(&obj, "Synced").is_some_and(|c| c.1 == "RequiresReplacement")).then_some(obj)
+        })
+        .await;
+    let (_, _, message) = condition(&obj, "Synced").expect("Synced");
+    assert!(message.contains("spec.capacityProviderStrategy"), "{message}");
+    assert_eq!(condition(&obj, "Ready").map(|c| c.0).as_deref(), Some("False"));
+    assert_eq!(last_applied(&obj).fields, ["capacityProviderStrategy", "desiredCount"], "the removal stays pending");
+    more_polls(&bed, "DescribeServices", 5).await;
+    assert_eq!(bed.write_calls(), writes, "no AWS write");
+    let strategy = ecs_service(&bed, "web").await.capacity_provider_strategy().to_vec();
+    assert_eq!(strategy.iter().map(|i| i.capacity_provider()).collect::<Vec<_>>(), ["FARGATE_SPOT"]);
+}
+
+const TAGGED_CLUSTER: &str = r#"
+apiVersion: ecs.operator.dev/v1alpha1
+kind: ECSCluster
+metadata:
+  name: tagged
+spec:
+  driftPolicy: Report
+  tags: {team: web, tier: "1"}
+"#;
+
+/// The whole `spec.tags` block taken out: the user tag keys the operator applied are untagged,
+/// on a service and on a cluster, while a tag someone else put there stays (without
+/// `spec.tags` the operator does not own the tag set) and so do the ownership tags. Before, a
+/// removed block left every user tag in place. driftPolicy Report keeps the foreign tag from
+/// being taken off as drift while `spec.tags` is still set.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tags_block_removed_from_the_spec_untags_the_keys_the_operator_applied() {
+    let bed = bed().await;
+    bed.apply::<TaskDefinition>(TD).await;
+    bed.apply::<ECSService>(&svc("", "  driftPolicy: Report\n  tags: {team: web, tier: \"1\"}\n")).await;
+    bed.apply::<ECSCluster>(TAGGED_CLUSTER).await;
+    let service = converged::<ECSService>(&bed, "web").await;
+    let cluster = converged::<ECSCluster>(&bed, "tagged").await;
+    assert_eq!(last_applied(&service).tag_keys, ["team", "tier"]);
+    assert_eq!(last_applied(&cluster).tag_keys, ["team", "tier"]);
+    let service_arn = ecs_service(&bed, "web").await.service_arn.expect("service ARN");
+    let cluster_arn = ecs_cluster(&bed, "tagged").await.cluster_arn.expect("cluster ARN");
+    for arn in [&service_arn, &cluster_arn] {
+        let foreign = aws_sdk_ecs::types::Tag::builder().key("cost-center").value("42").build();
+        bed.aws.tag_resource().resource_arn(arn).tags(foreign).send().await.expect("someone else's tag");
+    }
+
+    bed.apply::<ECSService>(&svc("", "  driftPolicy: Report\n")).await;
+    bed.apply::<ECSCluster>(&TAGGED_CLUSTER.replace("  tags: {team: web, tier: \"1\"}\n", "")).await;
+    let service = converged::<ECSService>(&bed, "web").await;
+    let cluster = converged::<ECSCluster>(&bed, "tagged").await;
+    for (arn, obj_tags) in [(&service_arn, last_applied(&service)), (&cluster_arn, last_applied(&cluster))] {
+        let tags = ecs_tags(&bed, arn).await;
+        assert!(!tags.contains_key("team") && !tags.contains_key("tier"), "untagged before Ready: {tags:?}");
+        assert_eq!(tags.get("cost-center").map(String::as_str), Some("42"), "someone else's tag stays");
+        assert!(tags.contains_key("ecs.operator.dev/owner"), "ownership tags stay: {tags:?}");
+        assert!(obj_tags.tag_keys.is_empty());
+    }
+    let untags = bed.calls("UntagResource");
+    more_polls(&bed, "DescribeServices", 5).await;
+    more_polls(&bed, "DescribeClusters", 3).await;
+    assert_eq!(bed.calls("UntagResource"), untags, "untagged once");
 }
 
 /// ECS silently keeping its own value (ecs-sim's `keep_service_field`): the correction is sent

@@ -44,6 +44,7 @@ pub use config::{SimConfig, TaskTimings};
 pub use error::{ApiError, Error, Result};
 pub use faults::FaultSpec;
 pub use hostile::{MAX_GROWN_ITEMS, Mutation};
+pub use service_settings::DEFAULT_SECURITY_GROUP;
 pub use stats::{DuplicateCreate, OWNER_TAG, OpStats, Stats};
 pub use throttle::{BucketSpec, ThrottleConfig, default_bucket};
 

@@ -110,14 +110,28 @@ pub fn role_with_awsvpc() -> ApiError {
     ApiError::invalid("You cannot specify an IAM role for services that require a service linked role.")
 }
 
-/// `networkConfiguration` as ECS stores it: `awsvpcConfiguration.assignPublicIp` filled in.
+/// The security group ecs-sim's one VPC has by default. ecs-sim models no VPCs (any subnet id
+/// is accepted), so every subnet is in that one.
+pub const DEFAULT_SECURITY_GROUP: &str = "sg-0def5ec0000000000";
+
+/// `networkConfiguration` as ECS stores it: `awsvpcConfiguration.assignPublicIp` and
+/// `securityGroups` filled in.
 ///
 /// botocore ecs service-2.json, AwsVpcConfiguration.assignPublicIp: "When you use
-/// create-service or update-service, the default is DISABLED."
+/// create-service or update-service, the default is DISABLED."; AwsVpcConfiguration
+/// .securityGroups: "If you don't specify a security group, the default security group for the
+/// VPC is used." ECS resolves it when the service is created or updated (containers-roadmap
+/// issue 1765: with no default group in the VPC the service ends up with none), so the service
+/// describes the default group, and an update that leaves the groups out of its
+/// networkConfiguration puts the service on the default group.
 pub fn network_configuration(sent: Option<&Value>) -> ApiResult<Option<Value>> {
     let Some(sent) = sent else { return Ok(None) };
     let mut out = sent.clone();
     if let Some(vpc) = out.get_mut("awsvpcConfiguration").filter(|v| v.is_object()) {
+        let groups = vpc.get("securityGroups").and_then(Value::as_array);
+        if groups.is_none_or(Vec::is_empty) {
+            vpc["securityGroups"] = json!([DEFAULT_SECURITY_GROUP]);
+        }
         match Req(vpc).opt_str("assignPublicIp")? {
             None => vpc["assignPublicIp"] = json!("DISABLED"),
             Some("ENABLED" | "DISABLED") => {}

@@ -203,6 +203,13 @@ const KNOWN: &[Known] = &[
     },
     Known {
         closer: Closer::EcsSim,
+        reason: "UpdateService with an awsvpc configuration without security groups: ECS puts the service on \
+                 the VPC's default group (AwsVpcConfiguration.securityGroups: \"If you don't specify a security \
+                 group, the default security group for the VPC is used\"); moto stores none",
+        hits: &[("update service taking out its platform version and security groups", "securityGroups")],
+    },
+    Known {
+        closer: Closer::EcsSim,
         reason: "moto fills in none of what ECS reports for a service created without it: \
                  availabilityZoneRebalancing (ENABLED, or DISABLED where rebalancing is unsupported), \
                  deploymentConfiguration (ROLLING, 200/100, breaker off, bakeTimeInMinutes 0), \
@@ -1036,6 +1043,28 @@ async fn service_settings(ecs: &Client, vpc: &Vpc, run: &mut Run) {
     let r =
         ecs.tag_resource().resource_arn(format!("{ACCOUNT_PREFIX}:service/xc-set")).tags(tag("a", "b")).send().await;
     run.record("tag service by short ARN", facts(&r, |_| Facts::default()));
+
+    // What ecs-operator sends when a spec drops a pinned platform version and its security
+    // groups: LATEST, and the awsvpc configuration without groups.
+    let bare = AwsVpcConfiguration::builder().subnets(&vpc.subnet).build().expect("subnets set");
+    let r = ecs
+        .update_service()
+        .cluster("xc-set")
+        .service("xc-set")
+        .platform_version("LATEST")
+        .network_configuration(NetworkConfiguration::builder().awsvpc_configuration(bare).build())
+        .send()
+        .await;
+    run.record(
+        "update service taking out its platform version and security groups",
+        facts(&r, |o| {
+            let s = o.service();
+            let vpc = s.and_then(|s| s.network_configuration()).and_then(|n| n.awsvpc_configuration());
+            Facts::default()
+                .set("platformVersion", opt(s.and_then(|s| s.platform_version())))
+                .set("securityGroups", sorted(vpc.map(|v| v.security_groups()).unwrap_or_default()))
+        }),
+    );
 
     // A deleted (INACTIVE) cluster.
     let r = ecs.create_cluster().cluster_name("xc-gone").send().await;

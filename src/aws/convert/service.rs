@@ -120,7 +120,10 @@ pub fn update_service_input(
             send("placementStrategy")
                 .then(|| list(spec.placement_strategy.as_deref(), strategy_to_sdk).unwrap_or_default()),
         )
-        .set_platform_version(spec.platform_version.clone().filter(|_| send("platformVersion")))
+        // Canonical absent is LATEST; sending it is how a pinned version is taken out.
+        .set_platform_version(send("platformVersion").then(|| {
+            spec.platform_version.clone().unwrap_or_else(|| crate::canonical::service::LATEST_PLATFORM_VERSION.into())
+        }))
         // ECS refuses a capacity provider strategy change without a new deployment.
         .force_new_deployment(force_new_deployment || send("capacityProviderStrategy"))
         .set_health_check_grace_period_seconds(
@@ -522,6 +525,15 @@ mod tests {
         let strategy =
             update_service_input(&canonical, &target(), false, &["capacityProviderStrategy".into()]).unwrap();
         assert_eq!(strategy.force_new_deployment(), Some(true), "ECS needs a new deployment for a strategy change");
+    }
+
+    #[test]
+    fn a_platform_version_sent_absent_goes_out_as_latest() {
+        let canonical = crate::canonical::service::canonical_service(&ECSServiceSpec::default(), Some("td"), false);
+        let update = update_service_input(&canonical, &target(), false, &["platformVersion".into()]).unwrap();
+        assert_eq!(update.platform_version(), Some("LATEST"), "how a pinned version is taken out");
+        let untouched = update_service_input(&canonical, &target(), false, &[]).unwrap();
+        assert_eq!(untouched.platform_version(), None);
     }
 
     #[test]

@@ -27,6 +27,7 @@ use super::ownership::owner_of;
 use super::planning::plan_object;
 use super::status::{report_error, write_status};
 use crate::canonical::capacity_provider::canonical_capacity_provider;
+use crate::canonical::defaults::CAPACITY_PROVIDER_NOT_COMPARED;
 use crate::canonical::spec_hash;
 use crate::crd::capacity_provider::{CapacityProvider as CapacityProviderObject, CapacityProviderSpec};
 use crate::crd::{ManagedObject, ManagementPolicy};
@@ -96,7 +97,8 @@ async fn sync(
     let existing = observe::observe(ctx, name).await?;
     let actual = existing.as_ref().map(observe::actual).transpose()?;
     let what = format!("capacity provider {name}");
-    let plan = plan_object(ctx, obj, &what, (&desired, &desired_hash), actual.as_ref(), plan::plan)?;
+    let planned = (&desired, desired_hash.as_str(), CAPACITY_PROVIDER_NOT_COMPARED);
+    let (plan, record) = plan_object(ctx, obj, &what, planned, actual.as_ref(), plan::plan)?;
     if let Some(field) = plan.replace {
         return Err(Error::RequiresReplacement(field.to_owned()));
     }
@@ -108,7 +110,8 @@ async fn sync(
     }
     // Observe mode keeps the hash it found: it applied nothing.
     let applied_hash = if observe_only { obj.applied_hash().map(str::to_owned) } else { Some(desired_hash) };
-    Ok(Synced { described, drift: plan.drift, correction: plan.correction, applied_hash })
+    let applied = (!observe_only).then_some(record);
+    Ok(Synced { described, drift: plan.drift, correction: plan.correction, applied_hash, applied })
 }
 
 /// The hash of what the user asked for: canonical settings plus the user's tags.

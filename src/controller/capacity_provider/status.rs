@@ -154,14 +154,7 @@ mod tests {
         let again = build(Some(&first), Some(1), &outcome(Stage::Observed(&p), &[]), &t("2026-01-01T01:00:00Z"));
         assert!(!crate::controller::conditions::status_changed(Some(&first), &again));
         let err = Error::RequiresReplacement("spec.autoScalingGroupProvider.autoScalingGroupArn".into());
-        let o = Outcome {
-            stage: None,
-            drift: &[],
-            correction: None,
-            applied_hash: None,
-            observe_only: false,
-            error: Some(&err),
-        };
+        let o = Outcome::failed(&err, false);
         let s = build(Some(&first), Some(2), &o, &now);
         assert_eq!(condition(&s, SYNCED), ("False", "RequiresReplacement"));
         assert_eq!(s.capacity_provider_arn, first.capacity_provider_arn, "last known provider kept");

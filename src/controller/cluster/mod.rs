@@ -28,6 +28,7 @@ use super::ownership::owner_of;
 use super::planning::plan_object;
 use super::status::{report_error, write_status};
 use crate::canonical::cluster::canonical_cluster;
+use crate::canonical::defaults::CLUSTER_NOT_COMPARED;
 use crate::canonical::spec_hash;
 use crate::crd::cluster::{ECSCluster, ECSClusterSpec};
 use crate::crd::{ManagedObject, ManagementPolicy};
@@ -72,7 +73,8 @@ async fn sync(cluster: &ECSCluster, ctx: &Context, name: &str, observe_only: boo
     let existing = observe::observe(ctx, name).await?;
     let actual = existing.as_ref().map(|c| observe::actual(c, &desired)).transpose()?;
     let what = format!("ECS cluster {name}");
-    let plan = plan_object(ctx, cluster, &what, (&desired, &desired_hash), actual.as_ref(), plan::plan)?;
+    let planned = (&desired, desired_hash.as_str(), CLUSTER_NOT_COMPARED);
+    let (plan, record) = plan_object(ctx, cluster, &what, planned, actual.as_ref(), plan::plan)?;
     // Writes go to an ACTIVE cluster only; one still PROVISIONING is looked at again soon.
     let writable = existing.as_ref().is_none_or(|c| c.status() == Some("ACTIVE"));
     let mut described = existing;
@@ -81,15 +83,13 @@ async fn sync(cluster: &ECSCluster, ctx: &Context, name: &str, observe_only: boo
         let owner = owner_of(cluster);
         described = execute::execute(cluster, ctx, name, &owner, described.as_ref(), &plan).await?.or(described);
     }
-    // Observe mode keeps the hash it found: it applied nothing.
-    let applied_hash = if observe_only || (plan.writes() && !writable) {
-        cluster.applied_hash().map(str::to_owned)
-    } else {
-        Some(desired_hash)
-    };
+    // Observe mode, and writes a cluster not yet ACTIVE could not take, keep the hash (and the
+    // record) found: nothing was applied.
+    let applied = !observe_only && (writable || !plan.writes());
+    let applied_hash = if applied { Some(desired_hash) } else { cluster.applied_hash().map(str::to_owned) };
     // A correction that could not be written (the cluster is not ACTIVE) is not an attempt.
     let correction = if writable { plan.correction } else { super::drift::Correction::None };
-    Ok(Synced { described, drift: plan.drift, correction, applied_hash })
+    Ok(Synced { described, drift: plan.drift, correction, applied_hash, applied: applied.then_some(record) })
 }
 
 /// The hash of what the user asked for: the canonical settings plus the user's tags, so a tag

@@ -33,6 +33,7 @@ pub fn puts_capacity_providers(plan: &Plan) -> bool {
 mod tests {
     use super::*;
     use crate::canonical::cluster::canonical_cluster;
+    use crate::controller::applied::Removals;
     use crate::crd::cluster::{ClusterSettings, ContainerInsights};
     use crate::crd::common::{DriftPolicy, Tags};
     use crate::crd::service::CapacityProviderStrategyItem;
@@ -146,6 +147,26 @@ mod tests {
         i.drift_policy = DriftPolicy::Report;
         let fields: Vec<String> = plan(&i).drift.into_iter().map(|d| d.field).collect();
         assert_eq!(fields, ["tags.team", "tags.cost-center"]);
+    }
+
+    #[test]
+    fn a_removed_tags_block_untags_the_keys_the_operator_applied_as_a_spec_change() {
+        let d = spec(ContainerInsights::Enabled, &["FARGATE"]);
+        let mut a = actual(d.clone());
+        a.tags.insert("team".into(), "web".into());
+        a.tags.insert("cost-center".into(), "42".into());
+        let (tags, gone) = (ownership(), Removals { fields: Vec::new(), tag_keys: vec!["team".into()] });
+        let mut i = input(&d, &tags, Some(&a));
+        i.removals = &gone;
+        i.applied_hash = Some("h1");
+        i.drift_policy = DriftPolicy::Report;
+        let p = plan(&i);
+        assert_eq!(p.untag, ["team"], "not the tag someone else put there");
+        assert_eq!((p.why, p.drift.len()), (Some(Why::SpecChanged), 0));
+        i.observe_only = true;
+        let observed = plan(&i);
+        assert!(!observed.writes());
+        assert_eq!(observed.drift.iter().map(|d| d.field.as_str()).collect::<Vec<_>>(), ["tags.team"]);
     }
 
     #[test]

@@ -69,6 +69,7 @@ pub async fn wait(cluster: &ECSCluster, ctx: &Context, message: &str) -> Result<
         drift: &[],
         correction: None,
         applied_hash: None,
+        applied: None,
         observe_only: false,
         error: None,
     };

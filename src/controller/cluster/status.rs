@@ -178,14 +178,7 @@ mod tests {
         let s = build(None, Some(1), &outcome(blocked, &[]), &now);
         assert_eq!(condition(&s, READY), ("False", DELETION_BLOCKED));
         let err = Error::InvalidSpec("spec.capacityProviders: nope".into());
-        let failed = Outcome {
-            stage: None,
-            drift: &[],
-            correction: None,
-            applied_hash: None,
-            observe_only: false,
-            error: Some(&err),
-        };
+        let failed = Outcome::failed(&err, false);
         let s2 = build(Some(&s), Some(2), &failed, &now);
         assert_eq!(condition(&s2, SYNCED), ("False", reasons::TERMINAL));
         assert_eq!(s2.cluster_arn, s.cluster_arn, "last known cluster kept while failing");

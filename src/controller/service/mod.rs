@@ -32,6 +32,7 @@ use super::status::{publish, write_status};
 use crate::aws::convert::service::{ServiceTarget, service_spec_from_sdk};
 use crate::aws::convert::tag_map;
 use crate::aws::error::AwsError;
+use crate::canonical::defaults::SERVICE_NOT_COMPARED;
 use crate::canonical::service::canonical_service;
 use crate::canonical::spec_hash;
 use crate::crd::ECSService;
@@ -60,6 +61,8 @@ struct Synced {
     scalable_target: Option<String>,
     /// When the sweep will have refreshed the service's description (None: not known).
     refreshed_in: Option<std::time::Duration>,
+    /// What this reconcile applied, for `status.lastApplied` (None in Observe mode).
+    applied: Option<crate::crd::common::AppliedRecord>,
 }
 
 async fn apply(svc: &ECSService, ctx: &Context) -> Result<Action, Error> {
@@ -106,6 +109,10 @@ async fn apply(svc: &ECSService, ctx: &Context) -> Result<Action, Error> {
         applied_hash,
         restarted_at,
         scalable_target,
+        applied: match &result {
+            Ok(Ok(s)) => s.applied.as_ref(),
+            _ => None,
+        },
         observe_only,
         error: result.as_ref().err(),
     };
@@ -165,6 +172,13 @@ async fn sync(svc: &ECSService, ctx: &Context, resolved: &Resolved, observe_only
     let scaler_owns_count = svc.spec.autoscaling.is_some();
     let desired = canonical_service(&svc.spec, Some(&resolved.task_definition_arn), scaler_owns_count);
     let desired_hash = desired_hash(&desired, &svc.spec)?;
+    let previous = svc.status.as_ref();
+    let (record, removals) = crate::controller::applied::track(
+        &desired,
+        SERVICE_NOT_COMPARED,
+        svc.spec.tags.as_ref(),
+        previous.and_then(|s| s.common.last_applied.as_ref()),
+    )?;
     let owner = owner_of(svc);
     let existing = describe(ctx, svc, &resolved.cluster, &resolved.service_name).await?;
     if let Some(service) = &existing {
@@ -190,7 +204,6 @@ async fn sync(svc: &ECSService, ctx: &Context, resolved: &Resolved, observe_only
         .transpose()
         .map_err(|e| Error::Aws(AwsError::malformed("DescribeServices", e)))?;
     let restart_wanted = svc.annotations().get(RESTARTED_AT_ANNOTATION).cloned();
-    let previous = svc.status.as_ref();
     let restart =
         restart_wanted.is_some() && restart_wanted.as_deref() != previous.and_then(|s| s.restarted_at.as_deref());
     // ECS forgets a rollback once the rollback deployment completes; the status remembers it
@@ -221,6 +234,7 @@ async fn sync(svc: &ECSService, ctx: &Context, resolved: &Resolved, observe_only
         desired_hash: &desired_hash,
         desired_tags: &desired_tags,
         manage_user_tags: svc.spec.tags.is_some(),
+        removals: &removals,
         actual: actual.as_ref(),
         applied_hash: previous.and_then(|s| s.spec_hash.as_deref()),
         restart: restart && existing.is_some(),
@@ -280,6 +294,7 @@ async fn sync(svc: &ECSService, ctx: &Context, resolved: &Resolved, observe_only
         restarted_at,
         scalable_target,
         refreshed_in: ctx.describer.refreshed_in(&resolved.cluster, &resolved.service_name),
+        applied: (!observe_only).then_some(record),
     })
 }
 

@@ -9,9 +9,10 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use crate::canonical::defaults::SERVICE_NOT_COMPARED;
 use crate::canonical::diff::top_levels;
 use crate::canonical::{FieldDiff, compare};
+use crate::controller::applied::{Removals, removal_writes};
 use crate::controller::drift::DriftItem;
 use crate::controller::drift::{Correction, may_write};
-use crate::controller::tags::{tag_changes, tag_drift};
+use crate::controller::tags::{managed_tag_changes, tag_drift};
 use crate::crd::common::{CorrectionRecord, DriftPolicy, Tags};
 use crate::crd::service::ECSServiceSpec;
 
@@ -105,6 +106,8 @@ pub struct PlanInput<'a> {
     /// `spec.tags` is set: the user owns the whole tag set, so unknown tags are removed. When it
     /// is unset, tags someone else put on the service are left alone.
     pub manage_user_tags: bool,
+    /// What the spec took out of what was last applied (`status.lastApplied`).
+    pub removals: &'a Removals,
     /// The service as ECS describes it, when it exists (ACTIVE).
     pub actual: Option<&'a Actual>,
     /// Hash last applied to ECS (from status).
@@ -137,7 +140,16 @@ pub fn plan(input: &PlanInput<'_>) -> ServicePlan {
         plan.action = Action::Create;
         return plan;
     };
-    let differences = compare(input.desired, &actual.spec, SERVICE_NOT_COMPARED);
+    // Fields ECS chooses itself are not compared when the spec leaves them out; one the spec
+    // took out since the last apply is a removal to carry out all the same.
+    let actual_json = serde_json::to_value(&actual.spec).unwrap_or_default();
+    let removed = removal_writes(&input.removals.fields, &actual_json, SERVICE_NOT_COMPARED);
+    if let Some(path) = removed.replace {
+        plan.requires_replacement = Some(path);
+        return plan;
+    }
+    let mut differences = compare(input.desired, &actual.spec, SERVICE_NOT_COMPARED);
+    differences.extend(removed.diffs);
     if let Some(d) = differences.iter().find(|d| IMMUTABLE.contains(&d.path.as_str())) {
         plan.requires_replacement = Some(d.path.clone());
         return plan;
@@ -153,10 +165,8 @@ pub fn plan(input: &PlanInput<'_>) -> ServicePlan {
     let (held, correctable): (Vec<FieldDiff>, Vec<FieldDiff>) =
         differences.into_iter().partition(|d| input.rolled_back && !spec_changed && d.path == "taskDefinition");
     plan.drift = held.iter().map(DriftItem::from_diff).collect();
-    let (tag, mut untag) = tag_changes(input.desired_tags, &actual.tags);
-    if !input.manage_user_tags {
-        untag.clear();
-    }
+    let (tag, untag) =
+        managed_tag_changes(input.desired_tags, &actual.tags, input.manage_user_tags, &input.removals.tag_keys);
     let fields = top_levels(correctable.iter().map(|d| d.path.as_str()));
     let items: Vec<DriftItem> =
         correctable.iter().map(DriftItem::from_diff).chain(tag_drift(&tag, &untag, &actual.tags)).collect();
@@ -213,6 +223,7 @@ mod tests {
     }
 
     static OWNERSHIP: std::sync::LazyLock<Tags> = std::sync::LazyLock::new(ownership);
+    static NO_REMOVALS: Removals = Removals { fields: Vec::new(), tag_keys: Vec::new() };
 
     fn input<'a>(
         desired: &'a ECSServiceSpec,
@@ -225,6 +236,7 @@ mod tests {
             desired_hash: "h2",
             desired_tags: &OWNERSHIP,
             manage_user_tags: false,
+            removals: &NO_REMOVALS,
             actual,
             applied_hash: applied,
             restart: false,
@@ -417,5 +429,111 @@ mod tests {
         let p = plan(&i);
         assert_eq!(p.action, update(&["desiredCount"]));
         assert_eq!(p.changed(), ["desiredCount", "tags.team"]);
+    }
+
+    fn removed(fields: &[&str], tag_keys: &[&str]) -> Removals {
+        Removals {
+            fields: fields.iter().map(|f| f.to_string()).collect(),
+            tag_keys: tag_keys.iter().map(|k| k.to_string()).collect(),
+        }
+    }
+
+    /// A Fargate service as ECS describes it after `spec`, with `platformVersion` and security
+    /// groups of its own.
+    fn fargate(spec: ECSServiceSpec) -> ECSServiceSpec {
+        use crate::crd::service::{AwsVpcConfiguration, NetworkConfiguration};
+        let network = NetworkConfiguration {
+            awsvpc_configuration: AwsVpcConfiguration {
+                subnets: vec!["subnet-a".into()],
+                security_groups: spec
+                    .network_configuration
+                    .as_ref()
+                    .and_then(|n| n.awsvpc_configuration.security_groups.clone()),
+                assign_public_ip: None,
+            },
+        };
+        let spec = ECSServiceSpec { desired_count: Some(1), network_configuration: Some(network), ..spec };
+        canonical_service(&spec, Some("td:1"), false)
+    }
+
+    #[test]
+    fn a_removed_platform_version_is_sent_once_and_only_while_ecs_still_has_it() {
+        let t = now();
+        let desired = fargate(ECSServiceSpec { launch_type: Some(LaunchType::Fargate), ..Default::default() });
+        let pinned = ECSServiceSpec { platform_version: Some("1.4.0".into()), ..desired.clone() };
+        let a = owned(pinned);
+        let gone = removed(&["platformVersion"], &[]);
+        let mut i = input(&desired, Some(&a), Some("h1"), &t);
+        assert!(!plan(&i).writes(), "without the record the field is not compared");
+        i.removals = &gone;
+        let p = plan(&i);
+        assert_eq!((p.action, p.why), (update(&["platformVersion"]), Some(UpdateReason::SpecChanged)));
+        // Observe: reported as a difference, Ready cannot be True over it.
+        i.observe_only = true;
+        let observed = plan(&i);
+        assert!(!observed.writes());
+        assert_eq!(observed.drift.iter().map(|d| d.field.as_str()).collect::<Vec<_>>(), ["platformVersion"]);
+        assert_eq!(observed.drift[0].actual.as_deref(), Some("\"1.4.0\""));
+        // ECS already on LATEST (canonical absent): nothing to send.
+        let latest = owned(desired.clone());
+        let mut done = input(&desired, Some(&latest), Some("h1"), &t);
+        done.removals = &gone;
+        assert!(!plan(&done).writes());
+    }
+
+    #[test]
+    fn removed_security_groups_send_the_network_configuration_without_them() {
+        use crate::crd::service::{AwsVpcConfiguration, NetworkConfiguration};
+        let t = now();
+        let desired = fargate(ECSServiceSpec::default());
+        let with_groups = ECSServiceSpec {
+            network_configuration: Some(NetworkConfiguration {
+                awsvpc_configuration: AwsVpcConfiguration {
+                    subnets: vec!["subnet-a".into()],
+                    security_groups: Some(vec!["sg-1".into()]),
+                    assign_public_ip: None,
+                },
+            }),
+            ..ECSServiceSpec::default()
+        };
+        let a = owned(fargate(with_groups));
+        let gone = removed(&["networkConfiguration.awsvpcConfiguration.securityGroups"], &[]);
+        let mut i = input(&desired, Some(&a), Some("h1"), &t);
+        i.removals = &gone;
+        let p = plan(&i);
+        assert_eq!(p.action, update(&["networkConfiguration"]));
+        assert_eq!(p.changed(), ["networkConfiguration"]);
+    }
+
+    #[test]
+    fn a_removed_capacity_provider_strategy_without_launch_type_requires_replacement() {
+        use crate::crd::service::CapacityProviderStrategyItem;
+        let t = now();
+        let desired = fargate(ECSServiceSpec::default());
+        let strategy = vec![CapacityProviderStrategyItem {
+            capacity_provider: "FARGATE_SPOT".into(),
+            weight: Some(1),
+            base: None,
+        }];
+        let a = owned(fargate(ECSServiceSpec { capacity_provider_strategy: Some(strategy), ..Default::default() }));
+        let gone = removed(&["capacityProviderStrategy", "platformVersion"], &["team"]);
+        let mut i = input(&desired, Some(&a), Some("h1"), &t);
+        i.removals = &gone;
+        let p = plan(&i);
+        assert_eq!(p.requires_replacement.as_deref(), Some("capacityProviderStrategy"));
+        assert!(!p.writes(), "nothing is half-changed: {p:?}");
+    }
+
+    #[test]
+    fn a_removed_tags_block_untags_only_the_keys_the_operator_applied() {
+        let (d, t) = (spec(2, "td:1"), now());
+        let a = Actual { spec: d.clone(), tags: with(ownership(), &[("team", "web"), ("someone-else", "x")]) };
+        let gone = removed(&[], &["team", "tier"]);
+        let mut i = input(&d, Some(&a), Some("h1"), &t);
+        i.removals = &gone;
+        let p = plan(&i);
+        assert_eq!((p.action, p.untag.as_slice()), (Action::None, &["team".to_string()][..]));
+        assert!(p.tag.is_empty());
+        assert_eq!(p.why, Some(UpdateReason::SpecChanged));
     }
 }

@@ -10,7 +10,7 @@ use crate::controller::conditions::{self, ConditionSpec, DEGRADED, PROGRESSING, 
 use crate::controller::drift::DriftItem;
 use crate::controller::drift::{self, Correction};
 use crate::controller::error::Error;
-use crate::crd::common::CommonStatus;
+use crate::crd::common::{AppliedRecord, CommonStatus};
 use crate::crd::service::{DeploymentStatus, ECSServiceStatus, ServiceEventRecord};
 
 /// Service events kept in status, newest first.
@@ -37,6 +37,8 @@ pub struct Outcome<'a> {
     pub restarted_at: Option<&'a str>,
     /// `Some(x)`: the scalable target is now `x`; `None`: unknown this time, keep the last.
     pub scalable_target: Option<Option<&'a str>>,
+    /// What this reconcile applied (`status.lastApplied`); None: keep the last record.
+    pub applied: Option<&'a AppliedRecord>,
     pub observe_only: bool,
     pub error: Option<&'a Error>,
 }
@@ -61,7 +63,8 @@ pub fn build(
         Some(now) => now.map(str::to_owned),
         None => prev.scalable_target.clone(),
     };
-    status.common = drift::common_status(&prev.common, generation, condition_specs(o), o.drift, o.correction, now);
+    status.common =
+        drift::common_status(&prev.common, generation, condition_specs(o), o.drift, o.correction, o.applied, now);
     status
 }
 

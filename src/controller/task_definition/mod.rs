@@ -86,6 +86,10 @@ async fn apply(td: &TaskDefinition, ctx: &Context) -> Result<Action, Error> {
         Err(e) => (None, Some(e)),
     };
     let current = synced.and_then(|s| s.current.as_ref());
+    // A revision's tags are the operator's whole (the plan removes every key not desired), so the
+    // record removes nothing here; it is kept like every kind's, for one `status.lastApplied`.
+    let applied = (synced.is_some() && !observe_only)
+        .then(|| crate::controller::applied::record(&serde_json::Value::Null, &[], td.spec.tags.as_ref()));
     let outcome = Outcome {
         family: &family,
         spec_hash: hash.as_deref().ok(),
@@ -93,6 +97,7 @@ async fn apply(td: &TaskDefinition, ctx: &Context) -> Result<Action, Error> {
         registered: synced.is_some_and(|s| s.registered),
         deregistered: synced.map(|s| s.deregistered.as_slice()).unwrap_or_default(),
         drift: synced.map(|s| s.drift.as_slice()).unwrap_or_default(),
+        applied: applied.as_ref(),
         observe_only,
         error,
     };

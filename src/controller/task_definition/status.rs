@@ -7,6 +7,7 @@ use super::plan::Revision;
 use crate::controller::conditions::{self, ConditionSpec, READY};
 use crate::controller::drift::DriftItem;
 use crate::controller::error::Error;
+use crate::crd::common::AppliedRecord;
 use crate::crd::task_definition::{RevisionRecord, TaskDefinitionStatus};
 
 /// INACTIVE revisions kept in the history, newest first, after the ACTIVE ones.
@@ -21,6 +22,8 @@ pub struct Outcome<'a> {
     pub deregistered: &'a [String],
     /// Differences left in place (Report policy, or Observe mode).
     pub drift: &'a [DriftItem],
+    /// What this reconcile applied (`status.lastApplied`); None: keep the last record.
+    pub applied: Option<&'a AppliedRecord>,
     pub observe_only: bool,
     pub error: Option<&'a Error>,
 }
@@ -65,6 +68,7 @@ pub fn build(
         vec![ready, synced],
         o.drift,
         Some(&crate::controller::drift::Correction::None),
+        o.applied,
         now,
     );
     // The revision the spec produced stays recorded even when it went INACTIVE out of band: the
@@ -148,6 +152,7 @@ mod tests {
             registered: false,
             deregistered: &[],
             drift: &[],
+            applied: None,
             observe_only: false,
             error,
         }

@@ -209,6 +209,42 @@ async fn create_fills_in_what_ecs_defaults() {
     assert_eq!(code(&err).as_deref(), Some("InvalidParameterException"));
 }
 
+fn security_groups(n: Option<&NetworkConfiguration>) -> Vec<String> {
+    n.and_then(|n| n.awsvpc_configuration()).map(|v| v.security_groups().to_vec()).unwrap_or_default()
+}
+
+/// A networkConfiguration without security groups puts the service on the VPC's default group,
+/// on create and on update; a pinned platform version is taken out by sending LATEST, which is
+/// what DescribeServices then says.
+#[tokio::test]
+async fn security_groups_left_out_are_the_vpc_default_and_platform_version_latest_is_stored() {
+    let env = env();
+    env.cluster().await;
+    let td = env.fargate_td("web", "nginx:1").await;
+    let created = env.fargate_service("web", &td, 1).await;
+    assert_eq!(security_groups(created.network_configuration()), [ecs_sim::DEFAULT_SECURITY_GROUP]);
+
+    let own = NetworkConfiguration::builder()
+        .awsvpc_configuration(
+            AwsVpcConfiguration::builder().subnets("subnet-1").security_groups("sg-1").build().unwrap(),
+        )
+        .build();
+    let update = env.ecs.update_service().cluster(CLUSTER).service("web");
+    update.network_configuration(own).platform_version("1.4.0").send().await.unwrap();
+    let svc = env.describe("web").await;
+    assert_eq!(
+        (security_groups(svc.network_configuration()), svc.platform_version()),
+        (vec!["sg-1".into()], Some("1.4.0"))
+    );
+
+    let update = env.ecs.update_service().cluster(CLUSTER).service("web");
+    update.network_configuration(network()).platform_version("LATEST").send().await.unwrap();
+    let svc = env.describe("web").await;
+    assert_eq!(security_groups(svc.network_configuration()), [ecs_sim::DEFAULT_SECURITY_GROUP]);
+    assert_eq!(svc.platform_version(), Some("LATEST"));
+    assert_eq!(security_groups(svc.deployments()[0].network_configuration()), [ecs_sim::DEFAULT_SECURITY_GROUP]);
+}
+
 #[tokio::test]
 async fn deployment_alarms_are_stored_and_enable_false_keeps_the_names() {
     let env = env();
