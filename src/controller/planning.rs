@@ -28,6 +28,7 @@ pub struct Actual<S> {
     pub tags: Tags,
 }
 
+#[derive(Clone)]
 pub struct PlanInput<'a, S> {
     /// Canonical desired spec.
     pub desired: &'a S,
@@ -121,14 +122,14 @@ impl<'a, S> PlanInput<'a, S> {
 /// another owner holds (unless only observing), and assembles the input from the object (its
 /// policies, tags and status, with what its `status.lastApplied` says was removed), the desired
 /// spec and what ECS has (`actual`). Returns the plan and the record of applying it.
-pub fn plan_object<K: ManagedObject + kube::Resource, S: Serialize>(
+pub fn plan_object<K: ManagedObject + kube::Resource, S: Serialize, P>(
     ctx: &Context,
     obj: &K,
     what: &str,
     (desired, desired_hash, not_compared): (&S, &str, &[NotCompared]),
     actual: Option<&Actual<S>>,
-    plan: impl FnOnce(&PlanInput<'_, S>) -> Plan,
-) -> Result<(Plan, AppliedRecord), Error> {
+    plan: impl FnOnce(&PlanInput<'_, S>) -> P,
+) -> Result<(P, AppliedRecord), Error> {
     let last_applied = obj.current_status().and_then(|s| s.common().last_applied.as_ref());
     let (record, removals) = track(desired, not_compared, obj.user_tags(), last_applied)?;
     let from = FromObject::of(obj);

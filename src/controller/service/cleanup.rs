@@ -15,7 +15,7 @@ use kube::runtime::controller::Action;
 use kube::runtime::events::EventType;
 use kube::runtime::reflector::ObjectRef;
 
-use super::describe;
+use super::observe::describe;
 use super::resolve::identity_of_arn;
 use crate::aws::convert::tag_map;
 use crate::aws::error::AwsError;
@@ -74,28 +74,36 @@ async fn delete(svc: &ECSService, ctx: &Context, status: &mut ECSServiceStatus) 
             Ok(Progress::Done)
         }
         Step::Wait(why) => Ok(Progress::Waiting(why)),
-        Step::ScaleInAndDelete { scale_in } => {
-            if scale_in {
-                let input = aws_sdk_ecs::operation::update_service::UpdateServiceInput::builder()
-                    .cluster(&cluster)
-                    .service(&name)
-                    .desired_count(0)
-                    .build()
-                    .map_err(|e| Error::InvalidSpec(e.to_string()))?;
-                if let Some(progress) = after_write(ctx.ecs.update_service(input).await.map(|_| ()), &name)? {
-                    return Ok(progress);
-                }
-            }
-            // Scaled to 0 above; force covers services ECS still considers scaled (e.g. DAEMON).
-            if let Some(progress) = after_write(ctx.ecs.delete_service(&cluster, &name, true).await, &name)? {
-                return Ok(progress);
-            }
-            ctx.describer.invalidate(&cluster, &name);
-            let note = "scaled to 0 and deleted the ECS service; waiting for DRAINING";
-            publish(ctx, svc, EventType::Normal, deletion::DELETING, note).await;
-            Ok(Progress::Waiting(draining(&name)))
+        Step::ScaleInAndDelete { scale_in } => scale_in_and_delete(svc, ctx, (&cluster, &name), scale_in).await,
+    }
+}
+
+/// Scales the service to 0 (when it is not yet) and deletes it; ECS then drains it.
+async fn scale_in_and_delete(
+    svc: &ECSService,
+    ctx: &Context,
+    (cluster, name): (&str, &str),
+    scale_in: bool,
+) -> Result<Progress, Error> {
+    if scale_in {
+        let input = aws_sdk_ecs::operation::update_service::UpdateServiceInput::builder()
+            .cluster(cluster)
+            .service(name)
+            .desired_count(0)
+            .build()
+            .map_err(|e| Error::InvalidSpec(e.to_string()))?;
+        if let Some(progress) = after_write(ctx.ecs.update_service(input).await.map(|_| ()), name)? {
+            return Ok(progress);
         }
     }
+    // Scaled to 0 above; force covers services ECS still considers scaled (e.g. DAEMON).
+    if let Some(progress) = after_write(ctx.ecs.delete_service(cluster, name, true).await, name)? {
+        return Ok(progress);
+    }
+    ctx.describer.invalidate(cluster, name);
+    let note = "scaled to 0 and deleted the ECS service; waiting for DRAINING";
+    publish(ctx, svc, EventType::Normal, deletion::DELETING, note).await;
+    Ok(Progress::Waiting(draining(name)))
 }
 
 /// (cluster, service name) of the ECS service this object made: the recorded ARN, else the

@@ -30,24 +30,8 @@ pub async fn execute(
     owner: &str,
     desired_hash: &str,
 ) -> Result<Option<Service>, Error> {
-    let convert = |e: crate::aws::convert::ConvertError| Error::InvalidSpec(e.to_string());
     if plan.action == plan::Action::Create {
-        let ownership = ownership_tags(owner, &ctx.config.cluster_id);
-        // Same object and spec → same token: a create retried after a crash or timeout
-        // returns the service the first attempt made instead of a duplicate.
-        let uid = svc.uid().unwrap_or_default();
-        let token: String = format!("{}{}", uid.replace('-', ""), desired_hash).chars().take(36).collect();
-        let input = create_service_input(&svc.spec, target, &ownership, Some(&token)).map_err(convert)?;
-        let created = ctx.ecs.create_service(input).await?;
-        // Write responses carry no tags; the next read must come from DescribeServices.
-        ctx.describer.invalidate(target.cluster, target.service_name);
-        let note = format!(
-            "created ECS service {} on {}",
-            target.service_name,
-            resolve::family_revision(target.task_definition_arn)
-        );
-        publish(ctx, svc, EventType::Normal, "Created", &note).await;
-        return Ok(Some(created));
+        return create(svc, ctx, target, owner, desired_hash).await.map(Some);
     }
     let Some(why) = plan.why else { return Ok(None) };
     if !plan.tag.is_empty() || !plan.untag.is_empty() {
@@ -64,7 +48,8 @@ pub async fn execute(
     }
     let mut updated = None;
     if let plan::Action::Update { force, fields } = &plan.action {
-        let input = update_service_input(desired, target, *force, fields).map_err(convert)?;
+        let input =
+            update_service_input(desired, target, *force, fields).map_err(|e| Error::InvalidSpec(e.to_string()))?;
         updated = Some(ctx.ecs.update_service(input).await?);
         ctx.describer.invalidate(target.cluster, target.service_name);
     }
@@ -78,4 +63,28 @@ pub async fn execute(
     };
     publish(ctx, svc, EventType::Normal, reason, &note).await;
     Ok(updated)
+}
+
+/// CreateService with the ownership tags, and a Created event.
+async fn create(
+    svc: &ECSService,
+    ctx: &Context,
+    target: &ServiceTarget<'_>,
+    owner: &str,
+    desired_hash: &str,
+) -> Result<Service, Error> {
+    let ownership = ownership_tags(owner, &ctx.config.cluster_id);
+    // Same object and spec → same token: a create retried after a crash or timeout returns the
+    // service the first attempt made instead of a duplicate.
+    let uid = svc.uid().unwrap_or_default();
+    let token: String = format!("{}{}", uid.replace('-', ""), desired_hash).chars().take(36).collect();
+    let input = create_service_input(&svc.spec, target, &ownership, Some(&token))
+        .map_err(|e| Error::InvalidSpec(e.to_string()))?;
+    let created = ctx.ecs.create_service(input).await?;
+    // Write responses carry no tags; the next read must come from DescribeServices.
+    ctx.describer.invalidate(target.cluster, target.service_name);
+    let revision = resolve::family_revision(target.task_definition_arn);
+    let note = format!("created ECS service {} on {revision}", target.service_name);
+    publish(ctx, svc, EventType::Normal, "Created", &note).await;
+    Ok(created)
 }

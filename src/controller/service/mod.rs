@@ -4,12 +4,14 @@
 //! truthfully (Ready only when the desired revision runs COMPLETED with all tasks), records
 //! and corrects drift, and on deletion scales in and waits through DRAINING.
 //!
-//! Pipeline: resolve references → observe (one DescribeServices) → plan (pure) → execute →
-//! status (pure) → patch status if it changed → requeue fast while a rollout moves.
+//! Pipeline: [`resolve`] the references → [`observe`] (the shared DescribeServices) → [`plan`]
+//! (pure) → [`execute`] → [`autoscaling`] → [`status`] (pure, with the [`rollout`] verdict) →
+//! status written if it changed → requeue fast while a rollout moves; [`cleanup`] on deletion.
 
 pub mod autoscaling;
 pub mod cleanup;
 pub mod execute;
+pub mod observe;
 pub mod plan;
 pub mod resolve;
 pub mod rollout;
@@ -18,25 +20,23 @@ pub mod watch;
 
 use aws_sdk_ecs::types::Service;
 use kube::runtime::controller::Action;
-use kube::runtime::events::EventType;
 use kube::{Resource, ResourceExt};
 
-use self::plan::PlanInput;
-use self::resolve::{Resolved, Waiting};
-use self::status::{Outcome, Stage};
+use self::plan::{Actual, PlanInput, ServicePlan};
+use self::resolve::{Resolution, Resolved, Waiting};
+use self::status::{Outcome, Reached, Synced};
 use super::context::Context;
 use super::error::Error;
 use super::kind::Reconciler;
-use super::ownership::{check_ownership, owner_of};
-use super::status::{publish, write_status};
-use crate::aws::convert::service::{ServiceTarget, service_spec_from_sdk};
-use crate::aws::convert::tag_map;
-use crate::aws::error::AwsError;
+use super::ownership::owner_of;
+use super::planning::plan_object;
+use super::status::{report_error, write_status};
+use crate::aws::convert::service::ServiceTarget;
 use crate::canonical::defaults::SERVICE_NOT_COMPARED;
 use crate::canonical::service::canonical_service;
 use crate::canonical::spec_hash;
-use crate::crd::ECSService;
-use crate::crd::common::{ManagementPolicy, RESTARTED_AT_ANNOTATION};
+use crate::crd::common::{AppliedRecord, ManagementPolicy, RESTARTED_AT_ANNOTATION};
+use crate::crd::{ECSService, ECSServiceSpec, ManagedObject};
 
 impl Reconciler for ECSService {
     async fn apply(obj: &Self, ctx: &Context) -> Result<Action, Error> {
@@ -48,249 +48,89 @@ impl Reconciler for ECSService {
     }
 }
 
-/// What a successful sync found.
-struct Synced {
-    service: Option<Service>,
-    assessment: Option<rollout::Assessment>,
-    desired_task_definition: String,
-    drift: Vec<crate::controller::drift::DriftItem>,
-    correction: crate::controller::drift::Correction,
-    applied_hash: String,
-    restarted_at: Option<String>,
-    /// The Application Auto Scaling target now registered (None: not managed).
-    scalable_target: Option<String>,
-    /// When the sweep will have refreshed the service's description (None: not known).
-    refreshed_in: Option<std::time::Duration>,
-    /// What this reconcile applied, for `status.lastApplied` (None in Observe mode).
-    applied: Option<crate::crd::common::AppliedRecord>,
-}
-
 async fn apply(svc: &ECSService, ctx: &Context) -> Result<Action, Error> {
-    let observe_only = svc.spec.policies.management() == ManagementPolicy::Observe;
-    let result = resolve::resolve(svc, ctx).await;
-    let result = match result {
-        Ok(Ok(resolved)) => match sync(svc, ctx, &resolved, observe_only).await {
-            // The cluster may be on its way (an ECSCluster object, another tool): wait for it.
-            Err(Error::Aws(e)) if e.code == "ClusterNotFoundException" => {
-                Ok(Err(Waiting(format!("waiting for ECS cluster {} to exist", resolved.cluster), false)))
-            }
-            other => other.map(Ok),
-        },
-        Ok(Err(waiting)) => Ok(Err(waiting)),
-        Err(e) => Err(e),
-    };
+    let observe_only = svc.policies().management() == ManagementPolicy::Observe;
+    let result = reach(svc, ctx, observe_only).await;
     let previous = svc.status.as_ref();
-    let scalable_target = match &result {
-        Ok(Ok(s)) => Some(s.scalable_target.as_deref()),
-        _ => None,
-    };
-    let (stage, drift, applied_hash, restarted_at) = match &result {
-        Ok(Ok(s)) => (
-            match (&s.service, &s.assessment) {
-                (Some(service), Some(assessment)) => {
-                    Some(Stage::Observed { service, assessment, desired_task_definition: &s.desired_task_definition })
-                }
-                _ => None,
-            },
-            s.drift.as_slice(),
-            Some(s.applied_hash.as_str()),
-            s.restarted_at.as_deref(),
-        ),
-        Ok(Err(Waiting(why, _))) => (Some(Stage::Waiting(why)), &[][..], None, None),
-        Err(_) => (None, &[][..], None, None),
-    };
-    let outcome = Outcome {
-        stage,
-        drift,
-        correction: match &result {
-            Ok(Ok(s)) => Some(&s.correction),
-            _ => None,
-        },
-        applied_hash,
-        restarted_at,
-        scalable_target,
-        applied: match &result {
-            Ok(Ok(s)) => s.applied.as_ref(),
-            _ => None,
-        },
-        observe_only,
-        error: result.as_ref().err(),
-    };
+    let outcome = Outcome::of(&result, observe_only);
     let new_status = status::build(previous, svc.meta().generation, &outcome, &ctx.now());
     write_status(ctx, svc, previous, &new_status).await?;
-    match result {
-        Ok(Ok(s)) if s.assessment.as_ref().is_some_and(rollout::Assessment::progressing) => {
-            Ok(Action::requeue(ctx.config.rollout_poll_interval))
+    Ok(requeue(ctx, &report_error(ctx, svc, result).await?))
+}
+
+/// Resolves the references and syncs, or says what the service waits for.
+async fn reach(svc: &ECSService, ctx: &Context, observe_only: bool) -> Result<Reached, Error> {
+    let resolved = match resolve::resolve(svc, ctx).await? {
+        Resolution::Ready(resolved) => resolved,
+        Resolution::Waiting(waiting) => return Ok(Reached::Waiting(waiting)),
+    };
+    match sync(svc, ctx, &resolved, observe_only).await {
+        // The cluster may be on its way (an ECSCluster object, another tool): wait for it.
+        Err(Error::Aws(e)) if e.code == "ClusterNotFoundException" => {
+            Ok(Reached::Waiting(Waiting::for_ecs(format!("waiting for ECS cluster {} to exist", resolved.cluster))))
         }
-        // Just after the sweep tick that refreshes this service's description, plus a
-        // twentieth of the interval. Drift then shows within about one round, and steady
-        // reconciles never describe on their own.
-        // A correction just sent is checked at the next rollout poll.
-        Ok(Ok(s)) if s.correction.sends() => Ok(Action::requeue(ctx.config.rollout_poll_interval)),
-        Ok(Ok(s)) => {
-            let interval = ctx.config.service_poll_interval;
-            let steady = (s.refreshed_in.unwrap_or(interval) + interval / 20).max(interval / 10);
-            // A correction waiting out its back-off is looked at when the next attempt is due.
-            let due = s.correction.retry_in(&ctx.now()).map(|d| d + interval / 20);
-            Ok(Action::requeue(due.map_or(steady, |d| d.min(steady))))
-        }
-        // Waiting for an object: its watch wakes us, the requeue is only a safety net (polling
-        // every waiting service at the rollout pace would be most of the work at scale).
-        Ok(Err(Waiting(_, true))) => Ok(Action::requeue(ctx.config.service_poll_interval * 3)),
-        // Waiting for something in ECS: nothing wakes us but polling.
-        Ok(Err(Waiting(_, false))) => Ok(Action::requeue(ctx.config.rollout_poll_interval)),
-        Err(e) => {
-            publish(ctx, svc, EventType::Warning, e.reason(), &e.to_string()).await;
-            Err(e)
-        }
+        other => other.map(|synced| Reached::Synced(Box::new(synced))),
     }
 }
 
-/// The service as ECS reports it, through the shared describer: fresh enough for a moving
-/// rollout when the last status said one was under way, fresh enough for drift otherwise.
-async fn describe(ctx: &Context, svc: &ECSService, cluster: &str, name: &str) -> Result<Option<Service>, Error> {
-    let moving = svc.status.as_ref().and_then(|s| s.common.conditions.as_deref()).is_none_or(|cs| {
-        // Ready is also False over drift, which polling faster does not help with: a
-        // drifted service reads the sweep's descriptions like a steady one.
-        let ready = cs.iter().find(|c| c.type_ == super::conditions::READY);
-        ready.is_none_or(|c| c.status != "True" && !super::drift::reasons::ALL.contains(&c.reason.as_str()))
-    });
-    // A moving rollout wants a description from this rollout poll (a little under one
-    // interval, so one another reconcile's call just fetched counts). A steady service reads
-    // what the sweep fetched, and describes on its own only when the sweep has fallen half a
-    // round behind.
-    let max_age = if moving {
-        ctx.config.rollout_poll_interval.mul_f64(0.9)
-    } else {
-        ctx.describer.round().unwrap_or(ctx.config.service_poll_interval).mul_f64(1.5)
-    };
-    Ok(ctx.describer.describe(cluster, name, max_age).await?)
+/// When to look again: at the rollout pace while a rollout moves or a correction was just
+/// sent; just after the sweep refreshes the service's description when steady (drift then
+/// shows within about one round, and steady reconciles never describe on their own); when a
+/// correction's back-off ends; and while waiting, at the pace of what ends the wait.
+fn requeue(ctx: &Context, reached: &Reached) -> Action {
+    let config = &ctx.config;
+    match reached {
+        Reached::Synced(s) if s.assessment.as_ref().is_some_and(rollout::Assessment::progressing) => {
+            Action::requeue(config.rollout_poll_interval)
+        }
+        Reached::Synced(s) if s.correction.sends() => Action::requeue(config.rollout_poll_interval),
+        Reached::Synced(s) => {
+            let interval = config.service_poll_interval;
+            let steady = (s.refreshed_in.unwrap_or(interval) + interval / 20).max(interval / 10);
+            let due = s.correction.retry_in(&ctx.now()).map(|d| d + interval / 20);
+            Action::requeue(due.map_or(steady, |d| d.min(steady)))
+        }
+        // Its watch wakes the service; the requeue is only a safety net (polling every waiting
+        // service at the rollout pace would be most of the work at scale).
+        Reached::Waiting(Waiting { woken_by_watch: true, .. }) => Action::requeue(config.service_poll_interval * 3),
+        // Nothing but polling ends a wait on ECS.
+        Reached::Waiting(Waiting { woken_by_watch: false, .. }) => Action::requeue(config.rollout_poll_interval),
+    }
 }
 
+/// Observe, plan, execute and scale: the service as ECS has it afterwards, with the verdict on
+/// its rollout, and what differs.
 async fn sync(svc: &ECSService, ctx: &Context, resolved: &Resolved, observe_only: bool) -> Result<Synced, Error> {
     check_inputs(&svc.spec)?;
     let scaler_owns_count = svc.spec.autoscaling.is_some();
-    let desired = canonical_service(&svc.spec, Some(&resolved.task_definition_arn), scaler_owns_count);
+    let td = resolved.task_definition_arn.as_str();
+    let desired = canonical_service(&svc.spec, Some(td), scaler_owns_count);
     let desired_hash = desired_hash(&desired, &svc.spec)?;
-    let previous = svc.status.as_ref();
-    let (record, removals) = crate::controller::applied::track(
-        &desired,
-        SERVICE_NOT_COMPARED,
-        svc.spec.tags.as_ref(),
-        previous.and_then(|s| s.common.last_applied.as_ref()),
-    )?;
-    let owner = owner_of(svc);
-    let existing = describe(ctx, svc, &resolved.cluster, &resolved.service_name).await?;
-    if let Some(service) = &existing {
-        let what = format!("ECS service {}", resolved.service_name);
-        check_ownership(&what, &tag_map(service.tags()), &owner, svc.spec.policies.adopt())?;
-        // ECS always names the revision a service runs; without it every field would look like
-        // drift and the operator would write on the strength of a broken answer.
-        if service.task_definition().is_none() {
-            return Err(Error::Aws(AwsError::malformed(
-                "DescribeServices",
-                "the service in the response has no taskDefinition",
-            )));
-        }
-    }
-    let actual = existing
-        .as_ref()
-        .map(|s| {
-            service_spec_from_sdk(s).map(|spec| plan::Actual {
-                spec: canonical_service(&spec, s.task_definition(), scaler_owns_count),
-                tags: tag_map(s.tags()),
-            })
-        })
-        .transpose()
-        .map_err(|e| Error::Aws(AwsError::malformed("DescribeServices", e)))?;
-    let restart_wanted = svc.annotations().get(RESTARTED_AT_ANNOTATION).cloned();
-    let restart =
-        restart_wanted.is_some() && restart_wanted.as_deref() != previous.and_then(|s| s.restarted_at.as_deref());
-    // ECS forgets a rollback once the rollback deployment completes; the status remembers it
-    // for as long as the spec stays the one that failed.
-    let remembered = previous
-        .and_then(|s| s.common.conditions.as_ref())
-        .and_then(|cs| cs.iter().find(|c| c.type_ == super::conditions::DEGRADED))
-        .filter(|c| c.status == "True" && c.reason == "RolledBack")
-        .filter(|_| previous.and_then(|s| s.spec_hash.as_deref()) == Some(desired_hash.as_str()))
-        .map(|c| c.message.clone());
-    let rolled_back = remembered.is_some()
-        || existing.as_ref().is_some_and(|s| {
-            matches!(
-                rollout::assess(s, &resolved.task_definition_arn).degraded,
-                Some(rollout::Degraded::RolledBack { .. })
-            )
-        });
-    let desired_tags = crate::controller::tags::desired_tags(
-        svc.spec.tags.as_ref(),
-        &owner,
-        &ctx.config.cluster_id,
-        actual.as_ref().map(|a| &a.tags),
-        observe_only,
-    );
-    let now = ctx.now();
-    let plan = plan::plan(&PlanInput {
-        desired: &desired,
-        desired_hash: &desired_hash,
-        desired_tags: &desired_tags,
-        manage_user_tags: svc.spec.tags.is_some(),
-        removals: &removals,
-        actual: actual.as_ref(),
-        applied_hash: previous.and_then(|s| s.spec_hash.as_deref()),
-        restart: restart && existing.is_some(),
-        drift_policy: svc.spec.policies.drift(),
-        observe_only,
-        rolled_back,
-        correction: previous.and_then(|s| s.common.correction.as_ref()),
-        now: &now,
-        backoff: ctx.config.correction_backoff,
-    });
-    if plan.writes() {
-        tracing::info!(action = ?plan.action, tag = ?plan.tag, untag = ?plan.untag, drift = ?plan.drift, "service plan");
-    }
-    if let Some(field) = plan.requires_replacement {
-        return Err(Error::RequiresReplacement(format!("spec.{field}")));
-    }
-    let target = ServiceTarget {
-        cluster: &resolved.cluster,
-        service_name: &resolved.service_name,
-        task_definition_arn: &resolved.task_definition_arn,
-    };
-    let mut service = existing;
-    if !observe_only {
-        let written =
-            execute::execute(svc, ctx, &target, service.as_ref(), &plan, &desired, &owner, &desired_hash).await?;
-        service = written.or(service);
-    }
-    let registered = previous.and_then(|s| s.scalable_target.clone());
-    let scalable_target = if observe_only || service.is_none() {
-        registered
+    let existing = observe::describe(ctx, svc, &resolved.cluster, &resolved.service_name).await?;
+    let actual = existing.as_ref().map(|s| observe::actual(s, scaler_owns_count)).transpose()?;
+    let remembered = rollout::remembered_rollback(svc.status.as_ref(), &desired_hash);
+    let rolled_back = rollout::was_rolled_back(existing.as_ref(), td, remembered.as_deref());
+    let (plan, record) = plan(svc, ctx, resolved, (&desired, &desired_hash), actual.as_ref(), rolled_back)?;
+    let service = if observe_only {
+        existing
     } else {
-        let id =
-            crate::aws::autoscaling::resource_id(&resolve::cluster_name(&resolved.cluster), &resolved.service_name);
-        autoscaling::sync(ctx, &id, svc.spec.autoscaling.as_ref(), registered.as_deref()).await?
+        let target =
+            ServiceTarget { cluster: &resolved.cluster, service_name: &resolved.service_name, task_definition_arn: td };
+        let owner = owner_of(svc);
+        execute::execute(svc, ctx, &target, existing.as_ref(), &plan, &desired, &owner, &desired_hash)
+            .await?
+            .or(existing)
     };
-    let assessment = service.as_ref().map(|s| {
-        let mut a = rollout::assess(s, &resolved.task_definition_arn);
-        let still_on_old = s.task_definition() != Some(resolved.task_definition_arn.as_str());
-        if let (Some(message), None, true) = (&remembered, &a.degraded, still_on_old) {
-            a.degraded = Some(rollout::Degraded::RolledBackEarlier { message: message.clone() });
-        }
-        a
-    });
-    // A restart that happened (or the first create, which deploys anyway) is recorded.
-    let restarted_at = restart_wanted.filter(|_| !observe_only && service.is_some());
+    let scalable_target = scale(svc, ctx, resolved, service.as_ref(), observe_only).await?;
+    let restarted_at = restart_wanted(svc).filter(|_| !observe_only && service.is_some());
     Ok(Synced {
+        assessment: service.as_ref().map(|s| rollout::assess_remembering(s, td, remembered.as_deref())),
         service,
-        assessment,
-        desired_task_definition: resolved.task_definition_arn.clone(),
+        desired_task_definition: td.to_owned(),
         drift: plan.drift,
         correction: plan.correction,
-        applied_hash: if observe_only {
-            previous.and_then(|s| s.spec_hash.clone()).unwrap_or_default()
-        } else {
-            desired_hash
-        },
+        applied_hash: if observe_only { svc.applied_hash().unwrap_or_default().to_owned() } else { desired_hash },
+        // A restart that happened (or the first create, which deploys anyway) is recorded.
         restarted_at,
         scalable_target,
         refreshed_in: ctx.describer.refreshed_in(&resolved.cluster, &resolved.service_name),
@@ -298,9 +138,59 @@ async fn sync(svc: &ECSService, ctx: &Context, resolved: &Resolved, observe_only
     })
 }
 
+/// The plan for the service (see [`plan_object`]), with a restart to honour and the rollback
+/// the circuit breaker made.
+fn plan(
+    svc: &ECSService,
+    ctx: &Context,
+    resolved: &Resolved,
+    (desired, desired_hash): (&ECSServiceSpec, &str),
+    actual: Option<&Actual>,
+    rolled_back: bool,
+) -> Result<(ServicePlan, AppliedRecord), Error> {
+    let wanted = restart_wanted(svc);
+    let restart = wanted.is_some()
+        && actual.is_some()
+        && wanted.as_deref() != svc.status.as_ref().and_then(|s| s.restarted_at.as_deref());
+    let what = format!("ECS service {}", resolved.service_name);
+    let planned = (desired, desired_hash, SERVICE_NOT_COMPARED);
+    let (plan, record) = plan_object(ctx, svc, &what, planned, actual, |common| {
+        plan::plan(&PlanInput { common: common.clone(), restart, rolled_back })
+    })?;
+    if plan.writes() {
+        tracing::info!(action = ?plan.action, tag = ?plan.tag, untag = ?plan.untag, drift = ?plan.drift, "service plan");
+    }
+    match &plan.requires_replacement {
+        Some(field) => Err(Error::RequiresReplacement(format!("spec.{field}"))),
+        None => Ok((plan, record)),
+    }
+}
+
+/// The Application Auto Scaling target the service has now (see [`autoscaling::sync`]); the
+/// last one recorded when the operator only observes or the service does not exist.
+async fn scale(
+    svc: &ECSService,
+    ctx: &Context,
+    resolved: &Resolved,
+    service: Option<&Service>,
+    observe_only: bool,
+) -> Result<Option<String>, Error> {
+    let registered = svc.status.as_ref().and_then(|s| s.scalable_target.clone());
+    if observe_only || service.is_none() {
+        return Ok(registered);
+    }
+    let id = crate::aws::autoscaling::resource_id(&resolve::cluster_name(&resolved.cluster), &resolved.service_name);
+    autoscaling::sync(ctx, &id, svc.spec.autoscaling.as_ref(), registered.as_deref()).await
+}
+
+/// The `restartedAt` annotation's value, when set.
+fn restart_wanted(svc: &ECSService) -> Option<String> {
+    svc.annotations().get(RESTARTED_AT_ANNOTATION).cloned()
+}
+
 /// Inputs the controller cannot honour, refused before anything is written. Admission refuses
 /// them too; this catches objects stored before the rule existed.
-fn check_inputs(spec: &crate::crd::service::ECSServiceSpec) -> Result<(), Error> {
+fn check_inputs(spec: &ECSServiceSpec) -> Result<(), Error> {
     use crate::crd::service::{DeploymentControllerType, UNSUPPORTED_DEPLOYMENT_CONTROLLER};
     match spec.deployment_controller.as_ref().map(|c| c.type_) {
         None | Some(DeploymentControllerType::Ecs) => Ok(()),
@@ -310,13 +200,9 @@ fn check_inputs(spec: &crate::crd::service::ECSServiceSpec) -> Result<(), Error>
 
 /// The hash of what the user asked for: the canonical spec plus the user's tags, so a tag edit
 /// is a spec change (applied under Report too), not drift.
-fn desired_hash(
-    desired: &crate::crd::service::ECSServiceSpec,
-    spec: &crate::crd::service::ECSServiceSpec,
-) -> Result<String, Error> {
-    let hashed =
-        crate::crd::service::ECSServiceSpec { tags: spec.tags.clone().filter(|t| !t.is_empty()), ..desired.clone() };
-    spec_hash(&hashed).map_err(|e| Error::InvalidSpec(format!("spec: {e}")))
+fn desired_hash(desired: &ECSServiceSpec, spec: &ECSServiceSpec) -> Result<String, Error> {
+    spec_hash(&ECSServiceSpec { tags: spec.tags.clone().filter(|t| !t.is_empty()), ..desired.clone() })
+        .map_err(|e| Error::InvalidSpec(format!("spec: {e}")))
 }
 
 #[cfg(test)]

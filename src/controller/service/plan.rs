@@ -4,24 +4,23 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-
 use crate::canonical::defaults::SERVICE_NOT_COMPARED;
 use crate::canonical::diff::top_levels;
 use crate::canonical::{FieldDiff, compare};
-use crate::controller::applied::{Removals, removal_writes};
+use crate::controller::applied::removal_writes;
 use crate::controller::drift::DriftItem;
 use crate::controller::drift::{Correction, may_write};
+use crate::controller::planning;
 use crate::controller::tags::{managed_tag_changes, tag_drift};
-use crate::crd::common::{CorrectionRecord, DriftPolicy, Tags};
 use crate::crd::service::ECSServiceSpec;
 
 /// Fields ECS cannot change on an existing service.
 const IMMUTABLE: &[&str] = &["launchType", "schedulingStrategy"];
 
 /// The CreateService or UpdateService call the plan makes, if any.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum Action {
+    #[default]
     None,
     Create,
     /// UpdateService with the top-level `fields` that differ, each sent whole; `force` starts a
@@ -40,7 +39,7 @@ pub enum UpdateReason {
     Restart,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ServicePlan {
     pub action: Action,
     /// Tags to set with TagResource (sent before any UpdateService: adopting, this is the
@@ -90,94 +89,75 @@ impl ServicePlan {
     }
 }
 
-/// The service as ECS describes it: canonical spec and every tag it carries.
-#[derive(Debug, Clone)]
-pub struct Actual {
-    pub spec: ECSServiceSpec,
-    pub tags: Tags,
-}
+pub type Actual = planning::Actual<ECSServiceSpec>;
 
+/// What a service's plan starts from: what every kind's does, plus a restart to honour and the
+/// rollback the circuit breaker made.
 pub struct PlanInput<'a> {
-    /// Canonical desired spec.
-    pub desired: &'a ECSServiceSpec,
-    pub desired_hash: &'a str,
-    /// The user's tags plus the ownership tags.
-    pub desired_tags: &'a Tags,
-    /// `spec.tags` is set: the user owns the whole tag set, so unknown tags are removed. When it
-    /// is unset, tags someone else put on the service are left alone.
-    pub manage_user_tags: bool,
-    /// What the spec took out of what was last applied (`status.lastApplied`).
-    pub removals: &'a Removals,
-    /// The service as ECS describes it, when it exists (ACTIVE).
-    pub actual: Option<&'a Actual>,
-    /// Hash last applied to ECS (from status).
-    pub applied_hash: Option<&'a str>,
+    pub common: planning::PlanInput<'a, ECSServiceSpec>,
     /// A new `restartedAt` value to honour.
     pub restart: bool,
-    pub drift_policy: DriftPolicy,
-    /// managementPolicy Observe: differences are only reported.
-    pub observe_only: bool,
     /// The circuit breaker rolled the desired revision back: pushing it again would loop.
     pub rolled_back: bool,
-    /// The correction last sent (from status).
-    pub correction: Option<&'a CorrectionRecord>,
-    pub now: &'a Time,
-    /// The correction gate's schedule (from the controller config).
-    pub backoff: crate::controller::drift::Backoff,
 }
 
-pub fn plan(input: &PlanInput<'_>) -> ServicePlan {
-    let mut plan = ServicePlan {
-        action: Action::None,
-        tag: BTreeMap::new(),
-        untag: Vec::new(),
-        why: None,
-        drift: Vec::new(),
-        requires_replacement: None,
-        correction: Correction::None,
-    };
-    let Some(actual) = input.actual else {
-        plan.action = Action::Create;
-        return plan;
-    };
+/// What differs between the spec and the service, removals included; or the field that differs
+/// and cannot be changed in place.
+fn differences(input: &PlanInput<'_>, actual: &Actual) -> Result<Vec<FieldDiff>, String> {
     // Fields ECS chooses itself are not compared when the spec leaves them out; one the spec
     // took out since the last apply is a removal to carry out all the same.
     let actual_json = serde_json::to_value(&actual.spec).unwrap_or_default();
-    let removed = removal_writes(&input.removals.fields, &actual_json, SERVICE_NOT_COMPARED);
+    let removed = removal_writes(&input.common.removals.fields, &actual_json, SERVICE_NOT_COMPARED);
     if let Some(path) = removed.replace {
-        plan.requires_replacement = Some(path);
-        return plan;
+        return Err(path);
     }
-    let mut differences = compare(input.desired, &actual.spec, SERVICE_NOT_COMPARED);
+    let mut differences = compare(input.common.desired, &actual.spec, SERVICE_NOT_COMPARED);
     differences.extend(removed.diffs);
-    if let Some(d) = differences.iter().find(|d| IMMUTABLE.contains(&d.path.as_str())) {
-        plan.requires_replacement = Some(d.path.clone());
-        return plan;
-    }
+    let immutable = differences.iter().find(|d| IMMUTABLE.contains(&d.path.as_str()));
     // UpdateService cannot take an awsvpc configuration away from a service that has one.
-    if let Some(d) = differences.iter().find(|d| d.path == "networkConfiguration" && d.desired.is_none()) {
-        plan.requires_replacement = Some(d.path.clone());
-        return plan;
+    let unset_network = differences.iter().find(|d| d.path == "networkConfiguration" && d.desired.is_none());
+    match immutable.or(unset_network) {
+        Some(d) => Err(d.path.clone()),
+        None => Ok(differences),
     }
-    let spec_changed = input.applied_hash != Some(input.desired_hash);
+}
+
+pub fn plan(input: &PlanInput<'_>) -> ServicePlan {
+    let mut plan = ServicePlan::default();
+    let Some(actual) = input.common.actual else {
+        plan.action = Action::Create;
+        return plan;
+    };
+    let differences = match differences(input, actual) {
+        Ok(differences) => differences,
+        Err(field) => {
+            plan.requires_replacement = Some(field);
+            return plan;
+        }
+    };
+    let spec_changed = input.common.applied_hash != Some(input.common.desired_hash);
     // After a rollback the task definition difference is the circuit breaker's verdict, not
     // drift: report it, do not redeploy the failing revision until the spec changes.
     let (held, correctable): (Vec<FieldDiff>, Vec<FieldDiff>) =
         differences.into_iter().partition(|d| input.rolled_back && !spec_changed && d.path == "taskDefinition");
     plan.drift = held.iter().map(DriftItem::from_diff).collect();
-    let (tag, untag) =
-        managed_tag_changes(input.desired_tags, &actual.tags, input.manage_user_tags, &input.removals.tag_keys);
+    let (tag, untag) = managed_tag_changes(
+        input.common.desired_tags,
+        &actual.tags,
+        input.common.manage_user_tags,
+        &input.common.removals.tag_keys,
+    );
     let fields = top_levels(correctable.iter().map(|d| d.path.as_str()));
     let items: Vec<DriftItem> =
         correctable.iter().map(DriftItem::from_diff).chain(tag_drift(&tag, &untag, &actual.tags)).collect();
     let (write, verdict) = may_write(
         spec_changed,
-        input.observe_only,
-        input.drift_policy,
-        input.correction,
+        input.common.observe_only,
+        input.common.drift_policy,
+        input.common.correction,
         &items,
-        input.now,
-        input.backoff,
+        input.common.now,
+        input.common.backoff,
     );
     if write && spec_changed && !items.is_empty() {
         plan.write(input.restart, fields, (tag, untag), UpdateReason::SpecChanged);
@@ -186,7 +166,7 @@ pub fn plan(input: &PlanInput<'_>) -> ServicePlan {
     plan.correction = verdict;
     if plan.correction.sends() {
         plan.write(input.restart, fields, (tag, untag), UpdateReason::DriftCorrected);
-    } else if input.restart && !input.observe_only {
+    } else if input.restart && !input.common.observe_only {
         plan.write(true, Vec::new(), Default::default(), UpdateReason::Restart);
     }
     plan.drift.extend(items);
@@ -197,8 +177,10 @@ pub fn plan(input: &PlanInput<'_>) -> ServicePlan {
 mod tests {
     use super::*;
     use crate::canonical::service::canonical_service;
-    use crate::crd::common::tags;
+    use crate::controller::applied::Removals;
+    use crate::crd::common::{DriftPolicy, Tags, tags};
     use crate::crd::service::LaunchType;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
     fn spec(count: i32, td: &str) -> ECSServiceSpec {
         canonical_service(&ECSServiceSpec { desired_count: Some(count), ..Default::default() }, Some(td), false)
@@ -231,7 +213,7 @@ mod tests {
         applied: Option<&'a str>,
         now: &'a Time,
     ) -> PlanInput<'a> {
-        PlanInput {
+        let common = planning::PlanInput {
             desired,
             desired_hash: "h2",
             desired_tags: &OWNERSHIP,
@@ -239,14 +221,13 @@ mod tests {
             removals: &NO_REMOVALS,
             actual,
             applied_hash: applied,
-            restart: false,
             drift_policy: DriftPolicy::Correct,
             observe_only: false,
-            rolled_back: false,
             correction: None,
             now,
             backoff: Default::default(),
-        }
+        };
+        PlanInput { common, restart: false, rolled_back: false }
     }
 
     fn update(fields: &[&str]) -> Action {
@@ -285,13 +266,13 @@ mod tests {
         assert_eq!(corrected.drift.len(), 1, "a correction's fields are in status.drift");
         assert!(corrected.correction.sends());
         let mut report = input(&d, Some(&a), Some("h2"), &t);
-        report.drift_policy = DriftPolicy::Report;
+        report.common.drift_policy = DriftPolicy::Report;
         let reported = plan(&report);
         assert!(!reported.writes());
         assert_eq!(reported.drift[0].field, "desiredCount");
         assert_eq!(reported.drift[0].actual.as_deref(), Some("5"));
         let mut observe = input(&d, Some(&a), Some("h2"), &t);
-        observe.observe_only = true;
+        observe.common.observe_only = true;
         assert!(!plan(&observe).writes());
     }
 
@@ -302,7 +283,7 @@ mod tests {
         let record = first.correction.record().cloned().expect("record");
         let later = Time("2026-01-01T00:00:21Z".parse().expect("time"));
         let mut again = input(&d, Some(&a), Some("h2"), &later);
-        again.correction = Some(&record);
+        again.common.correction = Some(&record);
         let p = plan(&again);
         assert!(!p.writes(), "inside the back-off");
         assert_eq!(p.drift.len(), 1);
@@ -373,9 +354,9 @@ mod tests {
         let a = Actual { spec: d.clone(), tags: with(ownership(), &[("team", "web"), ("tier", "1")]) };
         let want = with(ownership(), &[("team", "api"), ("cost", "42")]);
         let mut i = input(&d, Some(&a), Some("h1"), &t);
-        i.desired_tags = &want;
-        i.manage_user_tags = true;
-        i.drift_policy = DriftPolicy::Report;
+        i.common.desired_tags = &want;
+        i.common.manage_user_tags = true;
+        i.common.drift_policy = DriftPolicy::Report;
         let p = plan(&i);
         assert_eq!(p.action, Action::None);
         assert_eq!(p.tag, with(Tags::new(), &[("team", "api"), ("cost", "42")]));
@@ -383,7 +364,7 @@ mod tests {
         assert_eq!(p.why, Some(UpdateReason::SpecChanged));
         assert!(p.drift.is_empty());
         // Without spec.tags the user does not own the tag set: others' tags stay.
-        i.manage_user_tags = false;
+        i.common.manage_user_tags = false;
         assert!(plan(&i).untag.is_empty());
     }
 
@@ -394,8 +375,8 @@ mod tests {
         // Someone removed `team` and the cluster-id tag, and added `x`.
         let a = Actual { spec: d.clone(), tags: with(Tags::new(), &[(tags::OWNER, "ns/web"), ("x", "1")]) };
         let mut i = input(&d, Some(&a), Some("h2"), &t);
-        i.desired_tags = &want;
-        i.manage_user_tags = true;
+        i.common.desired_tags = &want;
+        i.common.manage_user_tags = true;
         let p = plan(&i);
         assert_eq!(p.action, Action::None, "tags only: no UpdateService");
         assert_eq!(p.tag, with(Tags::new(), &[(tags::OWNER_CLUSTER, "k8s"), ("team", "web")]));
@@ -406,16 +387,16 @@ mod tests {
         // The same correction again inside the back-off: recorded, not sent.
         let record = p.correction.record().cloned().expect("record");
         let later = Time("2026-01-01T00:00:10Z".parse().expect("time"));
-        i.correction = Some(&record);
-        i.now = &later;
+        i.common.correction = Some(&record);
+        i.common.now = &later;
         let again = plan(&i);
         assert!(!again.writes() && again.drift.len() == 3, "{again:?}");
         // Report and Observe only record.
-        i.correction = None;
-        i.drift_policy = DriftPolicy::Report;
+        i.common.correction = None;
+        i.common.drift_policy = DriftPolicy::Report;
         assert!(!plan(&i).writes());
-        i.drift_policy = DriftPolicy::Correct;
-        i.observe_only = true;
+        i.common.drift_policy = DriftPolicy::Correct;
+        i.common.observe_only = true;
         let observed = plan(&i);
         assert!(!observed.writes() && observed.drift.len() == 3);
     }
@@ -425,7 +406,7 @@ mod tests {
         let (d, a, t) = (spec(3, "td:1"), owned(spec(2, "td:1")), now());
         let want = with(ownership(), &[("team", "web")]);
         let mut i = input(&d, Some(&a), Some("h1"), &t);
-        i.desired_tags = &want;
+        i.common.desired_tags = &want;
         let p = plan(&i);
         assert_eq!(p.action, update(&["desiredCount"]));
         assert_eq!(p.changed(), ["desiredCount", "tags.team"]);
@@ -465,11 +446,11 @@ mod tests {
         let gone = removed(&["platformVersion"], &[]);
         let mut i = input(&desired, Some(&a), Some("h1"), &t);
         assert!(!plan(&i).writes(), "without the record the field is not compared");
-        i.removals = &gone;
+        i.common.removals = &gone;
         let p = plan(&i);
         assert_eq!((p.action, p.why), (update(&["platformVersion"]), Some(UpdateReason::SpecChanged)));
         // Observe: reported as a difference, Ready cannot be True over it.
-        i.observe_only = true;
+        i.common.observe_only = true;
         let observed = plan(&i);
         assert!(!observed.writes());
         assert_eq!(observed.drift.iter().map(|d| d.field.as_str()).collect::<Vec<_>>(), ["platformVersion"]);
@@ -477,7 +458,7 @@ mod tests {
         // ECS already on LATEST (canonical absent): nothing to send.
         let latest = owned(desired.clone());
         let mut done = input(&desired, Some(&latest), Some("h1"), &t);
-        done.removals = &gone;
+        done.common.removals = &gone;
         assert!(!plan(&done).writes());
     }
 
@@ -499,7 +480,7 @@ mod tests {
         let a = owned(fargate(with_groups));
         let gone = removed(&["networkConfiguration.awsvpcConfiguration.securityGroups"], &[]);
         let mut i = input(&desired, Some(&a), Some("h1"), &t);
-        i.removals = &gone;
+        i.common.removals = &gone;
         let p = plan(&i);
         assert_eq!(p.action, update(&["networkConfiguration"]));
         assert_eq!(p.changed(), ["networkConfiguration"]);
@@ -518,7 +499,7 @@ mod tests {
         let a = owned(fargate(ECSServiceSpec { capacity_provider_strategy: Some(strategy), ..Default::default() }));
         let gone = removed(&["capacityProviderStrategy", "platformVersion"], &["team"]);
         let mut i = input(&desired, Some(&a), Some("h1"), &t);
-        i.removals = &gone;
+        i.common.removals = &gone;
         let p = plan(&i);
         assert_eq!(p.requires_replacement.as_deref(), Some("capacityProviderStrategy"));
         assert!(!p.writes(), "nothing is half-changed: {p:?}");
@@ -530,7 +511,7 @@ mod tests {
         let a = Actual { spec: d.clone(), tags: with(ownership(), &[("team", "web"), ("someone-else", "x")]) };
         let gone = removed(&[], &["team", "tier"]);
         let mut i = input(&d, Some(&a), Some("h1"), &t);
-        i.removals = &gone;
+        i.common.removals = &gone;
         let p = plan(&i);
         assert_eq!((p.action, p.untag.as_slice()), (Action::None, &["team".to_string()][..]));
         assert!(p.tag.is_empty());

@@ -5,7 +5,8 @@
 use kube::ResourceExt;
 use kube::runtime::reflector::ObjectRef;
 
-use crate::controller::Context;
+use crate::canonical::task_definition::task_definition_hash;
+use crate::controller::context::Context;
 use crate::controller::error::Error;
 use crate::crd::{ECSCluster, ECSService, TaskDefinition};
 
@@ -18,13 +19,35 @@ pub struct Resolved {
     pub task_definition_arn: String,
 }
 
-/// A reference that is not ready yet: a Progressing state, not an error. `watched` when the
-/// awaited thing is a Kubernetes object whose changes wake this service (a TaskDefinition or
-/// ECSCluster): then polling is only a safety net, not how the wait ends.
+/// Where resolving the references got to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Waiting(pub String, pub bool);
+pub enum Resolution {
+    Ready(Resolved),
+    Waiting(Waiting),
+}
 
-pub async fn resolve(svc: &ECSService, ctx: &Context) -> Result<Result<Resolved, Waiting>, Error> {
+/// Something the service waits for: a Progressing state, not an error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Waiting {
+    pub why: String,
+    /// The awaited thing is a Kubernetes object whose changes wake this service (a
+    /// TaskDefinition or ECSCluster): polling is only a safety net, not how the wait ends.
+    pub woken_by_watch: bool,
+}
+
+impl Waiting {
+    /// A wait on an object whose watch wakes the service.
+    pub fn for_object(why: String) -> Self {
+        Self { why, woken_by_watch: true }
+    }
+
+    /// A wait on something in ECS: only polling ends it.
+    pub fn for_ecs(why: String) -> Self {
+        Self { why, woken_by_watch: false }
+    }
+}
+
+pub async fn resolve(svc: &ECSService, ctx: &Context) -> Result<Resolution, Error> {
     let namespace = svc.namespace().ok_or(Error::MissingMetadata("namespace"))?;
     let cluster = match (&svc.spec.cluster, &svc.spec.cluster_ref) {
         (Some(cluster), _) => cluster.clone(),
@@ -32,12 +55,10 @@ pub async fn resolve(svc: &ECSService, ctx: &Context) -> Result<Result<Resolved,
             let found = ctx.stores.clusters.get(&ObjectRef::<ECSCluster>::new(&r.name).within(&namespace));
             match found.as_ref().and_then(|c| c.status.as_ref()).and_then(|s| s.cluster_arn.clone()) {
                 Some(arn) => arn,
-                None if found.is_none() => return Ok(Err(missing("ECSCluster", &r.name, ctx))),
+                None if found.is_none() => return Ok(Resolution::Waiting(missing("ECSCluster", &r.name, ctx))),
                 None => {
-                    return Ok(Err(Waiting(
-                        format!("waiting for ECSCluster {} to report its clusterArn", r.name),
-                        true,
-                    )));
+                    let why = format!("waiting for ECSCluster {} to report its clusterArn", r.name);
+                    return Ok(Resolution::Waiting(Waiting::for_object(why)));
                 }
             }
         }
@@ -51,23 +72,22 @@ pub async fn resolve(svc: &ECSService, ctx: &Context) -> Result<Result<Resolved,
             match ctx.ecs.describe_task_definition(td).await? {
                 Some(d) => d.task_definition.task_definition_arn.unwrap_or_else(|| td.clone()),
                 // Another object or tool may be about to register it: wait, do not fail.
-                None => return Ok(Err(Waiting(format!("waiting for task definition {td:?} to exist in ECS"), false))),
+                None => {
+                    let why = format!("waiting for task definition {td:?} to exist in ECS");
+                    return Ok(Resolution::Waiting(Waiting::for_ecs(why)));
+                }
             }
         }
         (None, Some(r)) => {
             let found = ctx.stores.task_definitions.get(&ObjectRef::<TaskDefinition>::new(&r.name).within(&namespace));
             let Some(td) = found else {
-                return Ok(Err(missing("TaskDefinition", &r.name, ctx)));
+                return Ok(Resolution::Waiting(missing("TaskDefinition", &r.name, ctx)));
             };
-            let status = td.status.as_ref();
-            let current = status.is_some_and(|s| s.common.observed_generation == td.metadata.generation);
-            match status.and_then(|s| s.task_definition_arn.clone()).filter(|_| current) {
+            match current_revision(&td) {
                 Some(arn) => arn,
                 None => {
-                    return Ok(Err(Waiting(
-                        format!("waiting for TaskDefinition {} to register its revision", r.name),
-                        true,
-                    )));
+                    let why = format!("waiting for TaskDefinition {} to register its revision", r.name);
+                    return Ok(Resolution::Waiting(Waiting::for_object(why)));
                 }
             }
         }
@@ -76,7 +96,18 @@ pub async fn resolve(svc: &ECSService, ctx: &Context) -> Result<Result<Resolved,
         }
     };
     let service_name = svc.spec.service_name.clone().unwrap_or_else(|| svc.name_any());
-    Ok(Ok(Resolved { cluster, service_name, task_definition_arn }))
+    Ok(Resolution::Ready(Resolved { cluster, service_name, task_definition_arn }))
+}
+
+/// The revision a TaskDefinition registered for its current spec: the one its status records,
+/// when the status's spec hash is the current spec's. A status at the current generation is
+/// not enough: a failed registration of a new spec records the generation, with the old
+/// revision still in place, and a service must not take that for the new spec's revision.
+fn current_revision(td: &TaskDefinition) -> Option<String> {
+    let status = td.status.as_ref()?;
+    let family = td.spec.family.clone().unwrap_or_else(|| td.name_any());
+    let hash = task_definition_hash(&td.spec, &family).ok()?;
+    (status.spec_hash.as_deref() == Some(hash.as_str())).then(|| status.task_definition_arn.clone()).flatten()
 }
 
 /// A referenced object that is not in the operator's cache (which holds everything it watches,
@@ -87,7 +118,7 @@ fn missing(kind: &str, name: &str, ctx: &Context) -> Waiting {
         Some(selector) => format!("waiting for {kind} {name} to exist with labels matching {selector:?}"),
         None => format!("waiting for {kind} {name} to exist"),
     };
-    Waiting(message, true)
+    Waiting::for_object(message)
 }
 
 /// (cluster, service) of `arn:aws:ecs:<region>:<account>:service/<cluster>/<service>`.

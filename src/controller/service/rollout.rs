@@ -5,6 +5,9 @@
 
 use aws_sdk_ecs::types::{Deployment, DeploymentRolloutState, Service};
 
+use crate::controller::conditions::DEGRADED;
+use crate::crd::service::ECSServiceStatus;
+
 /// Why a service is not (yet) Ready.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NotReady {
@@ -127,6 +130,33 @@ fn rolled_back_from(service: &Service, desired: &str) -> Option<Degraded> {
         running: running.to_owned(),
         reason: reason.to_owned(),
     })
+}
+
+/// The rollback memory. ECS forgets a rollback once the rollback deployment completes; the
+/// status remembers it (Degraded, reason RolledBack) for as long as the spec stays the one that
+/// failed (`spec_hash`). What it remembers, if anything: the one place that memory is read.
+pub fn remembered_rollback(previous: Option<&ECSServiceStatus>, spec_hash: &str) -> Option<String> {
+    let previous = previous?;
+    let degraded = previous.common.conditions.as_ref()?.iter().find(|c| c.type_ == DEGRADED)?;
+    let same_spec = previous.spec_hash.as_deref() == Some(spec_hash);
+    (degraded.status == "True" && degraded.reason == "RolledBack" && same_spec).then(|| degraded.message.clone())
+}
+
+/// Whether the circuit breaker rolled the desired revision back, as ECS reports it now or as the
+/// status remembers: the plan must not push the failing revision again.
+pub fn was_rolled_back(service: Option<&Service>, desired: &str, remembered: Option<&str>) -> bool {
+    remembered.is_some() || service.is_some_and(|s| rolled_back_from(s, desired).is_some())
+}
+
+/// [`assess`] with the remembered rollback standing in for the one ECS no longer reports, while
+/// the service still runs another revision than the spec asks for.
+pub fn assess_remembering(service: &Service, desired: &str, remembered: Option<&str>) -> Assessment {
+    let mut assessment = assess(service, desired);
+    let still_on_old = service.task_definition() != Some(desired);
+    if let (Some(message), None, true) = (remembered, &assessment.degraded, still_on_old) {
+        assessment.degraded = Some(Degraded::RolledBackEarlier { message: message.to_owned() });
+    }
+    assessment
 }
 
 pub fn assess(service: &Service, desired_task_definition: &str) -> Assessment {

@@ -4,6 +4,7 @@
 use aws_sdk_ecs::types::Service;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
+use super::resolve::Waiting;
 use super::resolve::{cluster_name, family_revision};
 use super::rollout::Assessment;
 use crate::controller::conditions::{self, ConditionSpec, DEGRADED, PROGRESSING, READY};
@@ -28,6 +29,29 @@ pub enum Stage<'a> {
     Observed { service: &'a Service, assessment: &'a Assessment, desired_task_definition: &'a str },
 }
 
+/// What a successful sync found.
+pub struct Synced {
+    pub service: Option<Service>,
+    pub assessment: Option<Assessment>,
+    pub desired_task_definition: String,
+    pub drift: Vec<DriftItem>,
+    pub correction: Correction,
+    pub applied_hash: String,
+    pub restarted_at: Option<String>,
+    /// The Application Auto Scaling target now registered (None: not managed).
+    pub scalable_target: Option<String>,
+    /// When the sweep will have refreshed the service's description (None: not known).
+    pub refreshed_in: Option<std::time::Duration>,
+    /// What this reconcile applied, for `status.lastApplied` (None in Observe mode).
+    pub applied: Option<AppliedRecord>,
+}
+
+/// Where a reconcile got to.
+pub enum Reached {
+    Synced(Box<Synced>),
+    Waiting(Waiting),
+}
+
 pub struct Outcome<'a> {
     pub stage: Option<Stage<'a>>,
     pub drift: &'a [DriftItem],
@@ -41,6 +65,44 @@ pub struct Outcome<'a> {
     pub applied: Option<&'a AppliedRecord>,
     pub observe_only: bool,
     pub error: Option<&'a Error>,
+}
+
+impl<'a> Outcome<'a> {
+    /// The outcome of a reconcile: its findings, the wait, or the error.
+    pub fn of(result: &'a Result<Reached, Error>, observe_only: bool) -> Self {
+        let nothing = Self {
+            stage: None,
+            drift: &[],
+            correction: None,
+            applied_hash: None,
+            restarted_at: None,
+            scalable_target: None,
+            applied: None,
+            observe_only,
+            error: None,
+        };
+        match result {
+            Ok(Reached::Synced(s)) => Self {
+                stage: match (&s.service, &s.assessment) {
+                    (Some(service), Some(assessment)) => Some(Stage::Observed {
+                        service,
+                        assessment,
+                        desired_task_definition: &s.desired_task_definition,
+                    }),
+                    _ => None,
+                },
+                drift: &s.drift,
+                correction: Some(&s.correction),
+                applied_hash: Some(&s.applied_hash),
+                restarted_at: s.restarted_at.as_deref(),
+                scalable_target: Some(s.scalable_target.as_deref()),
+                applied: s.applied.as_ref(),
+                ..nothing
+            },
+            Ok(Reached::Waiting(waiting)) => Self { stage: Some(Stage::Waiting(&waiting.why)), ..nothing },
+            Err(error) => Self { error: Some(error), ..nothing },
+        }
+    }
 }
 
 pub fn build(

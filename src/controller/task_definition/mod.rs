@@ -23,7 +23,7 @@ use super::context::Context;
 use super::error::Error;
 use super::kind::Reconciler;
 use super::ownership::owner_of;
-use super::status::{publish, write_status};
+use super::status::{publish, report_error, write_status};
 use crate::canonical::task_definition::task_definition_hash;
 use crate::crd::common::ManagementPolicy;
 use crate::crd::common::condition_types::SYNCED;
@@ -103,16 +103,9 @@ async fn apply(td: &TaskDefinition, ctx: &Context) -> Result<Action, Error> {
     };
     let new_status = status::build(previous, td.meta().generation, &outcome, &ctx.now());
     write_status(ctx, td, previous, &new_status).await?;
-    match result {
-        Ok(_) => {
-            ctx.mark_checked(td);
-            Ok(Action::requeue(ctx.config.resync_interval))
-        }
-        Err(e) => {
-            publish(ctx, td, kube::runtime::events::EventType::Warning, e.reason(), &e.to_string()).await;
-            Err(e)
-        }
-    }
+    report_error(ctx, td, result).await?;
+    ctx.mark_checked(td);
+    Ok(Action::requeue(ctx.config.resync_interval))
 }
 
 /// What a successful sync found and did.
@@ -160,6 +153,7 @@ async fn sync(
 async fn report_writes(ctx: &Context, td: &TaskDefinition, plan: &Plan, done: &execute::Executed) {
     use kube::runtime::events::EventType::Normal;
     if let Some(r) = &done.registered {
+        tracing::info!(revision = r.revision, arn = %r.arn, "registered a revision");
         let why = if plan.drift.iter().any(|d| d.field == "status") {
             " (the previous one was deregistered outside the operator)"
         } else {

@@ -35,30 +35,7 @@ pub fn build(
     now: &Time,
 ) -> TaskDefinitionStatus {
     let prev = previous.cloned().unwrap_or_default();
-    let mut history = prev.revisions.clone().unwrap_or_default();
-    if let (Some(current), Some(hash)) = (o.current, o.spec_hash) {
-        match history.iter_mut().find(|r| r.task_definition_arn == current.arn) {
-            Some(r) => r.status = Some(current.status.clone()),
-            None => history.push(RevisionRecord {
-                revision: current.revision,
-                task_definition_arn: current.arn.clone(),
-                spec_hash: Some(hash.to_owned()),
-                status: Some(current.status.clone()),
-            }),
-        }
-    }
-    for r in history.iter_mut().filter(|r| o.deregistered.contains(&r.task_definition_arn)) {
-        r.status = Some("INACTIVE".into());
-    }
-    history.sort_by_key(|r| std::cmp::Reverse(r.revision));
-    let mut inactive_seen = 0;
-    history.retain(|r| {
-        r.status.as_deref() == Some("ACTIVE") || {
-            inactive_seen += 1;
-            inactive_seen <= INACTIVE_KEPT
-        }
-    });
-
+    let history = history(&prev, o);
     let (ready, synced) = conditions_for(&prev, o);
     // Ready and Synced are never True over a difference (a revision registered outside the
     // object, ours deregistered): the shared overlay says so, as for every kind.
@@ -89,6 +66,35 @@ pub fn build(
         spec_hash: if o.error.is_some() { prev.spec_hash } else { o.spec_hash.map(str::to_owned).or(prev.spec_hash) },
         revisions: (!history.is_empty()).then_some(history),
     }
+}
+
+/// The revisions the status lists: the current one added or updated, those deregistered marked
+/// INACTIVE, newest first, every ACTIVE one and the newest INACTIVE ones kept.
+fn history(prev: &TaskDefinitionStatus, o: &Outcome<'_>) -> Vec<RevisionRecord> {
+    let mut history = prev.revisions.clone().unwrap_or_default();
+    if let (Some(current), Some(hash)) = (o.current, o.spec_hash) {
+        match history.iter_mut().find(|r| r.task_definition_arn == current.arn) {
+            Some(r) => r.status = Some(current.status.clone()),
+            None => history.push(RevisionRecord {
+                revision: current.revision,
+                task_definition_arn: current.arn.clone(),
+                spec_hash: Some(hash.to_owned()),
+                status: Some(current.status.clone()),
+            }),
+        }
+    }
+    for r in history.iter_mut().filter(|r| o.deregistered.contains(&r.task_definition_arn)) {
+        r.status = Some("INACTIVE".into());
+    }
+    history.sort_by_key(|r| std::cmp::Reverse(r.revision));
+    let mut inactive_seen = 0;
+    history.retain(|r| {
+        r.status.as_deref() == Some("ACTIVE") || {
+            inactive_seen += 1;
+            inactive_seen <= INACTIVE_KEPT
+        }
+    });
+    history
 }
 
 fn conditions_for(prev: &TaskDefinitionStatus, o: &Outcome<'_>) -> (ConditionSpec, ConditionSpec) {

@@ -290,12 +290,14 @@ async fn converge(
         if Instant::now() > deadline {
             return Err(BenchError::Failed(format!(
                 "the {} run passed its deadline without converging ({} of {total} objects Ready, {} services on \
-                 td-000:2, faults still scheduled: {}).\nNot converged:\n{}\nThe replicas' last warnings:\n{}",
+                 td-000:2, faults still scheduled: {}).\nNot converged (as the run's watch saw it):\n{}\nAs a \
+                 fresh list reads them now:\n{}\nThe replicas' last warnings:\n{}",
                 if faults { "chaos" } else { "fault-free" },
                 observer.ready(),
                 observer.on_new_revision(),
                 schedule.len(),
                 observer.stragglers().join("\n"),
+                fresh_view(&client).await,
                 last_warnings(dir, 30),
             )));
         }
@@ -718,6 +720,8 @@ impl Replica {
                 &resync.to_string(),
             ])
             .env("POD_NAME", name)
+            // Plain text in the log files, so the report of a failed run can quote them.
+            .env("NO_COLOR", "1")
             .env("KUBECONFIG", kubeconfig)
             .env("AWS_ENDPOINT_URL", endpoint)
             .env("AWS_REGION", "us-east-1")
@@ -982,6 +986,39 @@ impl Drop for Observer {
             task.abort();
         }
     }
+}
+
+/// td-000 and the services on it as a fresh LIST reads them (the run's own watch may lag).
+async fn fresh_view(client: &kube::Client) -> String {
+    let mut lines = Vec::new();
+    for kind in [Kind::TaskDefinition, Kind::Service] {
+        let Ok(list) = kind.api(client).list(&kube::api::ListParams::default()).await else {
+            lines.push(format!("  (listing {kind:?} failed)"));
+            continue;
+        };
+        for obj in list.items {
+            let name = obj.metadata.name.clone().unwrap_or_default();
+            let status = obj.data.get("status");
+            let td = status
+                .and_then(|s| s.get("taskDefinition").or_else(|| s.get("taskDefinitionArn")))
+                .and_then(Value::as_str)
+                .unwrap_or("-");
+            if !td.contains("td-000") && name != "td-000" {
+                continue;
+            }
+            let observed = status.and_then(|s| s.get("observedGeneration")).and_then(Value::as_i64);
+            let ready = status
+                .and_then(|s| s.get("conditions"))
+                .and_then(Value::as_array)
+                .and_then(|cs| cs.iter().find(|c| c["type"] == "Ready"))
+                .map_or("-".to_owned(), |c| format!("{} {}", c["status"], c["reason"]));
+            lines.push(format!(
+                "  {kind:?}/{name}: generation {:?}, observed {observed:?}, revision {td}, Ready {ready}",
+                obj.metadata.generation
+            ));
+        }
+    }
+    lines.join("\n")
 }
 
 /// The last `n` WARN and ERROR lines of the replica logs in `dir`, each prefixed with its file.
