@@ -39,6 +39,33 @@ pub trait Reconciler:
     fn cleanup(obj: &Self, ctx: &Context) -> impl Future<Output = Result<Action, Error>> + Send;
 }
 
+/// Registers a kind's pipeline: `reconciler!(Kind, apply, cleanup::cleanup)` implements
+/// [`Reconciler`] for `Kind` with those two functions.
+macro_rules! reconciler {
+    ($kind:ty, $apply:path, $cleanup:path) => {
+        impl $crate::controller::kind::Reconciler for $kind {
+            fn apply(
+                obj: &Self,
+                ctx: &$crate::controller::context::Context,
+            ) -> impl std::future::Future<
+                Output = Result<kube::runtime::controller::Action, $crate::controller::error::Error>,
+            > + Send {
+                $apply(obj, ctx)
+            }
+
+            fn cleanup(
+                obj: &Self,
+                ctx: &$crate::controller::context::Context,
+            ) -> impl std::future::Future<
+                Output = Result<kube::runtime::controller::Action, $crate::controller::error::Error>,
+            > + Send {
+                $cleanup(obj, ctx)
+            }
+        }
+    };
+}
+pub(crate) use reconciler;
+
 /// The reconcile the runtime calls for every kind.
 pub async fn reconcile<K: Reconciler>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action, Error> {
     let (key, generation) = (object_key(obj.as_ref()), obj.meta().generation);

@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 
 use super::context::{Context, object_key};
 use super::error::{self, Error};
+use crate::crd::ManagedObject;
 use crate::crd::common::{CommonStatus, HasCommonStatus};
 
 /// Writes `status` with server-side apply on the status subresource, as the one forced manager.
@@ -79,6 +80,16 @@ pub fn kind_label(kind: &str) -> &'static str {
         "CapacityProvider" => "CapacityProvider",
         _ => "Other",
     }
+}
+
+/// The end of every kind's status step: `new` written when it differs from the object's
+/// status, then `result`'s value, or its error after a Warning event saying it.
+pub async fn record<K, T>(ctx: &Context, obj: &K, new: &K::Status, result: Result<T, Error>) -> Result<T, Error>
+where
+    K: ManagedObject + Resource<Scope = NamespaceResourceScope, DynamicType = ()> + Clone + DeserializeOwned + Debug,
+{
+    write_status(ctx, obj, obj.current_status(), new).await?;
+    report_error(ctx, obj, result).await
 }
 
 /// `result`'s value, or its error after a Warning event saying it: how a failed reconcile is

@@ -21,11 +21,11 @@ use kube::runtime::controller::Action;
 use self::status::{Outcome, Stage};
 use super::context::Context;
 use super::error::Error;
-use super::kind::Reconciler;
+use super::kind::reconciler;
 use super::outcome::{Synced, missing_message, requeue};
 use super::ownership::owner_of;
 use super::planning::plan_object;
-use super::status::{report_error, write_status};
+use super::status::record;
 use crate::canonical::capacity_provider::canonical_capacity_provider;
 use crate::canonical::defaults::CAPACITY_PROVIDER_NOT_COMPARED;
 use crate::canonical::spec_hash;
@@ -35,15 +35,7 @@ use crate::crd::{ManagedObject, ManagementPolicy};
 /// Prefixes ECS reserves for its own providers.
 const RESERVED_PREFIXES: &[&str] = &["aws", "ecs", "fargate"];
 
-impl Reconciler for CapacityProviderObject {
-    async fn apply(obj: &Self, ctx: &Context) -> Result<Action, Error> {
-        apply(obj, ctx).await
-    }
-
-    async fn cleanup(obj: &Self, ctx: &Context) -> Result<Action, Error> {
-        cleanup::cleanup(obj, ctx).await
-    }
-}
+reconciler!(CapacityProviderObject, apply, cleanup::cleanup);
 
 async fn apply(obj: &CapacityProviderObject, ctx: &Context) -> Result<Action, Error> {
     let observe_only = obj.policies().management() == ManagementPolicy::Observe;
@@ -57,10 +49,8 @@ async fn apply(obj: &CapacityProviderObject, ctx: &Context) -> Result<Action, Er
         Some(p) => Stage::Observed(p),
         None => Stage::Missing(&missing),
     });
-    let previous = obj.status.as_ref();
-    let new_status = status::build(previous, obj.meta().generation, &outcome, &ctx.now());
-    write_status(ctx, obj, previous, &new_status).await?;
-    let synced = report_error(ctx, obj, result).await?;
+    let new_status = status::build(obj.status.as_ref(), obj.meta().generation, &outcome, &ctx.now());
+    let synced = record(ctx, obj, &new_status, result).await?;
     // An update in progress moves on its own: look again soon.
     let moving =
         synced.described.as_ref().and_then(|p| p.update_status()).is_some_and(|u| u.as_str().ends_with("_IN_PROGRESS"));

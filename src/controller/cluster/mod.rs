@@ -22,26 +22,18 @@ use kube::runtime::controller::Action;
 use self::status::{Outcome, Stage};
 use super::context::Context;
 use super::error::Error;
-use super::kind::Reconciler;
+use super::kind::reconciler;
 use super::outcome::{Synced, missing_message, requeue};
 use super::ownership::owner_of;
 use super::planning::plan_object;
-use super::status::{report_error, write_status};
+use super::status::record;
 use crate::canonical::cluster::canonical_cluster;
 use crate::canonical::defaults::CLUSTER_NOT_COMPARED;
 use crate::canonical::spec_hash;
 use crate::crd::cluster::{ECSCluster, ECSClusterSpec};
 use crate::crd::{ManagedObject, ManagementPolicy};
 
-impl Reconciler for ECSCluster {
-    async fn apply(obj: &Self, ctx: &Context) -> Result<Action, Error> {
-        apply(obj, ctx).await
-    }
-
-    async fn cleanup(obj: &Self, ctx: &Context) -> Result<Action, Error> {
-        cleanup::cleanup(obj, ctx).await
-    }
-}
+reconciler!(ECSCluster, apply, cleanup::cleanup);
 
 async fn apply(cluster: &ECSCluster, ctx: &Context) -> Result<Action, Error> {
     let observe_only = cluster.policies().management() == ManagementPolicy::Observe;
@@ -56,10 +48,8 @@ async fn apply(cluster: &ECSCluster, ctx: &Context) -> Result<Action, Error> {
         Some(c) => Stage::Observed(c),
         None => Stage::Missing(&missing),
     });
-    let previous = cluster.status.as_ref();
-    let new_status = status::build(previous, cluster.meta().generation, &outcome, &ctx.now());
-    write_status(ctx, cluster, previous, &new_status).await?;
-    let synced = report_error(ctx, cluster, result).await?;
+    let new_status = status::build(cluster.status.as_ref(), cluster.meta().generation, &outcome, &ctx.now());
+    let synced = record(ctx, cluster, &new_status, result).await?;
     // Provisioning moves on its own: look again soon.
     let moving =
         synced.described.as_ref().is_some_and(|c| matches!(c.status(), Some("PROVISIONING" | "DEPROVISIONING")));

@@ -27,10 +27,10 @@ use self::resolve::{Resolution, Resolved, Waiting};
 use self::status::{Outcome, Reached, Synced};
 use super::context::Context;
 use super::error::Error;
-use super::kind::Reconciler;
+use super::kind::reconciler;
 use super::ownership::owner_of;
 use super::planning::plan_object;
-use super::status::{report_error, write_status};
+use super::status::record;
 use crate::aws::convert::service::ServiceTarget;
 use crate::canonical::defaults::SERVICE_NOT_COMPARED;
 use crate::canonical::service::canonical_service;
@@ -38,24 +38,14 @@ use crate::canonical::spec_hash;
 use crate::crd::common::{AppliedRecord, ManagementPolicy, RESTARTED_AT_ANNOTATION};
 use crate::crd::{ECSService, ECSServiceSpec, ManagedObject};
 
-impl Reconciler for ECSService {
-    async fn apply(obj: &Self, ctx: &Context) -> Result<Action, Error> {
-        apply(obj, ctx).await
-    }
-
-    async fn cleanup(obj: &Self, ctx: &Context) -> Result<Action, Error> {
-        cleanup::cleanup(obj, ctx).await
-    }
-}
+reconciler!(ECSService, apply, cleanup::cleanup);
 
 async fn apply(svc: &ECSService, ctx: &Context) -> Result<Action, Error> {
     let observe_only = svc.policies().management() == ManagementPolicy::Observe;
     let result = reach(svc, ctx, observe_only).await;
-    let previous = svc.status.as_ref();
     let outcome = Outcome::of(&result, observe_only);
-    let new_status = status::build(previous, svc.meta().generation, &outcome, &ctx.now());
-    write_status(ctx, svc, previous, &new_status).await?;
-    Ok(requeue(ctx, &report_error(ctx, svc, result).await?))
+    let new_status = status::build(svc.status.as_ref(), svc.meta().generation, &outcome, &ctx.now());
+    Ok(requeue(ctx, &record(ctx, svc, &new_status, result).await?))
 }
 
 /// Resolves the references and syncs, or says what the service waits for.

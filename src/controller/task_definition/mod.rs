@@ -21,9 +21,9 @@ use self::status::Outcome;
 use super::conditions;
 use super::context::Context;
 use super::error::Error;
-use super::kind::Reconciler;
+use super::kind::reconciler;
 use super::ownership::owner_of;
-use super::status::{publish, report_error, write_status};
+use super::status::{publish, record};
 use crate::canonical::task_definition::task_definition_hash;
 use crate::crd::common::ManagementPolicy;
 use crate::crd::common::condition_types::SYNCED;
@@ -32,15 +32,7 @@ use crate::crd::task_definition::TaskDefinition;
 /// Old revisions kept ACTIVE when the spec does not say.
 pub const DEFAULT_HISTORY_LIMIT: i32 = 10;
 
-impl Reconciler for TaskDefinition {
-    async fn apply(obj: &Self, ctx: &Context) -> Result<Action, Error> {
-        apply(obj, ctx).await
-    }
-
-    async fn cleanup(obj: &Self, ctx: &Context) -> Result<Action, Error> {
-        cleanup::cleanup(obj, ctx).await
-    }
-}
+reconciler!(TaskDefinition, apply, cleanup::cleanup);
 
 fn family_of(td: &TaskDefinition) -> String {
     td.spec.family.clone().unwrap_or_else(|| td.name_any())
@@ -102,8 +94,7 @@ async fn apply(td: &TaskDefinition, ctx: &Context) -> Result<Action, Error> {
         error,
     };
     let new_status = status::build(previous, td.meta().generation, &outcome, &ctx.now());
-    write_status(ctx, td, previous, &new_status).await?;
-    report_error(ctx, td, result).await?;
+    record(ctx, td, &new_status, result).await?;
     ctx.mark_checked(td);
     Ok(Action::requeue(ctx.config.resync_interval))
 }
@@ -142,6 +133,11 @@ async fn sync(
             drift: plan.drift,
         });
     }
+    let current = observed
+        .current
+        .as_ref()
+        .map(|c| (c.arn.as_str(), c.status.as_str(), c.tags.get(crate::crd::common::tags::SPEC_HASH)));
+    tracing::info!(?current, hash, register = plan.register, tag = ?plan.tag.keys().collect::<Vec<_>>(), untag = ?plan.untag, deregister = ?plan.deregister, "task definition plan");
     let done = execute::execute(ecs, &td.spec, &desired, observed.current.as_ref(), &plan).await?;
     report_writes(ctx, td, &plan, &done).await;
     let registered = done.registered.is_some();
