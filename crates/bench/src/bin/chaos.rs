@@ -46,6 +46,8 @@ use crate::objects::{Kind, NAMESPACE, apply_all, install_crds};
 use crate::operator::http_request;
 
 const GROUP: &str = "ecs.operator.dev";
+/// The TaskDefinition whose image changes mid-rollout.
+const CHANGED_TASK_DEFINITION: &str = "td-000";
 
 #[derive(Debug, Parser)]
 #[command(name = "ecs-operator-chaos", about = "Reliability run for ecs-operator under injected faults")]
@@ -276,9 +278,10 @@ async fn converge(
                     eprintln!("[chaos] {:>5.1} s: forced a 410 relist", started.elapsed().as_secs_f64());
                 }
                 Step::ChangeImage => {
-                    let td = manifests(args, clusters, "public.ecr.aws/nginx/nginx:1.28")
-                        .into_iter()
-                        .find(|(kind, v)| *kind == Kind::TaskDefinition && v["metadata"]["name"] == "td-000");
+                    let td =
+                        manifests(args, clusters, "public.ecr.aws/nginx/nginx:1.28").into_iter().find(|(kind, v)| {
+                            *kind == Kind::TaskDefinition && v["metadata"]["name"] == CHANGED_TASK_DEFINITION
+                        });
                     apply_all(&client, td.into_iter().collect()).await?;
                     eprintln!("[chaos] {:>5.1} s: changed td-000's image", started.elapsed().as_secs_f64());
                 }
@@ -290,7 +293,7 @@ async fn converge(
         if Instant::now() > deadline {
             return Err(BenchError::Failed(format!(
                 "the {} run passed its deadline without converging ({} of {total} objects Ready, {} services on \
-                 td-000:2, faults still scheduled: {}).\nNot converged (as the run's watch saw it):\n{}\nAs a \
+                 td-000's changed revision, faults still scheduled: {}).\nNot converged (as the run's watch saw it):\n{}\nAs a \
                  fresh list reads them now:\n{}\nThe replicas' last warnings:\n{}",
                 if faults { "chaos" } else { "fault-free" },
                 observer.ready(),
@@ -342,7 +345,7 @@ async fn converge(
             unit: "services",
             goal: Some(0.0),
         });
-        let expected = |family: &str| if family == "td-000" { 2 } else { 1 };
+        let expected = |family: &str| if family == CHANGED_TASK_DEFINITION { 2 } else { 1 };
         let extra_revisions: u32 = stats.revisions_per_family.iter().map(|(f, n)| n.saturating_sub(expected(f))).sum();
         figures.push(Figure {
             name: "duplicate_revisions",
@@ -654,7 +657,8 @@ enum Step {
     ChangeImage,
 }
 
-/// Every one of `total` objects Ready, and every service on td-000 running its second revision.
+/// Every one of `total` objects Ready, and every service on td-000 running the revision td-000
+/// registered for its changed image.
 fn converged(observer: &Observer, args: &Args, total: usize) -> bool {
     observer.ready() == total && observer.on_new_revision() == args.services.div_ceil(args.task_definitions.max(1))
 }
@@ -867,6 +871,8 @@ struct Seen {
     /// The Ready condition's reason and message, for the report of what did not converge.
     ready_reason: HashMap<(Kind, String), String>,
     service_revision: HashMap<String, String>,
+    /// td-000's status: (metadata.generation, observedGeneration, `td-000:<revision>`).
+    changed_task_definition: Option<(Option<i64>, Option<i64>, String)>,
     generations: HashMap<(Kind, String), i64>,
     regressions: usize,
 }
@@ -917,6 +923,13 @@ impl Observer {
                             && let Some(td) = status.and_then(|s| s.get("taskDefinition")).and_then(Value::as_str)
                         {
                             seen.service_revision.insert(name, td.to_owned());
+                        } else if kind == Kind::TaskDefinition
+                            && name == CHANGED_TASK_DEFINITION
+                            && let Some(arn) = status.and_then(|s| s.get("taskDefinitionArn")).and_then(Value::as_str)
+                        {
+                            let observed = status.and_then(|s| s.get("observedGeneration")).and_then(Value::as_i64);
+                            let revision = arn.rsplit_once("task-definition/").map_or(arn, |(_, r)| r).to_owned();
+                            seen.changed_task_definition = Some((obj.metadata.generation, observed, revision));
                         }
                     }
                 })
@@ -933,13 +946,22 @@ impl Observer {
         self.lock().ready.values().filter(|r| **r).count()
     }
 
-    /// Services that run td-000's second revision (status.taskDefinition `td-000:2`), Ready.
+    /// The revision td-000 registered for its changed image, once its status says so:
+    /// `td-000:2` as a rule, `td-000:1` when the image changed before the first spec was
+    /// registered (faults and leader hand-overs can delay that past the change).
+    fn changed_revision(seen: &Seen) -> Option<&str> {
+        let (generation, observed, revision) = seen.changed_task_definition.as_ref()?;
+        (generation.is_some_and(|g| g >= 2) && observed == generation).then_some(revision.as_str())
+    }
+
+    /// Services Ready on the revision td-000 registered for its changed image.
     fn on_new_revision(&self) -> usize {
         let seen = self.lock();
+        let Some(revision) = Self::changed_revision(&seen) else { return 0 };
         seen.service_revision
             .iter()
             .filter(|(name, td)| {
-                td.ends_with("td-000:2") && seen.ready.get(&(Kind::Service, (*name).clone())) == Some(&true)
+                td.as_str() == revision && seen.ready.get(&(Kind::Service, (*name).clone())) == Some(&true)
             })
             .count()
     }
@@ -957,12 +979,14 @@ impl Observer {
                 format!("  {kind:?}/{name}: Ready {reason}")
             })
             .collect();
+        let changed = Self::changed_revision(&seen);
+        out.push(format!("  TaskDefinition/{CHANGED_TASK_DEFINITION}: {:?}", seen.changed_task_definition));
         out.extend(
             seen.service_revision
                 .iter()
                 .filter(|(name, td)| {
                     td.contains("td-000:")
-                        && !td.ends_with("td-000:2")
+                        && Some(td.as_str()) != changed
                         && seen.ready.get(&(Kind::Service, (*name).clone())) == Some(&true)
                 })
                 .map(|(name, td)| format!("  Service/{name}: Ready on {td}")),
