@@ -180,7 +180,7 @@ fn followed<K>(
 where
     K: Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
 {
-    watches::decoded(api, watcher::Config::default(), metrics).default_backoff().touched_objects()
+    watches::decoded(api, watcher::Config::default(), metrics, None).default_backoff().touched_objects()
 }
 
 /// Retryable answers (a throttle, a 5xx, a timeout) the start-up AWS check sits out before it

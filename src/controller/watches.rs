@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use futures::{Stream, StreamExt};
 use kube::core::DeserializeGuard;
-use kube::runtime::reflector::{self, ReflectHandle, Store, reflector};
+use kube::runtime::reflector::{self, ObjectRef, ReflectHandle, Store, reflector};
 use kube::runtime::watcher::Event;
 use kube::runtime::{Controller, WatchStreamExt, watcher};
 use kube::{Api, Resource, ResourceExt};
@@ -48,16 +48,20 @@ where
     K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
 {
     let (reader, writer) = reflector::store();
-    let stream = decoded(api, config, metrics).modify(strip_unread_metadata);
+    let stream = decoded(api, config, metrics, Some(reader.clone())).modify(strip_unread_metadata);
     Controller::for_stream(reflector(writer, stream).applied_objects(), reader)
 }
 
 /// The watch of `api`, each object decoded on its own: one that does not decode is skipped
-/// (logged and counted), never failing the list it came in.
+/// (logged and counted), never failing the list it came in. With the watch's `cache`, a change
+/// that makes a cached object undecodable (or its deletion, undecodable) is passed on as the
+/// deletion of the cached version: the cache and the controller forget it rather than act on a
+/// stale spec, until it decodes again.
 pub fn decoded<K>(
     api: Api<DeserializeGuard<K>>,
     config: watcher::Config,
     metrics: &Arc<Metrics>,
+    cache: Option<Store<K>>,
 ) -> impl Stream<Item = watcher::Result<Event<K>>> + Send + use<K>
 where
     K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
@@ -65,7 +69,7 @@ where
     let metrics = metrics.clone();
     watcher(api, config).filter_map(move |event| {
         let kept = match event {
-            Ok(event) => decodable(event, &metrics).map(Ok),
+            Ok(event) => decodable(event, &metrics, cache.as_ref()).map(Ok),
             Err(e) => Some(Err(e)),
         };
         std::future::ready(kept)
@@ -73,9 +77,13 @@ where
 }
 
 /// `event` with its object decoded; None when the object does not decode.
-fn decodable<K: Resource<DynamicType = ()>>(event: Event<DeserializeGuard<K>>, metrics: &Metrics) -> Option<Event<K>> {
+fn decodable<K>(event: Event<DeserializeGuard<K>>, metrics: &Metrics, cache: Option<&Store<K>>) -> Option<Event<K>>
+where
+    K: Resource<DynamicType = ()> + Clone,
+{
+    // Ok: the object; Err: the cached version of one that no longer decodes, if any.
     let object = |guard: DeserializeGuard<K>| match guard.0 {
-        Ok(object) => Some(object),
+        Ok(object) => Ok(object),
         Err(invalid) => {
             let kind = kind_label(&K::kind(&()));
             let name = format!(
@@ -85,13 +93,22 @@ fn decodable<K: Resource<DynamicType = ()>>(event: Event<DeserializeGuard<K>>, m
             );
             tracing::warn!(kind, object = %name, error = %invalid.error, "skipping an object that does not decode");
             metrics.undecodable_objects.get_or_create(&KindLabels { kind }).inc();
-            None
+            let name = invalid.metadata.name.as_deref().unwrap_or_default();
+            let key = ObjectRef::<K>::new(name).within(invalid.metadata.namespace.as_deref().unwrap_or_default());
+            Err(cache.and_then(|c| c.get(&key)).map(|cached| (*cached).clone()))
         }
     };
     match event {
-        Event::Apply(guard) => object(guard).map(Event::Apply),
-        Event::Delete(guard) => object(guard).map(Event::Delete),
-        Event::InitApply(guard) => object(guard).map(Event::InitApply),
+        Event::Apply(guard) => match object(guard) {
+            Ok(decoded) => Some(Event::Apply(decoded)),
+            Err(cached) => cached.map(Event::Delete),
+        },
+        Event::Delete(guard) => match object(guard) {
+            Ok(decoded) => Some(Event::Delete(decoded)),
+            Err(cached) => cached.map(Event::Delete),
+        },
+        // A relist rebuilds the cache: an object that does not decode is simply not in it.
+        Event::InitApply(guard) => object(guard).ok().map(Event::InitApply),
         Event::Init => Some(Event::Init),
         Event::InitDone => Some(Event::InitDone),
     }
@@ -143,7 +160,7 @@ where
         config: watcher::Config,
         metrics: &Arc<Metrics>,
     ) -> impl Future<Output = ()> + Send + use<K> {
-        decoded(api, config, metrics)
+        decoded(api, config, metrics, Some(self.writer.as_reader()))
             .default_backoff()
             .modify(strip_unread_metadata)
             .reflect_shared(self.writer)
@@ -189,19 +206,29 @@ mod tests {
             .unwrap_or_else(|e| panic!("a guard always decodes: {e}"))
         };
         let metrics = Metrics::default();
-        let good = decodable(Event::InitApply(guard(serde_json::json!({"desiredCount": 2}))), &metrics);
+        let good = decodable(Event::InitApply(guard(serde_json::json!({"desiredCount": 2}))), &metrics, None);
         assert!(matches!(good, Some(Event::InitApply(svc)) if svc.spec.desired_count == Some(2)));
         for event in [
             Event::Apply(guard(serde_json::json!({"desiredCount": "lots"}))),
             Event::InitApply(guard(serde_json::json!({"desiredCount": "lots"}))),
             Event::Delete(guard(serde_json::json!({"launchType": 7}))),
         ] {
-            assert!(decodable(event, &metrics).is_none());
+            assert!(decodable(event, &metrics, None).is_none());
         }
-        assert!(matches!(decodable::<ECSService>(Event::InitDone, &metrics), Some(Event::InitDone)));
+        assert!(matches!(decodable::<ECSService>(Event::InitDone, &metrics, None), Some(Event::InitDone)));
+        // A cached object whose change no longer decodes is forgotten, not kept stale.
+        let (reader, mut writer) = reflector::store::<ECSService>();
+        let cached = match guard(serde_json::json!({"desiredCount": 2})).0 {
+            Ok(svc) => svc,
+            Err(e) => panic!("fixture: {e}"),
+        };
+        writer.apply_watcher_event(&Event::Apply(cached));
+        let forgotten =
+            decodable(Event::Apply(guard(serde_json::json!({"desiredCount": "lots"}))), &metrics, Some(&reader));
+        assert!(matches!(forgotten, Some(Event::Delete(svc)) if svc.spec.desired_count == Some(2)));
         let skipped = metrics.undecodable_objects.get_or_create(&KindLabels { kind: "ECSService" }).get();
-        assert_eq!(skipped, 3);
-        assert!(metrics.encode().contains("ecs_operator_undecodable_objects_total{kind=\"ECSService\"} 3"));
+        assert_eq!(skipped, 4);
+        assert!(metrics.encode().contains("ecs_operator_undecodable_objects_total{kind=\"ECSService\"} 4"));
     }
 
     #[test]

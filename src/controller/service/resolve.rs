@@ -83,7 +83,7 @@ pub async fn resolve(svc: &ECSService, ctx: &Context) -> Result<Resolution, Erro
             let Some(td) = found else {
                 return Ok(Resolution::Waiting(missing("TaskDefinition", &r.name, ctx)));
             };
-            match current_revision(&td) {
+            match current_revision(&td).or_else(|| held_revision(svc, &td)) {
                 Some(arn) => arn,
                 None => {
                     let why = format!("waiting for TaskDefinition {} to register its revision", r.name);
@@ -108,6 +108,16 @@ fn current_revision(td: &TaskDefinition) -> Option<String> {
     let family = td.spec.family.clone().unwrap_or_else(|| td.name_any());
     let hash = task_definition_hash(&td.spec, &family).ok()?;
     (status.spec_hash.as_deref() == Some(hash.as_str())).then(|| status.task_definition_arn.clone()).flatten()
+}
+
+/// While the TaskDefinition has not registered its current spec (a registration failing, or
+/// not yet made), the revision of its family the service last ran: the service keeps it, and
+/// its own changes, drift and scaling go on; the TaskDefinition's status says why its spec is
+/// not registered. None for a service that never ran one of that family: it waits.
+fn held_revision(svc: &ECSService, td: &TaskDefinition) -> Option<String> {
+    let family = td.spec.family.clone().unwrap_or_else(|| td.name_any());
+    let last = svc.status.as_ref()?.task_definition_arn.clone()?;
+    (crate::aws::ecs::family_of(&last) == Some(family.as_str())).then_some(last)
 }
 
 /// A referenced object that is not in the operator's cache (which holds everything it watches,
@@ -142,6 +152,43 @@ pub fn family_revision(arn: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn task_definition(image: &str, recorded_for: Option<&str>) -> TaskDefinition {
+        let spec = serde_json::json!({"containerDefinitions": [{"name": "app", "image": image, "memory": 512}]});
+        let mut td = TaskDefinition::new("web", serde_json::from_value(spec).unwrap_or_else(|e| panic!("spec: {e}")));
+        let hash = recorded_for.map(|image| {
+            task_definition_hash(&task_definition(image, None).spec, "web").unwrap_or_else(|e| panic!("hash: {e}"))
+        });
+        td.status = Some(crate::crd::TaskDefinitionStatus {
+            task_definition_arn: Some(format!("{ARN}web:1")),
+            spec_hash: hash,
+            ..Default::default()
+        });
+        td
+    }
+
+    const ARN: &str = "arn:aws:ecs:us-east-1:1:task-definition/";
+
+    #[test]
+    fn a_revision_counts_for_the_spec_whose_hash_the_status_records() {
+        assert_eq!(current_revision(&task_definition("nginx:1.28", Some("nginx:1.28"))), Some(format!("{ARN}web:1")));
+        // A registration of the new spec failed: the status still names the old spec's revision.
+        let failing = task_definition("nginx:1.28", Some("nginx:1.27"));
+        assert_eq!(current_revision(&failing), None);
+        // A service that ran a revision of the family keeps it meanwhile; a new one waits.
+        let mut svc = ECSService::new("web", Default::default());
+        assert_eq!(held_revision(&svc, &failing), None);
+        svc.status = Some(crate::crd::ECSServiceStatus {
+            task_definition_arn: Some(format!("{ARN}web:1")),
+            ..Default::default()
+        });
+        assert_eq!(held_revision(&svc, &failing), Some(format!("{ARN}web:1")));
+        svc.status = Some(crate::crd::ECSServiceStatus {
+            task_definition_arn: Some(format!("{ARN}other:4")),
+            ..Default::default()
+        });
+        assert_eq!(held_revision(&svc, &failing), None, "another family's revision is not held");
+    }
 
     #[test]
     fn identity_from_service_arns() {
