@@ -13,22 +13,17 @@ use super::planning::{Plan, Why};
 use super::status::publish;
 use super::tags::write_tag_changes;
 
-/// The resource a plan is for, as described before it.
-pub struct Existing<'a, R> {
-    pub resource: &'a R,
-    /// Its ARN (the name when ECS reported none): it names it unambiguously in every call.
-    pub arn: String,
-}
-
 /// Runs `plan` for `obj`, whose resource `what` names ("ECS cluster prod"): `create` when the
 /// plan creates, else the tag calls and then `update` (given the ARN) when it updates.
+/// `existing_arn` is the ARN of the resource as described before the plan (its name when ECS
+/// reported none: either names it unambiguously in every call); None when it does not exist.
 /// Returns the resource as ECS answered the last write, if any.
 pub async fn execute<K, R>(
     ctx: &Context,
     obj: &K,
     what: &str,
     plan: &Plan,
-    existing: Option<Existing<'_, R>>,
+    existing_arn: Option<String>,
     create: impl AsyncFnOnce() -> Result<R, Error>,
     update: impl AsyncFnOnce(&str) -> Result<Option<R>, Error>,
 ) -> Result<Option<R>, Error>
@@ -42,10 +37,10 @@ where
         publish(ctx, obj, EventType::Normal, "Created", &format!("created {what}")).await;
         return Ok(Some(created));
     }
-    let Some(existing) = existing else { return Ok(None) };
+    let Some(arn) = existing_arn else { return Ok(None) };
     // Tags first: adopting, they add the owner tag the IAM policy wants before other changes.
-    write_tag_changes(ctx.ecs.as_ref(), &existing.arn, &plan.tag, &plan.untag).await?;
-    let answered = if plan.update.is_empty() { None } else { update(&existing.arn).await? };
+    write_tag_changes(ctx.ecs.as_ref(), &arn, &plan.tag, &plan.untag).await?;
+    let answered = if plan.update.is_empty() { None } else { update(&arn).await? };
     let (reason, verb) = match plan.why {
         Some(Why::DriftCorrected) => ("DriftCorrected", "put back drifted fields of"),
         _ => ("Updated", "updated"),

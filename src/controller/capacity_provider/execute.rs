@@ -9,7 +9,7 @@ use crate::aws::convert::ConvertError;
 use crate::aws::convert::capacity_provider::{create_capacity_provider_input, update_capacity_provider_input};
 use crate::controller::context::Context;
 use crate::controller::error::Error;
-use crate::controller::execute::{self, Existing};
+use crate::controller::execute;
 use crate::controller::ownership::ownership_tags;
 use crate::crd::capacity_provider::CapacityProvider as CapacityProviderObject;
 
@@ -24,8 +24,7 @@ pub async fn execute(
     plan: &Plan,
 ) -> Result<Option<CapacityProvider>, Error> {
     let convert = |e: ConvertError| Error::InvalidSpec(e.to_string());
-    let existing =
-        existing.map(|p| Existing { resource: p, arn: p.capacity_provider_arn().unwrap_or(name).to_owned() });
+    let existing_arn = existing.map(|p| p.capacity_provider_arn().unwrap_or(name).to_owned());
     let create = async || {
         let input = create_capacity_provider_input(&obj.spec, name, &ownership_tags(owner, &ctx.config.cluster_id));
         Ok(ctx.ecs.create_capacity_provider(input.map_err(convert)?).await?)
@@ -35,5 +34,5 @@ pub async fn execute(
         let input = update_capacity_provider_input(&obj.spec, name).map_err(convert)?;
         Ok(Some(ctx.ecs.update_capacity_provider(input).await?))
     };
-    execute::execute(ctx, obj, &format!("capacity provider {name}"), plan, existing, create, update).await
+    execute::execute(ctx, obj, &format!("capacity provider {name}"), plan, existing_arn, create, update).await
 }

@@ -10,7 +10,7 @@ use crate::aws::convert::cluster::{create_cluster_input, put_cluster_capacity_pr
 use crate::canonical::cluster::canonical_cluster;
 use crate::controller::context::Context;
 use crate::controller::error::Error;
-use crate::controller::execute::{self, Existing};
+use crate::controller::execute;
 use crate::controller::ownership::ownership_tags;
 use crate::crd::cluster::ECSCluster;
 
@@ -25,7 +25,7 @@ pub async fn execute(
     plan: &Plan,
 ) -> Result<Option<Cluster>, Error> {
     let convert = |e: ConvertError| Error::InvalidSpec(e.to_string());
-    let existing = existing.map(|c| Existing { resource: c, arn: c.cluster_arn().unwrap_or(name).to_owned() });
+    let existing_arn = existing.map(|c| c.cluster_arn().unwrap_or(name).to_owned());
     let create = async || {
         let input = create_cluster_input(&obj.spec, name, &ownership_tags(owner, &ctx.config.cluster_id));
         Ok(ctx.ecs.create_cluster(input.map_err(convert)?).await?)
@@ -42,5 +42,5 @@ pub async fn execute(
         }
         Ok(answered)
     };
-    execute::execute(ctx, obj, &format!("ECS cluster {name}"), plan, existing, create, update).await
+    execute::execute(ctx, obj, &format!("ECS cluster {name}"), plan, existing_arn, create, update).await
 }

@@ -135,7 +135,7 @@ pub fn plan(input: &PlanInput<'_>) -> ServicePlan {
             return plan;
         }
     };
-    let spec_changed = input.common.applied_hash != Some(input.common.desired_hash);
+    let spec_changed = input.common.spec_changed();
     // After a rollback the task definition difference is the circuit breaker's verdict, not
     // drift: report it, do not redeploy the failing revision until the spec changes.
     let (held, correctable): (Vec<FieldDiff>, Vec<FieldDiff>) =
