@@ -1,6 +1,7 @@
 //! The admin API under `/_sim/`: plain JSON over GET/POST on the simulator's port, for
 //! tests and humans. It reads and steers the simulation (stats, faults, throttling,
-//! clock, task failures, out-of-band scaling, service fields ECS keeps, reset); it is not part of any AWS API.
+//! clock, task failures, out-of-band scaling, service fields ECS keeps, Lambda hook outcomes,
+//! CloudWatch alarm states, reset); it is not part of any AWS API.
 
 use std::time::Duration;
 
@@ -47,6 +48,20 @@ struct KeptField {
 struct Scale {
     resource_id: String,
     desired_count: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LambdaHook {
+    hook_target_arn: String,
+    outcome: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AlarmState {
+    alarm_name: String,
+    state: String,
 }
 
 #[derive(Deserialize)]
@@ -135,6 +150,24 @@ fn route(sim: &Sim, method: &Method, path: &str, body: &[u8]) -> AdminResult {
         ("POST", "/_sim/services/release-field") => {
             let req: KeptField = parse(body)?;
             sim.release_service_field(&req.cluster, &req.service, &req.field);
+            Ok(json!({}))
+        }
+        ("POST", "/_sim/lambda-hooks") => {
+            let req: LambdaHook = parse(body)?;
+            sim.set_lambda_hook_outcome(&req.hook_target_arn, &req.outcome).map_err(bad_request)?;
+            Ok(json!({}))
+        }
+        ("DELETE", "/_sim/lambda-hooks") => {
+            sim.clear_lambda_hook_outcomes();
+            Ok(json!({}))
+        }
+        ("POST", "/_sim/alarms") => {
+            let req: AlarmState = parse(body)?;
+            sim.set_alarm_state(&req.alarm_name, &req.state).map_err(bad_request)?;
+            Ok(json!({}))
+        }
+        ("DELETE", "/_sim/alarms") => {
+            sim.clear_alarms();
             Ok(json!({}))
         }
         ("POST", "/_sim/autoscaling/scale") => {

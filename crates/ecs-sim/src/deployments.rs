@@ -7,7 +7,9 @@
 use serde_json::{Map, Value, json};
 
 use crate::error::{ApiError, ApiResult};
+use crate::lifecycle_hooks::{HookConfig, parse_hooks};
 use crate::protocol::Req;
+use crate::service_deployments::{Failure, LastCompleted};
 use crate::services::{INACTIVE_SERVICE_RETENTION, ServiceKey, ServiceStatus};
 use crate::state::{State, TimerKind};
 use crate::tasks::{StopCode, TaskSpec, TaskStatus};
@@ -44,8 +46,9 @@ pub struct Deployment {
     pub capacity_provider_strategy: Vec<Value>,
     pub platform_version: Option<String>,
     pub network_configuration: Option<Value>,
-    /// Blue/green, canary and linear: when the traffic shift and the bake time after it end.
-    pub bake_until: Option<u64>,
+    /// The service revision it runs (`service-revision/<cluster>/<service>/<id>`); a rolling
+    /// rollback's new deployment runs the revision it rolls back to.
+    pub revision_arn: String,
 }
 
 /// `deploymentConfiguration` with ECS's defaults; unknown members are kept and echoed.
@@ -59,7 +62,17 @@ pub struct DeploymentConfig {
     pub bake_time_minutes: u32,
     /// `alarms` as ECS reports it, `{alarmNames, rollback, enable}`, once it has been sent.
     pub alarms: Option<Value>,
+    /// `lifecycleHooks`, validated (echoed from `extra`).
+    pub lifecycle_hooks: Vec<HookConfig>,
     pub extra: Map<String, Value>,
+}
+
+/// The production traffic shift of a BLUE_GREEN, CANARY or LINEAR deployment: the green
+/// revision's weight after each step, and the wait between steps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrafficPlan {
+    pub steps: Vec<f64>,
+    pub wait_ms: u64,
 }
 
 /// The strategies ECS accepts in `deploymentConfiguration.strategy`.
@@ -83,6 +96,7 @@ impl Default for DeploymentConfig {
             strategy: "ROLLING".to_string(),
             bake_time_minutes: 0,
             alarms: None,
+            lifecycle_hooks: vec![],
             extra: Map::new(),
         }
     }
@@ -127,8 +141,9 @@ fn parse_alarms(v: &Value) -> ApiResult<Value> {
     Ok(json!({"alarmNames": names, "rollback": rollback, "enable": enable}))
 }
 
-/// AWS defaults: canaryPercent 5.0, canaryBakeTimeInMinutes 10, stepPercent 10.0 (3.0 to
-/// 100.0), stepBakeTimeInMinutes 6.
+/// AWS defaults (botocore CanaryConfiguration, LinearConfiguration): canaryPercent 5.0,
+/// canaryBakeTimeInMinutes 10, stepPercent 10.0 (3.0 to 100.0), stepBakeTimeInMinutes 6.
+const CANARY_PERCENT_DEFAULT: f64 = 5.0;
 const CANARY_BAKE_DEFAULT: u64 = 10;
 const STEP_PERCENT_DEFAULT: f64 = 10.0;
 const STEP_BAKE_DEFAULT: u64 = 6;
@@ -182,8 +197,14 @@ impl DeploymentConfig {
         if let Some(a) = r.get("alarms") {
             out.alarms = Some(parse_alarms(a)?);
         }
+        // Replaces the hooks ([] clears them); echoed as sent (see `lifecycle_hooks`).
+        if let Some(h) = r.get("lifecycleHooks") {
+            let (hooks, echo) = parse_hooks(h)?;
+            out.lifecycle_hooks = hooks;
+            out.extra.insert("lifecycleHooks".to_string(), echo);
+        }
         // Kept as sent and echoed by DescribeServices.
-        for key in ["lifecycleHooks", "linearConfiguration", "canaryConfiguration"] {
+        for key in ["linearConfiguration", "canaryConfiguration"] {
             if let Some(x) = r.get(key) {
                 out.extra.insert(key.to_string(), x.clone());
             }
@@ -224,29 +245,50 @@ impl DeploymentConfig {
 
     /// BLUE_GREEN, CANARY and LINEAR bring up a full green fleet beside blue, shift
     /// production traffic to it, bake, then stop blue.
-    fn shifts_traffic(&self) -> bool {
+    pub fn shifts_traffic(&self) -> bool {
         matches!(self.strategy.as_str(), "BLUE_GREEN" | "CANARY" | "LINEAR")
     }
 
-    /// Minutes from the first traffic shift to the last: CANARY waits
-    /// canaryBakeTimeInMinutes between its two shifts; LINEAR shifts stepPercent at a time
-    /// and waits stepBakeTimeInMinutes between steps (not after reaching 100 %);
-    /// BLUE_GREEN shifts everything at once.
-    fn shift_minutes(&self) -> u64 {
+    /// The production traffic steps: BLUE_GREEN shifts everything at once; CANARY shifts
+    /// canaryPercent, waits canaryBakeTimeInMinutes, then shifts the rest; LINEAR shifts
+    /// stepPercent at a time and waits stepBakeTimeInMinutes between steps (botocore
+    /// LinearConfiguration.stepBakeTimeInMinutes: "This bake time is not applied after reaching
+    /// 100 percent traffic").
+    pub fn traffic_plan(&self) -> TrafficPlan {
         let sub = |key: &str| Req(self.extra.get(key).unwrap_or(&Value::Null));
+        let minutes = |m: u64| m * 60_000;
         match self.strategy.as_str() {
-            "CANARY" => { bake_minutes(sub("canaryConfiguration"), "canaryBakeTimeInMinutes").ok().flatten() }
-                .unwrap_or(CANARY_BAKE_DEFAULT),
+            "CANARY" => {
+                let c = sub("canaryConfiguration");
+                let pct = traffic_percent(c, "canaryPercent", 0.1).ok().flatten().unwrap_or(CANARY_PERCENT_DEFAULT);
+                let wait = bake_minutes(c, "canaryBakeTimeInMinutes").ok().flatten().unwrap_or(CANARY_BAKE_DEFAULT);
+                let steps = if pct >= 100.0 { vec![100.0] } else { vec![pct, 100.0] };
+                TrafficPlan { steps, wait_ms: minutes(wait) }
+            }
             "LINEAR" => {
                 let l = sub("linearConfiguration");
                 let step = traffic_percent(l, "stepPercent", 3.0).ok().flatten().unwrap_or(STEP_PERCENT_DEFAULT);
                 let wait = bake_minutes(l, "stepBakeTimeInMinutes").ok().flatten().unwrap_or(STEP_BAKE_DEFAULT);
-                // 100 / step shifts, rounded up (33.3 % takes 4); tolerance for float error.
-                let steps = (100.0 / step - 1e-9).ceil().max(1.0) as u64;
-                (steps - 1) * wait
+                // step, 2 × step, ... (to one decimal, as the percentages are given), then 100:
+                // 33.3 % takes 4 steps; tolerance for float error.
+                let mut steps = vec![];
+                let mut k = 1.0;
+                while k * step < 100.0 - 1e-9 {
+                    steps.push((k * step * 10.0).round() / 10.0);
+                    k += 1.0;
+                }
+                steps.push(100.0);
+                TrafficPlan { steps, wait_ms: minutes(wait) }
             }
-            _ => 0,
+            _ => TrafficPlan { steps: vec![100.0], wait_ms: 0 },
         }
+    }
+
+    /// Minutes from the first production traffic shift to the last.
+    #[cfg(test)]
+    fn shift_minutes(&self) -> u64 {
+        let plan = self.traffic_plan();
+        (plan.steps.len() as u64 - 1) * plan.wait_ms / 60_000
     }
 }
 
@@ -296,9 +338,16 @@ impl State {
         out
     }
 
-    /// Starts a new PRIMARY deployment on the service's current settings.
-    pub fn new_deployment(&mut self, key: &ServiceKey, at: u64, reason: Option<String>) {
+    /// Starts a new PRIMARY deployment on the service's current settings, on a new service
+    /// revision unless `revision_arn` names the one it runs again (a rollback). Service
+    /// deployment records are `start_service_deployment`'s.
+    pub fn new_deployment(&mut self, key: &ServiceKey, at: u64, reason: Option<String>, revision_arn: Option<String>) {
         let id = self.deployment_id();
+        // AWS's service revision ids are 19-digit numbers, like deployment ids.
+        let revision_arn = revision_arn.unwrap_or_else(|| {
+            let n = self.rng.u64(1_000_000_000_000_000_000..10_000_000_000_000_000_000);
+            self.ident.arn(&format!("service-revision/{}/{}/{n}", key.cluster, key.name))
+        });
         let Some(svc) = self.services.get_mut(key) else { return };
         for d in svc.deployments.iter_mut() {
             d.primary = false;
@@ -319,21 +368,29 @@ impl State {
                 capacity_provider_strategy: svc.capacity_provider_strategy.clone(),
                 platform_version: svc.platform_version.clone(),
                 network_configuration: svc.network_configuration.clone(),
-                bake_until: None,
+                revision_arn,
             },
         );
         svc.steady = false;
     }
 
-    /// One scheduler pass: launch, stop, then settle deployment and service states.
+    /// One scheduler pass: launch, stop, then settle deployment and service states. When
+    /// settling moves a service deployment to a stage that lets the scheduler do more (SCALE_UP,
+    /// CLEAN_UP, a rollback), the pass runs again at the same instant.
     pub fn reconcile_service(&mut self, key: &ServiceKey, at: u64) {
-        if let Some(plan) = self.plan_service(key, at) {
-            self.apply_plan(key, plan, at);
+        for _ in 0..4 {
+            let gate = self.services.get(key).map(|s| s.gate());
+            if let Some(plan) = self.plan_service(key) {
+                self.apply_plan(key, plan, at);
+            }
+            self.settle_service(key, at);
+            if self.services.get(key).map(|s| s.gate()) == gate {
+                break;
+            }
         }
-        self.settle_service(key, at);
     }
 
-    fn plan_service(&self, key: &ServiceKey, at: u64) -> Option<SchedulerPlan> {
+    fn plan_service(&self, key: &ServiceKey) -> Option<SchedulerPlan> {
         let svc = self.services.get(key).filter(|s| s.status != ServiceStatus::Inactive)?;
         let primary = svc.deployments.first()?;
         let groups: Vec<DeploymentTasks> = svc.deployments.iter().map(|d| self.deployment_tasks(key, &d.id)).collect();
@@ -342,7 +399,8 @@ impl State {
         let mut plan = SchedulerPlan::default();
         let total_live: u32 = groups.iter().map(DeploymentTasks::live).sum();
         let pg = &groups[0];
-        if svc.status == ServiceStatus::Active && primary.rollout != RolloutState::Failed {
+        let gate = svc.gate();
+        if svc.status == ServiceStatus::Active && primary.rollout != RolloutState::Failed && gate.launch {
             // Blue/green, canary and linear bring up a full green fleet beside blue; rolling
             // is capped by maximumPercent.
             let cap = if cfg.shifts_traffic() { u32::MAX } else { desired * cfg.maximum_percent / 100 };
@@ -355,8 +413,8 @@ impl State {
         let running_total: usize = groups.iter().map(|g| g.running.len()).sum::<usize>() - surplus_running;
         let min_healthy = (desired * cfg.minimum_healthy_percent).div_ceil(100) as usize;
         let mut stoppable = if cfg.shifts_traffic() {
-            let bake_over = primary.bake_until.is_some_and(|b| b <= at) || svc.status == ServiceStatus::Draining;
-            if bake_over { usize::MAX } else { 0 }
+            // Blue stops in CLEAN_UP (or when a rollback drains green).
+            if gate.stop_old || svc.status == ServiceStatus::Draining { usize::MAX } else { 0 }
         } else {
             running_total.saturating_sub(min_healthy)
         };
@@ -438,23 +496,11 @@ impl State {
         let desired = svc.desired_count as usize;
         let primary_up = pg.running.len() == desired && pg.pending.is_empty();
         let primary_steady = primary_up && primary_steady;
-        if svc.deployment_config.shifts_traffic() && primary_up && svc.deployments.len() > 1 {
-            self.start_bake(key, at);
-            return;
-        }
-        if primary_steady && svc.deployments.len() == 1 {
+        self.drive_service_deployment(key, at, primary_up);
+        let Some(svc) = self.services.get(key) else { return };
+        if primary_steady && svc.deployments.len() == 1 && svc.gate().complete {
             self.complete_primary(key, at);
         }
-    }
-
-    fn start_bake(&mut self, key: &ServiceKey, at: u64) {
-        let Some(svc) = self.services.get_mut(key) else { return };
-        let cfg = &svc.deployment_config;
-        let bake_ms = (cfg.shift_minutes() + u64::from(cfg.bake_time_minutes)) * 60_000;
-        let Some(primary) = svc.deployments.first_mut().filter(|p| p.bake_until.is_none()) else { return };
-        primary.bake_until = Some(at + bake_ms);
-        primary.updated_at = at;
-        self.schedule(at + bake_ms, TimerKind::Service(key.clone()));
     }
 
     /// The primary has desired tasks running and nothing else is left: COMPLETED, and a
@@ -470,12 +516,20 @@ impl State {
             p.rollout = RolloutState::Completed;
             p.rollout_reason = format!("ECS deployment {} completed.", p.id);
             p.updated_at = at;
-            svc.last_completed = Some((p.id.clone(), p.task_definition.clone()));
+            svc.last_completed = Some(LastCompleted {
+                id: p.id.clone(),
+                task_definition: p.task_definition.clone(),
+                revision_arn: p.revision_arn.clone(),
+            });
             events.push(format!("(service {}) (deployment {}) deployment completed.", key.name, p.id));
         }
         events.push(format!("(service {}) has reached a steady state.", key.name));
+        let primary_id = svc.deployments.first().map(|p| p.id.clone());
         for e in events {
             self.add_event(key, at, e);
+        }
+        if let Some(id) = primary_id {
+            self.service_deployment_completed(key, at, &id);
         }
     }
 
@@ -491,25 +545,15 @@ impl State {
         }
         dep.failed_tasks += 1;
         dep.updated_at = at;
-        if !cfg.circuit_breaker_enable || dep.failed_tasks < threshold {
+        let failed = dep.failed_tasks;
+        self.count_service_deployment_failure(key, deployment_id, failed);
+        if !cfg.circuit_breaker_enable || failed < threshold {
             return;
         }
-        dep.rollout = RolloutState::Failed;
-        dep.rollout_reason = "ECS deployment circuit breaker: task failed to start.".to_string();
-        let failed_td = dep.task_definition.clone();
-        let msg =
-            format!("(service {}) (deployment {deployment_id}) deployment failed: tasks failed to start.", key.name);
-        let rollback_to =
-            svc.last_completed.clone().filter(|(_, td)| idx == 0 && cfg.circuit_breaker_rollback && *td != failed_td);
-        self.add_event(key, at, msg);
-        if let Some((last_id, last_td)) = rollback_to {
-            if let Some(svc) = self.services.get_mut(key) {
-                svc.task_definition = last_td;
-            }
-            let reason = format!("ECS deployment circuit breaker: rolling back to deploymentId {last_id}.");
-            self.new_deployment(key, at, Some(reason));
-            self.add_event(key, at, format!("(service {}) rolling back to deployment {last_id}.", key.name));
-        }
+        // FAILED ("ECS deployment circuit breaker: task failed to start."); with rollback, the
+        // PRIMARY goes back to the last COMPLETED task definition ("... rolling back to
+        // deploymentId ..."). See `deployment_failed`.
+        self.deployment_failed(key, at, deployment_id, Failure::CircuitBreaker, cfg.circuit_breaker_rollback);
     }
 }
 

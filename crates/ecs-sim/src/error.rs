@@ -15,6 +15,8 @@ pub enum ErrorKind {
     ClusterContainsTasks,
     ResourceNotFound,
     ResourceInUse,
+    ServiceDeploymentNotFound,
+    Conflict,
     Throttling,
     Server,
     // Protocol-level errors AWS returns before the operation runs.
@@ -38,6 +40,8 @@ impl ErrorKind {
             ErrorKind::ClusterContainsTasks => "ClusterContainsTasksException",
             ErrorKind::ResourceNotFound => "ResourceNotFoundException",
             ErrorKind::ResourceInUse => "ResourceInUseException",
+            ErrorKind::ServiceDeploymentNotFound => "ServiceDeploymentNotFoundException",
+            ErrorKind::Conflict => "ConflictException",
             ErrorKind::Throttling => "ThrottlingException",
             ErrorKind::Server => "ServerException",
             ErrorKind::MissingAuthenticationToken => "MissingAuthenticationTokenException",

@@ -22,7 +22,9 @@ mod faults;
 mod hostile;
 mod http;
 mod kept_fields;
+mod lifecycle_hooks;
 mod protocol;
+mod service_deployments;
 mod service_settings;
 mod services;
 mod sim;
@@ -171,6 +173,31 @@ impl SimHandle {
     /// UpdateService applies `field` of the service again (see [`Self::keep_service_field`]).
     pub fn release_service_field(&self, cluster: &str, service: &str, field: &str) {
         self.sim.release_service_field(cluster, service, field);
+    }
+
+    /// What the simulated Lambda function `arn` answers when a deployment lifecycle hook
+    /// invokes it: `SUCCEEDED` (the default for a function nobody scripted), `FAILED` (the hook
+    /// fails and the deployment rolls back) or `IN_PROGRESS` (invoked again every 30 simulated
+    /// seconds until it answers otherwise or the hook times out). Cleared by `reset`.
+    pub fn set_lambda_hook_outcome(&self, arn: &str, outcome: &str) -> Result<(), String> {
+        self.sim.set_lambda_hook_outcome(arn, outcome)
+    }
+
+    /// Forgets every scripted Lambda outcome.
+    pub fn clear_lambda_hook_outcomes(&self) {
+        self.sim.clear_lambda_hook_outcomes();
+    }
+
+    /// Sets a CloudWatch alarm's state: `ALARM`, `OK` or `INSUFFICIENT_DATA` (an alarm never
+    /// set is OK). A deployment in progress whose `deploymentConfiguration.alarms` is enabled
+    /// and names an alarm in ALARM fails at once. Cleared by `reset`.
+    pub fn set_alarm_state(&self, name: &str, state: &str) -> Result<(), String> {
+        self.sim.set_alarm_state(name, state)
+    }
+
+    /// Every alarm is OK again.
+    pub fn clear_alarms(&self) {
+        self.sim.clear_alarms();
     }
 
     /// Application Auto Scaling moves desiredCount of `service/<cluster>/<service>`,

@@ -97,8 +97,10 @@ pub struct Service {
     pub deployments: Vec<crate::deployments::Deployment>,
     pub events: VecDeque<ServiceEvent>,
     pub task_ids: Vec<String>,
-    /// The last deployment that reached COMPLETED: (id, task definition), the rollback target.
-    pub last_completed: Option<(String, String)>,
+    /// The last deployment that reached COMPLETED: the rollback target.
+    pub last_completed: Option<crate::service_deployments::LastCompleted>,
+    /// Service deployment records (DescribeServiceDeployments), newest first.
+    pub service_deployments: VecDeque<crate::service_deployments::ServiceDeploymentRecord>,
     /// Whether the steady-state event has been emitted since the last change.
     pub steady: bool,
 }
@@ -243,7 +245,7 @@ impl State {
             self.client_tokens.insert(t.to_string(), TokenRecord { fingerprint, service: key.clone() });
         }
         let now = self.now;
-        self.new_deployment(&key, now, None);
+        self.start_service_deployment(&key, now);
         self.reconcile_service(&key, now);
         let svc = self.services.get(&key).ok_or_else(ApiError::service_not_found)?;
         Ok(json!({"service": self.service_json(svc, true)}))
@@ -333,6 +335,7 @@ impl State {
             events: VecDeque::new(),
             task_ids: vec![],
             last_completed: None,
+            service_deployments: VecDeque::new(),
             steady: false,
         };
         check_daemon(&svc)?;
@@ -417,7 +420,7 @@ impl State {
         self.services.insert(key.clone(), updated);
         let now = self.now;
         if redeploy {
-            self.new_deployment(&key, now, None);
+            self.start_service_deployment(&key, now);
         } else if scaled && let Some(svc) = self.services.get_mut(&key) {
             svc.steady = false;
         }
@@ -599,6 +602,9 @@ impl State {
             "propagateTags": svc.propagate_tags,
             "enableExecuteCommand": svc.enable_execute_command,
             "availabilityZoneRebalancing": svc.availability_zone_rebalancing,
+            // botocore Service.currentServiceDeployment: "The ARN of the current service
+            // deployment" (the newest one).
+            "currentServiceDeployment": svc.current_service_deployment().map(|r| r.arn.clone()),
         });
         // botocore ecs service-2.json, Service.capacityProviderStrategy: "When using the
         // DescribeServices API, this field is omitted if the service was created using a launch

@@ -213,6 +213,50 @@ impl Sim {
         self.lock().release_service_field(&key, field);
     }
 
+    /// What the simulated Lambda function `arn` answers from now on when a lifecycle hook
+    /// invokes it: SUCCEEDED, FAILED or IN_PROGRESS (a hook already IN_PROGRESS picks it up at
+    /// its next re-invocation).
+    pub fn set_lambda_hook_outcome(&self, arn: &str, outcome: &str) -> Result<(), String> {
+        let outcome = crate::lifecycle_hooks::LambdaOutcome::parse(outcome)?;
+        if arn.is_empty() {
+            return Err("hookTargetArn must not be empty".to_string());
+        }
+        let mut st = self.lock();
+        st.catch_up();
+        st.lambda_outcomes.insert(arn.to_string(), outcome);
+        Ok(())
+    }
+
+    /// Every Lambda hook target answers SUCCEEDED again.
+    pub fn clear_lambda_hook_outcomes(&self) {
+        let mut st = self.lock();
+        st.catch_up();
+        st.lambda_outcomes.clear();
+    }
+
+    /// Sets a CloudWatch alarm's state (ALARM, OK or INSUFFICIENT_DATA); deployments in
+    /// progress that watch it react at once.
+    pub fn set_alarm_state(&self, name: &str, state: &str) -> Result<(), String> {
+        if !matches!(state, "ALARM" | "OK" | "INSUFFICIENT_DATA") {
+            return Err(format!("state must be ALARM, OK or INSUFFICIENT_DATA, got {state:?}"));
+        }
+        if name.is_empty() {
+            return Err("alarmName must not be empty".to_string());
+        }
+        let mut st = self.lock();
+        st.catch_up();
+        st.alarm_states.insert(name.to_string(), state.to_string());
+        st.alarms_changed();
+        Ok(())
+    }
+
+    /// Every alarm is OK again.
+    pub fn clear_alarms(&self) {
+        let mut st = self.lock();
+        st.catch_up();
+        st.alarm_states.clear();
+    }
+
     /// Acts as Application Auto Scaling acting on a registered target.
     pub fn scale(&self, resource_id: &str, desired: u32) -> ApiResult<u32> {
         let mut st = self.lock();

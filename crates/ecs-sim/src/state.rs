@@ -29,7 +29,8 @@ use crate::throttle::Throttler;
 pub enum TimerKind {
     /// A task's next lifecycle step (stale if the task's `next_at` moved).
     Task(String),
-    /// Re-run a service's scheduler (blue/green bake time ending).
+    /// Re-run a service's scheduler (a bake time or step wait ending, a lifecycle hook due
+    /// again or expiring, a requested rollback starting).
     Service(ServiceKey),
     /// Remove a DELETE_IN_PROGRESS task definition revision.
     TaskDefinitionDelete(String, u32),
@@ -75,6 +76,10 @@ pub struct State {
     pub sts_sessions: HashMap<String, String>,
     /// Service fields UpdateService keeps whatever it is sent (a fault tests ask for).
     pub kept_service_fields: crate::kept_fields::KeptFields,
+    /// What each simulated Lambda hook target answers, by function ARN (SUCCEEDED if unset).
+    pub lambda_outcomes: HashMap<String, crate::lifecycle_hooks::LambdaOutcome>,
+    /// CloudWatch alarm states set by tests (`ALARM`, `OK`, `INSUFFICIENT_DATA`); unset is OK.
+    pub alarm_states: HashMap<String, String>,
 }
 
 impl State {
@@ -105,6 +110,8 @@ impl State {
             scaling_policies: BTreeMap::new(),
             sts_sessions: HashMap::new(),
             kept_service_fields: BTreeMap::new(),
+            lambda_outcomes: HashMap::new(),
+            alarm_states: HashMap::new(),
         })
     }
 
@@ -198,6 +205,10 @@ impl State {
             "TagResource" => self.tag_resource(body),
             "UntagResource" => self.untag_resource(body),
             "ListTagsForResource" => self.list_tags_for_resource(body),
+            "DescribeServiceDeployments" => self.describe_service_deployments(body),
+            "ListServiceDeployments" => self.list_service_deployments(body),
+            "ContinueServiceDeployment" => self.continue_service_deployment(body),
+            "StopServiceDeployment" => self.stop_service_deployment(body),
             _ => Err(ApiError::new(ErrorKind::UnknownOperation, format!("Unknown operation {op}"))),
         }
     }

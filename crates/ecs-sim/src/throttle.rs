@@ -62,6 +62,9 @@ pub fn default_bucket(op: &str) -> Option<BucketSpec> {
         | "PutClusterCapacityProviders" => BucketSpec::new(20.0, 1.0),
         "DescribeServices" | "ListServices" => BucketSpec::new(100.0, 20.0),
         "CreateService" | "UpdateService" | "DeleteService" => BucketSpec::new(50.0, 5.0),
+        // Service deployment calls: AWS publishes no numbers; as service reads and writes.
+        "DescribeServiceDeployments" | "ListServiceDeployments" => BucketSpec::new(100.0, 20.0),
+        "ContinueServiceDeployment" | "StopServiceDeployment" => BucketSpec::new(50.0, 5.0),
         "DescribeTaskDefinition" | "ListTaskDefinitions" | "ListTaskDefinitionFamilies" => BucketSpec::new(100.0, 20.0),
         "RegisterTaskDefinition" | "DeregisterTaskDefinition" | "DeleteTaskDefinitions" => BucketSpec::new(20.0, 1.0),
         "DescribeTasks" | "ListTasks" => BucketSpec::new(100.0, 20.0),

@@ -3,11 +3,13 @@
 
 mod admin;
 mod autoscaling;
+mod botocore_shapes;
 mod capacity_providers;
 mod clusters;
 mod deployments;
 mod harness;
 mod protocol;
+mod service_deployments;
 mod service_settings;
 mod services;
 mod sts;
