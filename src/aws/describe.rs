@@ -423,6 +423,23 @@ mod tests {
         fn delete_capacity_provider<'a>(&'a self, _: &'a str) -> BoxFuture<'a, AwsResult<CapacityProvider>> {
             unused()
         }
+        fn describe_service_deployment<'a>(
+            &'a self,
+            _: &'a str,
+        ) -> BoxFuture<'a, AwsResult<Option<aws_sdk_ecs::types::ServiceDeployment>>> {
+            unused()
+        }
+        fn continue_service_deployment<'a>(
+            &'a self,
+            _: &'a str,
+            _: &'a str,
+            _: aws_sdk_ecs::types::DeploymentLifecycleHookAction,
+        ) -> BoxFuture<'a, AwsResult<()>> {
+            unused()
+        }
+        fn stop_service_deployment<'a>(&'a self, _: &'a str) -> BoxFuture<'a, AwsResult<()>> {
+            unused()
+        }
         fn describe_services<'a>(&'a self, _: &'a str, names: Vec<String>) -> BoxFuture<'a, AwsResult<Vec<Service>>> {
             self.calls.fetch_add(1, Ordering::SeqCst);
             if names.iter().any(|n| n.starts_with("steady-")) {

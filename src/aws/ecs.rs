@@ -13,8 +13,8 @@ use aws_sdk_ecs::operation::update_capacity_provider::UpdateCapacityProviderInpu
 use aws_sdk_ecs::operation::update_cluster::UpdateClusterInput;
 use aws_sdk_ecs::operation::update_service::UpdateServiceInput;
 use aws_sdk_ecs::types::{
-    CapacityProvider, Cluster, Service, ServiceField, SortOrder, Tag, TaskDefinition, TaskDefinitionField,
-    TaskDefinitionStatus,
+    CapacityProvider, Cluster, DeploymentLifecycleHookAction, Service, ServiceDeployment, ServiceField, SortOrder, Tag,
+    TaskDefinition, TaskDefinitionField, TaskDefinitionStatus,
 };
 use futures::future::BoxFuture;
 
@@ -24,6 +24,7 @@ use crate::crd::common::Tags;
 // The cluster and capacity provider calls live in their own files to keep this one readable.
 mod capacity_provider;
 mod cluster;
+mod service_deployment;
 
 pub type AwsResult<T> = Result<T, AwsError>;
 
@@ -110,6 +111,21 @@ pub trait EcsApi: Send + Sync {
 
     /// The provider as ECS answered the delete. ECS refuses while a cluster still uses it.
     fn delete_capacity_provider<'a>(&'a self, name: &'a str) -> BoxFuture<'a, AwsResult<CapacityProvider>>;
+
+    /// One service deployment by ARN (DescribeServiceDeployments); None when ECS does not
+    /// know it.
+    fn describe_service_deployment<'a>(&'a self, arn: &'a str) -> BoxFuture<'a, AwsResult<Option<ServiceDeployment>>>;
+
+    /// Acts on a PAUSE hook awaiting action (ContinueServiceDeployment).
+    fn continue_service_deployment<'a>(
+        &'a self,
+        arn: &'a str,
+        hook_id: &'a str,
+        action: DeploymentLifecycleHookAction,
+    ) -> BoxFuture<'a, AwsResult<()>>;
+
+    /// Rolls a deployment in progress back (StopServiceDeployment, stopType ROLLBACK).
+    fn stop_service_deployment<'a>(&'a self, arn: &'a str) -> BoxFuture<'a, AwsResult<()>>;
 }
 
 /// ECS through aws-sdk-ecs.
@@ -376,6 +392,23 @@ impl EcsApi for SdkEcs {
 
     fn delete_capacity_provider<'a>(&'a self, name: &'a str) -> BoxFuture<'a, AwsResult<CapacityProvider>> {
         Box::pin(self.delete_capacity_provider_call(name))
+    }
+
+    fn describe_service_deployment<'a>(&'a self, arn: &'a str) -> BoxFuture<'a, AwsResult<Option<ServiceDeployment>>> {
+        Box::pin(self.describe_service_deployment_call(arn))
+    }
+
+    fn continue_service_deployment<'a>(
+        &'a self,
+        arn: &'a str,
+        hook_id: &'a str,
+        action: DeploymentLifecycleHookAction,
+    ) -> BoxFuture<'a, AwsResult<()>> {
+        Box::pin(self.continue_service_deployment_call(arn, hook_id, action))
+    }
+
+    fn stop_service_deployment<'a>(&'a self, arn: &'a str) -> BoxFuture<'a, AwsResult<()>> {
+        Box::pin(self.stop_service_deployment_call(arn))
     }
 }
 

@@ -33,6 +33,10 @@ pub fn documented_limit(operation: &str) -> Limit {
         | "PutClusterCapacityProviders" => (20.0, 1.0),
         "DescribeServices" | "ListServices" => (100.0, 20.0),
         "CreateService" | "UpdateService" | "DeleteService" => (50.0, 5.0),
+        // AWS publishes no numbers for the service deployment calls; those of the service
+        // calls they sit beside.
+        "DescribeServiceDeployments" | "ListServiceDeployments" => (100.0, 20.0),
+        "ContinueServiceDeployment" | "StopServiceDeployment" => (50.0, 5.0),
         "DescribeTaskDefinition" | "ListTaskDefinitions" | "ListTaskDefinitionFamilies" => (100.0, 20.0),
         "RegisterTaskDefinition" | "DeregisterTaskDefinition" | "DeleteTaskDefinitions" => (20.0, 1.0),
         "TagResource" | "UntagResource" | "ListTagsForResource" => (50.0, 10.0),

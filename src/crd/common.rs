@@ -16,6 +16,10 @@ pub const VERSION: &str = "v1alpha1";
 pub const FINALIZER: &str = "ecs.operator.dev/cleanup";
 /// Annotation that forces a new ECS deployment once per distinct value.
 pub const RESTARTED_AT_ANNOTATION: &str = "ecs.operator.dev/restartedAt";
+/// Annotation that continues a deployment's PAUSE hook awaiting action, once per distinct value.
+pub const APPROVE_ANNOTATION: &str = "ecs.operator.dev/approve";
+/// Annotation that rolls the deployment in progress back, once per distinct value.
+pub const ROLLBACK_ANNOTATION: &str = "ecs.operator.dev/rollback";
 /// `kubectl get ecs` lists every kind.
 pub const CATEGORY: &str = "ecs";
 

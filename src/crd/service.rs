@@ -29,6 +29,7 @@ use super::schema::{self, CelRule};
     printcolumn(name = "Desired", type_ = "integer", json_path = ".status.desiredCount"),
     printcolumn(name = "Running", type_ = "integer", json_path = ".status.runningCount"),
     printcolumn(name = "Rollout", type_ = "string", json_path = ".status.rolloutState"),
+    printcolumn(name = "Stage", type_ = "string", json_path = ".status.deployment.lifecycleStage", priority = 1),
     printcolumn(name = "Ready", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].status"),
     printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp"),
     printcolumn(name = "ARN", type_ = "string", json_path = ".status.serviceArn", priority = 1)
@@ -169,11 +170,22 @@ pub struct LoadBalancer {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AdvancedConfiguration {
+    /// The green target group, beside `targetGroupArn` (blue).
+    #[schemars(regex(pattern = r"^arn:aws[a-zA-Z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup/.+$"))]
     pub alternate_target_group_arn: String,
+    /// The listener rule (ALB) or listener (NLB) that carries production traffic.
+    #[schemars(regex(pattern = LISTENER_OR_RULE))]
     pub production_listener_rule: String,
+    /// The listener rule or listener for test traffic (TEST_TRAFFIC_SHIFT).
+    #[schemars(regex(pattern = LISTENER_OR_RULE))]
     pub test_listener_rule: Option<String>,
+    /// The IAM role ECS assumes to change the listeners.
+    #[schemars(regex(pattern = r"^arn:aws[a-zA-Z-]*:iam::\d{12}:role/.+$"))]
     pub role_arn: String,
 }
+
+/// An Elastic Load Balancing listener or listener rule ARN.
+const LISTENER_OR_RULE: &str = r"^arn:aws[a-zA-Z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener(-rule)?/.+$";
 
 #[skip_serializing_none]
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, JsonSchema)]
@@ -210,6 +222,80 @@ pub struct DeploymentConfiguration {
     pub bake_time_in_minutes: Option<i32>,
     pub linear_configuration: Option<LinearConfiguration>,
     pub canary_configuration: Option<CanaryConfiguration>,
+    /// Lambda functions ECS calls, or pauses for approval (`ecs.operator.dev/approve`), at
+    /// stages of a BLUE_GREEN, LINEAR or CANARY deployment.
+    #[schemars(length(max = MAX_LIFECYCLE_HOOKS))]
+    pub lifecycle_hooks: Option<Vec<LifecycleHook>>,
+}
+
+/// At most this many lifecycle hooks. ECS's model sets no bound; admission needs one to price
+/// its CEL rules, and one hook per stage and target type is far below it.
+const MAX_LIFECYCLE_HOOKS: u32 = 20;
+
+/// One lifecycle hook (ECS `DeploymentLifecycleHook`).
+#[skip_serializing_none]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(transform = lifecycle_hook_rules)]
+pub struct LifecycleHook {
+    /// AWS_LAMBDA (ECS's default) calls `hookTargetArn`; PAUSE waits for approval.
+    pub target_type: Option<HookTargetType>,
+    /// The Lambda function (AWS_LAMBDA only).
+    #[schemars(regex(
+        pattern = r"^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:[a-zA-Z0-9_-]{1,64}(:[a-zA-Z0-9_$-]{1,128})?$"
+    ))]
+    pub hook_target_arn: Option<String>,
+    /// The IAM role ECS assumes to call the function (AWS_LAMBDA only).
+    #[schemars(regex(pattern = r"^arn:aws[a-zA-Z-]*:iam::\d{12}:role/.+$"))]
+    pub role_arn: Option<String>,
+    /// Stages the hook runs at (a PAUSE hook not at TEST_TRAFFIC_SHIFT or
+    /// PRODUCTION_TRAFFIC_SHIFT, which only Lambda hooks can take).
+    #[schemars(length(min = 1, max = 8), transform = schema::set_list)]
+    pub lifecycle_stages: Vec<HookStage>,
+    /// Parameters ECS passes to the function on each call, any JSON (AWS_LAMBDA only).
+    #[schemars(transform = any_json)]
+    pub hook_details: Option<serde_json::Value>,
+    pub timeout_configuration: Option<HookTimeout>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum HookTargetType {
+    AwsLambda,
+    Pause,
+}
+
+/// A deployment stage a hook can run at (ECS `DeploymentLifecycleHookStage`).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum HookStage {
+    ReconcileService,
+    PreScaleUp,
+    PostScaleUp,
+    TestTrafficShift,
+    PostTestTrafficShift,
+    PreProductionTrafficShift,
+    ProductionTrafficShift,
+    PostProductionTrafficShift,
+}
+
+/// How long ECS waits for a hook, and what it does then.
+#[skip_serializing_none]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HookTimeout {
+    /// 1 to 20160 minutes (14 days); ECS's default is 1440 (24 hours).
+    #[schemars(range(min = 1, max = 20160))]
+    pub timeout_in_minutes: Option<i32>,
+    /// ROLLBACK (ECS's default) or CONTINUE.
+    pub action: Option<HookTimeoutAction>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum HookTimeoutAction {
+    Rollback,
+    Continue,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
@@ -253,6 +339,7 @@ pub struct LinearConfiguration {
 #[skip_serializing_none]
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(transform = canary_rules)]
 pub struct CanaryConfiguration {
     /// Traffic sent to the new revision first, 0.1 to 100 percent.
     #[schemars(range(min = 0.1, max = 100.0))]
@@ -416,6 +503,93 @@ pub struct ECSServiceStatus {
     /// Hash of the canonical spec (with the resolved task definition) last applied to ECS;
     /// differences at the same hash are drift, a new hash is a spec change.
     pub spec_hash: Option<String>,
+    /// The service deployment ECS runs or ran last (DescribeServiceDeployments), read while it
+    /// moves: its status, stage, traffic and hooks.
+    pub deployment: Option<ServiceDeploymentStatus>,
+    /// The last `ecs.operator.dev/approve` and `ecs.operator.dev/rollback` values, each acted
+    /// on once, with what came of them.
+    pub actions: Option<DeploymentActions>,
+}
+
+/// One ECS service deployment, as DescribeServiceDeployments reports it.
+#[skip_serializing_none]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceDeploymentStatus {
+    pub arn: String,
+    /// PENDING, IN_PROGRESS, SUCCESSFUL, STOPPED, STOP_REQUESTED, ROLLBACK_REQUESTED,
+    /// ROLLBACK_IN_PROGRESS, ROLLBACK_SUCCESSFUL or ROLLBACK_FAILED.
+    pub status: String,
+    pub status_reason: Option<String>,
+    /// RECONCILE_SERVICE, PRE_SCALE_UP, SCALE_UP, POST_SCALE_UP, TEST_TRAFFIC_SHIFT,
+    /// POST_TEST_TRAFFIC_SHIFT, PRODUCTION_TRAFFIC_SHIFT, POST_PRODUCTION_TRAFFIC_SHIFT,
+    /// BAKE_TIME or CLEAN_UP (blue/green, linear and canary).
+    pub lifecycle_stage: Option<String>,
+    /// The service revision being deployed.
+    pub target_revision: Option<String>,
+    /// Percent of production traffic the new revision takes, where ECS reports it.
+    pub production_traffic_percent: Option<f64>,
+    /// Percent of test traffic the new revision takes, where ECS reports it.
+    pub test_traffic_percent: Option<f64>,
+    /// The lifecycle hooks of this deployment seen so far, each with the stage it ran at.
+    pub hooks: Option<Vec<HookStatus>>,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub stopped_at: Option<String>,
+    /// The service revision a rollback went back to, and why.
+    pub rolled_back_to: Option<String>,
+    pub rollback_reason: Option<String>,
+    /// CloudWatch alarms that fired during the deployment.
+    pub triggered_alarms: Option<Vec<String>>,
+}
+
+/// One lifecycle hook run of a service deployment.
+#[skip_serializing_none]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HookStatus {
+    /// What `ecs.operator.dev/approve` continues (ContinueServiceDeployment's hookId).
+    pub hook_id: String,
+    /// AWS_LAMBDA or PAUSE.
+    pub target_type: Option<String>,
+    /// The Lambda function (AWS_LAMBDA hooks).
+    pub target_arn: Option<String>,
+    /// The deployment's lifecycle stage when the hook was seen.
+    pub stage: Option<String>,
+    /// AWAITING_ACTION, IN_PROGRESS, SUCCEEDED, FAILED or TIMED_OUT.
+    pub status: String,
+    pub expires_at: Option<String>,
+    /// ROLLBACK or CONTINUE, at `expiresAt`.
+    pub timeout_action: Option<String>,
+}
+
+/// The deployment actions asked for through annotations.
+#[skip_serializing_none]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentActions {
+    /// `ecs.operator.dev/approve`: continue the hook awaiting action.
+    pub approve: Option<ActionRecord>,
+    /// `ecs.operator.dev/rollback`: roll the deployment in progress back.
+    pub rollback: Option<ActionRecord>,
+}
+
+/// One annotation value and what came of it. A value is acted on once: the same value again
+/// (a restart, a re-sync) does nothing, and only a new value acts.
+#[skip_serializing_none]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ActionRecord {
+    /// The annotation's value.
+    pub value: String,
+    /// Done, NothingInFlight or Failed.
+    pub result: String,
+    pub message: String,
+    /// The service deployment acted on (or looked at).
+    pub service_deployment: Option<String>,
+    /// The hook continued (approve).
+    pub hook_id: Option<String>,
+    pub at: String,
 }
 
 #[skip_serializing_none]
@@ -516,10 +690,27 @@ fn security_group_list(schema: &mut schemars::Schema) {
 fn load_balancer_rules(schema: &mut schemars::Schema) {
     schema::add_rules(
         schema,
-        &[CelRule::new(
-            "has(self.targetGroupArn) != has(self.loadBalancerName)",
-            "set exactly one of targetGroupArn and loadBalancerName",
-        )],
+        &[
+            CelRule::new(
+                "has(self.targetGroupArn) != has(self.loadBalancerName)",
+                "set exactly one of targetGroupArn and loadBalancerName",
+            ),
+            CelRule::new(
+                "!has(self.advancedConfiguration) || has(self.targetGroupArn)",
+                "advancedConfiguration needs a targetGroupArn (blue/green shifts traffic between target groups, not Classic Load Balancers)",
+            )
+            .at(".advancedConfiguration"),
+            CelRule::new(
+                "!has(self.advancedConfiguration) || !has(self.targetGroupArn) || self.advancedConfiguration.alternateTargetGroupArn != self.targetGroupArn",
+                "advancedConfiguration.alternateTargetGroupArn must differ from targetGroupArn: green needs a target group of its own",
+            )
+            .at(".advancedConfiguration.alternateTargetGroupArn"),
+            CelRule::new(
+                "!has(self.advancedConfiguration) || !has(self.advancedConfiguration.testListenerRule) || self.advancedConfiguration.testListenerRule != self.advancedConfiguration.productionListenerRule",
+                "advancedConfiguration.testListenerRule must differ from productionListenerRule",
+            )
+            .at(".advancedConfiguration.testListenerRule"),
+        ],
     );
 }
 
@@ -554,7 +745,63 @@ fn deployment_configuration_rules(schema: &mut schemars::Schema) {
                 "deploymentCircuitBreaker.rollback requires enable",
             )
             .at(".deploymentCircuitBreaker.rollback"),
+            CelRule::new(
+                "!has(self.lifecycleHooks) || size(self.lifecycleHooks) == 0 || (has(self.strategy) && self.strategy != 'ROLLING')",
+                "lifecycleHooks run only in BLUE_GREEN, LINEAR and CANARY deployments: set strategy",
+            )
+            .at(".lifecycleHooks"),
         ],
+    );
+}
+
+fn lifecycle_hook_rules(schema: &mut schemars::Schema) {
+    schema::add_rules(
+        schema,
+        &[
+            CelRule::new(
+                "!(has(self.targetType) && self.targetType == 'PAUSE') || !has(self.hookTargetArn)",
+                "a PAUSE hook has no hookTargetArn: it waits for ecs.operator.dev/approve (ContinueServiceDeployment) instead of calling a function",
+            )
+            .at(".hookTargetArn")
+            .reason("FieldValueForbidden"),
+            CelRule::new(
+                "!(has(self.targetType) && self.targetType == 'PAUSE') || !has(self.hookDetails)",
+                "a PAUSE hook has no hookDetails: only Lambda hooks are passed parameters",
+            )
+            .at(".hookDetails")
+            .reason("FieldValueForbidden"),
+            CelRule::new(
+                "(has(self.targetType) && self.targetType == 'PAUSE') || has(self.hookTargetArn)",
+                "an AWS_LAMBDA hook (the default targetType) needs hookTargetArn, the function's ARN",
+            )
+            .at(".hookTargetArn")
+            .reason("FieldValueRequired"),
+            CelRule::new(
+                "(has(self.targetType) && self.targetType == 'PAUSE') || has(self.roleArn)",
+                "an AWS_LAMBDA hook (the default targetType) needs roleArn, the role ECS calls the function with",
+            )
+            .at(".roleArn")
+            .reason("FieldValueRequired"),
+            CelRule::new(
+                "!(has(self.targetType) && self.targetType == 'PAUSE') || !self.lifecycleStages.exists(s, s == 'TEST_TRAFFIC_SHIFT' || s == 'PRODUCTION_TRAFFIC_SHIFT')",
+                "a PAUSE hook cannot run at TEST_TRAFFIC_SHIFT or PRODUCTION_TRAFFIC_SHIFT (only Lambda hooks can); pause at POST_TEST_TRAFFIC_SHIFT or PRE_PRODUCTION_TRAFFIC_SHIFT",
+            )
+            .at(".lifecycleStages"),
+        ],
+    );
+}
+
+/// Any JSON value, kept as written.
+fn any_json(schema: &mut schemars::Schema) {
+    *schema = schemars::json_schema!({ "x-kubernetes-preserve-unknown-fields": true });
+}
+
+/// The API server checks an integer against a fractional `minimum` truncated (0 passes
+/// `minimum: 0.1`, as kube-openapi does it), so the bound is also a rule.
+fn canary_rules(schema: &mut schemars::Schema) {
+    schema::add_rules(
+        schema,
+        &[CelRule::new("self.canaryPercent >= 0.1", "canaryPercent must be 0.1 to 100 percent").at(".canaryPercent")],
     );
 }
 

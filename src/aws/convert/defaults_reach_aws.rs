@@ -79,6 +79,13 @@ impl Kind for Service {
         if (entry.when)(&json!({"schedulingStrategy": "DAEMON"})) && !(entry.when)(&json!({})) {
             spec["schedulingStrategy"] = json!("DAEMON");
         }
+        if entry.path.starts_with("deploymentConfiguration.lifecycleHooks?[]") {
+            spec["deploymentConfiguration"] = json!({"strategy": "BLUE_GREEN", "lifecycleHooks": [{
+                "hookTargetArn": "arn:aws:lambda:eu-west-1:123456789012:function:smoke",
+                "roleArn": "arn:aws:iam::123456789012:role/ecs-hooks",
+                "lifecycleStages": ["POST_SCALE_UP"],
+            }]});
+        }
         spec
     }
 

@@ -18,9 +18,9 @@ use crate::crd::service::{
     AdvancedConfiguration, AssignPublicIp, Autoscaling, AvailabilityZoneRebalancing, AwsVpcConfiguration,
     CanaryConfiguration, CapacityProviderStrategyItem, DeploymentAlarms, DeploymentCircuitBreaker,
     DeploymentConfiguration, DeploymentController, DeploymentControllerType, DeploymentStrategy, ECSServiceSpec,
-    LaunchType, LinearConfiguration, LoadBalancer, NetworkConfiguration, PlacementConstraint, PlacementConstraintType,
-    PlacementStrategy, PlacementStrategyType, PropagateTags, ScalingMetric, SchedulingStrategy, ServiceRegistry,
-    TargetTrackingPolicy,
+    HookStage, HookTargetType, HookTimeout, HookTimeoutAction, LaunchType, LifecycleHook, LinearConfiguration,
+    LoadBalancer, NetworkConfiguration, PlacementConstraint, PlacementConstraintType, PlacementStrategy,
+    PlacementStrategyType, PropagateTags, ScalingMetric, SchedulingStrategy, ServiceRegistry, TargetTrackingPolicy,
 };
 use crate::crd::task_definition::*;
 
@@ -346,6 +346,24 @@ fn mk_deployment_configuration() -> DeploymentConfiguration {
         // that matches the strategy.
         linear_configuration: Some(LinearConfiguration { step_percent: 12.5, step_bake_time_in_minutes: Some(3) }),
         canary_configuration: Some(CanaryConfiguration { canary_percent: 0.5, canary_bake_time_in_minutes: Some(10) }),
+        lifecycle_hooks: Some(vec![
+            LifecycleHook {
+                target_type: Some(HookTargetType::AwsLambda),
+                hook_target_arn: Some(format!("arn:aws:lambda:us-east-1:{ACCOUNT}:function:smoke-test")),
+                role_arn: Some(format!("arn:aws:iam::{ACCOUNT}:role/ecs-hooks")),
+                lifecycle_stages: vec![HookStage::PostScaleUp, HookStage::ProductionTrafficShift],
+                hook_details: Some(serde_json::json!({"suite": "smoke", "retries": 2, "ratio": 0.5, "tags": ["a"]})),
+                timeout_configuration: Some(HookTimeout {
+                    timeout_in_minutes: Some(30),
+                    action: Some(HookTimeoutAction::Continue),
+                }),
+            },
+            LifecycleHook {
+                target_type: Some(HookTargetType::Pause),
+                lifecycle_stages: vec![HookStage::PostTestTrafficShift],
+                ..Default::default()
+            },
+        ]),
     }
 }
 

@@ -29,8 +29,9 @@ use crate::crd::capacity_provider::Toggle;
 use crate::crd::cluster::ExecuteCommandLogging;
 use crate::crd::common::{Tags, tags};
 use crate::crd::service::{
-    AssignPublicIp, AvailabilityZoneRebalancing, DeploymentControllerType, DeploymentStrategy, LaunchType,
-    PlacementConstraintType, PlacementStrategyType, PropagateTags, SchedulingStrategy,
+    AssignPublicIp, AvailabilityZoneRebalancing, DeploymentControllerType, DeploymentStrategy, HookStage,
+    HookTargetType, HookTimeoutAction, LaunchType, PlacementConstraintType, PlacementStrategyType, PropagateTags,
+    SchedulingStrategy,
 };
 use crate::crd::task_definition::{
     AppProtocol, Compatibility, ContainerCondition, CpuArchitecture, DeviceCgroupPermission, DockerVolumeScope,
@@ -122,6 +123,48 @@ pub(crate) fn to_hash_map(map: Option<&BTreeMap<String, String>>) -> Option<Hash
 
 pub(crate) fn to_btree_map(map: Option<&HashMap<String, String>>) -> Option<BTreeMap<String, String>> {
     map.map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+}
+
+// ---- JSON documents --------------------------------------------------------------------------
+
+/// A JSON value as a Smithy document (lifecycle hooks' `hookDetails`).
+pub(crate) fn document_from_json(value: &serde_json::Value) -> aws_smithy_types::Document {
+    use aws_smithy_types::{Document, Number};
+    match value {
+        serde_json::Value::Null => Document::Null,
+        serde_json::Value::Bool(b) => Document::Bool(*b),
+        serde_json::Value::Number(n) => Document::Number(match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => Number::PosInt(u),
+            (None, Some(i)) => Number::NegInt(i),
+            _ => Number::Float(n.as_f64().unwrap_or_default()),
+        }),
+        serde_json::Value::String(s) => Document::String(s.clone()),
+        serde_json::Value::Array(items) => Document::Array(items.iter().map(document_from_json).collect()),
+        serde_json::Value::Object(map) => {
+            Document::Object(map.iter().map(|(k, v)| (k.clone(), document_from_json(v))).collect())
+        }
+    }
+}
+
+/// A Smithy document as JSON (a float JSON cannot hold, NaN or infinite, becomes null).
+pub(crate) fn document_to_json(document: &aws_smithy_types::Document) -> serde_json::Value {
+    use aws_smithy_types::{Document, Number};
+    match document {
+        Document::Null => serde_json::Value::Null,
+        Document::Bool(b) => serde_json::Value::Bool(*b),
+        Document::Number(Number::PosInt(u)) => (*u).into(),
+        Document::Number(Number::NegInt(i)) => (*i).into(),
+        Document::Number(Number::Float(f)) => {
+            serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, serde_json::Value::Number)
+        }
+        Document::String(s) => serde_json::Value::String(s.clone()),
+        Document::Array(items) => serde_json::Value::Array(items.iter().map(document_to_json).collect()),
+        Document::Object(map) => {
+            // Sorted keys: the spec read back compares and hashes the same every time.
+            let sorted: BTreeMap<_, _> = map.iter().map(|(k, v)| (k.clone(), document_to_json(v))).collect();
+            serde_json::Value::Object(sorted.into_iter().collect())
+        }
+    }
 }
 
 // ---- tags ------------------------------------------------------------------------------------
@@ -275,6 +318,14 @@ sdk_enum!(AssignPublicIp => types::AssignPublicIp { Enabled => Enabled, Disabled
 sdk_enum!(DeploymentStrategy => types::DeploymentStrategy {
     Rolling => Rolling, BlueGreen => BlueGreen, Linear => Linear, Canary => Canary,
 });
+sdk_enum!(HookTargetType => types::DeploymentLifecycleHookTargetType { AwsLambda => AwsLambda, Pause => Pause });
+sdk_enum!(HookTimeoutAction => types::DeploymentLifecycleHookAction { Rollback => Rollback, Continue => Continue });
+sdk_enum!(HookStage => types::DeploymentLifecycleHookStage {
+    ReconcileService => ReconcileService, PreScaleUp => PreScaleUp, PostScaleUp => PostScaleUp,
+    TestTrafficShift => TestTrafficShift, PostTestTrafficShift => PostTestTrafficShift,
+    PreProductionTrafficShift => PreProductionTrafficShift, ProductionTrafficShift => ProductionTrafficShift,
+    PostProductionTrafficShift => PostProductionTrafficShift,
+});
 sdk_enum!(DeploymentControllerType => types::DeploymentControllerType {
     Ecs => Ecs, CodeDeploy => CodeDeploy, External => External,
 });
@@ -363,6 +414,18 @@ mod tests {
         check_pair::<SchedulingStrategy, types::SchedulingStrategy>(types::SchedulingStrategy::values(), &[]);
         check_pair::<AssignPublicIp, types::AssignPublicIp>(types::AssignPublicIp::values(), &[]);
         check_pair::<DeploymentStrategy, types::DeploymentStrategy>(types::DeploymentStrategy::values(), &[]);
+        check_pair::<HookTargetType, types::DeploymentLifecycleHookTargetType>(
+            types::DeploymentLifecycleHookTargetType::values(),
+            &[],
+        );
+        check_pair::<HookTimeoutAction, types::DeploymentLifecycleHookAction>(
+            types::DeploymentLifecycleHookAction::values(),
+            &[],
+        );
+        check_pair::<HookStage, types::DeploymentLifecycleHookStage>(
+            types::DeploymentLifecycleHookStage::values(),
+            &[],
+        );
         check_pair::<DeploymentControllerType, types::DeploymentControllerType>(
             types::DeploymentControllerType::values(),
             &[],

@@ -17,8 +17,9 @@ use super::{
 use crate::crd::common::Tags;
 use crate::crd::service::{
     AdvancedConfiguration, AwsVpcConfiguration, CanaryConfiguration, CapacityProviderStrategyItem, DeploymentAlarms,
-    DeploymentCircuitBreaker, DeploymentConfiguration, DeploymentController, ECSServiceSpec, LinearConfiguration,
-    LoadBalancer, NetworkConfiguration, PlacementConstraint, PlacementStrategy, ServiceRegistry,
+    DeploymentCircuitBreaker, DeploymentConfiguration, DeploymentController, ECSServiceSpec, HookTimeout,
+    LifecycleHook, LinearConfiguration, LoadBalancer, NetworkConfiguration, PlacementConstraint, PlacementStrategy,
+    ServiceRegistry,
 };
 
 /// The resolved identity of a service: what the spec's references point at.
@@ -242,7 +243,49 @@ fn deployment_to_sdk(d: &DeploymentConfiguration) -> Result<types::DeploymentCon
                 .set_canary_bake_time_in_minutes(c.canary_bake_time_in_minutes)
                 .build()
         }))
+        .set_lifecycle_hooks(list(d.lifecycle_hooks.as_deref(), hook_to_sdk))
         .build())
+}
+
+fn hook_to_sdk(h: &LifecycleHook) -> types::DeploymentLifecycleHook {
+    types::DeploymentLifecycleHook::builder()
+        .set_target_type(opt_enum_to_sdk(h.target_type))
+        .set_hook_target_arn(h.hook_target_arn.clone())
+        .set_role_arn(h.role_arn.clone())
+        .set_lifecycle_stages(Some(h.lifecycle_stages.iter().map(|s| s.to_sdk()).collect()))
+        .set_hook_details(h.hook_details.as_ref().map(super::document_from_json))
+        .set_timeout_configuration(h.timeout_configuration.as_ref().map(|t| {
+            types::DeploymentLifecycleHookTimeoutConfiguration::builder()
+                .set_timeout_in_minutes(t.timeout_in_minutes)
+                .set_action(opt_enum_to_sdk(t.action))
+                .build()
+        }))
+        .build()
+}
+
+fn hook_from_sdk(h: &types::DeploymentLifecycleHook, at: &str) -> Result<LifecycleHook, ConvertError> {
+    let stages = h.lifecycle_stages.as_deref().unwrap_or_default();
+    Ok(LifecycleHook {
+        target_type: opt_enum_from_sdk(&child(at, "targetType"), h.target_type.as_ref())?,
+        hook_target_arn: h.hook_target_arn.clone(),
+        role_arn: h.role_arn.clone(),
+        lifecycle_stages: stages
+            .iter()
+            .enumerate()
+            .map(|(i, s)| enum_from_sdk(&format!("{at}.lifecycleStages[{i}]"), s))
+            .collect::<Result<_, _>>()?,
+        hook_details: h.hook_details.as_ref().map(super::document_to_json),
+        timeout_configuration: h
+            .timeout_configuration
+            .as_ref()
+            .map(|t| {
+                Ok::<_, ConvertError>(HookTimeout {
+                    timeout_in_minutes: t.timeout_in_minutes,
+                    action: opt_enum_from_sdk(&child(at, "timeoutConfiguration.action"), t.action.as_ref())?,
+                })
+            })
+            .transpose()?,
+    })
 }
 
 fn constraint_to_sdk(c: &PlacementConstraint) -> types::PlacementConstraint {
@@ -423,6 +466,7 @@ fn deployment_from_sdk(d: &types::DeploymentConfiguration) -> Result<DeploymentC
                 })
             })
             .transpose()?,
+        lifecycle_hooks: try_list_at(d.lifecycle_hooks.as_deref(), &child(at, "lifecycleHooks"), hook_from_sdk)?,
     })
 }
 

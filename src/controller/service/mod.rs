@@ -10,6 +10,7 @@
 
 pub mod autoscaling;
 pub mod cleanup;
+pub mod deployment;
 pub mod execute;
 pub mod observe;
 pub mod plan;
@@ -70,7 +71,7 @@ async fn reach(svc: &ECSService, ctx: &Context, observe_only: bool) -> Result<Re
 fn requeue(ctx: &Context, reached: &Reached) -> Action {
     let config = &ctx.config;
     match reached {
-        Reached::Synced(s) if s.assessment.as_ref().is_some_and(rollout::Assessment::progressing) => {
+        Reached::Synced(s) if s.assessment.as_ref().is_some_and(|a| a.progressing() && !a.awaiting_approval()) => {
             Action::requeue(config.rollout_poll_interval)
         }
         Reached::Synced(s) if s.correction.sends() => Action::requeue(config.rollout_poll_interval),
@@ -111,10 +112,14 @@ async fn sync(svc: &ECSService, ctx: &Context, resolved: &Resolved, observe_only
             .await?
             .or(existing)
     };
+    let followed = deployment::follow(svc, ctx, service.as_ref(), observe_only).await?;
     let scalable_target = scale(svc, ctx, resolved, service.as_ref(), observe_only).await?;
     let restarted_at = restart_wanted(svc).filter(|_| !observe_only && service.is_some());
+    let current = followed.deployment.as_ref();
     Ok(Synced {
-        assessment: service.as_ref().map(|s| rollout::assess_remembering(s, td, remembered.as_deref())),
+        assessment: service.as_ref().map(|s| rollout::assess_remembering(s, current, td, remembered.as_deref())),
+        deployment: followed.deployment.clone(),
+        actions: followed.actions,
         service,
         desired_task_definition: td.to_owned(),
         drift: plan.drift,

@@ -1,12 +1,15 @@
-//! "Is the rollout done?" as a pure judgement over what DescribeServices reports. Ready means
-//! the PRIMARY deployment runs the desired revision, its rollout is COMPLETED, no other
-//! deployment is still draining and running == desired. Anything else is Progressing, with a
-//! reason; a failed or rolled-back rollout is Degraded and says which revision runs now.
+//! "Is the rollout done?" as a pure judgement over what DescribeServices reports and, where
+//! ECS has one, the service deployment DescribeServiceDeployments reports. Ready means the
+//! PRIMARY deployment runs the desired revision, its rollout is COMPLETED, no other deployment
+//! is still draining, running == desired, and the service deployment (blue/green, linear and
+//! canary: through bake time and clean-up) is SUCCESSFUL. Anything else is Progressing, with
+//! the stage as its reason; a failed or rolled-back deployment is Degraded and says why, naming
+//! the hook or alarm.
 
 use aws_sdk_ecs::types::{Deployment, DeploymentRolloutState, Service};
 
 use crate::controller::conditions::DEGRADED;
-use crate::crd::service::ECSServiceStatus;
+use crate::crd::service::{ECSServiceStatus, HookStatus, ServiceDeploymentStatus};
 
 /// Why a service is not (yet) Ready.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +29,20 @@ pub enum NotReady {
     Draining { deployments: usize },
     /// Fewer tasks run than desired.
     TasksStarting { running: i32, desired: i32 },
+    /// The service deployment has not finished: a PAUSE hook awaits approval, a Lambda hook
+    /// runs, or ECS is at a stage (shifting traffic, baking, cleaning up).
+    Deployment(DeploymentProgress),
+}
+
+/// Where an unfinished service deployment is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeploymentProgress {
+    /// A PAUSE hook waits for ContinueServiceDeployment (`ecs.operator.dev/approve`).
+    AwaitingApproval { hook: HookStatus, stage: String },
+    /// A Lambda hook has not answered yet.
+    HookInProgress { hook: HookStatus, stage: String },
+    /// At a lifecycle stage (blue/green, linear and canary), or just not SUCCESSFUL yet.
+    Stage { status: String, stage: Option<String>, traffic: Option<String> },
 }
 
 impl NotReady {
@@ -38,6 +55,10 @@ impl NotReady {
             Self::UnknownRolloutState { .. } => "UnknownRolloutState",
             Self::Draining { .. } => "Draining",
             Self::TasksStarting { .. } => "TasksStarting",
+            Self::Deployment(DeploymentProgress::AwaitingApproval { .. }) => "AwaitingApproval",
+            Self::Deployment(DeploymentProgress::HookInProgress { .. }) => "HookInProgress",
+            Self::Deployment(DeploymentProgress::Stage { stage: Some(stage), .. }) => stage_reason(stage),
+            Self::Deployment(DeploymentProgress::Stage { stage: None, .. }) => "DeploymentInProgress",
         }
     }
 
@@ -53,7 +74,49 @@ impl NotReady {
             }
             Self::Draining { deployments } => format!("{deployments} older deployment(s) still draining"),
             Self::TasksStarting { running, desired } => format!("{running} of {desired} tasks running"),
+            Self::Deployment(DeploymentProgress::AwaitingApproval { hook, stage }) => format!(
+                "paused at {stage}: PAUSE hook {} awaits ecs.operator.dev/approve (or ecs.operator.dev/rollback){}",
+                hook.hook_id,
+                timeout_note(hook)
+            ),
+            Self::Deployment(DeploymentProgress::HookInProgress { hook, stage }) => format!(
+                "at {stage}: Lambda hook {} has not answered yet{}",
+                hook.target_arn.as_deref().unwrap_or(&hook.hook_id),
+                timeout_note(hook)
+            ),
+            Self::Deployment(DeploymentProgress::Stage { status, stage, traffic }) => {
+                let at = stage.as_deref().map(|s| format!(" at {s}")).unwrap_or_default();
+                let traffic = traffic.as_deref().map(|t| format!(", {t}")).unwrap_or_default();
+                format!("the service deployment is {status}{at}{traffic}")
+            }
         }
+    }
+}
+
+/// The Progressing reason for a lifecycle stage: BAKE_TIME → BakeTime. Unknown stages (newer
+/// than this operator) read as DeploymentInProgress.
+fn stage_reason(stage: &str) -> &'static str {
+    match stage {
+        "RECONCILE_SERVICE" => "ReconcileService",
+        "PRE_SCALE_UP" => "PreScaleUp",
+        "SCALE_UP" => "ScaleUp",
+        "POST_SCALE_UP" => "PostScaleUp",
+        "TEST_TRAFFIC_SHIFT" => "TestTrafficShift",
+        "POST_TEST_TRAFFIC_SHIFT" => "PostTestTrafficShift",
+        "PRE_PRODUCTION_TRAFFIC_SHIFT" => "PreProductionTrafficShift",
+        "PRODUCTION_TRAFFIC_SHIFT" => "ProductionTrafficShift",
+        "POST_PRODUCTION_TRAFFIC_SHIFT" => "PostProductionTrafficShift",
+        "BAKE_TIME" => "BakeTime",
+        "CLEAN_UP" => "CleanUp",
+        _ => "DeploymentInProgress",
+    }
+}
+
+fn timeout_note(hook: &HookStatus) -> String {
+    match (&hook.expires_at, &hook.timeout_action) {
+        (Some(at), Some(action)) => format!("; at {at} ECS will {}", action.to_ascii_lowercase()),
+        (Some(at), None) => format!("; it times out at {at}"),
+        _ => String::new(),
     }
 }
 
@@ -69,14 +132,30 @@ pub enum Degraded {
     RolloutFailed { reason: String },
     /// Tasks of the PRIMARY deployment keep failing.
     TasksFailing { failed: i32 },
+    /// The service deployment is rolling back or rolled back (a hook failed or timed out, an
+    /// alarm fired, someone asked): `why` names the hook or alarm.
+    DeploymentRolledBack { status: String, why: String },
+    /// ECS could not roll the deployment back.
+    RollbackFailed { why: String },
+    /// The deployment stopped without rolling back (an alarm without rollback, a stop).
+    DeploymentStopped { why: String },
+    /// A hook failed or timed out; ECS has not reported what it does about it yet.
+    HookFailed { hook: HookStatus },
 }
 
 impl Degraded {
     pub fn reason(&self) -> &'static str {
         match self {
-            Self::RolledBack { .. } | Self::RolledBackEarlier { .. } => "RolledBack",
+            // One reason for every rollback: the status remembers it under that reason, and the
+            // plan does not push the rolled-back revision again until the spec changes.
+            Self::RolledBack { .. } | Self::RolledBackEarlier { .. } | Self::DeploymentRolledBack { .. } => {
+                "RolledBack"
+            }
             Self::RolloutFailed { .. } => "RolloutFailed",
             Self::TasksFailing { .. } => "TasksFailing",
+            Self::RollbackFailed { .. } => "RollbackFailed",
+            Self::DeploymentStopped { .. } => "DeploymentStopped",
+            Self::HookFailed { .. } => "HookFailed",
         }
     }
 
@@ -88,6 +167,10 @@ impl Degraded {
             Self::RolledBackEarlier { message } => message.clone(),
             Self::RolloutFailed { reason } => format!("the rollout FAILED: {reason}"),
             Self::TasksFailing { failed } => format!("{failed} task(s) of the PRIMARY deployment failed to start"),
+            Self::DeploymentRolledBack { status, why } => format!("the service deployment is {status}: {why}"),
+            Self::RollbackFailed { why } => format!("the service deployment could not roll back: {why}"),
+            Self::DeploymentStopped { why } => format!("the service deployment STOPPED: {why}"),
+            Self::HookFailed { hook } => format!("{} {}", hook_name(hook), hook.status),
         }
     }
 }
@@ -104,9 +187,89 @@ impl Assessment {
         self.ready.is_err()
             && !matches!(
                 self.degraded,
-                Some(Degraded::RolledBack { .. } | Degraded::RolledBackEarlier { .. } | Degraded::RolloutFailed { .. })
+                Some(
+                    Degraded::RolledBack { .. }
+                        | Degraded::RolledBackEarlier { .. }
+                        | Degraded::RolloutFailed { .. }
+                        | Degraded::DeploymentRolledBack { .. }
+                        | Degraded::RollbackFailed { .. }
+                        | Degraded::DeploymentStopped { .. }
+                )
             )
     }
+
+    /// Waiting on a person: a PAUSE hook awaits approval. Nothing changes until someone acts
+    /// (or the hook times out), so the service is looked at on the steady schedule, not at the
+    /// rollout pace; the annotation's watch event wakes it at once.
+    pub fn awaiting_approval(&self) -> bool {
+        matches!(self.ready, Err(NotReady::Deployment(DeploymentProgress::AwaitingApproval { .. })))
+    }
+}
+
+/// "AWS_LAMBDA hook arn:…:function:smoke at PRODUCTION_TRAFFIC_SHIFT" or "PAUSE hook <id> at …".
+fn hook_name(hook: &HookStatus) -> String {
+    let target = hook.target_arn.as_deref().unwrap_or(&hook.hook_id);
+    let kind = hook.target_type.as_deref().unwrap_or("AWS_LAMBDA");
+    let at = hook.stage.as_deref().map(|s| format!(" at {s}")).unwrap_or_default();
+    format!("{kind} hook {target}{at}")
+}
+
+/// What a rollback or stop of `deployment` was for: the failed or timed-out hook, the alarms,
+/// or ECS's reason.
+fn rollback_cause(deployment: &ServiceDeploymentStatus) -> String {
+    let failed_hook = deployment.hooks.iter().flatten().find(|h| h.status == "FAILED" || h.status == "TIMED_OUT");
+    let mut why = match (failed_hook, &deployment.triggered_alarms) {
+        (Some(hook), _) => format!("{} {}", hook_name(hook), hook.status),
+        (None, Some(alarms)) if !alarms.is_empty() => format!("alarm {} in ALARM", alarms.join(", ")),
+        _ => deployment.rollback_reason.clone().or_else(|| deployment.status_reason.clone()).unwrap_or_default(),
+    };
+    if let Some(to) = &deployment.rolled_back_to {
+        why.push_str(&format!("; back on service revision {to}"));
+    }
+    why
+}
+
+/// The deployment's own verdict: Degraded for a rollback, a stop or a failed hook.
+fn deployment_degraded(deployment: &ServiceDeploymentStatus) -> Option<Degraded> {
+    let status = deployment.status.as_str();
+    match status {
+        "ROLLBACK_REQUESTED" | "ROLLBACK_IN_PROGRESS" | "ROLLBACK_SUCCESSFUL" => {
+            Some(Degraded::DeploymentRolledBack { status: status.to_owned(), why: rollback_cause(deployment) })
+        }
+        "ROLLBACK_FAILED" => Some(Degraded::RollbackFailed { why: rollback_cause(deployment) }),
+        "STOPPED" | "STOP_REQUESTED" => Some(Degraded::DeploymentStopped { why: rollback_cause(deployment) }),
+        "SUCCESSFUL" => None,
+        _ => deployment
+            .hooks
+            .iter()
+            .flatten()
+            .find(|h| h.status == "FAILED" || h.status == "TIMED_OUT")
+            .map(|hook| Degraded::HookFailed { hook: hook.clone() }),
+    }
+}
+
+/// Why an unfinished service deployment keeps the service from Ready; None once SUCCESSFUL.
+fn deployment_progress(deployment: &ServiceDeploymentStatus) -> Option<DeploymentProgress> {
+    if deployment.status == "SUCCESSFUL" {
+        return None;
+    }
+    let stage = deployment.lifecycle_stage.clone();
+    let at_stage = stage.clone().unwrap_or_else(|| "its current stage".to_owned());
+    let hooks = deployment.hooks.iter().flatten().filter(|h| h.stage.is_none() || h.stage == stage);
+    let mut hooks = hooks.collect::<Vec<_>>();
+    hooks.sort_by_key(|h| h.status != "AWAITING_ACTION");
+    match hooks.first() {
+        Some(hook) if hook.status == "AWAITING_ACTION" => {
+            return Some(DeploymentProgress::AwaitingApproval { hook: (*hook).clone(), stage: at_stage });
+        }
+        Some(hook) if hook.status == "IN_PROGRESS" => {
+            return Some(DeploymentProgress::HookInProgress { hook: (*hook).clone(), stage: at_stage });
+        }
+        _ => {}
+    }
+    let traffic =
+        deployment.production_traffic_percent.map(|p| format!("{p}% of production traffic on the new revision"));
+    Some(DeploymentProgress::Stage { status: deployment.status.clone(), stage, traffic })
 }
 
 fn primary(service: &Service) -> Option<&Deployment> {
@@ -150,8 +313,13 @@ pub fn was_rolled_back(service: Option<&Service>, desired: &str, remembered: Opt
 
 /// [`assess`] with the remembered rollback standing in for the one ECS no longer reports, while
 /// the service still runs another revision than the spec asks for.
-pub fn assess_remembering(service: &Service, desired: &str, remembered: Option<&str>) -> Assessment {
-    let mut assessment = assess(service, desired);
+pub fn assess_remembering(
+    service: &Service,
+    deployment: Option<&ServiceDeploymentStatus>,
+    desired: &str,
+    remembered: Option<&str>,
+) -> Assessment {
+    let mut assessment = assess(service, deployment, desired);
     let still_on_old = service.task_definition() != Some(desired);
     if let (Some(message), None, true) = (remembered, &assessment.degraded, still_on_old) {
         assessment.degraded = Some(Degraded::RolledBackEarlier { message: message.to_owned() });
@@ -159,17 +327,28 @@ pub fn assess_remembering(service: &Service, desired: &str, remembered: Option<&
     assessment
 }
 
-pub fn assess(service: &Service, desired_task_definition: &str) -> Assessment {
-    let degraded = rolled_back_from(service, desired_task_definition).or_else(|| {
-        let p = primary(service)?;
-        match p.rollout_state() {
-            Some(DeploymentRolloutState::Failed) => {
-                Some(Degraded::RolloutFailed { reason: p.rollout_state_reason().unwrap_or_default().to_owned() })
+/// The verdict on `service`, with `deployment` the service deployment ECS runs now (None where
+/// ECS reports none, or it was not read).
+pub fn assess(
+    service: &Service,
+    deployment: Option<&ServiceDeploymentStatus>,
+    desired_task_definition: &str,
+) -> Assessment {
+    // The service deployment's own account of a rollback names the hook or alarm; ECS's
+    // deployments list only says that one happened.
+    let degraded = deployment
+        .and_then(deployment_degraded)
+        .or_else(|| rolled_back_from(service, desired_task_definition))
+        .or_else(|| {
+            let p = primary(service)?;
+            match p.rollout_state() {
+                Some(DeploymentRolloutState::Failed) => {
+                    Some(Degraded::RolloutFailed { reason: p.rollout_state_reason().unwrap_or_default().to_owned() })
+                }
+                _ if p.failed_tasks() > 0 => Some(Degraded::TasksFailing { failed: p.failed_tasks() }),
+                _ => None,
             }
-            _ if p.failed_tasks() > 0 => Some(Degraded::TasksFailing { failed: p.failed_tasks() }),
-            _ => None,
-        }
-    });
+        });
     let known_rollout = |s: &DeploymentRolloutState| {
         matches!(
             s,
@@ -194,7 +373,23 @@ pub fn assess(service: &Service, desired_task_definition: &str) -> Assessment {
         Some(_) if service.running_count() != service.desired_count() => {
             Err(NotReady::TasksStarting { running: service.running_count(), desired: service.desired_count() })
         }
-        Some(_) => Ok(()),
+        Some(_) => match deployment.and_then(deployment_progress) {
+            Some(progress) => Err(NotReady::Deployment(progress)),
+            None => Ok(()),
+        },
+    };
+    // A blue/green deployment paused or shifting traffic keeps the old deployment ACTIVE; its
+    // stage says more than "draining" or "in progress".
+    let ready = match (ready, deployment.and_then(deployment_progress)) {
+        (
+            Err(NotReady::RolloutInProgress | NotReady::Draining { .. }),
+            Some(p @ DeploymentProgress::AwaitingApproval { .. } | p @ DeploymentProgress::HookInProgress { .. }),
+        ) => Err(NotReady::Deployment(p)),
+        (
+            Err(NotReady::RolloutInProgress | NotReady::Draining { .. }),
+            Some(p @ DeploymentProgress::Stage { stage: Some(_), .. }),
+        ) => Err(NotReady::Deployment(p)),
+        (ready, _) => ready,
     };
     Assessment { ready, degraded }
 }
@@ -229,7 +424,7 @@ mod tests {
     #[test]
     fn completed_on_desired_with_all_tasks_is_ready() {
         let s = service(vec![deployment("PRIMARY", V2, DeploymentRolloutState::Completed, 0, "")], 3, 3);
-        let a = assess(&s, V2);
+        let a = assess(&s, None, V2);
         assert_eq!(a.ready, Ok(()));
         assert!(!a.progressing());
         assert_eq!(a.degraded, None);
@@ -269,7 +464,7 @@ mod tests {
             (service(vec![deployment("PRIMARY", V2, DeploymentRolloutState::Completed, 0, "")], 2, 3), "TasksStarting"),
         ];
         for (s, reason) in cases {
-            let a = assess(&s, V2);
+            let a = assess(&s, None, V2);
             assert_eq!(a.ready.as_ref().err().map(NotReady::reason), Some(reason));
             assert!(a.progressing(), "{reason}");
         }
@@ -297,7 +492,7 @@ mod tests {
             2,
             3,
         );
-        let a = assess(&s, V2);
+        let a = assess(&s, None, V2);
         let Some(Degraded::RolledBack { running, failed, .. }) = &a.degraded else { panic!("{a:?}") };
         assert_eq!((running.as_str(), failed.as_str()), (V1, V2));
         assert!(a.degraded.as_ref().is_some_and(|d| d.message().contains("web:1 is running now")));
@@ -308,10 +503,109 @@ mod tests {
     fn failed_without_rollback_and_failing_tasks() {
         let failed =
             service(vec![deployment("PRIMARY", V2, DeploymentRolloutState::Failed, 3, "circuit breaker")], 0, 3);
-        assert_eq!(assess(&failed, V2).degraded.map(|d| d.reason()), Some("RolloutFailed"));
+        assert_eq!(assess(&failed, None, V2).degraded.map(|d| d.reason()), Some("RolloutFailed"));
         let failing = service(vec![deployment("PRIMARY", V2, DeploymentRolloutState::InProgress, 2, "")], 1, 3);
-        let a = assess(&failing, V2);
+        let a = assess(&failing, None, V2);
         assert_eq!(a.degraded.as_ref().map(Degraded::reason), Some("TasksFailing"));
         assert!(a.progressing());
+    }
+
+    fn bg(status: &str, stage: Option<&str>, hooks: Vec<HookStatus>) -> ServiceDeploymentStatus {
+        ServiceDeploymentStatus {
+            arn: "arn:aws:ecs:us-east-1:1:service-deployment/c/web/1".into(),
+            status: status.into(),
+            lifecycle_stage: stage.map(Into::into),
+            hooks: (!hooks.is_empty()).then_some(hooks),
+            ..Default::default()
+        }
+    }
+
+    fn hook(id: &str, kind: &str, status: &str, stage: &str) -> HookStatus {
+        HookStatus {
+            hook_id: id.into(),
+            target_type: Some(kind.into()),
+            target_arn: (kind == "AWS_LAMBDA").then(|| "arn:aws:lambda:us-east-1:1:function:smoke".into()),
+            stage: Some(stage.into()),
+            status: status.into(),
+            expires_at: None,
+            timeout_action: None,
+        }
+    }
+
+    /// Blue/green half way: green (V2) PRIMARY and up, blue (V1) still ACTIVE.
+    fn shifting() -> Service {
+        service(
+            vec![
+                deployment("PRIMARY", V2, DeploymentRolloutState::InProgress, 0, ""),
+                deployment("ACTIVE", V1, DeploymentRolloutState::Completed, 0, ""),
+            ],
+            6,
+            3,
+        )
+    }
+
+    #[test]
+    fn a_paused_deployment_awaits_approval_and_is_not_ready() {
+        let d = bg(
+            "IN_PROGRESS",
+            Some("POST_TEST_TRAFFIC_SHIFT"),
+            vec![hook("p1", "PAUSE", "AWAITING_ACTION", "POST_TEST_TRAFFIC_SHIFT")],
+        );
+        let a = assess(&shifting(), Some(&d), V2);
+        assert_eq!(a.ready.as_ref().err().map(NotReady::reason), Some("AwaitingApproval"));
+        assert!(a.ready.as_ref().err().is_some_and(|r| r.message().contains("p1") && r.message().contains("approve")));
+        assert!(a.progressing() && a.awaiting_approval());
+        assert_eq!(a.degraded, None);
+    }
+
+    #[test]
+    fn each_stage_is_the_progressing_reason_and_ready_waits_for_successful() {
+        for (stage, reason) in [
+            ("TEST_TRAFFIC_SHIFT", "TestTrafficShift"),
+            ("BAKE_TIME", "BakeTime"),
+            ("CLEAN_UP", "CleanUp"),
+            ("NEW_STAGE", "DeploymentInProgress"),
+        ] {
+            let d = bg("IN_PROGRESS", Some(stage), vec![]);
+            let a = assess(&shifting(), Some(&d), V2);
+            assert_eq!(a.ready.as_ref().err().map(NotReady::reason), Some(reason), "{stage}");
+            assert!(!a.awaiting_approval());
+        }
+        // ECS's deployments list already looks finished, but the service deployment is not:
+        // not Ready until it says SUCCESSFUL.
+        let done_looking = service(vec![deployment("PRIMARY", V2, DeploymentRolloutState::Completed, 0, "")], 3, 3);
+        let cleaning = bg("IN_PROGRESS", Some("CLEAN_UP"), vec![]);
+        assert_eq!(assess(&done_looking, Some(&cleaning), V2).ready.err().map(|r| r.reason()), Some("CleanUp"));
+        assert_eq!(assess(&done_looking, Some(&bg("SUCCESSFUL", Some("CLEAN_UP"), vec![])), V2).ready, Ok(()));
+    }
+
+    #[test]
+    fn a_failed_hook_rolls_back_naming_the_hook_under_the_rolled_back_reason() {
+        let failed = hook("l1", "AWS_LAMBDA", "FAILED", "PRODUCTION_TRAFFIC_SHIFT");
+        let mut d = bg("ROLLBACK_SUCCESSFUL", Some("CLEAN_UP"), vec![failed.clone()]);
+        d.rolled_back_to = Some("rev/1".into());
+        let back = service(vec![deployment("PRIMARY", V1, DeploymentRolloutState::Completed, 0, "")], 3, 3);
+        let a = assess(&back, Some(&d), V2);
+        let degraded = a.degraded.clone().expect("degraded");
+        assert_eq!(degraded.reason(), "RolledBack", "remembered like a circuit-breaker rollback");
+        let message = degraded.message();
+        assert!(
+            message.contains("function:smoke")
+                && message.contains("PRODUCTION_TRAFFIC_SHIFT")
+                && message.contains("FAILED"),
+            "{message}"
+        );
+        assert!(!a.progressing());
+        // Before ECS reports the rollback: the failed hook alone is Degraded.
+        let just_failed = bg("IN_PROGRESS", Some("PRODUCTION_TRAFFIC_SHIFT"), vec![failed]);
+        assert_eq!(assess(&shifting(), Some(&just_failed), V2).degraded.map(|d| d.reason()), Some("HookFailed"));
+        // An alarm names the alarm; a failed rollback is its own reason.
+        let mut alarm = bg("ROLLBACK_IN_PROGRESS", None, vec![]);
+        alarm.triggered_alarms = Some(vec!["web-5xx".into()]);
+        assert!(assess(&shifting(), Some(&alarm), V2).degraded.is_some_and(|d| d.message().contains("web-5xx")));
+        assert_eq!(
+            assess(&shifting(), Some(&bg("ROLLBACK_FAILED", None, vec![])), V2).degraded.map(|d| d.reason()),
+            Some("RollbackFailed")
+        );
     }
 }

@@ -12,7 +12,9 @@ use crate::controller::drift::DriftItem;
 use crate::controller::drift::{self, Correction};
 use crate::controller::error::Error;
 use crate::crd::common::{AppliedRecord, CommonStatus};
-use crate::crd::service::{DeploymentStatus, ECSServiceStatus, ServiceEventRecord};
+use crate::crd::service::{
+    DeploymentActions, DeploymentStatus, ECSServiceStatus, ServiceDeploymentStatus, ServiceEventRecord,
+};
 
 /// Service events kept in status, newest first.
 const EVENTS_KEPT: usize = crate::aws::describe::EVENTS_CACHED;
@@ -44,6 +46,10 @@ pub struct Synced {
     pub refreshed_in: Option<std::time::Duration>,
     /// What this reconcile applied, for `status.lastApplied` (None in Observe mode).
     pub applied: Option<AppliedRecord>,
+    /// The current service deployment (None: ECS reports none).
+    pub deployment: Option<ServiceDeploymentStatus>,
+    /// `status.actions` after this reconcile.
+    pub actions: Option<DeploymentActions>,
 }
 
 /// Where a reconcile got to.
@@ -63,6 +69,8 @@ pub struct Outcome<'a> {
     pub scalable_target: Option<Option<&'a str>>,
     /// What this reconcile applied (`status.lastApplied`); None: keep the last record.
     pub applied: Option<&'a AppliedRecord>,
+    /// `Some`: the service deployment and actions found now; None: keep the last.
+    pub deployment: Option<(Option<&'a ServiceDeploymentStatus>, Option<&'a DeploymentActions>)>,
     pub observe_only: bool,
     pub error: Option<&'a Error>,
 }
@@ -78,6 +86,7 @@ impl<'a> Outcome<'a> {
             restarted_at: None,
             scalable_target: None,
             applied: None,
+            deployment: None,
             observe_only,
             error: None,
         };
@@ -97,6 +106,7 @@ impl<'a> Outcome<'a> {
                 restarted_at: s.restarted_at.as_deref(),
                 scalable_target: Some(s.scalable_target.as_deref()),
                 applied: s.applied.as_ref(),
+                deployment: Some((s.deployment.as_ref(), s.actions.as_ref())),
                 ..nothing
             },
             Ok(Reached::Waiting(waiting)) => Self { stage: Some(Stage::Waiting(&waiting.why)), ..nothing },
@@ -124,6 +134,10 @@ pub fn build(
     status.scalable_target = match o.scalable_target {
         Some(now) => now.map(str::to_owned),
         None => prev.scalable_target.clone(),
+    };
+    (status.deployment, status.actions) = match o.deployment {
+        Some((deployment, actions)) => (deployment.cloned(), actions.cloned()),
+        None => (prev.deployment.clone(), prev.actions.clone()),
     };
     status.common =
         drift::common_status(&prev.common, generation, condition_specs(o), o.drift, o.correction, o.applied, now);
