@@ -10,6 +10,7 @@ mod capacity_provider;
 mod cluster;
 mod crdgen;
 mod deletion;
+mod deployments;
 mod e2e_binary;
 mod hostile;
 mod local_mode;
