@@ -33,6 +33,7 @@ pub const SAMPLES: &[(&str, &str)] = &[
     ("ecsservice-web-alb.yaml", include_str!("../config/samples/ecsservice-web-alb.yaml")),
     ("ecsservice-api-blue-green.yaml", include_str!("../config/samples/ecsservice-api-blue-green.yaml")),
     ("ecsservice-api-canary.yaml", include_str!("../config/samples/ecsservice-api-canary.yaml")),
+    ("ecsservice-orders-linear.yaml", include_str!("../config/samples/ecsservice-orders-linear.yaml")),
     ("ecsservice-worker-ec2.yaml", include_str!("../config/samples/ecsservice-worker-ec2.yaml")),
     ("ecsservice-log-agent-daemon.yaml", include_str!("../config/samples/ecsservice-log-agent-daemon.yaml")),
 ];

@@ -7,9 +7,13 @@
 --   3. Degraded=True (circuit breaker rolled back, tasks failing, ...)  -> Degraded
 --   4. Ready=False with a failure reason (Conflict, InvalidSpec, ...)   -> Degraded
 --   5. Ready=True                                                       -> Healthy
---   6. spec.managementPolicy Observe (the operator never acts on it)    -> Suspended
---   7. spec.driftPolicy Report and Ready=False reason Drifted           -> Degraded
---   8. anything else (creating, rolling out, waiting, retrying)         -> Progressing
+--   6. a deployment paused by a PAUSE hook (Progressing AwaitingApproval) -> Suspended,
+--      Argo CD's own status for a paused rollout; approve or roll back with an annotation
+--   7. spec.managementPolicy Observe (the operator never acts on it)    -> Suspended
+--   8. spec.driftPolicy Report and Ready=False reason Drifted           -> Degraded
+--   9. anything else (creating, rolling out, waiting, retrying)         -> Progressing
+-- A rolled-back deployment (ROLLBACK_*, a failed or timed-out hook, an alarm) is Degraded=True
+-- and so rule 3.
 -- Ready=True is Healthy in Observe mode too: the real thing exists and matches.
 local hs = {}
 
@@ -77,6 +81,9 @@ if ready ~= nil and ready.status == "False" and failure_reasons[ready.reason] th
 end
 if ready ~= nil and ready.status == "True" then
   return result("Healthy", describe(ready))
+end
+if progressing ~= nil and progressing.status == "True" and progressing.reason == "AwaitingApproval" then
+  return result("Suspended", describe(progressing))
 end
 if spec.managementPolicy == "Observe" then
   local message = "managementPolicy Observe: the operator reports and never changes AWS"

@@ -259,6 +259,10 @@ pub fn conditions(drift: &[DriftItem], correction: &Correction, correcting: bool
 /// reconcile does not reset the count. `applied` None means nothing was applied (an error, a
 /// wait, Observe mode): the last `lastApplied` is kept, so a removal not yet carried out stays
 /// pending.
+/// The Ready reason of a service whose deployment was rolled back: the difference it leaves
+/// (the revision not pushed again) is explained by it, not drift.
+pub const ROLLED_BACK: &str = "RolledBack";
+
 pub fn common_status(
     previous: &CommonStatus,
     generation: Option<i64>,
@@ -272,8 +276,10 @@ pub fn common_status(
     if let Some(overlay) = conditions(drift, correction.unwrap_or(&Correction::None), sending) {
         for spec in overlay {
             if let Some(slot) = desired.iter_mut().find(|d| d.type_ == spec.type_) {
-                // An error is the better explanation for Synced=False; keep it.
-                if spec.type_ != SYNCED || slot.status {
+                // An error is the better explanation for Synced=False, and a rollback for the
+                // Ready=False over the revision it held back; keep them.
+                let rolled_back = spec.type_ == READY && !slot.status && slot.reason == ROLLED_BACK;
+                if (spec.type_ != SYNCED || slot.status) && !rolled_back {
                     *slot = spec;
                 }
             }
@@ -391,5 +397,21 @@ mod tests {
         assert!(matches!(other, Correction::Send(ref r) if r.attempts == 1), "{other:?}");
         assert_eq!(correction(Some(&first), &[], &t0, Backoff::default()), Correction::None);
         assert!(conditions(&[], &Correction::None, false).is_none());
+    }
+
+    #[test]
+    fn a_rollback_stays_the_ready_reason_over_the_difference_it_leaves() {
+        let held =
+            DriftItem { field: "taskDefinition".into(), desired: Some("web:2".into()), actual: Some("web:1".into()) };
+        let rolled_back = ConditionSpec::new(READY, false, ROLLED_BACK, "rolled back");
+        let synced = ConditionSpec::new(SYNCED, true, "ReconcileSuccess", "");
+        let now = t("2026-01-01T00:00:00Z");
+        let status =
+            common_status(&CommonStatus::default(), Some(1), vec![rolled_back, synced], &[held], None, None, &now);
+        let conditions = status.conditions.unwrap_or_default();
+        let reason =
+            |type_: &str| conditions.iter().find(|c| c.type_ == type_).map(|c| (c.status.clone(), c.reason.clone()));
+        assert_eq!(reason(READY), Some(("False".into(), ROLLED_BACK.into())));
+        assert_eq!(reason(SYNCED).map(|r| r.0), Some("False".into()), "Synced is still never True over a difference");
     }
 }

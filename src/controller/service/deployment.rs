@@ -211,13 +211,13 @@ async fn act(
     // A rollback first: asked together, the rollback is what the user wants in the end.
     if let Some(value) = &wanted.rollback {
         let decision = decide_rollback(deployment);
-        let record = carry_out(svc, ctx, value, decision, observe_only, &now).await?;
+        let record = carry_out(svc, ctx, (ROLLBACK_ANNOTATION, value), decision, observe_only, &now).await?;
         acted |= record.result == DONE;
         actions.rollback = Some(record);
     }
     if let Some(value) = &wanted.approve {
         let decision = if acted { decide_approve(None) } else { decide_approve(deployment) };
-        let record = carry_out(svc, ctx, value, decision, observe_only, &now).await?;
+        let record = carry_out(svc, ctx, (APPROVE_ANNOTATION, value), decision, observe_only, &now).await?;
         acted |= record.result == DONE;
         actions.approve = Some(record);
     }
@@ -234,7 +234,7 @@ const FAILED: &str = "Failed";
 async fn carry_out(
     svc: &ECSService,
     ctx: &Context,
-    value: &str,
+    (annotation, value): (&str, &str),
     decision: Decision,
     observe_only: bool,
     now: &Time,
@@ -248,10 +248,9 @@ async fn carry_out(
         hook_id: hook.map(str::to_owned),
         at: at.clone(),
     };
-    let (annotation, reason) = match &decision {
-        Decision::Continue { .. } => (APPROVE_ANNOTATION, "Approved"),
-        Decision::Rollback { .. } => (ROLLBACK_ANNOTATION, "RollbackRequested"),
-        Decision::Nothing(_) => ("", ""),
+    let reason = match &decision {
+        Decision::Continue { .. } => "Approved",
+        _ => "RollbackRequested",
     };
     if observe_only && !matches!(decision, Decision::Nothing(_)) {
         let message = format!("{annotation}={value} not acted on: managementPolicy is Observe");
@@ -264,7 +263,8 @@ async fn carry_out(
         }
         Decision::Rollback { arn } => ctx.ecs.stop_service_deployment(arn).await,
         Decision::Nothing(why) => {
-            let message = format!("value {value:?} matched nothing in flight and will not be acted on later: {why}");
+            let message =
+                format!("{annotation}={value} matched nothing in flight and will not be acted on later: {why}");
             publish(ctx, svc, EventType::Warning, "NothingToAct", &message).await;
             return Ok(record(NOTHING_IN_FLIGHT, message, None, None));
         }
@@ -298,10 +298,14 @@ async fn carry_out(
 /// New values on a service ECS reports no deployment for: recorded as matching nothing.
 async fn record_without_deployment(svc: &ECSService, ctx: &Context, actions: &mut DeploymentActions, wanted: &Wanted) {
     let now = ctx.now();
-    for (value, slot) in [(&wanted.approve, &mut actions.approve), (&wanted.rollback, &mut actions.rollback)] {
+    let slots = [
+        (APPROVE_ANNOTATION, &wanted.approve, &mut actions.approve),
+        (ROLLBACK_ANNOTATION, &wanted.rollback, &mut actions.rollback),
+    ];
+    for (annotation, value, slot) in slots {
         if let Some(value) = value {
             let decision = Decision::Nothing("ECS reports no service deployment for the service".into());
-            if let Ok(record) = carry_out(svc, ctx, value, decision, true, &now).await {
+            if let Ok(record) = carry_out(svc, ctx, (annotation, value), decision, true, &now).await {
                 *slot = Some(record);
             }
         }

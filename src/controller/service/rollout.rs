@@ -32,6 +32,8 @@ pub enum NotReady {
     /// The service deployment has not finished: a PAUSE hook awaits approval, a Lambda hook
     /// runs, or ECS is at a stage (shifting traffic, baking, cleaning up).
     Deployment(DeploymentProgress),
+    /// The deployment to the desired revision was rolled back (Degraded says why).
+    RolledBack,
 }
 
 /// Where an unfinished service deployment is.
@@ -59,6 +61,7 @@ impl NotReady {
             Self::Deployment(DeploymentProgress::HookInProgress { .. }) => "HookInProgress",
             Self::Deployment(DeploymentProgress::Stage { stage: Some(stage), .. }) => stage_reason(stage),
             Self::Deployment(DeploymentProgress::Stage { stage: None, .. }) => "DeploymentInProgress",
+            Self::RolledBack => crate::controller::drift::ROLLED_BACK,
         }
     }
 
@@ -84,6 +87,7 @@ impl NotReady {
                 hook.target_arn.as_deref().unwrap_or(&hook.hook_id),
                 timeout_note(hook)
             ),
+            Self::RolledBack => "the deployment of the desired revision was rolled back (see Degraded)".into(),
             Self::Deployment(DeploymentProgress::Stage { status, stage, traffic }) => {
                 let at = stage.as_deref().map(|s| format!(" at {s}")).unwrap_or_default();
                 let traffic = traffic.as_deref().map(|t| format!(", {t}")).unwrap_or_default();
@@ -114,7 +118,10 @@ fn stage_reason(stage: &str) -> &'static str {
 
 fn timeout_note(hook: &HookStatus) -> String {
     match (&hook.expires_at, &hook.timeout_action) {
-        (Some(at), Some(action)) => format!("; at {at} ECS will {}", action.to_ascii_lowercase()),
+        (Some(at), Some(action)) => {
+            let action = if action == "ROLLBACK" { "roll back" } else { "continue" };
+            format!("; at {at} ECS will {action}")
+        }
         (Some(at), None) => format!("; it times out at {at}"),
         _ => String::new(),
     }
@@ -221,7 +228,11 @@ fn rollback_cause(deployment: &ServiceDeploymentStatus) -> String {
     let mut why = match (failed_hook, &deployment.triggered_alarms) {
         (Some(hook), _) => format!("{} {}", hook_name(hook), hook.status),
         (None, Some(alarms)) if !alarms.is_empty() => format!("alarm {} in ALARM", alarms.join(", ")),
-        _ => deployment.rollback_reason.clone().or_else(|| deployment.status_reason.clone()).unwrap_or_default(),
+        _ => deployment.rollback_reason.clone().or_else(|| deployment.status_reason.clone()).unwrap_or_else(|| {
+            // ROLLBACK_REQUESTED comes from StopServiceDeployment (ours or anyone's) before ECS
+            // gives a reason.
+            "a rollback was requested (StopServiceDeployment)".to_owned()
+        }),
     };
     if let Some(to) = &deployment.rolled_back_to {
         why.push_str(&format!("; back on service revision {to}"));
@@ -250,7 +261,10 @@ fn deployment_degraded(deployment: &ServiceDeploymentStatus) -> Option<Degraded>
 
 /// Why an unfinished service deployment keeps the service from Ready; None once SUCCESSFUL.
 fn deployment_progress(deployment: &ServiceDeploymentStatus) -> Option<DeploymentProgress> {
-    if deployment.status == "SUCCESSFUL" {
+    // Finished, or going back: a rollback or stop is Degraded's to report.
+    if deployment.status == "SUCCESSFUL"
+        || deployment_degraded(deployment).is_some_and(|d| !matches!(d, Degraded::HookFailed { .. }))
+    {
         return None;
     }
     let stage = deployment.lifecycle_stage.clone();
@@ -323,6 +337,9 @@ pub fn assess_remembering(
     let still_on_old = service.task_definition() != Some(desired);
     if let (Some(message), None, true) = (remembered, &assessment.degraded, still_on_old) {
         assessment.degraded = Some(Degraded::RolledBackEarlier { message: message.to_owned() });
+        if assessment.ready.is_err() {
+            assessment.ready = Err(NotReady::RolledBack);
+        }
     }
     assessment
 }
@@ -390,6 +407,14 @@ pub fn assess(
             Some(p @ DeploymentProgress::Stage { stage: Some(_), .. }),
         ) => Err(NotReady::Deployment(p)),
         (ready, _) => ready,
+    };
+    let rolled_back = matches!(
+        degraded,
+        Some(Degraded::RolledBack { .. } | Degraded::RolledBackEarlier { .. } | Degraded::DeploymentRolledBack { .. })
+    );
+    let ready = match ready {
+        Err(_) if rolled_back => Err(NotReady::RolledBack),
+        ready => ready,
     };
     Assessment { ready, degraded }
 }
@@ -588,6 +613,7 @@ mod tests {
         let a = assess(&back, Some(&d), V2);
         let degraded = a.degraded.clone().expect("degraded");
         assert_eq!(degraded.reason(), "RolledBack", "remembered like a circuit-breaker rollback");
+        assert_eq!(a.ready.as_ref().err().map(NotReady::reason), Some("RolledBack"));
         let message = degraded.message();
         assert!(
             message.contains("function:smoke")
