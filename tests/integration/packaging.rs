@@ -726,8 +726,20 @@ async fn rbac_grants_exactly_what_the_operator_asks_for() {
 
 /// AWS operations the SDK clients in `src/aws/` call, as IAM actions.
 fn sdk_operations() -> BTreeSet<String> {
-    const VERBS: [&str; 10] =
-        ["create_", "describe_", "delete_", "update_", "list_", "put_", "register_", "deregister_", "tag_", "untag_"];
+    const VERBS: [&str; 12] = [
+        "create_",
+        "describe_",
+        "delete_",
+        "update_",
+        "list_",
+        "put_",
+        "register_",
+        "deregister_",
+        "tag_",
+        "untag_",
+        "continue_",
+        "stop_",
+    ];
     let mut out = BTreeSet::new();
     let mut dirs = vec![repo().join("src/aws")];
     while let Some(dir) = dirs.pop() {
