@@ -6,27 +6,12 @@
 
 use std::time::Duration;
 
-use crate::support::{Bed, NS};
+use crate::service::{TD, condition, services};
+use crate::support::Bed;
 use ecs_operator::crd::{ECSService, TaskDefinition};
-use kube::api::{Api, Patch, PatchParams};
+use kube::api::{Patch, PatchParams};
 
 const LAMBDA: &str = "arn:aws:lambda:us-east-1:123456789012:function:web-smoke-test";
-
-const TD: &str = r#"
-apiVersion: ecs.operator.dev/v1alpha1
-kind: TaskDefinition
-metadata:
-  name: web
-spec:
-  requiresCompatibilities: [FARGATE]
-  networkMode: awsvpc
-  cpu: "256"
-  memory: "512"
-  containerDefinitions:
-    - name: web
-      image: nginx:1
-      portMappings: [{containerPort: 80}]
-"#;
 
 /// A service whose `deploymentConfiguration` is `deployment` (indented by four spaces).
 fn service(deployment: &str) -> String {
@@ -71,15 +56,6 @@ fn operator_config() -> ecs_operator::controller::Config {
     let mut operator = Bed::operator_config();
     operator.rollout_poll_interval = Duration::from_millis(200);
     operator
-}
-
-fn services(bed: &Bed) -> Api<ECSService> {
-    Api::namespaced(bed.client.clone(), NS)
-}
-
-fn condition(svc: &ECSService, type_: &str) -> Option<(String, String, String)> {
-    let c = svc.status.as_ref()?.common.conditions.as_ref()?.iter().find(|c| c.type_ == type_)?;
-    Some((c.status.clone(), c.reason.clone(), c.message.clone()))
 }
 
 /// The service once `check` holds, failing the test if Ready is ever True while the service

@@ -8,7 +8,7 @@ use kube::api::{Api, DeleteParams, Patch, PatchParams};
 
 const CLUSTER: &str = "prod";
 
-const TD: &str = r#"
+pub(crate) const TD: &str = r#"
 apiVersion: ecs.operator.dev/v1alpha1
 kind: TaskDefinition
 metadata:
@@ -59,11 +59,11 @@ async fn bed_with_selector(label_selector: Option<&str>) -> Bed {
     bed
 }
 
-fn services(bed: &Bed) -> Api<ECSService> {
+pub(crate) fn services(bed: &Bed) -> Api<ECSService> {
     Api::namespaced(bed.client.clone(), NS)
 }
 
-fn condition(svc: &ECSService, type_: &str) -> Option<(String, String, String)> {
+pub(crate) fn condition(svc: &ECSService, type_: &str) -> Option<(String, String, String)> {
     let c = svc.status.as_ref()?.common.conditions.as_ref()?.iter().find(|c| c.type_ == type_)?;
     Some((c.status.clone(), c.reason.clone(), c.message.clone()))
 }

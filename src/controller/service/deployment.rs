@@ -342,16 +342,19 @@ mod tests {
         d.build()
     }
 
+    /// Paused at POST_TEST_TRAFFIC_SHIFT by a PAUSE hook awaiting action.
+    fn paused() -> ServiceDeploymentStatus {
+        let d = described(
+            SdkStatus::InProgress,
+            ServiceDeploymentLifecycleStage::PostTestTrafficShift,
+            Some("AWAITING_ACTION"),
+        );
+        status_of(&d, None)
+    }
+
     #[test]
     fn hooks_keep_the_stage_they_were_seen_at() {
-        let paused = status_of(
-            &described(
-                SdkStatus::InProgress,
-                ServiceDeploymentLifecycleStage::PostTestTrafficShift,
-                Some("AWAITING_ACTION"),
-            ),
-            None,
-        );
+        let paused = paused();
         let hooks = paused.hooks.clone().expect("hooks");
         assert_eq!(
             (hooks[0].stage.as_deref(), hooks[0].status.as_str()),
@@ -373,14 +376,7 @@ mod tests {
 
     #[test]
     fn approve_continues_only_a_hook_awaiting_action() {
-        let paused = status_of(
-            &described(
-                SdkStatus::InProgress,
-                ServiceDeploymentLifecycleStage::PostTestTrafficShift,
-                Some("AWAITING_ACTION"),
-            ),
-            None,
-        );
+        let paused = paused();
         assert_eq!(
             decide_approve(Some(&paused)),
             Decision::Continue {
