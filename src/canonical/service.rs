@@ -65,6 +65,11 @@ fn canonical_deployment(mut d: DeploymentConfiguration) -> DeploymentConfigurati
         a.alarm_names.sort();
         a
     });
+    // A hook's stages are a set: ECS may list them in its own order.
+    for hook in d.lifecycle_hooks.iter_mut().flatten() {
+        hook.lifecycle_stages.sort();
+        hook.lifecycle_stages.dedup();
+    }
     d
 }
 

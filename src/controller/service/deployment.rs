@@ -14,6 +14,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::ResourceExt;
 use kube::runtime::events::EventType;
 
+use super::rollout::FINISHED;
 use crate::aws::error::ErrorClass;
 use crate::controller::context::Context;
 use crate::controller::error::Error;
@@ -25,9 +26,6 @@ use crate::crd::service::{ActionRecord, DeploymentActions, HookStatus, ServiceDe
 /// Hooks kept per deployment in status (ECS runs one per hook and stage; a longer list must not
 /// make the status too big to store).
 const HOOKS_KEPT: usize = 20;
-
-/// Statuses after which ECS changes a service deployment no more.
-const FINISHED: [&str; 4] = ["SUCCESSFUL", "STOPPED", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED"];
 
 /// Statuses a rollback can be asked for in.
 const IN_FLIGHT: [&str; 2] = ["PENDING", "IN_PROGRESS"];
@@ -59,18 +57,35 @@ pub async fn follow(
     };
     let staged = service.is_some_and(deploys_in_stages);
     let mut deployment = match previous {
-        _ if !staged && wanted.is_empty() => None,
+        // A rolling service's deployment is read only for an action; what that read found
+        // (a rollback asked for) is kept while it is the current one.
+        _ if !staged && wanted.is_empty() => previous.filter(|p| p.arn == arn).cloned(),
         Some(p) if p.arn == arn && FINISHED.contains(&p.status.as_str()) && wanted.is_empty() => Some(p.clone()),
         _ => read(ctx, arn, previous).await?,
     };
     if !wanted.is_empty() {
         let acted = act(svc, ctx, &mut actions, &wanted, deployment.as_ref(), observe_only).await?;
-        // What the action changed, for this status write rather than the next poll's.
-        if acted {
-            deployment = read(ctx, arn, deployment.as_ref()).await?;
+        // Recorded at once, before anything later in the reconcile can fail: a value acted on
+        // must never be acted on again because the status write at the end did not happen.
+        save_actions(ctx, svc, &actions).await?;
+        // What the action changed, for this status write rather than the next poll's; the
+        // next poll reads it anyway if this read fails.
+        if acted && let Ok(Some(after)) = read(ctx, arn, deployment.as_ref()).await {
+            deployment = Some(after);
         }
     }
     Ok(Followed { deployment, actions: non_empty(actions) })
+}
+
+/// Writes `status.actions` alone (a merge patch: the rest of the status is left as it is).
+async fn save_actions(ctx: &Context, svc: &ECSService, actions: &DeploymentActions) -> Result<(), Error> {
+    let namespace = svc.namespace().ok_or(Error::MissingMetadata("namespace"))?;
+    let api: kube::Api<ECSService> = kube::Api::namespaced(ctx.client.clone(), &namespace);
+    let patch = serde_json::json!({ "status": { "actions": actions } });
+    api.patch_status(&svc.name_any(), &kube::api::PatchParams::default(), &kube::api::Patch::Merge(&patch))
+        .await
+        .map_err(|e| Error::kube(crate::controller::error::WRITING_STATUS, e))?;
+    Ok(())
 }
 
 /// Whether ECS deploys the service in lifecycle stages: strategy BLUE_GREEN, LINEAR or CANARY.
@@ -172,7 +187,9 @@ pub enum Decision {
 
 pub fn decide_approve(deployment: Option<&ServiceDeploymentStatus>) -> Decision {
     let Some(d) = deployment else { return Decision::Nothing("ECS reports no service deployment".into()) };
-    let awaiting = d.hooks.iter().flatten().find(|h| h.status == "AWAITING_ACTION");
+    // Only a hook of the stage the deployment is at: one of an earlier stage that ECS stopped
+    // listing is kept in status as last seen, and may have been continued since.
+    let awaiting = d.hooks.iter().flatten().find(|h| h.status == "AWAITING_ACTION" && h.stage == d.lifecycle_stage);
     match awaiting {
         Some(hook) if d.status == "IN_PROGRESS" => Decision::Continue {
             arn: d.arn.clone(),

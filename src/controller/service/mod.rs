@@ -100,8 +100,12 @@ async fn sync(svc: &ECSService, ctx: &Context, resolved: &Resolved, observe_only
     let existing = observe::describe(ctx, svc, &resolved.cluster, &resolved.service_name).await?;
     let actual = existing.as_ref().map(|s| observe::actual(s, scaler_owns_count)).transpose()?;
     let remembered = rollout::remembered_rollback(svc.status.as_ref(), &desired_hash);
-    let rolled_back = rollout::was_rolled_back(existing.as_ref(), td, remembered.as_deref());
+    let rolled_back = rollout::was_rolled_back(existing.as_ref(), td, remembered.as_deref())
+        || rollout::deployment_rolled_back(svc.status.as_ref(), existing.as_ref(), &desired_hash);
     let (plan, record) = plan(svc, ctx, resolved, (&desired, &desired_hash), actual.as_ref(), rolled_back)?;
+    // Before the plan's writes: an approval or rollback acts on the deployment in flight, and a
+    // failing update must not keep it from being acted on.
+    let followed = deployment::follow(svc, ctx, existing.as_ref(), observe_only).await?;
     let service = if observe_only {
         existing
     } else {
@@ -112,10 +116,11 @@ async fn sync(svc: &ECSService, ctx: &Context, resolved: &Resolved, observe_only
             .await?
             .or(existing)
     };
-    let followed = deployment::follow(svc, ctx, service.as_ref(), observe_only).await?;
     let scalable_target = scale(svc, ctx, resolved, service.as_ref(), observe_only).await?;
     let restarted_at = restart_wanted(svc).filter(|_| !observe_only && service.is_some());
-    let current = followed.deployment.as_ref();
+    // Judged only by the deployment ECS runs now: an update just made starts another.
+    let current_arn = service.as_ref().and_then(Service::current_service_deployment);
+    let current = followed.deployment.as_ref().filter(|d| Some(d.arn.as_str()) == current_arn);
     Ok(Synced {
         assessment: service.as_ref().map(|s| rollout::assess_remembering(s, current, td, remembered.as_deref())),
         deployment: followed.deployment.clone(),
@@ -196,8 +201,13 @@ fn check_inputs(spec: &ECSServiceSpec) -> Result<(), Error> {
 /// The hash of what the user asked for: the canonical spec plus the user's tags, so a tag edit
 /// is a spec change (applied under Report too), not drift.
 fn desired_hash(desired: &ECSServiceSpec, spec: &ECSServiceSpec) -> Result<String, Error> {
-    spec_hash(&ECSServiceSpec { tags: spec.tags.clone().filter(|t| !t.is_empty()), ..desired.clone() })
-        .map_err(|e| Error::InvalidSpec(format!("spec: {e}")))
+    let mut hashed = ECSServiceSpec { tags: spec.tags.clone().filter(|t| !t.is_empty()), ..desired.clone() };
+    // No hooks hashes as before hooks were modelled, so upgrading the operator is no spec change
+    // for the services that have none (which would release a held rollback, among others).
+    if let Some(d) = hashed.deployment_configuration.as_mut() {
+        d.lifecycle_hooks = d.lifecycle_hooks.take().filter(|h| !h.is_empty());
+    }
+    spec_hash(&hashed).map_err(|e| Error::InvalidSpec(format!("spec: {e}")))
 }
 
 #[cfg(test)]
@@ -220,5 +230,19 @@ mod tests {
             assert!(message.contains("spec.deploymentController.type"), "{message}");
             assert!(message.contains("BLUE_GREEN, LINEAR or CANARY"), "{message}");
         }
+    }
+
+    #[test]
+    fn no_hooks_hash_as_before_hooks_were_modelled() {
+        use crate::crd::service::DeploymentConfiguration;
+        let before = ECSServiceSpec {
+            deployment_configuration: Some(DeploymentConfiguration { lifecycle_hooks: None, ..Default::default() }),
+            ..Default::default()
+        };
+        let mut filled = before.clone();
+        if let Some(d) = filled.deployment_configuration.as_mut() {
+            d.lifecycle_hooks = Some(Vec::new());
+        }
+        assert_eq!(desired_hash(&filled, &filled).ok(), desired_hash(&before, &before).ok());
     }
 }

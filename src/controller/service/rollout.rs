@@ -240,31 +240,54 @@ fn rollback_cause(deployment: &ServiceDeploymentStatus) -> String {
     why
 }
 
-/// The deployment's own verdict: Degraded for a rollback, a stop or a failed hook.
-fn deployment_degraded(deployment: &ServiceDeploymentStatus) -> Option<Degraded> {
+/// The deployment's own verdict: Degraded for a rollback, a stop or a failed hook. A finished
+/// rollback or stop no longer counts once the service runs the desired revision (the spec went
+/// back to what ECS rolled back to, and no new deployment was needed).
+fn deployment_degraded(deployment: &ServiceDeploymentStatus, on_desired: bool) -> Option<Degraded> {
     let status = deployment.status.as_str();
     match status {
-        "ROLLBACK_REQUESTED" | "ROLLBACK_IN_PROGRESS" | "ROLLBACK_SUCCESSFUL" => {
+        "ROLLBACK_REQUESTED" | "ROLLBACK_IN_PROGRESS" => {
+            Some(Degraded::DeploymentRolledBack { status: status.to_owned(), why: rollback_cause(deployment) })
+        }
+        "ROLLBACK_SUCCESSFUL" if !on_desired => {
             Some(Degraded::DeploymentRolledBack { status: status.to_owned(), why: rollback_cause(deployment) })
         }
         "ROLLBACK_FAILED" => Some(Degraded::RollbackFailed { why: rollback_cause(deployment) }),
-        "STOPPED" | "STOP_REQUESTED" => Some(Degraded::DeploymentStopped { why: rollback_cause(deployment) }),
-        "SUCCESSFUL" => None,
-        _ => deployment
+        "STOPPED" | "STOP_REQUESTED" if !on_desired => {
+            Some(Degraded::DeploymentStopped { why: rollback_cause(deployment) })
+        }
+        "IN_PROGRESS" | "PENDING" => deployment
             .hooks
             .iter()
             .flatten()
-            .find(|h| h.status == "FAILED" || h.status == "TIMED_OUT")
+            // A hook that timed out into CONTINUE let the deployment go on.
+            .find(|h| {
+                h.status == "FAILED" || (h.status == "TIMED_OUT" && h.timeout_action.as_deref() != Some("CONTINUE"))
+            })
             .map(|hook| Degraded::HookFailed { hook: hook.clone() }),
+        _ => None,
     }
 }
 
-/// Why an unfinished service deployment keeps the service from Ready; None once SUCCESSFUL.
+/// Statuses after which ECS changes a service deployment no more.
+pub const FINISHED: [&str; 4] = ["SUCCESSFUL", "STOPPED", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED"];
+
+/// Whether the service deployment in the last status was rolled back, is still the one ECS
+/// runs, and the spec is still the one it was for: then the revision it rolled back from must
+/// not be pushed again. Kept in `status.deployment` through errors and waits, unlike the
+/// Degraded condition.
+pub fn deployment_rolled_back(previous: Option<&ECSServiceStatus>, service: Option<&Service>, spec_hash: &str) -> bool {
+    let Some(previous) = previous else { return false };
+    let Some(d) = previous.deployment.as_ref() else { return false };
+    let current = service.and_then(Service::current_service_deployment) == Some(d.arn.as_str());
+    let rolled_back = d.status.starts_with("ROLLBACK_") || d.status == "STOP_REQUESTED" || d.status == "STOPPED";
+    current && rolled_back && previous.spec_hash.as_deref() == Some(spec_hash)
+}
+
+/// Why an unfinished service deployment keeps the service from Ready (a rollback under way
+/// too); None once it finished, when the service itself says what it left.
 fn deployment_progress(deployment: &ServiceDeploymentStatus) -> Option<DeploymentProgress> {
-    // Finished, or going back: a rollback or stop is Degraded's to report.
-    if deployment.status == "SUCCESSFUL"
-        || deployment_degraded(deployment).is_some_and(|d| !matches!(d, Degraded::HookFailed { .. }))
-    {
+    if FINISHED.contains(&deployment.status.as_str()) {
         return None;
     }
     let stage = deployment.lifecycle_stage.clone();
@@ -353,8 +376,9 @@ pub fn assess(
 ) -> Assessment {
     // The service deployment's own account of a rollback names the hook or alarm; ECS's
     // deployments list only says that one happened.
+    let on_desired = primary(service).and_then(Deployment::task_definition) == Some(desired_task_definition);
     let degraded = deployment
-        .and_then(deployment_degraded)
+        .and_then(|d| deployment_degraded(d, on_desired))
         .or_else(|| rolled_back_from(service, desired_task_definition))
         .or_else(|| {
             let p = primary(service)?;
@@ -633,5 +657,44 @@ mod tests {
             assess(&shifting(), Some(&bg("ROLLBACK_FAILED", None, vec![])), V2).degraded.map(|d| d.reason()),
             Some("RollbackFailed")
         );
+    }
+
+    #[test]
+    fn a_finished_rollback_stops_counting_once_the_spec_asks_for_what_runs() {
+        // The spec went back to web:1, the revision ECS rolled back to: no new deployment is
+        // needed, and the rolled-back one stays current in ECS.
+        let back = service(vec![deployment("PRIMARY", V1, DeploymentRolloutState::Completed, 0, "")], 3, 3);
+        let done = bg("ROLLBACK_SUCCESSFUL", Some("CLEAN_UP"), vec![]);
+        let a = assess(&back, Some(&done), V1);
+        assert_eq!((a.ready, a.degraded), (Ok(()), None));
+        // While the spec still asks for web:2 it is a rollback.
+        assert_eq!(assess(&back, Some(&done), V2).ready.err().map(|r| r.reason()), Some("RolledBack"));
+    }
+
+    #[test]
+    fn a_rollback_under_way_is_never_ready_and_a_hook_timing_out_into_continue_is_no_failure() {
+        let green_alone = service(vec![deployment("PRIMARY", V2, DeploymentRolloutState::Completed, 0, "")], 3, 3);
+        let rolling_back = bg("ROLLBACK_IN_PROGRESS", Some("CLEAN_UP"), vec![]);
+        let a = assess(&green_alone, Some(&rolling_back), V2);
+        assert_eq!(a.ready.err().map(|r| r.reason()), Some("RolledBack"));
+        let mut timed_out = hook("p1", "PAUSE", "TIMED_OUT", "POST_TEST_TRAFFIC_SHIFT");
+        timed_out.timeout_action = Some("CONTINUE".into());
+        let moving_on = bg("IN_PROGRESS", Some("BAKE_TIME"), vec![timed_out.clone()]);
+        assert_eq!(assess(&shifting(), Some(&moving_on), V2).degraded, None);
+        timed_out.timeout_action = Some("ROLLBACK".into());
+        let failing = bg("IN_PROGRESS", Some("POST_TEST_TRAFFIC_SHIFT"), vec![timed_out]);
+        assert_eq!(assess(&shifting(), Some(&failing), V2).degraded.map(|d| d.reason()), Some("HookFailed"));
+    }
+
+    #[test]
+    fn the_rollback_is_remembered_from_status_deployment_while_it_is_current_and_the_spec_unchanged() {
+        let rolled = bg("ROLLBACK_SUCCESSFUL", None, vec![]);
+        let status =
+            ECSServiceStatus { deployment: Some(rolled.clone()), spec_hash: Some("h2".into()), ..Default::default() };
+        let current = Service::builder().current_service_deployment(rolled.arn.clone()).build();
+        assert!(deployment_rolled_back(Some(&status), Some(&current), "h2"));
+        assert!(!deployment_rolled_back(Some(&status), Some(&current), "h3"), "a new spec deploys again");
+        let newer = Service::builder().current_service_deployment("arn:other").build();
+        assert!(!deployment_rolled_back(Some(&status), Some(&newer), "h2"), "another deployment since");
     }
 }
