@@ -504,11 +504,12 @@ pub struct ECSServiceStatus {
     /// differences at the same hash are drift, a new hash is a spec change.
     pub spec_hash: Option<String>,
     /// The service deployment ECS runs or ran last (DescribeServiceDeployments), read while it
-    /// moves: its status, stage, traffic and hooks.
-    pub deployment: Option<ServiceDeploymentStatus>,
+    /// moves: its status, stage, traffic and hooks. (Boxed, like `actions`: most services have
+    /// neither, and every cached object would otherwise carry their full size.)
+    pub deployment: Option<Box<ServiceDeploymentStatus>>,
     /// The last `ecs.operator.dev/approve` and `ecs.operator.dev/rollback` values, each acted
     /// on once, with what came of them.
-    pub actions: Option<DeploymentActions>,
+    pub actions: Option<Box<DeploymentActions>>,
 }
 
 /// One ECS service deployment, as DescribeServiceDeployments reports it.

@@ -48,8 +48,8 @@ pub async fn follow(
     service: Option<&Service>,
     observe_only: bool,
 ) -> Result<Followed, Error> {
-    let previous = svc.status.as_ref().and_then(|s| s.deployment.as_ref());
-    let mut actions = svc.status.as_ref().and_then(|s| s.actions.clone()).unwrap_or_default();
+    let previous = svc.status.as_ref().and_then(|s| s.deployment.as_deref());
+    let mut actions = svc.status.as_ref().and_then(|s| s.actions.as_deref()).cloned().unwrap_or_default();
     let wanted = Wanted::of(svc, &actions);
     let Some(arn) = service.and_then(Service::current_service_deployment) else {
         record_without_deployment(svc, ctx, &mut actions, &wanted).await;

@@ -689,8 +689,11 @@ mod tests {
     #[test]
     fn the_rollback_is_remembered_from_status_deployment_while_it_is_current_and_the_spec_unchanged() {
         let rolled = bg("ROLLBACK_SUCCESSFUL", None, vec![]);
-        let status =
-            ECSServiceStatus { deployment: Some(rolled.clone()), spec_hash: Some("h2".into()), ..Default::default() };
+        let status = ECSServiceStatus {
+            deployment: Some(Box::new(rolled.clone())),
+            spec_hash: Some("h2".into()),
+            ..Default::default()
+        };
         let current = Service::builder().current_service_deployment(rolled.arn.clone()).build();
         assert!(deployment_rolled_back(Some(&status), Some(&current), "h2"));
         assert!(!deployment_rolled_back(Some(&status), Some(&current), "h3"), "a new spec deploys again");

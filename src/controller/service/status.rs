@@ -136,7 +136,7 @@ pub fn build(
         None => prev.scalable_target.clone(),
     };
     (status.deployment, status.actions) = match o.deployment {
-        Some((deployment, actions)) => (deployment.cloned(), actions.cloned()),
+        Some((deployment, actions)) => (deployment.cloned().map(Box::new), actions.cloned().map(Box::new)),
         None => (prev.deployment.clone(), prev.actions.clone()),
     };
     status.common =
