@@ -503,9 +503,10 @@ pub struct ECSServiceStatus {
     /// Hash of the canonical spec (with the resolved task definition) last applied to ECS;
     /// differences at the same hash are drift, a new hash is a spec change.
     pub spec_hash: Option<String>,
+    // Boxed, like `actions`: most services have neither, and every cached object would
+    // otherwise carry their full size.
     /// The service deployment ECS runs or ran last (DescribeServiceDeployments), read while it
-    /// moves: its status, stage, traffic and hooks. (Boxed, like `actions`: most services have
-    /// neither, and every cached object would otherwise carry their full size.)
+    /// moves: its status, stage, traffic and hooks.
     pub deployment: Option<Box<ServiceDeploymentStatus>>,
     /// The last `ecs.operator.dev/approve` and `ecs.operator.dev/rollback` values, each acted
     /// on once, with what came of them.
