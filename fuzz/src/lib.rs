@@ -122,7 +122,16 @@ async fn describe_services(ecs: &dyn EcsApi) {
         if let Ok(spec) = service_spec_from_sdk(s) {
             let _ = spec_hash(&canonical_service(&spec, s.task_definition(), false));
         }
-        let assessment = service::rollout::assess(s, TD_ARN);
+        // The service deployment too, when the answer names one: what status keeps of it and
+        // the verdict over it.
+        let deployment = match s.current_service_deployment() {
+            Some(arn) => match ecs.describe_service_deployment(arn).await {
+                Ok(found) => found.map(|d| service::deployment::status_of(&d, None)),
+                Err(e) => return drop(e.to_string()),
+            },
+            None => None,
+        };
+        let assessment = service::rollout::assess(s, deployment.as_ref(), TD_ARN);
         let outcome = service::status::Outcome {
             stage: Some(service::status::Stage::Observed {
                 service: s,
@@ -135,6 +144,7 @@ async fn describe_services(ecs: &dyn EcsApi) {
             applied: None,
             restarted_at: None,
             scalable_target: None,
+            deployment: Some((deployment.as_ref(), None)),
             observe_only: false,
             error: None,
         };
