@@ -50,6 +50,19 @@ pub fn canonical_service(
         enable_ecs_managed_tags: s.enable_ecs_managed_tags,
         enable_execute_command: s.enable_execute_command,
         availability_zone_rebalancing: s.availability_zone_rebalancing,
+        service_connect_configuration: s.service_connect_configuration.map(|mut c| {
+            // The served ports are a set, keyed by port name.
+            if let Some(services) = c.services.as_mut() {
+                services.sort_by(|a, b| a.port_name.cmp(&b.port_name));
+            }
+            c.services = clean(c.services);
+            c
+        }),
+        volume_configurations: clean(s.volume_configurations).map(|mut v| {
+            v.sort_by(|a, b| a.name.cmp(&b.name));
+            v
+        }),
+        vpc_lattice_configurations: sorted(s.vpc_lattice_configurations),
         tags: None,
         autoscaling: None,
         policies: Policies::default(),

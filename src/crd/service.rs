@@ -81,6 +81,17 @@ pub struct ECSServiceSpec {
     pub enable_ecs_managed_tags: Option<bool>,
     pub enable_execute_command: Option<bool>,
     pub availability_zone_rebalancing: Option<AvailabilityZoneRebalancing>,
+    /// Service Connect: the names this service is reached at in a Cloud Map namespace, and
+    /// whether its tasks reach the namespace's services. Removing it turns Service Connect off.
+    /// A change is a new deployment.
+    pub service_connect_configuration: Option<ServiceConnectConfiguration>,
+    /// The task definition's volumes that are `configuredAtLaunch`, each configured here (an
+    /// Amazon EBS volume per task). A change is a new deployment.
+    #[schemars(length(max = MAX_VOLUME_CONFIGURATIONS))]
+    pub volume_configurations: Option<Vec<ServiceVolumeConfiguration>>,
+    /// VPC Lattice target groups the service's tasks register with. A change is a new deployment.
+    #[schemars(length(max = MAX_LATTICE_CONFIGURATIONS))]
+    pub vpc_lattice_configurations: Option<Vec<VpcLatticeConfiguration>>,
     #[schemars(transform = schema::tags)]
     pub tags: Option<Tags>,
     /// Application Auto Scaling for desiredCount.
@@ -346,6 +357,241 @@ pub struct CanaryConfiguration {
     pub canary_percent: f64,
     #[schemars(range(min = 0, max = 1440))]
     pub canary_bake_time_in_minutes: Option<i32>,
+}
+
+/// ECS's model sets no bound on these lists; admission needs one to price its CEL rules.
+const MAX_VOLUME_CONFIGURATIONS: u32 = 10;
+const MAX_LATTICE_CONFIGURATIONS: u32 = 10;
+const MAX_SERVICE_CONNECT_SERVICES: u32 = 20;
+
+/// Service Connect (ECS `ServiceConnectConfiguration`).
+#[skip_serializing_none]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(transform = service_connect_rules)]
+pub struct ServiceConnectConfiguration {
+    pub enabled: bool,
+    /// Cloud Map namespace name or ARN; omitted, the cluster's `serviceConnectDefaults`.
+    #[schemars(length(min = 1, max = 1024))]
+    pub namespace: Option<String>,
+    /// The task definition's named ports this service serves. None: a client-only service,
+    /// which reaches the namespace's services but is not reachable itself.
+    #[schemars(length(max = MAX_SERVICE_CONNECT_SERVICES))]
+    pub services: Option<Vec<ServiceConnectService>>,
+    /// Logs of the Service Connect proxy container.
+    pub log_configuration: Option<super::task_definition::LogConfiguration>,
+    /// Access logs of the Service Connect proxy.
+    pub access_log_configuration: Option<ServiceConnectAccessLogConfiguration>,
+}
+
+/// One named port served through Service Connect (ECS `ServiceConnectService`).
+#[skip_serializing_none]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceConnectService {
+    /// A `portMappings[].name` of the task definition.
+    #[schemars(length(min = 1, max = 64))]
+    pub port_name: String,
+    /// The Cloud Map service name; omitted, the port name. Unique in the namespace.
+    #[schemars(regex(pattern = r"^[a-z0-9_][a-z0-9_-]{0,63}$"))]
+    pub discovery_name: Option<String>,
+    /// The endpoint clients use (ECS takes at most one).
+    #[schemars(length(max = 1))]
+    pub client_aliases: Option<Vec<ServiceConnectClientAlias>>,
+    /// The port the proxy listens on, instead of the container port.
+    #[schemars(range(min = 0, max = 65535))]
+    pub ingress_port_override: Option<i32>,
+    pub timeout: Option<ServiceConnectTimeout>,
+    pub tls: Option<ServiceConnectTls>,
+}
+
+/// A name and port clients connect to (ECS `ServiceConnectClientAlias`).
+#[skip_serializing_none]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceConnectClientAlias {
+    #[schemars(range(min = 0, max = 65535))]
+    pub port: i32,
+    /// Omitted, `discoveryName.namespace`.
+    #[schemars(regex(pattern = r"^[a-z0-9_][a-z0-9_.-]{0,126}$"))]
+    pub dns_name: Option<String>,
+    /// Which requests reach the new revision during a BLUE_GREEN, LINEAR or CANARY
+    /// deployment's test traffic shift.
+    pub test_traffic_rules: Option<ServiceConnectTestTrafficRules>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceConnectTestTrafficRules {
+    pub header: ServiceConnectTestTrafficHeader,
+}
+
+/// Requests with this header (and value, when set) are test traffic.
+#[skip_serializing_none]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceConnectTestTrafficHeader {
+    #[schemars(length(min = 1, max = 256))]
+    pub name: String,
+    pub value: Option<ServiceConnectHeaderMatch>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceConnectHeaderMatch {
+    #[schemars(length(min = 1, max = 1024))]
+    pub exact: String,
+}
+
+/// Proxy timeouts in seconds; 0 turns a timeout off.
+#[skip_serializing_none]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceConnectTimeout {
+    #[schemars(range(min = 0, max = 2147483647))]
+    pub idle_timeout_seconds: Option<i32>,
+    #[schemars(range(min = 0, max = 2147483647))]
+    pub per_request_timeout_seconds: Option<i32>,
+}
+
+/// TLS between Service Connect proxies, with certificates from AWS Private CA.
+#[skip_serializing_none]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceConnectTls {
+    pub issuer_certificate_authority: ServiceConnectCertificateAuthority,
+    /// KMS key (ARN or ID) ECS encrypts the private key with.
+    #[schemars(length(min = 1, max = 2048))]
+    pub kms_key: Option<String>,
+    /// The role ECS uses for the certificate authority.
+    #[schemars(regex(pattern = r"^arn:aws[a-zA-Z-]*:iam::\d{12}:role/.+$"))]
+    pub role_arn: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceConnectCertificateAuthority {
+    #[schemars(regex(pattern = r"^arn:aws[a-zA-Z-]*:acm-pca:[a-z0-9-]+:\d{12}:certificate-authority/.+$"))]
+    pub aws_pca_authority_arn: String,
+}
+
+#[skip_serializing_none]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceConnectAccessLogConfiguration {
+    pub format: AccessLogFormat,
+    /// ECS's default: DISABLED.
+    pub include_query_parameters: Option<QueryParameters>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AccessLogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum QueryParameters {
+    Enabled,
+    Disabled,
+}
+
+/// A `configuredAtLaunch` volume of the task definition (ECS `ServiceVolumeConfiguration`).
+#[skip_serializing_none]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceVolumeConfiguration {
+    /// The task definition volume's name.
+    #[schemars(regex(pattern = r"^[a-zA-Z0-9_-]{1,255}$"))]
+    pub name: String,
+    /// An Amazon EBS volume created for each task.
+    #[serde(rename = "managedEBSVolume")]
+    pub managed_ebs_volume: ManagedEbsVolume,
+}
+
+/// ECS `ServiceManagedEBSVolumeConfiguration`.
+#[skip_serializing_none]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(transform = ebs_rules)]
+pub struct ManagedEbsVolume {
+    /// The ECS infrastructure role that creates and attaches the volumes.
+    #[schemars(regex(pattern = r"^arn:aws[a-zA-Z-]*:iam::\d{12}:role/.+$"))]
+    pub role_arn: String,
+    /// gp2, gp3, io1, io2, st1, sc1 or standard.
+    pub volume_type: Option<EbsVolumeType>,
+    /// Size in GiB (gp2/gp3 1-16384, io1/io2 4-16384, st1/sc1 125-16384, standard 1-1024).
+    /// Set this, snapshotId, or both.
+    #[serde(rename = "sizeInGiB")]
+    #[schemars(range(min = 1, max = 16384))]
+    pub size_in_gib: Option<i32>,
+    #[schemars(regex(pattern = r"^snap-[0-9a-f]{8,17}$"))]
+    pub snapshot_id: Option<String>,
+    /// MiB/s at which a volume from `snapshotId` is initialised.
+    #[schemars(range(min = 100, max = 300))]
+    pub volume_initialization_rate: Option<i32>,
+    /// Provisioned IOPS (required for io1 and io2; gp3 3000-16000).
+    #[schemars(range(min = 100, max = 256000))]
+    pub iops: Option<i32>,
+    /// MiB/s, gp3 only.
+    #[schemars(range(min = 125, max = 1000))]
+    pub throughput: Option<i32>,
+    pub encrypted: Option<bool>,
+    #[schemars(length(min = 1, max = 2048))]
+    pub kms_key_id: Option<String>,
+    /// ext3, ext4 or xfs (ECS's default) on Linux; ntfs on Windows.
+    pub filesystem_type: Option<FilesystemType>,
+    #[schemars(length(max = 1))]
+    pub tag_specifications: Option<Vec<EbsTagSpecification>>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum EbsVolumeType {
+    Gp2,
+    Gp3,
+    Io1,
+    Io2,
+    St1,
+    Sc1,
+    Standard,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum FilesystemType {
+    Ext3,
+    Ext4,
+    Xfs,
+    Ntfs,
+}
+
+/// Tags for the volumes ECS creates (ECS `EBSTagSpecification`, resourceType `volume`).
+#[skip_serializing_none]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EbsTagSpecification {
+    #[schemars(transform = schema::tags)]
+    pub tags: Option<Tags>,
+    /// Copy the task definition's or the service's tags to the volumes (NONE by default).
+    pub propagate_tags: Option<PropagateTags>,
+}
+
+/// A VPC Lattice target group for the service's tasks (ECS `VpcLatticeConfiguration`).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VpcLatticeConfiguration {
+    /// The ECS infrastructure role that registers the tasks.
+    #[schemars(regex(pattern = r"^arn:aws[a-zA-Z-]*:iam::\d{12}:role/.+$"))]
+    pub role_arn: String,
+    #[schemars(regex(pattern = r"^arn:aws[a-zA-Z-]*:vpc-lattice:[a-z0-9-]+:\d{12}:targetgroup/tg-[0-9a-z]{17}$"))]
+    pub target_group_arn: String,
+    /// A `portMappings[].name` of the task definition.
+    #[schemars(length(min = 1, max = 64))]
+    pub port_name: String,
 }
 
 /// Who deploys the service. Only `ECS` is accepted: ecs-operator deploys through UpdateService,
@@ -671,6 +917,21 @@ fn service_rules(schema: &mut schemars::Schema) {
                 "deploymentConfiguration.strategy BLUE_GREEN, LINEAR and CANARY need loadBalancers with advancedConfiguration",
             )
             .at(".loadBalancers"),
+            CelRule::new(
+                "!has(self.serviceConnectConfiguration) || !has(self.serviceConnectConfiguration.services) || !self.serviceConnectConfiguration.services.exists(s, has(s.clientAliases) && s.clientAliases.exists(a, has(a.testTrafficRules))) || (has(self.deploymentConfiguration) && has(self.deploymentConfiguration.strategy) && self.deploymentConfiguration.strategy != 'ROLLING')",
+                "serviceConnectConfiguration test traffic rules apply only to BLUE_GREEN, LINEAR and CANARY deployments: set deploymentConfiguration.strategy",
+            )
+            .at(".serviceConnectConfiguration.services"),
+            CelRule::new(
+                "!has(self.volumeConfigurations) || self.volumeConfigurations.all(v, self.volumeConfigurations.exists_one(w, w.name == v.name))",
+                "volumeConfigurations[].name must be unique",
+            )
+            .at(".volumeConfigurations"),
+            CelRule::new(
+                "!has(self.vpcLatticeConfigurations) || self.vpcLatticeConfigurations.all(v, self.vpcLatticeConfigurations.exists_one(w, w.targetGroupArn == v.targetGroupArn))",
+                "vpcLatticeConfigurations[].targetGroupArn must be unique",
+            )
+            .at(".vpcLatticeConfigurations"),
         ],
     );
 }
@@ -752,6 +1013,84 @@ fn deployment_configuration_rules(schema: &mut schemars::Schema) {
                 "lifecycleHooks run only in BLUE_GREEN, LINEAR and CANARY deployments: set strategy",
             )
             .at(".lifecycleHooks"),
+        ],
+    );
+}
+
+fn service_connect_rules(schema: &mut schemars::Schema) {
+    schema::add_rules(
+        schema,
+        &[
+            CelRule::new(
+                "self.enabled || !(has(self.services) || has(self.logConfiguration) || has(self.accessLogConfiguration))",
+                "a disabled Service Connect takes no services, logConfiguration or accessLogConfiguration: set enabled: true or remove them",
+            )
+            .at(".enabled"),
+            CelRule::new(
+                "!has(self.services) || self.services.all(s, self.services.exists_one(t, t.portName == s.portName))",
+                "serviceConnectConfiguration.services[].portName must be unique",
+            )
+            .at(".services"),
+            CelRule::new(
+                "!has(self.services) || self.services.all(s, !has(s.discoveryName) || self.services.exists_one(t, has(t.discoveryName) && t.discoveryName == s.discoveryName))",
+                "serviceConnectConfiguration.services[].discoveryName must be unique",
+            )
+            .at(".services"),
+        ],
+    );
+}
+
+/// ECS's per-volume-type rules (ServiceManagedEBSVolumeConfiguration in botocore's model).
+fn ebs_rules(schema: &mut schemars::Schema) {
+    let typed = |types: &str| format!("has(self.volumeType) && self.volumeType in [{types}]");
+    schema::add_rules(
+        schema,
+        &[
+            CelRule::new(
+                "has(self.sizeInGiB) || has(self.snapshotId)",
+                "managedEBSVolume needs sizeInGiB or snapshotId",
+            )
+            .at(".sizeInGiB")
+            .reason("FieldValueRequired"),
+            CelRule::new(
+                &format!("!({}) || has(self.iops)", typed("'io1', 'io2'")),
+                "managedEBSVolume.iops is required for volumeType io1 and io2",
+            )
+            .at(".iops")
+            .reason("FieldValueRequired"),
+            CelRule::new(
+                &format!("!({}) || !has(self.iops)", typed("'st1', 'sc1', 'standard'")),
+                "managedEBSVolume.iops is not supported for volumeType st1, sc1 or standard",
+            )
+            .at(".iops")
+            .reason("FieldValueForbidden"),
+            CelRule::new(
+                "!has(self.throughput) || (has(self.volumeType) && self.volumeType == 'gp3')",
+                "managedEBSVolume.throughput is supported only for volumeType gp3",
+            )
+            .at(".throughput")
+            .reason("FieldValueForbidden"),
+            CelRule::new(
+                "!has(self.volumeInitializationRate) || has(self.snapshotId)",
+                "managedEBSVolume.volumeInitializationRate needs a snapshotId",
+            )
+            .at(".volumeInitializationRate")
+            .reason("FieldValueForbidden"),
+            CelRule::new(
+                &format!("!has(self.sizeInGiB) || !({}) || self.sizeInGiB >= 4", typed("'io1', 'io2'")),
+                "managedEBSVolume.sizeInGiB must be 4 to 16384 for io1 and io2",
+            )
+            .at(".sizeInGiB"),
+            CelRule::new(
+                &format!("!has(self.sizeInGiB) || !({}) || self.sizeInGiB >= 125", typed("'st1', 'sc1'")),
+                "managedEBSVolume.sizeInGiB must be 125 to 16384 for st1 and sc1",
+            )
+            .at(".sizeInGiB"),
+            CelRule::new(
+                &format!("!has(self.sizeInGiB) || !({}) || self.sizeInGiB <= 1024", typed("'standard'")),
+                "managedEBSVolume.sizeInGiB must be 1 to 1024 for standard",
+            )
+            .at(".sizeInGiB"),
         ],
     );
 }

@@ -86,6 +86,17 @@ impl Kind for Service {
                 "lifecycleStages": ["POST_SCALE_UP"],
             }]});
         }
+        if entry.path.starts_with("volumeConfigurations?[]") {
+            spec["volumeConfigurations"] = json!([{"name": "data", "managedEBSVolume": {
+                "roleArn": "arn:aws:iam::123456789012:role/ecsInfrastructureRole",
+                "sizeInGiB": 20,
+                "tagSpecifications": [{"tags": {"team": "shop"}}],
+            }}]);
+        }
+        if entry.path.starts_with("serviceConnectConfiguration?.accessLogConfiguration?") {
+            spec["serviceConnectConfiguration"] =
+                json!({"enabled": true, "namespace": "shop", "accessLogConfiguration": {"format": "TEXT"}});
+        }
         spec
     }
 
@@ -145,6 +156,18 @@ fn apply_service_update(service: types::Service, update: &UpdateServiceInput) ->
     }
     if let Some(tags) = update.enable_ecs_managed_tags {
         s.enable_ecs_managed_tags = tags;
+    }
+    // The attachments live on the deployment an update starts (the new PRIMARY).
+    if let Some(primary) = s.deployments.as_mut().and_then(|d| d.first_mut()) {
+        if update.service_connect_configuration.is_some() {
+            primary.service_connect_configuration = update.service_connect_configuration.clone();
+        }
+        if update.volume_configurations.is_some() {
+            primary.volume_configurations = update.volume_configurations.clone();
+        }
+        if update.vpc_lattice_configurations.is_some() {
+            primary.vpc_lattice_configurations = update.vpc_lattice_configurations.clone();
+        }
     }
     s
 }

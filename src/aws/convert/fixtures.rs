@@ -15,6 +15,13 @@ use crate::crd::cluster::{
 };
 use crate::crd::common::{LocalObjectRef, Policies, Tags, tags};
 use crate::crd::service::{
+    AccessLogFormat, EbsTagSpecification, EbsVolumeType, FilesystemType, ManagedEbsVolume, QueryParameters,
+    ServiceConnectAccessLogConfiguration, ServiceConnectCertificateAuthority, ServiceConnectClientAlias,
+    ServiceConnectConfiguration, ServiceConnectHeaderMatch, ServiceConnectService, ServiceConnectTestTrafficHeader,
+    ServiceConnectTestTrafficRules, ServiceConnectTimeout, ServiceConnectTls, ServiceVolumeConfiguration,
+    VpcLatticeConfiguration,
+};
+use crate::crd::service::{
     AdvancedConfiguration, AssignPublicIp, Autoscaling, AvailabilityZoneRebalancing, AwsVpcConfiguration,
     CanaryConfiguration, CapacityProviderStrategyItem, DeploymentAlarms, DeploymentCircuitBreaker,
     DeploymentConfiguration, DeploymentController, DeploymentControllerType, DeploymentStrategy, ECSServiceSpec,
@@ -419,9 +426,76 @@ pub(crate) fn full_service_spec() -> ECSServiceSpec {
         enable_ecs_managed_tags: Some(true),
         enable_execute_command: Some(true),
         availability_zone_rebalancing: Some(AvailabilityZoneRebalancing::Enabled),
+        service_connect_configuration: Some(mk_service_connect()),
+        volume_configurations: Some(vec![mk_volume_configuration()]),
+        vpc_lattice_configurations: Some(vec![VpcLatticeConfiguration {
+            role_arn: format!("arn:aws:iam::{ACCOUNT}:role/ecsInfrastructureRole"),
+            target_group_arn: format!("arn:aws:vpc-lattice:eu-west-1:{ACCOUNT}:targetgroup/tg-0123456789abcdef0"),
+            port_name: "http".into(),
+        }]),
         tags: Some(user_tags()),
         autoscaling: None,
         policies: mk_policies(),
+    }
+}
+
+fn mk_service_connect() -> ServiceConnectConfiguration {
+    ServiceConnectConfiguration {
+        enabled: true,
+        namespace: Some("shop".into()),
+        services: Some(vec![ServiceConnectService {
+            port_name: "http".into(),
+            discovery_name: Some("web".into()),
+            client_aliases: Some(vec![ServiceConnectClientAlias {
+                port: 80,
+                dns_name: Some("web.shop".into()),
+                test_traffic_rules: Some(ServiceConnectTestTrafficRules {
+                    header: ServiceConnectTestTrafficHeader {
+                        name: "x-canary".into(),
+                        value: Some(ServiceConnectHeaderMatch { exact: "1".into() }),
+                    },
+                }),
+            }]),
+            ingress_port_override: Some(15000),
+            timeout: Some(ServiceConnectTimeout {
+                idle_timeout_seconds: Some(300),
+                per_request_timeout_seconds: Some(30),
+            }),
+            tls: Some(ServiceConnectTls {
+                issuer_certificate_authority: ServiceConnectCertificateAuthority {
+                    aws_pca_authority_arn: format!("arn:aws:acm-pca:eu-west-1:{ACCOUNT}:certificate-authority/ca-1"),
+                },
+                kms_key: Some("alias/sc".into()),
+                role_arn: Some(format!("arn:aws:iam::{ACCOUNT}:role/ecsInfrastructureRole")),
+            }),
+        }]),
+        log_configuration: Some(mk_log_configuration(LogDriver::Awslogs)),
+        access_log_configuration: Some(ServiceConnectAccessLogConfiguration {
+            format: AccessLogFormat::Json,
+            include_query_parameters: Some(QueryParameters::Enabled),
+        }),
+    }
+}
+
+fn mk_volume_configuration() -> ServiceVolumeConfiguration {
+    ServiceVolumeConfiguration {
+        name: "data".into(),
+        managed_ebs_volume: ManagedEbsVolume {
+            role_arn: format!("arn:aws:iam::{ACCOUNT}:role/ecsInfrastructureRole"),
+            volume_type: Some(EbsVolumeType::Gp3),
+            size_in_gib: Some(50),
+            snapshot_id: Some("snap-0123456789abcdef0".into()),
+            volume_initialization_rate: Some(200),
+            iops: Some(4000),
+            throughput: Some(250),
+            encrypted: Some(true),
+            kms_key_id: Some("alias/ebs".into()),
+            filesystem_type: Some(FilesystemType::Ext4),
+            tag_specifications: Some(vec![EbsTagSpecification {
+                tags: Some(map(&[("team", "shop")])),
+                propagate_tags: Some(PropagateTags::Service),
+            }]),
+        },
     }
 }
 
@@ -503,6 +577,15 @@ pub(crate) fn described_service(input: &CreateServiceInput) -> types::Service {
         .set_propagate_tags(input.propagate_tags.clone())
         .set_enable_execute_command(input.enable_execute_command)
         .set_availability_zone_rebalancing(input.availability_zone_rebalancing.clone())
+        .deployments(
+            types::Deployment::builder()
+                .id("ecs-svc/1")
+                .status("PRIMARY")
+                .set_service_connect_configuration(input.service_connect_configuration.clone())
+                .set_volume_configurations(input.volume_configurations.clone())
+                .set_vpc_lattice_configurations(input.vpc_lattice_configurations.clone())
+                .build(),
+        )
         .build()
 }
 

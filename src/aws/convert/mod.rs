@@ -12,6 +12,7 @@
 pub mod capacity_provider;
 pub mod cluster;
 pub mod service;
+pub mod service_attachments;
 pub mod task_definition;
 
 #[cfg(test)]
@@ -29,9 +30,9 @@ use crate::crd::capacity_provider::Toggle;
 use crate::crd::cluster::ExecuteCommandLogging;
 use crate::crd::common::{Tags, tags};
 use crate::crd::service::{
-    AssignPublicIp, AvailabilityZoneRebalancing, DeploymentControllerType, DeploymentStrategy, HookStage,
-    HookTargetType, HookTimeoutAction, LaunchType, PlacementConstraintType, PlacementStrategyType, PropagateTags,
-    SchedulingStrategy,
+    AccessLogFormat, AssignPublicIp, AvailabilityZoneRebalancing, DeploymentControllerType, DeploymentStrategy,
+    FilesystemType, HookStage, HookTargetType, HookTimeoutAction, LaunchType, PlacementConstraintType,
+    PlacementStrategyType, PropagateTags, QueryParameters, SchedulingStrategy,
 };
 use crate::crd::task_definition::{
     AppProtocol, Compatibility, ContainerCondition, CpuArchitecture, DeviceCgroupPermission, DockerVolumeScope,
@@ -344,6 +345,9 @@ sdk_enum!(AvailabilityZoneRebalancing => types::AvailabilityZoneRebalancing {
 sdk_enum!(ExecuteCommandLogging => types::ExecuteCommandLogging {
     None => None, Default => Default, Override => Override,
 });
+sdk_enum!(AccessLogFormat => types::ServiceConnectAccessLoggingFormat { Text => Text, Json => Json });
+sdk_enum!(QueryParameters => types::ServiceConnectIncludeQueryParameters { Enabled => Enabled, Disabled => Disabled });
+sdk_enum!(FilesystemType => types::TaskFilesystemType { Ext3 => Ext3, Ext4 => Ext4, Xfs => Xfs, Ntfs => Ntfs });
 sdk_enum!(Toggle => types::ManagedScalingStatus { Enabled => Enabled, Disabled => Disabled });
 sdk_enum!(Toggle => types::ManagedTerminationProtection { Enabled => Enabled, Disabled => Disabled });
 sdk_enum!(Toggle => types::ManagedDraining { Enabled => Enabled, Disabled => Disabled });

@@ -10,6 +10,7 @@ use aws_sdk_ecs::operation::create_service::CreateServiceInput;
 use aws_sdk_ecs::operation::update_service::UpdateServiceInput;
 use aws_sdk_ecs::types;
 
+use super::service_attachments as attachments;
 use super::{
     ConvertError, SdkEnum, built, child, enum_from_sdk, list, opt_enum_from_sdk, opt_enum_to_sdk, required,
     tags_to_sdk, try_list, try_list_at, user_tags_from_sdk,
@@ -66,6 +67,11 @@ pub fn create_service_input(
         .set_enable_ecs_managed_tags(spec.enable_ecs_managed_tags)
         .set_propagate_tags(opt_enum_to_sdk(spec.propagate_tags))
         .set_enable_execute_command(spec.enable_execute_command)
+        .set_service_connect_configuration(
+            spec.service_connect_configuration.as_ref().map(attachments::service_connect_to_sdk).transpose()?,
+        )
+        .set_volume_configurations(attachments::volume_configurations_to_sdk(spec.volume_configurations.as_deref())?)
+        .set_vpc_lattice_configurations(attachments::lattice_to_sdk(spec.vpc_lattice_configurations.as_deref())?)
         .build();
     built("CreateServiceInput", input)
 }
@@ -148,6 +154,24 @@ pub fn update_service_input(
             send("serviceRegistries")
                 .then(|| list(spec.service_registries.as_deref(), registry_to_sdk).unwrap_or_default()),
         )
+        // Each of these three starts a new deployment in ECS when it differs.
+        .set_service_connect_configuration(
+            spec.service_connect_configuration
+                .as_ref()
+                .filter(|_| send("serviceConnectConfiguration"))
+                .map(attachments::service_connect_to_sdk)
+                .transpose()?,
+        )
+        .set_volume_configurations(if send("volumeConfigurations") {
+            Some(attachments::volume_configurations_to_sdk(spec.volume_configurations.as_deref())?.unwrap_or_default())
+        } else {
+            None
+        })
+        .set_vpc_lattice_configurations(if send("vpcLatticeConfigurations") {
+            Some(attachments::lattice_to_sdk(spec.vpc_lattice_configurations.as_deref())?.unwrap_or_default())
+        } else {
+            None
+        })
         .build();
     built("UpdateServiceInput", input)
 }
@@ -320,6 +344,7 @@ fn controller_to_sdk(c: &DeploymentController) -> Result<types::DeploymentContro
 /// values, not with the references in the user's spec). Tags come from the service (describe
 /// with `include: [TAGS]`), without the operator's own.
 pub fn service_spec_from_sdk(service: &types::Service) -> Result<ECSServiceSpec, ConvertError> {
+    let primary = attachments::primary_deployment(service);
     Ok(ECSServiceSpec {
         service_name: service.service_name.clone(),
         cluster: service.cluster_arn.clone(),
@@ -393,6 +418,16 @@ pub fn service_spec_from_sdk(service: &types::Service) -> Result<ECSServiceSpec,
             "spec.availabilityZoneRebalancing",
             service.availability_zone_rebalancing.as_ref(),
         )?,
+        service_connect_configuration: primary
+            .and_then(|d| d.service_connect_configuration.as_ref())
+            .map(attachments::service_connect_from_sdk)
+            .transpose()?,
+        volume_configurations: attachments::volume_configurations_from_sdk(
+            primary.and_then(|d| d.volume_configurations.as_deref()),
+        )?,
+        vpc_lattice_configurations: attachments::lattice_from_sdk(
+            primary.and_then(|d| d.vpc_lattice_configurations.as_deref()),
+        ),
         tags: user_tags_from_sdk(service.tags.as_deref().unwrap_or_default()),
         autoscaling: None,
         policies: Default::default(),
@@ -524,6 +559,9 @@ mod tests {
             "loadBalancers",
             "propagateTags",
             "serviceRegistries",
+            "serviceConnectConfiguration",
+            "volumeConfigurations",
+            "vpcLatticeConfigurations",
         ]
         .iter()
         .map(|f| f.to_string())
@@ -554,6 +592,45 @@ mod tests {
         assert_eq!(update.load_balancers, create.load_balancers);
         assert_eq!(update.propagate_tags, create.propagate_tags);
         assert_eq!(update.service_registries, create.service_registries);
+        assert_eq!(update.service_connect_configuration, create.service_connect_configuration);
+        assert_eq!(update.volume_configurations, create.volume_configurations);
+        assert_eq!(update.vpc_lattice_configurations, create.vpc_lattice_configurations);
+    }
+
+    #[test]
+    fn removed_attachments_go_out_as_off_and_empty() {
+        let canonical = crate::canonical::service::canonical_service(&ECSServiceSpec::default(), Some("td"), false);
+        let fields: Vec<String> = ["serviceConnectConfiguration", "volumeConfigurations", "vpcLatticeConfigurations"]
+            .iter()
+            .map(|f| f.to_string())
+            .collect();
+        let update = update_service_input(&canonical, &target(), false, &fields).unwrap();
+        let off = update.service_connect_configuration.expect("sent");
+        assert!(!off.enabled && off.services.is_none(), "Service Connect is turned off, not left as it was");
+        assert_eq!(update.volume_configurations, Some(vec![]));
+        assert_eq!(update.vpc_lattice_configurations, Some(vec![]));
+        let untouched = update_service_input(&canonical, &target(), false, &[]).unwrap();
+        assert_eq!(
+            (
+                untouched.service_connect_configuration,
+                untouched.volume_configurations,
+                untouched.vpc_lattice_configurations
+            ),
+            (None, None, None),
+            "omitted means unchanged to ECS: not sent unless they differ"
+        );
+    }
+
+    #[test]
+    fn attachments_are_read_from_the_primary_deployment() {
+        let input = create_service_input(&full_service_spec(), &target(), &Tags::new(), None).unwrap();
+        let mut service = described(&input);
+        let old = types::Deployment::builder().id("ecs-svc/0").status("ACTIVE").build();
+        let primary = service.deployments.take().unwrap_or_default();
+        service.deployments = Some([vec![old], primary].concat());
+        let back = service_spec_from_sdk(&service).unwrap();
+        assert!(back.service_connect_configuration.is_some_and(|c| c.enabled));
+        assert_eq!(back.volume_configurations.map(|v| v.len()), Some(1));
     }
 
     #[test]

@@ -224,7 +224,7 @@ fn ulimit_to_sdk(u: &Ulimit) -> Result<types::Ulimit, ConvertError> {
     )
 }
 
-fn log_configuration_to_sdk(l: &LogConfiguration) -> Result<types::LogConfiguration, ConvertError> {
+pub(crate) fn log_configuration_to_sdk(l: &LogConfiguration) -> Result<types::LogConfiguration, ConvertError> {
     built(
         "LogConfiguration",
         types::LogConfiguration::builder()
@@ -547,13 +547,7 @@ fn container_from_sdk(c: &types::ContainerDefinition, at: &str) -> Result<Contai
         log_configuration: c
             .log_configuration
             .as_ref()
-            .map(|l| {
-                Ok::<_, ConvertError>(LogConfiguration {
-                    log_driver: enum_from_sdk(&child(at, "logConfiguration.logDriver"), &l.log_driver)?,
-                    options: to_btree_map(l.options.as_ref()),
-                    secret_options: list(l.secret_options.as_deref(), secret_from_sdk),
-                })
-            })
+            .map(|l| log_configuration_from_sdk(l, &child(at, "logConfiguration")))
             .transpose()?,
         health_check: c.health_check.as_ref().map(|h| HealthCheck {
             command: h.command.clone(),
@@ -602,6 +596,18 @@ fn port_mapping_from_sdk(p: &types::PortMapping, at: &str) -> Result<PortMapping
 
 fn key_value_from_sdk(kv: &types::KeyValuePair, at: &str) -> Result<KeyValuePair, ConvertError> {
     Ok(KeyValuePair { name: required(&child(at, "name"), kv.name.as_ref())?, value: kv.value.clone() })
+}
+
+/// Shared with Service Connect's proxy log configuration.
+pub(crate) fn log_configuration_from_sdk(
+    l: &types::LogConfiguration,
+    at: &str,
+) -> Result<LogConfiguration, ConvertError> {
+    Ok(LogConfiguration {
+        log_driver: enum_from_sdk(&child(at, "logDriver"), &l.log_driver)?,
+        options: to_btree_map(l.options.as_ref()),
+        secret_options: list(l.secret_options.as_deref(), secret_from_sdk),
+    })
 }
 
 fn secret_from_sdk(s: &types::Secret) -> Secret {

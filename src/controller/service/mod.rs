@@ -8,6 +8,7 @@
 //! (pure) → [`execute`] → [`autoscaling`] → [`status`] (pure, with the [`rollout`] verdict) →
 //! status written if it changed → requeue fast while a rollout moves; [`cleanup`] on deletion.
 
+pub mod attachments;
 pub mod autoscaling;
 pub mod cleanup;
 pub mod deployment;
@@ -37,6 +38,7 @@ use crate::canonical::defaults::SERVICE_NOT_COMPARED;
 use crate::canonical::service::canonical_service;
 use crate::canonical::spec_hash;
 use crate::crd::common::{AppliedRecord, ManagementPolicy, RESTARTED_AT_ANNOTATION};
+use crate::crd::service::ServiceConnectConfiguration;
 use crate::crd::{ECSService, ECSServiceSpec, ManagedObject};
 
 reconciler!(ECSService, apply, cleanup::cleanup);
@@ -97,6 +99,9 @@ async fn sync(svc: &ECSService, ctx: &Context, resolved: &Resolved, observe_only
     let td = resolved.task_definition_arn.as_str();
     let desired = canonical_service(&svc.spec, Some(td), scaler_owns_count);
     let desired_hash = desired_hash(&desired, &svc.spec)?;
+    if svc.applied_hash() != Some(desired_hash.as_str()) {
+        check_task_definition_fit(svc, ctx, resolved).await?;
+    }
     let existing = observe::describe(ctx, svc, &resolved.cluster, &resolved.service_name).await?;
     let actual = existing.as_ref().map(|s| observe::actual(s, scaler_owns_count)).transpose()?;
     let remembered = rollout::remembered_rollback(svc.status.as_ref(), &desired_hash);
@@ -198,6 +203,28 @@ fn check_inputs(spec: &ECSServiceSpec) -> Result<(), Error> {
     }
 }
 
+/// Before the spec is applied (created, or changed since): its attachments against the task
+/// definition revision it runs. ECS would refuse a mismatch only at the write, or, for a
+/// volume configured at launch, only when the tasks fail to start.
+async fn check_task_definition_fit(svc: &ECSService, ctx: &Context, resolved: &Resolved) -> Result<(), Error> {
+    let facts = match &resolved.task_definition {
+        Some(facts) => Some(facts.clone()),
+        // An ARN in the spec: read the revision only when the spec refers into it.
+        None if attachments::refers_to_task_definition(&svc.spec) => {
+            let arn = resolved.task_definition_arn.as_str();
+            ctx.ecs
+                .describe_task_definition(arn)
+                .await?
+                .map(|d| attachments::TaskDefinitionFacts::of_sdk(resolve::family_revision(arn), &d.task_definition))
+        }
+        None => None,
+    };
+    match facts {
+        Some(facts) => attachments::check(&svc.spec, &facts).map_err(Error::InvalidSpec),
+        None => Ok(()),
+    }
+}
+
 /// The hash of what the user asked for: the canonical spec plus the user's tags, so a tag edit
 /// is a spec change (applied under Report too), not drift.
 fn desired_hash(desired: &ECSServiceSpec, spec: &ECSServiceSpec) -> Result<String, Error> {
@@ -207,6 +234,11 @@ fn desired_hash(desired: &ECSServiceSpec, spec: &ECSServiceSpec) -> Result<Strin
     if let Some(d) = hashed.deployment_configuration.as_mut() {
         d.lifecycle_hooks = d.lifecycle_hooks.take().filter(|h| !h.is_empty());
     }
+    // Likewise for the attachments' "none" (Service Connect off, no volumes, no Lattice).
+    hashed.service_connect_configuration =
+        hashed.service_connect_configuration.take().filter(|c| *c != ServiceConnectConfiguration::default());
+    hashed.volume_configurations = hashed.volume_configurations.take().filter(|v| !v.is_empty());
+    hashed.vpc_lattice_configurations = hashed.vpc_lattice_configurations.take().filter(|v| !v.is_empty());
     spec_hash(&hashed).map_err(|e| Error::InvalidSpec(format!("spec: {e}")))
 }
 

@@ -5,6 +5,7 @@
 use kube::ResourceExt;
 use kube::runtime::reflector::ObjectRef;
 
+use super::attachments::TaskDefinitionFacts;
 use crate::canonical::task_definition::task_definition_hash;
 use crate::controller::context::Context;
 use crate::controller::error::Error;
@@ -17,6 +18,9 @@ pub struct Resolved {
     pub service_name: String,
     /// The full ARN of the task definition revision the service must run.
     pub task_definition_arn: String,
+    /// What that revision holds, where resolving it showed it (a TaskDefinition object's
+    /// current spec, a family ECS described); None for an ARN in the spec.
+    pub task_definition: Option<TaskDefinitionFacts>,
 }
 
 /// Where resolving the references got to.
@@ -64,13 +68,17 @@ pub async fn resolve(svc: &ECSService, ctx: &Context) -> Result<Resolution, Erro
         }
         (None, None) => return Err(Error::InvalidSpec("spec.cluster: set cluster or clusterRef".into())),
     };
-    let task_definition_arn = match (&svc.spec.task_definition, &svc.spec.task_definition_ref) {
-        (Some(td), _) if td.starts_with("arn:") => td.clone(),
+    let (task_definition_arn, task_definition) = match (&svc.spec.task_definition, &svc.spec.task_definition_ref) {
+        (Some(td), _) if td.starts_with("arn:") => (td.clone(), None),
         (Some(td), _) => {
             // A family or family:revision: ECS reports the service's revision as an ARN, so
             // comparisons need the ARN it stands for today.
             match ctx.ecs.describe_task_definition(td).await? {
-                Some(d) => d.task_definition.task_definition_arn.unwrap_or_else(|| td.clone()),
+                Some(d) => {
+                    let arn = d.task_definition.task_definition_arn.clone().unwrap_or_else(|| td.clone());
+                    let facts = TaskDefinitionFacts::of_sdk(family_revision(&arn), &d.task_definition);
+                    (arn, Some(facts))
+                }
                 // Another object or tool may be about to register it: wait, do not fail.
                 None => {
                     let why = format!("waiting for task definition {td:?} to exist in ECS");
@@ -83,8 +91,13 @@ pub async fn resolve(svc: &ECSService, ctx: &Context) -> Result<Resolution, Erro
             let Some(td) = found else {
                 return Ok(Resolution::Waiting(missing("TaskDefinition", &r.name, ctx)));
             };
-            match current_revision(&td).or_else(|| held_revision(svc, &td)) {
-                Some(arn) => arn,
+            let current = current_revision(&td).map(|arn| {
+                let facts = TaskDefinitionFacts::of_spec(format!("{} ({})", r.name, family_revision(&arn)), &td.spec);
+                (arn, Some(facts))
+            });
+            // The revision held meanwhile is not the spec's: its contents are unknown here.
+            match current.or_else(|| held_revision(svc, &td).map(|arn| (arn, None))) {
+                Some(found) => found,
                 None => {
                     let why = format!("waiting for TaskDefinition {} to register its revision", r.name);
                     return Ok(Resolution::Waiting(Waiting::for_object(why)));
@@ -96,7 +109,7 @@ pub async fn resolve(svc: &ECSService, ctx: &Context) -> Result<Resolution, Erro
         }
     };
     let service_name = svc.spec.service_name.clone().unwrap_or_else(|| svc.name_any());
-    Ok(Resolution::Ready(Resolved { cluster, service_name, task_definition_arn }))
+    Ok(Resolution::Ready(Resolved { cluster, service_name, task_definition_arn, task_definition }))
 }
 
 /// The revision a TaskDefinition registered for its current spec: the one its status records,
