@@ -5,6 +5,7 @@
 
 mod admission;
 mod argocd_health;
+mod attachments;
 mod bad_input_runtime;
 mod capacity_provider;
 mod cluster;
