@@ -16,6 +16,7 @@ mod capacity_providers;
 mod clock;
 mod clusters;
 mod config;
+mod deployment_configs;
 mod deployments;
 mod error;
 mod faults;

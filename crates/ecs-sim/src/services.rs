@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use crate::capacity_providers::{check_strategy_weights, parse_strategy};
 use crate::clock::epoch_seconds;
+use crate::deployment_configs::DeploymentConfigs;
 use crate::deployments::{DeploymentConfig, DeploymentTasks};
 use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::protocol::{Req, Tags, canonical, paginate, parse_tags, service_ident, tags_json, valid_name};
@@ -91,6 +92,9 @@ pub struct Service {
     /// ENABLED or DISABLED; UpdateService changes it without a new deployment.
     pub availability_zone_rebalancing: String,
     pub role_arn: Option<String>,
+    /// serviceConnectConfiguration, volumeConfigurations and vpcLatticeConfigurations: each new
+    /// deployment carries a copy (see `deployment_configs`).
+    pub configs: DeploymentConfigs,
     pub created_at: u64,
     pub tags: Tags,
     /// PRIMARY first, then ACTIVE deployments still draining.
@@ -131,6 +135,7 @@ struct TaskSetShape {
     network_configuration: Option<Value>,
     load_balancers: Vec<Value>,
     service_registries: Vec<Value>,
+    configs: DeploymentConfigs,
 }
 
 impl TaskSetShape {
@@ -141,6 +146,7 @@ impl TaskSetShape {
             network_configuration: s.network_configuration.clone(),
             load_balancers: s.load_balancers.clone(),
             service_registries: s.service_registries.clone(),
+            configs: s.configs.clone(),
         }
     }
 }
@@ -238,7 +244,7 @@ impl State {
             }
             _ => {}
         }
-        let svc = self.build_service(r, &key, &cluster.default_strategy)?;
+        let svc = self.build_service(r, &key, &cluster.default_strategy, cluster.service_connect_defaults.as_ref())?;
         self.record_duplicate(&svc);
         self.services.insert(key.clone(), svc);
         if let Some(t) = token {
@@ -252,7 +258,13 @@ impl State {
     }
 
     /// Validates a CreateService request into a service with no deployments yet.
-    fn build_service(&self, r: Req, key: &ServiceKey, cluster_strategy: &[Value]) -> ApiResult<Service> {
+    fn build_service(
+        &self,
+        r: Req,
+        key: &ServiceKey,
+        cluster_strategy: &[Value],
+        cluster_namespace: Option<&Value>,
+    ) -> ApiResult<Service> {
         let (td_arn, td) = self.runnable_task_definition(r.str("taskDefinition")?)?;
         // botocore CreateServiceRequest.desiredCount: "required if schedulingStrategy is REPLICA
         // or isn't specified": REPLICA is the default.
@@ -291,6 +303,8 @@ impl State {
         check_launch_compatibility(&td, fargate)?;
         let network = network_configuration(r.get("networkConfiguration"))?;
         check_network(&td, network.as_ref())?;
+        let configs = DeploymentConfigs::from_create(r)?;
+        configs.check(&td, cluster_namespace, fargate)?;
         let role = r.opt_str("role")?;
         if role.is_some() && td["networkMode"].as_str() == Some("awsvpc") {
             return Err(role_with_awsvpc());
@@ -329,6 +343,7 @@ impl State {
             enable_execute_command: r.opt_bool("enableExecuteCommand")?.unwrap_or(false),
             availability_zone_rebalancing: String::new(),
             role_arn: None,
+            configs,
             created_at: self.now,
             tags: parse_tags(r.array("tags")?)?,
             deployments: vec![],
@@ -478,6 +493,17 @@ impl State {
         if let Some(regs) = r.opt_array("serviceRegistries")? {
             s.service_registries = regs.clone();
         }
+        s.configs = s.configs.update(r)?;
+        // Checked against the task definition the service will run when either side changes
+        // (a desiredCount-only update does not re-check a configuration ECS already accepted).
+        let touched = r.get("taskDefinition").is_some()
+            || ["serviceConnectConfiguration", "volumeConfigurations", "vpcLatticeConfigurations"]
+                .iter()
+                .any(|k| r.get(k).is_some());
+        if touched {
+            let namespace = self.clusters.get(&s.key.cluster).and_then(|c| c.service_connect_defaults.as_ref());
+            s.configs.check(&td, namespace, fargate)?;
+        }
         if let Some(p) = r.opt_array("placementConstraints")? {
             s.placement_constraints = p.clone();
         }
@@ -622,7 +648,7 @@ impl State {
 
     fn deployment_json(&self, svc: &Service, d: &crate::deployments::Deployment, g: &DeploymentTasks) -> Value {
         let desired = if d.primary { svc.desired_count as usize } else { g.running.len() + g.pending.len() };
-        json!({
+        let mut v = json!({
             "id": d.id,
             "status": if d.primary { "PRIMARY" } else { "ACTIVE" },
             "taskDefinition": d.task_definition,
@@ -639,7 +665,9 @@ impl State {
             "networkConfiguration": d.network_configuration,
             "rolloutState": d.rollout.as_str(),
             "rolloutStateReason": d.rollout_reason,
-        })
+        });
+        d.configs.write_json(&mut v);
+        v
     }
 }
 
