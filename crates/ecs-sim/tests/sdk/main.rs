@@ -6,6 +6,7 @@ mod autoscaling;
 mod botocore_shapes;
 mod capacity_providers;
 mod clusters;
+mod deployment_configs;
 mod deployments;
 mod harness;
 mod protocol;
