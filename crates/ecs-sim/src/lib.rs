@@ -24,6 +24,7 @@ mod hostile;
 mod http;
 mod kept_fields;
 mod lifecycle_hooks;
+mod managed_instances;
 mod protocol;
 mod service_deployments;
 mod service_settings;
