@@ -9,6 +9,7 @@ mod clusters;
 mod deployment_configs;
 mod deployments;
 mod harness;
+mod managed_instances;
 mod protocol;
 mod service_deployments;
 mod service_settings;
