@@ -17,8 +17,8 @@
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, ApiResult};
-use crate::services::ServiceStatus;
 use crate::protocol::{Req, Tags, arn_resource, paginate, parse_tags, tags_json};
+use crate::services::ServiceStatus;
 use crate::state::State;
 use crate::tasks::TaskStatus;
 
@@ -42,7 +42,10 @@ pub struct CapacityProvider {
 pub enum ProviderKind {
     AutoScalingGroup(Value),
     /// The provider and the cluster it belongs to.
-    ManagedInstances { provider: Value, cluster: String },
+    ManagedInstances {
+        provider: Value,
+        cluster: String,
+    },
 }
 
 impl CapacityProvider {
@@ -379,7 +382,10 @@ impl State {
     /// Whether a strategy runs on Managed Instances (names a MANAGED_INSTANCES provider).
     pub fn strategy_is_managed_instances(&self, strategy: &[Value]) -> bool {
         strategy.iter().any(|i| {
-            i["capacityProvider"].as_str().and_then(|n| self.capacity_providers.get(n)).is_some_and(|p| p.mi_cluster().is_some())
+            i["capacityProvider"]
+                .as_str()
+                .and_then(|n| self.capacity_providers.get(n))
+                .is_some_and(|p| p.mi_cluster().is_some())
         })
     }
 }

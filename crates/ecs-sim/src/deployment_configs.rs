@@ -46,10 +46,9 @@ fn required<'a>(r: Req<'a>, key: &str, path: &str) -> ApiResult<&'a str> {
 
 fn one_of(r: Req, key: &str, path: &str, valid: &[&str]) -> ApiResult<()> {
     match r.opt_str(key)? {
-        Some(v) if !valid.contains(&v) => Err(ApiError::invalid(format!(
-            "Invalid {path}.{key} {v}. Valid values: {}.",
-            valid.join(", ")
-        ))),
+        Some(v) if !valid.contains(&v) => {
+            Err(ApiError::invalid(format!("Invalid {path}.{key} {v}. Valid values: {}.", valid.join(", "))))
+        }
         _ => Ok(()),
     }
 }

@@ -78,7 +78,8 @@ fn check(v: &Value) -> ApiResult<()> {
         return Err(ApiError::invalid(format!("{T} must be an object.")));
     }
     let t = Req(lt);
-    t.opt_str("ec2InstanceProfileArn")?.ok_or_else(|| ApiError::invalid(format!("{T}.ec2InstanceProfileArn is required.")))?;
+    t.opt_str("ec2InstanceProfileArn")?
+        .ok_or_else(|| ApiError::invalid(format!("{T}.ec2InstanceProfileArn is required.")))?;
     required(t, "networkConfiguration", T)?;
     let net = Req(&lt["networkConfiguration"]);
     net.str_list("subnets")?;
@@ -119,9 +120,11 @@ pub fn create(sent: &Value) -> ApiResult<Value> {
     check(sent)?;
     let mut v = sent.clone();
     let lt = &mut v["instanceLaunchTemplate"];
-    for (key, default) in
-        [("capacityOptionType", json!("ON_DEMAND")), ("monitoring", json!("BASIC")), ("instanceMetadataTagsPropagation", json!(true))]
-    {
+    for (key, default) in [
+        ("capacityOptionType", json!("ON_DEMAND")),
+        ("monitoring", json!("BASIC")),
+        ("instanceMetadataTagsPropagation", json!(true)),
+    ] {
         if lt.get(key).is_none_or(Value::is_null) {
             lt[key] = default;
         }

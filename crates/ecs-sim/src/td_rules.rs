@@ -70,7 +70,9 @@ pub fn normalise_task_size(td: &mut Map<String, Value>) -> ApiResult<(Option<u32
 
 /// Whether `requiresCompatibilities` lists `what`.
 pub fn requires(td: &Map<String, Value>, what: &str) -> bool {
-    td.get("requiresCompatibilities").and_then(Value::as_array).is_some_and(|l| l.iter().any(|c| c.as_str() == Some(what)))
+    td.get("requiresCompatibilities")
+        .and_then(Value::as_array)
+        .is_some_and(|l| l.iter().any(|c| c.as_str() == Some(what)))
 }
 
 /// Amazon ECS Managed Instances: "You must specify a network mode in the task definition. You

@@ -418,8 +418,15 @@ async fn vpc_lattice_is_checked() {
         .unwrap_err();
     assert_eq!(code(&err).as_deref(), Some("InvalidParameterException"), "portName must name a port mapping");
     env.fargate_service("b", &td, 1).await;
-    let err =
-        env.ecs.update_service().cluster(CLUSTER).service("b").vpc_lattice_configurations(bad).send().await.unwrap_err();
+    let err = env
+        .ecs
+        .update_service()
+        .cluster(CLUSTER)
+        .service("b")
+        .vpc_lattice_configurations(bad)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&err).as_deref(), Some("InvalidParameterException"), "checked by UpdateService too");
     let (status, body) = ecs_json(
         &env,

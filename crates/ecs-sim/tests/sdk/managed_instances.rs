@@ -137,13 +137,19 @@ async fn creation_is_checked() {
     assert_eq!(code(&err).as_deref(), Some("InvalidParameterException"), "vCpuCount min above max");
     let mut bad = mi_config(1, 4);
     bad.infrastructure_optimization = Some(InfrastructureOptimization::builder().scale_in_after(5000).build());
-    let err = env.ecs.create_capacity_provider().name("e").cluster(CLUSTER).managed_instances_provider(bad).send().await;
+    let err =
+        env.ecs.create_capacity_provider().name("e").cluster(CLUSTER).managed_instances_provider(bad).send().await;
     assert_eq!(code(&err.unwrap_err()).as_deref(), Some("InvalidParameterException"), "scaleInAfter -1 or 0-3600");
 
     let raw = |provider: Value| {
-        ecs_json(&env, "CreateCapacityProvider", json!({"name": "f", "cluster": CLUSTER, "managedInstancesProvider": provider}))
+        ecs_json(
+            &env,
+            "CreateCapacityProvider",
+            json!({"name": "f", "cluster": CLUSTER, "managedInstancesProvider": provider}),
+        )
     };
-    let (status, body) = raw(json!({"infrastructureRoleArn": INFRA, "instanceLaunchTemplate": {"networkConfiguration": {}}}));
+    let (status, body) =
+        raw(json!({"infrastructureRoleArn": INFRA, "instanceLaunchTemplate": {"networkConfiguration": {}}}));
     assert_eq!((status, body["__type"].as_str()), (400, Some("InvalidParameterException")));
     assert!(body["message"].as_str().unwrap().contains("ec2InstanceProfileArn"));
     let (status, body) = raw(json!({"infrastructureRoleArn": INFRA, "instanceLaunchTemplate": {
