@@ -1,11 +1,24 @@
-//! Capacity providers: the built-in FARGATE and FARGATE_SPOT plus Auto Scaling group
-//! providers created by callers. The simulator does not model EC2 capacity; a provider
-//! only has to exist and be associated with the cluster for a strategy to be accepted.
+//! Capacity providers: the built-in FARGATE and FARGATE_SPOT, Auto Scaling group providers
+//! and Amazon ECS Managed Instances providers created by callers. The simulator does not model
+//! EC2 capacity; a provider only has to exist and be associated with the cluster for a
+//! strategy to be accepted.
+//!
+//! Managed Instances providers (botocore CreateCapacityProviderRequest.cluster: "When you
+//! create a capacity provider with Amazon ECS Managed Instances, it becomes available only
+//! within the specified cluster"; CapacityProvider.cluster: "Managed instances capacity
+//! providers are cluster-scoped, meaning they can only be used within their associated
+//! cluster") belong to one cluster: CreateCapacityProvider associates them with it (they appear
+//! in its `capacityProviders` and a strategy may name them at once), Update and Delete need
+//! that `cluster`, PutClusterCapacityProviders refuses them for any other cluster, and
+//! DeleteCluster refuses a cluster that still has one (ClusterContainsCapacityProviderException:
+//! "This exception occurs when you try to delete a cluster that still has active capacity
+//! providers, including Amazon ECS Managed Instances capacity providers").
 
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, ApiResult};
 use crate::protocol::{Req, Tags, arn_resource, paginate, parse_tags, tags_json};
+use crate::services::ServiceStatus;
 use crate::state::State;
 use crate::tasks::TaskStatus;
 
@@ -16,11 +29,33 @@ pub struct CapacityProvider {
     pub name: String,
     pub arn: String,
     pub active: bool,
-    pub asg_provider: Value,
+    /// `autoScalingGroupProvider` (type EC2_AUTOSCALING) or `managedInstancesProvider` (type
+    /// MANAGED_INSTANCES), with defaults filled in.
+    pub kind: ProviderKind,
     /// `updateStatus` and `updateStatusReason` of the last update or delete.
     pub update_status: &'static str,
     pub update_status_reason: Option<String>,
     pub tags: Tags,
+}
+
+#[derive(Debug, Clone)]
+pub enum ProviderKind {
+    AutoScalingGroup(Value),
+    /// The provider and the cluster it belongs to.
+    ManagedInstances {
+        provider: Value,
+        cluster: String,
+    },
+}
+
+impl CapacityProvider {
+    /// The cluster of a Managed Instances provider.
+    pub fn mi_cluster(&self) -> Option<&str> {
+        match &self.kind {
+            ProviderKind::ManagedInstances { cluster, .. } => Some(cluster),
+            ProviderKind::AutoScalingGroup(_) => None,
+        }
+    }
 }
 
 fn provider_name(ident: &str) -> String {
@@ -102,10 +137,23 @@ impl State {
             "capacityProviderArn": p.arn,
             "name": p.name,
             "status": if p.active { "ACTIVE" } else { "INACTIVE" },
-            "autoScalingGroupProvider": p.asg_provider,
             "updateStatus": p.update_status,
-            "type": "EC2_AUTOSCALING",
         });
+        // botocore CapacityProvider.type: "For Amazon ECS Managed Instances, this value is
+        // MANAGED_INSTANCES"; CapacityProviderType lists EC2_AUTOSCALING for the rest.
+        // CapacityProvider.cluster: "This is required for Managed instances" (the cluster's name,
+        // as the request names it).
+        match &p.kind {
+            ProviderKind::AutoScalingGroup(asg) => {
+                v["autoScalingGroupProvider"] = asg.clone();
+                v["type"] = json!("EC2_AUTOSCALING");
+            }
+            ProviderKind::ManagedInstances { provider, cluster } => {
+                v["managedInstancesProvider"] = provider.clone();
+                v["type"] = json!("MANAGED_INSTANCES");
+                v["cluster"] = json!(cluster);
+            }
+        }
         if let Some(reason) = &p.update_status_reason {
             v["updateStatusReason"] = json!(reason);
         }
@@ -116,7 +164,8 @@ impl State {
     }
 
     fn built_in_json(&self, name: &str) -> Value {
-        json!({"capacityProviderArn": self.ident.capacity_provider_arn(name), "name": name, "status": "ACTIVE", "tags": []})
+        // botocore CapacityProviderType: FARGATE and FARGATE_SPOT are the built-ins' types.
+        json!({"capacityProviderArn": self.ident.capacity_provider_arn(name), "name": name, "status": "ACTIVE", "tags": [], "type": name})
     }
 
     pub(crate) fn create_capacity_provider(&mut self, body: &Value) -> ApiResult<Value> {
@@ -131,38 +180,85 @@ impl State {
         if self.capacity_providers.get(&name).is_some_and(|p| p.active) {
             return Err(ApiError::client(format!("The specified capacity provider {name} already exists.")));
         }
-        let asg = r
-            .get("autoScalingGroupProvider")
-            .ok_or_else(|| ApiError::invalid("autoScalingGroupProvider is required."))?;
+        // botocore CreateCapacityProviderRequest has both members, neither required: a provider
+        // is one or the other ("You can create capacity providers for Amazon ECS Managed
+        // Instances and EC2 instances").
+        let kind = match (r.get("autoScalingGroupProvider"), r.get("managedInstancesProvider")) {
+            (Some(_), Some(_)) => {
+                return Err(ApiError::invalid(
+                    "Specify either autoScalingGroupProvider or managedInstancesProvider, not both.",
+                ));
+            }
+            (None, None) => {
+                return Err(ApiError::invalid(
+                    "One of autoScalingGroupProvider or managedInstancesProvider is required.",
+                ));
+            }
+            (Some(asg), None) => ProviderKind::AutoScalingGroup(asg_provider(asg)?),
+            (None, Some(mi)) => {
+                let cluster = r.opt_str("cluster")?.ok_or_else(|| {
+                    ApiError::invalid("cluster is required when you create a Managed Instances capacity provider.")
+                })?;
+                let cluster = self.active_cluster(Some(cluster))?.name.clone();
+                ProviderKind::ManagedInstances { provider: crate::managed_instances::create(mi)?, cluster }
+            }
+        };
         let provider = CapacityProvider {
             arn: self.ident.capacity_provider_arn(&name),
             name: name.clone(),
             active: true,
-            asg_provider: asg_provider(asg)?,
+            kind,
             update_status: "UPDATE_COMPLETE",
             update_status_reason: None,
             tags: parse_tags(r.array("tags")?)?,
         };
         let out = self.capacity_provider_json(&provider, true);
+        if let Some(cluster) = provider.mi_cluster().and_then(|c| self.clusters.get_mut(c))
+            && !cluster.capacity_providers.contains(&name)
+        {
+            cluster.capacity_providers.push(name.clone());
+        }
         self.capacity_providers.insert(name, provider);
         Ok(json!({"capacityProvider": out}))
     }
 
+    /// botocore DescribeCapacityProvidersRequest.cluster: "When specified, only capacity
+    /// providers associated with this cluster are returned, including Amazon ECS Managed
+    /// Instances capacity providers." Without it, the account-level providers are listed
+    /// (FARGATE, FARGATE_SPOT, Auto Scaling group providers) and Managed Instances providers are
+    /// not: they are cluster-scoped (CapacityProvider.cluster) and the model only promises them
+    /// with a cluster. Named explicitly, any provider is described (names are unique in the
+    /// account and the ARN does not contain the cluster); with a cluster, a named provider not
+    /// associated with it is a MISSING failure.
     pub(crate) fn describe_capacity_providers(&mut self, body: &Value) -> ApiResult<Value> {
         let r = Req(body);
         let with_tags = r.includes("TAGS")?;
         let wanted = r.str_list("capacityProviders")?;
+        let scope: Option<Vec<String>> = match r.opt_str("cluster")? {
+            Some(c) => Some(self.active_cluster(Some(c))?.capacity_providers.clone()),
+            None => None,
+        };
         let names: Vec<String> = if wanted.is_empty() {
-            BUILT_IN.iter().map(|s| s.to_string()).chain(self.capacity_providers.keys().cloned()).collect()
+            match &scope {
+                Some(assoc) => assoc.clone(),
+                None => BUILT_IN
+                    .iter()
+                    .map(|s| s.to_string())
+                    .chain(
+                        self.capacity_providers.values().filter(|p| p.mi_cluster().is_none()).map(|p| p.name.clone()),
+                    )
+                    .collect(),
+            }
         } else {
             wanted.iter().map(|w| provider_name(w)).collect()
         };
         let (page, next) = paginate(&names, r.opt_i64("maxResults")?, 10, 10, r.opt_str("nextToken")?)?;
         let (mut found, mut failures) = (vec![], vec![]);
         for name in page {
-            if BUILT_IN.contains(&name.as_str()) {
+            let in_scope = scope.as_ref().is_none_or(|assoc| assoc.contains(&name));
+            if BUILT_IN.contains(&name.as_str()) && in_scope {
                 found.push(self.built_in_json(&name));
-            } else if let Some(p) = self.capacity_providers.get(&name) {
+            } else if let Some(p) = self.capacity_providers.get(&name).filter(|_| in_scope) {
                 found.push(self.capacity_provider_json(p, with_tags));
             } else {
                 failures.push(json!({"arn": self.ident.capacity_provider_arn(&name), "reason": "MISSING"}));
@@ -171,56 +267,126 @@ impl State {
         Ok(json!({"capacityProviders": found, "failures": failures, "nextToken": next}))
     }
 
+    /// The provider `name` for UpdateCapacityProvider or DeleteCapacityProvider with the
+    /// request's `cluster`: botocore UpdateCapacityProviderRequest.cluster "Managed instances
+    /// capacity providers are cluster-scoped and can only be updated within their associated
+    /// cluster", DeleteCapacityProviderRequest.cluster "... can only be deleted from their
+    /// associated cluster". A missing provider is ClientException, as AWS answers
+    /// DeleteCapacityProvider (ResourceNotFoundException is not among either's errors).
+    fn scoped_provider(&self, name: &str, cluster: Option<&str>, verb: &str) -> ApiResult<CapacityProvider> {
+        let provider = self
+            .capacity_providers
+            .get(name)
+            .filter(|p| p.active)
+            .ok_or_else(|| ApiError::client("The specified capacity provider does not exist."))?;
+        if let Some(own) = provider.mi_cluster() {
+            let sent = cluster.ok_or_else(|| {
+                ApiError::invalid(format!(
+                    "cluster is required: the Managed Instances capacity provider {name} can only be {verb} within its cluster."
+                ))
+            })?;
+            let sent = self.active_cluster(Some(sent))?.name.clone();
+            if sent != own {
+                return Err(ApiError::invalid(format!(
+                    "The Managed Instances capacity provider {name} belongs to cluster {own}, not {sent}."
+                )));
+            }
+        }
+        Ok(provider.clone())
+    }
+
     pub(crate) fn update_capacity_provider(&mut self, body: &Value) -> ApiResult<Value> {
         let r = Req(body);
         let name = provider_name(r.str("name")?);
-        let update = r.get("autoScalingGroupProvider").cloned().unwrap_or_else(|| json!({}));
-        // ClientException, as DeleteCapacityProvider answers: ResourceNotFoundException is not
-        // among UpdateCapacityProvider's errors in the model.
-        let provider = self
-            .capacity_providers
-            .get_mut(&name)
-            .filter(|p| p.active)
-            .ok_or_else(|| ApiError::client("The specified capacity provider does not exist."))?;
-        provider.asg_provider = asg_provider_update(&provider.asg_provider, &update)?;
+        let mut provider = self.scoped_provider(&name, r.opt_str("cluster")?, "updated")?;
+        provider.kind = match (&provider.kind, r.get("autoScalingGroupProvider"), r.get("managedInstancesProvider")) {
+            (ProviderKind::AutoScalingGroup(current), asg, None) => {
+                let update = asg.cloned().unwrap_or_else(|| json!({}));
+                ProviderKind::AutoScalingGroup(asg_provider_update(current, &update)?)
+            }
+            (ProviderKind::ManagedInstances { provider: current, cluster }, None, Some(update)) => {
+                ProviderKind::ManagedInstances {
+                    provider: crate::managed_instances::update(current, update)?,
+                    cluster: cluster.clone(),
+                }
+            }
+            (ProviderKind::ManagedInstances { .. }, _, _) => {
+                return Err(ApiError::invalid(format!(
+                    "{name} is a Managed Instances capacity provider: send managedInstancesProvider (and no autoScalingGroupProvider)."
+                )));
+            }
+            (ProviderKind::AutoScalingGroup(_), _, Some(_)) => {
+                return Err(ApiError::invalid(format!(
+                    "{name} is an Auto Scaling group capacity provider: managedInstancesProvider does not apply to it."
+                )));
+            }
+        };
         provider.update_status = "UPDATE_COMPLETE";
         provider.update_status_reason = None;
-        let provider = provider.clone();
-        Ok(json!({"capacityProvider": self.capacity_provider_json(&provider, true)}))
+        let out = self.capacity_provider_json(&provider, true);
+        self.capacity_providers.insert(name, provider);
+        Ok(json!({"capacityProvider": out}))
     }
 
     pub(crate) fn delete_capacity_provider(&mut self, body: &Value) -> ApiResult<Value> {
         let r = Req(body);
         let name = provider_name(r.str("capacityProvider")?);
-        let associated = self
-            .clusters
-            .values()
-            .find(|c| c.is_active() && c.capacity_providers.contains(&name))
-            .map(|c| c.name.clone());
-        let provider = self
-            .capacity_providers
-            .get_mut(&name)
-            .filter(|p| p.active)
-            .ok_or_else(|| ApiError::client("The specified capacity provider does not exist."))?;
-        match associated {
-            // Not an error: AWS answers 200 with the provider still ACTIVE and the failure in
-            // updateStatus (botocore CapacityProvider.updateStatus: "DELETE_FAILED The capacity
-            // provider can't be deleted. The update status reason provides further details";
-            // the reason text as terraform-provider-aws PR 48156 and aws-nuke PR 542 quote it).
-            Some(cluster) => {
+        let mut provider = self.scoped_provider(&name, r.opt_str("cluster")?, "deleted")?;
+        // Not an error: AWS answers 200 with the provider still ACTIVE and the failure in
+        // updateStatus (botocore CapacityProvider.updateStatus: "DELETE_FAILED The capacity
+        // provider can't be deleted. The update status reason provides further details"; the
+        // reason text as terraform-provider-aws PR 48156 and aws-nuke PR 542 quote it).
+        let blocker = match provider.mi_cluster() {
+            // A Managed Instances provider is always associated with its cluster; what blocks its
+            // deletion is a service still using it (botocore DeleteCapacityProvider: "Prior to a
+            // capacity provider being deleted, the capacity provider must be removed from the
+            // capacity provider strategy from all services").
+            Some(cluster) => self
+                .services
+                .values()
+                .filter(|s| s.key.cluster == cluster && s.status != ServiceStatus::Inactive)
+                .find(|s| s.capacity_provider_strategy.iter().any(|i| i["capacityProvider"].as_str() == Some(&name)))
+                .map(|s| {
+                    format!(
+                        "The capacity provider cannot be deleted because it is used in the capacity provider strategy of service {}. Update the service to remove it and try again.",
+                        s.key.name
+                    )
+                }),
+            None => self.clusters.values().find(|c| c.is_active() && c.capacity_providers.contains(&name)).map(|c| {
+                format!(
+                    "The capacity provider cannot be deleted because it is associated with cluster: {}. Remove the capacity provider from the cluster and try again.",
+                    c.name
+                )
+            }),
+        };
+        match blocker {
+            Some(reason) => {
                 provider.update_status = "DELETE_FAILED";
-                provider.update_status_reason = Some(format!(
-                    "The capacity provider cannot be deleted because it is associated with cluster: {cluster}. Remove the capacity provider from the cluster and try again."
-                ));
+                provider.update_status_reason = Some(reason);
             }
             None => {
                 provider.active = false;
                 provider.update_status = "DELETE_COMPLETE";
                 provider.update_status_reason = None;
+                if let Some(cluster) = provider.mi_cluster().and_then(|c| self.clusters.get_mut(c)) {
+                    cluster.capacity_providers.retain(|p| p != &name);
+                    cluster.default_strategy.retain(|i| i["capacityProvider"].as_str() != Some(&name));
+                }
             }
         }
-        let provider = provider.clone();
-        Ok(json!({"capacityProvider": self.capacity_provider_json(&provider, true)}))
+        let out = self.capacity_provider_json(&provider, true);
+        self.capacity_providers.insert(name, provider);
+        Ok(json!({"capacityProvider": out}))
+    }
+
+    /// Whether a strategy runs on Managed Instances (names a MANAGED_INSTANCES provider).
+    pub fn strategy_is_managed_instances(&self, strategy: &[Value]) -> bool {
+        strategy.iter().any(|i| {
+            i["capacityProvider"]
+                .as_str()
+                .and_then(|n| self.capacity_providers.get(n))
+                .is_some_and(|p| p.mi_cluster().is_some())
+        })
     }
 }
 

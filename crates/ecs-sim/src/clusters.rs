@@ -219,7 +219,7 @@ impl State {
         merge_settings(&mut settings, r.array("settings")?)?;
         let capacity_providers = r.str_list("capacityProviders")?;
         let default_strategy = parse_strategy(r.array("defaultCapacityProviderStrategy")?)?;
-        self.check_capacity_providers(&capacity_providers, &default_strategy)?;
+        self.check_capacity_providers(&name, &capacity_providers, &default_strategy)?;
         let cluster = Cluster {
             arn: self.ident.cluster_arn(&name),
             name: name.clone(),
@@ -299,11 +299,21 @@ impl State {
         Ok(json!({"cluster": self.cluster_json(&cluster, Includes::all())}))
     }
 
-    /// Every provider must exist, and a default strategy may only name listed providers.
-    fn check_capacity_providers(&self, providers: &[String], strategy: &[Value]) -> ApiResult<()> {
+    /// Every provider must exist, and a default strategy may only name listed providers. A
+    /// Managed Instances provider can only be associated with its own cluster (botocore
+    /// PutClusterCapacityProviders: "when you create a capacity provider with Amazon ECS Managed
+    /// Instances, it becomes available only within the specified cluster").
+    fn check_capacity_providers(&self, cluster: &str, providers: &[String], strategy: &[Value]) -> ApiResult<()> {
         for name in providers {
             if !self.capacity_provider_exists(name) {
                 return Err(ApiError::invalid(format!("The specified capacity provider {name} was not found.")));
+            }
+            if let Some(own) = self.capacity_providers.get(name).and_then(|p| p.mi_cluster())
+                && own != cluster
+            {
+                return Err(ApiError::invalid(format!(
+                    "The Managed Instances capacity provider {name} belongs to cluster {own} and cannot be associated with cluster {cluster}."
+                )));
             }
         }
         for item in strategy {
@@ -330,7 +340,7 @@ impl State {
         }
         let providers = r.str_list("capacityProviders")?;
         let strategy = parse_strategy(r.array("defaultCapacityProviderStrategy")?)?;
-        self.check_capacity_providers(&providers, &strategy)?;
+        self.check_capacity_providers(&current.name, &providers, &strategy)?;
         // botocore PutClusterCapacityProviders: "You can only disassociate an existing capacity
         // provider from a cluster if it's not being used by any existing tasks." AWS answers
         // ResourceInUseException "The specified capacity provider is in use and cannot be
@@ -367,6 +377,19 @@ impl State {
             return Err(ApiError::new(
                 ErrorKind::ClusterContainsTasks,
                 "The Cluster cannot be deleted while Tasks are active.",
+            ));
+        }
+        // botocore ClusterContainsCapacityProviderException: "This exception occurs when you try
+        // to delete a cluster that still has active capacity providers, including Amazon ECS
+        // Managed Instances capacity providers. You must first delete all capacity providers from
+        // the cluster". Auto Scaling group providers are only associated, and DeleteCapacityProvider
+        // says "To remove a capacity provider from a cluster, you can either use
+        // PutClusterCapacityProviders or delete the cluster": only the cluster's own Managed
+        // Instances providers block it.
+        if self.capacity_providers.values().any(|p| p.active && p.mi_cluster() == Some(name.as_str())) {
+            return Err(ApiError::new(
+                ErrorKind::ClusterContainsCapacityProvider,
+                "The cluster contains one or more capacity providers that prevent the requested operation. Delete the cluster's Managed Instances capacity providers and try again.",
             ));
         }
         let now = self.now;

@@ -46,6 +46,9 @@ pub struct Deployment {
     pub capacity_provider_strategy: Vec<Value>,
     pub platform_version: Option<String>,
     pub network_configuration: Option<Value>,
+    /// serviceConnectConfiguration, volumeConfigurations, vpcLatticeConfigurations: the
+    /// service's when the deployment was made.
+    pub configs: crate::deployment_configs::DeploymentConfigs,
     /// The service revision it runs (`service-revision/<cluster>/<service>/<id>`); a rolling
     /// rollback's new deployment runs the revision it rolls back to.
     pub revision_arn: String,
@@ -368,6 +371,7 @@ impl State {
                 capacity_provider_strategy: svc.capacity_provider_strategy.clone(),
                 platform_version: svc.platform_version.clone(),
                 network_configuration: svc.network_configuration.clone(),
+                configs: svc.configs.clone(),
                 revision_arn,
             },
         );
@@ -520,6 +524,7 @@ impl State {
                 id: p.id.clone(),
                 task_definition: p.task_definition.clone(),
                 revision_arn: p.revision_arn.clone(),
+                configs: p.configs.clone(),
             });
             events.push(format!("(service {}) (deployment {}) deployment completed.", key.name, p.id));
         }

@@ -35,6 +35,9 @@ pub const KEEPABLE: &[&str] = &[
     "loadBalancers",
     "propagateTags",
     "serviceRegistries",
+    "serviceConnectConfiguration",
+    "volumeConfigurations",
+    "vpcLatticeConfigurations",
 ];
 
 /// Per service, member name → the value ECS keeps.

@@ -178,6 +178,8 @@ pub struct LastCompleted {
     pub id: String,
     pub task_definition: String,
     pub revision_arn: String,
+    /// Its serviceConnect, volume and VPC Lattice configurations (part of the revision).
+    pub configs: crate::deployment_configs::DeploymentConfigs,
 }
 
 /// botocore Rollback.
@@ -772,6 +774,7 @@ impl State {
         let shifts = matches!(rec.strategy.as_str(), "BLUE_GREEN" | "LINEAR" | "CANARY");
         let blue = svc.deployments.iter().position(|d| d.id == target.id);
         svc.task_definition = target.task_definition.clone();
+        svc.configs = target.configs.clone();
         match blue.filter(|_| shifts) {
             Some(idx) => {
                 let mut blue = svc.deployments.remove(idx);

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use crate::capacity_providers::{check_strategy_weights, parse_strategy};
 use crate::clock::epoch_seconds;
+use crate::deployment_configs::DeploymentConfigs;
 use crate::deployments::{DeploymentConfig, DeploymentTasks};
 use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::protocol::{Req, Tags, canonical, paginate, parse_tags, service_ident, tags_json, valid_name};
@@ -91,6 +92,12 @@ pub struct Service {
     /// ENABLED or DISABLED; UpdateService changes it without a new deployment.
     pub availability_zone_rebalancing: String,
     pub role_arn: Option<String>,
+    /// The capacity provider strategy names an Amazon ECS Managed Instances provider: tasks
+    /// run with launch type MANAGED_INSTANCES.
+    pub managed_instances: bool,
+    /// serviceConnectConfiguration, volumeConfigurations and vpcLatticeConfigurations: each new
+    /// deployment carries a copy (see `deployment_configs`).
+    pub configs: DeploymentConfigs,
     pub created_at: u64,
     pub tags: Tags,
     /// PRIMARY first, then ACTIVE deployments still draining.
@@ -107,10 +114,14 @@ pub struct Service {
 
 impl Service {
     /// The launch type tasks report: capacity provider strategies on FARGATE(_SPOT) run
-    /// as FARGATE, anything else as EC2.
+    /// as FARGATE, on a Managed Instances provider as MANAGED_INSTANCES (botocore LaunchType),
+    /// anything else as EC2.
     pub fn task_launch_type(&self) -> String {
         if let Some(lt) = &self.launch_type {
             return lt.clone();
+        }
+        if self.managed_instances {
+            return "MANAGED_INSTANCES".to_string();
         }
         let fargate = self
             .capacity_provider_strategy
@@ -131,6 +142,7 @@ struct TaskSetShape {
     network_configuration: Option<Value>,
     load_balancers: Vec<Value>,
     service_registries: Vec<Value>,
+    configs: DeploymentConfigs,
 }
 
 impl TaskSetShape {
@@ -141,6 +153,7 @@ impl TaskSetShape {
             network_configuration: s.network_configuration.clone(),
             load_balancers: s.load_balancers.clone(),
             service_registries: s.service_registries.clone(),
+            configs: s.configs.clone(),
         }
     }
 }
@@ -238,7 +251,7 @@ impl State {
             }
             _ => {}
         }
-        let svc = self.build_service(r, &key, &cluster.default_strategy)?;
+        let svc = self.build_service(r, &key, &cluster.default_strategy, cluster.service_connect_defaults.as_ref())?;
         self.record_duplicate(&svc);
         self.services.insert(key.clone(), svc);
         if let Some(t) = token {
@@ -252,7 +265,13 @@ impl State {
     }
 
     /// Validates a CreateService request into a service with no deployments yet.
-    fn build_service(&self, r: Req, key: &ServiceKey, cluster_strategy: &[Value]) -> ApiResult<Service> {
+    fn build_service(
+        &self,
+        r: Req,
+        key: &ServiceKey,
+        cluster_strategy: &[Value],
+        cluster_namespace: Option<&Value>,
+    ) -> ApiResult<Service> {
         let (td_arn, td) = self.runnable_task_definition(r.str("taskDefinition")?)?;
         // botocore CreateServiceRequest.desiredCount: "required if schedulingStrategy is REPLICA
         // or isn't specified": REPLICA is the default.
@@ -272,6 +291,9 @@ impl State {
             }
         };
         let launch_type = r.opt_str("launchType")?.map(str::to_string);
+        if launch_type.as_deref() == Some("MANAGED_INSTANCES") {
+            return Err(managed_instances_launch_type());
+        }
         let mut strategy = parse_strategy(r.array("capacityProviderStrategy")?)?;
         if launch_type.is_some() && !strategy.is_empty() {
             return Err(ApiError::invalid(
@@ -288,9 +310,17 @@ impl State {
             if launch_type.is_none() && strategy.is_empty() { Some("EC2".to_string()) } else { launch_type };
         self.check_strategy(&key.cluster, &strategy)?;
         let fargate = launch_type.as_deref() == Some("FARGATE") || strategy_is_fargate(&strategy);
-        check_launch_compatibility(&td, fargate)?;
+        let managed_instances = launch_type.is_none() && self.strategy_is_managed_instances(&strategy);
+        let task_launch_type = match (fargate, managed_instances) {
+            (true, _) => "FARGATE",
+            (_, true) => "MANAGED_INSTANCES",
+            _ => launch_type.as_deref().unwrap_or("EC2"),
+        };
+        check_launch_compatibility(&td, task_launch_type)?;
         let network = network_configuration(r.get("networkConfiguration"))?;
         check_network(&td, network.as_ref())?;
+        let configs = DeploymentConfigs::from_create(r)?;
+        configs.check(&td, cluster_namespace, fargate)?;
         let role = r.opt_str("role")?;
         if role.is_some() && td["networkMode"].as_str() == Some("awsvpc") {
             return Err(role_with_awsvpc());
@@ -329,6 +359,8 @@ impl State {
             enable_execute_command: r.opt_bool("enableExecuteCommand")?.unwrap_or(false),
             availability_zone_rebalancing: String::new(),
             role_arn: None,
+            managed_instances,
+            configs,
             created_at: self.now,
             tags: parse_tags(r.array("tags")?)?,
             deployments: vec![],
@@ -457,6 +489,7 @@ impl State {
                 // Scaling group or Fargate capacity provider back to the launch type. Pass an
                 // empty list". Which launch type is not said; the one the strategy ran on.
                 s.launch_type = strategy.is_empty().then(|| current.task_launch_type());
+                s.managed_instances = self.strategy_is_managed_instances(&strategy);
                 s.capacity_provider_strategy = strategy;
             }
         }
@@ -464,7 +497,7 @@ impl State {
             s.network_configuration = Some(n);
         }
         let fargate = s.task_launch_type() == "FARGATE";
-        check_launch_compatibility(&td, fargate)?;
+        check_launch_compatibility(&td, &s.task_launch_type())?;
         check_network(&td, s.network_configuration.as_ref())?;
         if let Some(dc) = r.get("deploymentConfiguration") {
             s.deployment_config = s.deployment_config.merge(dc)?;
@@ -477,6 +510,17 @@ impl State {
         }
         if let Some(regs) = r.opt_array("serviceRegistries")? {
             s.service_registries = regs.clone();
+        }
+        s.configs = s.configs.update(r)?;
+        // Checked against the task definition the service will run when either side changes
+        // (a desiredCount-only update does not re-check a configuration ECS already accepted).
+        let touched = r.get("taskDefinition").is_some()
+            || ["serviceConnectConfiguration", "volumeConfigurations", "vpcLatticeConfigurations"]
+                .iter()
+                .any(|k| r.get(k).is_some());
+        if touched {
+            let namespace = self.clusters.get(&s.key.cluster).and_then(|c| c.service_connect_defaults.as_ref());
+            s.configs.check(&td, namespace, fargate)?;
         }
         if let Some(p) = r.opt_array("placementConstraints")? {
             s.placement_constraints = p.clone();
@@ -622,7 +666,7 @@ impl State {
 
     fn deployment_json(&self, svc: &Service, d: &crate::deployments::Deployment, g: &DeploymentTasks) -> Value {
         let desired = if d.primary { svc.desired_count as usize } else { g.running.len() + g.pending.len() };
-        json!({
+        let mut v = json!({
             "id": d.id,
             "status": if d.primary { "PRIMARY" } else { "ACTIVE" },
             "taskDefinition": d.task_definition,
@@ -639,7 +683,9 @@ impl State {
             "networkConfiguration": d.network_configuration,
             "rolloutState": d.rollout.as_str(),
             "rolloutStateReason": d.rollout_reason,
-        })
+        });
+        d.configs.write_json(&mut v);
+        v
     }
 }
 
@@ -674,12 +720,27 @@ fn strategy_is_fargate(strategy: &[Value]) -> bool {
     strategy.iter().any(|s| s["capacityProvider"].as_str().is_some_and(|p| p.starts_with("FARGATE")))
 }
 
-fn check_launch_compatibility(td: &Value, fargate: bool) -> ApiResult<()> {
-    let compatible = td["compatibilities"].as_array().is_some_and(|c| c.iter().any(|x| x.as_str() == Some("FARGATE")));
-    if fargate && !compatible {
-        return Err(ApiError::invalid("Task definition does not support launch_type FARGATE."));
+/// A revision runs on FARGATE or MANAGED_INSTANCES only when its `compatibilities` lists it
+/// (registered with that `requiresCompatibilities`).
+fn check_launch_compatibility(td: &Value, launch_type: &str) -> ApiResult<()> {
+    if !matches!(launch_type, "FARGATE" | "MANAGED_INSTANCES") {
+        return Ok(());
+    }
+    let compatible =
+        td["compatibilities"].as_array().is_some_and(|c| c.iter().any(|x| x.as_str() == Some(launch_type)));
+    if !compatible {
+        return Err(ApiError::invalid(format!("Task definition does not support launch_type {launch_type}.")));
     }
     Ok(())
+}
+
+/// botocore CreateServiceRequest.launchType: "If you want to use Amazon ECS Managed
+/// Instances, you must use the capacityProviderStrategy request parameter and omit the
+/// launchType request parameter."
+fn managed_instances_launch_type() -> ApiError {
+    ApiError::invalid(
+        "launchType MANAGED_INSTANCES is not supported: to use Amazon ECS Managed Instances, specify a capacityProviderStrategy with a Managed Instances capacity provider and omit launchType.",
+    )
 }
 
 fn check_network(td: &Value, network: Option<&Value>) -> ApiResult<()> {

@@ -279,6 +279,9 @@ fn build_definition(body: &Value) -> ApiResult<Map<String, Value>> {
     if td_rules::requires_fargate(&td) {
         td_rules::check_fargate(&td, cpu, memory)?;
     }
+    if td_rules::requires(&td, "MANAGED_INSTANCES") {
+        td_rules::check_managed_instances(&td)?;
+    }
     let network_mode = td.get("networkMode").and_then(Value::as_str).unwrap_or("bridge").to_string();
     let mut filled = containers;
     for c in filled.iter_mut() {

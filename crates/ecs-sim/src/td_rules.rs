@@ -68,6 +68,28 @@ pub fn normalise_task_size(td: &mut Map<String, Value>) -> ApiResult<(Option<u32
     Ok((cpu, memory))
 }
 
+/// Whether `requiresCompatibilities` lists `what`.
+pub fn requires(td: &Map<String, Value>, what: &str) -> bool {
+    td.get("requiresCompatibilities")
+        .and_then(Value::as_array)
+        .is_some_and(|l| l.iter().any(|c| c.as_str() == Some(what)))
+}
+
+/// Amazon ECS Managed Instances: "You must specify a network mode in the task definition. You
+/// can't run tasks on Amazon ECS Managed Instances with a task definition that doesn't specify
+/// a network mode" and the modes are awsvpc and host (ECS Developer Guide, "Amazon ECS task
+/// networking for Amazon ECS Managed Instances"), plus none (API reference,
+/// ManagedInstancesNetworkConfiguration: "awsvpc ..., host ..., and none").
+pub fn check_managed_instances(td: &Map<String, Value>) -> ApiResult<()> {
+    match td.get("networkMode").and_then(Value::as_str) {
+        Some("awsvpc" | "host" | "none") => Ok(()),
+        Some(other) => Err(client(format!(
+            "Amazon ECS Managed Instances does not support network mode {other}. Use awsvpc, host or none."
+        ))),
+        None => Err(client("A network mode must be specified for task definitions that require MANAGED_INSTANCES.")),
+    }
+}
+
 pub fn requires_fargate(td: &Map<String, Value>) -> bool {
     td.get("requiresCompatibilities")
         .and_then(Value::as_array)
@@ -202,6 +224,9 @@ pub fn compatibilities(td: &Map<String, Value>) -> Value {
         .is_some_and(|l| l.iter().any(|c| c.as_str() == Some("EXTERNAL")));
     if wants_external {
         out.push("EXTERNAL");
+    }
+    if requires(td, "MANAGED_INSTANCES") {
+        out.push("MANAGED_INSTANCES");
     }
     json!(out)
 }

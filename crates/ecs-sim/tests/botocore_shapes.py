@@ -247,6 +247,8 @@ def main(endpoint):
     call(client, "describe_services", cluster="shapes", services=["web"], include=["TAGS"])
     call(client, "list_service_deployments", cluster="shapes", service="web")
 
+    deployment_configs_and_managed_instances(client, advance)
+
     for op in (
         "CreateService",
         "DescribeServices",
@@ -255,10 +257,136 @@ def main(endpoint):
         "ListServiceDeployments",
         "ContinueServiceDeployment",
         "StopServiceDeployment",
+        "CreateCapacityProvider",
+        "DescribeCapacityProviders",
+        "UpdateCapacityProvider",
+        "DeleteCapacityProvider",
     ):
         if not checked.get(op):
             problems.append(f"{op}: never checked")
     return report()
+
+
+def deployment_configs_and_managed_instances(client, advance):
+    """serviceConnectConfiguration, volumeConfigurations and vpcLatticeConfigurations on a
+    service's deployments (botocore validates the requests), and a Managed Instances capacity
+    provider with a service running on it."""
+    role = "arn:aws:iam::123456789012:role/ecsInfrastructureRole"
+    tg = "arn:aws:vpc-lattice:us-east-1:123456789012:targetgroup/tg-0123456789abcdef0"
+    ns = "arn:aws:servicediscovery:us-east-1:123456789012:namespace/ns-abcdefghijklmnop"
+    call(client, "create_cluster", clusterName="shapes-mi")
+    container = {"name": "app", "image": "nginx:1", "portMappings": [{"containerPort": 80, "name": "http"}]}
+    td = call(
+        client,
+        "register_task_definition",
+        family="shapes-configs",
+        requiresCompatibilities=["FARGATE"],
+        networkMode="awsvpc",
+        cpu="256",
+        memory="512",
+        containerDefinitions=[container],
+        volumes=[{"name": "data", "configuredAtLaunch": True}],
+    )["taskDefinition"]["taskDefinitionArn"]
+    sc = {
+        "enabled": True,
+        "namespace": ns,
+        "services": [
+            {
+                "portName": "http",
+                "discoveryName": "web",
+                "clientAliases": [{"port": 8080, "dnsName": "web", "testTrafficRules": {"header": {"name": "x-canary", "value": {"exact": "1"}}}}],
+                "timeout": {"idleTimeoutSeconds": 60, "perRequestTimeoutSeconds": 15},
+                "tls": {"issuerCertificateAuthority": {"awsPcaAuthorityArn": "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/x"}},
+            }
+        ],
+        "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "sc"}},
+        "accessLogConfiguration": {"format": "JSON", "includeQueryParameters": "ENABLED"},
+    }
+    volumes = [
+        {
+            "name": "data",
+            "managedEBSVolume": {
+                "roleArn": role,
+                "sizeInGiB": 20,
+                "volumeType": "gp3",
+                "iops": 3000,
+                "throughput": 125,
+                "encrypted": True,
+                "filesystemType": "xfs",
+                "tagSpecifications": [{"resourceType": "volume", "tags": [{"key": "team", "value": "web"}], "propagateTags": "SERVICE"}],
+            },
+        }
+    ]
+    lattice = [{"roleArn": role, "targetGroupArn": tg, "portName": "http"}]
+    network = {"awsvpcConfiguration": {"subnets": ["subnet-1"]}}
+    call(
+        client,
+        "create_service",
+        cluster="shapes-mi",
+        serviceName="configs",
+        taskDefinition=td,
+        desiredCount=1,
+        launchType="FARGATE",
+        networkConfiguration=network,
+        serviceConnectConfiguration=sc,
+        volumeConfigurations=volumes,
+        vpcLatticeConfigurations=lattice,
+    )
+    advance(60)
+    d = call(client, "describe_services", cluster="shapes-mi", services=["configs"])["services"][0]["deployments"][0]
+    expect("deployment serviceConnectConfiguration", d.get("serviceConnectConfiguration"), sc)
+    expect("deployment volumeConfigurations", d.get("volumeConfigurations"), volumes)
+    expect("deployment vpcLatticeConfigurations", d.get("vpcLatticeConfigurations"), lattice)
+    call(client, "update_service", cluster="shapes-mi", service="configs", serviceConnectConfiguration={"enabled": False}, vpcLatticeConfigurations=[])
+    deps = call(client, "describe_services", cluster="shapes-mi", services=["configs"])["services"][0]["deployments"]
+    expect("deployments after the update", len(deps), 2)
+
+    mi = {
+        "infrastructureRoleArn": role,
+        "instanceLaunchTemplate": {
+            "ec2InstanceProfileArn": "arn:aws:iam::123456789012:instance-profile/ecsInstanceRole",
+            "networkConfiguration": {"subnets": ["subnet-1"], "securityGroups": ["sg-1"]},
+            "storageConfiguration": {"storageSizeGiB": 50},
+            "instanceRequirements": {"vCpuCount": {"min": 1, "max": 8}, "memoryMiB": {"min": 2048}, "cpuManufacturers": ["intel"]},
+        },
+        "propagateTags": "CAPACITY_PROVIDER",
+        "infrastructureOptimization": {"scaleInAfter": 300},
+    }
+    out = call(client, "create_capacity_provider", name="shapes-mi", cluster="shapes-mi", managedInstancesProvider=mi)
+    expect("provider type", out["capacityProvider"].get("type"), "MANAGED_INSTANCES")
+    call(client, "describe_capacity_providers", cluster="shapes-mi", include=["TAGS"])
+    call(client, "describe_capacity_providers")
+    mi_td = call(
+        client,
+        "register_task_definition",
+        family="shapes-mi",
+        requiresCompatibilities=["MANAGED_INSTANCES"],
+        networkMode="awsvpc",
+        cpu="256",
+        memory="512",
+        containerDefinitions=[container],
+    )["taskDefinition"]["taskDefinitionArn"]
+    call(
+        client,
+        "create_service",
+        cluster="shapes-mi",
+        serviceName="on-mi",
+        taskDefinition=mi_td,
+        desiredCount=1,
+        capacityProviderStrategy=[{"capacityProvider": "shapes-mi", "weight": 1}],
+        networkConfiguration=network,
+    )
+    advance(60)
+    call(client, "describe_services", cluster="shapes-mi", services=["on-mi"])
+    call(
+        client,
+        "update_capacity_provider",
+        name="shapes-mi",
+        cluster="shapes-mi",
+        managedInstancesProvider={"infrastructureRoleArn": role, "instanceLaunchTemplate": {"monitoring": "DETAILED"}},
+    )
+    out = call(client, "delete_capacity_provider", capacityProvider="shapes-mi", cluster="shapes-mi")
+    expect("delete while a service uses it", out["capacityProvider"].get("updateStatus"), "DELETE_FAILED")
 
 
 def report():

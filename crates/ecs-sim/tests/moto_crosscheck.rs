@@ -1145,6 +1145,15 @@ fn capacity_provider_facts(p: Option<&CapacityProvider>) -> Facts {
         .set("managedDraining", opt(asg.and_then(|a| a.managed_draining()).map(|m| m.as_str())))
 }
 
+// Not compared, because moto (5.2.5, the pinned version) does not model them; there is nothing
+// to cross-check (see MOTO.md):
+// - serviceConnectConfiguration, volumeConfigurations, vpcLatticeConfigurations on
+//   CreateService / UpdateService: moto/ecs/responses.py never reads them, and its Deployment
+//   carries none of them (only Cluster.serviceConnectDefaults is stored).
+// - managedInstancesProvider and `cluster` on Create/Update/Delete/DescribeCapacityProviders:
+//   moto reads only `name`, `autoScalingGroupProvider` and `tags`, reports no `type` or
+//   `cluster`, and knows no MANAGED_INSTANCES launch type or compatibility checks.
+// They are covered against botocore's shapes by tests/botocore_shapes.py instead.
 async fn capacity_providers(ecs: &Client, run: &mut Run) {
     let asg =
         |n: &str| format!("arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:0:autoScalingGroupName/{n}");
