@@ -411,7 +411,11 @@ mod tests {
         ) -> BoxFuture<'_, AwsResult<CapacityProvider>> {
             unused()
         }
-        fn describe_capacity_providers(&self, _: Vec<String>) -> BoxFuture<'_, AwsResult<Vec<CapacityProvider>>> {
+        fn describe_capacity_providers<'a>(
+            &'a self,
+            _: Vec<String>,
+            _: Option<&'a str>,
+        ) -> BoxFuture<'a, AwsResult<Vec<CapacityProvider>>> {
             unused()
         }
         fn update_capacity_provider(
@@ -420,7 +424,11 @@ mod tests {
         ) -> BoxFuture<'_, AwsResult<CapacityProvider>> {
             unused()
         }
-        fn delete_capacity_provider<'a>(&'a self, _: &'a str) -> BoxFuture<'a, AwsResult<CapacityProvider>> {
+        fn delete_capacity_provider<'a>(
+            &'a self,
+            _: &'a str,
+            _: Option<&'a str>,
+        ) -> BoxFuture<'a, AwsResult<CapacityProvider>> {
             unused()
         }
         fn describe_service_deployment<'a>(

@@ -99,9 +99,14 @@ pub trait EcsApi: Send + Sync {
         input: CreateCapacityProviderInput,
     ) -> BoxFuture<'_, AwsResult<CapacityProvider>>;
 
-    /// Capacity providers by name or ARN, with tags (all pages). Unknown names are absent;
+    /// Capacity providers by name or ARN, with tags (all pages), within `cluster` for Managed
+    /// Instances providers (ECS describes those by their cluster). Unknown names are absent;
     /// deleted providers may still be returned as INACTIVE.
-    fn describe_capacity_providers(&self, names: Vec<String>) -> BoxFuture<'_, AwsResult<Vec<CapacityProvider>>>;
+    fn describe_capacity_providers<'a>(
+        &'a self,
+        names: Vec<String>,
+        cluster: Option<&'a str>,
+    ) -> BoxFuture<'a, AwsResult<Vec<CapacityProvider>>>;
 
     /// Changes the managed settings (the only ones ECS lets an update change).
     fn update_capacity_provider(
@@ -109,8 +114,13 @@ pub trait EcsApi: Send + Sync {
         input: UpdateCapacityProviderInput,
     ) -> BoxFuture<'_, AwsResult<CapacityProvider>>;
 
-    /// The provider as ECS answered the delete. ECS refuses while a cluster still uses it.
-    fn delete_capacity_provider<'a>(&'a self, name: &'a str) -> BoxFuture<'a, AwsResult<CapacityProvider>>;
+    /// The provider as ECS answered the delete (a Managed Instances provider within its
+    /// `cluster`). ECS refuses while a cluster still uses it.
+    fn delete_capacity_provider<'a>(
+        &'a self,
+        name: &'a str,
+        cluster: Option<&'a str>,
+    ) -> BoxFuture<'a, AwsResult<CapacityProvider>>;
 
     /// One service deployment by ARN (DescribeServiceDeployments); None when ECS does not
     /// know it.
@@ -379,8 +389,12 @@ impl EcsApi for SdkEcs {
         Box::pin(self.create_capacity_provider_call(input))
     }
 
-    fn describe_capacity_providers(&self, names: Vec<String>) -> BoxFuture<'_, AwsResult<Vec<CapacityProvider>>> {
-        Box::pin(self.describe_capacity_providers_call(names))
+    fn describe_capacity_providers<'a>(
+        &'a self,
+        names: Vec<String>,
+        cluster: Option<&'a str>,
+    ) -> BoxFuture<'a, AwsResult<Vec<CapacityProvider>>> {
+        Box::pin(self.describe_capacity_providers_call(names, cluster))
     }
 
     fn update_capacity_provider(
@@ -390,8 +404,12 @@ impl EcsApi for SdkEcs {
         Box::pin(self.update_capacity_provider_call(input))
     }
 
-    fn delete_capacity_provider<'a>(&'a self, name: &'a str) -> BoxFuture<'a, AwsResult<CapacityProvider>> {
-        Box::pin(self.delete_capacity_provider_call(name))
+    fn delete_capacity_provider<'a>(
+        &'a self,
+        name: &'a str,
+        cluster: Option<&'a str>,
+    ) -> BoxFuture<'a, AwsResult<CapacityProvider>> {
+        Box::pin(self.delete_capacity_provider_call(name, cluster))
     }
 
     fn describe_service_deployment<'a>(&'a self, arn: &'a str) -> BoxFuture<'a, AwsResult<Option<ServiceDeployment>>> {

@@ -1,4 +1,4 @@
-//! Canonical form of an Auto Scaling group capacity provider: identity, tags and policies left
+//! Canonical form of a capacity provider (Auto Scaling group or Managed Instances): identity, tags and policies left
 //! out, and every default ECS fills in written in ([`defaults::CAPACITY_PROVIDER`]), so a spec
 //! that leaves a setting out and a provider that reports ECS's default compare equal, and the
 //! update request says what it resets.
@@ -12,6 +12,21 @@ pub fn canonical_capacity_provider(spec: &CapacityProviderSpec) -> CapacityProvi
     let normalised = CapacityProviderSpec {
         name: None,
         auto_scaling_group_provider: spec.auto_scaling_group_provider.clone(),
+        managed_instances_provider: spec.managed_instances_provider.clone().map(|mut m| {
+            let t = &mut m.instance_launch_template;
+            t.network_configuration.subnets.sort();
+            t.network_configuration.security_groups = super::sorted(t.network_configuration.security_groups.take());
+            if let Some(r) = t.instance_requirements.as_mut() {
+                r.cpu_manufacturers = super::sorted(r.cpu_manufacturers.take());
+                r.instance_generations = super::sorted(r.instance_generations.take());
+                r.allowed_instance_types = super::sorted(r.allowed_instance_types.take());
+                r.excluded_instance_types = super::sorted(r.excluded_instance_types.take());
+            }
+            m
+        }),
+        // By name: ECS describes the cluster's name, a spec may give its ARN.
+        cluster: spec.cluster_name(),
+        cluster_ref: None,
         tags: None,
         policies: Policies::default(),
     };
@@ -28,7 +43,10 @@ mod tests {
     fn spec(asg: AutoScalingGroupProvider) -> CapacityProviderSpec {
         CapacityProviderSpec {
             name: Some("batch".into()),
-            auto_scaling_group_provider: asg,
+            auto_scaling_group_provider: Some(asg),
+            managed_instances_provider: None,
+            cluster: None,
+            cluster_ref: None,
             tags: Some([("team".to_string(), "data".to_string())].into()),
             policies: Policies::default(),
         }
@@ -44,7 +62,7 @@ mod tests {
         let explicit = canonical_capacity_provider(&implicit);
         assert_eq!(explicit, implicit);
         assert_eq!((implicit.name, implicit.tags), (None, None));
-        let asg = implicit.auto_scaling_group_provider;
+        let asg = implicit.auto_scaling_group_provider.expect("asg");
         let scaling = asg.managed_scaling.expect("named");
         assert_eq!(
             (scaling.status, scaling.target_capacity, scaling.maximum_scaling_step_size),
@@ -67,7 +85,7 @@ mod tests {
             instance_warmup_period: None,
         });
         asg.managed_draining = Some(Toggle::Disabled);
-        let c = canonical_capacity_provider(&spec(asg)).auto_scaling_group_provider;
+        let c = canonical_capacity_provider(&spec(asg)).auto_scaling_group_provider.expect("asg");
         let scaling = c.managed_scaling.expect("kept");
         assert_eq!(
             (scaling.status, scaling.target_capacity, scaling.minimum_scaling_step_size),

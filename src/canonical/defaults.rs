@@ -362,53 +362,67 @@ pub const CLUSTER: &[FieldDefault] = &[
 /// CapacityProvider fields (CreateCapacityProvider / UpdateCapacityProvider).
 pub const CAPACITY_PROVIDER: &[FieldDefault] = &[
     FieldDefault {
-        path: "autoScalingGroupProvider.managedScaling.status",
+        path: "autoScalingGroupProvider?.managedScaling.status",
         value: || json!("DISABLED"),
         other: || json!("ENABLED"),
         when: always,
         source: "ManagedScaling.status: a provider created without managedScaling reports DISABLED",
     },
     FieldDefault {
-        path: "autoScalingGroupProvider.managedScaling.targetCapacity",
+        path: "autoScalingGroupProvider?.managedScaling.targetCapacity",
         value: || json!(100),
         other: || json!(80),
         when: always,
         source: "ManagedScaling.targetCapacity: \"If you don't specify a value, the default value of 100 is used\"",
     },
     FieldDefault {
-        path: "autoScalingGroupProvider.managedScaling.minimumScalingStepSize",
+        path: "autoScalingGroupProvider?.managedScaling.minimumScalingStepSize",
         value: || json!(1),
         other: || json!(2),
         when: always,
         source: "ManagedScaling.minimumScalingStepSize: \"If this parameter is omitted, the default value of 1 is used\"",
     },
     FieldDefault {
-        path: "autoScalingGroupProvider.managedScaling.maximumScalingStepSize",
+        path: "autoScalingGroupProvider?.managedScaling.maximumScalingStepSize",
         value: || json!(10000),
         other: || json!(100),
         when: always,
         source: "ManagedScaling.maximumScalingStepSize: \"If this parameter is omitted, the default value of 10000 is used\"",
     },
     FieldDefault {
-        path: "autoScalingGroupProvider.managedScaling.instanceWarmupPeriod",
+        path: "autoScalingGroupProvider?.managedScaling.instanceWarmupPeriod",
         value: || json!(300),
         other: || json!(120),
         when: always,
         source: "ManagedScaling.instanceWarmupPeriod: \"If this parameter is omitted, the default value of 300 seconds is used\"",
     },
     FieldDefault {
-        path: "autoScalingGroupProvider.managedTerminationProtection",
+        path: "autoScalingGroupProvider?.managedTerminationProtection",
         value: || json!("DISABLED"),
         other: || json!("ENABLED"),
         when: always,
         source: "AutoScalingGroupProvider.managedTerminationProtection: \"When managed termination protection is off ...\"; reported DISABLED when omitted",
     },
     FieldDefault {
-        path: "autoScalingGroupProvider.managedDraining",
+        path: "autoScalingGroupProvider?.managedDraining",
         value: || json!("ENABLED"),
         other: || json!("DISABLED"),
         when: always,
         source: "AutoScalingGroupProvider.managedDraining: \"The managed draining option for the Auto Scaling group capacity provider. When you enable this, Amazon ECS manages and gracefully drains\"; ENABLED when omitted",
+    },
+    FieldDefault {
+        path: "managedInstancesProvider?.instanceLaunchTemplate.monitoring",
+        value: || json!("BASIC"),
+        other: || json!("DETAILED"),
+        when: always,
+        source: "InstanceLaunchTemplate.monitoring: \"By default, your managed instance is configured for basic monitoring\"",
+    },
+    FieldDefault {
+        path: "managedInstancesProvider?.instanceLaunchTemplate.capacityOptionType",
+        value: || json!("ON_DEMAND"),
+        other: || json!("SPOT"),
+        when: always,
+        source: "InstanceLaunchTemplate.capacityOptionType: \"The default is On-Demand\"",
     },
 ];
 
@@ -622,7 +636,33 @@ pub const CLUSTER_NOT_COMPARED: &[NotCompared] = &[
 ];
 
 /// CapacityProvider fields not compared unless the spec sets them (none today).
-pub const CAPACITY_PROVIDER_NOT_COMPARED: &[NotCompared] = &[];
+pub const CAPACITY_PROVIDER_NOT_COMPARED: &[NotCompared] = &[
+    NotCompared {
+        paths: &["managedInstancesProvider.propagateTags"],
+        reason: "ECS documents no default to send back: omitted, the provider keeps what it has",
+        on_removal: OnRemoval::Keep,
+    },
+    NotCompared {
+        paths: &["managedInstancesProvider.infrastructureOptimization"],
+        reason: "omitted, ECS uses its default optimisation behaviour, which it does not describe as a value",
+        on_removal: OnRemoval::Keep,
+    },
+    NotCompared {
+        paths: &["managedInstancesProvider.instanceLaunchTemplate.storageConfiguration"],
+        reason: "omitted, ECS picks the instances' data volume size",
+        on_removal: OnRemoval::Keep,
+    },
+    NotCompared {
+        paths: &["managedInstancesProvider.instanceLaunchTemplate.instanceRequirements"],
+        reason: "omitted, ECS chooses instance types for the tasks' needs",
+        on_removal: OnRemoval::Keep,
+    },
+    NotCompared {
+        paths: &["managedInstancesProvider.instanceLaunchTemplate.networkConfiguration.securityGroups"],
+        reason: "omitted, ECS uses the VPC's default security group",
+        on_removal: OnRemoval::Keep,
+    },
+];
 
 /// A typed spec with every default of `table` written in. The table's values are valid for the
 /// types (a test round-trips each); should one not be, the spec is returned as it was.

@@ -54,7 +54,8 @@ pub struct ECSServiceSpec {
     /// initial count: the scaler owns it afterwards.
     #[schemars(range(min = 0, max = 5000))]
     pub desired_count: Option<i32>,
-    /// Launch type; or use capacityProviderStrategy (not both).
+    /// Launch type; or use capacityProviderStrategy (not both, and the strategy for ECS Managed
+    /// Instances).
     pub launch_type: Option<LaunchType>,
     #[schemars(length(max = 20))]
     pub capacity_provider_strategy: Option<Vec<CapacityProviderStrategyItem>>,
@@ -881,6 +882,12 @@ fn service_rules(schema: &mut schemars::Schema) {
             CelRule::new(
                 "!(has(self.launchType) && has(self.capacityProviderStrategy))",
                 "launchType and capacityProviderStrategy cannot both be set",
+            )
+            .at(".launchType")
+            .reason("FieldValueForbidden"),
+            CelRule::new(
+                "!has(self.launchType) || self.launchType != 'MANAGED_INSTANCES'",
+                "ECS Managed Instances run through capacityProviderStrategy naming a Managed Instances CapacityProvider; ECS refuses launchType MANAGED_INSTANCES on a service",
             )
             .at(".launchType")
             .reason("FieldValueForbidden"),

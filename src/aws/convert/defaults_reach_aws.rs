@@ -239,8 +239,18 @@ impl Kind for Provider {
     type Spec = CapacityProviderSpec;
     const TABLE: &'static [FieldDefault] = CAPACITY_PROVIDER;
     const NOT_COMPARED: &'static [NotCompared] = CAPACITY_PROVIDER_NOT_COMPARED;
+    const IMMUTABLE: &'static [&'static str] = &["managedInstancesProvider?.instanceLaunchTemplate.capacityOptionType"];
 
-    fn base(_: &FieldDefault) -> Value {
+    fn base(entry: &FieldDefault) -> Value {
+        if entry.path.starts_with("managedInstancesProvider") {
+            return json!({"cluster": "prod", "managedInstancesProvider": {
+                "infrastructureRoleArn": "arn:aws:iam::123456789012:role/ecsInfrastructureRole",
+                "instanceLaunchTemplate": {
+                    "ec2InstanceProfileArn": "arn:aws:iam::123456789012:instance-profile/ecsInstanceRole",
+                    "networkConfiguration": {"subnets": ["subnet-a"]},
+                },
+            }});
+        }
         json!({"autoScalingGroupProvider": {"autoScalingGroupArn": ASG}})
     }
 
@@ -264,6 +274,15 @@ fn provider_from(spec: &CapacityProviderSpec) -> types::CapacityProvider {
         .name("batch")
         .status(types::CapacityProviderStatus::Active)
         .set_auto_scaling_group_provider(input.auto_scaling_group_provider.clone())
+        .set_managed_instances_provider(input.managed_instances_provider.as_ref().map(|m| {
+            types::ManagedInstancesProvider::builder()
+                .infrastructure_role_arn(&m.infrastructure_role_arn)
+                .set_instance_launch_template(m.instance_launch_template.clone())
+                .set_propagate_tags(m.propagate_tags.clone())
+                .set_infrastructure_optimization(m.infrastructure_optimization.clone())
+                .build()
+        }))
+        .set_cluster(input.cluster.clone())
         .build()
 }
 
@@ -286,6 +305,22 @@ fn apply_provider_update(
         }
         if change.managed_draining.is_some() {
             asg.managed_draining = change.managed_draining.clone();
+        }
+    }
+    if let (Some(managed), Some(change)) =
+        (provider.managed_instances_provider.as_mut(), &update.managed_instances_provider)
+        && let (Some(template), Some(t)) = (managed.instance_launch_template.as_mut(), &change.instance_launch_template)
+    {
+        macro_rules! take {
+            ($($field:ident),*) => {$(
+                if t.$field.is_some() {
+                    template.$field = t.$field.clone();
+                }
+            )*};
+        }
+        take!(network_configuration, storage_configuration, monitoring, instance_requirements);
+        if let Some(profile) = &t.ec2_instance_profile_arn {
+            template.ec2_instance_profile_arn = profile.clone();
         }
     }
     provider

@@ -9,6 +9,7 @@ use aws_sdk_ecs::operation::create_service::CreateServiceInput;
 use aws_sdk_ecs::operation::register_task_definition::RegisterTaskDefinitionInput;
 use aws_sdk_ecs::types;
 
+use crate::crd::capacity_provider::CapacityProviderSpec;
 use crate::crd::cluster::{
     ClusterConfiguration, ClusterSettings, ContainerInsights, ECSClusterSpec, ExecuteCommandConfiguration,
     ExecuteCommandLogConfiguration, ExecuteCommandLogging, ManagedStorageConfiguration, ServiceConnectDefaults,
@@ -499,6 +500,58 @@ fn mk_volume_configuration() -> ServiceVolumeConfiguration {
     }
 }
 
+pub(crate) fn full_capacity_provider_spec() -> CapacityProviderSpec {
+    use crate::crd::capacity_provider::*;
+    CapacityProviderSpec {
+        name: Some("batch".into()),
+        auto_scaling_group_provider: Some(AutoScalingGroupProvider {
+            auto_scaling_group_arn: format!(
+                "arn:aws:autoscaling:eu-west-1:{ACCOUNT}:autoScalingGroup:1-2:autoScalingGroupName/batch"
+            ),
+            managed_scaling: Some(ManagedScaling {
+                status: Toggle::Enabled,
+                target_capacity: Some(90),
+                minimum_scaling_step_size: Some(2),
+                maximum_scaling_step_size: Some(20),
+                instance_warmup_period: Some(60),
+            }),
+            managed_termination_protection: Some(Toggle::Enabled),
+            managed_draining: Some(Toggle::Disabled),
+        }),
+        managed_instances_provider: Some(ManagedInstancesProvider {
+            infrastructure_role_arn: format!("arn:aws:iam::{ACCOUNT}:role/ecsInfrastructureRole"),
+            instance_launch_template: InstanceLaunchTemplate {
+                ec2_instance_profile_arn: format!("arn:aws:iam::{ACCOUNT}:instance-profile/ecsInstanceRole"),
+                network_configuration: ManagedInstancesNetwork {
+                    subnets: strings(&["subnet-0a", "subnet-0b"]),
+                    security_groups: Some(strings(&["sg-0a"])),
+                },
+                storage_configuration: Some(ManagedInstancesStorage { storage_size_gib: 80 }),
+                monitoring: Some(Monitoring::Detailed),
+                capacity_option_type: Some(CapacityOptionType::Spot),
+                instance_requirements: Some(InstanceRequirements {
+                    v_cpu_count: MinMax { min: 2, max: Some(8) },
+                    memory_mib: MinMax { min: 4096, max: Some(32768) },
+                    cpu_manufacturers: Some(vec![CpuManufacturer::AmazonWebServices, CpuManufacturer::Intel]),
+                    instance_generations: Some(vec![InstanceGeneration::Current]),
+                    allowed_instance_types: Some(strings(&["m7g.*", "c7g.*"])),
+                    excluded_instance_types: Some(strings(&["m7g.metal"])),
+                    bare_metal: Some(Inclusion::Excluded),
+                    burstable_performance: Some(Inclusion::Included),
+                    spot_max_price_percentage_over_lowest_price: Some(50),
+                    on_demand_max_price_percentage_over_lowest_price: Some(20),
+                }),
+            },
+            propagate_tags: Some(ManagedInstancesTags::CapacityProvider),
+            infrastructure_optimization: Some(InfrastructureOptimization { scale_in_after: Some(600) }),
+        }),
+        cluster: Some("prod".into()),
+        cluster_ref: Some(LocalObjectRef { name: "prod".into() }),
+        tags: Some(user_tags()),
+        policies: mk_policies(),
+    }
+}
+
 pub(crate) fn mk_autoscaling() -> Autoscaling {
     Autoscaling {
         min_capacity: 2,
@@ -644,7 +697,7 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
-    use crate::crd::{ECSCluster, ECSService, TaskDefinition};
+    use crate::crd::{CapacityProvider, ECSCluster, ECSService, TaskDefinition};
 
     /// Spec fields the AWS conversions never carry: lifecycle policies, operator-only
     /// settings, and references resolved before conversion.
@@ -707,5 +760,6 @@ mod tests {
         assert_sets_every_field(TaskDefinition::crd(), full_task_definition_spec());
         assert_sets_every_field(ECSService::crd(), full_service_spec());
         assert_sets_every_field(ECSCluster::crd(), full_cluster_spec());
+        assert_sets_every_field(CapacityProvider::crd(), full_capacity_provider_spec());
     }
 }

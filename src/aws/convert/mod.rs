@@ -26,7 +26,9 @@ use aws_sdk_ecs::error::BuildError;
 use aws_sdk_ecs::types;
 use thiserror::Error;
 
-use crate::crd::capacity_provider::Toggle;
+use crate::crd::capacity_provider::{
+    CapacityOptionType, CpuManufacturer, Inclusion, InstanceGeneration, ManagedInstancesTags, Monitoring, Toggle,
+};
 use crate::crd::cluster::ExecuteCommandLogging;
 use crate::crd::common::{Tags, tags};
 use crate::crd::service::{
@@ -348,6 +350,15 @@ sdk_enum!(ExecuteCommandLogging => types::ExecuteCommandLogging {
 sdk_enum!(AccessLogFormat => types::ServiceConnectAccessLoggingFormat { Text => Text, Json => Json });
 sdk_enum!(QueryParameters => types::ServiceConnectIncludeQueryParameters { Enabled => Enabled, Disabled => Disabled });
 sdk_enum!(FilesystemType => types::TaskFilesystemType { Ext3 => Ext3, Ext4 => Ext4, Xfs => Xfs, Ntfs => Ntfs });
+sdk_enum!(ManagedInstancesTags => types::PropagateMiTags { CapacityProvider => CapacityProvider, None => None });
+sdk_enum!(Monitoring => types::ManagedInstancesMonitoringOptions { Basic => Basic, Detailed => Detailed });
+sdk_enum!(CapacityOptionType => types::CapacityOptionType { OnDemand => OnDemand, Spot => Spot, Reserved => Reserved });
+sdk_enum!(CpuManufacturer => types::CpuManufacturer {
+    Intel => Intel, Amd => Amd, AmazonWebServices => AmazonWebServices,
+});
+sdk_enum!(InstanceGeneration => types::InstanceGeneration { Current => Current, Previous => Previous });
+sdk_enum!(Inclusion => types::BareMetal { Included => Included, Required => Required, Excluded => Excluded });
+sdk_enum!(Inclusion => types::BurstablePerformance { Included => Included, Required => Required, Excluded => Excluded });
 sdk_enum!(Toggle => types::ManagedScalingStatus { Enabled => Enabled, Disabled => Disabled });
 sdk_enum!(Toggle => types::ManagedTerminationProtection { Enabled => Enabled, Disabled => Disabled });
 sdk_enum!(Toggle => types::ManagedDraining { Enabled => Enabled, Disabled => Disabled });

@@ -19,6 +19,8 @@ impl SdkEcs {
             .create_capacity_provider()
             .set_name(input.name)
             .set_auto_scaling_group_provider(input.auto_scaling_group_provider)
+            .set_managed_instances_provider(input.managed_instances_provider)
+            .set_cluster(input.cluster)
             .set_tags(input.tags)
             .send()
             .await
@@ -29,6 +31,7 @@ impl SdkEcs {
     pub(super) async fn describe_capacity_providers_call(
         &self,
         names: Vec<String>,
+        cluster: Option<&str>,
     ) -> AwsResult<Vec<CapacityProvider>> {
         // An empty list would describe every provider in the account: never what was asked.
         if names.is_empty() {
@@ -41,6 +44,7 @@ impl SdkEcs {
                 .client
                 .describe_capacity_providers()
                 .set_capacity_providers(Some(names.clone()))
+                .set_cluster(cluster.map(str::to_owned))
                 .include(CapacityProviderField::Tags)
                 .set_next_token(token)
                 .send()
@@ -63,17 +67,24 @@ impl SdkEcs {
             .update_capacity_provider()
             .set_name(input.name)
             .set_auto_scaling_group_provider(input.auto_scaling_group_provider)
+            .set_managed_instances_provider(input.managed_instances_provider)
+            .set_cluster(input.cluster)
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("UpdateCapacityProvider", e))?;
         out.capacity_provider.ok_or_else(|| malformed("UpdateCapacityProvider", "capacityProvider"))
     }
 
-    pub(super) async fn delete_capacity_provider_call(&self, name: &str) -> AwsResult<CapacityProvider> {
+    pub(super) async fn delete_capacity_provider_call(
+        &self,
+        name: &str,
+        cluster: Option<&str>,
+    ) -> AwsResult<CapacityProvider> {
         let out = self
             .client
             .delete_capacity_provider()
             .capacity_provider(name)
+            .set_cluster(cluster.map(str::to_owned))
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("DeleteCapacityProvider", e))?;

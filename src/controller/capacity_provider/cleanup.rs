@@ -26,15 +26,18 @@ pub async fn cleanup(obj: &CapacityProviderObject, ctx: &Context) -> Result<Acti
 /// One pass of the deletion: Done once ECS has no ACTIVE provider of ours by that name.
 async fn delete(obj: &CapacityProviderObject, ctx: &Context) -> Result<Progress, Error> {
     let name = obj.provider_name();
+    // A Managed Instances provider's cluster: as ECS last described it, else the spec's.
+    let recorded = obj.status.as_ref().and_then(|s| s.cluster.clone());
+    let cluster = recorded.or_else(|| super::resolved_spec(obj, ctx).cluster_name());
     // None: missing, INACTIVE (deleted), or not ours.
-    let found = observe(ctx, &name).await;
+    let found = observe(ctx, &name, cluster.as_deref()).await;
     let Some(provider) = deletion::ours(found, |p| tag_map(p.tags()), &owner_of(obj))? else {
         return Ok(Progress::Done);
     };
     if provider.update_status().is_some_and(|u| u.as_str() == "DELETE_IN_PROGRESS") {
         return Ok(Progress::Waiting(format!("waiting for capacity provider {name} to finish deleting")));
     }
-    let answer = after_delete(ctx.ecs.delete_capacity_provider(&name).await, &name)?;
+    let answer = after_delete(ctx.ecs.delete_capacity_provider(&name, cluster.as_deref()).await, &name)?;
     let blocked = |ecs_message| {
         let users = clusters_using(ctx, obj, &name);
         let message = format!(

@@ -1,8 +1,9 @@
-//! The CapacityProvider controller: creates the Auto Scaling group capacity provider with
-//! ownership tags, keeps its managed settings (one UpdateCapacityProvider when they differ)
-//! and tags in line with the spec, refuses to touch a provider whose Auto Scaling group
-//! changed (ECS cannot change it: RequiresReplacement), records and corrects drift, and on
-//! deletion waits while a cluster still uses the provider.
+//! The CapacityProvider controller: creates the Auto Scaling group or Managed Instances
+//! capacity provider (the latter in its cluster) with ownership tags, keeps its settings (one
+//! UpdateCapacityProvider when they differ) and tags in line with the spec, refuses to touch a
+//! provider whose fixed fields changed (Auto Scaling group, cluster, capacity option type,
+//! kind: RequiresReplacement), records and corrects drift, and on deletion waits while a
+//! cluster still uses the provider.
 //!
 //! Pipeline: [`observe`] (one DescribeCapacityProviders) → [`plan`] (pure) → [`execute`] →
 //! [`status`] (pure) → status written if it changed; [`cleanup`] on deletion.
@@ -30,7 +31,9 @@ use crate::canonical::capacity_provider::canonical_capacity_provider;
 use crate::canonical::defaults::CAPACITY_PROVIDER_NOT_COMPARED;
 use crate::canonical::spec_hash;
 use crate::crd::capacity_provider::{CapacityProvider as CapacityProviderObject, CapacityProviderSpec};
+use crate::crd::cluster::ECSCluster;
 use crate::crd::{ManagedObject, ManagementPolicy};
+use kube::runtime::reflector::ObjectRef;
 
 /// Prefixes ECS reserves for its own providers.
 const RESERVED_PREFIXES: &[&str] = &["aws", "ecs", "fargate"];
@@ -82,9 +85,10 @@ async fn sync(
     name: &str,
     observe_only: bool,
 ) -> Result<Synced<CapacityProvider>, Error> {
-    let desired = canonical_capacity_provider(&obj.spec);
-    let desired_hash = desired_hash(&desired, &obj.spec)?;
-    let existing = observe::observe(ctx, name).await?;
+    let spec = resolved_spec(obj, ctx);
+    let desired = canonical_capacity_provider(&spec);
+    let desired_hash = desired_hash(&desired, &spec)?;
+    let existing = observe::observe(ctx, name, desired.cluster.as_deref()).await?;
     let actual = existing.as_ref().map(observe::actual).transpose()?;
     let what = format!("capacity provider {name}");
     let planned = (&desired, desired_hash.as_str(), CAPACITY_PROVIDER_NOT_COMPARED);
@@ -96,12 +100,26 @@ async fn sync(
     if plan.writes() {
         tracing::info!(?plan, "capacity provider plan");
         let owner = owner_of(obj);
-        described = execute::execute(obj, ctx, name, &owner, described.as_ref(), &plan).await?.or(described);
+        described = execute::execute(obj, &spec, ctx, name, &owner, described.as_ref(), &plan).await?.or(described);
     }
     // Observe mode keeps the hash it found: it applied nothing.
     let applied_hash = if observe_only { obj.applied_hash().map(str::to_owned) } else { Some(desired_hash) };
     let applied = (!observe_only).then_some(record);
     Ok(Synced { described, drift: plan.drift, correction: plan.correction, applied_hash, applied })
+}
+
+/// The spec with a Managed Instances provider's `clusterRef` resolved to the cluster's ECS
+/// name (references never go back into the stored spec). An ECSCluster not in the cache yet is
+/// taken by its object name, its cluster's name unless it sets clusterName; ECS answers a
+/// cluster that does not exist with ClusterNotFoundException, which is retried.
+pub fn resolved_spec(obj: &CapacityProviderObject, ctx: &Context) -> CapacityProviderSpec {
+    let mut spec = obj.spec.clone();
+    if let (None, Some(r)) = (&spec.cluster, spec.cluster_ref.take()) {
+        let namespace = kube::ResourceExt::namespace(obj).unwrap_or_default();
+        let found = ctx.stores.clusters.get(&ObjectRef::<ECSCluster>::new(&r.name).within(&namespace));
+        spec.cluster = Some(found.map_or(r.name, |c| c.cluster_name()));
+    }
+    spec
 }
 
 /// The hash of what the user asked for: canonical settings plus the user's tags.

@@ -11,10 +11,11 @@ use crate::canonical::capacity_provider::canonical_capacity_provider;
 use crate::controller::context::Context;
 use crate::controller::error::Error;
 
-/// The named provider as ECS describes it; None when it does not exist or is INACTIVE (a
-/// deleted provider stays visible as INACTIVE for a while).
-pub async fn observe(ctx: &Context, name: &str) -> Result<Option<CapacityProvider>, Error> {
-    let providers = ctx.ecs.describe_capacity_providers(vec![name.to_owned()]).await?;
+/// The named provider as ECS describes it (a Managed Instances provider within its
+/// `cluster`); None when it does not exist or is INACTIVE (a deleted provider stays visible as
+/// INACTIVE for a while).
+pub async fn observe(ctx: &Context, name: &str, cluster: Option<&str>) -> Result<Option<CapacityProvider>, Error> {
+    let providers = ctx.ecs.describe_capacity_providers(vec![name.to_owned()], cluster).await?;
     Ok(providers.into_iter().find(|p| p.name() == Some(name) && p.status().is_some_and(|s| s.as_str() != "INACTIVE")))
 }
 

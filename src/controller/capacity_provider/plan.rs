@@ -7,21 +7,42 @@ use crate::controller::planning::{self, judge};
 pub use crate::controller::planning::{Plan, Why};
 use crate::crd::capacity_provider::CapacityProviderSpec;
 
-/// The spec path ECS fixes at create.
+/// The spec path ECS fixes at create for an Auto Scaling group provider.
 pub const ASG_ARN_FIELD: &str = "spec.autoScalingGroupProvider.autoScalingGroupArn";
 
 pub type Actual = planning::Actual<CapacityProviderSpec>;
 pub type PlanInput<'a> = planning::PlanInput<'a, CapacityProviderSpec>;
 
 pub fn plan(input: &PlanInput<'_>) -> Plan {
-    let asg = |spec: &CapacityProviderSpec| spec.auto_scaling_group_provider.auto_scaling_group_arn.clone();
     if let Some(actual) = input.actual
-        && asg(input.desired) != asg(&actual.spec)
         && !input.observe_only
+        && let Some(field) = fixed_field_changed(input.desired, &actual.spec)
     {
-        return Plan { replace: Some(ASG_ARN_FIELD), ..Default::default() };
+        return Plan { replace: Some(field), ..Default::default() };
     }
     judge(input, CAPACITY_PROVIDER_NOT_COMPARED)
+}
+
+/// The first field ECS fixes at create that differs: the kind of provider, the Auto Scaling
+/// group, a Managed Instances provider's cluster and capacity option type (not in
+/// InstanceLaunchTemplateUpdate).
+fn fixed_field_changed(desired: &CapacityProviderSpec, actual: &CapacityProviderSpec) -> Option<&'static str> {
+    let asg =
+        |s: &CapacityProviderSpec| s.auto_scaling_group_provider.as_ref().map(|a| a.auto_scaling_group_arn.clone());
+    let option = |s: &CapacityProviderSpec| {
+        s.managed_instances_provider.as_ref().map(|m| m.instance_launch_template.capacity_option_type)
+    };
+    if desired.managed_instances_provider.is_some() != actual.managed_instances_provider.is_some() {
+        Some("spec.managedInstancesProvider")
+    } else if asg(desired) != asg(actual) {
+        Some(ASG_ARN_FIELD)
+    } else if desired.cluster != actual.cluster {
+        Some("spec.cluster")
+    } else if option(desired) != option(actual) {
+        Some("spec.managedInstancesProvider.instanceLaunchTemplate.capacityOptionType")
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]
@@ -36,7 +57,7 @@ mod tests {
     fn spec(asg: &str, target: i32) -> CapacityProviderSpec {
         canonical_capacity_provider(&CapacityProviderSpec {
             name: None,
-            auto_scaling_group_provider: AutoScalingGroupProvider {
+            auto_scaling_group_provider: Some(AutoScalingGroupProvider {
                 auto_scaling_group_arn: asg.into(),
                 managed_scaling: Some(ManagedScaling {
                     status: Toggle::Enabled,
@@ -47,7 +68,10 @@ mod tests {
                 }),
                 managed_termination_protection: None,
                 managed_draining: None,
-            },
+            }),
+            managed_instances_provider: None,
+            cluster: None,
+            cluster_ref: None,
             tags: None,
             policies: Default::default(),
         })
@@ -109,5 +133,30 @@ mod tests {
         assert!(!p.writes());
         assert_eq!(p.drift[0].field, "autoScalingGroupProvider.managedScaling.targetCapacity");
         assert_eq!((p.drift[0].desired.as_deref(), p.drift[0].actual.as_deref()), (Some("90"), Some("50")));
+    }
+
+    #[test]
+    fn fixed_managed_instances_fields_require_replacement() {
+        use crate::crd::capacity_provider::CapacityOptionType;
+        let mut spec = crate::aws::convert::fixtures::full_capacity_provider_spec();
+        spec.auto_scaling_group_provider = None;
+        let desired = canonical_capacity_provider(&spec);
+        assert_eq!(fixed_field_changed(&desired, &desired), None);
+        let mut moved = desired.clone();
+        moved.cluster = Some("other".into());
+        assert_eq!(fixed_field_changed(&desired, &moved), Some("spec.cluster"));
+        let mut on_demand = desired.clone();
+        if let Some(m) = on_demand.managed_instances_provider.as_mut() {
+            m.instance_launch_template.capacity_option_type = Some(CapacityOptionType::OnDemand);
+        }
+        assert_eq!(
+            fixed_field_changed(&desired, &on_demand),
+            Some("spec.managedInstancesProvider.instanceLaunchTemplate.capacityOptionType")
+        );
+        assert_eq!(fixed_field_changed(&desired, &spec_asg()), Some("spec.managedInstancesProvider"));
+    }
+
+    fn spec_asg() -> CapacityProviderSpec {
+        spec(ASG, 80)
     }
 }

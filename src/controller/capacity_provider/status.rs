@@ -57,6 +57,8 @@ fn from_provider(p: &CapacityProvider) -> CapacityProviderStatus {
         status: p.status().map(|s| s.as_str().to_owned()),
         update_status: p.update_status().map(|s| s.as_str().to_owned()),
         update_status_reason: p.update_status_reason().map(str::to_owned),
+        type_: p.r#type().map(|t| t.as_str().to_owned()),
+        cluster: p.cluster().map(str::to_owned),
         ..Default::default()
     }
 }

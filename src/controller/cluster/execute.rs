@@ -27,7 +27,16 @@ pub async fn execute(
     let convert = |e: ConvertError| Error::InvalidSpec(e.to_string());
     let existing_arn = existing.map(|c| c.cluster_arn().unwrap_or(name).to_owned());
     let create = async || {
-        let input = create_cluster_input(&obj.spec, name, &ownership_tags(owner, &ctx.config.cluster_id));
+        // Managed Instances providers of this cluster are made inside it afterwards.
+        let later = super::providers::made_later(obj, ctx).await?;
+        let mut spec = obj.spec.clone();
+        if let Some(names) = spec.capacity_providers.as_mut() {
+            names.retain(|n| !later.contains(n));
+        }
+        if let Some(strategy) = spec.default_capacity_provider_strategy.as_mut() {
+            strategy.retain(|i| !later.contains(&i.capacity_provider));
+        }
+        let input = create_cluster_input(&spec, name, &ownership_tags(owner, &ctx.config.cluster_id));
         Ok(ctx.ecs.create_cluster(input.map_err(convert)?).await?)
     };
     let update = async |arn: &str| {

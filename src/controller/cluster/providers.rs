@@ -20,7 +20,9 @@ use crate::crd::cluster::ECSCluster;
 const BUILT_IN: &[&str] = &["FARGATE", "FARGATE_SPOT"];
 
 /// Why the cluster must wait, if it must: the first named provider whose CapacityProvider
-/// object is not Ready at its current generation.
+/// object is not Ready at its current generation. A Managed Instances provider of this cluster
+/// is made inside the cluster, so before the cluster exists it is not waited for: the cluster
+/// is created without it ([`made_inside`]) and waits for it afterwards.
 pub async fn not_ready(cluster: &ECSCluster, ctx: &Context) -> Result<Option<String>, Error> {
     let named: Vec<&String> =
         cluster.spec.capacity_providers.iter().flatten().filter(|n| !BUILT_IN.contains(&n.as_str())).collect();
@@ -30,8 +32,12 @@ pub async fn not_ready(cluster: &ECSCluster, ctx: &Context) -> Result<Option<Str
     let namespace = cluster.namespace().ok_or(Error::MissingMetadata("namespace"))?;
     let api: Api<CapacityProvider> = Api::namespaced(ctx.client.clone(), &namespace);
     let objects = api.list(&ListParams::default()).await.map_err(|e| Error::kube("listing CapacityProviders", e))?;
+    let exists = cluster.status.as_ref().is_some_and(|s| s.cluster_arn.is_some());
     for name in named {
         let Some(obj) = objects.items.iter().find(|o| &o.provider_name() == name) else { continue };
+        if !exists && made_inside(obj, cluster) {
+            continue;
+        }
         if let Some(why) = waiting_reason(obj) {
             return Ok(Some(format!(
                 "capacity provider {name} (CapacityProvider {namespace}/{}) is not Ready yet: {why}",
@@ -40,6 +46,30 @@ pub async fn not_ready(cluster: &ECSCluster, ctx: &Context) -> Result<Option<Str
         }
     }
     Ok(None)
+}
+
+/// Whether `obj` is a Managed Instances provider of `cluster`, which ECS creates inside the
+/// cluster (and adds to its capacity providers itself).
+pub fn made_inside(obj: &CapacityProvider, cluster: &ECSCluster) -> bool {
+    let cluster_name = cluster.cluster_name();
+    let by_ref = obj.spec.cluster_ref.as_ref().is_some_and(|r| r.name == cluster.name_any());
+    obj.spec.managed_instances_provider.is_some() && (by_ref || obj.spec.cluster_name() == Some(cluster_name))
+}
+
+/// The provider names CreateCluster must leave out: Managed Instances providers of this
+/// cluster that ECS does not have yet (they are made inside the cluster once it exists).
+pub async fn made_later(cluster: &ECSCluster, ctx: &Context) -> Result<Vec<String>, Error> {
+    let namespace = cluster.namespace().ok_or(Error::MissingMetadata("namespace"))?;
+    let api: Api<CapacityProvider> = Api::namespaced(ctx.client.clone(), &namespace);
+    let objects = api.list(&ListParams::default()).await.map_err(|e| Error::kube("listing CapacityProviders", e))?;
+    Ok(objects
+        .items
+        .iter()
+        .filter(|o| {
+            made_inside(o, cluster) && o.status.as_ref().and_then(|s| s.capacity_provider_arn.as_ref()).is_none()
+        })
+        .map(CapacityProvider::provider_name)
+        .collect())
 }
 
 /// None when the object is Ready for its current spec; otherwise what its Ready says.
