@@ -110,8 +110,12 @@ async fn service_connect_server_and_client_then_turned_off() {
         clientAliases: [{port: 80, dnsName: api.shop}]
 "#;
     bed.apply::<ECSService>(&service("api", "api", server)).await;
-    bed.apply::<ECSService>(&service("web", "api", "  serviceConnectConfiguration: {enabled: true, namespace: shop}\n"))
-        .await;
+    bed.apply::<ECSService>(&service(
+        "web",
+        "api",
+        "  serviceConnectConfiguration: {enabled: true, namespace: shop}\n",
+    ))
+    .await;
     ready(&bed, "api").await;
     ready(&bed, "web").await;
     let served = primary(&bed, "api").await.service_connect_configuration.expect("server configuration");
@@ -151,8 +155,12 @@ async fn an_ebs_volume_change_is_a_new_deployment() {
     let ebs = first.volume_configurations()[0].managed_ebs_volume.clone().expect("EBS volume");
     assert_eq!((ebs.size_in_gib, ebs.volume_type.as_deref()), (Some(20), Some("gp3")));
 
-    patch_spec(&bed, "db", serde_json::json!({"volumeConfigurations": [{"name": "data", "managedEBSVolume": {
-        "roleArn": ROLE, "volumeType": "gp3", "sizeInGiB": 40}}]}))
+    patch_spec(
+        &bed,
+        "db",
+        serde_json::json!({"volumeConfigurations": [{"name": "data", "managedEBSVolume": {
+        "roleArn": ROLE, "volumeType": "gp3", "sizeInGiB": 40}}]}),
+    )
     .await;
     let svc = ready(&bed, "db").await;
     let second = primary(&bed, "db").await;
@@ -166,7 +174,9 @@ async fn an_ebs_volume_change_is_a_new_deployment() {
 async fn a_vpc_lattice_target_group_reaches_ecs() {
     let bed = bed().await;
     bed.apply::<TaskDefinition>(&task_definition("api", "")).await;
-    let lattice = format!("  vpcLatticeConfigurations:\n    - {{roleArn: \"{ROLE}\", targetGroupArn: \"{LATTICE_TG}\", portName: http}}\n");
+    let lattice = format!(
+        "  vpcLatticeConfigurations:\n    - {{roleArn: \"{ROLE}\", targetGroupArn: \"{LATTICE_TG}\", portName: http}}\n"
+    );
     bed.apply::<ECSService>(&service("api", "api", &lattice)).await;
     ready(&bed, "api").await;
     let lattice = primary(&bed, "api").await.vpc_lattice_configurations().to_vec();
@@ -201,7 +211,7 @@ async fn mismatches_with_the_task_definition_are_terminal_naming_the_field_with_
             "spec.volumeConfigurations[0].name: task definition api",
         ),
     ];
-    for (name, td, extra, expected) in &cases {
+    for (name, td, extra, _) in &cases {
         bed.apply::<ECSService>(&service(name, td, extra)).await;
     }
     let api = services(&bed);

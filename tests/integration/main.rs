@@ -14,6 +14,7 @@ mod deletion;
 mod deployments;
 mod e2e_binary;
 mod hostile;
+mod managed_instances;
 mod local_mode;
 mod moto;
 mod observability;
