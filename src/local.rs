@@ -22,20 +22,41 @@ use crate::controller::Config;
 /// task definitions, services), so local mode works from any directory.
 pub const SAMPLES: &[(&str, &str)] = &[
     ("capacityprovider-batch-asg.yaml", include_str!("../config/samples/capacityprovider-batch-asg.yaml")),
+    (
+        "capacityprovider-managed-instances.yaml",
+        include_str!("../config/samples/capacityprovider-managed-instances.yaml"),
+    ),
     ("ecscluster-fargate.yaml", include_str!("../config/samples/ecscluster-fargate.yaml")),
     ("ecscluster-ec2-asg.yaml", include_str!("../config/samples/ecscluster-ec2-asg.yaml")),
+    ("ecscluster-managed-instances.yaml", include_str!("../config/samples/ecscluster-managed-instances.yaml")),
     ("taskdefinition-nginx-fargate.yaml", include_str!("../config/samples/taskdefinition-nginx-fargate.yaml")),
     (
         "taskdefinition-api-firelens-arm64.yaml",
         include_str!("../config/samples/taskdefinition-api-firelens-arm64.yaml"),
     ),
     ("taskdefinition-worker-ec2-bridge.yaml", include_str!("../config/samples/taskdefinition-worker-ec2-bridge.yaml")),
+    ("taskdefinition-catalog-fargate.yaml", include_str!("../config/samples/taskdefinition-catalog-fargate.yaml")),
+    ("taskdefinition-postgres-ebs.yaml", include_str!("../config/samples/taskdefinition-postgres-ebs.yaml")),
+    (
+        "taskdefinition-report-managed-instances.yaml",
+        include_str!("../config/samples/taskdefinition-report-managed-instances.yaml"),
+    ),
     ("ecsservice-web-alb.yaml", include_str!("../config/samples/ecsservice-web-alb.yaml")),
     ("ecsservice-api-blue-green.yaml", include_str!("../config/samples/ecsservice-api-blue-green.yaml")),
     ("ecsservice-api-canary.yaml", include_str!("../config/samples/ecsservice-api-canary.yaml")),
     ("ecsservice-orders-linear.yaml", include_str!("../config/samples/ecsservice-orders-linear.yaml")),
     ("ecsservice-worker-ec2.yaml", include_str!("../config/samples/ecsservice-worker-ec2.yaml")),
     ("ecsservice-log-agent-daemon.yaml", include_str!("../config/samples/ecsservice-log-agent-daemon.yaml")),
+    (
+        "ecsservice-catalog-service-connect.yaml",
+        include_str!("../config/samples/ecsservice-catalog-service-connect.yaml"),
+    ),
+    ("ecsservice-catalog-lattice.yaml", include_str!("../config/samples/ecsservice-catalog-lattice.yaml")),
+    ("ecsservice-postgres-ebs.yaml", include_str!("../config/samples/ecsservice-postgres-ebs.yaml")),
+    (
+        "ecsservice-report-managed-instances.yaml",
+        include_str!("../config/samples/ecsservice-report-managed-instances.yaml"),
+    ),
 ];
 
 /// Options of `ecs-operator local`.

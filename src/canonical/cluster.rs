@@ -33,16 +33,11 @@ pub fn canonical_cluster(spec: &ECSClusterSpec) -> ECSClusterSpec {
     canonical
 }
 
-/// ECS reports a Service Connect namespace as its Cloud Map ARN even when the cluster was given
-/// its name, and the name cannot be read back from the ARN without Cloud Map. When the spec
-/// names the namespace and ECS reports an ARN, the described value is taken to be the named
-/// one (a namespace changed out of band is then not seen; give the ARN to have it compared).
+/// The described cluster with its Service Connect namespace named as `desired` names it (see
+/// [`super::namespace_as_named`]).
 pub fn named_namespace(mut actual: ECSClusterSpec, desired: &ECSClusterSpec) -> ECSClusterSpec {
-    if let (Some(want), Some(have)) = (&desired.service_connect_defaults, actual.service_connect_defaults.as_mut())
-        && !want.namespace.starts_with("arn:")
-        && have.namespace.starts_with("arn:")
-    {
-        have.namespace = want.namespace.clone();
+    if let (Some(want), Some(have)) = (&desired.service_connect_defaults, actual.service_connect_defaults.as_mut()) {
+        super::namespace_as_named(&mut have.namespace, &want.namespace);
     }
     actual
 }

@@ -40,6 +40,17 @@ impl CanonicalError {
     }
 }
 
+/// ECS reports a Service Connect namespace as its Cloud Map ARN even when it was given the
+/// namespace's name, and the name cannot be read back from the ARN without Cloud Map. When the
+/// spec names the namespace and ECS reports an ARN, the described value is taken to be the
+/// named one (a namespace changed out of band is then not seen; give the ARN to have it
+/// compared). Shared by clusters' `serviceConnectDefaults` and services' Service Connect.
+pub(crate) fn namespace_as_named(have: &mut String, want: &str) {
+    if !want.starts_with("arn:") && have.starts_with("arn:") {
+        *have = want.to_owned();
+    }
+}
+
 /// Empty list → absent.
 pub(crate) fn clean<T: IsEmpty>(value: Option<T>) -> Option<T> {
     value.filter(|v| !v.is_empty_value())

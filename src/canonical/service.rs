@@ -73,6 +73,17 @@ pub fn canonical_service(
     canonical
 }
 
+/// The described service with its Service Connect namespace named as `desired` names it (see
+/// [`super::namespace_as_named`]).
+pub fn named_namespace(mut actual: ECSServiceSpec, desired: &ECSServiceSpec) -> ECSServiceSpec {
+    let want = desired.service_connect_configuration.as_ref().and_then(|c| c.namespace.as_deref());
+    let have = actual.service_connect_configuration.as_mut().and_then(|c| c.namespace.as_mut());
+    if let (Some(want), Some(have)) = (want, have) {
+        super::namespace_as_named(have, want);
+    }
+    actual
+}
+
 fn canonical_deployment(mut d: DeploymentConfiguration) -> DeploymentConfiguration {
     d.alarms = d.alarms.map(|mut a| {
         a.alarm_names.sort();
@@ -170,6 +181,23 @@ mod tests {
         let vpc = c.network_configuration.unwrap().awsvpc_configuration;
         assert_eq!(vpc.subnets, ["subnet-a", "subnet-b"]);
         assert_eq!(vpc.security_groups.unwrap(), ["sg-1", "sg-2"]);
+    }
+
+    #[test]
+    fn a_namespace_given_by_name_matches_the_arn_ecs_reports() {
+        use crate::crd::service::ServiceConnectConfiguration;
+        let with = |namespace: &str| ECSServiceSpec {
+            service_connect_configuration: Some(ServiceConnectConfiguration {
+                enabled: true,
+                namespace: Some(namespace.into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let arn = "arn:aws:servicediscovery:us-east-1:123456789012:namespace/ns-abcdefghijklmnop";
+        assert_eq!(named_namespace(with(arn), &with("shop")), with("shop"));
+        let other = "arn:aws:servicediscovery:us-east-1:123456789012:namespace/ns-other";
+        assert_eq!(named_namespace(with(other), &with(arn)), with(other), "an ARN in the spec is compared");
     }
 
     #[test]

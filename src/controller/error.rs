@@ -35,6 +35,10 @@ pub enum Error {
     /// Deletion is under way in ECS (scaling in, DRAINING); checked again shortly.
     #[error("{0}")]
     Draining(String),
+    /// Something another object or ECS is about to make is not there yet (the cluster a
+    /// Managed Instances capacity provider is made inside); checked again shortly.
+    #[error("{0}")]
+    Waiting(String),
     /// The object has no namespace or name (a watch handed us something malformed).
     #[error("object has no {0}")]
     MissingMetadata(&'static str),
@@ -93,7 +97,7 @@ impl Error {
     pub fn class(&self) -> ErrorClass {
         match self {
             Self::Aws(e) => e.class,
-            Self::Kube { .. } | Self::Draining(_) | Self::Cleanup(_) => ErrorClass::Retryable,
+            Self::Kube { .. } | Self::Draining(_) | Self::Waiting(_) | Self::Cleanup(_) => ErrorClass::Retryable,
             Self::InvalidSpec(_)
             | Self::Conflict(_)
             | Self::MissingMetadata(_)
@@ -115,6 +119,7 @@ impl Error {
             Self::KubeRefused { .. } => "KubernetesInvalid",
             Self::RequiresReplacement(_) => "RequiresReplacement",
             Self::Draining(_) => "Draining",
+            Self::Waiting(_) => "Waiting",
             Self::MissingMetadata(_) => "InvalidObject",
             Self::Cleanup(cause) => cause.reason(),
         }

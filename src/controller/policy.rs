@@ -40,9 +40,10 @@ pub fn retry_delay(err: &Error, config: &Config, attempt: impl FnOnce() -> u32, 
     }
     match err.class() {
         ErrorClass::Terminal => config.terminal_recheck,
-        // Waiting for ECS to finish a deletion is not failing: look again at a steady pace
+        // Waiting for ECS to finish a deletion, or for a cluster to exist, is not failing: look
+        // again at a steady pace
         // (watch events re-trigger it too), never backing off into minutes.
-        ErrorClass::Retryable if matches!(err, Error::Draining(_)) => config.rollout_poll_interval,
+        ErrorClass::Retryable if matches!(err, Error::Draining(_) | Error::Waiting(_)) => config.rollout_poll_interval,
         ErrorClass::Retryable => backoff(config.retry_base, config.retry_max, attempt(), jitter),
     }
 }
@@ -76,7 +77,9 @@ pub async fn traced(
             // Logged inside the span, so the line carries the object and its trace id.
             let _entered = span.enter();
             match (err.class(), err) {
-                (_, Error::Draining(_)) => tracing::info!(reason = err.reason(), error = %err, "waiting for ECS"),
+                (_, Error::Draining(_) | Error::Waiting(_)) => {
+                    tracing::info!(reason = err.reason(), error = %err, "waiting for ECS")
+                }
                 _ if err.is_kube_refusal() => {
                     tracing::warn!(reason = err.reason(), error = %err, "Kubernetes refused the operator's request")
                 }

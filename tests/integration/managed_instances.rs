@@ -133,8 +133,12 @@ async fn a_managed_instances_provider_runs_a_service_and_the_app_deletes_cleanly
     let detailed = serde_json::json!({"spec": {"managedInstancesProvider": {"instanceLaunchTemplate": {"monitoring": "DETAILED"}}}});
     api.patch("batch-mi", &PatchParams::default(), &Patch::Merge(&detailed)).await.expect("patch");
     all_ready(&bed).await;
-    let monitoring = described(&bed).await.managed_instances_provider().and_then(|m| m.instance_launch_template().cloned());
-    assert_eq!(monitoring.and_then(|t| t.monitoring().cloned()).map(|m| m.as_str().to_owned()).as_deref(), Some("DETAILED"));
+    let monitoring =
+        described(&bed).await.managed_instances_provider().and_then(|m| m.instance_launch_template().cloned());
+    assert_eq!(
+        monitoring.and_then(|t| t.monitoring().cloned()).map(|m| m.as_str().to_owned()).as_deref(),
+        Some("DETAILED")
+    );
     assert_eq!(bed.calls("UpdateCapacityProvider") - updates, 1);
 
     // One ECS fixes at create: RequiresReplacement, nothing written.
@@ -169,4 +173,40 @@ async fn a_managed_instances_provider_runs_a_service_and_the_app_deletes_cleanly
     assert!(out.capacity_providers().iter().all(|p| p.status().map(|s| s.as_str()) == Some("INACTIVE")), "{out:?}");
     let cluster = bed.aws.describe_clusters().clusters("batch").send().await.expect("describe clusters");
     assert_eq!(cluster.clusters()[0].status(), Some("INACTIVE"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_deleted_first_waits_for_the_managed_instances_provider_inside_it() {
+    let bed = bed().await;
+    for doc in APP.split("\n---\n").take(2) {
+        match doc.lines().find_map(|l| l.strip_prefix("kind: ")) {
+            Some("ECSCluster") => drop(bed.apply::<ECSCluster>(doc).await),
+            Some("CapacityProvider") => drop(bed.apply::<CapacityProvider>(doc).await),
+            other => panic!("unexpected document {other:?}"),
+        }
+    }
+    let clusters = Api::<ECSCluster>::namespaced(bed.client.clone(), NS);
+    let providers = Api::<CapacityProvider>::namespaced(bed.client.clone(), NS);
+    bed.eventually("provider Ready", || async {
+        let p = providers.get("batch-mi").await.ok()?;
+        ready_of(p.status.as_ref()?.common.conditions.as_ref()).then_some(())
+    })
+    .await;
+    clusters.delete("batch", &DeleteParams::default()).await.expect("delete");
+    let message = bed
+        .eventually("cluster DeletionBlocked", || async {
+            let c = clusters.get("batch").await.ok()?;
+            let ready = c.status?.common.conditions?.into_iter().find(|c| c.type_ == "Ready")?;
+            (ready.reason == "DeletionBlocked").then_some(ready.message)
+        })
+        .await;
+    assert!(message.contains("CapacityProvider batch-mi"), "names the object to delete: {message}");
+    assert_eq!(bed.calls("DeleteCluster"), 0, "no DeleteCluster ECS would refuse");
+    providers.delete("batch-mi", &DeleteParams::default()).await.expect("delete");
+    bed.eventually_within("both gone", Duration::from_secs(30), || async {
+        let left =
+            clusters.get_opt("batch").await.ok()?.is_some() || providers.get_opt("batch-mi").await.ok()?.is_some();
+        (!left).then_some(())
+    })
+    .await;
 }

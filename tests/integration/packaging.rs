@@ -662,9 +662,10 @@ async fn rbac_grants_exactly_what_the_operator_asks_for() {
                 .into_owned();
             out.lines().any(|l| l.starts_with("odd-cpu:") && !l.ends_with(':'))
         });
-        // Deleted in dependency order, as a user would: a cluster waits (with growing backoff)
-        // while services remain, a capacity provider while a cluster uses it.
-        for kinds in ["ecsservices", "ecsclusters", "capacityproviders,taskdefinitions"] {
+        // Deleted in dependency order, as a user would: a cluster waits while services remain,
+        // and while a Managed Instances provider made inside it remains; an Auto Scaling group
+        // provider waits while a cluster uses it. So clusters and providers go together.
+        for kinds in ["ecsservices", "ecsclusters,capacityproviders,taskdefinitions"] {
             kubectl_ok(k, &["delete", kinds, "--all", "--wait=false"]);
             wait_until(&format!("{kinds} deleted (finalizers removed)"), Duration::from_secs(60), &log, || {
                 let out = kubectl(k, &["get", kinds, "-o", "name"]);

@@ -21,7 +21,8 @@ use super::cluster::{
     cluster_spec_from_sdk, create_cluster_input, put_cluster_capacity_providers_input, update_cluster_input,
 };
 use super::fixtures::{
-    CLUSTER_ARN, TASK_DEFINITION_ARN, described_cluster, described_service, described_task_definition,
+    CLUSTER_ARN, TASK_DEFINITION_ARN, described_capacity_provider, described_cluster, described_service,
+    described_task_definition,
 };
 use super::service::{ServiceTarget, create_service_input, service_spec_from_sdk, update_service_input};
 use super::task_definition::{register_task_definition_input, task_definition_spec_from_sdk};
@@ -270,20 +271,7 @@ impl Kind for Provider {
 
 fn provider_from(spec: &CapacityProviderSpec) -> types::CapacityProvider {
     let input = create_capacity_provider_input(spec, "batch", &Tags::new()).expect("create input");
-    types::CapacityProvider::builder()
-        .name("batch")
-        .status(types::CapacityProviderStatus::Active)
-        .set_auto_scaling_group_provider(input.auto_scaling_group_provider.clone())
-        .set_managed_instances_provider(input.managed_instances_provider.as_ref().map(|m| {
-            types::ManagedInstancesProvider::builder()
-                .infrastructure_role_arn(&m.infrastructure_role_arn)
-                .set_instance_launch_template(m.instance_launch_template.clone())
-                .set_propagate_tags(m.propagate_tags.clone())
-                .set_infrastructure_optimization(m.infrastructure_optimization.clone())
-                .build()
-        }))
-        .set_cluster(input.cluster.clone())
-        .build()
+    described_capacity_provider(&input)
 }
 
 fn provider_spec(provider: &types::CapacityProvider) -> CapacityProviderSpec {

@@ -642,6 +642,28 @@ pub(crate) fn described_service(input: &CreateServiceInput) -> types::Service {
         .build()
 }
 
+/// What DescribeCapacityProviders would return after `input` created the provider.
+pub(crate) fn described_capacity_provider(
+    input: &aws_sdk_ecs::operation::create_capacity_provider::CreateCapacityProviderInput,
+) -> types::CapacityProvider {
+    types::CapacityProvider::builder()
+        .capacity_provider_arn("arn:aws:ecs:us-east-1:123456789012:capacity-provider/batch")
+        .set_name(input.name.clone())
+        .status(types::CapacityProviderStatus::Active)
+        .set_auto_scaling_group_provider(input.auto_scaling_group_provider.clone())
+        .set_managed_instances_provider(input.managed_instances_provider.as_ref().map(|m| {
+            types::ManagedInstancesProvider::builder()
+                .infrastructure_role_arn(&m.infrastructure_role_arn)
+                .set_instance_launch_template(m.instance_launch_template.clone())
+                .set_propagate_tags(m.propagate_tags.clone())
+                .set_infrastructure_optimization(m.infrastructure_optimization.clone())
+                .build()
+        }))
+        .set_cluster(input.cluster.clone())
+        .set_tags(input.tags.clone())
+        .build()
+}
+
 /// What DescribeClusters would return after `input` created the cluster.
 pub(crate) fn described_cluster(input: &CreateClusterInput) -> types::Cluster {
     let service_connect = input

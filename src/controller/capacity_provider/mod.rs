@@ -44,7 +44,7 @@ async fn apply(obj: &CapacityProviderObject, ctx: &Context) -> Result<Action, Er
     let observe_only = obj.policies().management() == ManagementPolicy::Observe;
     let name = obj.provider_name();
     let result = match check_name(obj, &name) {
-        Ok(()) => sync(obj, ctx, &name, observe_only).await,
+        Ok(()) => sync(obj, ctx, &name, observe_only).await.map_err(cluster_not_there_yet),
         Err(e) => Err(e),
     };
     let missing = missing_message(&format!("capacity provider {name}"), observe_only);
@@ -120,6 +120,18 @@ pub fn resolved_spec(obj: &CapacityProviderObject, ctx: &Context) -> CapacityPro
         spec.cluster = Some(found.map_or(r.name, |c| c.cluster_name()));
     }
     spec
+}
+
+/// A Managed Instances provider is made inside its cluster: a cluster ECS does not have (yet:
+/// its ECSCluster may be on its way) is a wait, not a refusal.
+fn cluster_not_there_yet(e: Error) -> Error {
+    match e {
+        Error::Aws(e) if e.code == "ClusterNotFoundException" => Error::Waiting(format!(
+            "waiting for the ECS cluster this Managed Instances capacity provider is made inside to exist ({})",
+            e.message
+        )),
+        other => other,
+    }
 }
 
 /// The hash of what the user asked for: canonical settings plus the user's tags.

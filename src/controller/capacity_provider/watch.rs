@@ -12,7 +12,8 @@ use kube::{Resource, ResourceExt};
 use crate::crd::capacity_provider::CapacityProvider;
 use crate::crd::cluster::ECSCluster;
 
-/// Maps a CapacityProvider to the ECSClusters in its namespace whose spec names it.
+/// Maps a CapacityProvider to the ECSClusters in its namespace whose spec names it, or that a
+/// Managed Instances provider lives in (a cluster being deleted waits for those to go).
 pub fn clusters_of_provider(
     clusters: Store<ECSCluster>,
 ) -> impl Fn(CapacityProvider) -> Vec<ObjectRef<ECSCluster>> + Send + Sync + Clone + 'static {
@@ -21,7 +22,11 @@ pub fn clusters_of_provider(
         clusters
             .state()
             .iter()
-            .filter(|c| c.namespace() == ns && c.spec.capacity_providers.iter().flatten().any(|p| *p == name))
+            .filter(|c| {
+                c.namespace() == ns
+                    && (c.spec.capacity_providers.iter().flatten().any(|p| *p == name)
+                        || crate::controller::cluster::providers::made_inside(&provider, c))
+            })
             .map(|c| ObjectRef::from_obj(c.as_ref()))
             .collect()
     }

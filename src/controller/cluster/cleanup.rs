@@ -3,7 +3,9 @@
 //! DeleteCluster, deletion checks ListServices first and, while services remain, says so in
 //! the Ready condition (reason DeletionBlocked) and in one Warning event, and re-checks at the
 //! rollout poll interval (an ECSService referencing the cluster also wakes it when it goes
-//! away). A cluster ECS no longer has (missing, INACTIVE, ClusterNotFound at any step) is done.
+//! away). Managed Instances capacity providers, which live inside the cluster, block it the same
+//! way (naming their CapacityProvider objects) until they are deleted. A cluster ECS no longer has (missing, INACTIVE, ClusterNotFound at
+//! any step) is done.
 
 use aws_sdk_ecs::types::Cluster;
 use kube::runtime::controller::Action;
@@ -26,6 +28,9 @@ const NOT_EMPTY_CODES: &[&str] = &[
     "ClusterContainsServicesException",
     "ClusterContainsTasksException",
     "ClusterContainsContainerInstancesException",
+    // A Managed Instances capacity provider still in the cluster: its CapacityProvider object
+    // deletes it (and its deletion wakes the cluster).
+    "ClusterContainsCapacityProviderException",
 ];
 
 pub async fn cleanup(obj: &ECSCluster, ctx: &Context) -> Result<Action, Error> {
@@ -48,6 +53,16 @@ async fn delete(obj: &ECSCluster, ctx: &Context) -> Result<Progress, Error> {
     };
     if !services.is_empty() {
         let message = services_message(&name, &services);
+        let blocked = status::blocked(obj, &cluster, &message, &ctx.now());
+        return Ok(deletion::block(ctx, obj, &blocked, message).await);
+    }
+    let providers = super::providers::inside(obj, ctx).await?;
+    if !providers.is_empty() {
+        let message = format!(
+            "ECS cluster {name} still has Managed Instances capacity providers made inside it (CapacityProvider {}); \
+             it is deleted once they are gone (delete those CapacityProvider objects)",
+            providers.join(", ")
+        );
         let blocked = status::blocked(obj, &cluster, &message, &ctx.now());
         return Ok(deletion::block(ctx, obj, &blocked, message).await);
     }
@@ -110,6 +125,11 @@ mod tests {
         assert_eq!(
             after_delete(Err(e("ClusterContainsTasksException", "Tasks are active.")), "prod"),
             Ok(Deleted::Blocked("Tasks are active.".into()))
+        );
+        assert_eq!(
+            after_delete(Err(e("ClusterContainsCapacityProviderException", "Providers remain.")), "prod"),
+            Ok(Deleted::Blocked("Providers remain.".into())),
+            "a Managed Instances provider still inside: a wait, not an error"
         );
         for code in ["ThrottlingException", "ServerException", "AccessDeniedException"] {
             assert_eq!(after_delete(Err(e(code, "")), "prod"), Err(e(code, "")), "{code}");

@@ -32,11 +32,18 @@ pub async fn not_ready(cluster: &ECSCluster, ctx: &Context) -> Result<Option<Str
     let namespace = cluster.namespace().ok_or(Error::MissingMetadata("namespace"))?;
     let api: Api<CapacityProvider> = Api::namespaced(ctx.client.clone(), &namespace);
     let objects = api.list(&ListParams::default()).await.map_err(|e| Error::kube("listing CapacityProviders", e))?;
-    let exists = cluster.status.as_ref().is_some_and(|s| s.cluster_arn.is_some());
+    // Asked of ECS (once, and only while such a provider is pending): the status may not show
+    // a cluster created a moment ago.
+    let mut exists = None;
     for name in named {
         let Some(obj) = objects.items.iter().find(|o| &o.provider_name() == name) else { continue };
-        if !exists && made_inside(obj, cluster) {
-            continue;
+        if made_inside(obj, cluster) && waiting_reason(obj).is_some() {
+            if exists.is_none() {
+                exists = Some(super::observe::observe(ctx, &cluster.cluster_name()).await?.is_some());
+            }
+            if exists == Some(false) {
+                continue;
+            }
         }
         if let Some(why) = waiting_reason(obj) {
             return Ok(Some(format!(
@@ -70,6 +77,15 @@ pub async fn made_later(cluster: &ECSCluster, ctx: &Context) -> Result<Vec<Strin
         })
         .map(CapacityProvider::provider_name)
         .collect())
+}
+
+/// The CapacityProvider objects (names) of Managed Instances providers made inside `cluster`:
+/// ECS refuses to delete a cluster that still has them, so its deletion waits for them to go.
+pub async fn inside(cluster: &ECSCluster, ctx: &Context) -> Result<Vec<String>, Error> {
+    let namespace = cluster.namespace().ok_or(Error::MissingMetadata("namespace"))?;
+    let api: Api<CapacityProvider> = Api::namespaced(ctx.client.clone(), &namespace);
+    let objects = api.list(&ListParams::default()).await.map_err(|e| Error::kube("listing CapacityProviders", e))?;
+    Ok(objects.items.iter().filter(|o| made_inside(o, cluster)).map(ResourceExt::name_any).collect())
 }
 
 /// None when the object is Ready for its current spec; otherwise what its Ready says.

@@ -147,10 +147,9 @@ mod tests {
     #[test]
     fn an_unknown_service_connect_port_names_the_field_and_the_ports() {
         let mut s = spec();
-        s.service_connect_configuration
-            .as_mut()
-            .and_then(|c| c.services.as_mut())
-            .map(|v| v[0].port_name = "grpc".into());
+        if let Some(services) = s.service_connect_configuration.as_mut().and_then(|c| c.services.as_mut()) {
+            services[0].port_name = "grpc".into();
+        }
         let err = check(&s, &td()).unwrap_err();
         assert!(err.starts_with("spec.serviceConnectConfiguration.services[0].portName: \"grpc\""), "{err}");
         assert!(err.contains("web:3") && err.contains("[admin, http]"), "{err}");

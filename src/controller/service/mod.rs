@@ -103,7 +103,7 @@ async fn sync(svc: &ECSService, ctx: &Context, resolved: &Resolved, observe_only
         check_task_definition_fit(svc, ctx, resolved).await?;
     }
     let existing = observe::describe(ctx, svc, &resolved.cluster, &resolved.service_name).await?;
-    let actual = existing.as_ref().map(|s| observe::actual(s, scaler_owns_count)).transpose()?;
+    let actual = existing.as_ref().map(|s| observe::actual(s, scaler_owns_count, &desired)).transpose()?;
     let remembered = rollout::remembered_rollback(svc.status.as_ref(), &desired_hash);
     let rolled_back = rollout::was_rolled_back(existing.as_ref(), td, remembered.as_deref())
         || rollout::deployment_rolled_back(svc.status.as_ref(), existing.as_ref(), &desired_hash);
