@@ -5,7 +5,9 @@
 //! `serviceConnectResources`). A new deployment carries the configuration the service had
 //! when it was made; DescribeServices shows each deployment's own. Values are stored as the
 //! request sent them (validated, nothing filled in: the model documents no default ECS
-//! writes back into them), and left out of a deployment that has none.
+//! writes back into them), and left out of a deployment that has none; the one exception is
+//! Service Connect's namespace, which a deployment reports as the Cloud Map namespace's ARN
+//! (see `DeploymentConfigs::for_deployment`).
 //!
 //! UpdateService (botocore UpdateServiceRequest): each of the three "triggers a new service
 //! deployment" when it is sent and differs from the current one; left out, it is unchanged
@@ -18,7 +20,7 @@ use std::collections::BTreeSet;
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, ApiResult};
-use crate::protocol::{Req, parse_tags};
+use crate::protocol::{Identity, Req, parse_tags};
 
 /// What a service (and each of its deployments) carries of the three.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -364,6 +366,35 @@ impl DeploymentConfigs {
         Ok(out)
     }
 
+    /// The configuration a new deployment stores: everything as the service has it, except
+    /// Service Connect's namespace, which ECS resolves to the Cloud Map namespace and reports
+    /// by ARN ([`Identity::namespace_arn`]):
+    ///
+    /// - a namespace sent (botocore ServiceConnectConfiguration.namespace: "The namespace name
+    ///   or full Amazon Resource Name (ARN) of the Cloud Map namespace") is reported as the
+    ///   namespace's ARN, an ARN as is;
+    /// - Service Connect on with no namespace uses the cluster's default
+    ///   (ClusterServiceConnectDefaultsRequest.namespace: "The namespace name or full ARN of the
+    ///   Cloud Map namespace that's used when you create a service and don't specify a Service
+    ///   Connect configuration"), `cluster_namespace`, and reports its ARN;
+    /// - Service Connect off with no namespace (`{"enabled": false}`) is kept as sent.
+    ///
+    /// DescribeServices reports `deployments[].serviceConnectConfiguration.namespace` by ARN.
+    /// The service keeps what was sent, so UpdateService compares against the request's own
+    /// spelling.
+    pub fn for_deployment(&self, ident: &Identity, cluster_namespace: Option<&str>) -> Self {
+        let mut out = self.clone();
+        let enabled = self.service_connect_enabled();
+        if let Some(sc) = out.service_connect.as_mut() {
+            let sent = sc["namespace"].as_str().filter(|n| !n.is_empty());
+            let namespace = sent.or(cluster_namespace.filter(|n| enabled && !n.is_empty()));
+            if let Some(ns) = namespace {
+                sc["namespace"] = Value::String(ident.namespace_arn(ns));
+            }
+        }
+        out
+    }
+
     /// Service Connect is on.
     fn service_connect_enabled(&self) -> bool {
         self.service_connect.as_ref().is_some_and(|sc| sc["enabled"].as_bool() == Some(true))
@@ -501,5 +532,29 @@ mod tests {
         let c = DeploymentConfigs::from_create(Req(&b)).unwrap();
         assert!(c.check(&td(), Some(&ns), false).is_ok());
         assert!(c.check(&td(), None, false).is_err(), "no namespace anywhere");
+    }
+
+    #[test]
+    fn a_deployment_reports_the_namespace_arn() {
+        let ident = Identity { region: "us-east-1".into(), account: "123456789012".into() };
+        let shop = ident.namespace_arn("shop");
+        let ns = |b: Value, cluster: Option<&str>| {
+            let c = DeploymentConfigs::from_create(Req(&b)).unwrap();
+            assert_eq!(
+                c.service_connect,
+                Some(b["serviceConnectConfiguration"].clone()),
+                "the service keeps it as sent"
+            );
+            c.for_deployment(&ident, cluster).service_connect.unwrap()
+        };
+        let named = ns(json!({"serviceConnectConfiguration": {"enabled": true, "namespace": "shop"}}), Some("other"));
+        assert_eq!(named["namespace"], json!(shop), "a name sent wins over the cluster default");
+        let arn = "arn:aws:servicediscovery:eu-west-1:1:namespace/ns-x";
+        let as_arn = ns(json!({"serviceConnectConfiguration": {"enabled": true, "namespace": arn}}), Some("shop"));
+        assert_eq!(as_arn["namespace"], json!(arn), "an ARN is kept as is");
+        let default = ns(json!({"serviceConnectConfiguration": {"enabled": true}}), Some("shop"));
+        assert_eq!(default["namespace"], json!(shop), "the cluster default, by ARN");
+        let off = ns(json!({"serviceConnectConfiguration": {"enabled": false}}), Some("shop"));
+        assert_eq!(off, json!({"enabled": false}), "off with no namespace is kept as sent");
     }
 }

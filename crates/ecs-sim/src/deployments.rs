@@ -351,7 +351,15 @@ impl State {
             let n = self.rng.u64(1_000_000_000_000_000_000..10_000_000_000_000_000_000);
             self.ident.arn(&format!("service-revision/{}/{}/{n}", key.cluster, key.name))
         });
+        let cluster_namespace = self
+            .clusters
+            .get(&key.cluster)
+            .and_then(|c| c.service_connect_defaults.as_ref())
+            .and_then(|d| d["namespace"].as_str())
+            .map(str::to_string);
+        let ident = self.ident.clone();
         let Some(svc) = self.services.get_mut(key) else { return };
+        let configs = svc.configs.for_deployment(&ident, cluster_namespace.as_deref());
         for d in svc.deployments.iter_mut() {
             d.primary = false;
         }
@@ -371,7 +379,7 @@ impl State {
                 capacity_provider_strategy: svc.capacity_provider_strategy.clone(),
                 platform_version: svc.platform_version.clone(),
                 network_configuration: svc.network_configuration.clone(),
-                configs: svc.configs.clone(),
+                configs,
                 revision_arn,
             },
         );

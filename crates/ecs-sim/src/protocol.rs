@@ -107,10 +107,44 @@ impl Identity {
         self.arn(&format!("capacity-provider/{name}"))
     }
 
+    /// The Cloud Map namespace a Service Connect `namespace` names, as ECS reports it: its ARN,
+    /// `arn:aws:servicediscovery:<region>:<account>:namespace/ns-<16 characters>`. An ARN is
+    /// returned as is. For a name, the id is derived from the name alone (the simulator has no
+    /// Cloud Map), so the same name always gives the same ARN, whether it came from a service's
+    /// `serviceConnectConfiguration` or from a cluster's `serviceConnectDefaults`.
+    ///
+    /// botocore ecs service-2.json, ServiceConnectConfiguration.namespace: "The namespace name or
+    /// full Amazon Resource Name (ARN) of the Cloud Map namespace"; DescribeServices reports the
+    /// namespace of each deployment by ARN.
+    pub fn namespace_arn(&self, name_or_arn: &str) -> String {
+        if name_or_arn.starts_with("arn:") {
+            return name_or_arn.to_string();
+        }
+        format!("arn:aws:servicediscovery:{}:{}:namespace/{}", self.region, self.account, namespace_id(name_or_arn))
+    }
+
     /// The identity every simulated call is made as.
     pub fn caller_arn(&self) -> String {
         format!("arn:aws:iam::{}:user/ecs-sim", self.account)
     }
+}
+
+/// A Cloud Map namespace id for `name`: `ns-` and 16 lowercase letters and digits, like
+/// Cloud Map's, derived from the name by a fixed hash (FNV-1a, then SplitMix64 per character)
+/// so it is the same in every run and every build.
+fn namespace_id(name: &str) -> String {
+    const ALPHABET: &[u8; 36] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut h = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    let mut id = String::from("ns-");
+    for _ in 0..16 {
+        h = h.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = h;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        id.push(char::from(ALPHABET[(z % 36) as usize]));
+    }
+    id
 }
 
 /// The resource part of an ECS ARN (`cluster/x`, `service/c/s`, ...), or the input
@@ -248,6 +282,20 @@ mod tests {
         );
         assert_eq!(service_ident("arn:aws:ecs:us-east-1:1:service/web"), (None, "web".to_string()));
         assert_eq!(cluster_name("arn:aws:ecs:us-east-1:1:cluster/prod"), "prod");
+    }
+
+    #[test]
+    fn namespace_arns() {
+        let ident = Identity { region: "us-east-1".into(), account: "123456789012".into() };
+        let arn = ident.namespace_arn("shop");
+        assert_eq!(arn, "arn:aws:servicediscovery:us-east-1:123456789012:namespace/ns-ux968byu2gnrwz8t", "fixed");
+        assert!(arn.starts_with("arn:aws:servicediscovery:us-east-1:123456789012:namespace/ns-"), "{arn}");
+        let id = arn.rsplit('/').next().unwrap().trim_start_matches("ns-");
+        assert_eq!(id.len(), 16);
+        assert!(id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()), "{id}");
+        assert_eq!(ident.namespace_arn("shop"), arn, "a name always gives the same ARN");
+        assert_ne!(ident.namespace_arn("shop2"), arn);
+        assert_eq!(ident.namespace_arn(&arn), arn, "an ARN is kept as is");
     }
 
     #[test]

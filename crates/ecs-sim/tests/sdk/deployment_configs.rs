@@ -316,7 +316,7 @@ async fn service_connect_is_checked() {
     );
     assert_eq!((status, body["__type"].as_str()), (400, Some("InvalidParameterException")), "enabled is required");
 
-    // The cluster's default namespace serves; the request's configuration is echoed as sent.
+    // The cluster's default namespace serves, and the deployment reports it (an ARN, as is).
     env.ecs
         .update_cluster()
         .cluster(CLUSTER)
@@ -325,7 +325,81 @@ async fn service_connect_is_checked() {
         .await
         .unwrap();
     let svc = create("g", no_ns).await.expect("the cluster default namespace").service.unwrap();
-    assert_eq!(svc.deployments()[0].service_connect_configuration().unwrap().namespace(), None);
+    assert_eq!(svc.deployments()[0].service_connect_configuration().unwrap().namespace(), Some(NS));
+}
+
+/// The namespace of a deployment's Service Connect configuration, as DescribeServices reports it.
+fn deployment_namespace(env: &Env, service: &str) -> Value {
+    let (_, raw) = ecs_json(env, "DescribeServices", json!({"cluster": CLUSTER, "services": [service]}));
+    raw["services"][0]["deployments"][0]["serviceConnectConfiguration"]["namespace"].clone()
+}
+
+/// ServiceConnectConfiguration.namespace: "The namespace name or full Amazon Resource Name
+/// (ARN) of the Cloud Map namespace"; ECS reports the namespace of a deployment by ARN, the
+/// cluster's serviceConnectDefaults one when the service names none.
+#[tokio::test]
+async fn a_namespace_name_is_reported_as_its_arn() {
+    let env = env();
+    env.cluster().await;
+    let td = td(&env, "web", false).await;
+    env.ecs
+        .update_cluster()
+        .cluster(CLUSTER)
+        .service_connect_defaults(ClusterServiceConnectDefaultsRequest::builder().namespace("shop").build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let create = |name: &str, namespace: Option<&str>| {
+        env.ecs
+            .create_service()
+            .cluster(CLUSTER)
+            .service_name(name)
+            .task_definition(&td)
+            .desired_count(1)
+            .launch_type(LaunchType::Fargate)
+            .network_configuration(network())
+            .service_connect_configuration(
+                ServiceConnectConfiguration::builder()
+                    .enabled(true)
+                    .set_namespace(namespace.map(str::to_string))
+                    .services(ServiceConnectService::builder().port_name("http").build().unwrap())
+                    .build(),
+            )
+            .send()
+    };
+
+    let by_default = create("by-default", None).await.expect("the cluster default namespace").service.unwrap();
+    let arn = by_default.deployments()[0].service_connect_configuration().unwrap().namespace().unwrap().to_string();
+    assert!(arn.starts_with("arn:aws:servicediscovery:us-east-1:123456789012:namespace/ns-"), "{arn}");
+    assert_eq!(deployment_namespace(&env, "by-default"), json!(arn));
+
+    let by_name = create("by-name", Some("shop")).await.expect("named").service.unwrap();
+    let named = by_name.deployments()[0].service_connect_configuration().unwrap().namespace();
+    assert_eq!(named, Some(arn.as_str()), "the same name sent gives the cluster default's ARN");
+    assert_eq!(deployment_namespace(&env, "by-name"), json!(arn));
+
+    create("by-arn", Some(NS)).await.expect("by ARN");
+    assert_eq!(deployment_namespace(&env, "by-arn"), json!(NS), "an ARN is reported as is");
+
+    // UpdateService naming another namespace: the new deployment reports its ARN.
+    env.ecs
+        .update_service()
+        .cluster(CLUSTER)
+        .service("by-name")
+        .service_connect_configuration(
+            ServiceConnectConfiguration::builder()
+                .enabled(true)
+                .namespace("orders")
+                .services(ServiceConnectService::builder().port_name("http").build().unwrap())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let orders = deployment_namespace(&env, "by-name");
+    let orders = orders.as_str().expect("a namespace");
+    assert!(orders.starts_with("arn:aws:servicediscovery:us-east-1:123456789012:namespace/ns-"), "{orders}");
+    assert_ne!(orders, arn, "another name, another namespace");
 }
 
 #[tokio::test]
