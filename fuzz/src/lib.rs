@@ -145,6 +145,7 @@ async fn describe_services(ecs: &dyn EcsApi) {
             restarted_at: None,
             scalable_target: None,
             deployment: Some((deployment.as_ref(), None)),
+            namespace_seen: None,
             observe_only: false,
             error: None,
         };

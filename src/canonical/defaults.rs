@@ -263,13 +263,6 @@ pub const SERVICE: &[FieldDefault] = &[
         source: "UpdateServiceRequest.volumeConfigurations: \"If set to null, no new deployment is triggered\"; an empty list removes them",
     },
     FieldDefault {
-        path: "volumeConfigurations?[].managedEBSVolume.filesystemType",
-        value: || json!("xfs"),
-        other: || json!("ext4"),
-        when: always,
-        source: "ServiceManagedEBSVolumeConfiguration.filesystemType: \"If no value is specified, the xfs filesystem type is used by default\"",
-    },
-    FieldDefault {
         path: "volumeConfigurations?[].managedEBSVolume.tagSpecifications?[].propagateTags",
         value: || json!("NONE"),
         other: || json!("SERVICE"),
@@ -611,6 +604,11 @@ pub const SERVICE_NOT_COMPARED: &[NotCompared] = &[
         paths: &["deploymentConfiguration.canaryConfiguration"],
         reason: "only CANARY deployments read it; omitted, ECS uses its own canary size",
         on_removal: OnRemoval::Keep,
+    },
+    NotCompared {
+        paths: &["serviceConnectConfiguration.namespace"],
+        reason: "omitted, ECS uses the cluster's Service Connect default namespace and reports its ARN",
+        on_removal: OnRemoval::Send,
     },
     NotCompared {
         paths: &["desiredCount"],

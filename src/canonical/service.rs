@@ -7,7 +7,7 @@
 use super::defaults::{self, filled};
 use super::{clean, sorted};
 use crate::crd::common::Policies;
-use crate::crd::service::{DeploymentConfiguration, ECSServiceSpec};
+use crate::crd::service::{DeploymentConfiguration, ECSServiceSpec, NamespaceSeen};
 
 /// The platform version ECS resolves to the newest one, and reports as such: the canonical form
 /// writes it as absent, and an update that sends an absent platform version sends this.
@@ -73,15 +73,59 @@ pub fn canonical_service(
     canonical
 }
 
-/// The described service with its Service Connect namespace named as `desired` names it (see
-/// [`super::namespace_as_named`]).
-pub fn named_namespace(mut actual: ECSServiceSpec, desired: &ECSServiceSpec) -> ECSServiceSpec {
+/// The described service as far as the spec says: its Service Connect namespace named as the
+/// spec names it when ECS's ARN is that name's (see [`namespace_seen`]), and an EBS volume's
+/// `filesystemType` left out where the spec leaves it out (ECS formats the volume for the
+/// task's operating system, xfs on Linux and NTFS on Windows, which the service does not
+/// know). Also returns what to remember of the namespace.
+pub fn as_specified(
+    mut actual: ECSServiceSpec,
+    desired: &ECSServiceSpec,
+    seen: Option<&NamespaceSeen>,
+) -> (ECSServiceSpec, Option<NamespaceSeen>) {
     let want = desired.service_connect_configuration.as_ref().and_then(|c| c.namespace.as_deref());
     let have = actual.service_connect_configuration.as_mut().and_then(|c| c.namespace.as_mut());
-    if let (Some(want), Some(have)) = (want, have) {
-        super::namespace_as_named(have, want);
+    let (same, remembered) = namespace_seen(want, have.as_deref().map(String::as_str), seen);
+    if let (true, Some(want), Some(have)) = (same, want, have) {
+        *have = want.to_owned();
     }
-    actual
+    for volume in actual.volume_configurations.iter_mut().flatten() {
+        let wanted = desired.volume_configurations.iter().flatten().find(|v| v.name == volume.name);
+        if wanted.is_some_and(|v| v.managed_ebs_volume.filesystem_type.is_none()) {
+            volume.managed_ebs_volume.filesystem_type = None;
+        }
+    }
+    (actual, remembered)
+}
+
+/// Whether the namespace ARN ECS reports is the one the spec names by name, and what to
+/// remember. ECS reports a Service Connect namespace as its Cloud Map ARN, and the name cannot
+/// be read back from the ARN without Cloud Map, so the ARN seen after the write that named the
+/// namespace is remembered: the same ARN later is the same namespace, another is drift, and a
+/// spec naming another namespace differs until a write names it (the caller then forgets the
+/// ARN, [`NamespaceSeen::arn`] None, and the next description fills it in). An ARN in the
+/// spec is compared as it is.
+pub fn namespace_seen(
+    desired: Option<&str>,
+    actual: Option<&str>,
+    seen: Option<&NamespaceSeen>,
+) -> (bool, Option<NamespaceSeen>) {
+    let (Some(name), Some(arn)) = (desired.filter(|n| !n.starts_with("arn:")), actual) else {
+        return (false, seen.filter(|s| desired == Some(s.name.as_str())).cloned());
+    };
+    if !arn.starts_with("arn:") {
+        return (false, seen.cloned());
+    }
+    match seen {
+        Some(s) if s.name == name => match &s.arn {
+            Some(known) => (known == arn, Some(s.clone())),
+            None => (true, Some(NamespaceSeen { name: name.to_owned(), arn: Some(arn.to_owned()) })),
+        },
+        // The spec names another namespace than the one last written: a change to send.
+        Some(s) => (false, Some(s.clone())),
+        // Nothing remembered (created before this record existed): ECS's answer is taken.
+        None => (true, Some(NamespaceSeen { name: name.to_owned(), arn: Some(arn.to_owned()) })),
+    }
 }
 
 fn canonical_deployment(mut d: DeploymentConfiguration) -> DeploymentConfiguration {
@@ -184,20 +228,32 @@ mod tests {
     }
 
     #[test]
-    fn a_namespace_given_by_name_matches_the_arn_ecs_reports() {
+    fn a_namespace_given_by_name_matches_the_arn_seen_after_the_write_naming_it() {
         use crate::crd::service::ServiceConnectConfiguration;
         let with = |namespace: &str| ECSServiceSpec {
-            service_connect_configuration: Some(ServiceConnectConfiguration {
+            service_connect_configuration: Some(Box::new(ServiceConnectConfiguration {
                 enabled: true,
                 namespace: Some(namespace.into()),
                 ..Default::default()
-            }),
+            })),
             ..Default::default()
         };
-        let arn = "arn:aws:servicediscovery:us-east-1:123456789012:namespace/ns-abcdefghijklmnop";
-        assert_eq!(named_namespace(with(arn), &with("shop")), with("shop"));
-        let other = "arn:aws:servicediscovery:us-east-1:123456789012:namespace/ns-other";
-        assert_eq!(named_namespace(with(other), &with(arn)), with(other), "an ARN in the spec is compared");
+        let shop = "arn:aws:servicediscovery:us-east-1:123456789012:namespace/ns-shop";
+        let payments = "arn:aws:servicediscovery:us-east-1:123456789012:namespace/ns-payments";
+        let seen = |name: &str, arn: Option<&str>| NamespaceSeen { name: name.into(), arn: arn.map(Into::into) };
+        // Just written (or never recorded): ECS's ARN is taken for the name, and remembered.
+        let (actual, remembered) = as_specified(with(shop), &with("shop"), Some(&seen("shop", None)));
+        assert_eq!((actual, remembered.as_ref()), (with("shop"), Some(&seen("shop", Some(shop)))));
+        assert_eq!(as_specified(with(shop), &with("shop"), None).0, with("shop"));
+        // The same ARN later is the same namespace; another ARN is drift.
+        assert_eq!(as_specified(with(shop), &with("shop"), Some(&seen("shop", Some(shop)))).0, with("shop"));
+        assert_eq!(as_specified(with(payments), &with("shop"), Some(&seen("shop", Some(shop)))).0, with(payments));
+        // The spec now names another namespace: a difference until a write names it.
+        let (actual, remembered) = as_specified(with(shop), &with("payments"), Some(&seen("shop", Some(shop))));
+        assert_eq!(actual, with(shop));
+        assert_eq!(remembered, Some(seen("shop", Some(shop))));
+        // An ARN in the spec is compared as it is.
+        assert_eq!(as_specified(with(payments), &with(shop), None).0, with(payments));
     }
 
     #[test]

@@ -16,6 +16,7 @@ use crate::aws::AwsClients;
 use crate::aws::autoscaling::AutoscalingApi;
 use crate::aws::describe::ServiceDescriber;
 use crate::aws::ecs::EcsApi;
+use crate::crd::capacity_provider::CapacityProvider;
 use crate::crd::{ECSCluster, ECSService, TaskDefinition};
 use crate::metrics::Metrics;
 
@@ -100,6 +101,8 @@ pub struct Stores {
     pub services: Store<ECSService>,
     pub task_definitions: Store<TaskDefinition>,
     pub clusters: Store<ECSCluster>,
+    /// The CapacityProviders, for the Managed Instances providers made inside a cluster.
+    pub providers: Store<CapacityProvider>,
 }
 
 /// Everything a reconcile needs. One per operator process, plus one per AWS target that objects

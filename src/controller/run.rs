@@ -91,11 +91,12 @@ pub async fn run(
             services: service_controller.store(),
             task_definitions: task_definition_watch.store(),
             clusters: cluster_watch.store(),
+            providers: provider_controller.store(),
         };
         caches.services.push(stores.services.clone());
         caches.task_definitions.push(stores.task_definitions.clone());
         caches.clusters.push(stores.clusters.clone());
-        caches.providers.push(provider_controller.store());
+        caches.providers.push(stores.providers.clone());
         let ctx = Arc::new(Context::new(client.clone(), aws.clone(), config.clone(), stores.clone()));
 
         let services_run = service_controller

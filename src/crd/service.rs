@@ -85,7 +85,8 @@ pub struct ECSServiceSpec {
     /// Service Connect: the names this service is reached at in a Cloud Map namespace, and
     /// whether its tasks reach the namespace's services. Removing it turns Service Connect off.
     /// A change is a new deployment.
-    pub service_connect_configuration: Option<ServiceConnectConfiguration>,
+    /// (Boxed: most services have none, and every cached object would carry it inline.)
+    pub service_connect_configuration: Option<Box<ServiceConnectConfiguration>>,
     /// The task definition's volumes that are `configuredAtLaunch`, each configured here (an
     /// Amazon EBS volume per task). A change is a new deployment.
     #[schemars(length(max = MAX_VOLUME_CONFIGURATIONS))]
@@ -543,7 +544,8 @@ pub struct ManagedEbsVolume {
     pub encrypted: Option<bool>,
     #[schemars(length(min = 1, max = 2048))]
     pub kms_key_id: Option<String>,
-    /// ext3, ext4 or xfs (ECS's default) on Linux; ntfs on Windows.
+    /// ext3, ext4 or xfs on Linux, ntfs on Windows. Omitted, ECS picks the task's operating
+    /// system's default (xfs on Linux) and the field is not compared.
     pub filesystem_type: Option<FilesystemType>,
     #[schemars(length(max = 1))]
     pub tag_specifications: Option<Vec<EbsTagSpecification>>,
@@ -750,6 +752,10 @@ pub struct ECSServiceStatus {
     /// Hash of the canonical spec (with the resolved task definition) last applied to ECS;
     /// differences at the same hash are drift, a new hash is a spec change.
     pub spec_hash: Option<String>,
+    /// The Cloud Map namespace ARN ECS reported for the Service Connect namespace the spec
+    /// names (ECS reports ARNs, and a name cannot be read back from one). Boxed: most services
+    /// have none.
+    pub service_connect_namespace: Option<Box<NamespaceSeen>>,
     // Boxed, like `actions`: most services have neither, and every cached object would
     // otherwise carry their full size.
     /// The service deployment ECS runs or ran last (DescribeServiceDeployments), read while it
@@ -790,6 +796,16 @@ pub struct ServiceDeploymentStatus {
     pub rollback_reason: Option<String>,
     /// CloudWatch alarms that fired during the deployment.
     pub triggered_alarms: Option<Vec<String>>,
+}
+
+/// A Service Connect namespace name and the ARN ECS reported for it after the last write that
+/// named it (none yet: the next description tells).
+#[skip_serializing_none]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NamespaceSeen {
+    pub name: String,
+    pub arn: Option<String>,
 }
 
 /// One lifecycle hook run of a service deployment.

@@ -120,12 +120,28 @@ async fn service_connect_server_and_client_then_turned_off() {
     ready(&bed, "web").await;
     let served = primary(&bed, "api").await.service_connect_configuration.expect("server configuration");
     assert!(served.enabled);
-    assert_eq!(served.namespace(), Some("shop"));
+    let shop = served.namespace().unwrap_or_default().to_owned();
+    assert!(shop.starts_with("arn:aws:servicediscovery:"), "ECS reports the namespace's ARN: {shop}");
     let port = &served.services()[0];
     assert_eq!((port.port_name(), port.discovery_name()), ("http", Some("api")));
     assert_eq!(port.client_aliases()[0].dns_name(), Some("api.shop"));
     let client = primary(&bed, "web").await.service_connect_configuration.expect("client configuration");
     assert!(client.enabled && client.services().is_empty(), "a client-only service: {client:?}");
+
+    // The server moved to another namespace by name: the change reaches ECS (a new ARN), once.
+    let updates = bed.calls("UpdateService");
+    patch_spec(&bed, "api", serde_json::json!({"serviceConnectConfiguration": {"namespace": "payments"}})).await;
+    let moved = bed
+        .eventually("the server in the payments namespace", || async {
+            let c = primary(&bed, "api").await.service_connect_configuration?;
+            c.namespace().filter(|n| *n != shop).map(str::to_owned)
+        })
+        .await;
+    ready(&bed, "api").await;
+    let svc = services(&bed).get("api").await.expect("get");
+    let seen = svc.status.and_then(|s| s.service_connect_namespace).expect("namespace remembered");
+    assert_eq!((seen.name.as_str(), seen.arn.as_deref()), ("payments", Some(moved.as_str())));
+    assert_eq!(bed.calls("UpdateService") - updates, 1, "one update, no loop");
 
     // Taken out of the spec, Service Connect is turned off in ECS (not left on, Ready).
     let before = bed.calls("UpdateService");
@@ -229,4 +245,43 @@ async fn mismatches_with_the_task_definition_are_terminal_naming_the_field_with_
         assert!(message.contains(expected), "{name}: {expected:?} not in {message:?}");
     }
     assert_eq!(bed.calls("CreateService"), 0, "a mismatched spec reached ECS");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollback_of_a_new_revision_with_new_attachments_is_held_and_other_drift_corrected_on_the_running_one() {
+    let bed = bed().await;
+    bed.apply::<TaskDefinition>(&task_definition("api", "")).await;
+    let breaker = "  deploymentConfiguration:\n    deploymentCircuitBreaker: {enable: true, rollback: true}\n";
+    bed.apply::<ECSService>(&service("api", "api", breaker)).await;
+    ready(&bed, "api").await;
+    // A failing image and a Lattice target group in one change: ECS rolls both back.
+    bed.sim.set_task_failure_pattern("broken").expect("failure pattern");
+    bed.apply::<TaskDefinition>(&task_definition("api", "").replace("nginx:1", "nginx:broken")).await;
+    patch_spec(
+        &bed,
+        "api",
+        serde_json::json!({"vpcLatticeConfigurations": [
+        {"roleArn": ROLE, "targetGroupArn": LATTICE_TG, "portName": "http"}]}),
+    )
+    .await;
+    bed.eventually("Degraded RolledBack", || async {
+        let svc = services(&bed).get("api").await.ok()?;
+        condition(&svc, "Degraded").filter(|c| c.0 == "True" && c.1 == "RolledBack")
+    })
+    .await;
+    assert!(primary(&bed, "api").await.vpc_lattice_configurations().is_empty(), "ECS rolled the Lattice change back");
+    let running = primary(&bed, "api").await.task_definition().unwrap_or_default().to_owned();
+    // Neither the revision nor the attachment is pushed again.
+    let updates = bed.calls("UpdateService");
+    let polls = bed.calls("DescribeServices");
+    bed.eventually("more polls", || async { (bed.calls("DescribeServices") >= polls + 5).then_some(()) }).await;
+    assert_eq!(bed.calls("UpdateService"), updates, "the rolled-back change is held");
+    // Other drift is still corrected, on the revision that runs.
+    bed.aws.update_service().cluster("prod").service("api").desired_count(5).send().await.expect("out of band");
+    bed.eventually("desiredCount corrected", || async {
+        let out = bed.aws.describe_services().cluster("prod").services("api").send().await.ok()?;
+        (out.services().first()?.desired_count() == 2).then_some(())
+    })
+    .await;
+    assert_eq!(primary(&bed, "api").await.task_definition(), Some(running.as_str()), "the failing revision stays out");
 }

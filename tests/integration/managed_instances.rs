@@ -210,3 +210,30 @@ async fn a_cluster_deleted_first_waits_for_the_managed_instances_provider_inside
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_that_does_not_list_its_managed_instances_provider_keeps_it() {
+    let bed = bed().await;
+    let cluster = "apiVersion: ecs.operator.dev/v1alpha1\nkind: ECSCluster\nmetadata:\n  name: batch\nspec:\n  capacityProviders: [FARGATE]\n";
+    bed.apply::<ECSCluster>(cluster).await;
+    let provider = APP.split("\n---\n").nth(1).expect("provider document");
+    bed.apply::<CapacityProvider>(provider).await;
+    let clusters = Api::<ECSCluster>::namespaced(bed.client.clone(), NS);
+    let providers = Api::<CapacityProvider>::namespaced(bed.client.clone(), NS);
+    let both_ready = || async {
+        let c = clusters.get("batch").await.ok()?;
+        let p = providers.get("batch-mi").await.ok()?;
+        (ready_of(c.status.as_ref()?.common.conditions.as_ref())
+            && ready_of(p.status.as_ref()?.common.conditions.as_ref()))
+        .then_some(())
+    };
+    bed.eventually("cluster and provider Ready", both_ready).await;
+    let polls = bed.calls("DescribeClusters");
+    bed.eventually("more polls", || async { (bed.calls("DescribeClusters") >= polls + 3).then_some(()) }).await;
+    let described = bed.aws.describe_clusters().clusters("batch").send().await.expect("describe clusters");
+    let mut listed = described.clusters()[0].capacity_providers().to_vec();
+    listed.sort();
+    assert_eq!(listed, ["FARGATE", "batch-mi"], "ECS's own association is kept, not put away");
+    assert_eq!(bed.calls("PutClusterCapacityProviders"), 0);
+    bed.eventually("still both Ready", both_ready).await;
+}

@@ -427,7 +427,7 @@ pub(crate) fn full_service_spec() -> ECSServiceSpec {
         enable_ecs_managed_tags: Some(true),
         enable_execute_command: Some(true),
         availability_zone_rebalancing: Some(AvailabilityZoneRebalancing::Enabled),
-        service_connect_configuration: Some(mk_service_connect()),
+        service_connect_configuration: Some(Box::new(mk_service_connect())),
         volume_configurations: Some(vec![mk_volume_configuration()]),
         vpc_lattice_configurations: Some(vec![VpcLatticeConfiguration {
             role_arn: format!("arn:aws:iam::{ACCOUNT}:role/ecsInfrastructureRole"),

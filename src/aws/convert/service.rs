@@ -68,7 +68,7 @@ pub fn create_service_input(
         .set_propagate_tags(opt_enum_to_sdk(spec.propagate_tags))
         .set_enable_execute_command(spec.enable_execute_command)
         .set_service_connect_configuration(
-            spec.service_connect_configuration.as_ref().map(attachments::service_connect_to_sdk).transpose()?,
+            spec.service_connect_configuration.as_deref().map(attachments::service_connect_to_sdk).transpose()?,
         )
         .set_volume_configurations(attachments::volume_configurations_to_sdk(spec.volume_configurations.as_deref())?)
         .set_vpc_lattice_configurations(attachments::lattice_to_sdk(spec.vpc_lattice_configurations.as_deref())?)
@@ -157,7 +157,7 @@ pub fn update_service_input(
         // Each of these three starts a new deployment in ECS when it differs.
         .set_service_connect_configuration(
             spec.service_connect_configuration
-                .as_ref()
+                .as_deref()
                 .filter(|_| send("serviceConnectConfiguration"))
                 .map(attachments::service_connect_to_sdk)
                 .transpose()?,
@@ -420,7 +420,7 @@ pub fn service_spec_from_sdk(service: &types::Service) -> Result<ECSServiceSpec,
         )?,
         service_connect_configuration: primary
             .and_then(|d| d.service_connect_configuration.as_ref())
-            .map(attachments::service_connect_from_sdk)
+            .map(|c| attachments::service_connect_from_sdk(c).map(Box::new))
             .transpose()?,
         volume_configurations: attachments::volume_configurations_from_sdk(
             primary.and_then(|d| d.volume_configurations.as_deref()),

@@ -28,7 +28,7 @@ async fn delete(obj: &CapacityProviderObject, ctx: &Context) -> Result<Progress,
     let name = obj.provider_name();
     // A Managed Instances provider's cluster: as ECS last described it, else the spec's.
     let recorded = obj.status.as_ref().and_then(|s| s.cluster.clone());
-    let cluster = recorded.or_else(|| super::resolved_spec(obj, ctx).cluster_name());
+    let cluster = recorded.or_else(|| super::resolved_spec(obj, ctx).ok().and_then(|s| s.cluster_name()));
     // None: missing, INACTIVE (deleted), or not ours.
     let found = observe(ctx, &name, cluster.as_deref()).await;
     let Some(provider) = deletion::ours(found, |p| tag_map(p.tags()), &owner_of(obj))? else {
@@ -39,11 +39,18 @@ async fn delete(obj: &CapacityProviderObject, ctx: &Context) -> Result<Progress,
     }
     let answer = after_delete(ctx.ecs.delete_capacity_provider(&name, cluster.as_deref()).await, &name)?;
     let blocked = |ecs_message| {
-        let users = clusters_using(ctx, obj, &name);
-        let message = format!(
-            "capacity provider {name} is still used by a cluster{users} ({ecs_message}); it is deleted once no \
-             cluster lists it in capacityProviders"
-        );
+        let message = if obj.spec.managed_instances_provider.is_some() {
+            format!(
+                "capacity provider {name} is still in a service's capacity provider strategy ({ecs_message}); it is \
+                 deleted once no service uses it"
+            )
+        } else {
+            let users = clusters_using(ctx, obj, &name);
+            format!(
+                "capacity provider {name} is still used by a cluster{users} ({ecs_message}); it is deleted once no \
+                 cluster lists it in capacityProviders"
+            )
+        };
         let status = status::blocked(obj, &provider, &message, &ctx.now());
         (message, status)
     };

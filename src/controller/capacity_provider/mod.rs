@@ -85,7 +85,7 @@ async fn sync(
     name: &str,
     observe_only: bool,
 ) -> Result<Synced<CapacityProvider>, Error> {
-    let spec = resolved_spec(obj, ctx);
+    let spec = resolved_spec(obj, ctx)?;
     let desired = canonical_capacity_provider(&spec);
     let desired_hash = desired_hash(&desired, &spec)?;
     let existing = observe::observe(ctx, name, desired.cluster.as_deref()).await?;
@@ -109,17 +109,19 @@ async fn sync(
 }
 
 /// The spec with a Managed Instances provider's `clusterRef` resolved to the cluster's ECS
-/// name (references never go back into the stored spec). An ECSCluster not in the cache yet is
-/// taken by its object name, its cluster's name unless it sets clusterName; ECS answers a
-/// cluster that does not exist with ClusterNotFoundException, which is retried.
-pub fn resolved_spec(obj: &CapacityProviderObject, ctx: &Context) -> CapacityProviderSpec {
+/// name (references never go back into the stored spec). An ECSCluster not in the cache (not
+/// created yet, or not watched) is waited for: its object name need not be its cluster's name.
+pub fn resolved_spec(obj: &CapacityProviderObject, ctx: &Context) -> Result<CapacityProviderSpec, Error> {
     let mut spec = obj.spec.clone();
     if let (None, Some(r)) = (&spec.cluster, spec.cluster_ref.take()) {
         let namespace = kube::ResourceExt::namespace(obj).unwrap_or_default();
         let found = ctx.stores.clusters.get(&ObjectRef::<ECSCluster>::new(&r.name).within(&namespace));
-        spec.cluster = Some(found.map_or(r.name, |c| c.cluster_name()));
+        let Some(cluster) = found else {
+            return Err(Error::Waiting(format!("waiting for ECSCluster {} (spec.clusterRef) to exist", r.name)));
+        };
+        spec.cluster = Some(cluster.cluster_name());
     }
-    spec
+    Ok(spec)
 }
 
 /// A Managed Instances provider is made inside its cluster: a cluster ECS does not have (yet:

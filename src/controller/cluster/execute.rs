@@ -46,7 +46,10 @@ pub async fn execute(
             answered = Some(ctx.ecs.update_cluster(input).await?);
         }
         if puts_capacity_providers(plan) {
-            let input = put_cluster_capacity_providers_input(&obj.spec, arn).map_err(convert)?;
+            // With the Managed Instances providers ECS put in the cluster itself.
+            let mut spec = obj.spec.clone();
+            super::providers::with_made_inside(&mut spec, super::providers::made_inside_names(obj, ctx));
+            let input = put_cluster_capacity_providers_input(&spec, arn).map_err(convert)?;
             answered = Some(ctx.ecs.put_cluster_capacity_providers(input).await?);
         }
         Ok(answered)

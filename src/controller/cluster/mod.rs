@@ -58,8 +58,9 @@ async fn apply(cluster: &ECSCluster, ctx: &Context) -> Result<Action, Error> {
 
 /// Observe, plan and execute: the cluster as ECS has it afterwards, and what differs.
 async fn sync(cluster: &ECSCluster, ctx: &Context, name: &str, observe_only: bool) -> Result<Synced<Cluster>, Error> {
-    let desired = canonical_cluster(&cluster.spec);
+    let mut desired = canonical_cluster(&cluster.spec);
     let desired_hash = desired_hash(&desired, &cluster.spec)?;
+    providers::with_made_inside(&mut desired, providers::made_inside_names(cluster, ctx));
     let existing = observe::observe(ctx, name).await?;
     let actual = existing.as_ref().map(|c| observe::actual(c, &desired)).transpose()?;
     let what = format!("ECS cluster {name}");

@@ -79,6 +79,33 @@ pub async fn made_later(cluster: &ECSCluster, ctx: &Context) -> Result<Vec<Strin
         .collect())
 }
 
+/// The ECS names of the Managed Instances providers made inside `cluster` that ECS has (their
+/// objects report an ARN), from the cache: ECS adds each to the cluster's capacity providers
+/// itself, so they belong to the cluster's desired list whether or not its spec names them
+/// (a put without them would take them out of ECS's cluster under their objects' feet).
+pub fn made_inside_names(cluster: &ECSCluster, ctx: &Context) -> Vec<String> {
+    ctx.stores
+        .providers
+        .state()
+        .iter()
+        .filter(|o| {
+            made_inside(o, cluster) && o.status.as_ref().and_then(|s| s.capacity_provider_arn.as_ref()).is_some()
+        })
+        .map(|o| o.provider_name())
+        .collect()
+}
+
+/// `desired` (canonical) with the Managed Instances providers made inside the cluster in its
+/// capacity providers, sorted as the canonical form sorts them.
+pub fn with_made_inside(desired: &mut crate::crd::cluster::ECSClusterSpec, names: Vec<String>) {
+    if names.is_empty() {
+        return;
+    }
+    let list = desired.capacity_providers.get_or_insert_with(Vec::new);
+    list.extend(names.into_iter().filter(|n| !list.contains(n)).collect::<Vec<_>>());
+    list.sort();
+}
+
 /// The CapacityProvider objects (names) of Managed Instances providers made inside `cluster`:
 /// ECS refuses to delete a cluster that still has them, so its deletion waits for them to go.
 pub async fn inside(cluster: &ECSCluster, ctx: &Context) -> Result<Vec<String>, Error> {

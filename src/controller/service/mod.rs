@@ -38,7 +38,7 @@ use crate::canonical::defaults::SERVICE_NOT_COMPARED;
 use crate::canonical::service::canonical_service;
 use crate::canonical::spec_hash;
 use crate::crd::common::{AppliedRecord, ManagementPolicy, RESTARTED_AT_ANNOTATION};
-use crate::crd::service::ServiceConnectConfiguration;
+use crate::crd::service::{NamespaceSeen, ServiceConnectConfiguration};
 use crate::crd::{ECSService, ECSServiceSpec, ManagedObject};
 
 reconciler!(ECSService, apply, cleanup::cleanup);
@@ -99,11 +99,17 @@ async fn sync(svc: &ECSService, ctx: &Context, resolved: &Resolved, observe_only
     let td = resolved.task_definition_arn.as_str();
     let desired = canonical_service(&svc.spec, Some(td), scaler_owns_count);
     let desired_hash = desired_hash(&desired, &svc.spec)?;
-    if svc.applied_hash() != Some(desired_hash.as_str()) {
+    // Only before a write: an observed service is reported as it is.
+    if !observe_only && svc.applied_hash() != Some(desired_hash.as_str()) {
         check_task_definition_fit(svc, ctx, resolved).await?;
     }
     let existing = observe::describe(ctx, svc, &resolved.cluster, &resolved.service_name).await?;
-    let actual = existing.as_ref().map(|s| observe::actual(s, scaler_owns_count, &desired)).transpose()?;
+    let seen_before = svc.status.as_ref().and_then(|s| s.service_connect_namespace.as_deref());
+    let observed = existing.as_ref().map(|s| observe::actual(s, scaler_owns_count, &desired, seen_before));
+    let (actual, mut namespace_seen) = match observed.transpose()? {
+        Some((actual, seen)) => (Some(actual), seen),
+        None => (None, None),
+    };
     let remembered = rollout::remembered_rollback(svc.status.as_ref(), &desired_hash);
     let rolled_back = rollout::was_rolled_back(existing.as_ref(), td, remembered.as_deref())
         || rollout::deployment_rolled_back(svc.status.as_ref(), existing.as_ref(), &desired_hash);
@@ -114,12 +120,23 @@ async fn sync(svc: &ECSService, ctx: &Context, resolved: &Resolved, observe_only
     let service = if observe_only {
         existing
     } else {
-        let target =
-            ServiceTarget { cluster: &resolved.cluster, service_name: &resolved.service_name, task_definition_arn: td };
+        // UpdateService always names a revision: while a rollback is held, the one ECS runs, so
+        // a correction of other drift does not redeploy the revision that failed.
+        let held = plan.drift.iter().any(|d| d.field == "taskDefinition") && rolled_back;
+        let running = actual.as_ref().and_then(|a| a.spec.task_definition.as_deref()).filter(|_| held);
+        let target = ServiceTarget {
+            cluster: &resolved.cluster,
+            service_name: &resolved.service_name,
+            task_definition_arn: running.unwrap_or(td),
+        };
         let owner = owner_of(svc);
-        execute::execute(svc, ctx, &target, existing.as_ref(), &plan, &desired, &owner, &desired_hash)
-            .await?
-            .or(existing)
+        let written =
+            execute::execute(svc, ctx, &target, existing.as_ref(), &plan, &desired, &owner, &desired_hash).await?;
+        // A write that named the namespace: the next description says which ARN it is.
+        if written.is_some() && plan.names_namespace() {
+            namespace_seen = named_namespace(&desired).map(|name| NamespaceSeen { name, arn: None });
+        }
+        written.or(existing)
     };
     let scalable_target = scale(svc, ctx, resolved, service.as_ref(), observe_only).await?;
     let restarted_at = restart_wanted(svc).filter(|_| !observe_only && service.is_some());
@@ -140,7 +157,14 @@ async fn sync(svc: &ECSService, ctx: &Context, resolved: &Resolved, observe_only
         scalable_target,
         refreshed_in: ctx.describer.refreshed_in(&resolved.cluster, &resolved.service_name),
         applied: (!observe_only).then_some(record),
+        namespace_seen: namespace_seen.map(Box::new),
     })
+}
+
+/// The Service Connect namespace the spec names by name (not by ARN), if any.
+fn named_namespace(desired: &ECSServiceSpec) -> Option<String> {
+    let namespace = desired.service_connect_configuration.as_ref()?.namespace.as_deref()?;
+    (!namespace.starts_with("arn:")).then(|| namespace.to_owned())
 }
 
 /// The plan for the service (see [`plan_object`]), with a restart to honour and the rollback
@@ -209,15 +233,14 @@ fn check_inputs(spec: &ECSServiceSpec) -> Result<(), Error> {
 async fn check_task_definition_fit(svc: &ECSService, ctx: &Context, resolved: &Resolved) -> Result<(), Error> {
     let facts = match &resolved.task_definition {
         Some(facts) => Some(facts.clone()),
-        // An ARN in the spec: read the revision only when the spec refers into it.
-        None if attachments::refers_to_task_definition(&svc.spec) => {
+        // An ARN in the spec: read the revision (only here, before a write).
+        None => {
             let arn = resolved.task_definition_arn.as_str();
             ctx.ecs
                 .describe_task_definition(arn)
                 .await?
                 .map(|d| attachments::TaskDefinitionFacts::of_sdk(resolve::family_revision(arn), &d.task_definition))
         }
-        None => None,
     };
     match facts {
         Some(facts) => attachments::check(&svc.spec, &facts).map_err(Error::InvalidSpec),
@@ -236,7 +259,7 @@ fn desired_hash(desired: &ECSServiceSpec, spec: &ECSServiceSpec) -> Result<Strin
     }
     // Likewise for the attachments' "none" (Service Connect off, no volumes, no Lattice).
     hashed.service_connect_configuration =
-        hashed.service_connect_configuration.take().filter(|c| *c != ServiceConnectConfiguration::default());
+        hashed.service_connect_configuration.take().filter(|c| **c != ServiceConnectConfiguration::default());
     hashed.volume_configurations = hashed.volume_configurations.take().filter(|v| !v.is_empty());
     hashed.vpc_lattice_configurations = hashed.vpc_lattice_configurations.take().filter(|v| !v.is_empty());
     spec_hash(&hashed).map_err(|e| Error::InvalidSpec(format!("spec: {e}")))

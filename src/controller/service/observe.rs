@@ -7,11 +7,12 @@ use super::plan::Actual;
 use crate::aws::convert::service::service_spec_from_sdk;
 use crate::aws::convert::tag_map;
 use crate::aws::error::AwsError;
-use crate::canonical::service::{canonical_service, named_namespace};
+use crate::canonical::service::{as_specified, canonical_service};
 use crate::controller::conditions::READY;
 use crate::controller::context::Context;
 use crate::controller::drift;
 use crate::controller::error::Error;
+use crate::crd::service::NamespaceSeen;
 use crate::crd::{ECSService, ECSServiceSpec};
 
 /// The service as ECS reports it, through the shared describer: fresh enough for a moving
@@ -35,17 +36,23 @@ pub async fn describe(ctx: &Context, svc: &ECSService, cluster: &str, name: &str
     Ok(ctx.describer.describe(cluster, name, max_age).await?)
 }
 
-/// The service in canonical form (the count left out when autoscaling owns it), its Service
-/// Connect namespace named as `desired` names it. ECS always
-/// names the revision a service runs; an answer without it would make every field look like
-/// drift, and the operator would write on the strength of a broken answer.
-pub fn actual(service: &Service, scaler_owns_count: bool, desired: &ECSServiceSpec) -> Result<Actual, Error> {
+/// The service in canonical form (the count left out when autoscaling owns it), as far as
+/// `desired` says ([`as_specified`], with the namespace ARN `seen` before), and what to
+/// remember of the namespace now. ECS always names the revision a service runs; an answer
+/// without it would make every field look like drift, and the operator would write on the
+/// strength of a broken answer.
+pub fn actual(
+    service: &Service,
+    scaler_owns_count: bool,
+    desired: &ECSServiceSpec,
+    seen: Option<&NamespaceSeen>,
+) -> Result<(Actual, Option<NamespaceSeen>), Error> {
     let malformed = |e: String| Error::Aws(AwsError::malformed("DescribeServices", e));
     let running = service.task_definition();
     if running.is_none() {
         return Err(malformed("the service in the response has no taskDefinition".into()));
     }
     let spec = service_spec_from_sdk(service).map_err(|e| malformed(e.to_string()))?;
-    let spec = named_namespace(canonical_service(&spec, running, scaler_owns_count), desired);
-    Ok(Actual { spec, tags: tag_map(service.tags()) })
+    let (spec, seen) = as_specified(canonical_service(&spec, running, scaler_owns_count), desired, seen);
+    Ok((Actual { spec, tags: tag_map(service.tags()) }, seen))
 }

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::canonical::defaults::SERVICE_NOT_COMPARED;
-use crate::canonical::diff::top_levels;
+use crate::canonical::diff::{top_level, top_levels};
 use crate::canonical::{FieldDiff, compare};
 use crate::controller::applied::removal_writes;
 use crate::controller::drift::DriftItem;
@@ -13,6 +13,11 @@ use crate::controller::drift::{Correction, may_write};
 use crate::controller::planning;
 use crate::controller::tags::{managed_tag_changes, tag_drift};
 use crate::crd::service::ECSServiceSpec;
+
+/// What ECS restores with the task definition when a deployment rolls back (the deployment's
+/// own configuration).
+const ROLLED_BACK_TOGETHER: &[&str] =
+    &["taskDefinition", "serviceConnectConfiguration", "volumeConfigurations", "vpcLatticeConfigurations"];
 
 /// Fields ECS cannot change on an existing service.
 const IMMUTABLE: &[&str] = &["launchType", "schedulingStrategy"];
@@ -61,6 +66,15 @@ impl ServicePlan {
     /// Whether the plan calls ECS at all.
     pub fn writes(&self) -> bool {
         self.action != Action::None || !self.tag.is_empty() || !self.untag.is_empty()
+    }
+
+    /// Whether the plan's write sends the Service Connect configuration (a create does).
+    pub fn names_namespace(&self) -> bool {
+        match &self.action {
+            Action::Create => true,
+            Action::Update { fields, .. } => fields.iter().any(|f| f == "serviceConnectConfiguration"),
+            Action::None => false,
+        }
     }
 
     /// The spec paths an update or retag writes, for the event.
@@ -137,9 +151,11 @@ pub fn plan(input: &PlanInput<'_>) -> ServicePlan {
     };
     let spec_changed = input.common.spec_changed();
     // After a rollback the task definition difference is the circuit breaker's verdict, not
-    // drift: report it, do not redeploy the failing revision until the spec changes.
-    let (held, correctable): (Vec<FieldDiff>, Vec<FieldDiff>) =
-        differences.into_iter().partition(|d| input.rolled_back && !spec_changed && d.path == "taskDefinition");
+    // drift: report it, do not redeploy the failing revision until the spec changes. The
+    // attachments ECS rolled back with it are held the same way.
+    let (held, correctable): (Vec<FieldDiff>, Vec<FieldDiff>) = differences
+        .into_iter()
+        .partition(|d| input.rolled_back && !spec_changed && ROLLED_BACK_TOGETHER.contains(&top_level(&d.path)));
     plan.drift = held.iter().map(DriftItem::from_diff).collect();
     let (tag, untag) = managed_tag_changes(
         input.common.desired_tags,
@@ -310,6 +326,26 @@ mod tests {
         let p = plan(&i);
         assert!(!p.writes());
         assert_eq!(p.drift[0].field, "taskDefinition");
+    }
+
+    #[test]
+    fn attachments_rolled_back_with_the_revision_are_held_too() {
+        use crate::crd::service::VpcLatticeConfiguration;
+        let t = now();
+        let mut d = spec(2, "td:2");
+        d.vpc_lattice_configurations =
+            Some(vec![VpcLatticeConfiguration { port_name: "http".into(), ..Default::default() }]);
+        let mut a = owned(spec(2, "td:1"));
+        a.spec.desired_count = Some(3);
+        let mut i = input(&d, Some(&a), Some("h2"), &t);
+        i.rolled_back = true;
+        let p = plan(&i);
+        assert_eq!(p.action, update(&["desiredCount"]), "only the drift the rollback did not make is corrected");
+        let held: Vec<&str> = p.drift.iter().map(|d| d.field.as_str()).collect();
+        assert!(
+            held.contains(&"taskDefinition") && held.iter().any(|f| f.starts_with("vpcLatticeConfigurations")),
+            "{held:?}"
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::controller::drift::{self, Correction};
 use crate::controller::error::Error;
 use crate::crd::common::{AppliedRecord, CommonStatus};
 use crate::crd::service::{
-    DeploymentActions, DeploymentStatus, ECSServiceStatus, ServiceDeploymentStatus, ServiceEventRecord,
+    DeploymentActions, DeploymentStatus, ECSServiceStatus, NamespaceSeen, ServiceDeploymentStatus, ServiceEventRecord,
 };
 
 /// Service events kept in status, newest first.
@@ -50,6 +50,8 @@ pub struct Synced {
     pub deployment: Option<ServiceDeploymentStatus>,
     /// `status.actions` after this reconcile.
     pub actions: Option<DeploymentActions>,
+    /// `status.serviceConnectNamespace` after this reconcile.
+    pub namespace_seen: Option<Box<NamespaceSeen>>,
 }
 
 /// Where a reconcile got to.
@@ -71,6 +73,8 @@ pub struct Outcome<'a> {
     pub applied: Option<&'a AppliedRecord>,
     /// `Some`: the service deployment and actions found now; None: keep the last.
     pub deployment: Option<(Option<&'a ServiceDeploymentStatus>, Option<&'a DeploymentActions>)>,
+    /// `Some`: the Service Connect namespace record now; None: keep the last.
+    pub namespace_seen: Option<Option<&'a NamespaceSeen>>,
     pub observe_only: bool,
     pub error: Option<&'a Error>,
 }
@@ -87,6 +91,7 @@ impl<'a> Outcome<'a> {
             scalable_target: None,
             applied: None,
             deployment: None,
+            namespace_seen: None,
             observe_only,
             error: None,
         };
@@ -107,6 +112,7 @@ impl<'a> Outcome<'a> {
                 scalable_target: Some(s.scalable_target.as_deref()),
                 applied: s.applied.as_ref(),
                 deployment: Some((s.deployment.as_ref(), s.actions.as_ref())),
+                namespace_seen: Some(s.namespace_seen.as_deref()),
                 ..nothing
             },
             Ok(Reached::Waiting(waiting)) => Self { stage: Some(Stage::Waiting(&waiting.why)), ..nothing },
@@ -134,6 +140,10 @@ pub fn build(
     status.scalable_target = match o.scalable_target {
         Some(now) => now.map(str::to_owned),
         None => prev.scalable_target.clone(),
+    };
+    status.service_connect_namespace = match o.namespace_seen {
+        Some(now) => now.cloned().map(Box::new),
+        None => prev.service_connect_namespace.clone(),
     };
     (status.deployment, status.actions) = match o.deployment {
         Some((deployment, actions)) => (deployment.cloned().map(Box::new), actions.cloned().map(Box::new)),
