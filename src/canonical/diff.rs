@@ -3,14 +3,15 @@
 //! Both sides are canonical, so every managed field has a value on both (ECS's default where the
 //! spec leaves it out): a field on one side only is a difference, whichever side it is on. The
 //! few fields ECS picks itself are taken out of the actual side first
-//! ([`super::defaults::drop_not_compared`]), which [`compare`] does. Lists whose items carry a natural key (`name`, `containerName`,
-//! `capacityProvider`) are matched by key, so a path reads `containerDefinitions[web].image`
-//! rather than an index that shifts when items are added.
+//! ([`super::defaults::drop_not_compared`]), which [`compare`] does. Lists whose items carry a
+//! natural key (`name`, `containerName`, `capacityProvider`, a Service Connect `portName`, a
+//! Lattice `targetGroupArn`) are matched by key, so a path reads
+//! `containerDefinitions[web].image` rather than an index that shifts when items are added.
 
 use serde_json::Value;
 
 /// Object keys that identify an item in a list.
-const ITEM_KEYS: &[&str] = &["name", "containerName", "capacityProvider"];
+const ITEM_KEYS: &[&str] = &["name", "containerName", "capacityProvider", "portName", "targetGroupArn"];
 
 /// One differing field: its path and both canonical values (None = absent).
 #[derive(Debug, Clone, PartialEq)]
@@ -172,6 +173,17 @@ mod tests {
         let d = diff(&want, &have);
         assert_eq!(paths(&d), ["containerDefinitions[web].image", "containerDefinitions[x]"]);
         assert_eq!(d[1].desired, None);
+    }
+
+    #[test]
+    fn service_connect_ports_and_lattice_groups_match_by_key() {
+        let want = json!({"services": [{"portName": "http", "discoveryName": "web"}]});
+        let have = json!({"services": [{"portName": "http", "discoveryName": "www"}]});
+        assert_eq!(paths(&diff(&want, &have)), ["services[http].discoveryName"]);
+        let tg = "arn:aws:vpc-lattice:us-east-1:123456789012:targetgroup/tg-0123456789abcdef0";
+        let want = json!({"lattice": [{"targetGroupArn": tg, "portName": "http"}, {"targetGroupArn": "b", "portName": "http"}]});
+        let have = json!({"lattice": [{"targetGroupArn": tg, "portName": "admin"}, {"targetGroupArn": "b", "portName": "http"}]});
+        assert_eq!(paths(&diff(&want, &have)), [format!("lattice[{tg}].portName")], "portName repeats: keyed by group");
     }
 
     #[test]
