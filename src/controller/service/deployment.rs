@@ -322,7 +322,9 @@ async fn record_without_deployment(svc: &ECSService, ctx: &Context, actions: &mu
     for (annotation, value, slot) in slots {
         if let Some(value) = value {
             let decision = Decision::Nothing("ECS reports no service deployment for the service".into());
-            if let Ok(record) = carry_out(svc, ctx, (annotation, value), decision, true, &now).await {
+            // Nothing is carried out for a Nothing decision, so the Observe flag is not read.
+            let observe_only = false;
+            if let Ok(record) = carry_out(svc, ctx, (annotation, value), decision, observe_only, &now).await {
                 *slot = Some(record);
             }
         }

@@ -5,29 +5,14 @@ use std::time::Duration;
 
 use aws_sdk_ecs::types::{
     CanaryConfiguration, DeploymentConfiguration, DeploymentRolloutState, DeploymentStrategy, DesiredStatus,
-    LaunchType, LinearConfiguration,
+    LinearConfiguration,
 };
 
-use crate::harness::{CLUSTER, Env, circuit_breaker, env, network, rollout};
+use crate::harness::{CLUSTER, Env, circuit_breaker, env, rollout};
 
 async fn live_tasks(env: &Env) -> usize {
     let out = env.ecs.list_tasks().cluster(CLUSTER).desired_status(DesiredStatus::Running).send().await.unwrap();
     out.task_arns().len()
-}
-
-async fn service_with(env: &Env, name: &str, td: &str, desired: i32, config: DeploymentConfiguration) {
-    env.ecs
-        .create_service()
-        .cluster(CLUSTER)
-        .service_name(name)
-        .task_definition(td)
-        .desired_count(desired)
-        .launch_type(LaunchType::Fargate)
-        .network_configuration(network())
-        .deployment_configuration(config)
-        .send()
-        .await
-        .unwrap();
 }
 
 #[tokio::test]
@@ -37,7 +22,7 @@ async fn rolling_update_respects_percentages() {
     let v1 = env.fargate_td("web", "nginx:1").await;
     let v2 = env.fargate_td("web", "nginx:2").await;
     let config = DeploymentConfiguration::builder().minimum_healthy_percent(50).maximum_percent(150).build();
-    service_with(&env, "web", &v1, 4, config).await;
+    env.service_with("web", &v1, 4, config).await;
     assert_eq!(rollout(&env.after(60, "web").await)[0].1, "COMPLETED");
 
     let updated = env.ecs.update_service().cluster(CLUSTER).service("web").task_definition(&v2).send().await.unwrap();
@@ -75,7 +60,7 @@ async fn circuit_breaker_rolls_back_to_last_completed() {
     env.cluster().await;
     let good = env.fargate_td("web", "nginx:1").await;
     let bad = env.fargate_td("web", "nginx:fail").await;
-    service_with(&env, "web", &good, 2, circuit_breaker(true)).await;
+    env.service_with("web", &good, 2, circuit_breaker(true)).await;
     env.after(60, "web").await;
     env.ecs.update_service().cluster(CLUSTER).service("web").task_definition(&bad).send().await.unwrap();
 
@@ -107,7 +92,7 @@ async fn circuit_breaker_without_rollback_stops_launching() {
     let env = env();
     env.cluster().await;
     let bad = env.fargate_td("web", "nginx:fail").await;
-    service_with(&env, "web", &bad, 1, circuit_breaker(false)).await;
+    env.service_with("web", &bad, 1, circuit_breaker(false)).await;
     let svc = env.after(600, "web").await;
     assert_eq!(rollout(&svc), vec![("PRIMARY".into(), "FAILED".into())]);
     assert_eq!(svc.deployments()[0].failed_tasks(), 3);
@@ -138,7 +123,7 @@ async fn failure_pattern_is_configurable() {
     env.sim.set_task_failure_pattern("broken").unwrap();
     env.cluster().await;
     let td = env.fargate_td("web", "registry/broken:1").await;
-    service_with(&env, "web", &td, 1, circuit_breaker(false)).await;
+    env.service_with("web", &td, 1, circuit_breaker(false)).await;
     let svc = env.after(600, "web").await;
     assert_eq!(rollout(&svc)[0].1, "FAILED");
 }
@@ -151,7 +136,7 @@ async fn blue_green_waits_for_bake_time() {
     let v2 = env.fargate_td("web", "nginx:2").await;
     let config =
         DeploymentConfiguration::builder().strategy(DeploymentStrategy::BlueGreen).bake_time_in_minutes(5).build();
-    service_with(&env, "web", &v1, 2, config).await;
+    env.service_with("web", &v1, 2, config).await;
     env.after(60, "web").await;
     env.ecs.update_service().cluster(CLUSTER).service("web").task_definition(&v2).send().await.unwrap();
     let svc = env.after(60, "web").await;
@@ -170,7 +155,7 @@ async fn update_with(env: &Env, config: DeploymentConfiguration) -> String {
     env.cluster().await;
     let v1 = env.fargate_td("web", "nginx:1").await;
     let v2 = env.fargate_td("web", "nginx:2").await;
-    service_with(env, "web", &v1, 2, config).await;
+    env.service_with("web", &v1, 2, config).await;
     assert_eq!(rollout(&env.after(60, "web").await), vec![("PRIMARY".into(), "COMPLETED".into())]);
     env.ecs.update_service().cluster(CLUSTER).service("web").task_definition(&v2).send().await.unwrap();
     v2

@@ -77,6 +77,22 @@ pub fn circuit_breaker(rollback: bool) -> DeploymentConfiguration {
 }
 
 impl Env {
+    /// Creates Fargate service `name` on `td` with `desired` tasks and `config`.
+    pub async fn service_with(&self, name: &str, td: &str, desired: i32, config: DeploymentConfiguration) {
+        self.ecs
+            .create_service()
+            .cluster(CLUSTER)
+            .service_name(name)
+            .task_definition(td)
+            .desired_count(desired)
+            .launch_type(LaunchType::Fargate)
+            .network_configuration(network())
+            .deployment_configuration(config)
+            .send()
+            .await
+            .expect("create service");
+    }
+
     pub async fn cluster(&self) {
         self.ecs.create_cluster().cluster_name(CLUSTER).send().await.expect("create cluster");
     }

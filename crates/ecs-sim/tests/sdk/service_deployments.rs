@@ -51,27 +51,12 @@ fn blue_green(bake: i32, hooks: Vec<DeploymentLifecycleHook>) -> DeploymentConfi
         .build()
 }
 
-async fn create(env: &Env, name: &str, td: &str, desired: i32, config: DeploymentConfiguration) {
-    env.ecs
-        .create_service()
-        .cluster(CLUSTER)
-        .service_name(name)
-        .task_definition(td)
-        .desired_count(desired)
-        .launch_type(LaunchType::Fargate)
-        .network_configuration(network())
-        .deployment_configuration(config)
-        .send()
-        .await
-        .expect("create service");
-}
-
 /// Creates "web" on v1 with `config` (2 tasks), lets it settle, updates it to v2; returns (v1, v2).
 async fn deploy_v2(env: &Env, config: DeploymentConfiguration) -> (String, String) {
     env.cluster().await;
     let v1 = env.fargate_td("web", "nginx:1").await;
     let v2 = env.fargate_td("web", "nginx:2").await;
-    create(env, "web", &v1, 2, config).await;
+    env.service_with("web", &v1, 2, config).await;
     assert_eq!(rollout(&env.after(60, "web").await), vec![("PRIMARY".into(), "COMPLETED".into())]);
     env.ecs.update_service().cluster(CLUSTER).service("web").task_definition(&v2).send().await.expect("update");
     (v1, v2)
@@ -491,7 +476,7 @@ async fn rolling_records_follow_the_rollout() {
     env.cluster().await;
     let good = env.fargate_td("web", "nginx:1").await;
     let bad = env.fargate_td("web", "nginx:fail").await;
-    create(&env, "web", &good, 2, circuit_breaker(true)).await;
+    env.service_with("web", &good, 2, circuit_breaker(true)).await;
     let first = current_arn(&env, "web").await;
     let d = sd(&env, &first).await;
     assert_eq!(status(&d), "IN_PROGRESS");
@@ -549,7 +534,7 @@ async fn first_deployment_runs_no_hooks() {
         pause(DeploymentLifecycleHookStage::PreScaleUp),
         lambda(LAMBDA, DeploymentLifecycleHookStage::PostScaleUp),
     ];
-    create(&env, "web", &v1, 2, blue_green(30, hooks)).await;
+    env.service_with("web", &v1, 2, blue_green(30, hooks)).await;
     let arn = current_arn(&env, "web").await;
     let d = sd(&env, &arn).await;
     assert_eq!((status(&d), stage(&d)), ("IN_PROGRESS", "SCALE_UP"));
@@ -570,7 +555,7 @@ async fn describe_services_echoes_hooks_and_current_deployment() {
         pause_timeout(DeploymentLifecycleHookStage::PostScaleUp, 30, DeploymentLifecycleHookAction::Continue),
         lambda(LAMBDA, DeploymentLifecycleHookStage::TestTrafficShift),
     ];
-    create(&env, "web", &v1, 1, blue_green(1, hooks.clone())).await;
+    env.service_with("web", &v1, 1, blue_green(1, hooks.clone())).await;
     let svc = env.describe("web").await;
     assert_eq!(svc.deployment_configuration().unwrap().lifecycle_hooks(), hooks.as_slice());
     let arn = svc.current_service_deployment().unwrap();
