@@ -46,9 +46,10 @@ pub async fn execute(
             answered = Some(ctx.ecs.update_cluster(input).await?);
         }
         if puts_capacity_providers(plan) {
-            // With the Managed Instances providers ECS put in the cluster itself.
+            // The Managed Instances providers ECS put in the cluster itself stay.
             let mut spec = obj.spec.clone();
-            super::providers::with_made_inside(&mut spec, super::providers::made_inside_names(obj, ctx));
+            let in_ecs = existing.map(|c| c.capacity_providers().to_vec()).unwrap_or_default();
+            super::providers::keep_made_inside(&mut spec, &super::providers::made_inside_names(obj, ctx), &in_ecs);
             let input = put_cluster_capacity_providers_input(&spec, arn).map_err(convert)?;
             answered = Some(ctx.ecs.put_cluster_capacity_providers(input).await?);
         }

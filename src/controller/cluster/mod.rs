@@ -60,9 +60,14 @@ async fn apply(cluster: &ECSCluster, ctx: &Context) -> Result<Action, Error> {
 async fn sync(cluster: &ECSCluster, ctx: &Context, name: &str, observe_only: bool) -> Result<Synced<Cluster>, Error> {
     let mut desired = canonical_cluster(&cluster.spec);
     let desired_hash = desired_hash(&desired, &cluster.spec)?;
-    providers::with_made_inside(&mut desired, providers::made_inside_names(cluster, ctx));
+    // Managed Instances providers made inside the cluster: associated by ECS, not compared.
+    let inside = providers::made_inside_names(cluster, ctx);
+    providers::without_made_inside(&mut desired.capacity_providers, &inside);
     let existing = observe::observe(ctx, name).await?;
-    let actual = existing.as_ref().map(|c| observe::actual(c, &desired)).transpose()?;
+    let mut actual = existing.as_ref().map(|c| observe::actual(c, &desired)).transpose()?;
+    if let Some(actual) = actual.as_mut() {
+        providers::without_made_inside(&mut actual.spec.capacity_providers, &inside);
+    }
     let what = format!("ECS cluster {name}");
     let planned = (&desired, desired_hash.as_str(), CLUSTER_NOT_COMPARED);
     let (plan, record) = plan_object(ctx, cluster, &what, planned, actual.as_ref(), plan::plan)?;

@@ -79,31 +79,31 @@ pub async fn made_later(cluster: &ECSCluster, ctx: &Context) -> Result<Vec<Strin
         .collect())
 }
 
-/// The ECS names of the Managed Instances providers made inside `cluster` that ECS has (their
-/// objects report an ARN), from the cache: ECS adds each to the cluster's capacity providers
-/// itself, so they belong to the cluster's desired list whether or not its spec names them
-/// (a put without them would take them out of ECS's cluster under their objects' feet).
+/// The ECS names of the Managed Instances providers made inside `cluster`, from the cache. ECS
+/// adds each to the cluster's capacity providers itself when it creates it (and takes it out
+/// when it deletes it), so their association is ECS's, not the cluster spec's: it is not
+/// compared, and a put keeps what ECS has ([`keep_made_inside`]). Comparing it would race the
+/// provider's creation, and a put without one would take it out of ECS's cluster under its
+/// object's feet.
 pub fn made_inside_names(cluster: &ECSCluster, ctx: &Context) -> Vec<String> {
-    ctx.stores
-        .providers
-        .state()
-        .iter()
-        .filter(|o| {
-            made_inside(o, cluster) && o.status.as_ref().and_then(|s| s.capacity_provider_arn.as_ref()).is_some()
-        })
-        .map(|o| o.provider_name())
-        .collect()
+    ctx.stores.providers.state().iter().filter(|o| made_inside(o, cluster)).map(|o| o.provider_name()).collect()
 }
 
-/// `desired` (canonical) with the Managed Instances providers made inside the cluster in its
-/// capacity providers, sorted as the canonical form sorts them.
-pub fn with_made_inside(desired: &mut crate::crd::cluster::ECSClusterSpec, names: Vec<String>) {
-    if names.is_empty() {
-        return;
+/// `providers` (a cluster's capacity providers) without the ones made inside it.
+pub fn without_made_inside(providers: &mut Option<Vec<String>>, inside: &[String]) {
+    if let Some(list) = providers.as_mut() {
+        list.retain(|p| !inside.contains(p));
     }
-    let list = desired.capacity_providers.get_or_insert_with(Vec::new);
-    list.extend(names.into_iter().filter(|n| !list.contains(n)).collect::<Vec<_>>());
-    list.sort();
+}
+
+/// The list a PutClusterCapacityProviders sends: the spec's, less the providers made inside
+/// the cluster, plus those ECS has associated with it now.
+pub fn keep_made_inside(spec: &mut crate::crd::cluster::ECSClusterSpec, inside: &[String], in_ecs: &[String]) {
+    without_made_inside(&mut spec.capacity_providers, inside);
+    let kept: Vec<String> = in_ecs.iter().filter(|p| inside.contains(p)).cloned().collect();
+    if !kept.is_empty() {
+        spec.capacity_providers.get_or_insert_with(Vec::new).extend(kept);
+    }
 }
 
 /// The CapacityProvider objects (names) of Managed Instances providers made inside `cluster`:
@@ -187,5 +187,24 @@ mod tests {
         assert!(waiting_reason(&provider(Some("True"), 3, 2)).is_some(), "stale Ready");
         assert_eq!(waiting_reason(&provider(Some("False"), 1, 1)).as_deref(), Some("Creating"));
         assert_eq!(waiting_reason(&provider(None, 1, 1)).as_deref(), Some("not reconciled yet"));
+    }
+
+    #[test]
+    fn providers_made_inside_are_ecs_s_to_associate() {
+        let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let inside = strings(&["mi"]);
+        let mut listed = Some(strings(&["FARGATE", "mi"]));
+        without_made_inside(&mut listed, &inside);
+        assert_eq!(listed, Some(strings(&["FARGATE"])));
+        let spec = |list: &[&str]| crate::crd::cluster::ECSClusterSpec {
+            capacity_providers: Some(strings(list)),
+            ..Default::default()
+        };
+        let mut put = spec(&["FARGATE"]);
+        keep_made_inside(&mut put, &inside, &strings(&["FARGATE", "mi"]));
+        assert_eq!(put.capacity_providers, Some(strings(&["FARGATE", "mi"])), "what ECS associated stays");
+        let mut put = spec(&["FARGATE", "mi"]);
+        keep_made_inside(&mut put, &inside, &strings(&["FARGATE"]));
+        assert_eq!(put.capacity_providers, Some(strings(&["FARGATE"])), "not one ECS does not have");
     }
 }
