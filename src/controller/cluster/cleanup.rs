@@ -56,7 +56,7 @@ async fn delete(obj: &ECSCluster, ctx: &Context) -> Result<Progress, Error> {
         let blocked = status::blocked(obj, &cluster, &message, &ctx.now());
         return Ok(deletion::block(ctx, obj, &blocked, message).await);
     }
-    let providers = super::providers::inside(obj, ctx).await?;
+    let providers = super::providers::inside(obj, ctx);
     if !providers.is_empty() {
         let message = format!(
             "ECS cluster {name} still has Managed Instances capacity providers made inside it (CapacityProvider {}); \

@@ -28,7 +28,7 @@ pub async fn execute(
     let existing_arn = existing.map(|c| c.cluster_arn().unwrap_or(name).to_owned());
     let create = async || {
         // Managed Instances providers of this cluster are made inside it afterwards.
-        let later = super::providers::made_later(obj, ctx).await?;
+        let later = super::providers::made_later(obj, ctx);
         let mut spec = obj.spec.clone();
         if let Some(names) = spec.capacity_providers.as_mut() {
             names.retain(|n| !later.contains(n));

@@ -4,6 +4,8 @@
 //! usually seconds away. Names that match no object (FARGATE, FARGATE_SPOT, providers made
 //! elsewhere) are used as they are.
 
+use std::sync::Arc;
+
 use kube::api::ListParams;
 use kube::runtime::controller::Action;
 use kube::{Api, Resource, ResourceExt};
@@ -63,30 +65,33 @@ pub fn made_inside(obj: &CapacityProvider, cluster: &ECSCluster) -> bool {
     obj.spec.managed_instances_provider.is_some() && (by_ref || obj.spec.cluster_name() == Some(cluster_name))
 }
 
-/// The provider names CreateCluster must leave out: Managed Instances providers of this
-/// cluster that ECS does not have yet (they are made inside the cluster once it exists).
-pub async fn made_later(cluster: &ECSCluster, ctx: &Context) -> Result<Vec<String>, Error> {
-    let namespace = cluster.namespace().ok_or(Error::MissingMetadata("namespace"))?;
-    let api: Api<CapacityProvider> = Api::namespaced(ctx.client.clone(), &namespace);
-    let objects = api.list(&ListParams::default()).await.map_err(|e| Error::kube("listing CapacityProviders", e))?;
-    Ok(objects
-        .items
-        .iter()
-        .filter(|o| {
-            made_inside(o, cluster) && o.status.as_ref().and_then(|s| s.capacity_provider_arn.as_ref()).is_none()
-        })
-        .map(CapacityProvider::provider_name)
-        .collect())
+/// The CapacityProvider objects of this cluster's namespace that are Managed Instances
+/// providers made inside it ([`made_inside`]), from the cache: the cluster's reconciles, its
+/// creation and its deletion all ask, and none needs a request to Kubernetes for it.
+fn made_inside_objects(cluster: &ECSCluster, ctx: &Context) -> Vec<Arc<CapacityProvider>> {
+    let namespace = cluster.namespace();
+    let state = ctx.stores.providers.state();
+    state.into_iter().filter(|o| o.namespace() == namespace && made_inside(o, cluster)).collect()
 }
 
-/// The ECS names of the Managed Instances providers made inside `cluster`, from the cache. ECS
-/// adds each to the cluster's capacity providers itself when it creates it (and takes it out
-/// when it deletes it), so their association is ECS's, not the cluster spec's: it is not
-/// compared, and a put keeps what ECS has ([`keep_made_inside`]). Comparing it would race the
+/// The provider names CreateCluster must leave out: Managed Instances providers of this
+/// cluster that ECS does not have yet (they are made inside the cluster once it exists).
+pub fn made_later(cluster: &ECSCluster, ctx: &Context) -> Vec<String> {
+    made_inside_objects(cluster, ctx)
+        .iter()
+        .filter(|o| o.status.as_ref().and_then(|s| s.capacity_provider_arn.as_ref()).is_none())
+        .map(|o| o.provider_name())
+        .collect()
+}
+
+/// The ECS names of the Managed Instances providers made inside `cluster`. ECS adds each to
+/// the cluster's capacity providers itself when it creates it (and takes it out when it
+/// deletes it), so their association is ECS's, not the cluster spec's: it is not compared,
+/// and a put keeps what ECS has ([`keep_made_inside`]). Comparing it would race the
 /// provider's creation, and a put without one would take it out of ECS's cluster under its
 /// object's feet.
 pub fn made_inside_names(cluster: &ECSCluster, ctx: &Context) -> Vec<String> {
-    ctx.stores.providers.state().iter().filter(|o| made_inside(o, cluster)).map(|o| o.provider_name()).collect()
+    made_inside_objects(cluster, ctx).iter().map(|o| o.provider_name()).collect()
 }
 
 /// `providers` (a cluster's capacity providers) without the ones made inside it.
@@ -108,11 +113,8 @@ pub fn keep_made_inside(spec: &mut crate::crd::cluster::ECSClusterSpec, inside: 
 
 /// The CapacityProvider objects (names) of Managed Instances providers made inside `cluster`:
 /// ECS refuses to delete a cluster that still has them, so its deletion waits for them to go.
-pub async fn inside(cluster: &ECSCluster, ctx: &Context) -> Result<Vec<String>, Error> {
-    let namespace = cluster.namespace().ok_or(Error::MissingMetadata("namespace"))?;
-    let api: Api<CapacityProvider> = Api::namespaced(ctx.client.clone(), &namespace);
-    let objects = api.list(&ListParams::default()).await.map_err(|e| Error::kube("listing CapacityProviders", e))?;
-    Ok(objects.items.iter().filter(|o| made_inside(o, cluster)).map(ResourceExt::name_any).collect())
+pub fn inside(cluster: &ECSCluster, ctx: &Context) -> Vec<String> {
+    made_inside_objects(cluster, ctx).iter().map(|o| o.name_any()).collect()
 }
 
 /// None when the object is Ready for its current spec; otherwise what its Ready says.

@@ -232,7 +232,7 @@ fn check_inputs(spec: &ECSServiceSpec) -> Result<(), Error> {
 /// volume configured at launch, only when the tasks fail to start.
 async fn check_task_definition_fit(svc: &ECSService, ctx: &Context, resolved: &Resolved) -> Result<(), Error> {
     let facts = match &resolved.task_definition {
-        Some(facts) => Some(facts.clone()),
+        Some(content) => Some(content.facts(&resolved.task_definition_arn)),
         // An ARN in the spec: read the revision (only here, before a write).
         None => {
             let arn = resolved.task_definition_arn.as_str();

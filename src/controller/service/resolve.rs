@@ -2,6 +2,8 @@
 //! task definition (family, family:revision, ARN or TaskDefinition object). Resolved values go
 //! to status, never back into the spec.
 
+use std::sync::Arc;
+
 use kube::ResourceExt;
 use kube::runtime::reflector::ObjectRef;
 
@@ -11,7 +13,7 @@ use crate::controller::context::Context;
 use crate::controller::error::Error;
 use crate::crd::{ECSCluster, ECSService, TaskDefinition};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Resolved {
     /// Cluster name or ARN, as ECS calls accept it.
     pub cluster: String,
@@ -19,12 +21,34 @@ pub struct Resolved {
     /// The full ARN of the task definition revision the service must run.
     pub task_definition_arn: String,
     /// What that revision holds, where resolving it showed it (a TaskDefinition object's
-    /// current spec, a family ECS described); None for an ARN in the spec.
-    pub task_definition: Option<TaskDefinitionFacts>,
+    /// current spec, a family ECS described); None for an ARN in the spec. Kept as found: the
+    /// facts are derived only before a write ([`RevisionContent::facts`]).
+    pub task_definition: Option<RevisionContent>,
+}
+
+/// A revision's content as resolving found it.
+#[derive(Debug, Clone)]
+pub enum RevisionContent {
+    /// The TaskDefinition object whose current spec the revision was registered from.
+    Object(Arc<TaskDefinition>),
+    /// The revision ECS described for a family.
+    Described(Box<aws_sdk_ecs::types::TaskDefinition>),
+}
+
+impl RevisionContent {
+    /// The facts the service's attachments are checked against, for the revision `arn`.
+    pub fn facts(&self, arn: &str) -> TaskDefinitionFacts {
+        match self {
+            Self::Object(td) => {
+                TaskDefinitionFacts::of_spec(format!("{} ({})", td.name_any(), family_revision(arn)), &td.spec)
+            }
+            Self::Described(td) => TaskDefinitionFacts::of_sdk(family_revision(arn), td),
+        }
+    }
 }
 
 /// Where resolving the references got to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Resolution {
     Ready(Resolved),
     Waiting(Waiting),
@@ -76,8 +100,7 @@ pub async fn resolve(svc: &ECSService, ctx: &Context) -> Result<Resolution, Erro
             match ctx.ecs.describe_task_definition(td).await? {
                 Some(d) => {
                     let arn = d.task_definition.task_definition_arn.clone().unwrap_or_else(|| td.clone());
-                    let facts = TaskDefinitionFacts::of_sdk(family_revision(&arn), &d.task_definition);
-                    (arn, Some(facts))
+                    (arn, Some(RevisionContent::Described(Box::new(d.task_definition))))
                 }
                 // Another object or tool may be about to register it: wait, do not fail.
                 None => {
@@ -91,10 +114,7 @@ pub async fn resolve(svc: &ECSService, ctx: &Context) -> Result<Resolution, Erro
             let Some(td) = found else {
                 return Ok(Resolution::Waiting(missing("TaskDefinition", &r.name, ctx)));
             };
-            let current = current_revision(&td).map(|arn| {
-                let facts = TaskDefinitionFacts::of_spec(format!("{} ({})", r.name, family_revision(&arn)), &td.spec);
-                (arn, Some(facts))
-            });
+            let current = current_revision(&td).map(|arn| (arn, Some(RevisionContent::Object(td.clone()))));
             // The revision held meanwhile is not the spec's: its contents are unknown here.
             match current.or_else(|| held_revision(svc, &td).map(|arn| (arn, None))) {
                 Some(found) => found,

@@ -79,18 +79,7 @@ pub fn circuit_breaker(rollback: bool) -> DeploymentConfiguration {
 impl Env {
     /// Creates Fargate service `name` on `td` with `desired` tasks and `config`.
     pub async fn service_with(&self, name: &str, td: &str, desired: i32, config: DeploymentConfiguration) {
-        self.ecs
-            .create_service()
-            .cluster(CLUSTER)
-            .service_name(name)
-            .task_definition(td)
-            .desired_count(desired)
-            .launch_type(LaunchType::Fargate)
-            .network_configuration(network())
-            .deployment_configuration(config)
-            .send()
-            .await
-            .expect("create service");
+        self.create_fargate(name, td, desired, Some(config)).await;
     }
 
     pub async fn cluster(&self) {
@@ -115,6 +104,16 @@ impl Env {
     }
 
     pub async fn fargate_service(&self, name: &str, td: &str, desired: i32) -> Service {
+        self.create_fargate(name, td, desired, None).await
+    }
+
+    async fn create_fargate(
+        &self,
+        name: &str,
+        td: &str,
+        desired: i32,
+        config: Option<DeploymentConfiguration>,
+    ) -> Service {
         let out = self
             .ecs
             .create_service()
@@ -124,6 +123,7 @@ impl Env {
             .desired_count(desired)
             .launch_type(LaunchType::Fargate)
             .network_configuration(network())
+            .set_deployment_configuration(config)
             .send()
             .await
             .expect("create service");
