@@ -1,6 +1,7 @@
--- Argo CD health for ecs.operator.dev objects: TaskDefinition, ECSService, ECSCluster and
--- CapacityProvider share one status shape (observedGeneration + Ready/Synced/Progressing/
--- Degraded conditions), so one script serves all four kinds. Lua 5.1 (Argo CD runs gopher-lua).
+-- Argo CD health for ecs.operator.dev objects: TaskDefinition, ECSService, ECSCluster,
+-- CapacityProvider and ECSTask share one status shape (observedGeneration + Ready/Synced/
+-- Progressing/Degraded conditions), so one script serves all five kinds. Lua 5.1 (Argo CD runs
+-- gopher-lua).
 -- Order matters; the first rule that matches wins:
 --   1. no status yet, or status older than the spec (observedGeneration) -> Progressing
 --   2. Synced=False reason Terminal (retrying cannot fix it)           -> Degraded
@@ -15,6 +16,9 @@
 -- A rolled-back deployment (ROLLBACK_*, a failed or timed-out hook, an alarm) is Degraded=True
 -- and so rule 3.
 -- Ready=True is Healthy in Observe mode too: the real thing exists and matches.
+-- An ECSTask (a PreSync/PostSync hook, for one) is Progressing while pending or running, Healthy
+-- once it succeeded (Ready=True exactly when Complete=True) and Degraded once it failed
+-- (Degraded=True with Failed=True: retries spent, deadline passed) or cannot start (Terminal).
 local hs = {}
 
 local failure_reasons = {

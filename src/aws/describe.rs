@@ -323,10 +323,10 @@ mod tests {
     use aws_sdk_ecs::operation::update_capacity_provider::UpdateCapacityProviderInput;
     use aws_sdk_ecs::operation::update_cluster::UpdateClusterInput;
     use aws_sdk_ecs::operation::update_service::UpdateServiceInput;
-    use aws_sdk_ecs::types::{CapacityProvider, Cluster, TaskDefinition, TaskDefinitionStatus};
+    use aws_sdk_ecs::types::{CapacityProvider, Cluster, DesiredStatus, Task, TaskDefinition, TaskDefinitionStatus};
     use futures::future::BoxFuture;
 
-    use crate::aws::ecs::{AwsResult, DescribedTaskDefinition};
+    use crate::aws::ecs::{AwsResult, DescribedTaskDefinition, Started};
 
     /// Knows every service it is asked about; counts DescribeServices calls.
     #[derive(Default)]
@@ -446,6 +446,18 @@ mod tests {
             unused()
         }
         fn stop_service_deployment<'a>(&'a self, _: &'a str) -> BoxFuture<'a, AwsResult<()>> {
+            unused()
+        }
+        fn run_task(&self, _: aws_sdk_ecs::operation::run_task::RunTaskInput) -> BoxFuture<'_, AwsResult<Started>> {
+            unused()
+        }
+        fn describe_tasks<'a>(&'a self, _: &'a str, _: Vec<String>) -> BoxFuture<'a, AwsResult<Vec<Task>>> {
+            unused()
+        }
+        fn list_tasks<'a>(&'a self, _: &'a str, _: &'a str, _: DesiredStatus) -> BoxFuture<'a, AwsResult<Vec<String>>> {
+            unused()
+        }
+        fn stop_task<'a>(&'a self, _: &'a str, _: &'a str, _: &'a str) -> BoxFuture<'a, AwsResult<Task>> {
             unused()
         }
         fn describe_services<'a>(&'a self, _: &'a str, names: Vec<String>) -> BoxFuture<'a, AwsResult<Vec<Service>>> {

@@ -9,12 +9,13 @@ use aws_sdk_ecs::operation::create_cluster::CreateClusterInput;
 use aws_sdk_ecs::operation::create_service::CreateServiceInput;
 use aws_sdk_ecs::operation::put_cluster_capacity_providers::PutClusterCapacityProvidersInput;
 use aws_sdk_ecs::operation::register_task_definition::RegisterTaskDefinitionInput;
+use aws_sdk_ecs::operation::run_task::RunTaskInput;
 use aws_sdk_ecs::operation::update_capacity_provider::UpdateCapacityProviderInput;
 use aws_sdk_ecs::operation::update_cluster::UpdateClusterInput;
 use aws_sdk_ecs::operation::update_service::UpdateServiceInput;
 use aws_sdk_ecs::types::{
-    CapacityProvider, Cluster, DeploymentLifecycleHookAction, Service, ServiceDeployment, ServiceField, SortOrder, Tag,
-    TaskDefinition, TaskDefinitionField, TaskDefinitionStatus,
+    CapacityProvider, Cluster, DeploymentLifecycleHookAction, DesiredStatus, Service, ServiceDeployment, ServiceField,
+    SortOrder, Tag, Task, TaskDefinition, TaskDefinitionField, TaskDefinitionStatus,
 };
 use futures::future::BoxFuture;
 
@@ -25,6 +26,9 @@ use crate::crd::common::Tags;
 mod capacity_provider;
 mod cluster;
 mod service_deployment;
+mod task;
+
+pub use task::{DESCRIBE_TASKS_LIMIT, Started};
 
 pub type AwsResult<T> = Result<T, AwsError>;
 
@@ -136,6 +140,25 @@ pub trait EcsApi: Send + Sync {
 
     /// Rolls a deployment in progress back (StopServiceDeployment, stopType ROLLBACK).
     fn stop_service_deployment<'a>(&'a self, arn: &'a str) -> BoxFuture<'a, AwsResult<()>>;
+
+    /// Starts standalone tasks (RunTask): those started, and why any could not be placed.
+    fn run_task(&self, input: RunTaskInput) -> BoxFuture<'_, AwsResult<Started>>;
+
+    /// Tasks of one cluster by ARN, with tags (100 per call). Unknown ones are absent: ECS keeps
+    /// stopped tasks visible for about an hour.
+    fn describe_tasks<'a>(&'a self, cluster: &'a str, arns: Vec<String>) -> BoxFuture<'a, AwsResult<Vec<Task>>>;
+
+    /// ARNs of the cluster's tasks started with `started_by` whose desired status is `desired`
+    /// (all pages).
+    fn list_tasks<'a>(
+        &'a self,
+        cluster: &'a str,
+        started_by: &'a str,
+        desired: DesiredStatus,
+    ) -> BoxFuture<'a, AwsResult<Vec<String>>>;
+
+    /// Asks a task to stop; the task as ECS answered.
+    fn stop_task<'a>(&'a self, cluster: &'a str, arn: &'a str, reason: &'a str) -> BoxFuture<'a, AwsResult<Task>>;
 }
 
 /// ECS through aws-sdk-ecs.
@@ -427,6 +450,27 @@ impl EcsApi for SdkEcs {
 
     fn stop_service_deployment<'a>(&'a self, arn: &'a str) -> BoxFuture<'a, AwsResult<()>> {
         Box::pin(self.stop_service_deployment_call(arn))
+    }
+
+    fn run_task(&self, input: RunTaskInput) -> BoxFuture<'_, AwsResult<Started>> {
+        Box::pin(self.run_task_call(input))
+    }
+
+    fn describe_tasks<'a>(&'a self, cluster: &'a str, arns: Vec<String>) -> BoxFuture<'a, AwsResult<Vec<Task>>> {
+        Box::pin(self.describe_tasks_call(cluster, arns))
+    }
+
+    fn list_tasks<'a>(
+        &'a self,
+        cluster: &'a str,
+        started_by: &'a str,
+        desired: DesiredStatus,
+    ) -> BoxFuture<'a, AwsResult<Vec<String>>> {
+        Box::pin(self.list_tasks_call(cluster, started_by, desired))
+    }
+
+    fn stop_task<'a>(&'a self, cluster: &'a str, arn: &'a str, reason: &'a str) -> BoxFuture<'a, AwsResult<Task>> {
+        Box::pin(self.stop_task_call(cluster, arn, reason))
     }
 }
 

@@ -17,7 +17,7 @@ use crate::aws::autoscaling::AutoscalingApi;
 use crate::aws::describe::ServiceDescriber;
 use crate::aws::ecs::EcsApi;
 use crate::crd::capacity_provider::CapacityProvider;
-use crate::crd::{ECSCluster, ECSService, TaskDefinition};
+use crate::crd::{ECSCluster, ECSService, ECSTask, TaskDefinition};
 use crate::metrics::Metrics;
 
 /// Settings every controller reads.
@@ -51,6 +51,9 @@ pub struct Config {
     /// How long a drift correction AWS did not take waits before it is sent again (see
     /// `drift`); the default is the production schedule.
     pub correction_backoff: drift::Backoff,
+    /// The wait before an ECSTask's first retry; each later retry waits twice as long as the
+    /// one before (capped at six minutes), as a Job's pods do.
+    pub task_retry_base: Duration,
 }
 
 impl Default for Config {
@@ -69,6 +72,7 @@ impl Default for Config {
             max_concurrent_reconciles: 8,
             metrics: Arc::default(),
             correction_backoff: drift::Backoff::default(),
+            task_retry_base: Duration::from_secs(10),
         }
     }
 }
@@ -103,6 +107,7 @@ pub struct Stores {
     pub clusters: Store<ECSCluster>,
     /// The CapacityProviders, for the Managed Instances providers made inside a cluster.
     pub providers: Store<CapacityProvider>,
+    pub tasks: Store<ECSTask>,
 }
 
 /// Everything a reconcile needs. One per operator process, plus one per AWS target that objects

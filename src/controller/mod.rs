@@ -18,11 +18,13 @@ pub mod outcome;
 pub mod ownership;
 pub mod planning;
 pub mod policy;
+pub mod references;
 pub mod refusals;
 pub mod run;
 pub mod service;
 pub mod status;
 pub mod tags;
+pub mod task;
 pub mod task_definition;
 pub mod watches;
 

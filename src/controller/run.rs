@@ -16,10 +16,10 @@ use kube::{Api, Client, Resource};
 use super::context::{Config, Context, Stores};
 use super::policy::{backoff, error_policy};
 use super::watches::{SharedWatch, lean_controller};
-use super::{caches, capacity_provider, cluster, kind, service, watches};
+use super::{caches, capacity_provider, cluster, kind, service, task, watches};
 use crate::aws::AwsClients;
 use crate::aws::error::ErrorClass;
-use crate::crd::{CapacityProvider, ECSCluster, ECSService, TaskDefinition};
+use crate::crd::{CapacityProvider, ECSCluster, ECSService, ECSTask, TaskDefinition};
 use crate::metrics::Metrics;
 
 /// Waits until the CRD is served, with a message that says how to fix it.
@@ -59,6 +59,7 @@ pub async fn run(
         "ecsservices.ecs.operator.dev",
         "ecsclusters.ecs.operator.dev",
         "capacityproviders.ecs.operator.dev",
+        "ecstasks.ecs.operator.dev",
     ] {
         ensure_crd(&client, crd).await?;
     }
@@ -78,6 +79,7 @@ pub async fn run(
         let services: Api<DeserializeGuard<ECSService>> = scoped_api(&client, &scope);
         let clusters: Api<DeserializeGuard<ECSCluster>> = scoped_api(&client, &scope);
         let providers: Api<DeserializeGuard<CapacityProvider>> = scoped_api(&client, &scope);
+        let ecs_tasks: Api<DeserializeGuard<ECSTask>> = scoped_api(&client, &scope);
         let metrics = &config.metrics;
         let controller_config = controller::Config::default().concurrency(concurrency);
         // ECSServices read and follow TaskDefinitions and ECSClusters: their watches are shared.
@@ -87,11 +89,14 @@ pub async fn run(
             lean_controller(services.clone(), watcher_config.clone(), metrics).with_config(controller_config.clone());
         let provider_controller =
             lean_controller(providers.clone(), watcher_config.clone(), metrics).with_config(controller_config.clone());
+        let task_controller =
+            lean_controller(ecs_tasks, watcher_config.clone(), metrics).with_config(controller_config.clone());
         let stores = Stores {
             services: service_controller.store(),
             task_definitions: task_definition_watch.store(),
             clusters: cluster_watch.store(),
             providers: provider_controller.store(),
+            tasks: task_controller.store(),
         };
         caches.services.push(stores.services.clone());
         caches.task_definitions.push(stores.task_definitions.clone());
@@ -113,16 +118,21 @@ pub async fn run(
             .for_each(|_| async {});
         // A service resolves its references from the caches, so it starts once they are
         // complete: an empty cache would read as "not there yet" and regress its status.
-        let references_synced =
-            move || caches::is_synced(&stores.task_definitions) && caches::is_synced(&stores.clusters);
-        let services_run = futures::future::select(
-            Box::pin(async move {
-                watches::until_synced(references_synced).await;
-                services_run.await;
-            }),
-            shutdown.clone(),
-        )
-        .map(|_| ());
+        let references_synced = {
+            let stores = stores.clone();
+            move || caches::is_synced(&stores.task_definitions) && caches::is_synced(&stores.clusters)
+        };
+        let services_run = after_references(services_run, references_synced.clone(), shutdown.clone());
+        let tasks_run = task_controller
+            .watches_shared_stream(
+                task_definition_watch.subscribe(),
+                task::watch::tasks_of_task_definition(stores.tasks.clone()),
+            )
+            .watches_shared_stream(cluster_watch.subscribe(), task::watch::tasks_of_cluster(stores.tasks.clone()))
+            .graceful_shutdown_on(shutdown.clone())
+            .run(kind::reconcile, error_policy, ctx.clone())
+            .for_each(|_| async {});
+        let tasks_run = after_references(tasks_run, references_synced, shutdown.clone());
         let task_definitions_run = task_definition_watch
             .controller()
             .with_config(controller_config.clone())
@@ -152,7 +162,13 @@ pub async fn run(
             cluster_watch.run(clusters, watcher_config.clone(), metrics),
         );
         tasks.spawn(async move {
-            let controllers = futures::future::join4(services_run, task_definitions_run, clusters_run, providers_run);
+            let controllers = futures::future::join5(
+                services_run,
+                task_definitions_run,
+                clusters_run,
+                providers_run,
+                tasks_run,
+            );
             futures::future::select(Box::pin(controllers), Box::pin(shared_watches)).await;
         });
     }
@@ -170,6 +186,24 @@ pub async fn run(
     reporter.abort();
     config.metrics.set_ready(false);
     ended
+}
+
+/// A controller that reads references from the caches, started once they are complete (an
+/// empty cache would read as "not there yet" and regress its objects' status), or not at all
+/// when shutdown comes first.
+fn after_references(
+    run: impl Future<Output = ()> + Send + 'static,
+    synced: impl Fn() -> bool + Send + 'static,
+    shutdown: impl Future<Output = ()> + Send + Unpin + 'static,
+) -> impl Future<Output = ()> + Send + 'static {
+    futures::future::select(
+        Box::pin(async move {
+            watches::until_synced(synced).await;
+            run.await;
+        }),
+        shutdown,
+    )
+    .map(|_| ())
 }
 
 /// Every object of `api` (whatever the label selector), as a controller that follows another

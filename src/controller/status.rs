@@ -78,6 +78,7 @@ pub fn kind_label(kind: &str) -> &'static str {
         "ECSService" => "ECSService",
         "ECSCluster" => "ECSCluster",
         "CapacityProvider" => "CapacityProvider",
+        "ECSTask" => "ECSTask",
         _ => "Other",
     }
 }

@@ -180,6 +180,26 @@ pub async fn until_synced(ready: impl Fn() -> bool) {
     }
 }
 
+/// The objects of `store` in `target`'s namespace whose reference (picked by `reference`) names
+/// `target`: what a referenced object's change wakes.
+pub fn referencing<W, K>(
+    store: &Store<W>,
+    target: &K,
+    reference: impl Fn(&W) -> Option<&crate::crd::common::LocalObjectRef>,
+) -> Vec<ObjectRef<W>>
+where
+    W: Resource<DynamicType = ()> + Clone + 'static,
+    K: Resource,
+{
+    let (ns, name) = (target.namespace(), target.name_any());
+    store
+        .state()
+        .iter()
+        .filter(|w| w.namespace() == ns && reference(w).is_some_and(|r| r.name == name))
+        .map(|w| ObjectRef::from_obj(w.as_ref()))
+        .collect()
+}
+
 fn strip_unread_metadata<K: Resource>(obj: &mut K) {
     obj.managed_fields_mut().clear();
     if let Some(annotations) = obj.meta_mut().annotations.as_mut() {
@@ -249,3 +269,4 @@ mod tests {
         assert_eq!(svc.spec.desired_count, Some(1));
     }
 }
+

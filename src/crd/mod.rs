@@ -7,6 +7,7 @@ pub mod cluster;
 pub mod common;
 pub mod schema;
 pub mod service;
+pub mod task;
 pub mod task_definition;
 
 pub use capacity_provider::{CapacityProvider, CapacityProviderSpec, CapacityProviderStatus};
@@ -18,8 +19,10 @@ common::managed_object!(
     TaskDefinition => TaskDefinitionStatus,
     ECSCluster => ECSClusterStatus,
     CapacityProvider => CapacityProviderStatus,
+    ECSTask => ECSTaskStatus,
 );
 pub use service::{ECSService, ECSServiceSpec, ECSServiceStatus};
+pub use task::{ECSTask, ECSTaskSpec, ECSTaskStatus};
 pub use task_definition::{TaskDefinition, TaskDefinitionSpec, TaskDefinitionStatus};
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
@@ -27,7 +30,7 @@ use kube::CustomResourceExt;
 
 /// Every CRD the operator serves, in a stable order.
 pub fn all() -> Vec<CustomResourceDefinition> {
-    vec![TaskDefinition::crd(), ECSService::crd(), ECSCluster::crd(), CapacityProvider::crd()]
+    vec![TaskDefinition::crd(), ECSService::crd(), ECSCluster::crd(), CapacityProvider::crd(), ECSTask::crd()]
 }
 
 /// All CRDs as one multi-document YAML stream: what `ecs-operator crdgen` prints and what

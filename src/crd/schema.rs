@@ -90,3 +90,48 @@ pub fn map_list(schema: &mut Schema, key: &str) {
     obj.insert("x-kubernetes-list-type".into(), json!("map"));
     obj.insert("x-kubernetes-list-map-keys".into(), json!([key]));
 }
+
+/// A workload's references, shared by ECSService and ECSTask: exactly one way to name the task
+/// definition and the cluster.
+pub fn reference_rules(schema: &mut Schema) {
+    add_rules(
+        schema,
+        &[
+            CelRule::new(
+                "has(self.taskDefinition) != has(self.taskDefinitionRef)",
+                "set exactly one of taskDefinition and taskDefinitionRef",
+            )
+            .at(".taskDefinition")
+            .reason("FieldValueRequired"),
+            CelRule::new("has(self.cluster) != has(self.clusterRef)", "set exactly one of cluster and clusterRef")
+                .at(".cluster")
+                .reason("FieldValueRequired"),
+        ],
+    );
+}
+
+/// Where a workload's tasks run, shared by ECSService and ECSTask: a launch type or a capacity
+/// provider strategy, and ECS's rules for the strategy.
+pub fn capacity_rules(schema: &mut Schema) {
+    add_rules(
+        schema,
+        &[
+            CelRule::new(
+                "!(has(self.launchType) && has(self.capacityProviderStrategy))",
+                "launchType and capacityProviderStrategy cannot both be set",
+            )
+            .at(".launchType")
+            .reason("FieldValueForbidden"),
+            CelRule::new(
+                "!has(self.capacityProviderStrategy) || self.capacityProviderStrategy.filter(s, has(s.base) && s.base > 0).size() <= 1",
+                "only one capacityProviderStrategy item may have a base",
+            )
+            .at(".capacityProviderStrategy"),
+            CelRule::new(
+                "!has(self.capacityProviderStrategy) || self.capacityProviderStrategy.all(s, self.capacityProviderStrategy.exists_one(t, t.capacityProvider == s.capacityProvider))",
+                "capacityProviderStrategy[].capacityProvider must be unique",
+            )
+            .at(".capacityProviderStrategy"),
+        ],
+    );
+}

@@ -887,36 +887,11 @@ fn service_rules(schema: &mut schemars::Schema) {
         schema,
         &[
             CelRule::new(
-                "has(self.taskDefinition) != has(self.taskDefinitionRef)",
-                "set exactly one of taskDefinition and taskDefinitionRef",
-            )
-            .at(".taskDefinition")
-            .reason("FieldValueRequired"),
-            CelRule::new("has(self.cluster) != has(self.clusterRef)", "set exactly one of cluster and clusterRef")
-                .at(".cluster")
-                .reason("FieldValueRequired"),
-            CelRule::new(
-                "!(has(self.launchType) && has(self.capacityProviderStrategy))",
-                "launchType and capacityProviderStrategy cannot both be set",
-            )
-            .at(".launchType")
-            .reason("FieldValueForbidden"),
-            CelRule::new(
                 "!has(self.launchType) || self.launchType != 'MANAGED_INSTANCES'",
                 "ECS Managed Instances run through capacityProviderStrategy naming a Managed Instances CapacityProvider; ECS refuses launchType MANAGED_INSTANCES on a service",
             )
             .at(".launchType")
             .reason("FieldValueForbidden"),
-            CelRule::new(
-                "!has(self.capacityProviderStrategy) || self.capacityProviderStrategy.filter(s, has(s.base) && s.base > 0).size() <= 1",
-                "only one capacityProviderStrategy item may have a base",
-            )
-            .at(".capacityProviderStrategy"),
-            CelRule::new(
-                "!has(self.capacityProviderStrategy) || self.capacityProviderStrategy.all(s, self.capacityProviderStrategy.exists_one(t, t.capacityProvider == s.capacityProvider))",
-                "capacityProviderStrategy[].capacityProvider must be unique",
-            )
-            .at(".capacityProviderStrategy"),
             CelRule::new(
                 "!has(self.schedulingStrategy) || self.schedulingStrategy != 'DAEMON' || !has(self.autoscaling)",
                 "autoscaling cannot be used with schedulingStrategy DAEMON",
@@ -957,6 +932,8 @@ fn service_rules(schema: &mut schemars::Schema) {
             .at(".vpcLatticeConfigurations"),
         ],
     );
+    schema::reference_rules(schema);
+    schema::capacity_rules(schema);
 }
 
 fn subnet_list(schema: &mut schemars::Schema) {

@@ -727,7 +727,7 @@ async fn rbac_grants_exactly_what_the_operator_asks_for() {
 
 /// AWS operations the SDK clients in `src/aws/` call, as IAM actions.
 fn sdk_operations() -> BTreeSet<String> {
-    const VERBS: [&str; 12] = [
+    const VERBS: [&str; 13] = [
         "create_",
         "describe_",
         "delete_",
@@ -740,6 +740,7 @@ fn sdk_operations() -> BTreeSet<String> {
         "untag_",
         "continue_",
         "stop_",
+        "run_",
     ];
     let mut out = BTreeSet::new();
     let mut dirs = vec![repo().join("src/aws")];

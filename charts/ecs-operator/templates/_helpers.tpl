@@ -48,14 +48,18 @@ What the controllers do to their own kinds, in every watched namespace. One comm
 says why; tests/integration/packaging.rs checks these against the requests a real run makes.
 */}}
 {{- define "ecs-operator.watchedRules" -}}
-# The four controllers list and watch their kinds; finalizers are added and removed with patches.
-# An ECSService reads the TaskDefinition and ECSCluster it references from those watches' caches.
+# The five controllers list and watch their kinds; finalizers are added and removed with patches.
+# An ECSService or ECSTask reads the TaskDefinition and ECSCluster it references from those watches' caches.
 - apiGroups: ["ecs.operator.dev"]
-  resources: ["taskdefinitions", "ecsservices", "ecsclusters", "capacityproviders"]
+  resources: ["taskdefinitions", "ecsservices", "ecsclusters", "capacityproviders", "ecstasks"]
   verbs: ["list", "watch", "patch"]
+# An ECSTask is deleted ttlSecondsAfterFinished after its run finished, as a Job is.
+- apiGroups: ["ecs.operator.dev"]
+  resources: ["ecstasks"]
+  verbs: ["delete"]
 # Status (conditions, ARNs, drift) is written with server-side apply on /status only.
 - apiGroups: ["ecs.operator.dev"]
-  resources: ["taskdefinitions/status", "ecsservices/status", "ecsclusters/status", "capacityproviders/status"]
+  resources: ["taskdefinitions/status", "ecsservices/status", "ecsclusters/status", "capacityproviders/status", "ecstasks/status"]
   verbs: ["patch"]
 # Warning and Normal events on the objects; a repeated event is patched into a series.
 - apiGroups: ["events.k8s.io"]

@@ -13,6 +13,7 @@ pub mod capacity_provider;
 pub mod cluster;
 pub mod service;
 pub mod service_attachments;
+pub mod task;
 pub mod task_definition;
 
 #[cfg(test)]

@@ -320,7 +320,7 @@ fn strategy_to_sdk(s: &PlacementStrategy) -> types::PlacementStrategy {
     types::PlacementStrategy::builder().r#type(s.type_.to_sdk()).set_field(s.field.clone()).build()
 }
 
-fn network_to_sdk(n: &NetworkConfiguration) -> Result<types::NetworkConfiguration, ConvertError> {
+pub(crate) fn network_to_sdk(n: &NetworkConfiguration) -> Result<types::NetworkConfiguration, ConvertError> {
     let vpc = &n.awsvpc_configuration;
     let vpc = built(
         "AwsVpcConfiguration",

@@ -144,7 +144,7 @@ fn restart_policy_to_sdk(r: &ContainerRestartPolicy) -> Result<types::ContainerR
     )
 }
 
-fn key_value_to_sdk(kv: &KeyValuePair) -> types::KeyValuePair {
+pub(crate) fn key_value_to_sdk(kv: &KeyValuePair) -> types::KeyValuePair {
     types::KeyValuePair::builder().name(&kv.name).set_value(kv.value.clone()).build()
 }
 

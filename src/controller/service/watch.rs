@@ -4,10 +4,8 @@
 use std::sync::Arc;
 
 use kube::runtime::reflector::{self, Store};
-use kube::{Resource, ResourceExt};
 
-use crate::crd::common::LocalObjectRef;
-use crate::crd::service::ECSServiceSpec;
+use crate::controller::watches::referencing;
 use crate::crd::{ECSCluster, ECSService, TaskDefinition};
 
 /// A TaskDefinition's change (a new revision, above all) wakes every ECSService whose
@@ -15,7 +13,7 @@ use crate::crd::{ECSCluster, ECSService, TaskDefinition};
 pub fn services_of_task_definition(
     services: Store<ECSService>,
 ) -> impl Fn(Arc<TaskDefinition>) -> Vec<reflector::ObjectRef<ECSService>> + Send + Sync + Clone + 'static {
-    move |td: Arc<TaskDefinition>| services_referencing(&services, td.as_ref(), |s| s.task_definition_ref.as_ref())
+    move |td: Arc<TaskDefinition>| referencing(&services, td.as_ref(), |s| s.spec.task_definition_ref.as_ref())
 }
 
 /// An ECSCluster's change (its clusterArn appearing, above all) wakes the ECSServices whose
@@ -23,20 +21,5 @@ pub fn services_of_task_definition(
 pub fn services_of_cluster(
     services: Store<ECSService>,
 ) -> impl Fn(Arc<ECSCluster>) -> Vec<reflector::ObjectRef<ECSService>> + Send + Sync + Clone + 'static {
-    move |cluster: Arc<ECSCluster>| services_referencing(&services, cluster.as_ref(), |s| s.cluster_ref.as_ref())
-}
-
-/// The ECSServices in `target`'s namespace whose reference (picked by `reference`) names it.
-fn services_referencing<K: Resource>(
-    services: &Store<ECSService>,
-    target: &K,
-    reference: impl Fn(&ECSServiceSpec) -> Option<&LocalObjectRef>,
-) -> Vec<reflector::ObjectRef<ECSService>> {
-    let (ns, name) = (target.namespace(), target.name_any());
-    services
-        .state()
-        .iter()
-        .filter(|s| s.namespace() == ns && reference(&s.spec).is_some_and(|r| r.name == name))
-        .map(|s| reflector::ObjectRef::from_obj(s.as_ref()))
-        .collect()
+    move |cluster: Arc<ECSCluster>| referencing(&services, cluster.as_ref(), |s| s.spec.cluster_ref.as_ref())
 }
