@@ -25,6 +25,7 @@ mod http;
 mod kept_fields;
 mod lifecycle_hooks;
 mod managed_instances;
+mod placement;
 mod protocol;
 mod service_deployments;
 mod service_settings;
