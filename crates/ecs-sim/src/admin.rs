@@ -1,7 +1,8 @@
 //! The admin API under `/_sim/`: plain JSON over GET/POST on the simulator's port, for
 //! tests and humans. It reads and steers the simulation (stats, faults, throttling,
-//! clock, task failures, out-of-band scaling, service fields ECS keeps, Lambda hook outcomes,
-//! CloudWatch alarm states, reset); it is not part of any AWS API.
+//! clock, task failures, scripted outcomes of standalone tasks and how many RunTask started,
+//! out-of-band scaling, service fields ECS keeps, Lambda hook outcomes, CloudWatch alarm
+//! states, reset); it is not part of any AWS API.
 
 use std::time::Duration;
 
@@ -13,6 +14,7 @@ use crate::faults::FaultSpec;
 use crate::hostile::Mutation;
 use crate::http::{HttpResponse, response};
 use crate::sim::Sim;
+use crate::task_outcomes::TaskOutcome;
 use crate::throttle::ThrottleConfig;
 
 #[derive(Deserialize)]
@@ -69,6 +71,14 @@ struct AlarmState {
 struct ResponseMutations {
     operation: String,
     mutations: Vec<Mutation>,
+}
+
+/// Scripted outcomes of standalone tasks running `image`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TaskOutcomes {
+    image: String,
+    outcomes: Vec<TaskOutcome>,
 }
 
 /// One fault or a list of them.
@@ -132,6 +142,16 @@ fn route(sim: &Sim, method: &Method, path: &str, body: &[u8]) -> AdminResult {
             sim.set_task_failure_pattern(&req.image_pattern).map_err(bad_request)?;
             Ok(json!({}))
         }
+        ("POST", "/_sim/task-outcomes") => {
+            let req: TaskOutcomes = parse(body)?;
+            sim.set_task_outcomes(&req.image, req.outcomes).map_err(bad_request)?;
+            Ok(json!({}))
+        }
+        ("DELETE", "/_sim/task-outcomes") => {
+            sim.clear_task_outcomes();
+            Ok(json!({}))
+        }
+        ("GET", "/_sim/tasks") => serde_json::to_value(sim.stats().run_tasks).map_err(bad_request),
         ("POST", "/_sim/reset") => {
             sim.reset().map_err(|e| (500, e.to_string()))?;
             Ok(json!({}))

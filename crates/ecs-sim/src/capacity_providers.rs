@@ -119,10 +119,12 @@ impl State {
     }
 
     /// Whether a task in `cluster` that has not stopped was launched by a deployment whose
-    /// capacity provider strategy names `provider`.
+    /// capacity provider strategy names `provider`, or by RunTask on `provider`.
     pub fn capacity_provider_has_tasks(&self, cluster: &str, provider: &str) -> bool {
         self.tasks.values().filter(|t| t.cluster == cluster && t.last_status != TaskStatus::Stopped).any(|t| {
-            let Some(svc) = t.service.as_ref().and_then(|k| self.services.get(k)) else { return false };
+            let Some(svc) = t.service.as_ref().and_then(|k| self.services.get(k)) else {
+                return t.capacity_provider_name.as_deref() == Some(provider);
+            };
             let strategy = svc
                 .deployments
                 .iter()

@@ -316,15 +316,7 @@ impl State {
                 )));
             }
         }
-        for item in strategy {
-            let name = Req(item).str("capacityProvider")?;
-            if !providers.iter().any(|p| p == name) {
-                return Err(ApiError::invalid(format!(
-                    "The specified capacity provider strategy cannot contain a capacity provider that is not associated with the cluster. Associate the capacity provider with the cluster or specify a valid capacity provider and try again. ({name})"
-                )));
-            }
-        }
-        Ok(())
+        crate::placement::check_strategy_providers(strategy, providers)
     }
 
     pub(crate) fn put_cluster_capacity_providers(&mut self, body: &Value) -> ApiResult<Value> {

@@ -15,6 +15,9 @@ pub struct TaskTimings {
     /// How long a task whose image matches the failure pattern runs before its essential
     /// container exits with code 1.
     pub fail_after: Duration,
+    /// How long the essential containers of a standalone task (RunTask) with no scripted
+    /// outcome and no image matching the failure pattern run before they exit with code 0.
+    pub standalone_run: Duration,
     /// How long every task of a deployment must have been RUNNING before ECS calls the
     /// deployment COMPLETED (its steady-state check). Longer than `fail_after`, so a
     /// crash-looping deployment never completes.
@@ -34,6 +37,7 @@ impl Default for TaskTimings {
             provisioning: Duration::from_secs(10),
             pending: Duration::from_secs(20),
             fail_after: Duration::from_secs(5),
+            standalone_run: Duration::from_secs(10),
             steady_after: Duration::from_secs(10),
             deactivating: Duration::from_secs(5),
             stopping: Duration::from_secs(5),

@@ -454,6 +454,7 @@ impl State {
                 task_definition_arn: &td,
                 launch_type: &launch_type,
                 tags: tags.clone(),
+                run: None,
             };
             started.push(self.launch_task(spec, at));
         }

@@ -65,23 +65,26 @@ impl ErrorKind {
     }
 }
 
-/// An AWS error response: `__type`, `message` and the HTTP status.
+/// An AWS error response: `__type`, `message` and the HTTP status, plus any members the
+/// error shape has besides `message` (ConflictException's `resourceIds`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{type_name}: {message}")]
 pub struct ApiError {
     pub type_name: String,
     pub message: String,
     pub status: u16,
+    pub members: serde_json::Map<String, serde_json::Value>,
 }
 
 impl ApiError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        ApiError { type_name: kind.type_name().to_string(), message: message.into(), status: kind.status() }
+        let (type_name, status) = (kind.type_name().to_string(), kind.status());
+        ApiError { type_name, message: message.into(), status, members: serde_json::Map::new() }
     }
 
     /// An arbitrary error chosen by fault injection.
     pub fn custom(type_name: impl Into<String>, status: u16, message: impl Into<String>) -> Self {
-        ApiError { type_name: type_name.into(), message: message.into(), status }
+        ApiError { type_name: type_name.into(), message: message.into(), status, members: serde_json::Map::new() }
     }
 
     pub fn client(message: impl Into<String>) -> Self {
@@ -108,8 +111,18 @@ impl ApiError {
         Self::new(ErrorKind::Throttling, "Rate exceeded")
     }
 
+    /// Adds a member of the error shape (beside `message`) to the answer.
+    pub fn with_member(mut self, name: &str, value: serde_json::Value) -> Self {
+        self.members.insert(name.to_string(), value);
+        self
+    }
+
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({"__type": self.type_name, "message": self.message})
+        let mut v = serde_json::json!({"__type": self.type_name, "message": self.message});
+        for (k, x) in &self.members {
+            v[k] = x.clone();
+        }
+        v
     }
 }
 

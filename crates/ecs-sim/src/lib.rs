@@ -25,7 +25,9 @@ mod http;
 mod kept_fields;
 mod lifecycle_hooks;
 mod managed_instances;
+mod placement;
 mod protocol;
+mod run_task;
 mod service_deployments;
 mod service_settings;
 mod services;
@@ -35,6 +37,7 @@ mod stats;
 mod sts;
 mod tags;
 mod task_definitions;
+mod task_outcomes;
 mod tasks;
 mod td_rules;
 mod throttle;
@@ -49,7 +52,8 @@ pub use error::{ApiError, Error, Result};
 pub use faults::FaultSpec;
 pub use hostile::{MAX_GROWN_ITEMS, Mutation};
 pub use service_settings::DEFAULT_SECURITY_GROUP;
-pub use stats::{DuplicateCreate, OWNER_TAG, OpStats, Stats};
+pub use stats::{DuplicateCreate, OWNER_TAG, OpStats, RunTaskCounts, Stats};
+pub use task_outcomes::TaskOutcome;
 pub use throttle::{BucketSpec, ThrottleConfig, default_bucket};
 
 use sim::Sim;
@@ -150,6 +154,24 @@ impl SimHandle {
 
     pub fn reset(&self) -> Result<()> {
         self.sim.reset()
+    }
+
+    /// Scripts how standalone (RunTask) tasks running `image` (matched exactly) end: the i-th
+    /// container started with that image gets `outcomes[i]`, the last outcome repeats. Replaces
+    /// an earlier script for the image and starts counting again. Cleared by `reset`.
+    pub fn set_task_outcomes(&self, image: &str, outcomes: Vec<TaskOutcome>) -> Result<(), String> {
+        self.sim.set_task_outcomes(image, outcomes)
+    }
+
+    /// Forgets every scripted outcome: standalone tasks exit 0 after
+    /// `TaskTimings::standalone_run` again (or 1, for an image matching the failure pattern).
+    pub fn clear_task_outcomes(&self) {
+        self.sim.clear_task_outcomes();
+    }
+
+    /// Tasks RunTask started: in all, by `startedBy` and by `clientToken`.
+    pub fn run_task_counts(&self) -> RunTaskCounts {
+        self.sim.stats().run_tasks
     }
 
     /// Someone else changes desiredCount (console, another tool).

@@ -10,11 +10,12 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::capacity_providers::{check_strategy_weights, parse_strategy};
+use crate::capacity_providers::parse_strategy;
 use crate::clock::epoch_seconds;
 use crate::deployment_configs::DeploymentConfigs;
 use crate::deployments::{DeploymentConfig, DeploymentTasks};
 use crate::error::{ApiError, ApiResult, ErrorKind};
+use crate::placement::{Placement, check_launch_compatibility, check_network};
 use crate::protocol::{Req, Tags, canonical, paginate, parse_tags, service_ident, tags_json, valid_name};
 use crate::service_settings::{
     HEALTH_CHECK_GRACE_PERIOD_DEFAULT, az_rebalancing, default_az_rebalancing, default_deployment_controller,
@@ -217,7 +218,7 @@ impl State {
 
     /// An ACTIVE revision to run; INACTIVE ones cannot start new services or deployments.
     /// A revision that does not exist is ClientException "TaskDefinition not found." in AWS.
-    fn runnable_task_definition(&self, ident: &str) -> ApiResult<(String, Value)> {
+    pub(crate) fn runnable_task_definition(&self, ident: &str) -> ApiResult<(String, Value)> {
         let rev = self.find_revision(ident).map_err(|_| ApiError::client("TaskDefinition not found."))?;
         if rev.status != TdStatus::Active {
             return Err(ApiError::invalid("TaskDefinition is inactive"));
@@ -290,35 +291,9 @@ impl State {
                 return Err(ApiError::invalid("desiredCount is required when schedulingStrategy is REPLICA."));
             }
         };
-        let launch_type = r.opt_str("launchType")?.map(str::to_string);
-        if launch_type.as_deref() == Some("MANAGED_INSTANCES") {
-            return Err(managed_instances_launch_type());
-        }
-        let mut strategy = parse_strategy(r.array("capacityProviderStrategy")?)?;
-        if launch_type.is_some() && !strategy.is_empty() {
-            return Err(ApiError::invalid(
-                "Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.",
-            ));
-        }
         // A DAEMON service with neither runs on EC2 rather than the cluster's default strategy.
-        if launch_type.is_none() && strategy.is_empty() && !daemon {
-            strategy = cluster_strategy.to_vec();
-        }
-        // Neither, and no cluster default strategy: EC2 (the AWS CLI reference's create-service
-        // example 2 reports "launchType": "EC2" for a service created with neither).
-        let launch_type =
-            if launch_type.is_none() && strategy.is_empty() { Some("EC2".to_string()) } else { launch_type };
-        self.check_strategy(&key.cluster, &strategy)?;
-        let fargate = launch_type.as_deref() == Some("FARGATE") || strategy_is_fargate(&strategy);
-        let managed_instances = launch_type.is_none() && self.strategy_is_managed_instances(&strategy);
-        let task_launch_type = match (fargate, managed_instances) {
-            (true, _) => "FARGATE",
-            (_, true) => "MANAGED_INSTANCES",
-            _ => launch_type.as_deref().unwrap_or("EC2"),
-        };
-        check_launch_compatibility(&td, task_launch_type)?;
-        let network = network_configuration(r.get("networkConfiguration"))?;
-        check_network(&td, network.as_ref())?;
+        let placement = self.placement(r, &key.cluster, cluster_strategy, &td, !daemon)?;
+        let Placement { launch_type, strategy, fargate, managed_instances, network } = placement;
         let configs = DeploymentConfigs::from_create(r)?;
         configs.check(&td, cluster_namespace, fargate)?;
         let role = r.opt_str("role")?;
@@ -379,21 +354,6 @@ impl State {
         svc.availability_zone_rebalancing =
             requested_az_rebalancing.unwrap_or_else(|| default_az_rebalancing(&svc).to_string());
         Ok(svc)
-    }
-
-    /// Strategy items must name providers associated with the cluster.
-    fn check_strategy(&self, cluster: &str, strategy: &[Value]) -> ApiResult<()> {
-        check_strategy_weights(strategy)?;
-        let providers = self.clusters.get(cluster).map(|c| c.capacity_providers.clone()).unwrap_or_default();
-        for item in strategy {
-            let name = Req(item).str("capacityProvider")?;
-            if !providers.iter().any(|p| p == name) {
-                return Err(ApiError::invalid(format!(
-                    "The specified capacity provider strategy cannot contain a capacity provider that is not associated with the cluster. Associate the capacity provider with the cluster or specify a valid capacity provider and try again. ({name})"
-                )));
-            }
-        }
-        Ok(())
     }
 
     /// A second live service carrying the same owner tag is a duplicate create.
@@ -714,45 +674,4 @@ fn strategy_change_needs_force() -> ApiError {
     ApiError::invalid(
         "When switching from launch type to capacity provider strategy on an existing service, or making a change to a capacity provider strategy on a service that is already using one, you must force a new deployment.",
     )
-}
-
-fn strategy_is_fargate(strategy: &[Value]) -> bool {
-    strategy.iter().any(|s| s["capacityProvider"].as_str().is_some_and(|p| p.starts_with("FARGATE")))
-}
-
-/// A revision runs on FARGATE or MANAGED_INSTANCES only when its `compatibilities` lists it
-/// (registered with that `requiresCompatibilities`).
-fn check_launch_compatibility(td: &Value, launch_type: &str) -> ApiResult<()> {
-    if !matches!(launch_type, "FARGATE" | "MANAGED_INSTANCES") {
-        return Ok(());
-    }
-    let compatible =
-        td["compatibilities"].as_array().is_some_and(|c| c.iter().any(|x| x.as_str() == Some(launch_type)));
-    if !compatible {
-        return Err(ApiError::invalid(format!("Task definition does not support launch_type {launch_type}.")));
-    }
-    Ok(())
-}
-
-/// botocore CreateServiceRequest.launchType: "If you want to use Amazon ECS Managed
-/// Instances, you must use the capacityProviderStrategy request parameter and omit the
-/// launchType request parameter."
-fn managed_instances_launch_type() -> ApiError {
-    ApiError::invalid(
-        "launchType MANAGED_INSTANCES is not supported: to use Amazon ECS Managed Instances, specify a capacityProviderStrategy with a Managed Instances capacity provider and omit launchType.",
-    )
-}
-
-fn check_network(td: &Value, network: Option<&Value>) -> ApiResult<()> {
-    if td["networkMode"].as_str() != Some("awsvpc") {
-        return Ok(());
-    }
-    let subnets = network.and_then(|n| n.pointer("/awsvpcConfiguration/subnets")).and_then(Value::as_array);
-    match subnets {
-        None => {
-            Err(ApiError::invalid("Network Configuration must be provided when networkMode 'awsvpc' is specified."))
-        }
-        Some(s) if s.is_empty() => Err(ApiError::invalid("subnets can not be empty.")),
-        Some(_) => Ok(()),
-    }
 }

@@ -16,6 +16,7 @@ use crate::hostile::{Mutation, Mutations};
 use crate::services::ServiceKey;
 use crate::state::State;
 use crate::stats::Stats;
+use crate::task_outcomes::TaskOutcome;
 use crate::throttle::ThrottleConfig;
 
 /// Which JSON API a call belongs to.
@@ -190,6 +191,21 @@ impl Sim {
         drop(st);
         self.clear_response_mutations();
         Ok(())
+    }
+
+    /// Scripts the outcomes of standalone tasks running `image` (see `task_outcomes`).
+    pub fn set_task_outcomes(&self, image: &str, outcomes: Vec<TaskOutcome>) -> Result<(), String> {
+        crate::task_outcomes::validate(image, &outcomes)?;
+        let mut st = self.lock();
+        st.catch_up();
+        st.set_task_outcomes(image, outcomes);
+        Ok(())
+    }
+
+    pub fn clear_task_outcomes(&self) {
+        let mut st = self.lock();
+        st.catch_up();
+        st.task_outcomes.clear();
     }
 
     /// Changes a service's desiredCount out of band, as someone using the console would.

@@ -38,6 +38,8 @@ pub enum TimerKind {
     ClusterPurge(String, u64),
     /// Forget a service that went INACTIVE at this instant (ignored if it was created again).
     ServicePurge(ServiceKey, u64),
+    /// Forget a RunTask client token (cluster, token) first used at this instant.
+    RunTaskTokenExpiry(String, String, u64),
 }
 
 /// (due at ms, insertion sequence, what): the sequence keeps equal-time timers in FIFO
@@ -65,6 +67,10 @@ pub struct State {
     pub services: BTreeMap<ServiceKey, Service>,
     pub tasks: BTreeMap<String, Task>,
     pub client_tokens: HashMap<String, TokenRecord>,
+    /// RunTask client tokens by (cluster, token).
+    pub run_tokens: crate::run_task::RunTokens,
+    /// Scripted outcomes of standalone tasks, by image.
+    pub task_outcomes: crate::task_outcomes::Scripts,
     timers: BinaryHeap<Timer>,
     timer_seq: u64,
     pub throttler: Throttler,
@@ -101,6 +107,8 @@ impl State {
             services: BTreeMap::new(),
             tasks: BTreeMap::new(),
             client_tokens: HashMap::new(),
+            run_tokens: HashMap::new(),
+            task_outcomes: HashMap::new(),
             timers: BinaryHeap::new(),
             timer_seq: 0,
             throttler: Throttler::new(config.throttle.clone()),
@@ -156,6 +164,7 @@ impl State {
             }
             TimerKind::ClusterPurge(name, deleted_at) => self.purge_cluster(&name, deleted_at),
             TimerKind::ServicePurge(key, inactive_at) => self.purge_service(&key, inactive_at),
+            TimerKind::RunTaskTokenExpiry(cluster, token, used_at) => self.expire_run_token(cluster, token, used_at),
         }
     }
 
@@ -202,6 +211,7 @@ impl State {
             "ListTasks" => self.list_tasks(body),
             "DescribeTasks" => self.describe_tasks(body),
             "StopTask" => self.stop_task_api(body),
+            "RunTask" => self.run_task(body),
             "TagResource" => self.tag_resource(body),
             "UntagResource" => self.untag_resource(body),
             "ListTagsForResource" => self.list_tags_for_resource(body),

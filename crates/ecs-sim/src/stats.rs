@@ -37,9 +37,34 @@ pub struct Stats {
     pub duplicate_creates: Vec<DuplicateCreate>,
     /// Highest revision registered per task definition family.
     pub revisions_per_family: BTreeMap<String, u32>,
+    /// Tasks RunTask started.
+    pub run_tasks: RunTaskCounts,
     /// ECS and Application Auto Scaling calls by principal (`default`, or the assumed-role
     /// ARN whose STS credentials signed them), then by `<region>/<operation>`.
     pub callers: BTreeMap<String, BTreeMap<String, u64>>,
+}
+
+/// Tasks RunTask started (a repeated request answered from its client token starts none), in
+/// all, by `startedBy` and by `clientToken` (the SDKs send a generated one when the caller
+/// gives none). For `GET /_sim/tasks`: "exactly one task was started for this job".
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunTaskCounts {
+    pub tasks_started: u64,
+    pub by_started_by: BTreeMap<String, u64>,
+    pub by_client_token: BTreeMap<String, u64>,
+}
+
+impl RunTaskCounts {
+    pub fn record(&mut self, started: u64, started_by: Option<&str>, client_token: Option<&str>) {
+        self.tasks_started += started;
+        if let Some(s) = started_by {
+            *self.by_started_by.entry(s.to_string()).or_default() += started;
+        }
+        if let Some(t) = client_token {
+            *self.by_client_token.entry(t.to_string()).or_default() += started;
+        }
+    }
 }
 
 impl Stats {

@@ -1,14 +1,18 @@
 //! Tasks: the Fargate lifecycle PROVISIONING → PENDING → RUNNING → DEACTIVATING →
-//! STOPPING → DEPROVISIONING → STOPPED driven by timers, failure of tasks whose image
-//! matches the failure pattern, and ListTasks / DescribeTasks / StopTask.
+//! STOPPING → DEPROVISIONING → STOPPED driven by timers, containers that exit on their own
+//! (an image matching the failure pattern, a standalone task's scripted or default outcome),
+//! and ListTasks / DescribeTasks / StopTask. RunTask, which starts standalone tasks, is in
+//! `run_task`.
 
 use serde_json::{Value, json};
 
 use crate::clock::epoch_seconds;
 use crate::error::{ApiError, ApiResult};
 use crate::protocol::{Req, Tags, arn_resource, paginate, tags_json};
+use crate::run_task::RunSettings;
 use crate::services::{ServiceKey, ServiceStatus};
 use crate::state::{State, TimerKind};
+use crate::task_outcomes::PlannedExit;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TaskStatus {
@@ -49,7 +53,7 @@ pub enum StopCode {
 }
 
 impl StopCode {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             StopCode::EssentialContainerExited => "EssentialContainerExited",
             StopCode::ServiceSchedulerInitiated => "ServiceSchedulerInitiated",
@@ -58,11 +62,24 @@ impl StopCode {
     }
 }
 
+/// The exit code of a container still running when its task stops: ECS sends the stop signal
+/// (SIGTERM), and a process running as PID 1 without a handler for it ignores it until SIGKILL
+/// after the stop timeout: 128 + 9.
+pub const KILLED_EXIT_CODE: i32 = 137;
+
 #[derive(Debug, Clone)]
 pub struct Container {
     pub name: String,
     pub image: String,
     pub essential: bool,
+    /// Container.cpu, .memory, .memoryReservation: the definition's, or a RunTask override's.
+    pub cpu: i64,
+    pub memory: Option<i64>,
+    pub memory_reservation: Option<i64>,
+    /// When and how it exits on its own; `None`: it runs until the task stops.
+    pub planned_exit: Option<PlannedExit>,
+    pub exit_code: Option<i32>,
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -72,15 +89,22 @@ pub struct Task {
     pub cluster: String,
     pub service: Option<ServiceKey>,
     pub deployment_id: Option<String>,
+    /// A service's deployment id, or RunTask's `startedBy`.
+    pub started_by: Option<String>,
+    /// `service:<name>`, or RunTask's `group` (default `family:<family>`).
+    pub group: Option<String>,
     pub task_definition_arn: String,
     pub launch_type: String,
+    pub capacity_provider_name: Option<String>,
+    pub platform_version: Option<String>,
+    pub enable_execute_command: bool,
+    /// Task.overrides as ECS reports it (every container named, RunTask's overrides merged).
+    pub overrides: Value,
     pub cpu: Option<String>,
     pub memory: Option<String>,
     pub containers: Vec<Container>,
     pub last_status: TaskStatus,
     pub stop_requested: bool,
-    pub will_fail: bool,
-    pub exit_code: Option<i32>,
     pub stop_code: Option<StopCode>,
     pub stopped_reason: Option<String>,
     pub created_at: u64,
@@ -105,6 +129,16 @@ impl Task {
         if self.stop_requested { "STOPPED" } else { "RUNNING" }
     }
 
+    /// When the next container that exits on its own does, if one still will.
+    fn next_exit(&self) -> Option<u64> {
+        let started = self.started_at?;
+        self.containers
+            .iter()
+            .filter(|c| c.exit_code.is_none())
+            .filter_map(|c| c.planned_exit.as_ref().map(|p| started + p.after_ms))
+            .min()
+    }
+
     fn to_json(&self, cluster_arn: &str, with_tags: bool) -> Value {
         let containers: Vec<Value> = self.containers.iter().map(|c| self.container_json(c)).collect();
         let mut v = json!({
@@ -114,6 +148,7 @@ impl Task {
             "lastStatus": self.last_status.as_str(),
             "desiredStatus": self.desired_status(),
             "launchType": self.launch_type,
+            "capacityProviderName": self.capacity_provider_name,
             "cpu": self.cpu,
             "memory": self.memory,
             "containers": containers,
@@ -122,19 +157,17 @@ impl Task {
             "connectivity": if self.started_at.is_some() { "CONNECTED" } else { "DISCONNECTED" },
             "healthStatus": "UNKNOWN",
             "availabilityZone": "us-east-1a",
-            "platformVersion": if self.launch_type == "FARGATE" { Some("1.4.0") } else { None },
-            "platformFamily": if self.launch_type == "FARGATE" { Some("Linux") } else { None },
-            "overrides": {"containerOverrides": [], "inferenceAcceleratorOverrides": []},
+            "platformVersion": self.platform_version,
+            "platformFamily": self.platform_version.as_ref().map(|_| "Linux"),
+            "overrides": self.overrides,
             "attachments": [],
             "tags": [],
-            "enableExecuteCommand": false,
+            "enableExecuteCommand": self.enable_execute_command,
+            "group": self.group,
+            "startedBy": self.started_by,
+            "stopCode": self.stop_code.map(StopCode::as_str),
+            "stoppedReason": self.stopped_reason,
         });
-        if let Some(key) = &self.service {
-            v["group"] = json!(format!("service:{}", key.name));
-        }
-        if let Some(dep) = &self.deployment_id {
-            v["startedBy"] = json!(dep);
-        }
         for (field, at) in [
             ("pullStartedAt", self.pull_started_at),
             ("pullStoppedAt", self.pull_stopped_at),
@@ -147,12 +180,6 @@ impl Task {
                 v[field] = epoch_seconds(t);
             }
         }
-        if let Some(code) = self.stop_code {
-            v["stopCode"] = json!(code.as_str());
-        }
-        if let Some(reason) = &self.stopped_reason {
-            v["stoppedReason"] = json!(reason);
-        }
         if with_tags {
             v["tags"] = tags_json(&self.tags);
         }
@@ -160,23 +187,26 @@ impl Task {
     }
 
     fn container_json(&self, c: &Container) -> Value {
-        let mut v = json!({
+        let status = match self.last_status {
+            _ if c.exit_code.is_some() => "STOPPED",
+            TaskStatus::Running | TaskStatus::Deactivating => "RUNNING",
+            TaskStatus::Stopping | TaskStatus::Deprovisioning | TaskStatus::Stopped => "STOPPED",
+            _ => "PENDING",
+        };
+        json!({
             "containerArn": format!("{}/{}", self.arn.replace(":task/", ":container/"), c.name),
             "taskArn": self.arn,
             "name": c.name,
             "image": c.image,
-            "lastStatus": match self.last_status {
-                TaskStatus::Running | TaskStatus::Deactivating => "RUNNING",
-                TaskStatus::Stopping | TaskStatus::Deprovisioning | TaskStatus::Stopped => "STOPPED",
-                _ => "PENDING",
-            },
+            "lastStatus": status,
+            "exitCode": c.exit_code,
+            "reason": c.reason,
             "healthStatus": "UNKNOWN",
             "networkInterfaces": [],
-        });
-        if let Some(code) = self.exit_code.filter(|_| c.essential) {
-            v["exitCode"] = json!(code);
-        }
-        v
+            "cpu": c.cpu.to_string(),
+            "memory": c.memory.map(|m| m.to_string()),
+            "memoryReservation": c.memory_reservation.map(|m| m.to_string()),
+        })
     }
 }
 
@@ -188,21 +218,49 @@ pub struct TaskSpec<'a> {
     pub task_definition_arn: &'a str,
     pub launch_type: &'a str,
     pub tags: Tags,
+    /// RunTask's settings; `None` for a service's task.
+    pub run: Option<&'a RunSettings>,
 }
 
-fn containers_of(td: &Value) -> Vec<Container> {
-    td["containerDefinitions"]
-        .as_array()
-        .map(|list| {
-            list.iter()
-                .map(|c| Container {
-                    name: c["name"].as_str().unwrap_or_default().to_string(),
-                    image: c["image"].as_str().unwrap_or_default().to_string(),
-                    essential: c["essential"].as_bool().unwrap_or(true),
-                })
-                .collect()
+/// The task definition's containers, with a RunTask's container overrides applied.
+fn containers_of(td: &Value, overrides: &Value) -> Vec<Container> {
+    let sent = overrides["containerOverrides"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let defs = td["containerDefinitions"].as_array().map(Vec::as_slice).unwrap_or_default();
+    defs.iter()
+        .map(|c| {
+            let name = c["name"].as_str().unwrap_or_default();
+            let o = sent.iter().find(|o| o["name"].as_str() == Some(name)).unwrap_or(&Value::Null);
+            let pick = |key: &str| o[key].as_i64().or_else(|| c[key].as_i64());
+            Container {
+                name: name.to_string(),
+                image: c["image"].as_str().unwrap_or_default().to_string(),
+                essential: c["essential"].as_bool().unwrap_or(true),
+                cpu: pick("cpu").unwrap_or(0),
+                memory: pick("memory"),
+                memory_reservation: pick("memoryReservation"),
+                planned_exit: None,
+                exit_code: None,
+                reason: None,
+            }
         })
-        .unwrap_or_default()
+        .collect()
+}
+
+/// Task.overrides as ECS reports it: `containerOverrides` names every container of the task
+/// definition (`{"name": ...}` alone when nothing overrides it; AWS CLI reference, run-task
+/// example), with what RunTask sent for it; the task-level overrides as sent.
+fn overrides_json(containers: &[Container], sent: &Value) -> Value {
+    let list = sent["containerOverrides"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let per_container: Vec<Value> = containers
+        .iter()
+        .map(|c| list.iter().find(|o| o["name"].as_str() == Some(&c.name)).cloned().unwrap_or(json!({"name": c.name})))
+        .collect();
+    let mut v = if sent.is_object() { sent.clone() } else { json!({}) };
+    v["containerOverrides"] = Value::Array(per_container);
+    if v.get("inferenceAcceleratorOverrides").is_none() {
+        v["inferenceAcceleratorOverrides"] = json!([]);
+    }
+    v
 }
 
 impl State {
@@ -210,24 +268,43 @@ impl State {
     pub fn launch_task(&mut self, spec: TaskSpec, at: u64) -> String {
         let id = self.random_hex(32);
         let td = self.find_revision(spec.task_definition_arn).map(|r| r.body.clone()).unwrap_or(Value::Null);
-        let containers = containers_of(&td);
-        let will_fail = containers.iter().any(|c| c.essential && self.failure_pattern.is_match(&c.image));
+        let no_overrides = Value::Null;
+        let sent = spec.run.map_or(&no_overrides, |r| &r.overrides);
+        let mut containers = containers_of(&td, sent);
+        for c in &mut containers {
+            c.planned_exit = self.planned_exit(c, spec.run.is_some());
+        }
         let next_at = at + self.timings.provisioning.as_millis() as u64;
+        let fargate = spec.launch_type == "FARGATE";
+        let (started_by, group) = match (spec.run, &spec.service) {
+            (Some(run), _) => (run.started_by.clone(), Some(run.group.clone())),
+            (None, Some(key)) => (spec.deployment_id.clone(), Some(format!("service:{}", key.name))),
+            (None, None) => (None, None),
+        };
+        let size = |key: &str| sent[key].as_str().or_else(|| td[key].as_str()).map(str::to_string);
         let task = Task {
             arn: self.ident.task_arn(spec.cluster, &id),
             id: id.clone(),
             cluster: spec.cluster.to_string(),
             service: spec.service,
             deployment_id: spec.deployment_id,
+            started_by,
+            group,
             task_definition_arn: spec.task_definition_arn.to_string(),
             launch_type: spec.launch_type.to_string(),
-            cpu: td["cpu"].as_str().map(str::to_string),
-            memory: td["memory"].as_str().map(str::to_string),
+            capacity_provider_name: spec.run.and_then(|r| r.capacity_provider_name.clone()),
+            // The version LATEST resolves to for Linux tasks.
+            platform_version: match spec.run.and_then(|r| r.platform_version.as_deref()) {
+                Some(v) if fargate && v != "LATEST" => Some(v.to_string()),
+                _ => fargate.then(|| "1.4.0".to_string()),
+            },
+            enable_execute_command: spec.run.is_some_and(|r| r.enable_execute_command),
+            overrides: overrides_json(&containers, sent),
+            cpu: size("cpu"),
+            memory: size("memory"),
             containers,
             last_status: TaskStatus::Provisioning,
             stop_requested: false,
-            will_fail,
-            exit_code: None,
             stop_code: None,
             stopped_reason: None,
             created_at: at,
@@ -244,6 +321,21 @@ impl State {
         self.tasks.insert(id.clone(), task);
         self.schedule(next_at, TimerKind::Task(id.clone()));
         id
+    }
+
+    /// How a container exits on its own: a standalone task's scripted outcome for its image
+    /// first; then exit code 1 `fail_after` for an essential container whose image matches the
+    /// failure pattern; then, in a standalone task, exit code 0 after `standalone_run` for an
+    /// essential container. Anything else runs until its task stops.
+    fn planned_exit(&mut self, c: &Container, standalone: bool) -> Option<PlannedExit> {
+        let scripted = if standalone { self.draw_outcome(&c.image) } else { None };
+        let after =
+            |d: std::time::Duration, exit_code| PlannedExit { after_ms: d.as_millis() as u64, exit_code, reason: None };
+        scripted
+            .or_else(|| {
+                (c.essential && self.failure_pattern.is_match(&c.image)).then(|| after(self.timings.fail_after, 1))
+            })
+            .or_else(|| (standalone && c.essential).then(|| after(self.timings.standalone_run, 0)))
     }
 
     /// Asks a task to stop; a no-op if it is already stopping.
@@ -279,7 +371,7 @@ impl State {
         }
         let service = task.service.clone();
         match task.last_status {
-            TaskStatus::Running if task.will_fail && !task.stop_requested => self.fail_task(id, at),
+            TaskStatus::Running if !task.stop_requested => self.containers_exit(id, at),
             TaskStatus::Stopped => {
                 self.purge_task(id);
                 return None;
@@ -302,9 +394,15 @@ impl State {
             TaskStatus::Pending => {
                 task.pull_stopped_at = Some(at);
                 task.started_at = Some(at);
-                (TaskStatus::Running, task.will_fail.then(|| at + t.fail_after.as_millis() as u64))
+                (TaskStatus::Running, task.next_exit())
             }
-            TaskStatus::Deactivating => (TaskStatus::Stopping, Some(at + t.stopping.as_millis() as u64)),
+            TaskStatus::Deactivating => {
+                // The containers still running get the stop signal (see KILLED_EXIT_CODE).
+                for c in task.containers.iter_mut().filter(|c| c.exit_code.is_none()) {
+                    c.exit_code = Some(KILLED_EXIT_CODE);
+                }
+                (TaskStatus::Stopping, Some(at + t.stopping.as_millis() as u64))
+            }
             TaskStatus::Stopping => {
                 task.execution_stopped_at = Some(at);
                 (TaskStatus::Deprovisioning, Some(at + t.deprovisioning.as_millis() as u64))
@@ -333,15 +431,29 @@ impl State {
         self.tasks.get(id).and_then(|t| t.started_at).is_some_and(|s| s + window <= at)
     }
 
-    /// The essential container of a task with a failing image exits with code 1.
-    fn fail_task(&mut self, id: &str, at: u64) {
-        let (service, deployment) = match self.tasks.get_mut(id) {
-            Some(task) => {
-                task.exit_code = Some(1);
-                (task.service.clone(), task.deployment_id.clone())
+    /// The containers due to exit now do; when an essential one has, the task stops
+    /// (EssentialContainerExited, counted as a failure of its service deployment, if any),
+    /// otherwise it runs on until the next container exit.
+    fn containers_exit(&mut self, id: &str, at: u64) {
+        let Some(task) = self.tasks.get_mut(id) else { return };
+        let started = task.started_at.unwrap_or(at);
+        let mut essential_exited = false;
+        for c in task.containers.iter_mut().filter(|c| c.exit_code.is_none()) {
+            if let Some(p) = c.planned_exit.as_ref().filter(|p| started + p.after_ms <= at) {
+                c.exit_code = Some(p.exit_code);
+                c.reason = p.reason.clone();
+                essential_exited |= c.essential;
             }
-            None => return,
-        };
+        }
+        task.version += 1;
+        if !essential_exited {
+            task.next_at = task.next_exit();
+            if let Some(next) = task.next_at {
+                self.schedule(next, TimerKind::Task(id.to_string()));
+            }
+            return;
+        }
+        let (service, deployment) = (task.service.clone(), task.deployment_id.clone());
         self.stop_task(id, at, StopCode::EssentialContainerExited, "Essential container in task exited");
         if let (Some(key), Some(dep)) = (service, deployment) {
             self.record_task_failure(&key, &dep, at);
@@ -356,7 +468,7 @@ impl State {
         }
     }
 
-    fn task_json(&self, task: &Task, with_tags: bool) -> Value {
+    pub(crate) fn task_json(&self, task: &Task, with_tags: bool) -> Value {
         task.to_json(&self.ident.cluster_arn(&task.cluster), with_tags)
     }
 
@@ -380,7 +492,7 @@ impl State {
             .filter(|t| t.cluster == cluster && t.desired_status() == desired)
             .filter(|t| service.is_none() || t.service == service)
             .filter(|t| family.is_none_or(|f| task_family(&t.task_definition_arn) == f))
-            .filter(|t| started_by.is_none_or(|s| t.deployment_id.as_deref() == Some(s)))
+            .filter(|t| started_by.is_none_or(|s| t.started_by.as_deref() == Some(s)))
             .filter(|t| launch_type.is_none_or(|l| t.launch_type == l))
             .map(|t| t.arn.clone())
             .collect();
@@ -420,6 +532,11 @@ impl State {
         let reason = r.opt_str("reason")?.unwrap_or("Task stopped by user").to_string();
         let now = self.now;
         self.stop_task(&id, now, StopCode::UserInitiated, &reason);
+        // botocore StopTask: "Stops a running task. Any tags associated with the task will be
+        // deleted."
+        if let Some(task) = self.tasks.get_mut(&id) {
+            task.tags.clear();
+        }
         if let Some(key) = service.filter(|k| self.services.get(k).is_some_and(|s| s.status != ServiceStatus::Inactive))
         {
             self.reconcile_service(&key, now);

@@ -6,7 +6,8 @@ usage: botocore_shapes.py ENDPOINT     (an ecs-sim, e.g. http://127.0.0.1:4566)
 Makes real boto3 calls (so botocore validates every request against the model on the client
 side) through a BLUE_GREEN service with lifecycle hooks and alarms: CreateService,
 DescribeServices, UpdateService, DescribeServiceDeployments, ListServiceDeployments,
-ContinueServiceDeployment and StopServiceDeployment. Each raw JSON answer is walked against
+ContinueServiceDeployment and StopServiceDeployment; and through standalone tasks: RunTask,
+DescribeTasks, ListTasks and StopTask. Each raw JSON answer is walked against
 the operation's output shape: every member known to the model, required members present,
 enum values within the model's enum, JSON types right (timestamps are epoch-second numbers
 in the JSON protocol), no nulls. Moves simulated time with the admin API. Exits 0 when
@@ -248,6 +249,7 @@ def main(endpoint):
     call(client, "list_service_deployments", cluster="shapes", service="web")
 
     deployment_configs_and_managed_instances(client, advance)
+    standalone_tasks(client, advance, endpoint)
 
     for op in (
         "CreateService",
@@ -261,6 +263,10 @@ def main(endpoint):
         "DescribeCapacityProviders",
         "UpdateCapacityProvider",
         "DeleteCapacityProvider",
+        "RunTask",
+        "DescribeTasks",
+        "ListTasks",
+        "StopTask",
     ):
         if not checked.get(op):
             problems.append(f"{op}: never checked")
@@ -387,6 +393,61 @@ def deployment_configs_and_managed_instances(client, advance):
     )
     out = call(client, "delete_capacity_provider", capacityProvider="shapes-mi", cluster="shapes-mi")
     expect("delete while a service uses it", out["capacityProvider"].get("updateStatus"), "DELETE_FAILED")
+
+
+def standalone_tasks(client, advance, endpoint):
+    """RunTask with overrides, tags and a client token; a scripted failure read back after the
+    task stopped; StopTask; DescribeTasks with TAGS and ListTasks filters."""
+    call(client, "create_cluster", clusterName="shapes-run")
+    td = call(
+        client,
+        "register_task_definition",
+        family="shapes-migrate",
+        requiresCompatibilities=["FARGATE"],
+        networkMode="awsvpc",
+        cpu="256",
+        memory="512",
+        containerDefinitions=[
+            {"name": "migrate", "image": "shapes-migrate:1"},
+            {"name": "logs", "image": "shapes-logs:1", "essential": False},
+        ],
+        tags=[{"key": "team", "value": "db"}],
+    )["taskDefinition"]["taskDefinitionArn"]
+    admin(endpoint, "POST", "/_sim/task-outcomes", {"image": "shapes-migrate:1", "outcomes": [{"exitCode": 3, "runSeconds": 2, "reason": "migration failed"}]})
+    network = {"awsvpcConfiguration": {"subnets": ["subnet-1"]}}
+    overrides = {
+        "containerOverrides": [{"name": "migrate", "command": ["migrate", "up"], "environment": [{"name": "DRY_RUN", "value": "0"}], "memory": 256}],
+        "cpu": "256",
+        "memory": "512",
+        "taskRoleArn": "arn:aws:iam::123456789012:role/migrate",
+    }
+    run = dict(
+        cluster="shapes-run",
+        taskDefinition=td,
+        launchType="FARGATE",
+        networkConfiguration=network,
+        overrides=overrides,
+        startedBy="shapes-job",
+        tags=[{"key": "job", "value": "1"}],
+        propagateTags="TASK_DEFINITION",
+        enableExecuteCommand=True,
+        clientToken="shapes-job-1",
+    )
+    arn = call(client, "run_task", **run)["tasks"][0]["taskArn"]
+    again = call(client, "run_task", **run)["tasks"][0]["taskArn"]
+    expect("same client token, same task", again, arn)
+    advance(35)
+    t = call(client, "describe_tasks", cluster="shapes-run", tasks=[arn, arn.rsplit("/", 1)[0] + "/0" * 32], include=["TAGS"])
+    task = t["tasks"][0]
+    expect("scripted exit", [c.get("exitCode") for c in task["containers"]], [3, None])
+    expect("stop code", task.get("stopCode"), "EssentialContainerExited")
+    call(client, "list_tasks", cluster="shapes-run", startedBy="shapes-job", desiredStatus="STOPPED")
+    call(client, "list_tasks", cluster="shapes-run", family="shapes-migrate")
+    arn = call(client, "run_task", cluster="shapes-run", taskDefinition=td, launchType="FARGATE", networkConfiguration=network)["tasks"][0]["taskArn"]
+    call(client, "stop_task", cluster="shapes-run", task=arn, reason="shapes")
+    advance(20)
+    task = call(client, "describe_tasks", cluster="shapes-run", tasks=[arn])["tasks"][0]
+    expect("stopped by user", (task["lastStatus"], task.get("stopCode")), ("STOPPED", "UserInitiated"))
 
 
 def report():

@@ -25,9 +25,10 @@ use aws_sdk_ecs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ecs::types::{
     AutoScalingGroupProvider, AutoScalingGroupProviderUpdate, AwsVpcConfiguration, CapacityProvider,
     CapacityProviderStrategyItem, Cluster, ClusterConfiguration, ClusterField, ClusterServiceConnectDefaultsRequest,
-    Compatibility, ContainerDefinition, ExecuteCommandConfiguration, Failure, LaunchType, LoadBalancer, ManagedScaling,
-    ManagedScalingStatus, NetworkConfiguration, NetworkMode, PropagateTags, Service, ServiceField, ServiceRegistry,
-    TaskDefinition, TaskDefinitionField, TaskDefinitionStatus,
+    Compatibility, ContainerDefinition, ContainerOverride, DesiredStatus, ExecuteCommandConfiguration, Failure,
+    LaunchType, LoadBalancer, ManagedScaling, ManagedScalingStatus, NetworkConfiguration, NetworkMode, PropagateTags,
+    Service, ServiceField, ServiceRegistry, Task, TaskDefinition, TaskDefinitionField, TaskDefinitionStatus, TaskField,
+    TaskOverride,
 };
 use ecs_sim::SimConfig;
 
@@ -327,6 +328,53 @@ const KNOWN: &[Known] = &[
             ("delete a capacity provider no cluster has", "status"),
             ("delete a capacity provider no cluster has", "updateStatus"),
         ],
+    },
+    Known {
+        closer: Closer::EcsSim,
+        reason: "A task goes PROVISIONING -> PENDING -> RUNNING over tens of seconds and StopTask takes it through \
+                 DEACTIVATING/STOPPING to STOPPED (ECS task lifecycle); moto starts it RUNNING, moves it one step per \
+                 DescribeTasks and makes it STOPPED at once on StopTask",
+        hits: &[
+            ("run standalone task", "lastStatus"),
+            ("run 2 tasks with clientToken", "lastStatus"),
+            ("repeat run task with same clientToken", "lastStatus"),
+            ("describe standalone task", "lastStatus"),
+            ("stop standalone task", "lastStatus"),
+        ],
+    },
+    Known {
+        closer: Closer::EcsSim,
+        reason: "Task.overrides.containerOverrides names every container of the task definition, {\"name\": ...} alone \
+                 when nothing overrides it (AWS CLI reference, run-task example); moto echoes only what was sent",
+        hits: &[("*", "containerOverrides")],
+    },
+    Known {
+        closer: Closer::EcsSim,
+        reason: "stoppedReason is absent until a task stops; moto sends an empty string",
+        hits: &[("*", "stoppedReason")],
+    },
+    Known {
+        closer: Closer::EcsSim,
+        reason: "RunTask with a container override naming no container of the task definition is \
+                 InvalidParameterException \"Override for container named ghost is not a container in the \
+                 TaskDefinition.\" in AWS (django-ecsmanage issue 21); moto starts the task, so it lists one more",
+        hits: &[("run task with an unknown override container", "outcome"), ("list tasks by startedBy", "tasks")],
+    },
+    Known {
+        closer: Closer::EcsSim,
+        reason: "clientToken makes RunTask idempotent per cluster for 24 hours (ECS API Reference, Ensuring \
+                 idempotency: the same token and parameters return the original result); moto ignores it and starts \
+                 the tasks again",
+        hits: &[
+            ("repeat run task with same clientToken", "same tasks as first call"),
+            ("list tasks by startedBy after a repeated clientToken", "tasks"),
+        ],
+    },
+    Known {
+        closer: Closer::EcsSim,
+        reason: "StopTask gives stopCode UserInitiated and \"Any tags associated with the task will be deleted\" \
+                 (botocore StopTask); moto sets no stopCode and keeps the tags",
+        hits: &[("stop standalone task", "stopCode"), ("stop standalone task", "tags")],
     },
 ];
 
@@ -1215,6 +1263,84 @@ async fn capacity_providers(ecs: &Client, run: &mut Run) {
     );
 }
 
+fn task_facts(t: Option<&Task>) -> Facts {
+    let Some(t) = t else { return Facts::default().set("task", "<absent>") };
+    let overridden = t.overrides().map(|o| o.container_overrides().iter().filter_map(|c| c.name()).collect::<Vec<_>>());
+    Facts::default()
+        .set("clusterArn", opt(t.cluster_arn()))
+        .set("taskDefinitionArn", opt(t.task_definition_arn()))
+        .set("lastStatus", opt(t.last_status()))
+        .set("desiredStatus", opt(t.desired_status()))
+        .set("launchType", opt(t.launch_type().map(|l| l.as_str())))
+        .set("group", opt(t.group()))
+        .set("startedBy", opt(t.started_by()))
+        .set("stopCode", opt(t.stop_code().map(|c| c.as_str())))
+        .set("stoppedReason", opt(t.stopped_reason()))
+        .set("containerOverrides", opt(overridden.map(sorted)))
+        .set("tags", sorted(t.tags().iter().map(|t| format!("{}={}", opt(t.key()), opt(t.value())))))
+}
+
+/// RunTask of a Fargate task definition and what follows; moto starts tasks RUNNING at once
+/// and stops them at once, so the lifecycle itself is covered by the SDK tests.
+async fn standalone_tasks(ecs: &Client, vpc: &Vpc, run: &mut Run) {
+    let r = ecs.create_cluster().cluster_name("xc-run").send().await;
+    run.record("create cluster for standalone tasks", facts(&r, |o| cluster_facts(o.cluster())));
+    // moto sums container memory to place tasks and fails (HTTP 500) on a container without it.
+    let app = ContainerDefinition::builder().name("app").image("migrate:1").memory(512).build();
+    let r = fargate_td(ecs, "xc-migrate", "migrate:1", "256", "512")
+        .set_container_definitions(Some(vec![app]))
+        .send()
+        .await;
+    run.record("register task definition to run", facts(&r, |o| td_facts(o.task_definition())));
+    let task = |started_by: &str| {
+        ecs.run_task()
+            .cluster("xc-run")
+            .task_definition("xc-migrate")
+            .launch_type(LaunchType::Fargate)
+            .network_configuration(vpc.network())
+            .started_by(started_by)
+    };
+    let run_facts = |o: &aws_sdk_ecs::operation::run_task::RunTaskOutput| {
+        task_facts(o.tasks().first()).set("tasks", o.tasks().len()).set("failures", failures_facts(o.failures()))
+    };
+    let r = task("xc-job").tags(tag("job", "1")).send().await;
+    let arn =
+        r.as_ref().ok().and_then(|o| o.tasks().first()).and_then(|t| t.task_arn()).unwrap_or_default().to_string();
+    run.record("run standalone task", facts(&r, run_facts));
+    let r = task("xc-job").network_configuration(NetworkConfiguration::builder().build()).send().await;
+    run.record("run task without network configuration", facts(&r, run_facts));
+    let ghost = TaskOverride::builder().container_overrides(ContainerOverride::builder().name("ghost").build()).build();
+    let r = task("xc-job").overrides(ghost).send().await;
+    run.record("run task with an unknown override container", facts(&r, run_facts));
+
+    let r = task("xc-token").count(2).client_token("xc-token-1").send().await;
+    let first: Vec<String> = r
+        .as_ref()
+        .map(|o| o.tasks().iter().filter_map(|t| t.task_arn().map(str::to_string)).collect())
+        .unwrap_or_default();
+    run.record("run 2 tasks with clientToken", facts(&r, run_facts));
+    let r = task("xc-token").count(2).client_token("xc-token-1").send().await;
+    run.record(
+        "repeat run task with same clientToken",
+        facts(&r, |o| {
+            let again: Vec<String> = o.tasks().iter().filter_map(|t| t.task_arn().map(str::to_string)).collect();
+            run_facts(o).set("same tasks as first call", again == first)
+        }),
+    );
+
+    let list = |started_by: &'static str, status: DesiredStatus| async move {
+        let r = ecs.list_tasks().cluster("xc-run").started_by(started_by).desired_status(status).send().await;
+        facts(&r, |o| Facts::default().set("tasks", o.task_arns().len()))
+    };
+    run.record("list tasks by startedBy", list("xc-job", DesiredStatus::Running).await);
+    run.record("list tasks by startedBy after a repeated clientToken", list("xc-token", DesiredStatus::Running).await);
+    let r = ecs.describe_tasks().cluster("xc-run").tasks(&arn).include(TaskField::Tags).send().await;
+    run.record("describe standalone task", facts(&r, |o| task_facts(o.tasks().first())));
+    let r = ecs.stop_task().cluster("xc-run").task(&arn).reason("xc stop").send().await;
+    run.record("stop standalone task", facts(&r, |o| task_facts(o.task())));
+    run.record("list stopped tasks by startedBy", list("xc-job", DesiredStatus::Stopped).await);
+}
+
 async fn script(endpoint: &str, vpc: &Vpc) -> Run {
     let ecs = Client::from_conf(sdk_config(endpoint, false));
     let mut run = Run::default();
@@ -1225,6 +1351,7 @@ async fn script(endpoint: &str, vpc: &Vpc) -> Run {
     service_settings(&ecs, vpc, &mut run).await;
     cluster_settings(&ecs, &mut run).await;
     capacity_providers(&ecs, &mut run).await;
+    standalone_tasks(&ecs, vpc, &mut run).await;
     run
 }
 

@@ -11,6 +11,7 @@ mod deployments;
 mod harness;
 mod managed_instances;
 mod protocol;
+mod run_task;
 mod service_deployments;
 mod service_settings;
 mod services;
