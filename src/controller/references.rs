@@ -49,7 +49,9 @@ impl RevisionContent {
     pub fn container_names(&self) -> Vec<String> {
         match self {
             Self::Object(td) => td.spec.container_definitions.iter().map(|c| c.name.clone()).collect(),
-            Self::Described(td) => td.container_definitions().iter().filter_map(|c| c.name().map(str::to_owned)).collect(),
+            Self::Described(td) => {
+                td.container_definitions().iter().filter_map(|c| c.name().map(str::to_owned)).collect()
+            }
         }
     }
 
@@ -88,7 +90,9 @@ pub fn cluster(
             match found.as_ref().and_then(|c| c.status.as_ref()).and_then(|s| s.cluster_arn.clone()) {
                 Some(arn) => Ok(Ok(arn)),
                 None if found.is_none() => Ok(Err(missing("ECSCluster", &r.name, ctx))),
-                None => Ok(Err(Waiting::for_object(format!("waiting for ECSCluster {} to report its clusterArn", r.name)))),
+                None => {
+                    Ok(Err(Waiting::for_object(format!("waiting for ECSCluster {} to report its clusterArn", r.name))))
+                }
             }
         }
         (None, None) => Err(Error::InvalidSpec("spec.cluster: set cluster or clusterRef".into())),

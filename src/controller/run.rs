@@ -162,13 +162,8 @@ pub async fn run(
             cluster_watch.run(clusters, watcher_config.clone(), metrics),
         );
         tasks.spawn(async move {
-            let controllers = futures::future::join5(
-                services_run,
-                task_definitions_run,
-                clusters_run,
-                providers_run,
-                tasks_run,
-            );
+            let controllers =
+                futures::future::join5(services_run, task_definitions_run, clusters_run, providers_run, tasks_run);
             futures::future::select(Box::pin(controllers), Box::pin(shared_watches)).await;
         });
     }

@@ -269,4 +269,3 @@ mod tests {
         assert_eq!(svc.spec.desired_count, Some(1));
     }
 }
-

@@ -192,6 +192,8 @@ pub struct ECSTaskStatus {
     pub attempt_start_time: Option<Time>,
     /// When the last failed attempt's tasks had all stopped (the retry back-off counts from here).
     pub last_failure_time: Option<Time>,
+    /// Why the last failed attempt failed.
+    pub last_failure: Option<String>,
     /// When the run finished (Succeeded or Failed).
     pub completion_time: Option<Time>,
     /// The current attempt's tasks as ECS last described them.

@@ -25,4 +25,5 @@ mod runtime;
 mod service;
 mod support;
 mod task_definition;
+mod tasks;
 mod values;

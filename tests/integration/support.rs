@@ -68,6 +68,8 @@ pub const ECS_WRITES: &[&str] = &[
     "DeleteCluster",
     "PutClusterCapacityProviders",
     "CreateCapacityProvider",
+    "RunTask",
+    "StopTask",
     "UpdateCapacityProvider",
     "DeleteCapacityProvider",
     "TagResource",

@@ -82,7 +82,8 @@ async fn advance(obj: &ECSTask, ctx: &Context, now: &Time) -> Result<(Stage, The
     let resolved = match resolve(obj, ctx).await? {
         Ok(resolved) => resolved,
         Err(waiting) => {
-            let pace = if waiting.woken_by_watch { ctx.config.resync_interval } else { ctx.config.rollout_poll_interval };
+            let pace =
+                if waiting.woken_by_watch { ctx.config.resync_interval } else { ctx.config.rollout_poll_interval };
             return Ok((Stage::Waiting(waiting), Then::After(pace)));
         }
     };

@@ -36,10 +36,8 @@ pub async fn recorded(ctx: &Context, status: &ECSTaskStatus, now: &Time) -> Resu
     let (Some(cluster), Some(tasks)) = (&status.cluster, &status.tasks) else { return Ok(Vec::new()) };
     let arns: Vec<String> = tasks.iter().map(|t| t.task_arn.clone()).collect();
     let described = ctx.ecs.describe_tasks(cluster, arns).await?;
-    let young = status
-        .attempt_start_time
-        .as_ref()
-        .is_some_and(|at| now.0.duration_since(at.0).unsigned_abs() < MISSING_GRACE);
+    let young =
+        status.attempt_start_time.as_ref().is_some_and(|at| now.0.duration_since(at.0).unsigned_abs() < MISSING_GRACE);
     Ok(tasks
         .iter()
         .map(|recorded| match described.iter().find(|d| d.task_arn() == Some(recorded.task_arn.as_str())) {
@@ -69,7 +67,11 @@ fn lost(recorded: &TaskRecord) -> TaskRecord {
         stopped_reason: Some(
             "ECS no longer reports this task (it keeps stopped tasks for about an hour): its outcome is unknown".into(),
         ),
-        containers: recorded.containers.iter().map(|c| crate::crd::task::ContainerRecord { exit_code: None, ..c.clone() }).collect(),
+        containers: recorded
+            .containers
+            .iter()
+            .map(|c| crate::crd::task::ContainerRecord { exit_code: None, ..c.clone() })
+            .collect(),
         ..recorded.clone()
     }
 }

@@ -110,7 +110,10 @@ pub fn failure(task: &TaskRecord, essential: &[String]) -> Option<String> {
             Some(0) => {}
             Some(code) => {
                 let reason = container.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
-                return Some(format!("task {id}: essential container {:?} exited with code {code}{reason}", container.name));
+                return Some(format!(
+                    "task {id}: essential container {:?} exited with code {code}{reason}",
+                    container.name
+                ));
             }
             None => {
                 let why = match (&task.stop_code, &task.stopped_reason) {
@@ -212,9 +215,15 @@ mod tests {
             Step::BackOff { attempt: 3, until: t("2026-01-01T00:01:15Z") },
             "the second retry waits twice as long"
         );
-        assert_eq!(next_step(&status, &[], &essential, &limits(), &t("2026-01-01T00:01:15Z")), Step::Start { attempt: 3 });
+        assert_eq!(
+            next_step(&status, &[], &essential, &limits(), &t("2026-01-01T00:01:15Z")),
+            Step::Start { attempt: 3 }
+        );
         assert_eq!(retry_wait(Duration::from_secs(10), 12), MAX_RETRY_WAIT);
-        assert_eq!(next_step(&ECSTaskStatus::default(), &[], &essential, &limits(), &t(NOW)), Step::Start { attempt: 1 });
+        assert_eq!(
+            next_step(&ECSTaskStatus::default(), &[], &essential, &limits(), &t(NOW)),
+            Step::Start { attempt: 1 }
+        );
     }
 
     #[test]

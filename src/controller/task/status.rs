@@ -41,16 +41,26 @@ pub enum Stage {
     /// Not started: a reference is not there yet.
     Waiting(Waiting),
     /// Attempt `attempt` starts at `until`.
-    BackOff { attempt: i32, until: Time },
+    BackOff {
+        attempt: i32,
+        until: Time,
+    },
     /// An attempt's tasks were started now (or found, started before a restart).
     Started(Started),
     /// The attempt's tasks as ECS describes them now.
     Following(Vec<TaskRecord>),
     Succeeded(Vec<TaskRecord>),
     /// The attempt failed and will be retried.
-    AttemptFailed { tasks: Vec<TaskRecord>, why: String },
+    AttemptFailed {
+        tasks: Vec<TaskRecord>,
+        why: String,
+    },
     /// The run failed: `reason` is BackoffLimitExceeded or DeadlineExceeded.
-    RunFailed { tasks: Vec<TaskRecord>, reason: &'static str, why: String },
+    RunFailed {
+        tasks: Vec<TaskRecord>,
+        reason: &'static str,
+        why: String,
+    },
     /// The run is over and nothing changes.
     Finished,
 }
@@ -83,7 +93,7 @@ fn apply_stage(status: &mut ECSTaskStatus, stage: &Stage, now: &Time) {
     match stage {
         Stage::Waiting(w) => set_message(status, TaskPhase::Pending, "Waiting", &w.why),
         Stage::BackOff { attempt, until } => {
-            let last = status.message.clone().unwrap_or_default();
+            let last = status.last_failure.clone().unwrap_or_else(|| "no reason recorded".into());
             let why = format!("attempt {} failed ({last}); attempt {attempt} starts at {}", attempt - 1, until.0);
             status.phase = Some(TaskPhase::Pending);
             status.reason = Some("BackOff".into());
@@ -117,12 +127,14 @@ fn apply_stage(status: &mut ECSTaskStatus, stage: &Stage, now: &Time) {
             set_tasks(status, tasks);
             status.failed = Some(status.failed.unwrap_or(0) + 1);
             status.last_failure_time = Some(now.clone());
+            status.last_failure = Some(why.clone());
             set_message(status, TaskPhase::Pending, "AttemptFailed", why);
         }
         Stage::RunFailed { tasks, reason, why } => {
             set_tasks(status, tasks);
             if *reason == BACKOFF_LIMIT_EXCEEDED {
                 status.failed = Some(status.failed.unwrap_or(0) + 1);
+                status.last_failure = Some(why.clone());
             }
             status.completion_time = Some(now.clone());
             set_message(status, TaskPhase::Failed, reason, why);
@@ -284,6 +296,15 @@ mod tests {
         assert_eq!((s.phase, s.failed, s.exit_codes.as_deref()), (Some(TaskPhase::Pending), Some(1), Some("1")));
         assert_eq!(condition(&s, FAILED), ("False", "AttemptFailed"));
         assert_eq!(condition(&s, PROGRESSING), ("True", "AttemptFailed"));
+        let backoff = Stage::BackOff { attempt: 2, until: t("2026-01-01T00:00:10Z") };
+        let waiting = build(Some(&s), Some(1), Ok(&backoff), "h", &now);
+        let again = build(Some(&waiting), Some(1), Ok(&backoff), "h", &now);
+        assert_eq!(
+            again.message.as_deref(),
+            Some("attempt 1 failed (exit 1); attempt 2 starts at 2026-01-01T00:00:10Z"),
+            "the wait names the last failure once"
+        );
+        assert!(!conditions::status_changed(Some(&waiting), &again));
         let spent =
             Stage::RunFailed { tasks: vec![task("STOPPED", Some(1))], reason: BACKOFF_LIMIT_EXCEEDED, why: "x".into() };
         let s = build(Some(&s), Some(1), Ok(&spent), "h", &now);
