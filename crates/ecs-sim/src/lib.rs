@@ -27,6 +27,7 @@ mod lifecycle_hooks;
 mod managed_instances;
 mod protocol;
 mod service_deployments;
+mod service_revisions;
 mod service_settings;
 mod services;
 mod sim;

@@ -110,6 +110,8 @@ pub struct Service {
     pub service_deployments: VecDeque<crate::service_deployments::ServiceDeploymentRecord>,
     /// Whether the steady-state event has been emitted since the last change.
     pub steady: bool,
+    /// The service revisions its deployments ran, newest first (DescribeServiceRevisions).
+    pub revisions: VecDeque<crate::service_revisions::ServiceRevision>,
 }
 
 impl Service {
@@ -369,6 +371,7 @@ impl State {
             last_completed: None,
             service_deployments: VecDeque::new(),
             steady: false,
+            revisions: VecDeque::new(),
         };
         check_daemon(&svc)?;
         let needs_service_linked_role = td["networkMode"].as_str() == Some("awsvpc")

@@ -209,6 +209,7 @@ impl State {
             "ListServiceDeployments" => self.list_service_deployments(body),
             "ContinueServiceDeployment" => self.continue_service_deployment(body),
             "StopServiceDeployment" => self.stop_service_deployment(body),
+            "DescribeServiceRevisions" => self.describe_service_revisions(body),
             _ => Err(ApiError::new(ErrorKind::UnknownOperation, format!("Unknown operation {op}"))),
         }
     }
