@@ -3,12 +3,14 @@
 //! definition) and the environment resources (for example, load balancers, subnets, and security
 //! groups)"). Every deployment that does not run an existing revision again records one, under the
 //! ARN its deployment and service deployment records name (`service-revision/<cluster>/<service>/
-//! <19 digits>`), and DescribeServiceRevisions describes it.
+//! <19 digits>`), and DescribeServiceRevisions describes it. An Express service's revisions also
+//! carry their Express configuration and report `ecsManagedResources`.
 
 use serde_json::{Value, json};
 
 use crate::clock::epoch_seconds;
 use crate::error::{ApiError, ApiResult};
+use crate::express_config::ExpressConfig;
 use crate::protocol::{Req, service_scoped_arn};
 use crate::services::{Service, ServiceKey, ServiceStatus};
 use crate::state::State;
@@ -21,10 +23,13 @@ pub const MAX_REVISIONS_PER_SERVICE: usize = crate::service_deployments::MAX_REC
 #[derive(Debug, Clone)]
 pub struct ServiceRevision {
     pub arn: String,
+    pub created_at: u64,
     /// What DescribeServiceRevisions reports of it, fixed when it was made: the task definition
     /// and its container images, launch type or capacity provider strategy, platform, network,
     /// load balancers, service registries, Service Connect, volume and VPC Lattice configurations.
     described: Value,
+    /// The Express configuration this revision runs (Express services only).
+    pub express: Option<Box<ExpressConfig>>,
 }
 
 impl Service {
@@ -66,7 +71,11 @@ impl State {
             described["capacityProviderStrategy"] = json!(d.capacity_provider_strategy);
         }
         d.configs.write_json(&mut described);
-        let revision = ServiceRevision { arn: d.revision_arn.clone(), described };
+        // An Express service's revision made by anything but UpdateExpressGatewayService (which sets
+        // its own) runs the Express configuration of the one before it.
+        let previous = svc.deployments.get(1).and_then(|p| svc.revision(&p.revision_arn));
+        let express = previous.and_then(|p| p.express.clone());
+        let revision = ServiceRevision { arn: d.revision_arn.clone(), created_at: at, described, express };
         let Some(svc) = self.services.get_mut(key) else { return };
         svc.revisions.push_front(revision);
         while svc.revisions.len() > MAX_REVISIONS_PER_SERVICE {
@@ -82,6 +91,9 @@ impl State {
         v["serviceRevisionArn"] = json!(rev.arn);
         v["serviceArn"] = json!(svc.arn);
         v["clusterArn"] = json!(self.ident.cluster_arn(&svc.key.cluster));
+        if let Some(config) = &rev.express {
+            v["ecsManagedResources"] = self.managed_resources_json(svc, config, rev.created_at);
+        }
         v
     }
 

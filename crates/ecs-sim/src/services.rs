@@ -112,6 +112,8 @@ pub struct Service {
     pub steady: bool,
     /// The service revisions its deployments ran, newest first (DescribeServiceRevisions).
     pub revisions: VecDeque<crate::service_revisions::ServiceRevision>,
+    /// Set for a service made by CreateExpressGatewayService.
+    pub express: Option<Box<crate::express::ExpressService>>,
 }
 
 impl Service {
@@ -372,6 +374,7 @@ impl State {
             service_deployments: VecDeque::new(),
             steady: false,
             revisions: VecDeque::new(),
+            express: None,
         };
         check_daemon(&svc)?;
         let needs_service_linked_role = td["networkMode"].as_str() == Some("awsvpc")
