@@ -346,6 +346,7 @@ impl State {
     /// deployment records are `start_service_deployment`'s.
     pub fn new_deployment(&mut self, key: &ServiceKey, at: u64, reason: Option<String>, revision_arn: Option<String>) {
         let id = self.deployment_id();
+        let new_revision = revision_arn.is_none();
         // AWS's service revision ids are 19-digit numbers, like deployment ids.
         let revision_arn = revision_arn.unwrap_or_else(|| {
             let n = self.rng.u64(1_000_000_000_000_000_000..10_000_000_000_000_000_000);
@@ -384,6 +385,9 @@ impl State {
             },
         );
         svc.steady = false;
+        if new_revision {
+            self.record_service_revision(key, at);
+        }
     }
 
     /// One scheduler pass: launch, stop, then settle deployment and service states. When

@@ -18,6 +18,7 @@ pub enum ErrorKind {
     ResourceInUse,
     ServiceDeploymentNotFound,
     Conflict,
+    UnsupportedFeature,
     Throttling,
     Server,
     // Protocol-level errors AWS returns before the operation runs.
@@ -44,6 +45,7 @@ impl ErrorKind {
             ErrorKind::ResourceInUse => "ResourceInUseException",
             ErrorKind::ServiceDeploymentNotFound => "ServiceDeploymentNotFoundException",
             ErrorKind::Conflict => "ConflictException",
+            ErrorKind::UnsupportedFeature => "UnsupportedFeatureException",
             ErrorKind::Throttling => "ThrottlingException",
             ErrorKind::Server => "ServerException",
             ErrorKind::MissingAuthenticationToken => "MissingAuthenticationTokenException",

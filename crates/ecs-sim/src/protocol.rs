@@ -172,6 +172,18 @@ pub fn service_ident(ident: &str) -> (Option<String>, String) {
     }
 }
 
+/// The (cluster, service, id) of an ARN of a service's `kind` of resource,
+/// `arn:...:<kind>/<cluster>/<service>/<id>` (service deployments, service revisions).
+pub fn service_scoped_arn(arn: &str, kind: &str) -> Option<(String, String, String)> {
+    let rest = arn_resource(arn).strip_prefix(kind)?.strip_prefix('/')?;
+    let mut parts = rest.splitn(3, '/');
+    let (cluster, service, id) = (parts.next()?, parts.next()?, parts.next()?);
+    if !arn.starts_with("arn:") || cluster.is_empty() || service.is_empty() || id.is_empty() {
+        return None;
+    }
+    Some((cluster.to_string(), service.to_string(), id.to_string()))
+}
+
 /// ECS names: letters, digits, hyphens and underscores, 1 to 255 characters.
 pub fn valid_name(name: &str) -> bool {
     !name.is_empty() && name.len() <= 255 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')

@@ -23,7 +23,7 @@ use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::lifecycle_hooks::{
     HookAction, HookConfig, HookRun, HookStatus, HookTargetType, LAMBDA_CALLBACK_DELAY_MS, LambdaOutcome,
 };
-use crate::protocol::{Req, arn_resource, paginate, service_ident};
+use crate::protocol::{Req, paginate, service_ident, service_scoped_arn};
 use crate::services::{Service, ServiceKey, ServiceStatus};
 use crate::state::{State, TimerKind};
 
@@ -346,13 +346,7 @@ fn random_token(rng: &mut fastrand::Rng, len: usize) -> String {
 
 /// A service deployment ARN's parts: (cluster, service, id).
 fn parse_arn(arn: &str) -> Option<(String, String, String)> {
-    let rest = arn_resource(arn).strip_prefix("service-deployment/")?;
-    let mut parts = rest.splitn(3, '/');
-    let (cluster, service, id) = (parts.next()?, parts.next()?, parts.next()?);
-    if !arn.starts_with("arn:") || cluster.is_empty() || service.is_empty() || id.is_empty() {
-        return None;
-    }
-    Some((cluster.to_string(), service.to_string(), id.to_string()))
+    service_scoped_arn(arn, "service-deployment")
 }
 
 fn not_found(arn: &str) -> ApiError {

@@ -111,6 +111,10 @@ pub struct Service {
     pub service_deployments: VecDeque<crate::service_deployments::ServiceDeploymentRecord>,
     /// Whether the steady-state event has been emitted since the last change.
     pub steady: bool,
+    /// The service revisions its deployments ran, newest first (DescribeServiceRevisions).
+    pub revisions: VecDeque<crate::service_revisions::ServiceRevision>,
+    /// Set for a service made by CreateExpressGatewayService.
+    pub express: Option<Box<crate::express::ExpressService>>,
 }
 
 impl Service {
@@ -344,6 +348,8 @@ impl State {
             last_completed: None,
             service_deployments: VecDeque::new(),
             steady: false,
+            revisions: VecDeque::new(),
+            express: None,
         };
         check_daemon(&svc)?;
         let needs_service_linked_role = td["networkMode"].as_str() == Some("awsvpc")

@@ -219,6 +219,11 @@ impl State {
             "ListServiceDeployments" => self.list_service_deployments(body),
             "ContinueServiceDeployment" => self.continue_service_deployment(body),
             "StopServiceDeployment" => self.stop_service_deployment(body),
+            "DescribeServiceRevisions" => self.describe_service_revisions(body),
+            "CreateExpressGatewayService" => self.create_express_gateway_service(body),
+            "UpdateExpressGatewayService" => self.update_express_gateway_service(body),
+            "DescribeExpressGatewayService" => self.describe_express_gateway_service(body),
+            "DeleteExpressGatewayService" => self.delete_express_gateway_service(body),
             _ => Err(ApiError::new(ErrorKind::UnknownOperation, format!("Unknown operation {op}"))),
         }
     }

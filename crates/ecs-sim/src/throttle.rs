@@ -65,6 +65,12 @@ pub fn default_bucket(op: &str) -> Option<BucketSpec> {
         // Service deployment calls: AWS publishes no numbers; as service reads and writes.
         "DescribeServiceDeployments" | "ListServiceDeployments" => BucketSpec::new(100.0, 20.0),
         "ContinueServiceDeployment" | "StopServiceDeployment" => BucketSpec::new(50.0, 5.0),
+        // Express services and service revisions: AWS publishes none either; as service reads
+        // and writes.
+        "DescribeExpressGatewayService" | "DescribeServiceRevisions" => BucketSpec::new(100.0, 20.0),
+        "CreateExpressGatewayService" | "UpdateExpressGatewayService" | "DeleteExpressGatewayService" => {
+            BucketSpec::new(50.0, 5.0)
+        }
         "DescribeTaskDefinition" | "ListTaskDefinitions" | "ListTaskDefinitionFamilies" => BucketSpec::new(100.0, 20.0),
         "RegisterTaskDefinition" | "DeregisterTaskDefinition" | "DeleteTaskDefinitions" => BucketSpec::new(20.0, 1.0),
         "DescribeTasks" | "ListTasks" => BucketSpec::new(100.0, 20.0),

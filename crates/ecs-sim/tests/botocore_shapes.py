@@ -6,10 +6,11 @@ usage: botocore_shapes.py ENDPOINT     (an ecs-sim, e.g. http://127.0.0.1:4566)
 Makes real boto3 calls (so botocore validates every request against the model on the client
 side) through a BLUE_GREEN service with lifecycle hooks and alarms: CreateService,
 DescribeServices, UpdateService, DescribeServiceDeployments, ListServiceDeployments,
-ContinueServiceDeployment and StopServiceDeployment; and through standalone tasks: RunTask,
-DescribeTasks, ListTasks and StopTask. Each raw JSON answer is walked against
-the operation's output shape: every member known to the model, required members present,
-enum values within the model's enum, JSON types right (timestamps are epoch-second numbers
+ContinueServiceDeployment and StopServiceDeployment; capacity providers; standalone tasks:
+RunTask, DescribeTasks, ListTasks and StopTask; and an Express service:
+Create/Describe/Update/DeleteExpressGatewayService and DescribeServiceRevisions. Each raw JSON
+answer is walked against the operation's output shape: every member known to the model, required
+members present, enum values within the model's enum, JSON types right (timestamps are epoch-second numbers
 in the JSON protocol), no nulls. Moves simulated time with the admin API. Exits 0 when
 everything matches, 1 with the list of problems otherwise.
 
@@ -250,6 +251,7 @@ def main(endpoint):
 
     deployment_configs_and_managed_instances(client, advance)
     standalone_tasks(client, advance, endpoint)
+    express(client, advance)
 
     for op in (
         "CreateService",
@@ -267,6 +269,11 @@ def main(endpoint):
         "DescribeTasks",
         "ListTasks",
         "StopTask",
+        "CreateExpressGatewayService",
+        "DescribeExpressGatewayService",
+        "UpdateExpressGatewayService",
+        "DeleteExpressGatewayService",
+        "DescribeServiceRevisions",
     ):
         if not checked.get(op):
             problems.append(f"{op}: never checked")
@@ -448,6 +455,70 @@ def standalone_tasks(client, advance, endpoint):
     advance(20)
     task = call(client, "describe_tasks", cluster="shapes-run", tasks=[arn])["tasks"][0]
     expect("stopped by user", (task["lastStatus"], task.get("stopCode")), ("STOPPED", "UserInitiated"))
+def express(client, advance):
+    """An Express service through create (defaults), update (every member), delete; the service
+    revisions of it (with ecsManagedResources) and of an ordinary service (Service Connect, volumes
+    and VPC Lattice configurations)."""
+    account = "arn:aws:iam::123456789012"
+    out = call(
+        client,
+        "create_express_gateway_service",
+        executionRoleArn=f"{account}:role/ecsTaskExecutionRole",
+        infrastructureRoleArn=f"{account}:role/ecsInfrastructureRoleForExpressServices",
+        serviceName="shapes-express",
+        primaryContainer={"image": "nginx:1"},
+        tags=[{"key": "team", "value": "web"}],
+    )
+    arn = out["service"]["serviceArn"]
+    svc = call(client, "describe_express_gateway_service", serviceArn=arn, include=["TAGS"])["service"]
+    expect("express tags", svc["tags"], [{"key": "team", "value": "web"}])
+    first = svc["activeConfigurations"][0]["serviceRevisionArn"]
+    out = call(client, "describe_service_revisions", serviceRevisionArns=[first, first.rsplit("/", 1)[0] + "/1"])
+    expect("revision failures", [f["reason"] for f in out["failures"]], ["MISSING"])
+    advance(60)
+    container = {
+        "image": "nginx:2",
+        "containerPort": 8080,
+        "awsLogsConfiguration": {"logGroup": "shapes", "logStreamPrefix": "web"},
+        "repositoryCredentials": {"credentialsParameter": "arn:aws:secretsmanager:us-east-1:123456789012:secret:creds"},
+        "command": ["serve", "--port", "8080"],
+        "environment": [{"name": "MODE", "value": "shapes"}],
+        "secrets": [{"name": "TOKEN", "valueFrom": "arn:aws:ssm:us-east-1:123456789012:parameter/token"}],
+    }
+    scaling = {"minTaskCount": 2, "maxTaskCount": 4, "autoScalingMetric": "REQUEST_COUNT_PER_TARGET", "autoScalingTargetValue": 500}
+    out = call(
+        client,
+        "update_express_gateway_service",
+        serviceArn=arn,
+        executionRoleArn=f"{account}:role/ecsTaskExecutionRole2",
+        taskRoleArn=f"{account}:role/app",
+        healthCheckPath="/health",
+        primaryContainer=container,
+        networkConfiguration={"subnets": ["subnet-1", "subnet-2"], "securityGroups": ["sg-1"]},
+        cpu="512",
+        memory="1024",
+        scalingTarget=scaling,
+    )
+    expect("updated container", out["service"]["targetConfiguration"]["primaryContainer"], container)
+    svc = call(client, "describe_express_gateway_service", serviceArn=arn)["service"]
+    revisions = [c["serviceRevisionArn"] for c in svc["activeConfigurations"]]
+    expect("active configurations during the rollout", len(revisions), 2)
+    call(client, "describe_service_revisions", serviceRevisionArns=revisions)
+    advance(60)
+    call(client, "delete_express_gateway_service", serviceArn=arn)
+    advance(6)
+    out = call(client, "describe_service_revisions", serviceRevisionArns=revisions[:1])
+    expect("deleted load balancer", out["serviceRevisions"][0]["ecsManagedResources"]["ingressPaths"][0]["loadBalancer"]["status"], "DELETED")
+    advance(30)
+    svc = call(client, "describe_express_gateway_service", serviceArn=arn)["service"]
+    expect("deleted express service", svc["status"]["statusCode"], "INACTIVE")
+
+    current = call(client, "describe_services", cluster="shapes-mi", services=["configs"])["services"][0]
+    sd = call(client, "describe_service_deployments", serviceDeploymentArns=[current["currentServiceDeployment"]])
+    sd = sd["serviceDeployments"][0]
+    arns = [sd["targetServiceRevision"]["arn"]] + [r["arn"] for r in sd["sourceServiceRevisions"]]
+    out = call(client, "describe_service_revisions", serviceRevisionArns=arns)
+    expect("ordinary revisions", [("ecsManagedResources" in r) for r in out["serviceRevisions"]], [False, False])
 
 
 def report():

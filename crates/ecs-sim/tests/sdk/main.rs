@@ -8,6 +8,7 @@ mod capacity_providers;
 mod clusters;
 mod deployment_configs;
 mod deployments;
+mod express;
 mod harness;
 mod managed_instances;
 mod protocol;
