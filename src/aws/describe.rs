@@ -323,7 +323,10 @@ mod tests {
     use aws_sdk_ecs::operation::update_capacity_provider::UpdateCapacityProviderInput;
     use aws_sdk_ecs::operation::update_cluster::UpdateClusterInput;
     use aws_sdk_ecs::operation::update_service::UpdateServiceInput;
-    use aws_sdk_ecs::types::{CapacityProvider, Cluster, DesiredStatus, Task, TaskDefinition, TaskDefinitionStatus};
+    use aws_sdk_ecs::types::{
+        CapacityProvider, Cluster, DesiredStatus, EcsExpressGatewayService, ServiceRevision, Task, TaskDefinition,
+        TaskDefinitionStatus,
+    };
     use futures::future::BoxFuture;
 
     use crate::aws::ecs::{AwsResult, DescribedTaskDefinition, Started};
@@ -458,6 +461,30 @@ mod tests {
             unused()
         }
         fn stop_task<'a>(&'a self, _: &'a str, _: &'a str, _: &'a str) -> BoxFuture<'a, AwsResult<Task>> {
+            unused()
+        }
+        fn create_express_service(
+            &self,
+            _: aws_sdk_ecs::operation::create_express_gateway_service::CreateExpressGatewayServiceInput,
+        ) -> BoxFuture<'_, AwsResult<EcsExpressGatewayService>> {
+            unused()
+        }
+        fn update_express_service(
+            &self,
+            _: aws_sdk_ecs::operation::update_express_gateway_service::UpdateExpressGatewayServiceInput,
+        ) -> BoxFuture<'_, AwsResult<()>> {
+            unused()
+        }
+        fn describe_express_service<'a>(
+            &'a self,
+            _: &'a str,
+        ) -> BoxFuture<'a, AwsResult<Option<EcsExpressGatewayService>>> {
+            unused()
+        }
+        fn delete_express_service<'a>(&'a self, _: &'a str) -> BoxFuture<'a, AwsResult<EcsExpressGatewayService>> {
+            unused()
+        }
+        fn describe_service_revision<'a>(&'a self, _: &'a str) -> BoxFuture<'a, AwsResult<Option<ServiceRevision>>> {
             unused()
         }
         fn describe_services<'a>(&'a self, _: &'a str, names: Vec<String>) -> BoxFuture<'a, AwsResult<Vec<Service>>> {

@@ -6,16 +6,19 @@ use std::sync::Arc;
 
 use aws_sdk_ecs::operation::create_capacity_provider::CreateCapacityProviderInput;
 use aws_sdk_ecs::operation::create_cluster::CreateClusterInput;
+use aws_sdk_ecs::operation::create_express_gateway_service::CreateExpressGatewayServiceInput;
 use aws_sdk_ecs::operation::create_service::CreateServiceInput;
 use aws_sdk_ecs::operation::put_cluster_capacity_providers::PutClusterCapacityProvidersInput;
 use aws_sdk_ecs::operation::register_task_definition::RegisterTaskDefinitionInput;
 use aws_sdk_ecs::operation::run_task::RunTaskInput;
 use aws_sdk_ecs::operation::update_capacity_provider::UpdateCapacityProviderInput;
 use aws_sdk_ecs::operation::update_cluster::UpdateClusterInput;
+use aws_sdk_ecs::operation::update_express_gateway_service::UpdateExpressGatewayServiceInput;
 use aws_sdk_ecs::operation::update_service::UpdateServiceInput;
 use aws_sdk_ecs::types::{
-    CapacityProvider, Cluster, DeploymentLifecycleHookAction, DesiredStatus, Service, ServiceDeployment, ServiceField,
-    SortOrder, Tag, Task, TaskDefinition, TaskDefinitionField, TaskDefinitionStatus,
+    CapacityProvider, Cluster, DeploymentLifecycleHookAction, DesiredStatus, EcsExpressGatewayService, Service,
+    ServiceDeployment, ServiceField, ServiceRevision, SortOrder, Tag, Task, TaskDefinition, TaskDefinitionField,
+    TaskDefinitionStatus,
 };
 use futures::future::BoxFuture;
 
@@ -25,6 +28,7 @@ use crate::crd::common::Tags;
 // The cluster and capacity provider calls live in their own files to keep this one readable.
 mod capacity_provider;
 mod cluster;
+mod express;
 mod service_deployment;
 mod task;
 
@@ -159,6 +163,27 @@ pub trait EcsApi: Send + Sync {
 
     /// Asks a task to stop; the task as ECS answered.
     fn stop_task<'a>(&'a self, cluster: &'a str, arn: &'a str, reason: &'a str) -> BoxFuture<'a, AwsResult<Task>>;
+
+    fn create_express_service(
+        &self,
+        input: CreateExpressGatewayServiceInput,
+    ) -> BoxFuture<'_, AwsResult<EcsExpressGatewayService>>;
+
+    /// Changes an Express service; ECS rolls out a new revision when anything differs.
+    fn update_express_service(&self, input: UpdateExpressGatewayServiceInput) -> BoxFuture<'_, AwsResult<()>>;
+
+    /// The Express service with its tags; None once ECS no longer knows it (INACTIVE ones are
+    /// still returned for a while).
+    fn describe_express_service<'a>(
+        &'a self,
+        arn: &'a str,
+    ) -> BoxFuture<'a, AwsResult<Option<EcsExpressGatewayService>>>;
+
+    /// The service as ECS answered the delete (DRAINING on its way to INACTIVE).
+    fn delete_express_service<'a>(&'a self, arn: &'a str) -> BoxFuture<'a, AwsResult<EcsExpressGatewayService>>;
+
+    /// One service revision (DescribeServiceRevisions); None when ECS does not know it.
+    fn describe_service_revision<'a>(&'a self, arn: &'a str) -> BoxFuture<'a, AwsResult<Option<ServiceRevision>>>;
 }
 
 /// ECS through aws-sdk-ecs.
@@ -471,6 +496,32 @@ impl EcsApi for SdkEcs {
 
     fn stop_task<'a>(&'a self, cluster: &'a str, arn: &'a str, reason: &'a str) -> BoxFuture<'a, AwsResult<Task>> {
         Box::pin(self.stop_task_call(cluster, arn, reason))
+    }
+
+    fn create_express_service(
+        &self,
+        input: CreateExpressGatewayServiceInput,
+    ) -> BoxFuture<'_, AwsResult<EcsExpressGatewayService>> {
+        Box::pin(self.create_express_call(input))
+    }
+
+    fn update_express_service(&self, input: UpdateExpressGatewayServiceInput) -> BoxFuture<'_, AwsResult<()>> {
+        Box::pin(self.update_express_call(input))
+    }
+
+    fn describe_express_service<'a>(
+        &'a self,
+        arn: &'a str,
+    ) -> BoxFuture<'a, AwsResult<Option<EcsExpressGatewayService>>> {
+        Box::pin(self.describe_express_call(arn))
+    }
+
+    fn delete_express_service<'a>(&'a self, arn: &'a str) -> BoxFuture<'a, AwsResult<EcsExpressGatewayService>> {
+        Box::pin(self.delete_express_call(arn))
+    }
+
+    fn describe_service_revision<'a>(&'a self, arn: &'a str) -> BoxFuture<'a, AwsResult<Option<ServiceRevision>>> {
+        Box::pin(self.describe_service_revision_call(arn))
     }
 }
 

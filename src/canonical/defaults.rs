@@ -662,6 +662,90 @@ pub const CAPACITY_PROVIDER_NOT_COMPARED: &[NotCompared] = &[
     },
 ];
 
+/// What ECS fills into an Express service (botocore's CreateExpressGatewayServiceRequest and
+/// ExpressGatewayContainer documentation; the task counts from AWS's Express Mode guide).
+pub const EXPRESS: &[FieldDefault] = &[
+    FieldDefault {
+        path: "cpu",
+        value: || json!("256"),
+        other: || json!("512"),
+        when: always,
+        source: "CreateExpressGatewayServiceRequest.cpu: \"The default value for an Express service is 256 (.25 vCPU)\"",
+    },
+    FieldDefault {
+        path: "memory",
+        value: || json!("512"),
+        other: || json!("1024"),
+        when: always,
+        source: "CreateExpressGatewayServiceRequest.memory: \"The default value for an express service is 512 MiB\"",
+    },
+    FieldDefault {
+        path: "healthCheckPath",
+        value: || json!("/ping"),
+        other: || json!("/healthz"),
+        when: always,
+        source: "CreateExpressGatewayServiceRequest.healthCheckPath: \"If not specified, the default health check path is /ping\"",
+    },
+    FieldDefault {
+        path: "primaryContainer.containerPort",
+        value: || json!(80),
+        other: || json!(8080),
+        when: always,
+        source: "ExpressGatewayContainer.containerPort: \"Default is 80\"",
+    },
+    FieldDefault {
+        path: "scalingTarget.minTaskCount",
+        value: || json!(1),
+        other: || json!(2),
+        when: always,
+        source: "Express Mode guide: a service scales between 1 and 20 tasks unless told otherwise",
+    },
+    FieldDefault {
+        path: "scalingTarget.maxTaskCount",
+        value: || json!(20),
+        other: || json!(10),
+        when: always,
+        source: "Express Mode guide: a service scales between 1 and 20 tasks unless told otherwise",
+    },
+    FieldDefault {
+        path: "scalingTarget.autoScalingMetric",
+        value: || json!("AVERAGE_CPU"),
+        other: || json!("AVERAGE_MEMORY"),
+        when: always,
+        source: "ExpressGatewayScalingTarget.autoScalingMetric: \"The default metric used for an Express service is CPUUtilization\"",
+    },
+    FieldDefault {
+        path: "scalingTarget.autoScalingTargetValue",
+        value: || json!(60),
+        other: || json!(70),
+        when: always,
+        source: "ExpressGatewayScalingTarget.autoScalingTargetValue: \"The default value for an Express service is 60\"",
+    },
+];
+
+/// What ECS chooses for an Express service when the spec leaves it out.
+pub const EXPRESS_NOT_COMPARED: &[NotCompared] = &[
+    // Removed: UpdateExpressGatewayService takes a network configuration, never "the default
+    // VPC again"; the service would keep the subnets it has.
+    NotCompared {
+        paths: &["networkConfiguration"],
+        reason: "omitted, ECS runs the service in the default VPC's subnets",
+        on_removal: OnRemoval::Replace,
+    },
+    // Removed: the next update sends the subnets without groups, and ECS makes its own again.
+    NotCompared {
+        paths: &["networkConfiguration.securityGroups"],
+        reason: "omitted, ECS makes a security group for the service",
+        on_removal: OnRemoval::Send,
+    },
+    // Removed: the update sends the container without it, and ECS logs to its own group again.
+    NotCompared {
+        paths: &["primaryContainer.awsLogsConfiguration"],
+        reason: "omitted, ECS makes a log group for the service (/aws/ecs/<cluster>/<service>)",
+        on_removal: OnRemoval::Send,
+    },
+];
+
 /// A typed spec with every default of `table` written in. The table's values are valid for the
 /// types (a test round-trips each); should one not be, the spec is returned as it was.
 pub fn filled<T: Serialize + DeserializeOwned>(spec: T, table: &[FieldDefault]) -> T {

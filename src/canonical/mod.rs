@@ -14,6 +14,7 @@ pub mod capacity_provider;
 pub mod cluster;
 pub mod defaults;
 pub mod diff;
+pub mod express;
 pub mod hash;
 pub mod service;
 pub mod task_definition;

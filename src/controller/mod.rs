@@ -13,6 +13,7 @@ pub mod deletion;
 pub mod drift;
 pub mod error;
 pub mod execute;
+pub mod express;
 pub mod kind;
 pub mod outcome;
 pub mod ownership;

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use serde::Serialize;
 
-use super::applied::{Removals, track};
+use super::applied::{Removals, removal_writes, track};
 use super::context::Context;
 use super::drift::{Backoff, Correction, DriftItem, may_write};
 use super::error::Error;
@@ -210,7 +210,18 @@ pub fn judge<S: Serialize>(input: &PlanInput<'_, S>, not_compared: &[NotCompared
         }
         return plan;
     };
-    let differences = compare(input.desired, &actual.spec, not_compared);
+    // A field ECS chooses itself that the spec took out since the last apply is a removal: sent
+    // when ECS takes it back, refused (RequiresReplacement) when it cannot.
+    let actual_json = serde_json::to_value(&actual.spec).unwrap_or_default();
+    let removed = removal_writes(&input.removals.fields, &actual_json, not_compared);
+    if let Some(path) = removed.replace.as_deref()
+        && !input.observe_only
+    {
+        let field = not_compared.iter().flat_map(|g| g.paths).find(|p| **p == path).copied();
+        return Plan { replace: field, ..Plan::default() };
+    }
+    let mut differences = compare(input.desired, &actual.spec, not_compared);
+    differences.extend(removed.diffs);
     let (tag, untag) = input.tag_changes(actual);
     let items: Vec<DriftItem> =
         differences.iter().map(DriftItem::from_diff).chain(tag_drift(&tag, &untag, &actual.tags)).collect();

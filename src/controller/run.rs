@@ -19,6 +19,7 @@ use super::watches::{SharedWatch, lean_controller};
 use super::{caches, capacity_provider, cluster, kind, service, task, watches};
 use crate::aws::AwsClients;
 use crate::aws::error::ErrorClass;
+use crate::crd::ECSExpressService;
 use crate::crd::{CapacityProvider, ECSCluster, ECSService, ECSTask, TaskDefinition};
 use crate::metrics::Metrics;
 
@@ -60,6 +61,7 @@ pub async fn run(
         "ecsclusters.ecs.operator.dev",
         "capacityproviders.ecs.operator.dev",
         "ecstasks.ecs.operator.dev",
+        "ecsexpressservices.ecs.operator.dev",
     ] {
         ensure_crd(&client, crd).await?;
     }
@@ -80,6 +82,7 @@ pub async fn run(
         let clusters: Api<DeserializeGuard<ECSCluster>> = scoped_api(&client, &scope);
         let providers: Api<DeserializeGuard<CapacityProvider>> = scoped_api(&client, &scope);
         let ecs_tasks: Api<DeserializeGuard<ECSTask>> = scoped_api(&client, &scope);
+        let express_services: Api<DeserializeGuard<ECSExpressService>> = scoped_api(&client, &scope);
         let metrics = &config.metrics;
         let controller_config = controller::Config::default().concurrency(concurrency);
         // ECSServices read and follow TaskDefinitions and ECSClusters: their watches are shared.
@@ -91,6 +94,8 @@ pub async fn run(
             lean_controller(providers.clone(), watcher_config.clone(), metrics).with_config(controller_config.clone());
         let task_controller =
             lean_controller(ecs_tasks, watcher_config.clone(), metrics).with_config(controller_config.clone());
+        let express_controller =
+            lean_controller(express_services, watcher_config.clone(), metrics).with_config(controller_config.clone());
         let stores = Stores {
             services: service_controller.store(),
             task_definitions: task_definition_watch.store(),
@@ -132,7 +137,16 @@ pub async fn run(
             .graceful_shutdown_on(shutdown.clone())
             .run(kind::reconcile, error_policy, ctx.clone())
             .for_each(|_| async {});
-        let tasks_run = after_references(tasks_run, references_synced, shutdown.clone());
+        let tasks_run = after_references(tasks_run, references_synced.clone(), shutdown.clone());
+        let express_store = express_controller.store();
+        let express_run = express_controller
+            .watches_shared_stream(cluster_watch.subscribe(), move |cluster: Arc<ECSCluster>| {
+                watches::referencing(&express_store, cluster.as_ref(), |e| e.spec.cluster_ref.as_ref())
+            })
+            .graceful_shutdown_on(shutdown.clone())
+            .run(kind::reconcile, error_policy, ctx.clone())
+            .for_each(|_| async {});
+        let express_run = after_references(express_run, references_synced, shutdown.clone());
         let task_definitions_run = task_definition_watch
             .controller()
             .with_config(controller_config.clone())
@@ -162,8 +176,10 @@ pub async fn run(
             cluster_watch.run(clusters, watcher_config.clone(), metrics),
         );
         tasks.spawn(async move {
-            let controllers =
-                futures::future::join5(services_run, task_definitions_run, clusters_run, providers_run, tasks_run);
+            let controllers = futures::future::join(
+                futures::future::join3(services_run, task_definitions_run, clusters_run),
+                futures::future::join3(providers_run, tasks_run, express_run),
+            );
             futures::future::select(Box::pin(controllers), Box::pin(shared_watches)).await;
         });
     }

@@ -79,6 +79,7 @@ pub fn kind_label(kind: &str) -> &'static str {
         "ECSCluster" => "ECSCluster",
         "CapacityProvider" => "CapacityProvider",
         "ECSTask" => "ECSTask",
+        "ECSExpressService" => "ECSExpressService",
         _ => "Other",
     }
 }

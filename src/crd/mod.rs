@@ -5,6 +5,7 @@
 pub mod capacity_provider;
 pub mod cluster;
 pub mod common;
+pub mod express;
 pub mod schema;
 pub mod service;
 pub mod task;
@@ -13,6 +14,7 @@ pub mod task_definition;
 pub use capacity_provider::{CapacityProvider, CapacityProviderSpec, CapacityProviderStatus};
 pub use cluster::{ECSCluster, ECSClusterSpec, ECSClusterStatus};
 pub use common::{DeletionPolicy, DriftPolicy, HasCommonStatus, ManagedObject, ManagementPolicy, Policies};
+pub use express::{ECSExpressService, ECSExpressServiceSpec, ECSExpressServiceStatus};
 
 common::managed_object!(
     ECSService => ECSServiceStatus,
@@ -20,6 +22,7 @@ common::managed_object!(
     ECSCluster => ECSClusterStatus,
     CapacityProvider => CapacityProviderStatus,
     ECSTask => ECSTaskStatus,
+    ECSExpressService => ECSExpressServiceStatus,
 );
 pub use service::{ECSService, ECSServiceSpec, ECSServiceStatus};
 pub use task::{ECSTask, ECSTaskSpec, ECSTaskStatus};
@@ -30,7 +33,14 @@ use kube::CustomResourceExt;
 
 /// Every CRD the operator serves, in a stable order.
 pub fn all() -> Vec<CustomResourceDefinition> {
-    vec![TaskDefinition::crd(), ECSService::crd(), ECSCluster::crd(), CapacityProvider::crd(), ECSTask::crd()]
+    vec![
+        TaskDefinition::crd(),
+        ECSService::crd(),
+        ECSCluster::crd(),
+        CapacityProvider::crd(),
+        ECSTask::crd(),
+        ECSExpressService::crd(),
+    ]
 }
 
 /// All CRDs as one multi-document YAML stream: what `ecs-operator crdgen` prints and what

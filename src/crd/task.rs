@@ -130,8 +130,8 @@ pub struct ContainerOverride {
     /// Replaces the container's command.
     #[schemars(length(max = 100))]
     pub command: Option<Vec<String>>,
-    /// Added to (or replacing, by name) the container's environment.
-    #[schemars(length(max = 500))]
+    /// Added to (or replacing, by name) the container's environment; names must be unique.
+    #[schemars(length(max = 500), transform = unique_names)]
     pub environment: Option<Vec<KeyValuePair>>,
     /// CPU units for the container.
     #[schemars(range(min = 0, max = 196608))]
@@ -162,7 +162,8 @@ pub enum TaskPhase {
     Running,
     /// An attempt's tasks all stopped with their essential containers exiting 0.
     Succeeded,
-    /// Attempts exhausted, the deadline passed, or the run cannot start (a Terminal error).
+    /// Attempts exhausted, or the deadline passed. (A run that cannot start, a Terminal error,
+    /// stays Pending with Stalled=True and is looked at again now and then.)
     Failed,
 }
 
@@ -313,6 +314,10 @@ fn task_rules(schema: &mut schemars::Schema) {
     );
     schema::reference_rules(schema);
     schema::capacity_rules(schema);
+}
+
+fn unique_names(schema: &mut schemars::Schema) {
+    schema::map_list(schema, "name");
 }
 
 fn container_override_rules(schema: &mut schemars::Schema) {

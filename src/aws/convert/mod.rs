@@ -11,6 +11,7 @@
 
 pub mod capacity_provider;
 pub mod cluster;
+pub mod express;
 pub mod service;
 pub mod service_attachments;
 pub mod task;

@@ -79,10 +79,10 @@ fn container_override_to_sdk(c: &ContainerOverride) -> types::ContainerOverride 
         .build()
 }
 
-/// A task as the status records it.
-pub fn task_record(task: &types::Task) -> TaskRecord {
-    TaskRecord {
-        task_arn: task.task_arn().unwrap_or_default().to_owned(),
+/// A task as the status records it; None for one ECS reports without an ARN.
+pub fn task_record(task: &types::Task) -> Option<TaskRecord> {
+    Some(TaskRecord {
+        task_arn: task.task_arn()?.to_owned(),
         last_status: task.last_status().map(str::to_owned),
         desired_status: task.desired_status().map(str::to_owned),
         stop_code: task.stop_code().map(|c| c.as_str().to_owned()),
@@ -99,7 +99,7 @@ pub fn task_record(task: &types::Task) -> TaskRecord {
                 reason: c.reason().map(str::to_owned),
             })
             .collect(),
-    }
+    })
 }
 
 fn time(t: &aws_smithy_types::DateTime) -> Option<Time> {
@@ -177,7 +177,7 @@ mod tests {
             .stopped_at(aws_smithy_types::DateTime::from_secs(1_767_225_600))
             .containers(types::Container::builder().name("migrate").exit_code(3).reason("boom").build())
             .build();
-        let record = task_record(&task);
+        let record = task_record(&task).unwrap_or_else(|| panic!("an ARN"));
         assert_eq!(record.stop_code.as_deref(), Some("EssentialContainerExited"));
         assert_eq!(record.containers[0].exit_code, Some(3));
         assert_eq!(record.containers[0].reason.as_deref(), Some("boom"));

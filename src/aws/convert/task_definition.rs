@@ -202,7 +202,7 @@ fn tmpfs_to_sdk(t: &Tmpfs) -> Result<types::Tmpfs, ConvertError> {
     )
 }
 
-fn secret_to_sdk(s: &Secret) -> Result<types::Secret, ConvertError> {
+pub(crate) fn secret_to_sdk(s: &Secret) -> Result<types::Secret, ConvertError> {
     built("Secret", types::Secret::builder().name(&s.name).value_from(&s.value_from).build())
 }
 
@@ -594,7 +594,7 @@ fn port_mapping_from_sdk(p: &types::PortMapping, at: &str) -> Result<PortMapping
     })
 }
 
-fn key_value_from_sdk(kv: &types::KeyValuePair, at: &str) -> Result<KeyValuePair, ConvertError> {
+pub(crate) fn key_value_from_sdk(kv: &types::KeyValuePair, at: &str) -> Result<KeyValuePair, ConvertError> {
     Ok(KeyValuePair { name: required(&child(at, "name"), kv.name.as_ref())?, value: kv.value.clone() })
 }
 
@@ -610,7 +610,7 @@ pub(crate) fn log_configuration_from_sdk(
     })
 }
 
-fn secret_from_sdk(s: &types::Secret) -> Secret {
+pub(crate) fn secret_from_sdk(s: &types::Secret) -> Secret {
     Secret { name: s.name.clone(), value_from: s.value_from.clone() }
 }
 

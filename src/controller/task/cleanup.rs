@@ -38,17 +38,30 @@ async fn stop_running(obj: &ECSTask, ctx: &Context) -> Result<Progress, Error> {
     let mut running: Vec<String> =
         status.tasks.iter().flatten().filter(|t| !stopping(t)).map(|t| t.task_arn.clone()).collect();
     let over = matches!(status.phase, Some(TaskPhase::Succeeded | TaskPhase::Failed));
+    // A start whose status write never happened: its tasks are found by the attempt's
+    // startedBy. Best effort: a cluster that is gone has nothing running, and a lookup that
+    // fails must not hold the object forever (the recorded tasks are still stopped).
     if !over && let Some(uid) = obj.uid() {
         let attempt = status.failed.unwrap_or(0) + 1;
-        let found = started_for(ctx, &cluster, &uid, attempt).await.map_err(Error::in_cleanup)?;
-        running.extend(found.iter().filter(|t| !stopping(t)).map(|t| t.task_arn.clone()));
+        match started_for(ctx, &cluster, &uid, attempt).await {
+            Ok(found) => running.extend(found.iter().filter(|t| !stopping(t)).map(|t| t.task_arn.clone())),
+            Err(Error::Aws(e)) if e.is_gone() => {}
+            Err(e) => {
+                tracing::warn!(error = %e, object = %obj.name_any(), "could not look for unrecorded tasks to stop")
+            }
+        }
     }
     running.sort();
     running.dedup();
     if running.is_empty() {
         return Ok(Progress::Done);
     }
-    stop(ctx, &cluster, &running, "ecs-operator: the ECSTask was deleted").await.map_err(Error::in_cleanup)?;
+    match stop(ctx, &cluster, &running, "ecs-operator: the ECSTask was deleted").await {
+        Ok(()) => {}
+        // The cluster is gone, and its tasks with it.
+        Err(Error::Aws(e)) if e.is_gone() => return Ok(Progress::Done),
+        Err(e) => return Err(e.in_cleanup()),
+    }
     let note = format!("stopped {} running task(s): {}", running.len(), running.join(", "));
     publish(ctx, obj, EventType::Normal, "Stopped", &note).await;
     Ok(Progress::Done)

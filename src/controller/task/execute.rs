@@ -29,13 +29,17 @@ pub async fn start(ctx: &Context, obj: &ECSTask, target: &RunTarget, uid: &str, 
         Err(e) if e.code == "ConflictException" => {
             let found = started_for(ctx, &target.cluster, uid, attempt).await?;
             if found.is_empty() {
-                return Err(Error::Aws(e));
+                // ECS's lists are behind its token: look again shortly.
+                return Err(Error::Waiting(format!(
+                    "RunTask says attempt {attempt} started already ({}); waiting for ECS to list its tasks",
+                    e.message
+                )));
             }
             return Ok(Start::Running(found));
         }
         Err(e) => return Err(e.into()),
     };
-    let tasks: Vec<TaskRecord> = started.tasks.iter().map(task_record).collect();
+    let tasks: Vec<TaskRecord> = started.tasks.iter().filter_map(task_record).collect();
     if started.failures.is_empty() && !tasks.is_empty() {
         return Ok(Start::Running(tasks));
     }

@@ -26,7 +26,7 @@ use kube::runtime::events::EventType;
 use kube::{Api, Resource, ResourceExt};
 
 use self::execute::Start;
-use self::plan::{Limits, Step, next_step, retry_wait};
+use self::plan::{Limits, MAX_RETRY_WAIT, Step, next_step};
 use self::status::{BACKOFF_LIMIT_EXCEEDED, DEADLINE_EXCEEDED, Stage, Started};
 use super::context::Context;
 use super::error::Error;
@@ -66,129 +66,105 @@ async fn apply(obj: &ECSTask, ctx: &Context) -> Result<Action, Error> {
 /// Observe, plan and execute: where the run got to, and when to look again.
 async fn advance(obj: &ECSTask, ctx: &Context, now: &Time) -> Result<(Stage, Then), Error> {
     let status = obj.status.clone().unwrap_or_default();
-    let uid = obj.uid().ok_or(Error::MissingMetadata("uid"))?;
     let limits = limits(obj, ctx);
-    if let Step::Finished { expires } = next_step(&status, &[], &[], &limits, now) {
-        return Ok((Stage::Finished, until(expires.as_ref(), now)));
-    }
     let running = status.phase == Some(TaskPhase::Running) && status.tasks.as_ref().is_some_and(|t| !t.is_empty());
-    if running {
-        let tasks = observe::recorded(ctx, &status, now).await?;
-        let essential = status.essential_containers.clone().unwrap_or_default();
-        let step = next_step(&status, &tasks, &essential, &limits, now);
-        let cluster = status.cluster.clone().unwrap_or_default();
-        return settle(ctx, obj, step, tasks, &cluster, &limits, now).await;
-    }
-    let resolved = match resolve(obj, ctx).await? {
-        Ok(resolved) => resolved,
-        Err(waiting) => {
-            let pace =
-                if waiting.woken_by_watch { ctx.config.resync_interval } else { ctx.config.rollout_poll_interval };
-            return Ok((Stage::Waiting(waiting), Then::After(pace)));
-        }
-    };
-    let attempt = status.failed.unwrap_or(0) + 1;
-    let found = observe::started_for(ctx, &resolved.target.cluster, &uid, attempt).await?;
-    if !found.is_empty() {
-        // Started before a restart that lost the status write: follow those tasks.
-        let started = resolved.started(attempt, found);
-        return Ok((Stage::Started(started), Then::After(ctx.config.rollout_poll_interval)));
-    }
-    match next_step(&status, &[], &resolved.essential, &limits, now) {
-        Step::Start { attempt } => start(ctx, obj, resolved, &uid, attempt, &limits).await,
-        step => settle(ctx, obj, step, Vec::new(), &resolved.target.cluster, &limits, now).await,
-    }
-}
-
-/// Starts attempt `attempt`.
-async fn start(
-    ctx: &Context,
-    obj: &ECSTask,
-    resolved: Resolved,
-    uid: &str,
-    attempt: i32,
-    limits: &Limits,
-) -> Result<(Stage, Then), Error> {
-    let target = RunTarget {
-        started_by: observe::started_by(uid, attempt),
-        client_token: observe::client_token(uid, attempt),
-        ..resolved.target.clone()
-    };
-    match execute::start(ctx, obj, &target, uid, attempt).await? {
-        Start::Running(tasks) => {
-            Ok((Stage::Started(resolved.started(attempt, tasks)), Then::After(ctx.config.rollout_poll_interval)))
-        }
-        Start::NotPlaced(why) => Ok(attempt_failed(Vec::new(), why, attempt > limits.backoff_limit, ctx, attempt)),
-    }
-}
-
-/// The stage a planned step (other than a start) leads to, after its AWS calls.
-async fn settle(
-    ctx: &Context,
-    obj: &ECSTask,
-    step: Step,
-    tasks: Vec<TaskRecord>,
-    cluster: &str,
-    limits: &Limits,
-    now: &Time,
-) -> Result<(Stage, Then), Error> {
+    let tasks = if running { observe::recorded(ctx, &status, now).await? } else { Vec::new() };
+    let essential = status.essential_containers.clone().unwrap_or_default();
+    let step = next_step(&status, &tasks, &essential, &limits, now);
+    let cluster = status.cluster.clone().unwrap_or_default();
     let poll = ctx.config.rollout_poll_interval;
     Ok(match step {
-        Step::Finished { expires } => (Stage::Finished, until(expires.as_ref(), now)),
-        Step::BackOff { attempt, until: at } => {
-            let wait = until(Some(&at), now);
-            (Stage::BackOff { attempt, until: at }, wait)
+        Step::Finished { expires } => (Stage::Finished, expiry(expires.as_ref(), now)),
+        Step::Start { attempt } => return start(ctx, obj, attempt, &limits).await,
+        Step::BackOff { attempt, until } => {
+            let wait = wait_until(&until, now);
+            (Stage::BackOff { attempt, until }, Then::After(wait))
         }
         Step::Follow { deadline } => {
-            let wait = match until(deadline.as_ref(), now) {
-                Then::After(d) => Then::After(d.min(poll)),
-                _ => Then::After(poll),
-            };
-            (Stage::Following(tasks), wait)
+            // Fast while ECS moves the tasks (placing, starting, stopping); a running task is
+            // checked at the steady pace.
+            let moving = tasks.iter().any(|t| t.last_status.as_deref() != Some("RUNNING"));
+            let pace = if moving { poll } else { ctx.config.service_poll_interval };
+            let wait = deadline.as_ref().map_or(pace, |d| wait_until(d, now).min(pace));
+            (Stage::Following(tasks), Then::After(wait))
         }
-        Step::Succeeded => (Stage::Succeeded(tasks), finished_then(limits)),
-        Step::AttemptFailed { why, exhausted } => {
-            let attempt = obj.status.as_ref().and_then(|s| s.attempt).unwrap_or(1);
-            attempt_failed(tasks, why, exhausted, ctx, attempt)
+        Step::Succeeded => (Stage::Succeeded(tasks), finished_then(&limits)),
+        Step::AttemptFailed { why, exhausted } => attempt_failed(tasks, why, exhausted, ctx, &limits),
+        Step::OutOfRetries => {
+            let failed = status.failed.unwrap_or(0);
+            let why = format!("{failed} attempt(s) failed, more than backoffLimit ({}) allows", limits.backoff_limit);
+            (Stage::RunFailed { tasks, reason: BACKOFF_LIMIT_EXCEEDED, why }, finished_then(&limits))
         }
         Step::DeadlineExceeded { stop } => {
-            execute::stop(ctx, cluster, &stop, "ecs-operator: activeDeadlineSeconds passed").await?;
+            execute::stop(ctx, &cluster, &stop, "ecs-operator: activeDeadlineSeconds passed").await?;
             let seconds = obj.spec.active_deadline_seconds.unwrap_or_default();
             let why = if stop.is_empty() {
                 format!("activeDeadlineSeconds ({seconds} s) passed before the run succeeded")
             } else {
                 format!("activeDeadlineSeconds ({seconds} s) passed: {} running task(s) stopped", stop.len())
             };
-            (Stage::RunFailed { tasks, reason: DEADLINE_EXCEEDED, why }, finished_then(limits))
-        }
-        // A start is only planned where references are resolved (see `advance`).
-        Step::Start { attempt } => {
-            return Err(Error::Waiting(format!("attempt {attempt} starts once its references are resolved")));
+            (Stage::RunFailed { tasks, reason: DEADLINE_EXCEEDED, why }, finished_then(&limits))
         }
     })
 }
 
-fn attempt_failed(tasks: Vec<TaskRecord>, why: String, exhausted: bool, ctx: &Context, attempt: i32) -> (Stage, Then) {
-    if exhausted {
-        let why = format!("attempt {attempt} failed and no retries are left (backoffLimit): {why}");
-        return (Stage::RunFailed { tasks, reason: BACKOFF_LIMIT_EXCEEDED, why }, Then::After(Duration::ZERO));
+/// Starts attempt `attempt`, unless ECS already has its tasks (started before a restart that
+/// lost the status write, found by the attempt's `startedBy`): those are followed.
+async fn start(ctx: &Context, obj: &ECSTask, attempt: i32, limits: &Limits) -> Result<(Stage, Then), Error> {
+    let uid = obj.uid().ok_or(Error::MissingMetadata("uid"))?;
+    let resolved = match resolve(obj, ctx).await? {
+        Ok(resolved) => resolved,
+        Err(waiting) => {
+            let pace =
+                if waiting.woken_by_watch { ctx.config.resync_interval } else { ctx.config.service_poll_interval };
+            return Ok((Stage::Waiting(waiting), Then::After(pace)));
+        }
+    };
+    let target = RunTarget {
+        started_by: observe::started_by(&uid, attempt),
+        client_token: observe::client_token(&uid, attempt),
+        ..resolved.target.clone()
+    };
+    let poll = Then::After(ctx.config.rollout_poll_interval);
+    let found = observe::started_for(ctx, &target.cluster, &uid, attempt).await?;
+    // All of them: ListTasks may not show every task of a start just made, and the same token
+    // hands back the whole set.
+    if usize::try_from(target.count).is_ok_and(|count| found.len() >= count) {
+        return Ok((Stage::Started(resolved.started(attempt, found, true)), poll));
     }
-    (Stage::AttemptFailed { tasks, why }, Then::After(retry_wait(ctx.config.task_retry_base, attempt)))
+    match execute::start(ctx, obj, &target, &uid, attempt).await? {
+        Start::Running(tasks) => Ok((Stage::Started(resolved.started(attempt, tasks, false)), poll)),
+        Start::NotPlaced(why) => {
+            let exhausted =
+                plan::exhausted(obj.status.as_ref().and_then(|s| s.failed).unwrap_or(0) + 1, limits.backoff_limit);
+            Ok(attempt_failed(Vec::new(), why, exhausted, ctx, limits))
+        }
+    }
 }
 
-/// After the run finished: look again at its ttl, if it has one (the next reconcile computes
-/// when it expires).
+fn attempt_failed(tasks: Vec<TaskRecord>, why: String, last: bool, ctx: &Context, limits: &Limits) -> (Stage, Then) {
+    let then = if last { finished_then(limits) } else { Then::After(ctx.config.task_retry_base.min(MAX_RETRY_WAIT)) };
+    (Stage::AttemptFailed { tasks, why, last }, then)
+}
+
+/// After the run finished: look again to delete it at its ttl, if it has one (the next
+/// reconcile computes when it expires).
 fn finished_then(limits: &Limits) -> Then {
     if limits.ttl_after_finished.is_some() { Then::After(Duration::ZERO) } else { Then::AwaitChange }
 }
 
-/// Wait until `at` (now or past: delete/act now); no time: wait for a change.
-fn until(at: Option<&Time>, now: &Time) -> Then {
-    match at {
+/// What ttlSecondsAfterFinished asks: delete at `expires` (now, once it passed), or never.
+fn expiry(expires: Option<&Time>, now: &Time) -> Then {
+    match expires {
         None => Then::AwaitChange,
         Some(at) if at.0 <= now.0 => Then::Delete,
-        Some(at) => Then::After(now.0.duration_until(at.0).unsigned_abs()),
+        Some(at) => Then::After(wait_until(at, now)),
     }
+}
+
+/// How long until `at` (nothing once it passed).
+fn wait_until(at: &Time, now: &Time) -> Duration {
+    if at.0 <= now.0 { Duration::ZERO } else { now.0.duration_until(at.0).unsigned_abs() }
 }
 
 fn limits(obj: &ECSTask, ctx: &Context) -> Limits {
@@ -208,13 +184,14 @@ struct Resolved {
 }
 
 impl Resolved {
-    fn started(&self, attempt: i32, tasks: Vec<TaskRecord>) -> Started {
+    fn started(&self, attempt: i32, tasks: Vec<TaskRecord>, recovered: bool) -> Started {
         Started {
             attempt,
             cluster: self.target.cluster.clone(),
             task_definition_arn: self.target.task_definition_arn.clone(),
             essential: self.essential.clone(),
             tasks,
+            recovered,
         }
     }
 }
@@ -222,6 +199,21 @@ impl Resolved {
 /// The cluster and revision the next attempt runs, and the revision's essential containers;
 /// container overrides are checked against the revision's containers.
 async fn resolve(obj: &ECSTask, ctx: &Context) -> Result<Result<Resolved, Waiting>, Error> {
+    // A retry runs what the first attempt ran: the revision is fixed at the first start, as a
+    // Job's pod template is.
+    if let Some(s) = &obj.status
+        && let (Some(cluster), Some(arn), Some(essential)) =
+            (&s.cluster, &s.task_definition_arn, &s.essential_containers)
+    {
+        let target = RunTarget {
+            cluster: cluster.clone(),
+            task_definition_arn: arn.clone(),
+            started_by: String::new(),
+            client_token: String::new(),
+            count: obj.count(),
+        };
+        return Ok(Ok(Resolved { target, essential: essential.clone() }));
+    }
     let namespace = obj.namespace().ok_or(Error::MissingMetadata("namespace"))?;
     let spec = &obj.spec;
     let cluster = match references::cluster(&namespace, spec.cluster.as_ref(), spec.cluster_ref.as_ref(), ctx)? {
@@ -275,8 +267,10 @@ async fn announce(ctx: &Context, obj: &ECSTask, stage: &Stage) {
     let (kind, reason, note) = match stage {
         Stage::Started(s) => {
             let arns: Vec<&str> = s.tasks.iter().map(|t| t.task_arn.as_str()).collect();
-            let note = format!("attempt {} started {} task(s): {}", s.attempt, arns.len(), arns.join(", "));
-            (EventType::Normal, "Started", note)
+            let (reason, verb) =
+                if s.recovered { ("Following", "found, started before a restart,") } else { ("Started", "started") };
+            let note = format!("attempt {} {verb} {} task(s): {}", s.attempt, arns.len(), arns.join(", "));
+            (EventType::Normal, reason, note)
         }
         Stage::Succeeded(_) => (EventType::Normal, "Succeeded", "every essential container exited 0".to_owned()),
         Stage::AttemptFailed { why, .. } => (EventType::Warning, "AttemptFailed", why.clone()),

@@ -41,7 +41,7 @@ pub async fn recorded(ctx: &Context, status: &ECSTaskStatus, now: &Time) -> Resu
     Ok(tasks
         .iter()
         .map(|recorded| match described.iter().find(|d| d.task_arn() == Some(recorded.task_arn.as_str())) {
-            Some(task) => task_record(task),
+            Some(task) => task_record(task).unwrap_or_else(|| recorded.clone()),
             None if young || recorded.last_status.as_deref() == Some("STOPPED") => recorded.clone(),
             None => lost(recorded),
         })
@@ -53,11 +53,14 @@ pub async fn started_for(ctx: &Context, cluster: &str, uid: &str, attempt: i32) 
     let tag = started_by(uid, attempt);
     let mut arns = ctx.ecs.list_tasks(cluster, &tag, DesiredStatus::Running).await?;
     arns.extend(ctx.ecs.list_tasks(cluster, &tag, DesiredStatus::Stopped).await?);
+    // A task that stopped between the two lists is in both.
+    arns.sort();
+    arns.dedup();
     if arns.is_empty() {
         return Ok(Vec::new());
     }
     let tasks = ctx.ecs.describe_tasks(cluster, arns).await?;
-    Ok(tasks.iter().map(task_record).collect())
+    Ok(tasks.iter().filter_map(task_record).collect())
 }
 
 fn lost(recorded: &TaskRecord) -> TaskRecord {

@@ -40,6 +40,9 @@ pub enum Step {
     AttemptFailed { why: String, exhausted: bool },
     /// Past the deadline: these tasks are stopped, and the run has failed.
     DeadlineExceeded { stop: Vec<String> },
+    /// The failures so far already spend the retries (backoffLimit was lowered): the run has
+    /// failed.
+    OutOfRetries,
 }
 
 /// The next step for a run whose status is `status` and whose current attempt's tasks ECS
@@ -62,30 +65,41 @@ pub fn next_step(
         (Some(start), Some(limit)) => Some(Time(after(start.0, limit))),
         _ => None,
     };
+    let failed = status.failed.unwrap_or(0);
+    // Tasks that all stopped are judged first: one that succeeded just before the deadline
+    // succeeded (a late look must not turn it into a missed deadline).
+    if !tasks.is_empty() && tasks.iter().all(|t| t.last_status.as_deref() == Some("STOPPED")) {
+        return match tasks.iter().find_map(|t| failure(t, essential)) {
+            None => Step::Succeeded,
+            Some(why) => Step::AttemptFailed { why, exhausted: exhausted(failed + 1, limits.backoff_limit) },
+        };
+    }
     if deadline.as_ref().is_some_and(|d| d.0 <= now.0) {
         let stop = tasks.iter().filter(|t| !stopping(t)).map(|t| t.task_arn.clone()).collect();
         return Step::DeadlineExceeded { stop };
     }
-    let failed = status.failed.unwrap_or(0);
-    if tasks.is_empty() {
-        let attempt = failed + 1;
-        if failed > 0
-            && let Some(last) = &status.last_failure_time
-        {
-            let until = Time(after(last.0, retry_wait(limits.retry_base, failed)));
-            if until.0 > now.0 {
-                return Step::BackOff { attempt, until };
-            }
-        }
-        return Step::Start { attempt };
-    }
-    if tasks.iter().any(|t| t.last_status.as_deref() != Some("STOPPED")) {
+    if !tasks.is_empty() {
         return Step::Follow { deadline };
     }
-    match tasks.iter().find_map(|t| failure(t, essential)) {
-        None => Step::Succeeded,
-        Some(why) => Step::AttemptFailed { why, exhausted: failed + 1 > limits.backoff_limit },
+    // backoffLimit may have been lowered below the failures so far.
+    if failed > 0 && exhausted(failed, limits.backoff_limit) {
+        return Step::OutOfRetries;
     }
+    let attempt = failed + 1;
+    if failed > 0
+        && let Some(last) = &status.last_failure_time
+    {
+        let until = Time(after(last.0, retry_wait(limits.retry_base, failed)));
+        if until.0 > now.0 {
+            return Step::BackOff { attempt, until };
+        }
+    }
+    Step::Start { attempt }
+}
+
+/// Whether `failed` failed attempts spend a `backoff_limit` of retries.
+pub fn exhausted(failed: i32, backoff_limit: i32) -> bool {
+    failed > backoff_limit
 }
 
 /// The wait before the retry that follows `failed` failed attempts: the base, doubled for each
@@ -100,11 +114,25 @@ pub fn stopping(task: &TaskRecord) -> bool {
     task.last_status.as_deref() == Some("STOPPED") || task.desired_status.as_deref() == Some("STOPPED")
 }
 
-/// Why a stopped task failed, or None when every essential container exited 0. With no known
-/// essential container, every container must have exited 0.
+/// Why a stopped task failed, or None when it stopped because its essential containers exited
+/// and every one of them exited 0. A task stopped for another reason (someone's StopTask, a
+/// Spot interruption, a failure to start) failed, whatever its containers returned; so did one
+/// that reports none of the essential containers. With no known essential container, every
+/// container must have exited 0.
 pub fn failure(task: &TaskRecord, essential: &[String]) -> Option<String> {
     let id = task.task_arn.rsplit('/').next().unwrap_or(&task.task_arn);
-    let judged = task.containers.iter().filter(|c| essential.is_empty() || essential.contains(&c.name));
+    let why_stopped = || match (&task.stop_code, &task.stopped_reason) {
+        (Some(code), Some(reason)) => format!("{code}: {reason}"),
+        (code, reason) => code.clone().or(reason.clone()).unwrap_or_else(|| "no reason given".into()),
+    };
+    if task.stop_code.as_deref() != Some("EssentialContainerExited") {
+        return Some(format!("task {id} stopped before its essential containers finished ({})", why_stopped()));
+    }
+    let judged: Vec<_> =
+        task.containers.iter().filter(|c| essential.is_empty() || essential.contains(&c.name)).collect();
+    if judged.is_empty() {
+        return Some(format!("task {id} reports none of the essential containers ({})", essential.join(", ")));
+    }
     for container in judged {
         match container.exit_code {
             Some(0) => {}
@@ -116,15 +144,15 @@ pub fn failure(task: &TaskRecord, essential: &[String]) -> Option<String> {
                 ));
             }
             None => {
-                let why = match (&task.stop_code, &task.stopped_reason) {
-                    (Some(code), Some(reason)) => format!("{code}: {reason}"),
-                    (code, reason) => code.clone().or(reason.clone()).unwrap_or_else(|| "no reason given".into()),
-                };
-                return Some(format!("task {id}: essential container {:?} has no exit code ({why})", container.name));
+                return Some(format!(
+                    "task {id}: essential container {:?} has no exit code ({})",
+                    container.name,
+                    why_stopped()
+                ));
             }
         }
     }
-    task.containers.is_empty().then(|| format!("task {id} stopped with no containers reported"))
+    None
 }
 
 fn after(t: Timestamp, d: Duration) -> Timestamp {
@@ -194,6 +222,18 @@ mod tests {
             next_step(&running_status(0), &unstarted, &essential, &limits(), &t(NOW)),
             Step::AttemptFailed { .. }
         ));
+        // Stopped by someone (StopTask, a Spot interruption): failed, whatever the exit code.
+        let mut stopped = task("STOPPED", &[("migrate", Some(0))]);
+        stopped.stop_code = Some("UserInitiated".into());
+        let step = next_step(&running_status(0), &[stopped], &essential, &limits(), &t(NOW));
+        let Step::AttemptFailed { why, .. } = step else { panic!("{step:?}") };
+        assert!(why.contains("UserInitiated"), "{why}");
+        // A task without the essential container (another revision) proves nothing.
+        let other = [task("STOPPED", &[("web", Some(0))])];
+        assert!(matches!(
+            next_step(&running_status(0), &other, &essential, &limits(), &t(NOW)),
+            Step::AttemptFailed { .. }
+        ));
     }
 
     #[test]
@@ -232,6 +272,12 @@ mod tests {
         let tasks = [task("RUNNING", &[("migrate", None)]), task("STOPPED", &[("migrate", Some(0))])];
         let step = next_step(&running_status(0), &tasks, &[], &limits, &t(NOW));
         assert_eq!(step, Step::DeadlineExceeded { stop: vec![tasks[0].task_arn.clone()] });
+        // A run that finished before anyone looked succeeded, deadline or not.
+        let done = [task("STOPPED", &[("migrate", Some(0))])];
+        assert_eq!(next_step(&running_status(0), &done, &[], &limits, &t(NOW)), Step::Succeeded);
+        let mut waiting = running_status(1);
+        waiting.phase = Some(TaskPhase::Pending);
+        assert_eq!(next_step(&waiting, &[], &[], &limits, &t(NOW)), Step::DeadlineExceeded { stop: vec![] });
         let early = next_step(&running_status(0), &tasks[..1], &[], &limits, &t("2026-01-01T00:00:10Z"));
         assert_eq!(early, Step::Follow { deadline: Some(t("2026-01-01T00:00:30Z")) });
         let finished = ECSTaskStatus {

@@ -33,6 +33,8 @@ pub struct Started {
     pub task_definition_arn: String,
     pub essential: Vec<String>,
     pub tasks: Vec<TaskRecord>,
+    /// Found by the attempt's `startedBy` rather than started now.
+    pub recovered: bool,
 }
 
 /// Where the reconcile got to.
@@ -50,12 +52,14 @@ pub enum Stage {
     /// The attempt's tasks as ECS describes them now.
     Following(Vec<TaskRecord>),
     Succeeded(Vec<TaskRecord>),
-    /// The attempt failed and will be retried.
+    /// The attempt failed: retried, or the run's last (`last`: BackoffLimitExceeded).
     AttemptFailed {
         tasks: Vec<TaskRecord>,
         why: String,
+        last: bool,
     },
-    /// The run failed: `reason` is BackoffLimitExceeded or DeadlineExceeded.
+    /// The run failed without another failed attempt: `reason` is DeadlineExceeded, or
+    /// BackoffLimitExceeded when the limit was lowered below the failures so far.
     RunFailed {
         tasks: Vec<TaskRecord>,
         reason: &'static str,
@@ -123,19 +127,24 @@ fn apply_stage(status: &mut ECSTaskStatus, stage: &Stage, now: &Time) {
             status.reason = Some("Succeeded".into());
             status.message = Some(format!("attempt {} succeeded", status.attempt.unwrap_or(1)));
         }
-        Stage::AttemptFailed { tasks, why } => {
+        Stage::AttemptFailed { tasks, why, last } => {
             set_tasks(status, tasks);
-            status.failed = Some(status.failed.unwrap_or(0) + 1);
+            let failed = status.failed.unwrap_or(0) + 1;
+            status.failed = Some(failed);
+            status.attempt = Some(failed);
+            status.start_time.get_or_insert_with(|| now.clone());
             status.last_failure_time = Some(now.clone());
             status.last_failure = Some(why.clone());
-            set_message(status, TaskPhase::Pending, "AttemptFailed", why);
+            if *last {
+                status.completion_time = Some(now.clone());
+                let why = format!("attempt {failed} failed and no retries are left (backoffLimit): {why}");
+                set_message(status, TaskPhase::Failed, BACKOFF_LIMIT_EXCEEDED, &why);
+            } else {
+                set_message(status, TaskPhase::Pending, "AttemptFailed", why);
+            }
         }
         Stage::RunFailed { tasks, reason, why } => {
             set_tasks(status, tasks);
-            if *reason == BACKOFF_LIMIT_EXCEEDED {
-                status.failed = Some(status.failed.unwrap_or(0) + 1);
-                status.last_failure = Some(why.clone());
-            }
             status.completion_time = Some(now.clone());
             set_message(status, TaskPhase::Failed, reason, why);
         }
@@ -264,6 +273,7 @@ mod tests {
             task_definition_arn: "arn:aws:ecs:us-east-1:1:task-definition/migrate:3".into(),
             essential: vec!["migrate".into()],
             tasks: vec![task("PROVISIONING", None)],
+            recovered: false,
         })
     }
 
@@ -291,7 +301,7 @@ mod tests {
     fn failures_count_and_a_spent_run_is_failed_and_stalled() {
         let now = t("2026-01-01T00:00:00Z");
         let s = build(None, Some(1), Ok(&started()), "h", &now);
-        let failed = Stage::AttemptFailed { tasks: vec![task("STOPPED", Some(1))], why: "exit 1".into() };
+        let failed = Stage::AttemptFailed { tasks: vec![task("STOPPED", Some(1))], why: "exit 1".into(), last: false };
         let s = build(Some(&s), Some(1), Ok(&failed), "h", &now);
         assert_eq!((s.phase, s.failed, s.exit_codes.as_deref()), (Some(TaskPhase::Pending), Some(1), Some("1")));
         assert_eq!(condition(&s, FAILED), ("False", "AttemptFailed"));
@@ -305,8 +315,7 @@ mod tests {
             "the wait names the last failure once"
         );
         assert!(!conditions::status_changed(Some(&waiting), &again));
-        let spent =
-            Stage::RunFailed { tasks: vec![task("STOPPED", Some(1))], reason: BACKOFF_LIMIT_EXCEEDED, why: "x".into() };
+        let spent = Stage::AttemptFailed { tasks: vec![task("STOPPED", Some(1))], why: "x".into(), last: true };
         let s = build(Some(&s), Some(1), Ok(&spent), "h", &now);
         assert_eq!((s.phase, s.failed), (Some(TaskPhase::Failed), Some(2)));
         for type_ in [FAILED, DEGRADED, STALLED] {
