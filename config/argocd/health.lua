@@ -1,7 +1,7 @@
 -- Argo CD health for ecs.operator.dev objects: TaskDefinition, ECSService, ECSCluster,
--- CapacityProvider and ECSTask share one status shape (observedGeneration + Ready/Synced/
--- Progressing/Degraded conditions), so one script serves all five kinds. Lua 5.1 (Argo CD runs
--- gopher-lua).
+-- CapacityProvider, ECSTask and ECSExpressService share one status shape (observedGeneration +
+-- Ready/Synced/Progressing/Degraded conditions), so one script serves all six kinds. Lua 5.1
+-- (Argo CD runs gopher-lua).
 -- Order matters; the first rule that matches wins:
 --   1. no status yet, or status older than the spec (observedGeneration) -> Progressing
 --   2. Synced=False reason Terminal (retrying cannot fix it)           -> Degraded

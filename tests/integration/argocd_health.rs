@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use mlua::{Lua, LuaOptions, StdLib, Table, Value as LuaValue};
 use serde_json::Value;
 
-const KINDS: [&str; 5] = ["TaskDefinition", "ECSService", "ECSCluster", "CapacityProvider", "ECSTask"];
+const KINDS: [&str; 6] =
+    ["TaskDefinition", "ECSService", "ECSCluster", "CapacityProvider", "ECSTask", "ECSExpressService"];
 
 fn argocd_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("config/argocd")

@@ -13,6 +13,7 @@ mod crdgen;
 mod deletion;
 mod deployments;
 mod e2e_binary;
+mod express;
 mod hostile;
 mod local_mode;
 mod managed_instances;

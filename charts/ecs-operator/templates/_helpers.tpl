@@ -48,10 +48,10 @@ What the controllers do to their own kinds, in every watched namespace. One comm
 says why; tests/integration/packaging.rs checks these against the requests a real run makes.
 */}}
 {{- define "ecs-operator.watchedRules" -}}
-# The five controllers list and watch their kinds; finalizers are added and removed with patches.
+# The six controllers list and watch their kinds; finalizers are added and removed with patches.
 # An ECSService or ECSTask reads the TaskDefinition and ECSCluster it references from those watches' caches.
 - apiGroups: ["ecs.operator.dev"]
-  resources: ["taskdefinitions", "ecsservices", "ecsclusters", "capacityproviders", "ecstasks"]
+  resources: ["taskdefinitions", "ecsservices", "ecsclusters", "capacityproviders", "ecstasks", "ecsexpressservices"]
   verbs: ["list", "watch", "patch"]
 # An ECSTask is deleted ttlSecondsAfterFinished after its run finished, as a Job is.
 - apiGroups: ["ecs.operator.dev"]
@@ -59,7 +59,7 @@ says why; tests/integration/packaging.rs checks these against the requests a rea
   verbs: ["delete"]
 # Status (conditions, ARNs, drift) is written with server-side apply on /status only.
 - apiGroups: ["ecs.operator.dev"]
-  resources: ["taskdefinitions/status", "ecsservices/status", "ecsclusters/status", "capacityproviders/status", "ecstasks/status"]
+  resources: ["taskdefinitions/status", "ecsservices/status", "ecsclusters/status", "capacityproviders/status", "ecstasks/status", "ecsexpressservices/status"]
   verbs: ["patch"]
 # Warning and Normal events on the objects; a repeated event is patched into a series.
 - apiGroups: ["events.k8s.io"]

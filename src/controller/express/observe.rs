@@ -36,7 +36,13 @@ pub async fn observe(
     name: &str,
     max_age: Duration,
 ) -> Result<(Option<EcsExpressGatewayService>, Option<Service>), Error> {
-    let service = ctx.describer.describe(cluster, name, max_age).await?.filter(|s| s.status() != Some("INACTIVE"));
+    let service = match ctx.describer.describe(cluster, name, max_age).await {
+        Ok(found) => found.filter(|s| s.status() != Some("INACTIVE")),
+        // No cluster, no service (ECS makes the `default` cluster with the first Express
+        // service; a named cluster that does not exist fails the create, saying so).
+        Err(e) if e.code == "ClusterNotFoundException" => None,
+        Err(e) => return Err(e.into()),
+    };
     let recorded = obj.status.as_ref().and_then(|s| s.service_arn.clone());
     let Some(arn) = service.as_ref().and_then(|s| s.service_arn().map(str::to_owned)).or(recorded) else {
         return Ok((None, None));
