@@ -19,7 +19,8 @@ use crate::aws::AwsClients;
 use crate::controller::Config;
 
 /// The samples shipped with the binary, applied in this order (capacity providers, clusters,
-/// task definitions, services), so local mode works from any directory.
+/// task definitions, services, one-off tasks, Express services), so local mode works from any
+/// directory.
 pub const SAMPLES: &[(&str, &str)] = &[
     ("capacityprovider-batch-asg.yaml", include_str!("../config/samples/capacityprovider-batch-asg.yaml")),
     (
@@ -57,6 +58,8 @@ pub const SAMPLES: &[(&str, &str)] = &[
         "ecsservice-report-managed-instances.yaml",
         include_str!("../config/samples/ecsservice-report-managed-instances.yaml"),
     ),
+    ("ecstask-web-migrate.yaml", include_str!("../config/samples/ecstask-web-migrate.yaml")),
+    ("ecsexpressservice-storefront.yaml", include_str!("../config/samples/ecsexpressservice-storefront.yaml")),
 ];
 
 /// Options of `ecs-operator local`.
@@ -102,13 +105,16 @@ fn resource(kind: &str) -> Option<ApiResource> {
         "ECSService" => "ecsservices",
         "ECSCluster" => "ecsclusters",
         "CapacityProvider" => "capacityproviders",
+        "ECSTask" => "ecstasks",
+        "ECSExpressService" => "ecsexpressservices",
         _ => return None,
     };
     let gvk = GroupVersionKind::gvk(crate::crd::common::GROUP, crate::crd::common::VERSION, kind);
     Some(ApiResource::from_gvk_with_plural(&gvk, plural))
 }
 
-const KINDS: &[&str] = &["CapacityProvider", "ECSCluster", "TaskDefinition", "ECSService"];
+const KINDS: &[&str] =
+    &["CapacityProvider", "ECSCluster", "TaskDefinition", "ECSService", "ECSTask", "ECSExpressService"];
 
 pub async fn run(
     options: LocalOptions,

@@ -337,7 +337,7 @@ fn kustomize_renders_the_charts_default_install() {
         );
     }
     let crds = kustomized.iter().filter(|d| d["kind"] == "CustomResourceDefinition").count();
-    assert_eq!(crds, 4, "config/default carries the CRDs");
+    assert_eq!(crds, ecs_operator::crd::all().len(), "config/default carries the CRDs");
 }
 
 /// The namespaces and the ServiceMonitor CRD (the Prometheus Operator's, reduced to what the
@@ -582,7 +582,7 @@ fn wait_until(what: &str, timeout: Duration, log: &Path, mut check: impl FnMut()
     }
 }
 
-const KINDS: &str = "taskdefinitions,ecsservices,ecsclusters,capacityproviders";
+const KINDS: &str = "taskdefinitions,ecsservices,ecsclusters,capacityproviders,ecstasks,ecsexpressservices";
 
 /// The sample manifests, one object each, less the log-agent DAEMON service: it is
 /// `deletionPolicy: Retain` on a task definition registered outside the operator, so its ECS
@@ -614,6 +614,23 @@ spec:
       image: busybox
 "#;
 
+/// A one-off task deleted as soon as it finished (ttlSecondsAfterFinished: 0): the operator's
+/// own delete of an ECSTask.
+const ONCE: &str = r#"
+apiVersion: ecs.operator.dev/v1alpha1
+kind: ECSTask
+metadata:
+  name: once
+spec:
+  clusterRef: {name: web-fargate}
+  taskDefinitionRef: {name: webserver}
+  launchType: FARGATE
+  networkConfiguration:
+    awsvpcConfiguration:
+      subnets: [subnet-0123456789abcdef0]
+  ttlSecondsAfterFinished: 0
+"#;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rbac_grants_exactly_what_the_operator_asks_for() {
     let scratch = Scratch::new("rbac");
@@ -628,6 +645,8 @@ async fn rbac_grants_exactly_what_the_operator_asks_for() {
     let docs = render("default", &[]);
     let bad = scratch.path("bad.yaml");
     std::fs::write(&bad, BAD_TASK_DEFINITION).expect("write");
+    let once = scratch.path("once.yaml");
+    std::fs::write(&once, ONCE).expect("write");
     let log = scratch.path("operator.log");
     let help = operator_help();
     let (k, endpoint, docs_for_run) = (kubeconfig.clone(), ecs.endpoint().to_owned(), docs.clone());
@@ -641,10 +660,14 @@ async fn rbac_grants_exactly_what_the_operator_asks_for() {
         let mut operator = start_operator_from_chart(&docs_for_run, k, &endpoint, &log);
         kubectl_ok(k, &[&["apply"][..], &sample_args].concat());
         kubectl_ok(k, &["apply", "-f", bad.to_str().unwrap_or_default()]);
+        kubectl_ok(k, &["apply", "-f", once.to_str().unwrap_or_default()]);
         let ready = r#"jsonpath={range .items[*]}{.kind}/{.metadata.name}={.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}"#;
         wait_until("every sample Ready", Duration::from_secs(120), &log, || {
             let out = String::from_utf8_lossy(&kubectl(k, &["get", KINDS, "-o", ready]).stdout).into_owned();
-            let lines: Vec<&str> = out.lines().filter(|l| !l.starts_with("TaskDefinition/odd-cpu=")).collect();
+            let lines: Vec<&str> = out
+                .lines()
+                .filter(|l| !l.starts_with("TaskDefinition/odd-cpu=") && !l.starts_with("ECSTask/once="))
+                .collect();
             lines.len() == samples.len() && lines.iter().all(|l| l.ends_with("=True"))
         });
         // The chart's probes and metrics Service point at endpoints the binary serves.
@@ -656,6 +679,10 @@ async fn rbac_grants_exactly_what_the_operator_asks_for() {
         for path in [probe("livenessProbe"), probe("readinessProbe"), "/metrics".to_owned()] {
             assert_eq!(http_get_status(operator.1, &path), 200, "GET {path}");
         }
+        wait_until("the finished one-off task deleted (its ttl)", Duration::from_secs(60), &log, || {
+            let out = kubectl(k, &["get", "ecstasks", "once", "-o", "name"]);
+            !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("NotFound")
+        });
         let events = r#"jsonpath={range .items[*]}{.regarding.name}:{.reason}:{.series.count}{"\n"}{end}"#;
         wait_until("a repeated Warning event (a series)", Duration::from_secs(60), &log, || {
             let out = String::from_utf8_lossy(&kubectl(k, &["get", "events.events.k8s.io", "-o", events]).stdout)
@@ -665,7 +692,7 @@ async fn rbac_grants_exactly_what_the_operator_asks_for() {
         // Deleted in dependency order, as a user would: a cluster waits while services remain,
         // and while a Managed Instances provider made inside it remains; an Auto Scaling group
         // provider waits while a cluster uses it. So clusters and providers go together.
-        for kinds in ["ecsservices", "ecsclusters,capacityproviders,taskdefinitions"] {
+        for kinds in ["ecsservices,ecstasks,ecsexpressservices", "ecsclusters,capacityproviders,taskdefinitions"] {
             kubectl_ok(k, &["delete", kinds, "--all", "--wait=false"]);
             wait_until(&format!("{kinds} deleted (finalizers removed)"), Duration::from_secs(60), &log, || {
                 let out = kubectl(k, &["get", kinds, "-o", "name"]);
