@@ -21,6 +21,7 @@ pub mod planning;
 pub mod policy;
 pub mod references;
 pub mod refusals;
+pub mod rollout;
 pub mod run;
 pub mod service;
 pub mod status;

@@ -206,8 +206,7 @@ pub struct IngressPathStatus {
 pub struct ManagedResourceStatus {
     /// LoadBalancer, LoadBalancerSecurityGroup, Certificate, Listener, ListenerRule, TargetGroup,
     /// ScalableTarget, ScalingPolicy, MetricAlarm, ServiceSecurityGroup or LogGroup.
-    #[serde(rename = "type")]
-    pub type_: String,
+    pub kind: String,
     pub arn: Option<String>,
     /// PROVISIONING, ACTIVE, DEPROVISIONING, DELETED or FAILED.
     pub status: String,

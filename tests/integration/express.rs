@@ -81,11 +81,16 @@ async fn an_express_service_is_created_updated_corrected_and_deleted() {
     assert_eq!((status.desired_count, status.running_count), (Some(2), Some(2)));
     assert_eq!(status.rollout_state.as_deref(), Some("COMPLETED"));
     assert_eq!(status.active_configurations, Some(1));
-    let kinds: Vec<&str> = status.managed_resources.iter().flatten().map(|r| r.type_.as_str()).collect();
+    let kinds: Vec<&str> = status.managed_resources.iter().flatten().map(|r| r.kind.as_str()).collect();
     for kind in ["LoadBalancer", "Certificate", "TargetGroup", "ScalableTarget", "ScalingPolicy"] {
         assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
     }
     assert!(status.managed_resources.iter().flatten().all(|r| r.status == "ACTIVE"));
+    let mut arns: Vec<&str> = status.managed_resources.iter().flatten().filter_map(|r| r.arn.as_deref()).collect();
+    let listed = arns.len();
+    arns.sort();
+    arns.dedup();
+    assert_eq!(arns.len(), listed, "each resource once: {arns:?}");
     let service = described(&bed, &arn).await;
     let config = &service.active_configurations()[0];
     assert_eq!(config.health_check_path(), Some("/healthz"));

@@ -188,9 +188,9 @@ fn metric_from_sdk(m: &types::ExpressGatewayServiceScalingMetric) -> Option<Expr
 /// Every resource ECS made for a revision, one entry each, in a fixed order.
 pub fn managed_resources(resources: &types::EcsManagedResources) -> Vec<ManagedResourceStatus> {
     let mut out = Vec::new();
-    let mut add = |type_: &str, arn: Option<&str>, status: &types::ManagedResourceStatus, reason: Option<&str>| {
+    let mut add = |kind: &str, arn: Option<&str>, status: &types::ManagedResourceStatus, reason: Option<&str>| {
         out.push(ManagedResourceStatus {
-            type_: type_.to_owned(),
+            kind: kind.to_owned(),
             arn: arn.map(str::to_owned),
             status: status.as_str().to_owned(),
             status_reason: reason.map(str::to_owned),

@@ -15,7 +15,7 @@ use crate::aws::convert::express::newest_configuration;
 use crate::controller::conditions::{self, ConditionSpec, DEGRADED, PROGRESSING, READY};
 use crate::controller::drift::DriftItem;
 use crate::controller::outcome::{self, Conditions, active, healthy, not_ready};
-use crate::controller::service::rollout::assess;
+use crate::controller::rollout::assess;
 use crate::crd::express::{ECSExpressServiceStatus, IngressPathStatus};
 
 /// Ready's and Degraded's reason for a rolled-back configuration.
@@ -138,7 +138,7 @@ fn observed_conditions(found: &Found, rolled_back: Option<&str>, drift: &[DriftI
         let why = r.status_reason.as_deref().unwrap_or("no reason given");
         return degraded(
             "ResourceFailed",
-            format!("{what}: ECS's {} {} FAILED ({why})", r.type_, r.arn.as_deref().unwrap_or_default()),
+            format!("{what}: ECS's {} {} FAILED ({why})", r.kind, r.arn.as_deref().unwrap_or_default()),
         );
     }
     let moving = |reason: &str, message: String| {
@@ -167,7 +167,7 @@ fn observed_conditions(found: &Found, rolled_back: Option<&str>, drift: &[DriftI
         );
     }
     if let Some(r) = resources.iter().find(|r| r.status != "ACTIVE") {
-        return moving("Provisioning", format!("{what}: ECS's {} is {}", r.type_, r.status));
+        return moving("Provisioning", format!("{what}: ECS's {} is {}", r.kind, r.status));
     }
     active(&what, drift)
 }

@@ -14,10 +14,10 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::ResourceExt;
 use kube::runtime::events::EventType;
 
-use super::rollout::FINISHED;
 use crate::aws::error::ErrorClass;
 use crate::controller::context::Context;
 use crate::controller::error::Error;
+use crate::controller::rollout::FINISHED;
 use crate::controller::status::publish;
 use crate::crd::ECSService;
 use crate::crd::common::{APPROVE_ANNOTATION, ROLLBACK_ANNOTATION};

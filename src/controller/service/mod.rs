@@ -16,7 +16,6 @@ pub mod execute;
 pub mod observe;
 pub mod plan;
 pub mod resolve;
-pub mod rollout;
 pub mod status;
 pub mod watch;
 
@@ -32,6 +31,7 @@ use super::error::Error;
 use super::kind::reconciler;
 use super::ownership::owner_of;
 use super::planning::plan_object;
+use super::rollout;
 use super::status::record;
 use crate::aws::convert::service::ServiceTarget;
 use crate::canonical::defaults::SERVICE_NOT_COMPARED;

@@ -6,11 +6,11 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::resolve::Waiting;
 use super::resolve::{cluster_name, family_revision};
-use super::rollout::Assessment;
 use crate::controller::conditions::{self, ConditionSpec, DEGRADED, PROGRESSING, READY};
 use crate::controller::drift::DriftItem;
 use crate::controller::drift::{self, Correction};
 use crate::controller::error::Error;
+use crate::controller::rollout::Assessment;
 use crate::crd::common::{AppliedRecord, CommonStatus};
 use crate::crd::service::{
     DeploymentActions, DeploymentStatus, ECSServiceStatus, NamespaceSeen, ServiceDeploymentStatus, ServiceEventRecord,

@@ -4,7 +4,8 @@
 //! is still draining, running == desired, and the service deployment (blue/green, linear and
 //! canary: through bake time and clean-up) is SUCCESSFUL. Anything else is Progressing, with
 //! the stage as its reason; a failed or rolled-back deployment is Degraded and says why, naming
-//! the hook or alarm.
+//! the hook or alarm. Shared by ECSService and ECSExpressService: an Express service is an ECS
+//! service underneath, and DescribeServices reports its rollout the same way.
 
 use aws_sdk_ecs::types::{Deployment, DeploymentRolloutState, Service};
 
