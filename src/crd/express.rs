@@ -224,6 +224,11 @@ fn express_rules(schema: &mut schemars::Schema) {
     schema::add_rules(
         schema,
         &[
+            CelRule::new(
+                "has(self.serviceName) == has(oldSelf.serviceName) && (!has(self.serviceName) || self.serviceName == oldSelf.serviceName)",
+                "serviceName is fixed once the object exists (ECS cannot rename a service): create a new ECSExpressService for another name",
+            )
+            .at(".serviceName"),
             CelRule::new("!(has(self.cluster) && has(self.clusterRef))", "set at most one of cluster and clusterRef")
                 .at(".cluster")
                 .reason("FieldValueForbidden"),
