@@ -1,6 +1,6 @@
-//! ecs-operator: reconciles `TaskDefinition`, `ECSService`, `ECSCluster` and `CapacityProvider`
-//! custom resources against Amazon ECS and writes status, rollout progress and drift back into
-//! them.
+//! ecs-operator: reconciles `TaskDefinition`, `ECSService`, `ECSCluster`, `CapacityProvider`,
+//! `ECSTask` (one-off tasks) and `ECSExpressService` (Express Mode) custom resources against
+//! Amazon ECS and writes status, rollout progress and drift back into them.
 
 // Nothing from users, Kubernetes or AWS may panic the operator: outside tests, `unwrap` and
 // `expect` are refused, and the few that stand on the code's own invariants say so with an
