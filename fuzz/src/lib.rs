@@ -131,7 +131,7 @@ async fn describe_services(ecs: &dyn EcsApi) {
             },
             None => None,
         };
-        let assessment = service::rollout::assess(s, deployment.as_ref(), TD_ARN);
+        let assessment = ecs_operator::controller::rollout::assess(s, deployment.as_ref(), TD_ARN);
         let outcome = service::status::Outcome {
             stage: Some(service::status::Stage::Observed {
                 service: s,
