@@ -914,7 +914,7 @@ mod tests {
 
     #[test]
     fn filling_is_idempotent() {
-        for table in [SERVICE, CLUSTER, CAPACITY_PROVIDER] {
+        for table in [SERVICE, CLUSTER, CAPACITY_PROVIDER, EXPRESS] {
             let once = fill(json!({}), table);
             assert_eq!(fill(once.clone(), table), once);
         }
@@ -935,7 +935,7 @@ mod tests {
 
     #[test]
     fn every_entry_has_a_distinct_non_default_example_and_a_source() {
-        for table in [SERVICE, CLUSTER, CAPACITY_PROVIDER, TASK_DEFINITION] {
+        for table in [SERVICE, CLUSTER, CAPACITY_PROVIDER, TASK_DEFINITION, EXPRESS] {
             for entry in table {
                 assert!(!entry.source.is_empty(), "{}", entry.path);
                 // deploymentController.type has one value ECS-native controllers use.

@@ -10,6 +10,7 @@
 use aws_sdk_ecs::types::{Deployment, DeploymentRolloutState, Service};
 
 use crate::controller::conditions::DEGRADED;
+use crate::crd::HasCommonStatus;
 use crate::crd::service::{ECSServiceStatus, HookStatus, ServiceDeploymentStatus};
 
 /// Why a service is not (yet) Ready.
@@ -335,11 +336,15 @@ fn rolled_back_from(service: &Service, desired: &str) -> Option<Degraded> {
 
 /// The rollback memory. ECS forgets a rollback once the rollback deployment completes; the
 /// status remembers it (Degraded, reason RolledBack) for as long as the spec stays the one that
-/// failed (`spec_hash`). What it remembers, if anything: the one place that memory is read.
-pub fn remembered_rollback(previous: Option<&ECSServiceStatus>, spec_hash: &str) -> Option<String> {
-    let previous = previous?;
-    let degraded = previous.common.conditions.as_ref()?.iter().find(|c| c.type_ == DEGRADED)?;
-    let same_spec = previous.spec_hash.as_deref() == Some(spec_hash);
+/// failed (`spec_hash`, against the hash the status recorded). What it remembers, if anything:
+/// the one place that memory is read, for ECSService and ECSExpressService alike.
+pub fn remembered_rollback<S: HasCommonStatus>(
+    previous: Option<&S>,
+    recorded_hash: Option<&str>,
+    spec_hash: &str,
+) -> Option<String> {
+    let degraded = previous?.common().conditions.as_ref()?.iter().find(|c| c.type_ == DEGRADED)?;
+    let same_spec = recorded_hash == Some(spec_hash);
     (degraded.status == "True" && degraded.reason == "RolledBack" && same_spec).then(|| degraded.message.clone())
 }
 

@@ -140,12 +140,25 @@ pub fn express_spec_from_sdk(service: &types::EcsExpressGatewayService) -> Resul
         cpu: config.cpu().map(str::to_owned),
         memory: config.memory().map(str::to_owned),
         health_check_path: config.health_check_path().map(str::to_owned),
-        scaling_target: config.scaling_target().map(|s| ExpressScalingTarget {
-            min_task_count: s.min_task_count(),
-            max_task_count: s.max_task_count(),
-            auto_scaling_metric: s.auto_scaling_metric().and_then(metric_from_sdk),
-            auto_scaling_target_value: s.auto_scaling_target_value(),
-        }),
+        scaling_target: config
+            .scaling_target()
+            .map(|s| -> Result<_, ConvertError> {
+                Ok(ExpressScalingTarget {
+                    min_task_count: s.min_task_count(),
+                    max_task_count: s.max_task_count(),
+                    auto_scaling_metric: s
+                        .auto_scaling_metric()
+                        .map(|m| {
+                            metric_from_sdk(m).ok_or_else(|| ConvertError::UnsupportedValue {
+                                field: format!("{at}.scalingTarget.autoScalingMetric"),
+                                value: m.as_str().to_owned(),
+                            })
+                        })
+                        .transpose()?,
+                    auto_scaling_target_value: s.auto_scaling_target_value(),
+                })
+            })
+            .transpose()?,
         network_configuration: config.network_configuration().map(|n| ExpressNetworkConfiguration {
             subnets: n.subnets().to_vec(),
             security_groups: Some(n.security_groups().to_vec()).filter(|g| !g.is_empty()),

@@ -24,6 +24,11 @@ pub struct Found {
     pub service: Option<Service>,
     /// The newest revision's managed resources, and that revision's ARN.
     pub resources: Option<(String, Vec<ManagedResourceStatus>)>,
+    /// The rollback of the spec's configuration that is held (what ECS said), while AWS still
+    /// differs from the spec.
+    pub rolled_back: Option<String>,
+    /// A change was just sent and ECS does not report it yet.
+    pub update_pending: bool,
 }
 
 /// The ECS service named `name` in `cluster`, and the Express service it is (None when there is
@@ -86,6 +91,7 @@ pub async fn resources(
     let status = obj.status.as_ref();
     if let Some(recorded) = status.and_then(|s| s.managed_resources.as_ref())
         && status.and_then(|s| s.managed_resources_revision.as_deref()) == Some(revision)
+        && !recorded.is_empty()
         && recorded.iter().all(|r| r.status == "ACTIVE")
     {
         return Ok(Some((revision.to_owned(), recorded.clone())));

@@ -23,8 +23,8 @@ pub const ROLLED_BACK: &str = crate::controller::drift::ROLLED_BACK;
 
 /// Where the reconcile got to.
 pub enum Stage<'a> {
-    /// The Express service as ECS reports it (not INACTIVE), and the rollback held, if any.
-    Observed { found: &'a Found, rolled_back: Option<&'a str> },
+    /// The Express service as ECS reports it (not INACTIVE).
+    Observed(&'a Found),
     /// No Express service in ECS (not created: Observe mode, or deleted out of band under Report).
     Missing(&'a str),
 }
@@ -38,7 +38,7 @@ pub fn build(
     now: &Time,
 ) -> ECSExpressServiceStatus {
     let described = match &o.stage {
-        Some(Stage::Observed { found, .. }) => Some(from_found(found)),
+        Some(Stage::Observed(found)) => Some(from_found(found)),
         Some(Stage::Missing(_)) => Some(ECSExpressServiceStatus::default()),
         None => None,
     };
@@ -94,29 +94,25 @@ pub fn rolled_back(service: &Service) -> Option<String> {
         .map(|d| format!("the rollout was rolled back: {}", d.rollout_state_reason().unwrap_or("no reason given")))
 }
 
-/// The rollback the last status recorded (Degraded, reason RolledBack), while the spec is still
-/// the one that failed (`spec_hash`).
-pub fn remembered_rollback(previous: Option<&ECSExpressServiceStatus>, spec_hash: &str) -> Option<String> {
-    let previous = previous?;
-    let degraded = previous.common.conditions.as_ref()?.iter().find(|c| c.type_ == DEGRADED)?;
-    let same_spec = previous.spec_hash.as_deref() == Some(spec_hash);
-    (degraded.status == "True" && degraded.reason == ROLLED_BACK && same_spec).then(|| degraded.message.clone())
+/// ACTIVE, DRAINING or INACTIVE, as ECS reports it ("" when it reports none).
+pub fn status_code(express: &aws_sdk_ecs::types::EcsExpressGatewayService) -> &str {
+    express.status().and_then(|s| s.status_code()).map(|c| c.as_str()).unwrap_or_default()
 }
 
 fn condition_specs(o: &Outcome<'_>) -> Vec<ConditionSpec> {
     let synced = conditions::synced(o.error, o.observe_only);
     let (ready, progressing, degraded) = match &o.stage {
-        Some(Stage::Observed { found, rolled_back }) => observed_conditions(found, *rolled_back, o.drift),
+        Some(Stage::Observed(found)) => observed_conditions(found, o.drift),
         Some(Stage::Missing(why)) => not_ready("NotFound", why),
         None => outcome::failed(o.error),
     };
     vec![ready, synced, progressing, degraded]
 }
 
-fn observed_conditions(found: &Found, rolled_back: Option<&str>, drift: &[DriftItem]) -> Conditions {
+fn observed_conditions(found: &Found, drift: &[DriftItem]) -> Conditions {
     let e = &found.express;
     let what = format!("Express service {}", e.service_name().unwrap_or_default());
-    let code = e.status().and_then(|s| s.status_code()).map(|c| c.as_str()).unwrap_or_default();
+    let code = status_code(e);
     if code != "ACTIVE" {
         return not_ready("NotActive", &format!("{what} is {code}"));
     }
@@ -127,7 +123,7 @@ fn observed_conditions(found: &Found, rolled_back: Option<&str>, drift: &[DriftI
             ConditionSpec::new(DEGRADED, true, reason, message),
         )
     };
-    if let Some(message) = rolled_back {
+    if let Some(message) = &found.rolled_back {
         return degraded(
             ROLLED_BACK,
             format!("{what}: {message}; the spec's configuration is not sent again until the spec changes"),
@@ -148,6 +144,9 @@ fn observed_conditions(found: &Found, rolled_back: Option<&str>, drift: &[DriftI
             healthy(),
         )
     };
+    if found.update_pending {
+        return moving("UpdatePending", format!("{what}: ECS does not report the configuration just sent yet"));
+    }
     if let Some(service) = &found.service {
         let assessment = assess(service, None, service.task_definition().unwrap_or_default());
         if let Some(d) = assessment.degraded {
@@ -165,6 +164,9 @@ fn observed_conditions(found: &Found, rolled_back: Option<&str>, drift: &[DriftI
             "RolloutInProgress",
             format!("{what}: {configurations} configurations are active while the newest rolls out"),
         );
+    }
+    if resources.is_empty() {
+        return moving("Provisioning", format!("{what}: ECS reports no resources for its newest revision yet"));
     }
     if let Some(r) = resources.iter().find(|r| r.status != "ACTIVE") {
         return moving("Provisioning", format!("{what}: ECS's {} is {}", r.kind, r.status));

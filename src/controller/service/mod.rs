@@ -110,7 +110,8 @@ async fn sync(svc: &ECSService, ctx: &Context, resolved: &Resolved, observe_only
         Some((actual, seen)) => (Some(actual), seen),
         None => (None, None),
     };
-    let remembered = rollout::remembered_rollback(svc.status.as_ref(), &desired_hash);
+    let recorded = svc.status.as_ref().and_then(|s| s.spec_hash.as_deref());
+    let remembered = rollout::remembered_rollback(svc.status.as_ref(), recorded, &desired_hash);
     let rolled_back = rollout::was_rolled_back(existing.as_ref(), td, remembered.as_deref())
         || rollout::deployment_rolled_back(svc.status.as_ref(), existing.as_ref(), &desired_hash);
     let (plan, record) = plan(svc, ctx, resolved, (&desired, &desired_hash), actual.as_ref(), rolled_back)?;
