@@ -1,4 +1,4 @@
-//! The TaskDefinition and ECSService controllers against moto_server, a third-party ECS
+//! The TaskDefinition, ECSService and ECSTask controllers against moto_server, a third-party ECS
 //! emulator: every request they send through a full lifecycle (register, re-register on change,
 //! prune, deregister on deletion; create, update, retag, delete) must be accepted by an
 //! implementation nobody here wrote.
@@ -185,4 +185,78 @@ async fn moto_accepts_every_request_of_a_service_lifecycle() {
     }
     api.delete("worker", &DeleteParams::default()).await.expect("delete");
     bed.eventually("service object gone", || async { api.get_opt("worker").await.ok()?.is_none().then_some(()) }).await;
+}
+
+const MIGRATE_TD: &str = r#"
+apiVersion: ecs.operator.dev/v1alpha1
+kind: TaskDefinition
+metadata:
+  name: migrate
+spec:
+  requiresCompatibilities: [FARGATE]
+  networkMode: awsvpc
+  cpu: "256"
+  memory: "512"
+  containerDefinitions:
+    - name: migrate
+      image: busybox:1
+      memory: 512
+"#;
+
+const MIGRATE: &str = r#"
+apiVersion: ecs.operator.dev/v1alpha1
+kind: ECSTask
+metadata:
+  name: migrate
+spec:
+  cluster: moto
+  taskDefinitionRef: {name: migrate}
+  launchType: FARGATE
+  networkConfiguration:
+    awsvpcConfiguration: {subnets: [subnet-0123456789abcdef0]}
+  overrides:
+    containerOverrides:
+      - name: migrate
+        command: [sh, -c, "echo migrating"]
+        environment: [{name: STEP, value: all}]
+  tags: {purpose: migration}
+"#;
+
+/// moto starts tasks RUNNING and never stops them on its own, so the run never finishes there;
+/// what counts is that the RunTask, ListTasks, DescribeTasks and StopTask an ECSTask sends
+/// (with its startedBy, clientToken, overrides and tags) are accepted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moto_accepts_every_request_of_a_one_off_task() {
+    use ecs_operator::crd::task::{ECSTask, TaskPhase};
+    let moto = Moto::start().await;
+    let mut bed = Bed::start().await;
+    bed.aim_at(&moto.endpoint);
+    bed.aws.create_cluster().cluster_name("moto").send().await.expect("cluster on moto");
+    bed.start_operator().await;
+    bed.apply::<TaskDefinition>(MIGRATE_TD).await;
+    bed.apply::<ECSTask>(MIGRATE).await;
+    let api: Api<ECSTask> = Api::namespaced(bed.client.clone(), NS);
+    let arn = bed
+        .eventually("the task started on moto", || async {
+            let status = api.get("migrate").await.ok()?.status?;
+            let synced = status.common.conditions.as_ref()?.iter().find(|c| c.type_ == "Synced")?.clone();
+            assert!(synced.reason != "Terminal", "moto rejected a request: {}", synced.message);
+            let task = status.tasks.as_ref()?.first()?.clone();
+            (status.phase == Some(TaskPhase::Running)).then_some(task.task_arn)
+        })
+        .await;
+    let uid = api.get("migrate").await.expect("get").metadata.uid.expect("uid");
+    let listed = bed
+        .aws
+        .list_tasks()
+        .cluster("moto")
+        .started_by(format!("ecs-operator/{uid}/1"))
+        .send()
+        .await
+        .expect("list on moto");
+    assert_eq!(listed.task_arns(), [arn.clone()], "one task, found by its startedBy");
+    api.delete("migrate", &DeleteParams::default()).await.expect("delete");
+    bed.eventually("the object gone", || async { api.get_opt("migrate").await.ok()?.is_none().then_some(()) }).await;
+    let out = bed.aws.describe_tasks().cluster("moto").tasks(&arn).send().await.expect("describe on moto");
+    assert_eq!(out.tasks()[0].desired_status(), Some("STOPPED"), "deleting the object stopped its task");
 }
