@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::support::{Bed, NS};
 use ecs_operator::crd::common::CommonStatus;
-use ecs_operator::crd::{CapacityProvider, TaskDefinition};
+use ecs_operator::crd::{CapacityProvider, ECSExpressService, HasCommonStatus, ManagedObject, TaskDefinition};
 use kube::api::Api;
 
 fn synced(status: Option<&CommonStatus>) -> Option<(String, String, String)> {
@@ -30,26 +30,12 @@ async fn every_runtime_bad_input_is_terminal_naming_the_field_with_no_aws_write(
         let name = value.pointer("/metadata/name").and_then(|v| v.as_str()).expect("name").to_owned();
         let kind = value.get("kind").and_then(|v| v.as_str()).expect("kind").to_owned();
         // Admission (kube-sim) must accept it: apply panics otherwise.
+        let what = path.display().to_string();
         let (_, reason, message) = match kind.as_str() {
-            "TaskDefinition" => {
-                bed.apply::<TaskDefinition>(&text).await;
-                let api: Api<TaskDefinition> = Api::namespaced(bed.client.clone(), NS);
-                bed.eventually(&format!("{} Synced=False", path.display()), || async {
-                    let obj = api.get(&name).await.ok()?;
-                    synced(obj.status.as_ref().map(|s| &s.common)).filter(|c| c.0 == "False")
-                })
-                .await
-            }
-            "CapacityProvider" => {
-                bed.apply::<CapacityProvider>(&text).await;
-                let api: Api<CapacityProvider> = Api::namespaced(bed.client.clone(), NS);
-                bed.eventually(&format!("{} Synced=False", path.display()), || async {
-                    let obj = api.get(&name).await.ok()?;
-                    synced(obj.status.as_ref().map(|s| &s.common)).filter(|c| c.0 == "False")
-                })
-                .await
-            }
-            other => panic!("{}: add {other} to this test", path.display()),
+            "TaskDefinition" => synced_false::<TaskDefinition>(&bed, &text, &name, &what).await,
+            "CapacityProvider" => synced_false::<CapacityProvider>(&bed, &text, &name, &what).await,
+            "ECSExpressService" => synced_false::<ECSExpressService>(&bed, &text, &name, &what).await,
+            other => panic!("{what}: add {other} to this test"),
         };
         assert_eq!(reason, "Terminal", "{}: {message}", path.display());
         for expect in &expects {
@@ -58,4 +44,24 @@ async fn every_runtime_bad_input_is_terminal_naming_the_field_with_no_aws_write(
     }
     let writes = bed.writes_made();
     assert!(writes.is_empty(), "bad input reached AWS: {writes:?}");
+}
+
+/// Applies `text` (admission must accept it: apply panics otherwise) and waits for its
+/// Synced=False condition.
+async fn synced_false<K>(bed: &Bed, text: &str, name: &str, what: &str) -> (String, String, String)
+where
+    K: ManagedObject
+        + kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + serde::Serialize
+        + std::fmt::Debug,
+{
+    bed.apply::<K>(text).await;
+    let api: Api<K> = Api::namespaced(bed.client.clone(), NS);
+    bed.eventually(&format!("{what} Synced=False"), || async {
+        let obj = api.get(name).await.ok()?;
+        synced(obj.current_status().map(|s| s.common())).filter(|c| c.0 == "False")
+    })
+    .await
 }

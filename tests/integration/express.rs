@@ -134,6 +134,12 @@ async fn an_express_service_is_created_updated_corrected_and_deleted() {
     assert_eq!(bed.calls("UpdateExpressGatewayService"), 3, "the operator's correction is one update");
     ready(&bed, "shop").await;
 
+    // The name is fixed at admission.
+    let rename = serde_json::json!({"spec": {"serviceName": "shop-2"}});
+    let refused = api(&bed).patch("shop", &PatchParams::default(), &Patch::Merge(&rename)).await;
+    let Err(kube::Error::Api(refusal)) = refused else { panic!("a rename is refused: {refused:?}") };
+    assert!(refusal.message.contains("serviceName is fixed"), "{}", refusal.message);
+
     // The cluster cannot change: RequiresReplacement, nothing written.
     let writes = bed.write_calls();
     let move_cluster = serde_json::json!({"spec": {"cluster": "elsewhere"}});

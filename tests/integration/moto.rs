@@ -234,7 +234,12 @@ async fn moto_accepts_every_request_of_a_one_off_task() {
     bed.aws.create_cluster().cluster_name("moto").send().await.expect("cluster on moto");
     bed.start_operator().await;
     bed.apply::<TaskDefinition>(MIGRATE_TD).await;
-    bed.apply::<ECSTask>(MIGRATE).await;
+    // moto checks that a task's subnets exist in its EC2 model, as AWS does (its default VPC's),
+    // and fails without security groups (AWS would use the VPC's default group).
+    let subnet = moto_default_id(&moto.endpoint, "DescribeSubnets", "subnetId");
+    let group = moto_default_id(&moto.endpoint, "DescribeSecurityGroups", "groupId");
+    let network = format!("subnets: [{subnet}], securityGroups: [{group}]");
+    bed.apply::<ECSTask>(&MIGRATE.replace("subnets: [subnet-0123456789abcdef0]", &network)).await;
     let api: Api<ECSTask> = Api::namespaced(bed.client.clone(), NS);
     let arn = bed
         .eventually("the task started on moto", || async {
@@ -254,9 +259,31 @@ async fn moto_accepts_every_request_of_a_one_off_task() {
         .send()
         .await
         .expect("list on moto");
-    assert_eq!(listed.task_arns(), [arn.clone()], "one task, found by its startedBy");
+    assert_eq!(listed.task_arns(), std::slice::from_ref(&arn), "one task, found by its startedBy");
     api.delete("migrate", &DeleteParams::default()).await.expect("delete");
     bed.eventually("the object gone", || async { api.get_opt("migrate").await.ok()?.is_none().then_some(()) }).await;
     let out = bed.aws.describe_tasks().cluster("moto").tasks(&arn).send().await.expect("describe on moto");
     assert_eq!(out.tasks()[0].desired_status(), Some("STOPPED"), "deleting the object stopped its task");
+}
+
+/// The first `tag` id in moto's EC2 answer to `action` (query protocol): its default VPC's
+/// subnets and security groups.
+fn moto_default_id(endpoint: &str, action: &str, tag: &str) -> String {
+    use std::io::{Read, Write};
+    let address = endpoint.trim_start_matches("http://");
+    let body = format!("Action={action}&Version=2016-11-15");
+    let auth =
+        "AWS4-HMAC-SHA256 Credential=AKIDTEST/20240101/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=0";
+    let request = format!(
+        "POST / HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/x-www-form-urlencoded\r\nAuthorization: {auth}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut stream = std::net::TcpStream::connect(address).expect("connect to moto");
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read");
+    let id = answer.split(&format!("<{tag}>")).nth(1).and_then(|rest| rest.split('<').next());
+    id.filter(|id| !id.is_empty())
+        .unwrap_or_else(|| panic!("no {tag} in moto's answer to {action}: {answer}"))
+        .to_owned()
 }

@@ -149,8 +149,16 @@ fn observed_conditions(found: &Found, drift: &[DriftItem]) -> Conditions {
     }
     if let Some(service) = &found.service {
         let assessment = assess(service, None, service.task_definition().unwrap_or_default());
-        if let Some(d) = assessment.degraded {
-            return degraded(d.reason(), format!("{what}: {}", d.message()));
+        if let Some(d) = &assessment.degraded {
+            let message = format!("{what}: {}", d.message());
+            // Tasks failing while ECS keeps trying still move: looked at at the rollout pace.
+            let progressing = if assessment.progressing() {
+                ConditionSpec::new(PROGRESSING, true, d.reason(), message.clone())
+            } else {
+                outcome::idle()
+            };
+            let (ready, _, degraded) = degraded(d.reason(), message);
+            return (ready, progressing, degraded);
         }
         if let Err(not_ready) = assessment.ready {
             return moving(not_ready.reason(), format!("{what}: {}", not_ready.message()));

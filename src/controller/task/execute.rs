@@ -1,6 +1,8 @@
 //! Carries out an ECSTask's step: RunTask for an attempt (idempotent: its `clientToken` and
 //! `startedBy` name the object and the attempt), StopTask for what runs past the deadline.
 
+use aws_sdk_ecs::operation::run_task::RunTaskInput;
+
 use crate::aws::convert::task::{RunTarget, run_task_input, task_record};
 use crate::controller::context::Context;
 use crate::controller::error::Error;
@@ -19,9 +21,20 @@ pub enum Start {
     NotPlaced(String),
 }
 
-pub async fn start(ctx: &Context, obj: &ECSTask, target: &RunTarget, uid: &str, attempt: i32) -> Result<Start, Error> {
+/// The RunTask request of an attempt: built before anything is read or written, so a spec ECS
+/// would refuse is reported first.
+pub fn request(ctx: &Context, obj: &ECSTask, target: &RunTarget) -> Result<RunTaskInput, Error> {
     let owner = ownership_tags(&owner_of(obj), &ctx.config.cluster_id);
-    let input = run_task_input(&obj.spec, target, &owner).map_err(|e| Error::InvalidSpec(e.to_string()))?;
+    run_task_input(&obj.spec, target, &owner).map_err(|e| Error::InvalidSpec(e.to_string()))
+}
+
+pub async fn start(
+    ctx: &Context,
+    input: RunTaskInput,
+    target: &RunTarget,
+    uid: &str,
+    attempt: i32,
+) -> Result<Start, Error> {
     let started = match ctx.ecs.run_task(input).await {
         Ok(started) => started,
         // The token was used for this attempt with other parameters (a family that moved to a

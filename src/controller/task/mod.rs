@@ -126,13 +126,14 @@ async fn start(ctx: &Context, obj: &ECSTask, attempt: i32, limits: &Limits) -> R
         ..resolved.target.clone()
     };
     let poll = Then::After(ctx.config.rollout_poll_interval);
+    let input = execute::request(ctx, obj, &target)?;
     let found = observe::started_for(ctx, &target.cluster, &uid, attempt).await?;
     // All of them: ListTasks may not show every task of a start just made, and the same token
     // hands back the whole set.
     if usize::try_from(target.count).is_ok_and(|count| found.len() >= count) {
         return Ok((Stage::Started(resolved.started(attempt, found, true)), poll));
     }
-    match execute::start(ctx, obj, &target, &uid, attempt).await? {
+    match execute::start(ctx, input, &target, &uid, attempt).await? {
         Start::Running(tasks) => Ok((Stage::Started(resolved.started(attempt, tasks, false)), poll)),
         Start::NotPlaced(why) => {
             let exhausted =
