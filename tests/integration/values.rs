@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_ecs::types::{ClusterField, ClusterSettingName};
 use ecs_operator::controller::drift::{MAX_ATTEMPTS, reasons};
 use ecs_operator::crd::common::{AppliedRecord, CommonStatus};
-use ecs_operator::crd::{CapacityProvider, ECSCluster, ECSService, TaskDefinition};
+use ecs_operator::crd::{CapacityProvider, ECSCluster, ECSExpressService, ECSService, ECSTask, TaskDefinition};
 use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::api::events::v1::Event;
 use kube::api::{Api, ListParams};
@@ -67,27 +67,18 @@ trait Managed:
     fn common(&self) -> Option<&CommonStatus>;
 }
 
-impl Managed for ECSService {
+impl<K> Managed for K
+where
+    K: ecs_operator::crd::ManagedObject
+        + kube::Resource<Scope = NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + DeserializeOwned
+        + serde::Serialize
+        + Debug,
+{
     fn common(&self) -> Option<&CommonStatus> {
-        self.status.as_ref().map(|s| &s.common)
-    }
-}
-
-impl Managed for ECSCluster {
-    fn common(&self) -> Option<&CommonStatus> {
-        self.status.as_ref().map(|s| &s.common)
-    }
-}
-
-impl Managed for TaskDefinition {
-    fn common(&self) -> Option<&CommonStatus> {
-        self.status.as_ref().map(|s| &s.common)
-    }
-}
-
-impl Managed for CapacityProvider {
-    fn common(&self) -> Option<&CommonStatus> {
-        self.status.as_ref().map(|s| &s.common)
+        use ecs_operator::crd::HasCommonStatus;
+        self.current_status().map(|s| s.common())
     }
 }
 
@@ -104,6 +95,14 @@ fn settled<K: Managed>(obj: &K) -> bool {
         && condition(obj, "Ready").is_some_and(|c| c.0 == "True")
         && condition(obj, "Synced").is_some_and(|c| c.0 == "True")
         && common.drift.as_ref().is_none_or(Vec::is_empty)
+}
+
+/// Records whether each object of kind `K` has [`settled`], as `Kind/name`.
+async fn settled_of<K: Managed>(bed: &Bed, all: &mut BTreeMap<String, bool>) {
+    let api: Api<K> = Api::namespaced(bed.client.clone(), NS);
+    for o in api.list(&ListParams::default()).await.expect("list").items {
+        all.insert(format!("{}/{}", K::kind(&()), o.meta().name.clone().unwrap_or_default()), settled(&o));
+    }
 }
 
 /// Waits until `name` has [`settled`] on the spec last applied.
@@ -649,26 +648,15 @@ async fn every_sample_converges_and_the_steady_state_writes_nothing() {
     ecs_operator::local::create_outside_resources(&bed.aws).await.expect("what the samples reference");
     ecs_operator::local::apply_samples(&bed.client).await.expect("apply the samples");
 
-    let (services, clusters): (Api<ECSService>, Api<ECSCluster>) =
-        (Api::namespaced(bed.client.clone(), NS), Api::namespaced(bed.client.clone(), NS));
-    let (tds, providers): (Api<TaskDefinition>, Api<CapacityProvider>) =
-        (Api::namespaced(bed.client.clone(), NS), Api::namespaced(bed.client.clone(), NS));
     // kind/name → whether it has settled, for every sample object.
     let snapshot = || async {
         let mut all = std::collections::BTreeMap::new();
-        let lp = ListParams::default();
-        for o in services.list(&lp).await.expect("list").items {
-            all.insert(format!("ECSService/{}", o.metadata.name.clone().unwrap_or_default()), settled(&o));
-        }
-        for o in clusters.list(&lp).await.expect("list").items {
-            all.insert(format!("ECSCluster/{}", o.metadata.name.clone().unwrap_or_default()), settled(&o));
-        }
-        for o in tds.list(&lp).await.expect("list").items {
-            all.insert(format!("TaskDefinition/{}", o.metadata.name.clone().unwrap_or_default()), settled(&o));
-        }
-        for o in providers.list(&lp).await.expect("list").items {
-            all.insert(format!("CapacityProvider/{}", o.metadata.name.clone().unwrap_or_default()), settled(&o));
-        }
+        settled_of::<ECSService>(&bed, &mut all).await;
+        settled_of::<ECSCluster>(&bed, &mut all).await;
+        settled_of::<TaskDefinition>(&bed, &mut all).await;
+        settled_of::<CapacityProvider>(&bed, &mut all).await;
+        settled_of::<ECSTask>(&bed, &mut all).await;
+        settled_of::<ECSExpressService>(&bed, &mut all).await;
         all
     };
     let samples = ecs_operator::local::SAMPLES.len();
@@ -687,6 +675,7 @@ async fn every_sample_converges_and_the_steady_state_writes_nothing() {
     more_polls(&bed, "DescribeServices", 10).await;
     more_polls(&bed, "DescribeClusters", 10).await;
     more_polls(&bed, "DescribeCapacityProviders", 5).await;
+    more_polls(&bed, "DescribeExpressGatewayService", 3).await;
     assert_eq!(bed.writes_made(), writes, "no AWS writes in the steady state");
     let all = snapshot().await;
     assert!(all.values().all(|s| *s), "every sample still Ready, Synced, with no drift: {all:#?}");
