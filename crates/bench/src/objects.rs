@@ -28,10 +28,15 @@ pub enum Kind {
     Service,
     /// Only the chaos run has any (the batch sample's); the benchmark watches none come.
     CapacityProvider,
+    /// Only the chaos run has any (the migration sample).
+    Task,
+    /// Only the chaos run has any (the storefront sample).
+    Express,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 4] = [Kind::Cluster, Kind::TaskDefinition, Kind::Service, Kind::CapacityProvider];
+    pub const ALL: [Kind; 6] =
+        [Kind::Cluster, Kind::TaskDefinition, Kind::Service, Kind::CapacityProvider, Kind::Task, Kind::Express];
 
     pub fn api_resource(self) -> ApiResource {
         let (kind, plural) = match self {
@@ -39,6 +44,8 @@ impl Kind {
             Kind::TaskDefinition => ("TaskDefinition", "taskdefinitions"),
             Kind::Service => ("ECSService", "ecsservices"),
             Kind::CapacityProvider => ("CapacityProvider", "capacityproviders"),
+            Kind::Task => ("ECSTask", "ecstasks"),
+            Kind::Express => ("ECSExpressService", "ecsexpressservices"),
         };
         ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(GROUP, VERSION, kind), plural)
     }

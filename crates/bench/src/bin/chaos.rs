@@ -317,6 +317,15 @@ async fn converge(
     // The ECS clusters of the run: its own and the samples'.
     let mut cluster_names: Vec<String> = (0..clusters).map(|c| format!("chaos-{c}")).collect();
     cluster_names.extend(samples.iter().filter(|(kind, _)| *kind == Kind::Cluster).map(|(_, v)| cluster_name(v)));
+    // Express services (in ECS's `default` cluster) and the task definition family ECS
+    // registers for each under its name.
+    let express_names: Vec<String> = samples
+        .iter()
+        .filter(|(kind, _)| *kind == Kind::Express)
+        .map(|(_, v)| {
+            v["spec"]["serviceName"].as_str().or_else(|| v["metadata"]["name"].as_str()).unwrap_or_default().to_owned()
+        })
+        .collect();
     let stats = ecs.stats();
     if faults {
         let leader_kills = f64::from(kills);
@@ -353,7 +362,7 @@ async fn converge(
             unit: "revisions",
             goal: Some(0.0),
         });
-        let orphans = orphans(ecs.endpoint(), &observer, &cluster_names).await?;
+        let orphans = orphans(ecs.endpoint(), &observer, &cluster_names, &express_names).await?;
         figures.push(Figure {
             name: "aws_resources_without_owner",
             value: orphans as f64,
@@ -388,7 +397,7 @@ async fn converge(
     if faults {
         sim_post(ecs.endpoint(), "/_sim/faults/clear", "").await?;
     }
-    let aws_left = left_in_aws(ecs.endpoint(), &cluster_names).await?;
+    let aws_left = left_in_aws(ecs.endpoint(), &cluster_names, !express_names.is_empty()).await?;
     let names = if faults {
         [
             "delete_with_faults_seconds",
@@ -578,7 +587,8 @@ async fn delete_everything(
     limit: Duration,
 ) -> Result<Deleted> {
     let started = Instant::now();
-    for kind in [Kind::Cluster, Kind::CapacityProvider, Kind::TaskDefinition, Kind::Service] {
+    for kind in [Kind::Cluster, Kind::CapacityProvider, Kind::TaskDefinition, Kind::Service, Kind::Task, Kind::Express]
+    {
         kind.api(client)
             .delete_collection(&kube::api::DeleteParams::default(), &kube::api::ListParams::default())
             .await
@@ -622,8 +632,14 @@ async fn delete_everything(
 
 /// After the delete: `clusters` not INACTIVE, services still in any of them (ACTIVE or
 /// DRAINING), and ACTIVE task definition revisions that carry an ownership tag.
-async fn left_in_aws(endpoint: &str, clusters: &[String]) -> Result<usize> {
+async fn left_in_aws(endpoint: &str, clusters: &[String], express: bool) -> Result<usize> {
     let mut left = 0;
+    // Express services live in ECS's `default` cluster, which ECS made and keeps: only their
+    // services count.
+    if express {
+        let page = ecs_call(endpoint, "ListServices", json!({"cluster": EXPRESS_CLUSTER, "maxResults": 100})).await?;
+        left += page["serviceArns"].as_array().map_or(0, Vec::len);
+    }
     for cluster in clusters {
         let out = ecs_call(endpoint, "DescribeClusters", json!({"clusters": [cluster]})).await?;
         let live = out["clusters"].as_array().into_iter().flatten().any(|c| c["status"] != "INACTIVE");
@@ -809,11 +825,17 @@ fn owner_tag(tags: Option<&Value>) -> Option<String> {
     })
 }
 
-/// ECS services in `clusters` and ACTIVE task definition revisions whose owner object does not
-/// exist (the run's own [`OUTSIDE_FAMILIES`] aside).
-async fn orphans(endpoint: &str, observer: &Observer, clusters: &[String]) -> Result<usize> {
+/// The cluster Express services run in when their spec names none.
+const EXPRESS_CLUSTER: &str = "default";
+
+/// ECS services in `clusters` (and the Express services in ECS's `default` cluster) and ACTIVE
+/// task definition revisions whose owner object does not exist (the run's own
+/// [`OUTSIDE_FAMILIES`] aside, and the families ECS registers for the Express services named
+/// `express`).
+async fn orphans(endpoint: &str, observer: &Observer, clusters: &[String], express: &[String]) -> Result<usize> {
     let mut orphans = 0;
-    for cluster in clusters {
+    let express_cluster = (!express.is_empty()).then(|| EXPRESS_CLUSTER.to_owned());
+    for cluster in clusters.iter().chain(express_cluster.iter()) {
         let mut arns = Vec::new();
         let mut token: Option<String> = None;
         loop {
@@ -839,7 +861,9 @@ async fn orphans(endpoint: &str, observer: &Observer, clusters: &[String]) -> Re
             .await?;
             for svc in out["services"].as_array().into_iter().flatten() {
                 let owned = owner_tag(svc.get("tags")).and_then(|o| o.strip_prefix("default/").map(str::to_owned));
-                if !owned.is_some_and(|name| observer.exists(Kind::Service, &name)) {
+                let owner_exists =
+                    |name: &str| observer.exists(Kind::Service, name) || observer.exists(Kind::Express, name);
+                if !owned.is_some_and(|name| owner_exists(&name)) {
                     orphans += 1;
                 }
             }
@@ -848,7 +872,7 @@ async fn orphans(endpoint: &str, observer: &Observer, clusters: &[String]) -> Re
     let families =
         ecs_call(endpoint, "ListTaskDefinitionFamilies", json!({"status": "ACTIVE", "maxResults": 100})).await?;
     let families = families["families"].as_array().into_iter().flatten().filter_map(Value::as_str);
-    for family in families.filter(|f| !OUTSIDE_FAMILIES.contains(f)) {
+    for family in families.filter(|f| !OUTSIDE_FAMILIES.contains(f) && !express.iter().any(|e| e == f)) {
         let list =
             ecs_call(endpoint, "ListTaskDefinitions", json!({"familyPrefix": family, "status": "ACTIVE"})).await?;
         for arn in list["taskDefinitionArns"].as_array().into_iter().flatten().filter_map(Value::as_str) {
