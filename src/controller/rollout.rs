@@ -311,7 +311,8 @@ fn deployment_progress(deployment: &ServiceDeploymentStatus) -> Option<Deploymen
     Some(DeploymentProgress::Stage { status: deployment.status.clone(), stage, traffic })
 }
 
-fn primary(service: &Service) -> Option<&Deployment> {
+/// The PRIMARY deployment ECS reports for `service`.
+pub fn primary(service: &Service) -> Option<&Deployment> {
     service.deployments().iter().find(|d| d.status() == Some("PRIMARY"))
 }
 

@@ -95,10 +95,10 @@ pub struct ExpressContainer {
     #[schemars(length(max = 100))]
     pub command: Option<Vec<String>>,
     /// Environment variables; names must be unique.
-    #[schemars(length(max = 500), transform = unique_names)]
+    #[schemars(length(max = 500), transform = schema::unique_names)]
     pub environment: Option<Vec<KeyValuePair>>,
     /// Secrets from Secrets Manager or SSM Parameter Store, by ARN; names must be unique.
-    #[schemars(length(max = 500), transform = unique_names)]
+    #[schemars(length(max = 500), transform = schema::unique_names)]
     pub secrets: Option<Vec<Secret>>,
 }
 
@@ -244,8 +244,4 @@ fn express_rules(schema: &mut schemars::Schema) {
             .at(".scalingTarget.autoScalingTargetValue"),
         ],
     );
-}
-
-fn unique_names(schema: &mut schemars::Schema) {
-    schema::map_list(schema, "name");
 }

@@ -61,6 +61,12 @@ pub fn add_property_rules(schema: &mut Schema, property: &str, rules: &[CelRule<
     }
 }
 
+/// A list whose items are keyed by `name` (environment variables, secrets): a name may appear
+/// once, checked by the API server as a map list, at no CEL cost.
+pub fn unique_names(schema: &mut Schema) {
+    map_list(schema, "name");
+}
+
 /// AWS tag maps: at most 50 entries, AWS key/value lengths, reserved prefixes refused.
 pub fn tags(schema: &mut Schema) {
     let obj = schema.ensure_object();

@@ -131,7 +131,7 @@ pub struct ContainerOverride {
     #[schemars(length(max = 100))]
     pub command: Option<Vec<String>>,
     /// Added to (or replacing, by name) the container's environment; names must be unique.
-    #[schemars(length(max = 500), transform = unique_names)]
+    #[schemars(length(max = 500), transform = schema::unique_names)]
     pub environment: Option<Vec<KeyValuePair>>,
     /// CPU units for the container.
     #[schemars(range(min = 0, max = 196608))]
@@ -314,10 +314,6 @@ fn task_rules(schema: &mut schemars::Schema) {
     );
     schema::reference_rules(schema);
     schema::capacity_rules(schema);
-}
-
-fn unique_names(schema: &mut schemars::Schema) {
-    schema::map_list(schema, "name");
 }
 
 fn container_override_rules(schema: &mut schemars::Schema) {

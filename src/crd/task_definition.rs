@@ -164,7 +164,7 @@ pub struct ContainerDefinition {
     #[schemars(length(max = 100))]
     pub command: Option<Vec<String>>,
     /// Environment variables; names must be unique.
-    #[schemars(length(max = 500), transform = unique_names_rule)]
+    #[schemars(length(max = 500), transform = schema::unique_names)]
     pub environment: Option<Vec<KeyValuePair>>,
     /// Environment files in S3 (at most 10).
     #[schemars(length(max = 10))]
@@ -175,7 +175,7 @@ pub struct ContainerDefinition {
     pub volumes_from: Option<Vec<VolumeFrom>>,
     pub linux_parameters: Option<LinuxParameters>,
     /// Secrets injected as environment variables; names must be unique.
-    #[schemars(length(max = 500), transform = unique_names_rule)]
+    #[schemars(length(max = 500), transform = schema::unique_names)]
     pub secrets: Option<Vec<Secret>>,
     /// Containers that must reach a condition before this one starts.
     #[schemars(length(max = 10))]
@@ -1015,10 +1015,6 @@ fn port_mapping_rules(schema: &mut schemars::Schema) {
 
 /// Environment variables and secrets are keyed by name: a map list makes the API server
 /// reject duplicates without a CEL rule, whose pairwise check would cost O(n²) on 500 items.
-fn unique_names_rule(schema: &mut schemars::Schema) {
-    schema::map_list(schema, "name");
-}
-
 fn health_check_command_rule(schema: &mut schemars::Schema) {
     schema::add_rules(
         schema,

@@ -53,9 +53,7 @@ pub async fn observe(
         return Ok((None, None));
     };
     let express = match ctx.ecs.describe_express_service(&arn).await {
-        Ok(found) => {
-            found.filter(|e| e.status().and_then(|s| s.status_code()).is_none_or(|c| c.as_str() != "INACTIVE"))
-        }
+        Ok(found) => found.filter(|e| super::status::status_code(e) != "INACTIVE"),
         Err(e) if e.code == "InvalidParameterException" && service.is_some() => {
             return Err(Error::Conflict(format!(
                 "ECS service {name} in cluster {cluster} exists and is not an Express service ({}); it is not taken over: \

@@ -15,7 +15,7 @@ use crate::aws::convert::express::newest_configuration;
 use crate::controller::conditions::{self, ConditionSpec, DEGRADED, PROGRESSING, READY};
 use crate::controller::drift::DriftItem;
 use crate::controller::outcome::{self, Conditions, active, healthy, not_ready};
-use crate::controller::rollout::assess;
+use crate::controller::rollout::{assess, primary};
 use crate::crd::express::{ECSExpressServiceStatus, IngressPathStatus};
 
 /// Ready's and Degraded's reason for a rolled-back configuration.
@@ -77,10 +77,6 @@ fn from_found(found: &Found) -> ECSExpressServiceStatus {
         managed_resources: found.resources.as_ref().map(|(_, resources)| resources.clone()),
         ..Default::default()
     }
-}
-
-fn primary(service: &Service) -> Option<&aws_sdk_ecs::types::Deployment> {
-    service.deployments().iter().find(|d| d.status() == Some("PRIMARY"))
 }
 
 /// Whether ECS rolled the service back (the circuit breaker or an alarm): a deployment whose
