@@ -7,7 +7,7 @@ use crate::controller::error::Error;
 use crate::crd::HasCommonStatus;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 
-pub use crate::crd::common::condition_types::{DEGRADED, PROGRESSING, READY, SYNCED};
+pub use crate::crd::common::condition_types::{DEGRADED, PROGRESSING, READY, RECONCILING, STALLED, SYNCED};
 
 /// Condition reasons shared across kinds.
 pub mod reasons {
@@ -32,6 +32,59 @@ impl ConditionSpec {
     pub fn new(type_: &'static str, status: bool, reason: impl Into<String>, message: impl Into<String>) -> Self {
         Self { type_, status, reason: reason.into(), message: message.into() }
     }
+}
+
+/// Ready reasons that mean the object cannot get there without a change: a rollout ECS rolled
+/// back (the plan holds the revision until the spec changes).
+const STALLED_READY: &[&str] = &[crate::controller::drift::ROLLED_BACK];
+
+/// Synced reasons that mean the same: an error retrying will not fix, a field ECS cannot change
+/// in place, a correction AWS kept refusing, a difference only reported (driftPolicy Report,
+/// managementPolicy Observe).
+const STALLED_SYNCED: &[&str] = &[
+    reasons::TERMINAL,
+    reasons::REQUIRES_REPLACEMENT,
+    crate::controller::drift::reasons::NOT_CORRECTABLE,
+    crate::controller::drift::reasons::REPORTED,
+];
+
+/// Degraded reasons that end a rollout short of the spec: ECS gave up on it.
+const STALLED_DEGRADED: &[&str] = &["RolledBack", "RolloutFailed", "RollbackFailed", "HookFailed", "DeploymentStopped"];
+
+/// The kind's conditions with kstatus's two (sigs.k8s.io/cli-utils) derived from them, unless
+/// the kind states them itself: `Stalled` True when the object cannot progress without a change
+/// (see the lists above; an observed resource that does not exist), else `Reconciling` True
+/// while anything is under way or not yet as specified (Ready False, Progressing True, Synced
+/// False); both False when the object is Current. Flux's `wait`, kpt and `kubectl wait` then
+/// read every kind the same way, with no health expressions of their own.
+pub fn with_kstatus(mut desired: Vec<ConditionSpec>) -> Vec<ConditionSpec> {
+    if desired.iter().any(|d| d.type_ == RECONCILING || d.type_ == STALLED) {
+        return desired;
+    }
+    let find = |type_: &str, status: bool| desired.iter().find(|d| d.type_ == type_ && d.status == status);
+    let observe_only = find(SYNCED, true).is_some_and(|s| s.reason == reasons::OBSERVE_ONLY);
+    let not_ready = find(READY, false);
+    let stalled = find(SYNCED, false)
+        .filter(|s| STALLED_SYNCED.contains(&s.reason.as_str()))
+        .or(not_ready
+            .filter(|r| STALLED_READY.contains(&r.reason.as_str()) || (observe_only && r.reason == "NotFound")))
+        .or(find(DEGRADED, true).filter(|d| not_ready.is_some() && STALLED_DEGRADED.contains(&d.reason.as_str())));
+    let busy = not_ready.or(find(PROGRESSING, true)).or(find(SYNCED, false));
+    let pair = match (stalled, busy) {
+        (Some(why), _) => [
+            ConditionSpec::new(RECONCILING, false, "Stalled", ""),
+            ConditionSpec::new(STALLED, true, why.reason.clone(), why.message.clone()),
+        ],
+        (None, Some(why)) => [
+            ConditionSpec::new(RECONCILING, true, why.reason.clone(), why.message.clone()),
+            ConditionSpec::new(STALLED, false, "Progressing", ""),
+        ],
+        (None, None) => {
+            [ConditionSpec::new(RECONCILING, false, "Current", ""), ConditionSpec::new(STALLED, false, "Current", "")]
+        }
+    };
+    desired.extend(pair);
+    desired
 }
 
 /// Builds the condition list: keeps `lastTransitionTime` of conditions whose status did not
@@ -185,5 +238,51 @@ mod tests {
         assert!(same_ignoring_time(&a, &b));
         let c = build(&[], &[ConditionSpec::new(SYNCED, false, "Terminal", "")], Some(1), &t("2026-01-01T00:00:00Z"));
         assert!(!same_ignoring_time(&a, &c));
+    }
+
+    fn kstatus_of(specs: &[(&'static str, bool, &str)]) -> (String, String) {
+        let specs = specs.iter().map(|(t, s, r)| ConditionSpec::new(t, *s, *r, "m")).collect();
+        let all = with_kstatus(specs);
+        let get = |t: &str| {
+            let c = all.iter().find(|c| c.type_ == t).expect("derived");
+            format!("{}:{}", c.status, c.reason)
+        };
+        (get(RECONCILING), get(STALLED))
+    }
+
+    #[test]
+    fn kstatus_conditions_follow_the_kinds_own() {
+        let current =
+            [(READY, true, "RolloutComplete"), (SYNCED, true, "ReconcileSuccess"), (PROGRESSING, false, "Idle")];
+        assert_eq!(kstatus_of(&current), ("false:Current".into(), "false:Current".into()));
+        let rolling = [(READY, false, "RolloutInProgress"), (SYNCED, true, "ReconcileSuccess")];
+        assert_eq!(kstatus_of(&rolling), ("true:RolloutInProgress".into(), "false:Progressing".into()));
+        let retrying = [(READY, true, "Active"), (SYNCED, false, reasons::RETRYING)];
+        assert_eq!(kstatus_of(&retrying).0, "true:Retrying");
+        for stuck in [
+            [(READY, false, "InvalidSpec"), (SYNCED, false, reasons::TERMINAL)],
+            [(READY, false, "RolledBack"), (SYNCED, true, "ReconcileSuccess")],
+            [(READY, false, "Drifted"), (SYNCED, false, "Drifted")],
+            [(READY, false, "DriftNotCorrectable"), (SYNCED, false, "DriftNotCorrectable")],
+            [(READY, false, "NotFound"), (SYNCED, true, reasons::OBSERVE_ONLY)],
+            [(READY, true, "Active"), (SYNCED, false, reasons::REQUIRES_REPLACEMENT)],
+        ] {
+            let (reconciling, stalled) = kstatus_of(&stuck);
+            assert!(stalled.starts_with("true:") && reconciling.starts_with("false:"), "{stuck:?}");
+        }
+        // A correction waiting for its next attempt, and an object not observed yet, move on.
+        assert_eq!(
+            kstatus_of(&[(READY, false, "DriftCorrectionRetrying"), (SYNCED, false, "DriftCorrectionRetrying")]).1,
+            "false:Progressing"
+        );
+        assert_eq!(kstatus_of(&[(READY, false, "NotFound"), (SYNCED, true, "ReconcileSuccess")]).0, "true:NotFound");
+        // Tasks failing while the rollout goes on is not yet a stop; a failed rollout is.
+        let failing = [(READY, false, "TasksStarting"), (SYNCED, true, ""), (DEGRADED, true, "TasksFailing")];
+        assert_eq!(kstatus_of(&failing).1, "false:Progressing");
+        let failed = [(READY, false, "UpdatePending"), (SYNCED, true, ""), (DEGRADED, true, "RolloutFailed")];
+        assert_eq!(kstatus_of(&failed).1, "true:RolloutFailed");
+        // A kind that states them itself (ECSTask) keeps its own.
+        let own = with_kstatus(vec![ConditionSpec::new(RECONCILING, true, "Running", "")]);
+        assert_eq!(own.len(), 1);
     }
 }

@@ -74,12 +74,12 @@ pub fn status<S: HasCommonStatus>(mut base: S, generation: Option<i64>, state: S
             ConditionSpec::new(SYNCED, false, reasons::RETRYING, format!("{}: {err}", err.reason())),
         ),
     };
-    let desired = [
+    let desired = conditions::with_kstatus(vec![
         ConditionSpec::new(READY, false, DELETING, message.clone()),
         synced,
         ConditionSpec::new(PROGRESSING, true, DELETING, message),
         ConditionSpec::new(DEGRADED, false, "Healthy", ""),
-    ];
+    ]);
     let previous = base.common().conditions.clone().unwrap_or_default();
     let common = base.common_mut();
     common.conditions = Some(conditions::build(&previous, &desired, generation, now));

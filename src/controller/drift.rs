@@ -288,7 +288,12 @@ pub fn common_status(
     let previous_conditions = previous.conditions.as_deref().unwrap_or_default();
     CommonStatus {
         observed_generation: generation,
-        conditions: Some(crate::controller::conditions::build(previous_conditions, &desired, generation, now)),
+        conditions: Some(crate::controller::conditions::build(
+            previous_conditions,
+            &crate::controller::conditions::with_kstatus(desired),
+            generation,
+            now,
+        )),
         drift: entries(previous.drift.as_deref().unwrap_or_default(), drift, now),
         correction: match correction {
             Some(c) => c.record().cloned(),

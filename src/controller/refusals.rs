@@ -45,7 +45,7 @@ where
 }
 
 /// `previous` (or an empty status) saying that `err`, a refused finalizer patch, keeps the
-/// object unmanaged: `Synced=False` / `Terminal` and `Ready=False` with the API's message, the
+/// object unmanaged: `Synced=False` / `Terminal`, `Stalled=True` and `Ready=False` with the API's message, the
 /// other conditions and fields as they were. Pure: the clock is passed in.
 fn refused_status<S>(previous: Option<&S>, generation: Option<i64>, err: &Error, now: &Time) -> S
 where
@@ -58,6 +58,8 @@ where
     for spec in [
         conditions::ConditionSpec::new(conditions::READY, false, err.reason(), message.clone()),
         conditions::ConditionSpec::new(conditions::SYNCED, false, conditions::reasons::TERMINAL, message.clone()),
+        conditions::ConditionSpec::new(conditions::RECONCILING, false, "Stalled", ""),
+        conditions::ConditionSpec::new(conditions::STALLED, true, conditions::reasons::TERMINAL, message.clone()),
     ] {
         list = conditions::with_condition(&list, &spec, generation, now);
     }

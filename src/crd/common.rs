@@ -241,4 +241,8 @@ pub mod condition_types {
     pub const SYNCED: &str = "Synced";
     pub const PROGRESSING: &str = "Progressing";
     pub const DEGRADED: &str = "Degraded";
+    /// kstatus's (sigs.k8s.io/cli-utils) "work is under way" condition.
+    pub const RECONCILING: &str = "Reconciling";
+    /// kstatus's "cannot progress without a change" condition.
+    pub const STALLED: &str = "Stalled";
 }

@@ -10,15 +10,13 @@
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
-use crate::controller::conditions::{self, ConditionSpec, DEGRADED, PROGRESSING, READY};
+use crate::controller::conditions::{self, ConditionSpec, DEGRADED, PROGRESSING, READY, RECONCILING, STALLED};
 use crate::controller::error::Error;
 use crate::controller::references::{Waiting, family_revision};
 use crate::crd::task::{ECSTaskStatus, TaskPhase, TaskRecord};
 
 pub const COMPLETE: &str = "Complete";
 pub const FAILED: &str = "Failed";
-pub const RECONCILING: &str = "Reconciling";
-pub const STALLED: &str = "Stalled";
 
 /// The reason of a run that used up its retries.
 pub const BACKOFF_LIMIT_EXCEEDED: &str = "BackoffLimitExceeded";
