@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use aws_sdk_ecs::types::TaskDefinitionStatus;
 
 use super::plan::{Desired, Observed, Revision};
+use crate::aws::convert::task_definition::task_definition_spec_from_sdk;
 use crate::aws::ecs::{DescribedTaskDefinition, EcsApi, revision_of};
+use crate::canonical::task_definition::task_definition_hash;
 use crate::controller::error::Error;
 use crate::crd::common::tags;
 use crate::crd::task_definition::TaskDefinitionStatus as Status;
@@ -44,7 +46,10 @@ pub async fn observe(
                 tags: BTreeMap::new(),
             },
         }),
-        None => find_by_tag(ecs, &active, &known, desired, owner, adopt || !history.is_empty()).await?,
+        None => {
+            let sharing = Sharing { adopt, shares_family: adopt || !history.is_empty() };
+            find_by_tag(ecs, &active, &known, desired, owner, sharing).await?
+        }
     };
 
     let current_arn = current.as_ref().map(|c| c.arn.as_str());
@@ -69,17 +74,28 @@ pub async fn observe(
     Ok(Observed { current, older_active, foreign_newer })
 }
 
+/// What an object may do with revisions of its family that the operator did not register.
+#[derive(Debug, Clone, Copy)]
+struct Sharing {
+    /// `spec.adopt`: an untagged revision whose content is the spec's is taken as the spec's
+    /// revision (it is tagged, never registered again).
+    adopt: bool,
+    /// Register beside untagged revisions (adopting, or the family is already the object's).
+    shares_family: bool,
+}
+
 /// Looks through the family's ACTIVE revisions, newest first, for one carrying our owner tag and
 /// the current spec hash: a revision registered just before a crash, or one registered for
-/// this spec earlier. Refuses families owned by another object, and families with revisions
-/// the operator did not create unless adoption is allowed.
+/// this spec earlier; when adopting, also an untagged one whose content is the spec's (a family
+/// brought in by `ecs-operator import`). Refuses families owned by another object, and families
+/// with revisions the operator did not create unless adoption is allowed.
 async fn find_by_tag(
     ecs: &dyn EcsApi,
     active: &[String],
     known: &BTreeMap<&str, Option<&str>>,
     desired: &Desired,
     owner: &str,
-    may_share_family: bool,
+    sharing: Sharing,
 ) -> Result<Option<Revision>, Error> {
     let candidates = active
         .iter()
@@ -100,7 +116,12 @@ async fn find_by_tag(
                     desired.family, found.revision
                 )));
             }
-            None if !may_share_family => {
+            None if sharing.adopt
+                && content_hash(&described, &desired.family).as_deref() == Some(desired.spec_hash.as_str()) =>
+            {
+                return Ok(Some(found));
+            }
+            None if !sharing.shares_family => {
                 return Err(Error::Conflict(format!(
                     "task definition family {:?} already has revisions not created by ecs-operator (revision {}); \
                      set spec.adopt: true to register into it",
@@ -111,6 +132,12 @@ async fn find_by_tag(
         }
     }
     Ok(None)
+}
+
+/// The spec hash of a described revision's content: the hash of the spec it stands for.
+fn content_hash(described: &DescribedTaskDefinition, family: &str) -> Option<String> {
+    let spec = task_definition_spec_from_sdk(&described.task_definition, &described.tags).ok()?;
+    task_definition_hash(&spec, family).ok()
 }
 
 pub fn revision(described: &DescribedTaskDefinition) -> Revision {
