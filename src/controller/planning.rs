@@ -118,32 +118,60 @@ impl<'a, S> PlanInput<'a, S> {
     }
 }
 
-/// Plans the resource `what` ("ECS cluster prod") of `obj` with `plan`: refuses a resource
-/// another owner holds (unless only observing), and assembles the input from the object (its
-/// policies, tags and status, with what its `status.lastApplied` says was removed), the desired
-/// spec and what ECS has (`actual`). Returns the plan and the record of applying it.
+/// Plans the resource `what` ("ECS cluster prod") of `obj` with `plan`, as [`Planner::plan_object`]
+/// does with the controller's configuration and clock.
 pub fn plan_object<K: ManagedObject + kube::Resource, S: Serialize, P>(
     ctx: &Context,
     obj: &K,
     what: &str,
-    (desired, desired_hash, not_compared): (&S, &str, &[NotCompared]),
+    planned: (&S, &str, &[NotCompared]),
     actual: Option<&Actual<S>>,
     plan: impl FnOnce(&PlanInput<'_, S>) -> P,
 ) -> Result<(P, AppliedRecord), Error> {
-    let last_applied = obj.current_status().and_then(|s| s.common().last_applied.as_ref());
-    let (record, removals) = track(desired, not_compared, obj.user_tags(), last_applied)?;
-    let from = FromObject::of(obj);
-    let owner = owner_of(obj);
-    // Observe mode only reads: watching a resource someone else manages takes nothing over.
-    if let (Some(actual), false) = (actual, from.observe_only) {
-        check_ownership(what, &actual.tags, &owner, obj.policies().adopt())?;
+    Planner::of(ctx).plan_object(obj, what, planned, actual, plan)
+}
+
+/// What planning takes from outside the object: the operator's cluster id (for the ownership
+/// tags), the clock and the correction gate's schedule. The controllers take it from their
+/// context; `ecs-operator diff` from its flags, so that it plans with the very same code.
+#[derive(Debug, Clone)]
+pub struct Planner<'a> {
+    pub cluster_id: &'a str,
+    pub now: Time,
+    pub backoff: Backoff,
+}
+
+impl<'a> Planner<'a> {
+    pub fn of(ctx: &'a Context) -> Self {
+        Self { cluster_id: &ctx.config.cluster_id, now: ctx.now(), backoff: ctx.config.correction_backoff }
     }
-    let found = actual.map(|a| &a.tags);
-    let desired_tags = desired_tags(obj.user_tags(), &owner, &ctx.config.cluster_id, found, from.observe_only);
-    let now = ctx.now();
-    let backoff = ctx.config.correction_backoff;
-    let input = PlanInput::new(from, desired, desired_hash, &desired_tags, &removals, actual, &now, backoff);
-    Ok((plan(&input), record))
+
+    /// Plans the resource `what` of `obj` with `plan`: refuses a resource another owner holds
+    /// (unless only observing), and assembles the input from the object (its policies, tags
+    /// and status, with what its `status.lastApplied` says was removed), the desired spec and
+    /// what ECS has (`actual`). Returns the plan and the record of applying it.
+    pub fn plan_object<K: ManagedObject + kube::Resource, S: Serialize, P>(
+        &self,
+        obj: &K,
+        what: &str,
+        (desired, desired_hash, not_compared): (&S, &str, &[NotCompared]),
+        actual: Option<&Actual<S>>,
+        plan: impl FnOnce(&PlanInput<'_, S>) -> P,
+    ) -> Result<(P, AppliedRecord), Error> {
+        let last_applied = obj.current_status().and_then(|s| s.common().last_applied.as_ref());
+        let (record, removals) = track(desired, not_compared, obj.user_tags(), last_applied)?;
+        let from = FromObject::of(obj);
+        let owner = owner_of(obj);
+        // Observe mode only reads: watching a resource someone else manages takes nothing over.
+        if let (Some(actual), false) = (actual, from.observe_only) {
+            check_ownership(what, &actual.tags, &owner, obj.policies().adopt())?;
+        }
+        let found = actual.map(|a| &a.tags);
+        let desired_tags = desired_tags(obj.user_tags(), &owner, self.cluster_id, found, from.observe_only);
+        let input =
+            PlanInput::new(from, desired, desired_hash, &desired_tags, &removals, actual, &self.now, self.backoff);
+        Ok((plan(&input), record))
+    }
 }
 
 /// Why a plan writes: decides the event a user sees.

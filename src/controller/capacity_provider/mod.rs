@@ -62,7 +62,7 @@ async fn apply(obj: &CapacityProviderObject, ctx: &Context) -> Result<Action, Er
 
 /// Admission checks `spec.name`; a name taken from the object may still break ECS's rules
 /// (dots, or a reserved prefix), which only the controller can see.
-fn check_name(obj: &CapacityProviderObject, name: &str) -> Result<(), Error> {
+pub(crate) fn check_name(obj: &CapacityProviderObject, name: &str) -> Result<(), Error> {
     let field = if obj.spec.name.is_some() { "spec.name" } else { "metadata.name (the default for spec.name)" };
     let lower = name.to_ascii_lowercase();
     if RESERVED_PREFIXES.iter().any(|p| lower.starts_with(p)) {
@@ -137,7 +137,7 @@ fn cluster_not_there_yet(e: Error) -> Error {
 }
 
 /// The hash of what the user asked for: canonical settings plus the user's tags.
-fn desired_hash(desired: &CapacityProviderSpec, spec: &CapacityProviderSpec) -> Result<String, Error> {
+pub(crate) fn desired_hash(desired: &CapacityProviderSpec, spec: &CapacityProviderSpec) -> Result<String, Error> {
     spec_hash(&CapacityProviderSpec { tags: spec.tags.clone().filter(|t| !t.is_empty()), ..desired.clone() })
         .map_err(|e| Error::InvalidSpec(format!("spec: {e}")))
 }

@@ -90,7 +90,7 @@ async fn sync(cluster: &ECSCluster, ctx: &Context, name: &str, observe_only: boo
 
 /// The hash of what the user asked for: the canonical settings plus the user's tags, so a tag
 /// edit is a spec change (applied under Report too), not drift.
-fn desired_hash(desired: &ECSClusterSpec, spec: &ECSClusterSpec) -> Result<String, Error> {
+pub(crate) fn desired_hash(desired: &ECSClusterSpec, spec: &ECSClusterSpec) -> Result<String, Error> {
     spec_hash(&ECSClusterSpec { tags: spec.tags.clone().filter(|t| !t.is_empty()), ..desired.clone() })
         .map_err(|e| Error::InvalidSpec(format!("spec: {e}")))
 }

@@ -64,7 +64,7 @@ async fn apply(obj: &ECSExpressService, ctx: &Context) -> Result<Action, Error> 
 
 /// Admission checks `spec.serviceName`; a name taken from the object may still break ECS's
 /// rules (a dot), which only the controller can see.
-fn check_name(obj: &ECSExpressService, name: &str) -> Result<(), Error> {
+pub(crate) fn check_name(obj: &ECSExpressService, name: &str) -> Result<(), Error> {
     let valid = !name.is_empty()
         && name.len() <= 255
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');

@@ -220,7 +220,7 @@ fn restart_wanted(svc: &ECSService) -> Option<String> {
 
 /// Inputs the controller cannot honour, refused before anything is written. Admission refuses
 /// them too; this catches objects stored before the rule existed.
-fn check_inputs(spec: &ECSServiceSpec) -> Result<(), Error> {
+pub(crate) fn check_inputs(spec: &ECSServiceSpec) -> Result<(), Error> {
     use crate::crd::service::{DeploymentControllerType, UNSUPPORTED_DEPLOYMENT_CONTROLLER};
     match spec.deployment_controller.as_ref().map(|c| c.type_) {
         None | Some(DeploymentControllerType::Ecs) => Ok(()),
@@ -251,7 +251,7 @@ async fn check_task_definition_fit(svc: &ECSService, ctx: &Context, resolved: &R
 
 /// The hash of what the user asked for: the canonical spec plus the user's tags, so a tag edit
 /// is a spec change (applied under Report too), not drift.
-fn desired_hash(desired: &ECSServiceSpec, spec: &ECSServiceSpec) -> Result<String, Error> {
+pub(crate) fn desired_hash(desired: &ECSServiceSpec, spec: &ECSServiceSpec) -> Result<String, Error> {
     let mut hashed = ECSServiceSpec { tags: spec.tags.clone().filter(|t| !t.is_empty()), ..desired.clone() };
     // No hooks hashes as before hooks were modelled, so upgrading the operator is no spec change
     // for the services that have none (which would release a held rollback, among others).

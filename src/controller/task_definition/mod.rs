@@ -40,10 +40,12 @@ fn family_of(td: &TaskDefinition) -> String {
 
 /// Revisions an ECSService still runs or rolls to: never pruned.
 fn protected_revisions(ctx: &Context) -> BTreeSet<String> {
-    ctx.stores
-        .services
-        .state()
-        .iter()
+    revisions_in_use(ctx.stores.services.state().iter().map(|svc| svc.as_ref()))
+}
+
+/// The revisions `services` run or roll to, as their statuses say.
+pub fn revisions_in_use<'a>(services: impl Iterator<Item = &'a crate::crd::ECSService>) -> BTreeSet<String> {
+    services
         .filter_map(|svc| svc.status.as_ref())
         .flat_map(|s| {
             let deployments = s.deployments.iter().flatten().map(|d| d.task_definition.clone());
