@@ -11,9 +11,12 @@ pub mod aws;
 pub mod canonical;
 pub mod controller;
 pub mod crd;
+pub mod diff;
 pub mod http;
+pub mod import;
 pub mod leader;
 #[cfg(feature = "local")]
 pub mod local;
+pub mod manifests;
 pub mod memory;
 pub mod metrics;

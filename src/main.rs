@@ -20,12 +20,86 @@ struct Cli {
 enum Command {
     /// Run the controllers against the current Kubernetes cluster and AWS account.
     Run(Box<RunArgs>),
+    /// Write manifests for what already runs in an ECS cluster (adopted, retained on delete).
+    ///
+    /// Reads the cluster, its capacity providers, the services named (or all of them), the
+    /// revisions they run and their Application Auto Scaling set-up, and writes an ECSCluster,
+    /// CapacityProviders, one TaskDefinition per family and one ECSService per service, in
+    /// canonical form. Applied with the operator running, they adopt what exists: the only
+    /// AWS writes are the owner tags.
+    Import(ImportArgs),
+    /// Show what the operator would do with manifests; exit 0 nothing, 1 changes, 2 error.
+    ///
+    /// Reads the files (or directories), resolves references from the files and, with
+    /// --kubeconfig, from the cluster (whose live status is used too), describes the AWS
+    /// resources and runs the controllers' own plans: create, register revision N+1, update
+    /// with the fields, replace, or nothing, each with a unified diff of the canonical forms.
+    Diff(DiffArgs),
     /// Print every CustomResourceDefinition as one multi-document YAML stream.
     Crdgen,
-    /// Run everything locally: an in-process Kubernetes API (kube-sim) and ECS simulator
-    /// (ecs-sim), the CRDs, the controllers and the samples. No cloud account or cluster.
+    /// Run everything locally: kube-sim, ecs-sim, the CRDs, the controllers and the samples.
+    ///
+    /// An in-process Kubernetes API (kube-sim) and ECS simulator (ecs-sim): no cloud account
+    /// or cluster.
     #[cfg(feature = "local")]
     Local(LocalArgs),
+}
+
+/// Where the AWS calls of `import` and `diff` go.
+#[derive(Args)]
+struct AwsArgs {
+    /// AWS region; default: AWS_REGION and the SDK's default chain.
+    #[arg(long, env = "AWS_REGION")]
+    region: Option<String>,
+    /// Role to assume for the reads.
+    #[arg(long)]
+    role_arn: Option<String>,
+}
+
+#[derive(Args)]
+struct ImportArgs {
+    /// The ECS cluster to import.
+    #[arg(long)]
+    cluster: String,
+    /// Services to import (comma-separated or repeated).
+    #[arg(long = "service", value_delimiter = ',', conflicts_with = "all_services")]
+    services: Vec<String>,
+    /// Import every service of the cluster.
+    #[arg(long)]
+    all_services: bool,
+    /// metadata.namespace of the objects; default: none (kubectl's current namespace).
+    #[arg(long)]
+    namespace: Option<String>,
+    /// deletionPolicy of the objects.
+    #[arg(long, default_value = "Retain", value_parser = ["Retain", "Delete"])]
+    deletion_policy: String,
+    /// Leave adopt out: applying then refuses resources ecs-operator did not create.
+    #[arg(long)]
+    no_adopt: bool,
+    /// `-` for stdout, or a directory for one file per object.
+    #[arg(short = 'o', long, default_value = "-")]
+    output: String,
+    #[command(flatten)]
+    aws: AwsArgs,
+}
+
+#[derive(Args)]
+struct DiffArgs {
+    /// Manifest files or directories (repeat for several).
+    #[arg(short = 'f', long = "filename", required = true)]
+    files: Vec<PathBuf>,
+    /// Kubeconfig of the cluster the objects live in: references not in the files and the
+    /// objects' live status are read from it. Without it, objects are judged as first applied.
+    #[arg(long)]
+    kubeconfig: Option<PathBuf>,
+    /// Namespace of objects that name none.
+    #[arg(long, default_value = "default")]
+    namespace: String,
+    /// The operator's --cluster-id (its ownership tags carry it).
+    #[arg(long, env = "CLUSTER_ID", default_value = "default")]
+    cluster_id: String,
+    #[command(flatten)]
+    aws: AwsArgs,
 }
 
 #[cfg(feature = "local")]
@@ -108,6 +182,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Crdgen => crdgen(),
+        Command::Import(args) => block_on(import(args)),
+        Command::Diff(args) => block_on(diff(args)),
         Command::Run(args) => {
             ecs_operator::memory::limit_arenas();
             block_on(run(args))
@@ -155,6 +231,87 @@ async fn local(args: LocalArgs) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// AWS clients for the one-shot commands: the SDK's default chain, the region and role given.
+async fn aws_clients(args: &AwsArgs) -> Result<ecs_operator::aws::AwsClients, String> {
+    let metrics = std::sync::Arc::new(ecs_operator::metrics::Metrics::default());
+    let traffic = ecs_operator::aws::traffic::Traffic::new(80, metrics);
+    let sdk = ecs_operator::aws::load_config(args.region.clone(), &traffic).await;
+    if sdk.region().is_none() {
+        return Err("no AWS region: pass --region or set AWS_REGION".into());
+    }
+    let clients = ecs_operator::aws::AwsClients::from_config(&sdk);
+    match &args.role_arn {
+        None => Ok(clients),
+        Some(role) => clients.for_target(None, Some(role)).await.ok_or_else(|| format!("assuming {role}")),
+    }
+}
+
+async fn import(args: ImportArgs) -> ExitCode {
+    use ecs_operator::import::{self, build::Choices};
+    let aws = match aws_clients(&args.aws).await {
+        Ok(aws) => aws,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let selection = import::Selection {
+        cluster: args.cluster.clone(),
+        services: args.services.clone(),
+        all_services: args.all_services,
+    };
+    let deletion_policy = if args.deletion_policy == "Delete" {
+        ecs_operator::crd::DeletionPolicy::Delete
+    } else {
+        ecs_operator::crd::DeletionPolicy::Retain
+    };
+    let choices = Choices { namespace: args.namespace.clone(), deletion_policy, adopt: !args.no_adopt };
+    let region = args.aws.region.clone().or_else(|| std::env::var("AWS_REGION").ok()).unwrap_or_default();
+    let now = k8s_openapi::jiff::Timestamp::now().round(k8s_openapi::jiff::Unit::Second).unwrap_or_default();
+    let source = format!("ECS cluster {} in {region} at {now}", args.cluster);
+    match import::run(&aws, &selection, &choices, &source, &args.output).await {
+        Ok(written) => {
+            for line in written {
+                eprintln!("{line}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn diff(args: DiffArgs) -> ExitCode {
+    let fail = |err: String| {
+        eprintln!("error: {err}");
+        ExitCode::from(2)
+    };
+    let files = match ecs_operator::manifests::read(&args.files, &args.namespace) {
+        Ok(files) => files,
+        Err(err) => return fail(err.to_string()),
+    };
+    for skipped in &files.skipped {
+        eprintln!("skipped (not an ecs.operator.dev kind): {skipped}");
+    }
+    let aws = match aws_clients(&args.aws).await {
+        Ok(aws) => aws,
+        Err(err) => return fail(err),
+    };
+    let kube = match args.kubeconfig {
+        Some(path) => match kube_client(Some(path)).await {
+            Ok(client) => Some(client),
+            Err(err) => return fail(err),
+        },
+        None => None,
+    };
+    let sources = ecs_operator::diff::Sources { aws: &aws, kube, cluster_id: &args.cluster_id };
+    let reports = ecs_operator::diff::diff(&sources, &files).await;
+    print!("{}", ecs_operator::diff::report::render(&reports));
+    ExitCode::from(ecs_operator::diff::report::exit_code(&reports))
 }
 
 fn crdgen() -> ExitCode {
