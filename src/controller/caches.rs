@@ -9,11 +9,11 @@ use kube::Resource;
 use kube::runtime::reflector::Store;
 
 use crate::crd::common::CommonStatus;
-use crate::crd::common::condition_types::{DEGRADED, PROGRESSING, READY, SYNCED};
+use crate::crd::common::condition_types::{DEGRADED, PROGRESSING, READY, RECONCILING, STALLED, SYNCED};
 use crate::crd::{CapacityProvider, ECSCluster, ECSService, TaskDefinition};
 use crate::metrics::{ConditionLabels, KindLabels, Metrics};
 
-const CONDITIONS: [&str; 4] = [READY, SYNCED, PROGRESSING, DEGRADED];
+const CONDITIONS: [&str; 6] = [READY, SYNCED, PROGRESSING, DEGRADED, RECONCILING, STALLED];
 const STATUSES: [&str; 3] = ["True", "False", "Unknown"];
 
 /// Every controller's cache, across watched namespaces.

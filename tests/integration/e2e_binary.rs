@@ -8,7 +8,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// A child process killed on drop.
-struct Proc(Child);
+pub(crate) struct Proc(pub(crate) Child);
 
 impl Drop for Proc {
     fn drop(&mut self) {
@@ -17,7 +17,7 @@ impl Drop for Proc {
     }
 }
 
-fn bin(name: &str) -> PathBuf {
+pub(crate) fn bin(name: &str) -> PathBuf {
     // Cargo builds workspace binaries into the same directory as this test's own binary.
     let mut dir = std::env::current_exe().expect("test binary path");
     dir.pop();
@@ -56,18 +56,18 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port()
 }
 
-struct E2e {
-    dir: PathBuf,
+pub(crate) struct E2e {
+    pub(crate) dir: PathBuf,
     /// Port of the operator's HTTP listener.
     http_port: u16,
-    kubeconfig: PathBuf,
-    ecs_url: String,
+    pub(crate) kubeconfig: PathBuf,
+    pub(crate) ecs_url: String,
     _kube: Proc,
     _ecs: Proc,
 }
 
 impl E2e {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let dir = std::env::temp_dir().join(format!("ecs-operator-e2e-{}-{run}", std::process::id()));
@@ -83,7 +83,7 @@ impl E2e {
         e
     }
 
-    fn operator(&self) -> Proc {
+    pub(crate) fn operator(&self) -> Proc {
         self.replica("operator", self.http_port)
     }
 
@@ -97,7 +97,8 @@ impl E2e {
             .arg(format!("127.0.0.1:{port}"))
             .env("POD_NAME", name)
             .env("KUBECONFIG", &self.kubeconfig)
-            .env("AWS_ENDPOINT_URL_ECS", &self.ecs_url)
+            // ecs-sim serves ECS and Application Auto Scaling alike.
+            .env("AWS_ENDPOINT_URL", &self.ecs_url)
             .env("AWS_REGION", "us-east-1")
             .env("AWS_ACCESS_KEY_ID", "AKIDE2E")
             .env("AWS_SECRET_ACCESS_KEY", "secret")
@@ -109,7 +110,7 @@ impl E2e {
         Proc(child)
     }
 
-    fn kubectl(&self, args: &[&str]) -> Output {
+    pub(crate) fn kubectl(&self, args: &[&str]) -> Output {
         let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
         Command::new("kubectl")
             .arg("--kubeconfig")
@@ -120,7 +121,7 @@ impl E2e {
             .expect("kubectl")
     }
 
-    fn kubectl_ok(&self, args: &[&str]) -> String {
+    pub(crate) fn kubectl_ok(&self, args: &[&str]) -> String {
         let out = self.kubectl(args);
         assert!(
             out.status.success(),
@@ -133,7 +134,7 @@ impl E2e {
     }
 
     /// Polls a jsonpath until it equals `want`.
-    fn wait_for(&self, resource: &str, jsonpath: &str, want: &str) {
+    pub(crate) fn wait_for(&self, resource: &str, jsonpath: &str, want: &str) {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let out = self.kubectl(&["get", resource, "-o", &format!("jsonpath={jsonpath}")]);
@@ -158,7 +159,7 @@ impl E2e {
     }
 
     /// POSTs `body` to ecs-sim's admin API.
-    fn post_sim(&self, path: &str, body: &str) {
+    pub(crate) fn post_sim(&self, path: &str, body: &str) {
         use std::io::{Read, Write};
         let addr = self.ecs_url.trim_start_matches("http://");
         let mut stream = std::net::TcpStream::connect(addr).expect("connect ecs-sim");
@@ -173,7 +174,8 @@ impl E2e {
         assert!(response.starts_with("HTTP/1.1 200"), "POST {path}: {response}");
     }
 
-    fn register_calls(&self) -> u64 {
+    /// ecs-sim's request counts (`GET /_sim/stats`).
+    pub(crate) fn sim_stats(&self) -> serde_json::Value {
         let addr = self.ecs_url.trim_start_matches("http://");
         let mut stream = std::net::TcpStream::connect(addr).expect("connect ecs-sim");
         use std::io::{Read, Write};
@@ -181,7 +183,11 @@ impl E2e {
         let mut response = String::new();
         stream.read_to_string(&mut response).expect("response");
         let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
-        let stats: serde_json::Value = serde_json::from_str(body).expect("stats JSON");
+        serde_json::from_str(body).expect("stats JSON")
+    }
+
+    fn register_calls(&self) -> u64 {
+        let stats = self.sim_stats();
         stats.pointer("/operations/RegisterTaskDefinition/calls").and_then(|v| v.as_u64()).unwrap_or(0)
     }
 }

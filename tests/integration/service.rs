@@ -24,7 +24,7 @@ spec:
       portMappings: [{containerPort: 80}]
 "#;
 
-const SVC: &str = r#"
+pub(crate) const SVC: &str = r#"
 apiVersion: ecs.operator.dev/v1alpha1
 kind: ECSService
 metadata:

@@ -15,9 +15,9 @@ use ecs_operator::crd::{ECSTaskStatus, TaskDefinition};
 use ecs_sim::TaskOutcome;
 use kube::api::{Api, DeleteParams, Patch, PatchParams};
 
-const IMAGE: &str = "registry.example.com/shop/migrate:v42";
+pub(crate) const IMAGE: &str = "registry.example.com/shop/migrate:v42";
 
-const MIGRATE_TD: &str = r#"
+pub(crate) const MIGRATE_TD: &str = r#"
 apiVersion: ecs.operator.dev/v1alpha1
 kind: TaskDefinition
 metadata:
@@ -35,7 +35,7 @@ spec:
 
 /// An ECSTask `name` running the `migrate` TaskDefinition on cluster `prod`, with `extra`
 /// spec lines (indented by two spaces).
-fn task(name: &str, extra: &str) -> String {
+pub(crate) fn task(name: &str, extra: &str) -> String {
     format!(
         r#"
 apiVersion: ecs.operator.dev/v1alpha1
