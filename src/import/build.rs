@@ -264,16 +264,23 @@ pub fn build(described: &Described, choices: &Choices) -> Result<Import, ImportE
 }
 
 /// `spec` without the values equal to ECS's defaults in `table`, and without the blocks that
-/// leaves empty (a block with only a default in it says nothing).
+/// leaves empty (a block with only a default in it says nothing). A default the schema
+/// requires where its block is set (a circuit breaker's `rollback: false` next to
+/// `enable: true`) stays: each is left out only when the spec is still valid without it.
 fn minimal<T: Serialize + serde::de::DeserializeOwned>(
     spec: T,
     table: &[FieldDefault],
     what: &str,
 ) -> Result<T, ImportError> {
-    let json = serde_json::to_value(&spec).map_err(|e| failed(what, e))?;
-    let mut json = defaults::strip(json, table);
-    prune_empty_blocks(&mut json);
-    serde_json::from_value(json).map_err(|e| failed(what, format!("leaving ECS's defaults out: {e}")))
+    let mut json = serde_json::to_value(&spec).map_err(|e| failed(what, e))?;
+    for entry in table {
+        let mut without = defaults::strip(json.clone(), std::slice::from_ref(entry));
+        prune_empty_blocks(&mut without);
+        if serde_json::from_value::<T>(without.clone()).is_ok() {
+            json = without;
+        }
+    }
+    serde_json::from_value(json).map_err(|e| failed(what, e))
 }
 
 /// Removes the objects left empty, innermost first.
@@ -359,5 +366,112 @@ mod tests {
         assert_eq!(names.take("TaskDefinition", "web"), "web", "kinds do not share names");
         assert_eq!(explicit("orders-api", "Orders_API").as_deref(), Some("Orders_API"));
         assert_eq!(explicit("web", "web"), None);
+    }
+
+    /// Every field of the full fixtures, created and described as ECS would, imported and read
+    /// back: each object's plan finds nothing to write (the same content hash for the revision,
+    /// no compared difference for the rest), and a Managed Instances provider names its cluster.
+    #[test]
+    fn the_full_fixtures_import_to_specs_that_plan_nothing() {
+        use crate::aws::convert::capacity_provider::create_capacity_provider_input;
+        use crate::aws::convert::cluster::create_cluster_input;
+        use crate::aws::convert::fixtures::*;
+        use crate::aws::convert::service::{ServiceTarget, create_service_input};
+        use crate::aws::convert::task_definition::register_task_definition_input;
+        use crate::canonical::capacity_provider::canonical_capacity_provider;
+        use crate::canonical::cluster::canonical_cluster;
+        use crate::canonical::compare;
+        use crate::canonical::defaults::{CAPACITY_PROVIDER_NOT_COMPARED, CLUSTER_NOT_COMPARED, SERVICE_NOT_COMPARED};
+        use crate::canonical::service::canonical_service;
+        use crate::canonical::task_definition::task_definition_hash;
+        use crate::controller::{capacity_provider, cluster, service};
+        use crate::crd::common::Tags;
+
+        let none = Tags::new();
+        let td_input = register_task_definition_input(&full_task_definition_spec(), "web", &none).expect("td input");
+        let td = described_task_definition(&td_input);
+        let td_arn = td.task_definition_arn().expect("arn").to_owned();
+        let target = ServiceTarget { cluster: CLUSTER_ARN, service_name: "web", task_definition_arn: &td_arn };
+        let described_svc =
+            described_service(&create_service_input(&full_service_spec(), &target, &none, None).expect("input"));
+        let asg = CapacityProviderSpec {
+            managed_instances_provider: None,
+            cluster: None,
+            cluster_ref: None,
+            ..full_capacity_provider_spec()
+        };
+        let inside = CapacityProviderSpec {
+            auto_scaling_group_provider: None,
+            cluster_ref: None,
+            ..full_capacity_provider_spec()
+        };
+        let providers: Vec<types::CapacityProvider> = [("batch", &asg), ("inside", &inside)]
+            .into_iter()
+            .map(|(name, spec)| {
+                described_capacity_provider(&create_capacity_provider_input(spec, name, &none).expect("input"))
+            })
+            .collect();
+        let mut cluster_spec = full_cluster_spec();
+        cluster_spec.capacity_providers =
+            Some(["FARGATE", "FARGATE_SPOT", "batch", "inside"].map(String::from).to_vec());
+        let described_cluster = described_cluster(&create_cluster_input(&cluster_spec, "prod", &none).expect("input"));
+        let scaling = mk_autoscaling();
+        let target_now = ScalableTarget { min: scaling.min_capacity, max: scaling.max_capacity };
+        let policies = service::autoscaling::desired_policies(&scaling);
+        let described = Described {
+            cluster: described_cluster.clone(),
+            providers: providers.clone(),
+            services: vec![DescribedService {
+                service: described_svc.clone(),
+                target: Some(target_now),
+                policies: policies.clone(),
+            }],
+            revisions: [(td_arn.clone(), (td.clone(), Vec::new()))].into(),
+        };
+        let choices = Choices { namespace: None, deletion_policy: DeletionPolicy::Retain, adopt: true };
+        let import = build(&described, &choices).expect("import");
+        let yaml = |kind: &str, name: &str| {
+            let found = import.objects.iter().find(|o| o.kind == kind && o.name == name);
+            found.unwrap_or_else(|| panic!("{kind} {name}")).yaml.clone()
+        };
+
+        let imported: TaskDefinition = serde_yaml::from_str(&yaml("TaskDefinition", "web")).expect("yaml");
+        let live = task_definition_spec_from_sdk(&td, &[]).expect("spec");
+        assert_eq!(task_definition_hash(&imported.spec, "web"), task_definition_hash(&live, "web"));
+
+        let imported: ECSService = serde_yaml::from_str(&yaml("ECSService", "web")).expect("yaml");
+        assert_eq!(imported.spec.task_definition_ref.as_ref().map(|r| r.name.as_str()), Some("web"));
+        assert_eq!(imported.spec.desired_count, None, "the scaler owns the count");
+        let desired = canonical_service(&imported.spec, Some(&td_arn), true);
+        let (actual, _) = service::observe::actual(&described_svc, true, &desired, None).expect("actual");
+        let differences = compare(&desired, &actual.spec, SERVICE_NOT_COMPARED);
+        assert!(differences.is_empty(), "{differences:?}");
+        let scaling = imported.spec.autoscaling.expect("autoscaling");
+        assert!(!service::autoscaling::plan(&scaling, Some(target_now), &policies).writes());
+
+        let imported: ECSCluster = serde_yaml::from_str(&yaml("ECSCluster", "prod")).expect("yaml");
+        assert_eq!(
+            imported.spec.capacity_providers.as_deref(),
+            Some(["FARGATE", "FARGATE_SPOT", "batch"].map(String::from).as_slice()),
+            "the provider made inside is ECS's to list"
+        );
+        let desired = canonical_cluster(&imported.spec);
+        let mut actual = cluster::observe::actual(&described_cluster, &desired).expect("actual");
+        cluster::providers::without_made_inside(&mut actual.spec.capacity_providers, &["inside".to_owned()]);
+        let differences = compare(&desired, &actual.spec, CLUSTER_NOT_COMPARED);
+        assert!(differences.is_empty(), "{differences:?}");
+
+        for (name, described) in [("batch", &providers[0]), ("inside", &providers[1])] {
+            let imported: CapacityProvider = serde_yaml::from_str(&yaml("CapacityProvider", name)).expect("yaml");
+            let mut spec = imported.spec.clone();
+            if let Some(r) = spec.cluster_ref.take() {
+                assert_eq!((name, r.name.as_str()), ("inside", "prod"));
+                spec.cluster = Some(r.name);
+            }
+            let desired = canonical_capacity_provider(&spec);
+            let actual = capacity_provider::observe::actual(described).expect("actual");
+            let differences = compare(&desired, &actual.spec, CAPACITY_PROVIDER_NOT_COMPARED);
+            assert!(differences.is_empty(), "{name}: {differences:?}");
+        }
     }
 }

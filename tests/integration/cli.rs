@@ -381,6 +381,20 @@ fn import_round_trip_then_diff_in_ci() {
     let out = ecs_operator(&e, &["diff", "-f", broken.to_str().expect("path")]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("svc.yaml: document 1: ECSService"), "{}", text(&out));
+    // A reference that is nowhere: an error for that object, exit 2, the others still judged.
+    let dangling = edited(&imported, &e.dir.join("dangling"), "ecsservice-web.yaml", |v| {
+        *at(v, &["spec", "clusterRef", "name"]) = "nowhere".into();
+    });
+    let (code, output) = diff(&e, &dangling, false);
+    assert_eq!(code, 2, "{output}");
+    assert!(
+        output.contains(
+            "ECSService default/web: error: invalid spec: spec.clusterRef: ECSCluster default/nowhere is neither in the files nor in \
+             the cluster (pass --kubeconfig to read it from the cluster)"
+        ),
+        "{output}"
+    );
+    assert!(output.contains("ECSService default/orders: no changes"), "{output}");
 }
 
 #[test]
