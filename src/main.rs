@@ -92,9 +92,10 @@ struct DiffArgs {
     /// objects' live status are read from it. Without it, objects are judged as first applied.
     #[arg(long)]
     kubeconfig: Option<PathBuf>,
-    /// Namespace of objects that name none.
-    #[arg(long, default_value = "default")]
-    namespace: String,
+    /// Namespace of objects that name none; default: the kubeconfig context's, else `default`
+    /// (as kubectl apply would place them).
+    #[arg(long)]
+    namespace: Option<String>,
     /// The operator's --cluster-id (its ownership tags carry it).
     #[arg(long, env = "CLUSTER_ID", default_value = "default")]
     cluster_id: String,
@@ -290,13 +291,6 @@ async fn diff(args: DiffArgs) -> ExitCode {
         eprintln!("error: {err}");
         ExitCode::from(2)
     };
-    let files = match ecs_operator::manifests::read(&args.files, &args.namespace) {
-        Ok(files) => files,
-        Err(err) => return fail(err.to_string()),
-    };
-    for skipped in &files.skipped {
-        eprintln!("skipped (not an ecs.operator.dev kind): {skipped}");
-    }
     let aws = match aws_clients(&args.aws).await {
         Ok(aws) => aws,
         Err(err) => return fail(err),
@@ -308,6 +302,15 @@ async fn diff(args: DiffArgs) -> ExitCode {
         },
         None => None,
     };
+    let context_namespace = kube.as_ref().map(|k| k.default_namespace().to_owned());
+    let namespace = args.namespace.or(context_namespace).unwrap_or_else(|| "default".into());
+    let files = match ecs_operator::manifests::read(&args.files, &namespace) {
+        Ok(files) => files,
+        Err(err) => return fail(err.to_string()),
+    };
+    for skipped in &files.skipped {
+        eprintln!("skipped (not an ecs.operator.dev kind): {skipped}");
+    }
     let sources = ecs_operator::diff::Sources { aws: &aws, kube, cluster_id: &args.cluster_id };
     let reports = ecs_operator::diff::diff(&sources, &files).await;
     print!("{}", ecs_operator::diff::report::render(&reports));

@@ -106,7 +106,10 @@ pub fn parse(text: &str, path: &str, namespace: &str, found: &mut Manifests) -> 
     for (i, document) in serde_yaml::Deserializer::from_str(text).enumerate() {
         let number = i + 1;
         let err = |message: String| ManifestError::Parse { path: path.to_owned(), document: number, message };
-        let value = <serde_yaml::Value as serde::Deserialize>::deserialize(document).map_err(|e| err(e.to_string()))?;
+        let mut value =
+            <serde_yaml::Value as serde::Deserialize>::deserialize(document).map_err(|e| err(e.to_string()))?;
+        // `<<:` merge keys, as kubectl reads them.
+        value.apply_merge().map_err(|e| err(e.to_string()))?;
         if value.is_null() {
             continue;
         }

@@ -48,12 +48,13 @@ const STALLED_SYNCED: &[&str] = &[
     crate::controller::drift::reasons::REPORTED,
 ];
 
-/// Degraded reasons that end a rollout short of the spec: ECS gave up on it.
-const STALLED_DEGRADED: &[&str] = &["RolledBack", "RolloutFailed", "RollbackFailed", "HookFailed", "DeploymentStopped"];
+/// Degraded reasons that do not stall: ECS keeps replacing failing tasks of a steady service.
+const DEGRADED_BUT_TRYING: &[&str] = &["TasksFailing"];
 
 /// The kind's conditions with kstatus's two (sigs.k8s.io/cli-utils) derived from them, unless
 /// the kind states them itself: `Stalled` True when the object cannot progress without a change
-/// (see the lists above; an observed resource that does not exist), else `Reconciling` True
+/// (see the lists above; Degraded with nothing in progress; an observed resource that does not
+/// exist), else `Reconciling` True
 /// while anything is under way or not yet as specified (Ready False, Progressing True, Synced
 /// False); both False when the object is Current. Flux's `wait`, kpt and `kubectl wait` then
 /// read every kind the same way, with no health expressions of their own.
@@ -68,7 +69,13 @@ pub fn with_kstatus(mut desired: Vec<ConditionSpec>) -> Vec<ConditionSpec> {
         .filter(|s| STALLED_SYNCED.contains(&s.reason.as_str()))
         .or(not_ready
             .filter(|r| STALLED_READY.contains(&r.reason.as_str()) || (observe_only && r.reason == "NotFound")))
-        .or(find(DEGRADED, true).filter(|d| not_ready.is_some() && STALLED_DEGRADED.contains(&d.reason.as_str())));
+        // Degraded with nothing in progress and not Ready: ECS gave up (a rollout failed or was
+        // stopped, a cluster or provider FAILED, a resource ECS made failed).
+        .or(find(DEGRADED, true).filter(|d| {
+            not_ready.is_some()
+                && find(PROGRESSING, true).is_none()
+                && !DEGRADED_BUT_TRYING.contains(&d.reason.as_str())
+        }));
     let busy = not_ready.or(find(PROGRESSING, true)).or(find(SYNCED, false));
     let pair = match (stalled, busy) {
         (Some(why), _) => [
@@ -281,6 +288,13 @@ mod tests {
         assert_eq!(kstatus_of(&failing).1, "false:Progressing");
         let failed = [(READY, false, "UpdatePending"), (SYNCED, true, ""), (DEGRADED, true, "RolloutFailed")];
         assert_eq!(kstatus_of(&failed).1, "true:RolloutFailed");
+        let cluster =
+            [(READY, false, "Failed"), (SYNCED, true, ""), (PROGRESSING, false, ""), (DEGRADED, true, "Failed")];
+        assert_eq!(kstatus_of(&cluster).1, "true:Failed");
+        // A hook that failed while ECS still acts on the deployment is still in progress.
+        let hook =
+            [(READY, false, "HookFailed"), (SYNCED, true, ""), (PROGRESSING, true, ""), (DEGRADED, true, "HookFailed")];
+        assert_eq!(kstatus_of(&hook).0, "true:HookFailed");
         // A kind that states them itself (ECSTask) keeps its own.
         let own = with_kstatus(vec![ConditionSpec::new(RECONCILING, true, "Running", "")]);
         assert_eq!(own.len(), 1);

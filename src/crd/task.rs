@@ -254,7 +254,7 @@ impl ECSTask {
 
 /// Every field but the run's lifecycle limits and deletion policy is fixed once the object
 /// exists (a Job's template is too): a different run is a new object.
-const IMMUTABLE_FIELDS: &[&str] = &[
+pub const IMMUTABLE_FIELDS: &[&str] = &[
     "cluster",
     "clusterRef",
     "taskDefinition",

@@ -39,6 +39,7 @@ use crate::controller::error::Error;
 use crate::controller::ownership::owner_of;
 use crate::controller::planning::{Plan, Planner};
 use crate::controller::references::{cluster_name, current_revision, family_revision};
+use crate::controller::rollout;
 use crate::controller::{cluster as cluster_controller, express as express_controller};
 use crate::controller::{service as service_controller, task_definition as td_controller};
 use crate::crd::common::LocalObjectRef;
@@ -82,6 +83,8 @@ pub async fn diff(sources: &Sources<'_>, files: &Manifests) -> Vec<ObjectReport>
         for object in files.objects.iter().filter(|o| o.kind() == kind) {
             let verdict = match session.judge(object, &protected).await {
                 Ok(verdict) => verdict,
+                // The controller would wait (a reference not registered yet): not an error.
+                Err(Error::Waiting(why)) => Verdict::Waiting(why),
                 Err(e) => Verdict::Failed(e.to_string()),
             };
             reports.push(ObjectReport { kind: object.kind(), key: object.key(), verdict });
@@ -249,8 +252,7 @@ impl Session<'_> {
         let name = cluster.cluster_name();
         let mut desired = canonical_cluster(&cluster.spec);
         let hash = cluster_controller::desired_hash(&desired, &cluster.spec)?;
-        let inside: Vec<String> =
-            self.files.capacity_providers().filter(|p| made_inside(p, cluster)).map(|p| p.provider_name()).collect();
+        let inside = self.made_inside(cluster).await?;
         without_made_inside(&mut desired.capacity_providers, &inside);
         let described = self.sources.aws.ecs.describe_clusters(vec![name.clone()]).await?;
         let existing =
@@ -290,9 +292,12 @@ impl Session<'_> {
             (None, Some(r)) => self.cluster_named(&namespace, r).await?,
             (None, None) => return Err(Error::InvalidSpec("spec.cluster: set cluster or clusterRef".into())),
         };
-        let td = self
-            .revision_of(&namespace, svc.spec.task_definition.as_ref(), svc.spec.task_definition_ref.as_ref())
-            .await?;
+        let held = |family: &str| {
+            let last = svc.status.as_ref()?.task_definition_arn.clone()?;
+            (crate::aws::ecs::family_of(&last) == Some(family)).then_some(last)
+        };
+        let (td_name, td_ref) = (svc.spec.task_definition.as_ref(), svc.spec.task_definition_ref.as_ref());
+        let td = self.revision_of(&namespace, td_name, td_ref, held).await?;
         let service_name = svc.spec.service_name.clone().unwrap_or_else(|| svc.name_any());
         let scaler_owns_count = svc.spec.autoscaling.is_some();
         let desired = canonical_service(&svc.spec, Some(td.as_str()), scaler_owns_count);
@@ -311,14 +316,26 @@ impl Session<'_> {
             .map(|(actual, _)| actual);
         let what = format!("ECS service {service_name}");
         let planned = (&desired, hash.as_str(), SERVICE_NOT_COMPARED);
+        // A restart and a held rollback, as the controller judges them from the live status.
+        let wanted = service_controller::restart_wanted(svc);
+        let restart = wanted.is_some()
+            && actual.is_some()
+            && wanted.as_deref() != svc.status.as_ref().and_then(|s| s.restarted_at.as_deref());
+        let recorded = svc.status.as_ref().and_then(|s| s.spec_hash.as_deref());
+        let remembered = rollout::remembered_rollback(svc.status.as_ref(), recorded, &hash);
+        let rolled_back = rollout::was_rolled_back(existing.as_ref(), &td, remembered.as_deref())
+            || rollout::deployment_rolled_back(svc.status.as_ref(), existing.as_ref(), &hash);
         let (plan, _) = self.planner.plan_object(svc, &what, planned, actual.as_ref(), |common| {
             service_controller::plan::plan(&service_controller::plan::PlanInput {
                 common: common.clone(),
-                restart: false,
-                rolled_back: false,
+                restart,
+                rolled_back,
             })
         })?;
         let observe_only = svc.policies().management() == ManagementPolicy::Observe;
+        if observe_only {
+            return Ok(nothing(svc.policies(), plan.drift.iter().map(|d| d.field.as_str())));
+        }
         let mut actions = Vec::new();
         if let Some(field) = &plan.requires_replacement {
             actions
@@ -340,7 +357,7 @@ impl Session<'_> {
             service_controller::plan::Action::None => {}
         }
         actions.extend(tag_actions(&what, &plan.tag, &plan.untag));
-        if !observe_only && existing.is_some() {
+        if existing.is_some() {
             actions.extend(self.autoscaling(svc, &cluster, &service_name).await?);
         }
         let before = actual.map(|a| canonical_yaml(&a.spec)).unwrap_or_default();
@@ -390,11 +407,11 @@ impl Session<'_> {
         let hash = spec_hash(&with_tags).map_err(|e| Error::InvalidSpec(format!("spec: {e}")))?;
         let ecs = self.sources.aws.ecs.as_ref();
         let services = absent_if_no_cluster(ecs.describe_services(&cluster, vec![name.clone()]).await)?;
-        let arn = services
+        let service = services
             .unwrap_or_default()
             .into_iter()
-            .find(|s| s.service_name() == Some(name.as_str()) && s.status() != Some("INACTIVE"))
-            .and_then(|s| s.service_arn().map(str::to_owned));
+            .find(|s| s.service_name() == Some(name.as_str()) && s.status() != Some("INACTIVE"));
+        let arn = service.as_ref().and_then(|s| s.service_arn().map(str::to_owned));
         let existing = match &arn {
             Some(arn) => ecs.describe_express_service(arn).await?,
             None => None,
@@ -403,9 +420,13 @@ impl Session<'_> {
         let actual = existing.as_ref().map(express_controller::observe::actual).transpose()?;
         let what = format!("Express service {name}");
         let planned = (&desired, hash.as_str(), EXPRESS_NOT_COMPARED);
+        // A configuration ECS rolled back is held until the spec changes, as the controller does.
+        let held = obj.applied_hash() == Some(hash.as_str())
+            && (service.as_ref().and_then(express_controller::status::rolled_back).is_some()
+                || rollout::remembered_rollback(obj.status.as_ref(), obj.applied_hash(), &hash).is_some());
         let (plan, _) = self
             .planner
-            .plan_object(obj, &what, planned, actual.as_ref(), |input| express_controller::plan::plan(input, false))?;
+            .plan_object(obj, &what, planned, actual.as_ref(), |input| express_controller::plan::plan(input, held))?;
         let actions =
             generic_actions(&plan, &what, |fields| format!("UpdateExpressGatewayService ({})", fields.join(", ")));
         Ok(verdict(obj, actions, &plan, (actual.map(|a| a.spec).as_ref(), &desired), &what))
@@ -415,18 +436,22 @@ impl Session<'_> {
     async fn task(&self, task: &ECSTask) -> Result<Verdict, Error> {
         let namespace = task.namespace().unwrap_or_default();
         if let Some(live) = self.live::<ECSTask>(&namespace, &task.name_any()).await? {
-            if live.spec != task.spec {
+            let fixed = |spec: &crate::crd::ECSTaskSpec| {
+                let json = serde_json::to_value(spec).unwrap_or_default();
+                crate::crd::task::IMMUTABLE_FIELDS.iter().map(|f| json.get(*f).cloned()).collect::<Vec<_>>()
+            };
+            if fixed(&live.spec) != fixed(&task.spec) {
                 return Err(Error::InvalidSpec(
                     "spec: an ECSTask is fixed once created (only backoffLimit, activeDeadlineSeconds, \
                      ttlSecondsAfterFinished and deletionPolicy change); create a new ECSTask"
                         .into(),
                 ));
             }
-            return Ok(Verdict::Nothing { note: Some("an ECSTask runs once, when it is created".into()) });
+            let note = "an ECSTask runs once, when it is created; its limits and deletionPolicy apply as they are";
+            return Ok(Verdict::Nothing { note: Some(note.into()) });
         }
-        let td = self
-            .revision_of(&namespace, task.spec.task_definition.as_ref(), task.spec.task_definition_ref.as_ref())
-            .await?;
+        let (td_name, td_ref) = (task.spec.task_definition.as_ref(), task.spec.task_definition_ref.as_ref());
+        let td = self.revision_of(&namespace, td_name, td_ref, |_| None).await?;
         let count = task.spec.count.unwrap_or(1);
         let after = canonical_yaml(&task.spec);
         Ok(Verdict::Changes {
@@ -435,6 +460,24 @@ impl Session<'_> {
             after,
             before_label: "tasks (none started)".into(),
         })
+    }
+
+    /// The Managed Instances providers made inside `cluster` (see `made_inside`): the
+    /// CapacityProviders of its namespace in the files and, with a cluster, those live there.
+    async fn made_inside(&self, cluster: &ECSCluster) -> Result<Vec<String>, Error> {
+        let namespace = cluster.namespace();
+        let mut names: BTreeSet<String> = self
+            .files
+            .capacity_providers()
+            .filter(|p| p.namespace() == namespace && made_inside(p, cluster))
+            .map(|p| p.provider_name())
+            .collect();
+        if let (Some(client), Some(namespace)) = (&self.sources.kube, &namespace) {
+            let api: Api<CapacityProvider> = Api::namespaced(client.clone(), namespace);
+            let live = api.list(&ListParams::default()).await.map_err(|e| Error::kube(READING_LIVE, e))?;
+            names.extend(live.items.iter().filter(|p| made_inside(p, cluster)).map(|p| p.provider_name()));
+        }
+        Ok(names.into_iter().collect())
     }
 
     /// The ECS name of the ECSCluster `r` names: from the files, else from the cluster.
@@ -454,12 +497,14 @@ impl Session<'_> {
 
     /// The revision a workload runs: an ARN as it is; a family (or family:revision) as ECS
     /// resolves it; a TaskDefinition from the files as its plan gives it, else the one its
-    /// live object registered.
+    /// live object registered, else the revision of its family the workload last ran (`held`
+    /// for a family), which it keeps while the TaskDefinition has not registered its spec.
     async fn revision_of(
         &self,
         namespace: &str,
         td: Option<&String>,
         td_ref: Option<&LocalObjectRef>,
+        held: impl Fn(&str) -> Option<String>,
     ) -> Result<String, Error> {
         match (td, td_ref) {
             (Some(td), _) if td.starts_with("arn:") => Ok(td.clone()),
@@ -476,9 +521,12 @@ impl Session<'_> {
                     return known.clone().ok_or_else(waits);
                 }
                 match self.live::<TaskDefinition>(namespace, &r.name).await? {
-                    Some(live) => current_revision(&live).ok_or_else(|| {
-                        Error::Waiting(format!("TaskDefinition {key} has not registered its current spec yet"))
-                    }),
+                    Some(live) => {
+                        let family = live.spec.family.clone().unwrap_or_else(|| live.name_any());
+                        current_revision(&live).or_else(|| held(&family)).ok_or_else(|| {
+                            Error::Waiting(format!("TaskDefinition {key} has not registered its current spec yet"))
+                        })
+                    }
                     None => Err(Error::InvalidSpec(format!(
                         "spec.taskDefinitionRef: TaskDefinition {key} is neither in the files nor in the cluster{}",
                         self.kube_hint()
@@ -570,7 +618,7 @@ fn nothing<'a>(policies: &crate::crd::Policies, drift: impl Iterator<Item = &'a 
     } else if policies.drift() == crate::crd::DriftPolicy::Report {
         "driftPolicy Report"
     } else {
-        "a correction AWS has not taken is backing off"
+        "left in place and reported (see the object's status.drift and status.correction)"
     };
     let note = match (fields.is_empty(), policies.management() == ManagementPolicy::Observe) {
         (true, true) => Some(why.to_owned()),

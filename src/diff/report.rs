@@ -15,6 +15,8 @@ pub enum Verdict {
     Nothing { note: Option<String> },
     /// The calls the operator would make, and the canonical forms before and after.
     Changes { actions: Vec<String>, before: String, after: String, before_label: String },
+    /// The operator would wait (a reference that has not registered its revision yet).
+    Waiting(String),
     /// The object could not be judged.
     Failed(String),
 }
@@ -32,11 +34,12 @@ pub fn canonical_yaml<T: Serialize>(value: &T) -> String {
     serde_yaml::to_string(value).unwrap_or_else(|e| format!("# cannot show: {e}\n"))
 }
 
-/// The exit status for `reports`: 2 when any failed, else 1 when any would change, else 0.
+/// The exit status for `reports`: 2 when any failed, else 1 when any would change (or wait for
+/// a reference to change first), else 0.
 pub fn exit_code(reports: &[ObjectReport]) -> u8 {
     if reports.iter().any(|r| matches!(r.verdict, Verdict::Failed(_))) {
         2
-    } else if reports.iter().any(|r| matches!(r.verdict, Verdict::Changes { .. })) {
+    } else if reports.iter().any(|r| matches!(r.verdict, Verdict::Changes { .. } | Verdict::Waiting(_))) {
         1
     } else {
         0
@@ -73,6 +76,10 @@ pub fn render(reports: &[ObjectReport]) -> String {
                 for line in unified.lines() {
                     let _ = writeln!(out, "  {line}");
                 }
+            }
+            Verdict::Waiting(why) => {
+                changes += 1;
+                let _ = writeln!(out, "{head}: waits: {why}");
             }
             Verdict::Failed(message) => {
                 failed += 1;

@@ -65,6 +65,10 @@ pub struct Described {
     pub services: Vec<DescribedService>,
     /// The revisions the services run, by ARN, with their tags.
     pub revisions: BTreeMap<String, (types::TaskDefinition, Vec<types::Tag>)>,
+    /// Every ACTIVE revision ARN of those families, by family.
+    pub active_revisions: BTreeMap<String, Vec<String>>,
+    /// Services `--all-services` left out, and why.
+    pub skipped: Vec<String>,
 }
 
 /// One object to write, and what a reader must know about it.
@@ -201,7 +205,7 @@ pub fn build(described: &Described, choices: &Choices) -> Result<Import, ImportE
         let name = names.take("TaskDefinition", family);
         let has_environment =
             canonical.container_definitions.iter().any(|c| c.environment.as_ref().is_some_and(|e| !e.is_empty()));
-        let notes: Vec<String> = has_environment
+        let mut notes: Vec<String> = has_environment
             .then(|| {
                 format!(
                     "TaskDefinition {name}: container environment values are copied as ECS holds them and are now \
@@ -210,6 +214,22 @@ pub fn build(described: &Described, choices: &Choices) -> Result<Import, ImportE
             })
             .into_iter()
             .collect();
+        let newer: Vec<String> = described
+            .active_revisions
+            .get(family)
+            .into_iter()
+            .flatten()
+            .filter(|a| crate::aws::ecs::revision_of(a).is_some_and(|r| r > i64::from(td.revision)))
+            .map(|a| family_revision(a))
+            .collect();
+        if !newer.is_empty() {
+            notes.push(format!(
+                "TaskDefinition {name}: family {family} has ACTIVE revisions newer than {} that no service runs \
+                 ({}); once adopted, the object reports them as registered outside it until they are deregistered",
+                family_revision(arn),
+                newer.join(", ")
+            ));
+        }
         let spec = TaskDefinitionSpec {
             family: explicit(&name, family),
             tags: user_tags_from_sdk(tags),
@@ -233,11 +253,15 @@ pub fn build(described: &Described, choices: &Choices) -> Result<Import, ImportE
             Some(object) => (None, Some(LocalObjectRef { name: object.clone() })),
             None => {
                 let family = family_of(running).unwrap_or_default();
+                let holder = families
+                    .get(family)
+                    .and_then(|(newest, _)| td_objects.get(newest))
+                    .cloned()
+                    .unwrap_or_else(|| object_name(family));
                 notes.push(format!(
-                    "ECSService {name} runs {}, older than the revision TaskDefinition {} holds: it names that \
+                    "ECSService {name} runs {}, older than the revision TaskDefinition {holder} holds: it names that \
                      revision; switch it to taskDefinitionRef to roll it forward",
                     family_revision(running),
-                    object_name(family)
                 ));
                 (Some(family_revision(running)), None)
             }
@@ -427,6 +451,8 @@ mod tests {
                 policies: policies.clone(),
             }],
             revisions: [(td_arn.clone(), (td.clone(), Vec::new()))].into(),
+            active_revisions: BTreeMap::new(),
+            skipped: Vec::new(),
         };
         let choices = Choices { namespace: None, deletion_policy: DeletionPolicy::Retain, adopt: true };
         let import = build(&described, &choices).expect("import");

@@ -14,6 +14,7 @@ use self::build::{Choices, Described, DescribedService, Import};
 use crate::aws::AwsClients;
 use crate::aws::autoscaling::resource_id;
 use crate::aws::error::AwsError;
+use aws_sdk_ecs::types::TaskDefinitionStatus;
 
 /// What to import.
 #[derive(Debug, Clone)]
@@ -70,19 +71,34 @@ pub async fn describe(aws: &AwsClients, selection: &Selection) -> Result<Describ
         selection.services.clone()
     };
     let mut services = Vec::new();
+    let mut skipped = Vec::new();
     for batch in names.chunks(DESCRIBE_BATCH) {
         let found = ecs.describe_services(name, batch.to_vec()).await?;
         for wanted in batch {
-            let service = found
-                .iter()
-                .find(|s| s.service_name() == Some(wanted.as_str()) && s.status() == Some("ACTIVE"))
-                .ok_or_else(|| {
-                    ImportFailure::Input(format!("--service: cluster {name} has no ACTIVE service {wanted:?}"))
-                })?;
-            let id = resource_id(name, wanted);
-            let target = aws.autoscaling.describe_target(&id).await?;
-            let policies = if target.is_some() { aws.autoscaling.describe_policies(&id).await? } else { Vec::new() };
-            services.push(DescribedService { service: service.clone(), target, policies });
+            let active =
+                found.iter().find(|s| s.service_name() == Some(wanted.as_str()) && s.status() == Some("ACTIVE"));
+            let controller = active.and_then(|s| s.deployment_controller()).map(|c| c.r#type().as_str().to_owned());
+            let why = match (active, controller.as_deref()) {
+                (None, _) => format!("cluster {name} has no ACTIVE service {wanted:?}"),
+                (Some(_), Some(other)) if other != "ECS" => format!(
+                    "service {wanted:?} uses the {other} deployment controller, which ecs-operator does not manage"
+                ),
+                (Some(service), _) => {
+                    let id = resource_id(name, wanted);
+                    let target = aws.autoscaling.describe_target(&id).await?;
+                    let policies =
+                        if target.is_some() { aws.autoscaling.describe_policies(&id).await? } else { Vec::new() };
+                    services.push(DescribedService { service: service.clone(), target, policies });
+                    continue;
+                }
+            };
+            // Named on the command line: an error. Found by --all-services (draining, or
+            // deployed by another controller): left out, and said so.
+            if selection.all_services {
+                skipped.push(why);
+            } else {
+                return Err(ImportFailure::Input(format!("--service: {why}")));
+            }
         }
     }
     let mut revisions = BTreeMap::new();
@@ -96,7 +112,16 @@ pub async fn describe(aws: &AwsClients, selection: &Selection) -> Result<Describ
         })?;
         revisions.insert(arn.to_owned(), (described.task_definition, described.tags));
     }
-    Ok(Described { cluster, providers, services, revisions })
+    // Newer ACTIVE revisions of a family than the ones the services run: the TaskDefinition
+    // reports them (registered outside the object) once adopted.
+    let families: std::collections::BTreeSet<String> =
+        revisions.values().filter_map(|(td, _)| td.family().map(str::to_owned)).collect();
+    let mut active_revisions = BTreeMap::new();
+    for family in families {
+        let active = ecs.list_task_definitions(&family, TaskDefinitionStatus::Active).await?;
+        active_revisions.insert(family, active);
+    }
+    Ok(Described { cluster, providers, services, revisions, active_revisions, skipped })
 }
 
 /// Writes `import` under the header for `source`: to stdout as one YAML stream (`out` is `-`),
@@ -135,5 +160,7 @@ pub async fn run(
 ) -> Result<Vec<String>, ImportFailure> {
     let described = describe(aws, selection).await?;
     let import = build::build(&described, choices)?;
-    write(&import, source, choices, out)
+    let mut lines: Vec<String> = described.skipped.iter().map(|why| format!("skipped: {why}")).collect();
+    lines.extend(write(&import, source, choices, out)?);
+    Ok(lines)
 }

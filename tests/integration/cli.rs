@@ -114,18 +114,6 @@ fn arrange(e: &E2e) {
             .send()
             .await
             .expect("register web");
-        let network = || {
-            NetworkConfiguration::builder()
-                .awsvpc_configuration(
-                    AwsVpcConfiguration::builder()
-                        .subnets("subnet-0a1b2c3d4e5f60718")
-                        .security_groups("sg-0a1b2c3d4e5f60718")
-                        .assign_public_ip(AssignPublicIp::Disabled)
-                        .build()
-                        .expect("awsvpc"),
-                )
-                .build()
-        };
         ecs.create_service()
             .cluster("shop")
             .service_name("orders")
@@ -166,6 +154,17 @@ fn arrange(e: &E2e) {
         };
         scaling.put_policy(id, &cpu).await.expect("policy");
     });
+}
+
+/// The services' awsvpc network.
+fn network() -> NetworkConfiguration {
+    let awsvpc = AwsVpcConfiguration::builder()
+        .subnets("subnet-0a1b2c3d4e5f60718")
+        .security_groups("sg-0a1b2c3d4e5f60718")
+        .assign_public_ip(AssignPublicIp::Disabled)
+        .build()
+        .expect("awsvpc");
+    NetworkConfiguration::builder().awsvpc_configuration(awsvpc).build()
 }
 
 /// The operator binary with `args`, aimed at ecs-sim.
@@ -367,6 +366,22 @@ fn import_round_trip_then_diff_in_ci() {
     assert!(output.contains("\n  -  secrets:\n"), "{output}");
     assert!(!output.lines().any(|l| l.starts_with("  +") && l.contains("secrets")), "{output}");
 
+    // A restart asked for by annotation: one forced deployment. Observe mode: never a write.
+    let restart = edited(&imported, &e.dir.join("restart"), "ecsservice-orders.yaml", |v| {
+        *at(v, &["metadata", "annotations", "ecs.operator.dev/restartedAt"]) = "2026-12-07T00:00:00Z".into();
+    });
+    let restart = edited(&restart, &e.dir.join("observe"), "ecsservice-web.yaml", |v| {
+        *at(v, &["spec", "managementPolicy"]) = "Observe".into();
+        *at(v, &["spec", "desiredCount"]) = serde_yaml::Value::Number(5.into());
+    });
+    let (code, output) = diff(&e, &restart, true);
+    assert_eq!(code, 1, "{output}");
+    assert!(output.contains("ECSService default/orders: UpdateService (forceNewDeployment)\n"), "{output}");
+    assert!(
+        output.contains("ECSService default/web: no changes (managementPolicy Observe; AWS differs in desiredCount)"),
+        "{output}"
+    );
+
     // Nothing above wrote anything: diff only reads.
     assert_eq!(writes(&e.sim_stats()), after);
 
@@ -401,6 +416,54 @@ fn import_round_trip_then_diff_in_ci() {
 fn import_refuses_what_it_cannot_find_and_writes_to_stdout() {
     let e = E2e::start();
     arrange(&e);
+    // A service another deployment controller deploys, and a revision no service runs yet.
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let ecs = crate::support::sdk_client(&e.ecs_url);
+    runtime.block_on(async {
+        ecs.create_service()
+            .cluster("shop")
+            .service_name("legacy")
+            .task_definition("web:1")
+            .desired_count(1)
+            .launch_type(LaunchType::Fargate)
+            .network_configuration(network())
+            .deployment_controller(
+                aws_sdk_ecs::types::DeploymentController::builder()
+                    .r#type(aws_sdk_ecs::types::DeploymentControllerType::CodeDeploy)
+                    .build()
+                    .expect("controller"),
+            )
+            .send()
+            .await
+            .expect("legacy");
+        let container = ContainerDefinition::builder().name("api").image("orders:3").memory(512).build();
+        ecs.register_task_definition().family("Orders_API").container_definitions(container).send().await.expect("v3");
+    });
+    let out = ecs_operator(&e, &["import", "--cluster", "shop", "--all-services", "-o", "-"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "skipped: service \"legacy\" uses the CODE_DEPLOY deployment controller, which ecs-operator does not manage"
+        ),
+        "{stderr}"
+    );
+    let stream = String::from_utf8_lossy(&out.stdout);
+    assert!(!stream.contains("name: legacy"), "{stream}");
+    assert!(
+        stream.contains(
+            "family Orders_API has ACTIVE revisions newer than Orders_API:2 that no service runs (Orders_API:3)"
+        ),
+        "{stream}"
+    );
+    let out = ecs_operator(&e, &["import", "--cluster", "shop", "--service", "legacy"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains("--service: service \"legacy\" uses the CODE_DEPLOY deployment controller"),
+        "{}",
+        text(&out)
+    );
+
     let out = ecs_operator(&e, &["import", "--cluster", "nope", "--all-services"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out).contains("--cluster: ECS has no ACTIVE cluster \"nope\""), "{}", text(&out));

@@ -214,7 +214,7 @@ async fn scale(
 }
 
 /// The `restartedAt` annotation's value, when set.
-fn restart_wanted(svc: &ECSService) -> Option<String> {
+pub(crate) fn restart_wanted(svc: &ECSService) -> Option<String> {
     svc.annotations().get(RESTARTED_AT_ANNOTATION).cloned()
 }
 
