@@ -83,6 +83,10 @@ pub async fn describe(aws: &AwsClients, selection: &Selection) -> Result<Describ
                 (Some(_), Some(other)) if other != "ECS" => format!(
                     "service {wanted:?} uses the {other} deployment controller, which ecs-operator does not manage"
                 ),
+                (Some(service), _) if is_express(aws, service).await? => format!(
+                    "service {wanted:?} is an ECS Express Mode service, which import does not write yet \
+                     (describe it as an ECSExpressService by hand)"
+                ),
                 (Some(service), _) => {
                     let id = resource_id(name, wanted);
                     let target = aws.autoscaling.describe_target(&id).await?;
@@ -122,6 +126,17 @@ pub async fn describe(aws: &AwsClients, selection: &Selection) -> Result<Describ
         active_revisions.insert(family, active);
     }
     Ok(Described { cluster, providers, services, revisions, active_revisions, skipped })
+}
+
+/// Whether ECS runs `service` for an Express Mode service: DescribeExpressGatewayService
+/// answers for it (and refuses any other service with InvalidParameterException).
+async fn is_express(aws: &AwsClients, service: &aws_sdk_ecs::types::Service) -> Result<bool, ImportFailure> {
+    let Some(arn) = service.service_arn() else { return Ok(false) };
+    match aws.ecs.describe_express_service(arn).await {
+        Ok(found) => Ok(found.is_some()),
+        Err(e) if e.code == "InvalidParameterException" => Ok(false),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Writes `import` under the header for `source`: to stdout as one YAML stream (`out` is `-`),

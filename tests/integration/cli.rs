@@ -436,6 +436,17 @@ fn import_refuses_what_it_cannot_find_and_writes_to_stdout() {
             .send()
             .await
             .expect("legacy");
+        let primary =
+            aws_sdk_ecs::types::ExpressGatewayContainer::builder().image("store:1").build().expect("container");
+        ecs.create_express_gateway_service()
+            .cluster("shop")
+            .service_name("store")
+            .execution_role_arn("arn:aws:iam::123456789012:role/ecsTaskExecutionRole")
+            .infrastructure_role_arn("arn:aws:iam::123456789012:role/infra")
+            .primary_container(primary)
+            .send()
+            .await
+            .expect("express");
         let container = ContainerDefinition::builder().name("api").image("orders:3").memory(512).build();
         ecs.register_task_definition().family("Orders_API").container_definitions(container).send().await.expect("v3");
     });
@@ -448,8 +459,9 @@ fn import_refuses_what_it_cannot_find_and_writes_to_stdout() {
         ),
         "{stderr}"
     );
+    assert!(stderr.contains("skipped: service \"store\" is an ECS Express Mode service"), "{stderr}");
     let stream = String::from_utf8_lossy(&out.stdout);
-    assert!(!stream.contains("name: legacy"), "{stream}");
+    assert!(!stream.contains("name: legacy") && !stream.contains("name: store"), "{stream}");
     assert!(
         stream.contains(
             "family Orders_API has ACTIVE revisions newer than Orders_API:2 that no service runs (Orders_API:3)"
