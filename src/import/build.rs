@@ -223,9 +223,20 @@ pub fn build(described: &Described, choices: &Choices) -> Result<Import, ImportE
             .map(|a| family_revision(a))
             .collect();
         if !newer.is_empty() {
+            // Adoption looks for the spec's content among the newest ACTIVE revisions only.
+            let search = crate::controller::task_definition::observe::TAG_SEARCH_LIMIT;
+            let beyond = if newer.len() >= search {
+                format!(
+                    "; adoption looks at the {search} newest ACTIVE revisions only, so deregister the newer ones \
+                     before applying or the same content is registered as a new revision"
+                )
+            } else {
+                String::new()
+            };
             notes.push(format!(
                 "TaskDefinition {name}: family {family} has ACTIVE revisions newer than {} that no service runs \
-                 ({}); once adopted, the object reports them as registered outside it until they are deregistered",
+                 ({}); once adopted, the object reports them as registered outside it until they are \
+                 deregistered{beyond}",
                 family_revision(arn),
                 newer.join(", ")
             ));
@@ -451,7 +462,12 @@ mod tests {
                 policies: policies.clone(),
             }],
             revisions: [(td_arn.clone(), (td.clone(), Vec::new()))].into(),
-            active_revisions: BTreeMap::new(),
+            // Ten revisions newer than the one the service runs (3): more than adoption looks at.
+            active_revisions: [(
+                "web".to_owned(),
+                (4..=13).map(|n| format!("arn:aws:ecs:eu-west-1:123456789012:task-definition/web:{n}")).collect(),
+            )]
+            .into(),
             skipped: Vec::new(),
         };
         let choices = Choices { namespace: None, deletion_policy: DeletionPolicy::Retain, adopt: true };
@@ -461,6 +477,12 @@ mod tests {
             found.unwrap_or_else(|| panic!("{kind} {name}")).yaml.clone()
         };
 
+        let notes = &import.objects.iter().find(|o| o.kind == "TaskDefinition").expect("td").notes;
+        assert!(
+            notes.iter().any(|n| n.contains("newer than web:3 that no service runs (web:4, ")
+                && n.contains("adoption looks at the 10 newest")),
+            "{notes:?}"
+        );
         let imported: TaskDefinition = serde_yaml::from_str(&yaml("TaskDefinition", "web")).expect("yaml");
         let live = task_definition_spec_from_sdk(&td, &[]).expect("spec");
         assert_eq!(task_definition_hash(&imported.spec, "web"), task_definition_hash(&live, "web"));

@@ -16,7 +16,7 @@ use crate::crd::task_definition::TaskDefinitionStatus as Status;
 
 /// How many unknown revisions to inspect when looking for ours by tag. A crash leaves at most
 /// a revision or two behind; a family with a long foreign history should not cost 100 calls.
-const TAG_SEARCH_LIMIT: usize = 10;
+pub const TAG_SEARCH_LIMIT: usize = 10;
 
 /// Status for a revision that no longer exists at all.
 pub const DELETED: &str = "DELETED";
