@@ -188,6 +188,10 @@ pub trait ManagedObject {
     fn current_status(&self) -> Option<&Self::Status>;
     /// The hash of the spec last applied to AWS, from status.
     fn applied_hash(&self) -> Option<&str>;
+    /// This object with the status of `other` (another copy of it, such as the live one).
+    fn take_status_of(&mut self, other: Self)
+    where
+        Self: Sized;
 }
 
 /// The shared traits for a kind whose spec flattens `policies` and whose status flattens
@@ -215,6 +219,9 @@ macro_rules! managed_object {
             }
             fn applied_hash(&self) -> Option<&str> {
                 self.status.as_ref().and_then(|s| s.spec_hash.as_deref())
+            }
+            fn take_status_of(&mut self, other: Self) {
+                self.status = other.status;
             }
         }
     )*};

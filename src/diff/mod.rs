@@ -39,7 +39,6 @@ use crate::controller::error::Error;
 use crate::controller::ownership::owner_of;
 use crate::controller::planning::{Plan, Planner};
 use crate::controller::references::{cluster_name, current_revision, family_revision};
-use crate::controller::rollout;
 use crate::controller::{cluster as cluster_controller, express as express_controller};
 use crate::controller::{service as service_controller, task_definition as td_controller};
 use crate::crd::common::LocalObjectRef;
@@ -106,37 +105,28 @@ impl Session<'_> {
     async fn judge(&mut self, object: &Manifest, protected: &BTreeSet<String>) -> Result<Verdict, Error> {
         match object {
             Manifest::TaskDefinition(td) => {
-                let td = self.with_live_status(td.as_ref(), |o, l| o.status = l.status).await?;
-                self.task_definition(&td, protected).await
+                self.task_definition(&self.with_live_status(td.as_ref()).await?, protected).await
             }
-            Manifest::CapacityProvider(p) => {
-                let p = self.with_live_status(p.as_ref(), |o, l| o.status = l.status).await?;
-                self.capacity_provider(&p).await
-            }
-            Manifest::Cluster(c) => {
-                let c = self.with_live_status(c.as_ref(), |o, l| o.status = l.status).await?;
-                self.cluster(&c).await
-            }
-            Manifest::Service(s) => {
-                let s = self.with_live_status(s.as_ref(), |o, l| o.status = l.status).await?;
-                self.service(&s).await
-            }
-            Manifest::Express(e) => {
-                let e = self.with_live_status(e.as_ref(), |o, l| o.status = l.status).await?;
-                self.express(&e).await
-            }
+            Manifest::CapacityProvider(p) => self.capacity_provider(&self.with_live_status(p.as_ref()).await?).await,
+            Manifest::Cluster(c) => self.cluster(&self.with_live_status(c.as_ref()).await?).await,
+            Manifest::Service(s) => self.service(&self.with_live_status(s.as_ref()).await?).await,
+            Manifest::Express(e) => self.express(&self.with_live_status(e.as_ref()).await?).await,
             Manifest::Task(t) => self.task(t).await,
         }
     }
 
     /// The object as the files give it, with the status the cluster has for it (if any).
-    async fn with_live_status<K>(&self, obj: &K, take: impl FnOnce(&mut K, K)) -> Result<K, Error>
+    async fn with_live_status<K>(&self, obj: &K) -> Result<K, Error>
     where
-        K: Resource<Scope = NamespaceResourceScope, DynamicType = ()> + Clone + DeserializeOwned + Debug,
+        K: ManagedObject
+            + Resource<Scope = NamespaceResourceScope, DynamicType = ()>
+            + Clone
+            + DeserializeOwned
+            + Debug,
     {
         let mut obj = obj.clone();
         if let Some(live) = self.live::<K>(&obj.namespace().unwrap_or_default(), &obj.name_any()).await? {
-            take(&mut obj, live);
+            obj.take_status_of(live);
         }
         Ok(obj)
     }
@@ -160,17 +150,10 @@ impl Session<'_> {
     }
 
     async fn task_definition(&mut self, td: &TaskDefinition, protected: &BTreeSet<String>) -> Result<Verdict, Error> {
-        let family = td.spec.family.clone().unwrap_or_else(|| td.name_any());
+        let family = td_controller::family_of(td);
         let hash = task_definition_hash(&td.spec, &family).map_err(|e| Error::InvalidSpec(e.to_string()))?;
         let owner = owner_of(td);
-        let limit = td.spec.revision_history_limit.unwrap_or(td_controller::DEFAULT_HISTORY_LIMIT);
-        let desired = td_controller::plan::Desired {
-            family: family.clone(),
-            spec_hash: hash.clone(),
-            tags: td_controller::plan::desired_tags(td.spec.tags.as_ref(), &owner, self.planner.cluster_id, &hash),
-            history_limit: usize::try_from(limit).unwrap_or(0),
-            drift_policy: td.spec.policies.drift(),
-        };
+        let desired = td_controller::desired(td, &family, &hash, self.planner.cluster_id);
         let ecs = self.sources.aws.ecs.as_ref();
         let adopt = td.spec.policies.adopt();
         let observed = td_controller::observe::observe(ecs, td.status.as_ref(), &desired, &owner, adopt).await?;
@@ -244,7 +227,8 @@ impl Session<'_> {
         let planned = (&desired, hash.as_str(), CAPACITY_PROVIDER_NOT_COMPARED);
         let (plan, _) =
             self.planner.plan_object(obj, &what, planned, actual.as_ref(), provider_controller::plan::plan)?;
-        let actions = generic_actions(&plan, &what, |fields| format!("UpdateCapacityProvider ({})", fields.join(", ")));
+        let actions =
+            generic_actions(&plan, &what, |fields| vec![format!("UpdateCapacityProvider ({})", fields.join(", "))]);
         Ok(verdict(obj, actions, &plan, (actual.map(|a| a.spec).as_ref(), &desired), &what))
     }
 
@@ -265,22 +249,18 @@ impl Session<'_> {
         let planned = (&desired, hash.as_str(), CLUSTER_NOT_COMPARED);
         let (plan, _) =
             self.planner.plan_object(cluster, &what, planned, actual.as_ref(), cluster_controller::plan::plan)?;
-        fn is_put(field: &str) -> bool {
-            cluster_controller::plan::CAPACITY_PROVIDER_FIELDS.contains(&field)
-        }
-        let fields =
-            |group: fn(&str) -> bool| -> Vec<String> { plan.update.iter().filter(|f| group(f)).cloned().collect() };
-        let mut actions = generic_actions(&plan, &what, |_| String::new());
-        actions.retain(|a| !a.is_empty());
-        if !plan.create && plan.replace.is_none() {
-            let (update, put) = (fields(|f| !is_put(f)), fields(is_put));
-            if !update.is_empty() {
-                actions.insert(0, format!("UpdateCluster ({})", update.join(", ")));
-            }
-            if !put.is_empty() {
-                actions.insert(0, format!("PutClusterCapacityProviders ({})", put.join(", ")));
-            }
-        }
+        // The controller's two update calls, by the fields each sets.
+        let actions = generic_actions(&plan, &what, |fields| {
+            let (put, update): (Vec<&str>, Vec<&str>) = fields
+                .iter()
+                .map(String::as_str)
+                .partition(|f| cluster_controller::plan::CAPACITY_PROVIDER_FIELDS.contains(f));
+            [("PutClusterCapacityProviders", put), ("UpdateCluster", update)]
+                .into_iter()
+                .filter(|(_, fields)| !fields.is_empty())
+                .map(|(call, fields)| format!("{call} ({})", fields.join(", ")))
+                .collect()
+        });
         Ok(verdict(cluster, actions, &plan, (actual.map(|a| a.spec).as_ref(), &desired), &what))
     }
 
@@ -292,10 +272,7 @@ impl Session<'_> {
             (None, Some(r)) => self.cluster_named(&namespace, r).await?,
             (None, None) => return Err(Error::InvalidSpec("spec.cluster: set cluster or clusterRef".into())),
         };
-        let held = |family: &str| {
-            let last = svc.status.as_ref()?.task_definition_arn.clone()?;
-            (crate::aws::ecs::family_of(&last) == Some(family)).then_some(last)
-        };
+        let held = |td: &TaskDefinition| service_controller::resolve::held_revision(svc, td);
         let (td_name, td_ref) = (svc.spec.task_definition.as_ref(), svc.spec.task_definition_ref.as_ref());
         let td = self.revision_of(&namespace, td_name, td_ref, held).await?;
         let service_name = svc.spec.service_name.clone().unwrap_or_else(|| svc.name_any());
@@ -317,14 +294,8 @@ impl Session<'_> {
         let what = format!("ECS service {service_name}");
         let planned = (&desired, hash.as_str(), SERVICE_NOT_COMPARED);
         // A restart and a held rollback, as the controller judges them from the live status.
-        let wanted = service_controller::restart_wanted(svc);
-        let restart = wanted.is_some()
-            && actual.is_some()
-            && wanted.as_deref() != svc.status.as_ref().and_then(|s| s.restarted_at.as_deref());
-        let recorded = svc.status.as_ref().and_then(|s| s.spec_hash.as_deref());
-        let remembered = rollout::remembered_rollback(svc.status.as_ref(), recorded, &hash);
-        let rolled_back = rollout::was_rolled_back(existing.as_ref(), &td, remembered.as_deref())
-            || rollout::deployment_rolled_back(svc.status.as_ref(), existing.as_ref(), &hash);
+        let restart = service_controller::restart_due(svc, actual.is_some());
+        let (_, rolled_back) = service_controller::rollback_to_hold(svc, existing.as_ref(), &td, &hash);
         let (plan, _) = self.planner.plan_object(svc, &what, planned, actual.as_ref(), |common| {
             service_controller::plan::plan(&service_controller::plan::PlanInput {
                 common: common.clone(),
@@ -421,14 +392,13 @@ impl Session<'_> {
         let what = format!("Express service {name}");
         let planned = (&desired, hash.as_str(), EXPRESS_NOT_COMPARED);
         // A configuration ECS rolled back is held until the spec changes, as the controller does.
-        let held = obj.applied_hash() == Some(hash.as_str())
-            && (service.as_ref().and_then(express_controller::status::rolled_back).is_some()
-                || rollout::remembered_rollback(obj.status.as_ref(), obj.applied_hash(), &hash).is_some());
+        let held = express_controller::rollback_to_hold(obj, service.as_ref(), &hash).is_some();
         let (plan, _) = self
             .planner
             .plan_object(obj, &what, planned, actual.as_ref(), |input| express_controller::plan::plan(input, held))?;
-        let actions =
-            generic_actions(&plan, &what, |fields| format!("UpdateExpressGatewayService ({})", fields.join(", ")));
+        let actions = generic_actions(&plan, &what, |fields| {
+            vec![format!("UpdateExpressGatewayService ({})", fields.join(", "))]
+        });
         Ok(verdict(obj, actions, &plan, (actual.map(|a| a.spec).as_ref(), &desired), &what))
     }
 
@@ -498,13 +468,14 @@ impl Session<'_> {
     /// The revision a workload runs: an ARN as it is; a family (or family:revision) as ECS
     /// resolves it; a TaskDefinition from the files as its plan gives it, else the one its
     /// live object registered, else the revision of its family the workload last ran (`held`
-    /// for a family), which it keeps while the TaskDefinition has not registered its spec.
+    /// for the TaskDefinition), which it keeps while the TaskDefinition has not registered its
+    /// spec.
     async fn revision_of(
         &self,
         namespace: &str,
         td: Option<&String>,
         td_ref: Option<&LocalObjectRef>,
-        held: impl Fn(&str) -> Option<String>,
+        held: impl Fn(&TaskDefinition) -> Option<String>,
     ) -> Result<String, Error> {
         match (td, td_ref) {
             (Some(td), _) if td.starts_with("arn:") => Ok(td.clone()),
@@ -521,12 +492,9 @@ impl Session<'_> {
                     return known.clone().ok_or_else(waits);
                 }
                 match self.live::<TaskDefinition>(namespace, &r.name).await? {
-                    Some(live) => {
-                        let family = live.spec.family.clone().unwrap_or_else(|| live.name_any());
-                        current_revision(&live).or_else(|| held(&family)).ok_or_else(|| {
-                            Error::Waiting(format!("TaskDefinition {key} has not registered its current spec yet"))
-                        })
-                    }
+                    Some(live) => current_revision(&live).or_else(|| held(&live)).ok_or_else(|| {
+                        Error::Waiting(format!("TaskDefinition {key} has not registered its current spec yet"))
+                    }),
                     None => Err(Error::InvalidSpec(format!(
                         "spec.taskDefinitionRef: TaskDefinition {key} is neither in the files nor in the cluster{}",
                         self.kube_hint()
@@ -557,8 +525,8 @@ fn absent_if_no_cluster<T>(answer: Result<T, crate::aws::error::AwsError>) -> Re
 }
 
 /// The calls of a plan for one named resource (see [`Plan`]); `update` names the kind's update
-/// call for the fields it would send.
-fn generic_actions(plan: &Plan, what: &str, update: impl Fn(&[String]) -> String) -> Vec<String> {
+/// calls for the fields it would send.
+fn generic_actions(plan: &Plan, what: &str, update: impl Fn(&[String]) -> Vec<String>) -> Vec<String> {
     let mut actions = Vec::new();
     if let Some(field) = plan.replace {
         actions.push(format!("replace: spec.{field} cannot change on an existing resource (delete and recreate it)"));
@@ -567,7 +535,7 @@ fn generic_actions(plan: &Plan, what: &str, update: impl Fn(&[String]) -> String
         actions.push(format!("create {what}"));
     }
     if !plan.update.is_empty() {
-        actions.push(update(&plan.update));
+        actions.extend(update(&plan.update));
     }
     actions.extend(tag_actions(what, &plan.tag, &plan.untag));
     actions

@@ -55,14 +55,8 @@ pub fn render(reports: &[ObjectReport]) -> String {
         match &report.verdict {
             Verdict::Nothing { note } => {
                 nothing += 1;
-                match note {
-                    Some(note) => {
-                        let _ = writeln!(out, "{head}: no changes ({note})");
-                    }
-                    None => {
-                        let _ = writeln!(out, "{head}: no changes");
-                    }
-                }
+                let note = note.as_ref().map(|n| format!(" ({n})")).unwrap_or_default();
+                let _ = writeln!(out, "{head}: no changes{note}");
             }
             Verdict::Changes { actions, before, after, before_label } => {
                 changes += 1;

@@ -37,9 +37,6 @@ pub enum ImportFailure {
     Write { path: String, source: std::io::Error },
 }
 
-/// DescribeServices takes at most 10 names a call.
-const DESCRIBE_BATCH: usize = 10;
-
 /// Reads what `selection` names from ECS and Application Auto Scaling.
 pub async fn describe(aws: &AwsClients, selection: &Selection) -> Result<Described, ImportFailure> {
     if selection.services.is_empty() && !selection.all_services {
@@ -72,7 +69,7 @@ pub async fn describe(aws: &AwsClients, selection: &Selection) -> Result<Describ
     };
     let mut services = Vec::new();
     let mut skipped = Vec::new();
-    for batch in names.chunks(DESCRIBE_BATCH) {
+    for batch in names.chunks(crate::aws::ecs::DESCRIBE_SERVICES_LIMIT) {
         let found = ecs.describe_services(name, batch.to_vec()).await?;
         for wanted in batch {
             let active =

@@ -94,18 +94,7 @@ async fn sync(obj: &ECSExpressService, ctx: &Context, name: &str, observe_only: 
         return Ok(Synced { described: Some(found), drift: vec![], correction, applied_hash: None, applied: None });
     }
     let actual = express.as_ref().map(observe::actual).transpose()?;
-    let spec_changed = obj.applied_hash() != Some(desired_hash.as_str());
-    // A configuration ECS rolled back (the circuit breaker, the deployment alarm) is reported,
-    // not sent again, until the spec changes: while it is held, its differences are only
-    // recorded (the correction gate does not run for them).
-    let rolled_back = if spec_changed {
-        None
-    } else {
-        service
-            .as_ref()
-            .and_then(status::rolled_back)
-            .or_else(|| rollout::remembered_rollback(obj.status.as_ref(), obj.applied_hash(), &desired_hash))
-    };
+    let rolled_back = rollback_to_hold(obj, service.as_ref(), &desired_hash);
     let what = format!("Express service {name}");
     let planned = (&desired, desired_hash.as_str(), EXPRESS_NOT_COMPARED);
     let held = rolled_back.is_some();
@@ -148,6 +137,22 @@ async fn sync(obj: &ECSExpressService, ctx: &Context, name: &str, observe_only: 
         None => None,
     };
     Ok(Synced { described, drift: plan.drift, correction: plan.correction, applied_hash, applied })
+}
+
+/// A configuration ECS rolled back (the circuit breaker, the deployment alarm) is reported, not
+/// sent again, until the spec changes: while it is held, its differences are only recorded (the
+/// correction gate does not run for them). The revision it went back to, while held.
+pub(crate) fn rollback_to_hold(
+    obj: &ECSExpressService,
+    service: Option<&aws_sdk_ecs::types::Service>,
+    desired_hash: &str,
+) -> Option<String> {
+    if obj.applied_hash() != Some(desired_hash) {
+        return None;
+    }
+    service
+        .and_then(status::rolled_back)
+        .or_else(|| rollout::remembered_rollback(obj.status.as_ref(), obj.applied_hash(), desired_hash))
 }
 
 /// Whether the last status said Ready: a steady service reads the batched sweep's descriptions.

@@ -110,10 +110,7 @@ async fn sync(svc: &ECSService, ctx: &Context, resolved: &Resolved, observe_only
         Some((actual, seen)) => (Some(actual), seen),
         None => (None, None),
     };
-    let recorded = svc.status.as_ref().and_then(|s| s.spec_hash.as_deref());
-    let remembered = rollout::remembered_rollback(svc.status.as_ref(), recorded, &desired_hash);
-    let rolled_back = rollout::was_rolled_back(existing.as_ref(), td, remembered.as_deref())
-        || rollout::deployment_rolled_back(svc.status.as_ref(), existing.as_ref(), &desired_hash);
+    let (remembered, rolled_back) = rollback_to_hold(svc, existing.as_ref(), td, &desired_hash);
     let (plan, record) = plan(svc, ctx, resolved, (&desired, &desired_hash), actual.as_ref(), rolled_back)?;
     // Before the plan's writes: an approval or rollback acts on the deployment in flight, and a
     // failing update must not keep it from being acted on.
@@ -178,10 +175,7 @@ fn plan(
     actual: Option<&Actual>,
     rolled_back: bool,
 ) -> Result<(ServicePlan, AppliedRecord), Error> {
-    let wanted = restart_wanted(svc);
-    let restart = wanted.is_some()
-        && actual.is_some()
-        && wanted.as_deref() != svc.status.as_ref().and_then(|s| s.restarted_at.as_deref());
+    let restart = restart_due(svc, actual.is_some());
     let what = format!("ECS service {}", resolved.service_name);
     let planned = (desired, desired_hash, SERVICE_NOT_COMPARED);
     let (plan, record) = plan_object(ctx, svc, &what, planned, actual, |common| {
@@ -214,8 +208,29 @@ async fn scale(
 }
 
 /// The `restartedAt` annotation's value, when set.
-pub(crate) fn restart_wanted(svc: &ECSService) -> Option<String> {
+fn restart_wanted(svc: &ECSService) -> Option<String> {
     svc.annotations().get(RESTARTED_AT_ANNOTATION).cloned()
+}
+
+/// Whether the `restartedAt` annotation asks an existing service for a deployment not made yet.
+pub(crate) fn restart_due(svc: &ECSService, exists: bool) -> bool {
+    let wanted = restart_wanted(svc);
+    wanted.is_some() && exists && wanted.as_deref() != svc.status.as_ref().and_then(|s| s.restarted_at.as_deref())
+}
+
+/// The rollback the plan holds for the revision `td` at `desired_hash`: the one the status
+/// remembers (ECS may no longer report it), and whether ECS rolled that revision back.
+pub(crate) fn rollback_to_hold(
+    svc: &ECSService,
+    existing: Option<&Service>,
+    td: &str,
+    desired_hash: &str,
+) -> (Option<String>, bool) {
+    let recorded = svc.status.as_ref().and_then(|s| s.spec_hash.as_deref());
+    let remembered = rollout::remembered_rollback(svc.status.as_ref(), recorded, desired_hash);
+    let rolled_back = rollout::was_rolled_back(existing, td, remembered.as_deref())
+        || rollout::deployment_rolled_back(svc.status.as_ref(), existing, desired_hash);
+    (remembered, rolled_back)
 }
 
 /// Inputs the controller cannot honour, refused before anything is written. Admission refuses

@@ -65,7 +65,7 @@ pub async fn resolve(svc: &ECSService, ctx: &Context) -> Result<Resolution, Erro
 /// not yet made), the revision of its family the service last ran: the service keeps it, and
 /// its own changes, drift and scaling go on; the TaskDefinition's status says why its spec is
 /// not registered. None for a service that never ran one of that family: it waits.
-fn held_revision(svc: &ECSService, td: &TaskDefinition) -> Option<String> {
+pub(crate) fn held_revision(svc: &ECSService, td: &TaskDefinition) -> Option<String> {
     let family = td.spec.family.clone().unwrap_or_else(|| td.name_any());
     let last = svc.status.as_ref()?.task_definition_arn.clone()?;
     (crate::aws::ecs::family_of(&last) == Some(family.as_str())).then_some(last)

@@ -34,7 +34,7 @@ pub const DEFAULT_HISTORY_LIMIT: i32 = 10;
 
 reconciler!(TaskDefinition, apply, cleanup::cleanup);
 
-fn family_of(td: &TaskDefinition) -> String {
+pub(crate) fn family_of(td: &TaskDefinition) -> String {
     td.spec.family.clone().unwrap_or_else(|| td.name_any())
 }
 
@@ -101,6 +101,17 @@ async fn apply(td: &TaskDefinition, ctx: &Context) -> Result<Action, Error> {
     Ok(Action::requeue(ctx.config.resync_interval))
 }
 
+/// What `td` asks of its `family` at the spec hash `hash`, its revisions tagged for `cluster_id`.
+pub(crate) fn desired(td: &TaskDefinition, family: &str, hash: &str, cluster_id: &str) -> Desired {
+    Desired {
+        family: family.to_owned(),
+        spec_hash: hash.to_owned(),
+        tags: plan::desired_tags(td.spec.tags.as_ref(), &owner_of(td), cluster_id, hash),
+        history_limit: usize::try_from(td.spec.revision_history_limit.unwrap_or(DEFAULT_HISTORY_LIMIT)).unwrap_or(0),
+        drift_policy: td.spec.policies.drift(),
+    }
+}
+
 /// What a successful sync found and did.
 struct Synced {
     current: Option<plan::Revision>,
@@ -117,13 +128,7 @@ async fn sync(
     observe_only: bool,
 ) -> Result<Synced, Error> {
     let owner = owner_of(td);
-    let desired = Desired {
-        family: family.to_owned(),
-        spec_hash: hash.to_owned(),
-        tags: plan::desired_tags(td.spec.tags.as_ref(), &owner, &ctx.config.cluster_id, hash),
-        history_limit: usize::try_from(td.spec.revision_history_limit.unwrap_or(DEFAULT_HISTORY_LIMIT)).unwrap_or(0),
-        drift_policy: td.spec.policies.drift(),
-    };
+    let desired = desired(td, family, hash, &ctx.config.cluster_id);
     let ecs = ctx.ecs.as_ref();
     let observed = observe::observe(ecs, td.status.as_ref(), &desired, &owner, td.spec.policies.adopt()).await?;
     let plan = plan::plan(&desired, &observed, &protected_revisions(ctx));
