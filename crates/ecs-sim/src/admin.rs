@@ -2,7 +2,7 @@
 //! tests and humans. It reads and steers the simulation (stats, faults, throttling,
 //! clock, task failures, scripted outcomes of standalone tasks and how many RunTask started,
 //! out-of-band scaling, service fields ECS keeps, Lambda hook outcomes, CloudWatch alarm
-//! states, reset); it is not part of any AWS API.
+//! states, event delivery faults and statistics, reset); it is not part of any AWS API.
 
 use std::time::Duration;
 
@@ -10,6 +10,7 @@ use hyper::Method;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::events::EventFaults;
 use crate::faults::FaultSpec;
 use crate::hostile::Mutation;
 use crate::http::{HttpResponse, response};
@@ -190,6 +191,14 @@ fn route(sim: &Sim, method: &Method, path: &str, body: &[u8]) -> AdminResult {
             sim.clear_alarms();
             Ok(json!({}))
         }
+        ("GET", "/_sim/events/stats") => serde_json::to_value(sim.event_stats()).map_err(bad_request),
+        ("GET", "/_sim/events/faults") => serde_json::to_value(sim.event_faults()).map_err(bad_request),
+        ("POST", "/_sim/events/faults") => {
+            let faults: EventFaults = parse(body)?;
+            faults.validate().map_err(bad_request)?;
+            sim.set_event_faults(faults);
+            Ok(json!({}))
+        }
         ("POST", "/_sim/autoscaling/scale") => {
             let req: Scale = parse(body)?;
             let applied = sim.scale(&req.resource_id, req.desired_count).map_err(bad_request)?;
@@ -239,5 +248,22 @@ mod tests {
         assert_eq!(route(&sim, &Method::POST, path, huge).map_err(|e| e.0), Err(400));
         route(&sim, &Method::DELETE, path, b"").expect("clear");
         assert_eq!(route(&sim, &Method::GET, path, b"").expect("list"), json!({}));
+    }
+
+    #[test]
+    fn event_faults_are_set_validated_and_reported() {
+        let sim = Sim::new(crate::config::SimConfig::for_tests()).expect("sim");
+        let path = "/_sim/events/faults";
+        let body = br#"{"delayMs": 50, "delayJitterMs": 10, "duplicate": 0.05, "loss": 0.05, "reorder": true}"#;
+        route(&sim, &Method::POST, path, body).expect("set");
+        let got = route(&sim, &Method::GET, path, b"").expect("get");
+        assert_eq!(
+            (got["delayMs"].as_u64(), got["loss"].as_f64(), got["reorder"].as_bool()),
+            (Some(50), Some(0.05), Some(true))
+        );
+        assert_eq!(route(&sim, &Method::POST, path, br#"{"loss": 2}"#).map_err(|e| e.0), Err(400));
+        assert_eq!(route(&sim, &Method::POST, path, br#"{"lost": 0.5}"#).map_err(|e| e.0), Err(400), "unknown member");
+        let stats = route(&sim, &Method::GET, "/_sim/events/stats", b"").expect("stats");
+        assert_eq!(stats, json!({"published": 0, "delivered": 0, "lost": 0, "duplicated": 0, "byDetailType": {}}));
     }
 }

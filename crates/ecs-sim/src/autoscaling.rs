@@ -5,6 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::clock::epoch_seconds;
+use crate::ecs_events::Actor;
 use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::protocol::{Req, paginate};
 use crate::services::{ServiceKey, ServiceStatus};
@@ -138,7 +139,7 @@ impl State {
         // Registering bounds that exclude the current count moves the service into them.
         let current = self.services.get(&key).map_or(0, |s| s.desired_count);
         if current < min || current > max {
-            self.set_desired_count(&key, current.clamp(min, max))?;
+            self.set_desired_count(&key, current.clamp(min, max), Actor::AutoScaling)?;
         }
         Ok(json!({"ScalableTargetARN": arn}))
     }
@@ -293,12 +294,13 @@ impl State {
             .get(&(resource_id.to_string(), DIMENSION.to_string()))
             .ok_or_else(|| object_not_found(format!("No scalable target registered for {resource_id}")))?;
         let applied = desired.clamp(target.min, target.max);
-        self.set_desired_count(&key, applied)?;
+        self.set_desired_count(&key, applied, Actor::AutoScaling)?;
         Ok(applied)
     }
 
-    /// Changes desiredCount out of band (the scaler, or a person in the console).
-    pub fn set_desired_count(&mut self, key: &ServiceKey, desired: u32) -> ApiResult<()> {
+    /// Changes desiredCount out of band (the scaler, or a person in the console); `by` decides
+    /// the events it makes (see `ecs_events`).
+    pub fn set_desired_count(&mut self, key: &ServiceKey, desired: u32, by: Actor) -> ApiResult<()> {
         let svc = self.services.get_mut(key).ok_or_else(ApiError::service_not_found)?;
         if svc.status != ServiceStatus::Active {
             return Err(ApiError::new(ErrorKind::ServiceNotActive, "Service was not ACTIVE."));
@@ -306,11 +308,15 @@ impl State {
         if svc.scheduling_strategy == "DAEMON" {
             return Err(crate::services::daemon_desired_count());
         }
-        if svc.desired_count != desired {
+        let changed = svc.desired_count != desired;
+        if changed {
             svc.desired_count = desired;
             svc.steady = false;
         }
         let now = self.now;
+        if changed {
+            self.emit_desired_count_change(key, desired, by, now);
+        }
         self.reconcile_service(key, now);
         Ok(())
     }

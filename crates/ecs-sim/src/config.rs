@@ -1,9 +1,11 @@
 //! Simulator configuration: identity (region, account), clock, how long task lifecycle
-//! steps take, which images fail, and throttling. Plain data; `start()` consumes it.
+//! steps take, which images fail, throttling, and the events queue. Plain data; `start()`
+//! consumes it.
 
 use std::time::Duration;
 
 use crate::clock::ClockMode;
+use crate::events::EventFaults;
 use crate::throttle::ThrottleConfig;
 
 /// How long each task lifecycle step takes in simulated time. The defaults are what a
@@ -65,6 +67,11 @@ pub struct SimConfig {
     pub seed: u64,
     /// Worker threads of the simulator's own runtime.
     pub worker_threads: usize,
+    /// An SQS queue (by name, created at start) that ECS events are delivered to as EventBridge
+    /// would; None: no events.
+    pub events_queue: Option<String>,
+    /// Delivery faults of those events from the start.
+    pub event_faults: EventFaults,
 }
 
 impl Default for SimConfig {
@@ -79,6 +86,8 @@ impl Default for SimConfig {
             throttle: ThrottleConfig::default(),
             seed: 0x5eed_ec55,
             worker_threads: 2,
+            events_queue: None,
+            event_faults: EventFaults::default(),
         }
     }
 }

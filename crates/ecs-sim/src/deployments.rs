@@ -365,6 +365,7 @@ impl State {
             d.primary = false;
         }
         let rollout_reason = reason.unwrap_or_else(|| format!("ECS deployment {id} in progress."));
+        let started = (id.clone(), rollout_reason.clone());
         svc.deployments.insert(
             0,
             Deployment {
@@ -388,6 +389,8 @@ impl State {
         if new_revision {
             self.record_service_revision(key, at);
         }
+        // Initial and rollback deployments alike; the reason tells them apart.
+        self.emit_deployment_change(key, &started.0, "SERVICE_DEPLOYMENT_IN_PROGRESS", &started.1, at);
     }
 
     /// One scheduler pass: launch, stop, then settle deployment and service states. When
@@ -529,6 +532,7 @@ impl State {
         }
         svc.steady = true;
         let mut events = vec![];
+        let mut completed = None;
         if let Some(p) = svc.deployments.first_mut().filter(|p| p.rollout == RolloutState::InProgress) {
             p.rollout = RolloutState::Completed;
             p.rollout_reason = format!("ECS deployment {} completed.", p.id);
@@ -540,6 +544,7 @@ impl State {
                 configs: p.configs.clone(),
             });
             events.push(format!("(service {}) (deployment {}) deployment completed.", key.name, p.id));
+            completed = Some((p.id.clone(), p.rollout_reason.clone()));
         }
         events.push(format!("(service {}) has reached a steady state.", key.name));
         let primary_id = svc.deployments.first().map(|p| p.id.clone());
@@ -547,8 +552,17 @@ impl State {
             self.add_event(key, at, e);
         }
         if let Some(id) = primary_id {
-            self.service_deployment_completed(key, at, &id);
+            let done = self.service_deployment_completed(key, at, &id);
+            // A blue/green rollback brings back a deployment that had already COMPLETED: its
+            // rollout does not change, but the rollback deployment has completed.
+            if completed.is_none() && done == Some(crate::service_deployments::SdStatus::RollbackSuccessful) {
+                completed = Some((id.clone(), format!("ECS deployment {id} completed.")));
+            }
         }
+        if let Some((id, reason)) = completed {
+            self.emit_deployment_change(key, &id, "SERVICE_DEPLOYMENT_COMPLETED", &reason, at);
+        }
+        self.emit_service_action(key, "INFO", "SERVICE_STEADY_STATE", at);
     }
 
     /// A task of `deployment_id` exited; counts it and trips the circuit breaker.
@@ -565,6 +579,10 @@ impl State {
         dep.updated_at = at;
         let failed = dep.failed_tasks;
         self.count_service_deployment_failure(key, deployment_id, failed);
+        if failed == threshold {
+            // "The service is unable to consistently start tasks successfully."
+            self.emit_service_action(key, "WARN", "SERVICE_TASK_START_IMPAIRED", at);
+        }
         if !cfg.circuit_breaker_enable || failed < threshold {
             return;
         }

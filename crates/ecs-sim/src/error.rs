@@ -139,6 +139,8 @@ pub enum Error {
     Runtime(std::io::Error),
     #[error("invalid task failure pattern {pattern:?}: {source}")]
     FailurePattern { pattern: String, source: regex::Error },
+    #[error("invalid events queue name {name:?}: {reason}")]
+    EventsQueue { name: String, reason: String },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -90,6 +90,19 @@ impl Faults {
     /// The operation's own rule wins over `*`.
     pub fn decide(&mut self, op: &str, rng: &mut fastrand::Rng) -> FaultDecision {
         let key = if self.rules.contains_key(op) { op } else { "*" };
+        self.decide_by(key, rng)
+    }
+
+    /// Only a rule naming `op` itself applies: SQS is another service, which a `*` rule (every
+    /// ECS, Application Auto Scaling and STS operation) leaves alone.
+    pub fn decide_named(&mut self, op: &str, rng: &mut fastrand::Rng) -> FaultDecision {
+        if op == "*" || !self.rules.contains_key(op) {
+            return FaultDecision::default();
+        }
+        self.decide_by(op, rng)
+    }
+
+    fn decide_by(&mut self, key: &str, rng: &mut fastrand::Rng) -> FaultDecision {
         let Some(rule) = self.rules.get_mut(key) else { return FaultDecision::default() };
         let latency = (rule.latency_ms > 0).then(|| Duration::from_millis(rule.latency_ms));
         if rule.throttle_rate > 0.0 && rng.f64() < rule.throttle_rate {
@@ -121,6 +134,17 @@ mod tests {
         let fired = (0..5).filter(|_| faults.decide("CreateService", &mut rng).error.is_some()).count();
         assert_eq!(fired, 2);
         assert!(faults.decide("DescribeServices", &mut rng).error.is_none());
+    }
+
+    #[test]
+    fn a_star_rule_leaves_named_only_operations_alone() {
+        let mut faults = Faults::default();
+        faults.set(FaultSpec::error("*", "ServerException", 500));
+        let mut rng = fastrand::Rng::with_seed(1);
+        assert!(faults.decide("DescribeServices", &mut rng).error.is_some());
+        assert!(faults.decide_named("ReceiveMessage", &mut rng).error.is_none());
+        faults.set(FaultSpec::error("ReceiveMessage", "ServiceUnavailable", 503));
+        assert_eq!(faults.decide_named("ReceiveMessage", &mut rng).error.map(|e| e.status), Some(503));
     }
 
     #[test]

@@ -1,13 +1,14 @@
 //! The HTTP front end: one hyper 1 HTTP/1.1 server that routes `/_sim/*` to the admin
-//! API, `X-Amz-Target` JSON 1.1 calls to ECS or Application Auto Scaling, and
-//! form-encoded calls to STS. Signatures are required to be present, never verified.
+//! API, `X-Amz-Target` JSON 1.1 calls to ECS or Application Auto Scaling, JSON 1.0
+//! `AmazonSQS.*` calls to SQS, and form-encoded calls to STS. Signatures are required to be
+//! present, never verified.
 
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
-use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HOST, HeaderValue, USER_AGENT};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde_json::Value;
@@ -16,11 +17,14 @@ use tokio::sync::watch;
 
 use crate::error::{ApiError, ErrorKind};
 use crate::sim::{Api, Caller, Sim};
+use crate::sqs::SqsError;
 use crate::sts;
 
 const ECS_PREFIX: &str = "AmazonEC2ContainerServiceV20141113.";
 const AUTOSCALING_PREFIX: &str = "AnyScaleFrontendService.";
+const SQS_PREFIX: &str = "AmazonSQS.";
 const JSON_11: &str = "application/x-amz-json-1.1";
+const JSON_10: &str = "application/x-amz-json-1.0";
 /// Requests larger than this are refused; ECS's own limit is far lower.
 const MAX_BODY: usize = 8 * 1024 * 1024;
 
@@ -107,7 +111,21 @@ async fn handle(sim: Sim, req: Request<Incoming>) -> Result<HttpResponse, Infall
         return Ok(if is_form { sts_error(&err, &rid) } else { json_error(&err, &rid) });
     }
     let resp = match target {
-        Some(t) => json_call(&sim, &t, &body, auth.as_deref(), &rid).await,
+        Some(t) if t.starts_with(SQS_PREFIX) => {
+            // Queue URLs name the endpoint the client reached, as SQS's name the regional one.
+            let base = format!("http://{}", header(HOST.as_str()).unwrap_or_else(|| "127.0.0.1".to_string()));
+            let op = t.strip_prefix(SQS_PREFIX).unwrap_or_default();
+            sqs_call(&sim, op, &body, &base, &rid).await
+        }
+        Some(t) => {
+            let caller = Caller {
+                access_key: access_key(auth.as_deref()).map(str::to_owned),
+                region: signed_region(auth.as_deref()).map(str::to_owned),
+                user_agent: header(USER_AGENT.as_str()),
+                request_id: Some(rid.clone()),
+            };
+            json_call(&sim, &t, &body, &caller, &rid).await
+        }
         None if is_form => sts_call(&sim, &body, auth.as_deref(), &rid).await,
         None => json_error(&ApiError::new(ErrorKind::UnknownOperation, "Missing X-Amz-Target."), &rid),
     };
@@ -135,7 +153,7 @@ async fn admitted(sim: &Sim, op: &str) -> Option<ApiError> {
     admission.error
 }
 
-async fn json_call(sim: &Sim, target: &str, body: &[u8], auth: Option<&str>, rid: &str) -> HttpResponse {
+async fn json_call(sim: &Sim, target: &str, body: &[u8], caller: &Caller, rid: &str) -> HttpResponse {
     let (api, op) = if let Some(op) = target.strip_prefix(ECS_PREFIX) {
         (Api::Ecs, op)
     } else if let Some(op) = target.strip_prefix(AUTOSCALING_PREFIX) {
@@ -154,14 +172,49 @@ async fn json_call(sim: &Sim, target: &str, body: &[u8], auth: Option<&str>, rid
     if let Some(err) = admitted(sim, op).await {
         return json_error(&err, rid);
     }
-    let caller =
-        Caller { access_key: access_key(auth).map(str::to_owned), region: signed_region(auth).map(str::to_owned) };
-    match sim.run_json_as(api, op, &parsed, &caller) {
+    match sim.run_json_as(api, op, &parsed, caller) {
         Ok(mut v) => {
             sim.mutate_response(op, &mut v);
             json_ok(v, rid)
         }
         Err(e) => json_error(&e, rid),
+    }
+}
+
+/// SQS's error answer: the JSON 1.0 body and the `x-amzn-query-error` header.
+fn sqs_error(err: &SqsError, rid: &str) -> HttpResponse {
+    let mut resp = response(err.status, JSON_10, err.to_json().to_string(), rid);
+    if let Ok(v) = HeaderValue::from_str(&err.query_error()) {
+        resp.headers_mut().insert("x-amzn-query-error", v);
+    }
+    resp
+}
+
+async fn sqs_call(sim: &Sim, op: &str, body: &[u8], base: &str, rid: &str) -> HttpResponse {
+    let parsed: Value = if body.is_empty() {
+        Value::Object(Default::default())
+    } else {
+        match serde_json::from_slice(body) {
+            Ok(v) => v,
+            Err(e) => {
+                let err = SqsError::from_api(&ApiError::new(ErrorKind::Serialization, format!("Invalid JSON: {e}")));
+                return sqs_error(&err, rid);
+            }
+        }
+    };
+    let admission = sim.admit_sqs(op);
+    if let Some(latency) = admission.latency {
+        tokio::time::sleep(latency).await;
+    }
+    if let Some(err) = admission.error {
+        return sqs_error(&SqsError::from_api(&err), rid);
+    }
+    match sim.run_sqs(op, &parsed, base).await {
+        Ok(mut v) => {
+            strip_nulls(&mut v);
+            response(200, JSON_10, v.to_string(), rid)
+        }
+        Err(e) => sqs_error(&e, rid),
     }
 }
 

@@ -1,8 +1,9 @@
-//! ecs-sim: a local stand-in for Amazon ECS (plus Application Auto Scaling and STS) that
-//! speaks the AWS JSON 1.1 and query protocols exactly as the AWS SDKs send them and
-//! behaves like ECS over time: deployments roll out on a simulated clock, tasks start
-//! and fail, the circuit breaker trips, calls are throttled. It is a test bed for
-//! ecs-operator and never talks to AWS.
+//! ecs-sim: a local stand-in for Amazon ECS (plus Application Auto Scaling, STS and SQS)
+//! that speaks the AWS JSON 1.1, JSON 1.0 and query protocols exactly as the AWS SDKs send
+//! them and behaves like ECS over time: deployments roll out on a simulated clock, tasks
+//! start and fail, the circuit breaker trips, calls are throttled, and ECS events reach an
+//! SQS queue as EventBridge would deliver them. It is a test bed for ecs-operator and never
+//! talks to AWS.
 //!
 //! ```no_run
 //! let sim = ecs_sim::start(ecs_sim::SimConfig::for_tests()).expect("start ecs-sim");
@@ -18,7 +19,9 @@ mod clusters;
 mod config;
 mod deployment_configs;
 mod deployments;
+mod ecs_events;
 mod error;
+mod events;
 mod express;
 mod express_config;
 mod express_request;
@@ -37,6 +40,8 @@ mod service_revisions;
 mod service_settings;
 mod services;
 mod sim;
+mod sqs;
+mod sqs_queues;
 mod state;
 mod stats;
 mod sts;
@@ -54,6 +59,7 @@ use tokio::sync::watch;
 pub use clock::ClockMode;
 pub use config::{SimConfig, TaskTimings};
 pub use error::{ApiError, Error, Result};
+pub use events::{EventFaults, EventStats};
 pub use faults::FaultSpec;
 pub use hostile::{MAX_GROWN_ITEMS, Mutation};
 pub use service_settings::DEFAULT_SECURITY_GROUP;
@@ -89,8 +95,12 @@ pub fn start(config: SimConfig) -> Result<SimHandle> {
         let _guard = runtime.enter();
         tokio::net::TcpListener::from_std(listener).map_err(|source| Error::Bind { port, source })?
     };
+    let ticker = config.events_queue.is_some() && matches!(config.clock, ClockMode::Scaled { .. });
     let sim = Sim::new(config)?;
     let (shutdown, rx) = watch::channel(false);
+    if ticker {
+        runtime.spawn(events::run_ticker(sim.clone(), rx.clone()));
+    }
     runtime.spawn(http::serve(listener, sim.clone(), rx));
     Ok(SimHandle { endpoint: format!("http://{addr}"), port: addr.port(), sim, shutdown, runtime: Some(runtime) })
 }
@@ -233,6 +243,23 @@ impl SimHandle {
     /// clamped to the registered bounds; returns the count applied.
     pub fn autoscale(&self, resource_id: &str, desired: u32) -> Result<u32, ApiError> {
         self.sim.scale(resource_id, desired)
+    }
+
+    /// `<endpoint>/<account>/<name>` of `SimConfig::events_queue`, for the SQS client; None
+    /// when events are off.
+    pub fn events_queue_url(&self) -> Option<String> {
+        self.sim.events_queue_url(&self.endpoint)
+    }
+
+    /// Replaces the event delivery faults (probabilities outside 0..=1 are clamped into it).
+    /// Cleared by `reset`.
+    pub fn set_event_faults(&self, faults: EventFaults) {
+        self.sim.set_event_faults(faults);
+    }
+
+    /// Events published, delivered, lost and duplicated since start or reset.
+    pub fn event_stats(&self) -> EventStats {
+        self.sim.event_stats()
     }
 }
 

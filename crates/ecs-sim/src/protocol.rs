@@ -263,6 +263,16 @@ fn decode_token(token: &str) -> Option<usize> {
     text.strip_prefix("ecs-sim:")?.parse().ok()
 }
 
+/// A random version 4 UUID (`xxxxxxxx-xxxx-4xxx-[89ab]xxx-xxxxxxxxxxxx`), as SQS message ids
+/// and EventBridge event ids are.
+pub fn uuid_v4(rng: &mut fastrand::Rng) -> String {
+    let mut h: Vec<char> = (0..32).map(|_| char::from_digit(rng.u32(0..16), 16).unwrap_or('0')).collect();
+    h[12] = '4';
+    h[16] = char::from_digit(8 + rng.u32(0..4), 16).unwrap_or('8');
+    let s: String = h.into_iter().collect();
+    format!("{}-{}-{}-{}-{}", &s[0..8], &s[8..12], &s[12..16], &s[16..20], &s[20..32])
+}
+
 /// A canonical text of a JSON value (object keys sorted at every level), used to decide
 /// whether two requests carrying the same client token are the same request.
 pub fn canonical(v: &Value) -> String {

@@ -702,6 +702,8 @@ impl State {
         let last = svc.last_completed.clone();
         let event =
             format!("(service {}) (deployment {deployment_id}) deployment failed: {}", key.name, failure.event());
+        self.emit_deployment_change(key, deployment_id, "SERVICE_DEPLOYMENT_FAILED", &reason, at);
+        let Some(svc) = self.services.get_mut(key) else { return };
         let Some(rec) = svc.service_deployments.front_mut() else {
             self.add_event(key, at, event);
             return;
@@ -776,13 +778,14 @@ impl State {
                     d.primary = false;
                 }
                 blue.primary = true;
-                blue.rollout_reason = primary_reason;
+                blue.rollout_reason = primary_reason.clone();
                 blue.updated_at = at;
                 svc.deployments.insert(0, blue);
                 svc.steady = false;
                 if let Some(rec) = svc.service_deployments.front_mut() {
                     rec.rollback_to = Some(target.id.clone());
                 }
+                self.emit_deployment_change(key, &target.id, "SERVICE_DEPLOYMENT_IN_PROGRESS", &primary_reason, at);
             }
             None => {
                 self.new_deployment(key, at, Some(primary_reason), Some(target.revision_arn.clone()));
@@ -798,15 +801,15 @@ impl State {
     }
 
     /// The primary's rollout reached COMPLETED (or, after a rollback, the deployment rolled back
-    /// to runs alone): SUCCESSFUL or ROLLBACK_SUCCESSFUL.
-    pub fn service_deployment_completed(&mut self, key: &ServiceKey, at: u64, primary_id: &str) {
-        let Some(rec) = self.services.get_mut(key).and_then(|s| s.service_deployments.front_mut()) else { return };
+    /// to runs alone): SUCCESSFUL or ROLLBACK_SUCCESSFUL, which it returns.
+    pub fn service_deployment_completed(&mut self, key: &ServiceKey, at: u64, primary_id: &str) -> Option<SdStatus> {
+        let rec = self.services.get_mut(key).and_then(|s| s.service_deployments.front_mut())?;
         let done = match rec.status {
             SdStatus::InProgress if rec.deployment_id == primary_id => SdStatus::Successful,
             SdStatus::RollbackInProgress if rec.rollback_to.as_deref() == Some(primary_id) => {
                 SdStatus::RollbackSuccessful
             }
-            _ => return,
+            _ => return None,
         };
         rec.status = done;
         rec.finished_at = Some(at);
@@ -817,6 +820,7 @@ impl State {
             rec.test_weight = 100.0;
             rec.prod_weight = 100.0;
         }
+        Some(done)
     }
 
     /// A task of the current deployment's target failed (the circuit breaker's failureCount).

@@ -1,7 +1,9 @@
 //! `Sim`: the shared handle on the simulated account used by the HTTP front end and by
 //! `SimHandle`. It applies the cross-cutting steps every call goes through — counting,
-//! throttling, fault injection, catching the state up to simulated now — and exposes
-//! the admin operations. The lock is never held across an await.
+//! throttling, fault injection, catching the state up to simulated now, the CloudTrail event
+//! of a write — and exposes the admin operations. The lock is never held across an await.
+//! SQS queues live beside the state (`sqs`), under their own lock, so a long poll never
+//! holds the simulation up.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -10,10 +12,13 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::config::SimConfig;
+use crate::ecs_events::ApiCall;
 use crate::error::{ApiError, ApiResult, Error};
-use crate::faults::FaultSpec;
+use crate::events::{EventFaults, EventStats, Events};
+use crate::faults::{FaultDecision, FaultSpec};
 use crate::hostile::{Mutation, Mutations};
 use crate::services::ServiceKey;
+use crate::sqs::{Sqs, SqsError, queue_url};
 use crate::state::State;
 use crate::stats::Stats;
 use crate::task_outcomes::TaskOutcome;
@@ -34,11 +39,14 @@ pub struct Admission {
     pub error: Option<ApiError>,
 }
 
-/// Who signed a request: the SigV4 access key id and credential-scope region.
+/// Who signed a request (the SigV4 access key id and credential-scope region), with what,
+/// and the request id it is answered under: what CloudTrail records of a call.
 #[derive(Debug, Clone, Default)]
 pub struct Caller {
     pub access_key: Option<String>,
     pub region: Option<String>,
+    pub user_agent: Option<String>,
+    pub request_id: Option<String>,
 }
 
 #[derive(Clone)]
@@ -47,12 +55,17 @@ pub struct Sim {
     config: Arc<SimConfig>,
     /// Edits of answers on the wire; apart from the state, which they never touch.
     mutations: Arc<Mutex<Mutations>>,
+    sqs: Arc<Sqs>,
 }
 
 impl Sim {
     pub fn new(config: SimConfig) -> Result<Self, Error> {
-        let state = State::new(&config)?;
-        Ok(Sim { state: Arc::new(Mutex::new(state)), config: Arc::new(config), mutations: Arc::default() })
+        let sqs = Arc::new(Sqs::new(&config.region, &config.account, config.seed));
+        if let Some(name) = &config.events_queue {
+            sqs.ensure_queue(name).map_err(|e| Error::EventsQueue { name: name.clone(), reason: e.message })?;
+        }
+        let state = fresh_state(&config, &sqs)?;
+        Ok(Sim { state: Arc::new(Mutex::new(state)), config: Arc::new(config), mutations: Arc::default(), sqs })
     }
 
     /// A panic while holding the lock leaves the state as it was at that point; serving
@@ -63,6 +76,20 @@ impl Sim {
 
     /// Counts the call and decides throttling and injected faults.
     pub fn admit(&self, op: &str) -> Admission {
+        self.admit_with(op, crate::faults::Faults::decide)
+    }
+
+    /// As `admit`, for an SQS call: counted and throttled (only by a throttle override naming
+    /// it: ECS's default buckets do not cover SQS), faults only from a rule naming it.
+    pub fn admit_sqs(&self, op: &str) -> Admission {
+        self.admit_with(op, crate::faults::Faults::decide_named)
+    }
+
+    fn admit_with(
+        &self,
+        op: &str,
+        decide: fn(&mut crate::faults::Faults, &str, &mut fastrand::Rng) -> FaultDecision,
+    ) -> Admission {
         let mut st = self.lock();
         st.stats.record_call(op);
         if !st.throttler.try_acquire(op, Instant::now()) {
@@ -70,7 +97,7 @@ impl Sim {
             return Admission { latency: None, error: Some(ApiError::throttled()) };
         }
         let st = &mut *st;
-        let decision = st.faults.decide(op, &mut st.rng);
+        let decision = decide(&mut st.faults, op, &mut st.rng);
         if decision.error.is_some() {
             st.stats.record_injected(op);
         }
@@ -91,13 +118,23 @@ impl Sim {
         if let Some(region) = &caller.region {
             st.ident.region = region.clone();
         }
-        let principal = principal.unwrap_or_else(|| "default".to_owned());
         let region = st.ident.region.clone();
-        st.stats.record_caller(&principal, &region, op);
+        st.stats.record_caller(principal.as_deref().unwrap_or("default"), &region, op);
         let result = match api {
             Api::Ecs => st.call_ecs(op, body),
             Api::AutoScaling => st.call_autoscaling(op, body),
         };
+        if let (Api::Ecs, Ok(response)) = (api, &result) {
+            st.emit_api_call(&ApiCall {
+                operation: op,
+                request: body,
+                response,
+                principal: principal.as_deref(),
+                access_key: caller.access_key.as_deref(),
+                user_agent: caller.user_agent.as_deref(),
+                request_id: caller.request_id.as_deref(),
+            });
+        }
         st.ident = default_ident;
         if result.is_err() {
             st.stats.record_error(op);
@@ -180,14 +217,49 @@ impl Sim {
         Ok(())
     }
 
-    /// Forgets every resource, statistic, fault and throttle setting; simulated time
-    /// keeps going forward so timestamps stay monotonic.
+    /// Runs one SQS call; failures are counted as the operation's errors.
+    pub async fn run_sqs(&self, op: &str, body: &Value, base: &str) -> Result<Value, SqsError> {
+        let result = self.sqs.call(op, body, base).await;
+        if result.is_err() {
+            self.lock().stats.record_error(op);
+        }
+        result
+    }
+
+    /// Replays every timer due (the events ticker's step).
+    pub fn catch_up(&self) {
+        self.lock().catch_up();
+    }
+
+    /// The events queue's URL on endpoint `base`, if events are on.
+    pub fn events_queue_url(&self, base: &str) -> Option<String> {
+        let name = self.config.events_queue.as_deref()?;
+        Some(queue_url(base, &self.config.account, name))
+    }
+
+    pub fn set_event_faults(&self, faults: EventFaults) {
+        self.lock().events.set_faults(faults);
+    }
+
+    pub fn event_faults(&self) -> EventFaults {
+        self.lock().events.faults()
+    }
+
+    pub fn event_stats(&self) -> EventStats {
+        self.lock().events.stats()
+    }
+
+    /// Forgets every resource, statistic, fault and throttle setting, every SQS queue but the
+    /// events queue (which is emptied, keeping its URL) and the event faults and statistics;
+    /// simulated time keeps going forward so timestamps stay monotonic.
     pub fn reset(&self) -> Result<(), Error> {
-        let mut fresh = State::new(&self.config)?;
+        let mut fresh = fresh_state(&self.config, &self.sqs)?;
         let mut st = self.lock();
         std::mem::swap(&mut fresh.clock, &mut st.clock);
         fresh.now = st.now;
         *st = fresh;
+        // Under the state lock, so no event of the old state lands in the emptied queue.
+        self.sqs.reset(self.config.events_queue.as_deref());
         drop(st);
         self.clear_response_mutations();
         Ok(())
@@ -213,7 +285,7 @@ impl Sim {
         let mut st = self.lock();
         st.catch_up();
         let key = ServiceKey { cluster: cluster.to_string(), name: service.to_string() };
-        st.set_desired_count(&key, desired)
+        st.set_desired_count(&key, desired, crate::ecs_events::Actor::Console)
     }
 
     /// Makes UpdateService keep the service's `field` at `value` (see `kept_fields`).
@@ -279,4 +351,12 @@ impl Sim {
         st.catch_up();
         st.scale_service(resource_id, desired)
     }
+}
+
+/// A state with events wired to `sqs` as `config` says.
+fn fresh_state(config: &SimConfig, sqs: &Arc<Sqs>) -> Result<State, Error> {
+    let mut st = State::new(config)?;
+    st.events = Events::new(config.events_queue.clone(), sqs.clone(), config.seed);
+    st.events.set_faults(config.event_faults.clone());
+    Ok(st)
 }

@@ -86,6 +86,8 @@ pub struct State {
     pub lambda_outcomes: HashMap<String, crate::lifecycle_hooks::LambdaOutcome>,
     /// CloudWatch alarm states set by tests (`ALARM`, `OK`, `INSUFFICIENT_DATA`); unset is OK.
     pub alarm_states: HashMap<String, String>,
+    /// Where ECS events go (EventBridge to an SQS queue); off unless `SimConfig::events_queue`.
+    pub events: crate::events::Events,
 }
 
 impl State {
@@ -120,6 +122,7 @@ impl State {
             kept_service_fields: BTreeMap::new(),
             lambda_outcomes: HashMap::new(),
             alarm_states: HashMap::new(),
+            events: crate::events::Events::off(),
         })
     }
 

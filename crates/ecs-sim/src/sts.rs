@@ -3,11 +3,10 @@
 //! GetCallerIdentity signed with them reports the assumed role, as AWS does.
 //! ECS state is not partitioned per account: an assumed role sees the same resources.
 
-use std::collections::HashMap;
-use std::time::{SystemTime, UNIX_EPOCH};
-
+use crate::clock::{iso8601, wall_clock_ms};
 use crate::error::{ApiError, ErrorKind};
 use crate::state::State;
+use std::collections::HashMap;
 
 const NS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
 
@@ -62,22 +61,6 @@ pub fn error_xml(err: &ApiError, request_id: &str) -> String {
 
 fn invalid(msg: &str) -> ApiError {
     ApiError::custom("ValidationError", 400, msg)
-}
-
-/// ISO 8601 UTC for an epoch second (days-from-civil inverse, Howard Hinnant's algorithm).
-fn iso8601(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
 impl State {
@@ -146,7 +129,7 @@ impl State {
         let assumed_arn = format!("arn:aws:sts::{account}:assumed-role/{role_name}/{session}");
         self.sts_sessions.insert(key_id.clone(), assumed_arn.clone());
         // Real time, not simulated: the SDK checks expiry against the machine's clock.
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let now = wall_clock_ms() / 1000;
         Ok(format!(
             "<Credentials><AccessKeyId>{key_id}</AccessKeyId><SecretAccessKey>{secret}</SecretAccessKey><SessionToken>{token}</SessionToken><Expiration>{}</Expiration></Credentials><AssumedRoleUser><AssumedRoleId>AROASIMULATOR:{}</AssumedRoleId><Arn>{}</Arn></AssumedRoleUser><PackedPolicySize>0</PackedPolicySize>",
             iso8601(now + duration),
@@ -166,12 +149,5 @@ mod tests {
         assert_eq!(f["RoleArn"], "arn:aws:iam::1:role/x");
         assert_eq!(f["RoleSessionName"], "a b");
         assert_eq!(percent_decode("100%"), "100%");
-    }
-
-    #[test]
-    fn iso_dates() {
-        assert_eq!(iso8601(0), "1970-01-01T00:00:00Z");
-        assert_eq!(iso8601(1_700_000_000), "2023-11-14T22:13:20Z");
-        assert_eq!(iso8601(951_782_400), "2000-02-29T00:00:00Z");
     }
 }

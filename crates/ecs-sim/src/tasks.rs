@@ -139,7 +139,7 @@ impl Task {
             .min()
     }
 
-    fn to_json(&self, cluster_arn: &str, with_tags: bool) -> Value {
+    pub(crate) fn to_json(&self, cluster_arn: &str, with_tags: bool) -> Value {
         let containers: Vec<Value> = self.containers.iter().map(|c| self.container_json(c)).collect();
         let mut v = json!({
             "taskArn": self.arn,
@@ -320,6 +320,7 @@ impl State {
         };
         self.tasks.insert(id.clone(), task);
         self.schedule(next_at, TimerKind::Task(id.clone()));
+        self.emit_task_change(&id, at);
         id
     }
 
@@ -360,6 +361,7 @@ impl State {
         };
         task.next_at = Some(next);
         self.schedule(next, TimerKind::Task(id.to_string()));
+        self.emit_task_change(id, at);
     }
 
     /// Moves a task one lifecycle step; returns the service whose scheduler must look
@@ -419,6 +421,7 @@ impl State {
         if let Some(n) = next {
             self.schedule(n, TimerKind::Task(id.to_string()));
         }
+        self.emit_task_change(id, at);
         if let (TaskStatus::Running, Some(key)) = (status, service) {
             // The scheduler must look again when this task counts as steady.
             self.schedule(at + t.steady_after.as_millis() as u64, TimerKind::Service(key));
@@ -451,9 +454,12 @@ impl State {
             if let Some(next) = task.next_at {
                 self.schedule(next, TimerKind::Task(id.to_string()));
             }
+            self.emit_task_change(id, at);
             return;
         }
         let (service, deployment) = (task.service.clone(), task.deployment_id.clone());
+        // A container stopped (its own event), then the task stops (the next).
+        self.emit_task_change(id, at);
         self.stop_task(id, at, StopCode::EssentialContainerExited, "Essential container in task exited");
         if let (Some(key), Some(dep)) = (service, deployment) {
             self.record_task_failure(&key, &dep, at);

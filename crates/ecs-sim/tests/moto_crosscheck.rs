@@ -4,7 +4,8 @@
 //! the AWS behaviour and which server we believe is closer to it (mostly ecs-sim; the few
 //! where moto is closer are ecs-sim gaps kept visible); the test fails on an unlisted
 //! difference and on a listed one that no longer occurs, so the list stays honest. The table
-//! is mirrored in crates/ecs-sim/MOTO.md.
+//! is mirrored in crates/ecs-sim/MOTO.md. A second test does the same for SQS (the events
+//! queue) with aws-sdk-sqs, against `SQS_KNOWN`.
 //!
 //! moto_server comes from `$MOTO_SERVER`, else `<repo>/.tools/venv/bin/moto_server`, which
 //! `bash tests/run.sh` installs (pinned version). A missing moto_server fails the test.
@@ -1448,6 +1449,239 @@ async fn ecs_sim_matches_moto_except_known_differences() {
         "ecs-sim and moto disagree beyond KNOWN.\nUnlisted differences (fix ecs-sim if moto is right, \
          otherwise add to KNOWN and MOTO.md with the AWS behaviour):\n{}\nListed differences that no \
          longer occur (remove them from KNOWN and MOTO.md):\n{}",
+        unexpected.join("\n"),
+        stale.join("\n")
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// SQS (the events queue): the same aws-sdk-sqs sequence against both servers
+
+/// Known SQS differences, as `KNOWN` (mirrored in crates/ecs-sim/MOTO.md).
+const SQS_KNOWN: &[Known] = &[];
+
+fn sqs_client(endpoint: &str) -> aws_sdk_sqs::Client {
+    use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region, retry::RetryConfig};
+    let config = aws_sdk_sqs::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new("AKIDTEST", "secret", None, None, "test"))
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
+        .retry_config(RetryConfig::disabled())
+        .build();
+    aws_sdk_sqs::Client::from_conf(config)
+}
+
+/// The shape of a ReceiveMessage answer: how many messages, the members each has, the
+/// message attributes reported, and whether each MD5OfBody is the MD5 the send reported.
+fn received_facts(out: &aws_sdk_sqs::operation::receive_message::ReceiveMessageOutput, md5s: &[String]) -> Facts {
+    let msgs = out.messages();
+    let members = |m: &aws_sdk_sqs::types::Message| {
+        let mut v = vec![];
+        for (name, present) in [
+            ("MessageId", m.message_id().is_some()),
+            ("ReceiptHandle", m.receipt_handle().is_some()),
+            ("MD5OfBody", m.md5_of_body().is_some()),
+            ("Body", m.body().is_some()),
+            ("Attributes", m.attributes().is_some()),
+            ("MessageAttributes", m.message_attributes().is_some()),
+        ] {
+            if present {
+                v.push(name);
+            }
+        }
+        v.join(",")
+    };
+    let attrs = |m: &aws_sdk_sqs::types::Message| {
+        sorted(m.attributes().map(|a| a.keys().map(|k| k.as_str().to_string()).collect::<Vec<_>>()).unwrap_or_default())
+    };
+    Facts::default()
+        .set("messages", msgs.len())
+        .set("members", sorted(msgs.iter().map(members).collect::<std::collections::BTreeSet<_>>()))
+        .set("attributes", sorted(msgs.iter().map(attrs).collect::<std::collections::BTreeSet<_>>()))
+        .set(
+            "receive counts",
+            sorted(msgs.iter().map(|m| {
+                m.attributes()
+                    .and_then(|a| a.get(&aws_sdk_sqs::types::MessageSystemAttributeName::ApproximateReceiveCount))
+                    .cloned()
+                    .unwrap_or_default()
+            })),
+        )
+        .set("md5 matches send", msgs.iter().all(|m| m.md5_of_body().is_some_and(|h| md5s.iter().any(|s| s == h))))
+}
+
+/// `uuid-v4` for a version 4 UUID, else the id itself.
+fn uuid_shape(id: Option<&str>) -> String {
+    let Some(id) = id else { return "<missing>".to_string() };
+    let b = id.as_bytes();
+    let v4 = b.len() == 36
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| if [8, 13, 18, 23].contains(&i) { *c == b'-' } else { c.is_ascii_hexdigit() })
+        && b[14] == b'4'
+        && matches!(b[19], b'8' | b'9' | b'a' | b'b');
+    if v4 { "uuid-v4".to_string() } else { id.to_string() }
+}
+
+async fn sqs_script(endpoint: &str) -> Run {
+    use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName, QueueAttributeName};
+    let sqs = sqs_client(endpoint);
+    let mut run = Run::default();
+    let r = sqs.create_queue().queue_name("xc-events").send().await;
+    // The path of the queue URL: /<account>/<name> (the host is each server's own).
+    let path = |u: &str| u.split_once("://").and_then(|(_, rest)| rest.find('/').map(|i| rest[i..].to_string()));
+    run.record("sqs create queue", facts(&r, |o| Facts::default().set("url path", opt(o.queue_url().and_then(path)))));
+    let url = r.ok().and_then(|o| o.queue_url().map(str::to_string)).unwrap_or_default();
+    let r = sqs.get_queue_url().queue_name("xc-events").send().await;
+    run.record(
+        "sqs get queue url",
+        facts(&r, |o| Facts::default().set("same url", o.queue_url() == Some(url.as_str()))),
+    );
+    let r = sqs.get_queue_attributes().queue_url(&url).attribute_names(QueueAttributeName::All).send().await;
+    run.record(
+        "sqs get all queue attributes",
+        facts(&r, |o| {
+            let a = o.attributes().cloned().unwrap_or_default();
+            let get = |n: QueueAttributeName| a.get(&n).cloned().unwrap_or_else(|| "<missing>".to_string());
+            Facts::default()
+                .set("names", sorted(a.keys().map(|k| k.as_str().to_string())))
+                .set("QueueArn", get(QueueAttributeName::QueueArn))
+                .set("VisibilityTimeout", get(QueueAttributeName::VisibilityTimeout))
+                .set("ApproximateNumberOfMessages", get(QueueAttributeName::ApproximateNumberOfMessages))
+                .set("MessageRetentionPeriod", get(QueueAttributeName::MessageRetentionPeriod))
+                .set("DelaySeconds", get(QueueAttributeName::DelaySeconds))
+                .set("ReceiveMessageWaitTimeSeconds", get(QueueAttributeName::ReceiveMessageWaitTimeSeconds))
+        }),
+    );
+    let mut md5s = vec![];
+    for (i, body) in ["{\"a\":1}", "{\"b\":2}", "{\"c\":3}"].into_iter().enumerate() {
+        let r = sqs.send_message().queue_url(&url).message_body(body).send().await;
+        md5s.extend(r.as_ref().ok().and_then(|o| o.md5_of_message_body().map(str::to_string)));
+        let step = ["sqs send message 1", "sqs send message 2", "sqs send message 3"][i];
+        run.record(
+            step,
+            facts(&r, |o| {
+                Facts::default().set("md5", opt(o.md5_of_message_body())).set("id", uuid_shape(o.message_id()))
+            }),
+        );
+    }
+    let r = sqs
+        .receive_message()
+        .queue_url(&url)
+        .max_number_of_messages(10)
+        .message_system_attribute_names(MessageSystemAttributeName::All)
+        .send()
+        .await;
+    run.record("sqs receive all", facts(&r, |o| received_facts(o, &md5s)));
+    let handles: Vec<String> = r
+        .as_ref()
+        .map(|o| o.messages().iter().filter_map(|m| m.receipt_handle().map(str::to_string)).collect())
+        .unwrap_or_default();
+    let r = sqs.receive_message().queue_url(&url).max_number_of_messages(10).send().await;
+    run.record("sqs receive while in flight", facts(&r, |o| received_facts(o, &md5s)));
+    let counts =
+        [QueueAttributeName::ApproximateNumberOfMessages, QueueAttributeName::ApproximateNumberOfMessagesNotVisible];
+    let r = sqs.get_queue_attributes().queue_url(&url).set_attribute_names(Some(counts.to_vec())).send().await;
+    run.record(
+        "sqs counts while in flight",
+        facts(&r, |o| {
+            Facts::default().set(
+                "attributes",
+                format!(
+                    "{:?}",
+                    o.attributes().map(|a| a
+                        .iter()
+                        .map(|(k, v)| (k.as_str().to_string(), v.clone()))
+                        .collect::<BTreeMap<_, _>>())
+                ),
+            )
+        }),
+    );
+    let mut entries: Vec<DeleteMessageBatchRequestEntry> = handles
+        .iter()
+        .take(2)
+        .enumerate()
+        .filter_map(|(i, h)| {
+            DeleteMessageBatchRequestEntry::builder().id(format!("ok{i}")).receipt_handle(h).build().ok()
+        })
+        .collect();
+    entries.extend(
+        DeleteMessageBatchRequestEntry::builder().id("bad").receipt_handle("not-a-receipt-handle").build().ok(),
+    );
+    let r = sqs.delete_message_batch().queue_url(&url).set_entries(Some(entries)).send().await;
+    run.record(
+        "sqs delete batch with one bad handle",
+        facts(&r, |o| {
+            Facts::default().set("successful", sorted(o.successful().iter().map(|s| s.id().to_string()))).set(
+                "failed",
+                sorted(o.failed().iter().map(|f| format!("{}:{}:{}", f.id(), f.code(), f.sender_fault()))),
+            )
+        }),
+    );
+    if let Some(last) = handles.get(2) {
+        let r = sqs.change_message_visibility().queue_url(&url).receipt_handle(last).visibility_timeout(0).send().await;
+        run.record("sqs release the last message", facts(&r, |_| Facts::default()));
+    }
+    let r = sqs
+        .receive_message()
+        .queue_url(&url)
+        .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
+        .send()
+        .await;
+    run.record("sqs receive it again", facts(&r, |o| received_facts(o, &md5s)));
+    let r = sqs.receive_message().queue_url(&url).max_number_of_messages(11).send().await;
+    run.record("sqs receive 11", facts(&r, |_| Facts::default()));
+    let r = sqs.receive_message().queue_url(&url).wait_time_seconds(21).send().await;
+    run.record("sqs wait 21 seconds", facts(&r, |_| Facts::default()));
+    let r = sqs.delete_message().queue_url(&url).receipt_handle("not-a-receipt-handle").send().await;
+    run.record("sqs delete a bad handle", facts(&r, |_| Facts::default()));
+    let missing = url.replace("xc-events", "xc-missing");
+    let r = sqs.receive_message().queue_url(&missing).send().await;
+    run.record("sqs receive from a missing queue", facts(&r, |_| Facts::default()));
+    let r = sqs.get_queue_attributes().queue_url(&missing).attribute_names(QueueAttributeName::All).send().await;
+    run.record("sqs attributes of a missing queue", facts(&r, |_| Facts::default()));
+    let r = sqs.purge_queue().queue_url(&url).send().await;
+    run.record("sqs purge", facts(&r, |_| Facts::default()));
+    let r = sqs.receive_message().queue_url(&url).send().await;
+    run.record("sqs receive after purge", facts(&r, |o| received_facts(o, &md5s)));
+    run
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqs_answers_match_moto_except_known_differences() {
+    let moto = start_moto();
+    let sim = ecs_sim::start(SimConfig::for_tests()).expect("start ecs-sim");
+    let sim_run = sqs_script(sim.endpoint()).await;
+    let moto_run = sqs_script(&moto.endpoint).await;
+    let differences = compare(&sim_run, &moto_run);
+    let listed = |d: &Difference| {
+        SQS_KNOWN
+            .iter()
+            .any(|k| k.hits.iter().any(|(step, field)| (*step == "*" || *step == d.step) && *field == d.field))
+    };
+    let unexpected: Vec<String> = differences
+        .iter()
+        .filter(|d| !listed(d))
+        .map(|d| format!("  ({:?}, {:?}),  // ecs-sim: {} | moto: {}", d.step, d.field, d.sim, d.moto))
+        .collect();
+    let stale: Vec<String> = SQS_KNOWN
+        .iter()
+        .flat_map(|k| k.hits.iter())
+        .filter(|(step, field)| !differences.iter().any(|d| (*step == "*" || d.step == *step) && d.field == *field))
+        .map(|(step, field)| format!("  ({step:?}, {field:?})"))
+        .collect();
+    for (step, f) in &sim_run.steps {
+        println!("{step}: {:?}", f.0);
+    }
+    for k in SQS_KNOWN {
+        println!("[{:?}] {}", k.closer, k.reason);
+    }
+    println!("sqs moto cross-check: {} steps, {} known differences", sim_run.steps.len(), differences.len());
+    assert!(
+        unexpected.is_empty() && stale.is_empty(),
+        "ecs-sim and moto disagree on SQS beyond SQS_KNOWN.\nUnlisted:\n{}\nNo longer occurring:\n{}",
         unexpected.join("\n"),
         stale.join("\n")
     );

@@ -25,6 +25,10 @@ struct Args {
     /// Regex on container images that makes tasks fail after starting.
     #[arg(long, default_value = ":fail")]
     failure_pattern: String,
+    /// Create this SQS queue and deliver ECS events to it as EventBridge would
+    /// (its URL is http://127.0.0.1:<port>/<account>/<name>).
+    #[arg(long, value_name = "NAME")]
+    events_queue: Option<String>,
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -40,10 +44,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         clock: if args.manual_clock { ClockMode::Manual } else { ClockMode::Scaled { speed: args.speed } },
         failure_pattern: args.failure_pattern,
         throttle: if args.no_throttle { ThrottleConfig::unlimited() } else { ThrottleConfig::default() },
+        events_queue: args.events_queue,
         ..SimConfig::default()
     };
     let handle = ecs_sim::start(config)?;
     println!("ecs-sim ready on {}", handle.endpoint());
+    if let Some(url) = handle.events_queue_url() {
+        println!("ECS events to SQS queue {url}");
+    }
     wait_for_signal().await?;
     drop(handle);
     Ok(())

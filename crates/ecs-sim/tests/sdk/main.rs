@@ -1,4 +1,4 @@
-//! End-to-end tests: the real aws-sdk-ecs (and aws-sdk-sts) clients against ecs-sim on
+//! End-to-end tests: the real aws-sdk-ecs (and aws-sdk-sts, aws-sdk-sqs) clients against ecs-sim on
 //! loopback. One test binary, so the SDK is linked once.
 
 mod admin;
@@ -8,6 +8,7 @@ mod capacity_providers;
 mod clusters;
 mod deployment_configs;
 mod deployments;
+mod events;
 mod express;
 mod harness;
 mod managed_instances;
