@@ -12,6 +12,7 @@ pub mod canonical;
 pub mod controller;
 pub mod crd;
 pub mod diff;
+pub mod events;
 pub mod http;
 pub mod import;
 pub mod leader;

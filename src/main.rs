@@ -137,9 +137,10 @@ struct RunArgs {
     /// Only reconcile objects matching this label selector (for sharding across releases).
     #[arg(long, env = "LABEL_SELECTOR")]
     label_selector: Option<String>,
-    /// Seconds between checks of a healthy object against AWS.
-    #[arg(long, env = "RESYNC_INTERVAL_SECONDS", default_value_t = 300)]
-    resync_interval_seconds: u64,
+    /// Seconds between checks of a healthy object against AWS; default 300, or 600 with
+    /// --events-queue-url.
+    #[arg(long, env = "RESYNC_INTERVAL_SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    resync_interval_seconds: Option<u64>,
     /// Seconds before an object with a terminal error is looked at again.
     #[arg(long, env = "TERMINAL_RECHECK_SECONDS", default_value_t = 600)]
     terminal_recheck_seconds: u64,
@@ -155,9 +156,14 @@ struct RunArgs {
     /// Address of the HTTP listener: /healthz, /readyz, /metrics.
     #[arg(long, env = "HTTP_ADDR", default_value = "0.0.0.0:8080")]
     http_addr: std::net::SocketAddr,
-    /// Seconds between checks of a steady ECS service (DescribeServices is batched, 10 per call).
-    #[arg(long, env = "SERVICE_POLL_INTERVAL_SECONDS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
-    service_poll_interval_seconds: u64,
+    /// Seconds between checks of a steady ECS service (DescribeServices is batched, 10 per
+    /// call); default 20, or 600 with --events-queue-url (polling is then the safety net).
+    #[arg(long, env = "SERVICE_POLL_INTERVAL_SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    service_poll_interval_seconds: Option<u64>,
+    /// URL of an SQS queue that an EventBridge rule fills with ECS events (see config/events):
+    /// changes show in status within seconds, and polling slows to a safety net.
+    #[arg(long, env = "EVENTS_QUEUE_URL", value_parser = events_queue_url)]
+    events_queue_url: Option<String>,
     /// Seconds between checks of an ECS service while its rollout moves.
     #[arg(long, env = "ROLLOUT_POLL_INTERVAL_SECONDS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
     rollout_poll_interval_seconds: u64,
@@ -177,6 +183,18 @@ struct RunArgs {
     /// Seconds a leader's Lease stays valid without renewal: the longest hand-over after a crash.
     #[arg(long, env = "LEASE_DURATION_SECONDS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(2..=300))]
     lease_duration_seconds: u64,
+}
+
+/// An SQS queue URL: `https://sqs.<region>.amazonaws.com/<account>/<name>` (or any http(s) URL
+/// with the account and name, as a simulator or VPC endpoint serves it).
+fn events_queue_url(value: &str) -> Result<String, String> {
+    let rest = value.strip_prefix("https://").or_else(|| value.strip_prefix("http://"));
+    let path_parts =
+        rest.and_then(|r| r.split_once('/')).map(|(_, path)| path.split('/').filter(|p| !p.is_empty()).count());
+    match path_parts {
+        Some(2) => Ok(value.to_owned()),
+        _ => Err(format!("{value:?} is not an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<queue>)")),
+    }
 }
 
 fn main() -> ExitCode {
@@ -386,20 +404,27 @@ async fn run(args: Box<RunArgs>) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let defaults = ecs_operator::controller::Config::default();
+    let defaults = if args.events_queue_url.is_some() { defaults.with_events() } else { defaults };
+    let seconds_or = |value: Option<u64>, default: Duration| value.map_or(default, Duration::from_secs);
     let config = ecs_operator::controller::Config {
         cluster_id: args.cluster_id,
         metrics,
-        resync_interval: Duration::from_secs(args.resync_interval_seconds),
+        resync_interval: seconds_or(args.resync_interval_seconds, defaults.resync_interval),
         terminal_recheck: Duration::from_secs(args.terminal_recheck_seconds),
         namespaces: args.namespaces,
         label_selector: args.label_selector,
         max_concurrent_reconciles: args.max_concurrent_reconciles,
-        service_poll_interval: Duration::from_secs(args.service_poll_interval_seconds),
+        service_poll_interval: seconds_or(args.service_poll_interval_seconds, defaults.service_poll_interval),
         rollout_poll_interval: Duration::from_secs(args.rollout_poll_interval_seconds),
-        ..Default::default()
+        ..defaults
     };
-    tracing::info!(region = ?sdk.region(), namespaces = ?config.namespaces, "starting controllers");
+    tracing::info!(region = ?sdk.region(), namespaces = ?config.namespaces, events = config.events, "starting controllers");
     let aws = ecs_operator::aws::AwsClients::from_config(&sdk);
+    let aws = match &args.events_queue_url {
+        Some(url) => aws.with_events_queue(url),
+        None => aws,
+    };
     let result = if args.leader_election {
         use ecs_operator::leader;
         let namespace = args.leader_election_namespace.unwrap_or_else(leader::default_namespace);

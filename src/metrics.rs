@@ -33,6 +33,16 @@ pub struct AwsCallLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct EventLabels {
+    /// `service_action`, `deployment_state_change`, `task_state_change`, `api_call`, `other`.
+    pub detail_type: &'static str,
+    /// `triggered` (objects were reconciled), `unmatched` (no object of ours), `ignored` (an
+    /// event with nothing to read), `unknown` (not an ECS event the operator knows), `invalid`
+    /// (not an EventBridge event).
+    pub outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ConditionLabels {
     pub kind: &'static str,
     pub condition: &'static str,
@@ -63,6 +73,10 @@ pub struct Metrics {
     pub undecodable_objects: Family<KindLabels, Counter>,
     /// 1 while this replica holds the leader Lease (always 1 without leader election).
     pub leader: Gauge,
+    /// Queue messages by event type and what came of them (see `crate::events`).
+    pub events: Family<EventLabels, Counter>,
+    /// From an event's time to the end of the reconcile it caused (its status write), by kind.
+    pub event_lag: Family<KindLabels, Histogram>,
     /// Set once the caches are synced and AWS answered: what `/readyz` reports.
     ready: AtomicBool,
 }
@@ -123,6 +137,17 @@ impl Default for Metrics {
         );
         let leader = Gauge::default();
         registry.register("leader", "1 while this replica is the leader", leader.clone());
+        let events = Family::<EventLabels, Counter>::default();
+        registry.register("events_received", "Events read from the queue, by type and outcome", events.clone());
+        // 0.25 s to ~2 min: EventBridge and SQS add seconds, a backlog minutes.
+        let event_lag = Family::<KindLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.25, 2.0, 10))
+        });
+        registry.register(
+            "event_lag_seconds",
+            "From an event's time to the end of the reconcile it caused, by kind",
+            event_lag.clone(),
+        );
         Self {
             registry,
             reconciles,
@@ -137,6 +162,8 @@ impl Default for Metrics {
             in_flight,
             undecodable_objects,
             leader,
+            events,
+            event_lag,
             ready: AtomicBool::new(false),
         }
     }
@@ -157,6 +184,16 @@ impl Metrics {
 
     pub fn is_ready(&self) -> bool {
         self.ready.load(Ordering::SeqCst)
+    }
+
+    /// Counts one queue message of `detail_type` and what came of it.
+    pub fn event_received(&self, detail_type: &'static str, outcome: &'static str) {
+        self.events.get_or_create(&EventLabels { detail_type, outcome }).inc();
+    }
+
+    /// A reconcile an event caused ended, `lag_seconds` after the event.
+    pub fn event_handled(&self, kind: &'static str, lag_seconds: f64) {
+        self.event_lag.get_or_create(&KindLabels { kind }).observe(lag_seconds);
     }
 
     /// Starts timing one reconcile; the measurement is recorded when the guard drops.

@@ -366,6 +366,9 @@ mod tests {
         ) -> BoxFuture<'a, AwsResult<Vec<String>>> {
             unused()
         }
+        fn list_active_revisions(&self) -> BoxFuture<'_, AwsResult<Vec<String>>> {
+            unused()
+        }
         fn deregister_task_definition<'a>(&'a self, _: &'a str) -> BoxFuture<'a, AwsResult<()>> {
             unused()
         }

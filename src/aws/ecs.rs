@@ -64,6 +64,9 @@ pub trait EcsApi: Send + Sync {
         status: TaskDefinitionStatus,
     ) -> BoxFuture<'a, AwsResult<Vec<String>>>;
 
+    /// Every ACTIVE revision of every family in the account and region (100 a page).
+    fn list_active_revisions(&self) -> BoxFuture<'_, AwsResult<Vec<String>>>;
+
     fn deregister_task_definition<'a>(&'a self, arn: &'a str) -> BoxFuture<'a, AwsResult<()>>;
 
     /// Deletes INACTIVE revisions (ECS allows up to 10 per call).
@@ -298,6 +301,29 @@ impl EcsApi for SdkEcs {
                 arns.extend(
                     out.task_definition_arns.unwrap_or_default().into_iter().filter(|a| family_of(a) == Some(family)),
                 );
+                token = out.next_token;
+                if token.is_none() {
+                    return Ok(arns);
+                }
+            }
+        })
+    }
+
+    fn list_active_revisions(&self) -> BoxFuture<'_, AwsResult<Vec<String>>> {
+        Box::pin(async move {
+            let mut arns = Vec::new();
+            let mut token = None;
+            loop {
+                let out = self
+                    .client
+                    .list_task_definitions()
+                    .status(TaskDefinitionStatus::Active)
+                    .max_results(100)
+                    .set_next_token(token)
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("ListTaskDefinitions", e))?;
+                arns.extend(out.task_definition_arns.unwrap_or_default());
                 token = out.next_token;
                 if token.is_none() {
                     return Ok(arns);

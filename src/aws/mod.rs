@@ -6,6 +6,8 @@ pub mod convert;
 pub mod describe;
 pub mod ecs;
 pub mod error;
+pub mod revisions;
+pub mod sqs;
 pub mod traffic;
 
 use std::sync::Arc;
@@ -74,6 +76,8 @@ pub struct AwsClients {
     /// The configuration the clients came from, when they came from one: per-object targets
     /// (`spec.aws.region`, `spec.aws.roleArn`) are derived from it. None for test fakes.
     pub sdk: Option<aws_config::SdkConfig>,
+    /// The ECS events queue, when the operator reads one (`--events-queue-url`).
+    pub events: Option<Arc<dyn sqs::EventQueue>>,
 }
 
 impl AwsClients {
@@ -82,7 +86,14 @@ impl AwsClients {
             ecs: ecs::SdkEcs::shared(aws_sdk_ecs::Client::new(config)),
             autoscaling: autoscaling::SdkAutoscaling::shared(aws_sdk_applicationautoscaling::Client::new(config)),
             sdk: Some(config.clone()),
+            events: None,
         }
+    }
+
+    /// These clients, reading ECS events from the SQS queue at `url`.
+    pub fn with_events_queue(self, url: &str) -> Self {
+        let events = self.sdk.as_ref().map(|sdk| sqs::SdkQueue::shared(sdk, url));
+        Self { events, ..self }
     }
 
     /// Clients for another region and/or an assumed role, derived from this configuration.

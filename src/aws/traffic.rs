@@ -258,6 +258,7 @@ pub fn operation_of(request: &HttpRequest) -> (&'static str, String) {
         let service = match prefix {
             "AmazonEC2ContainerServiceV20141113" => "ecs",
             "AnyScaleFrontendService" => "application-autoscaling",
+            "AmazonSQS" => "sqs",
             _ => "other",
         };
         return (service, label_safe(operation));

@@ -16,6 +16,7 @@ use crate::aws::AwsClients;
 use crate::aws::autoscaling::AutoscalingApi;
 use crate::aws::describe::ServiceDescriber;
 use crate::aws::ecs::EcsApi;
+use crate::aws::revisions::RevisionList;
 use crate::crd::capacity_provider::CapacityProvider;
 use crate::crd::{ECSCluster, ECSService, ECSTask, TaskDefinition};
 use crate::metrics::Metrics;
@@ -54,6 +55,16 @@ pub struct Config {
     /// The wait before an ECSTask's first retry; each later retry waits twice as long as the
     /// one before (capped at six minutes), as a Job's pods do.
     pub task_retry_base: Duration,
+    /// How old the account's list of ACTIVE task definition revisions may be when a steady
+    /// TaskDefinition is checked against it (one ListTaskDefinitions page per 100 revisions,
+    /// shared by every TaskDefinition).
+    pub task_definition_list_interval: Duration,
+    /// How often a steady TaskDefinition's revision is described for its tags; None: only when
+    /// something else calls for a full check (an event, a spec change, a restart).
+    pub task_definition_tag_interval: Option<Duration>,
+    /// Whether ECS events arrive from a queue (`--events-queue-url`): polling is then the
+    /// safety net.
+    pub events: bool,
 }
 
 impl Default for Config {
@@ -73,12 +84,38 @@ impl Default for Config {
             metrics: Arc::default(),
             correction_backoff: drift::Backoff::default(),
             task_retry_base: Duration::from_secs(10),
+            task_definition_list_interval: Duration::from_secs(300),
+            task_definition_tag_interval: Some(Duration::from_secs(3600)),
+            events: false,
+        }
+    }
+}
+
+impl Config {
+    /// The polling defaults with events on: every steady check becomes the safety net for an
+    /// event that was lost. Rollouts in progress are still followed at the rollout pace.
+    pub fn with_events(self) -> Self {
+        Self {
+            events: true,
+            resync_interval: Duration::from_secs(600),
+            service_poll_interval: Duration::from_secs(600),
+            task_definition_list_interval: Duration::from_secs(1200),
+            task_definition_tag_interval: None,
+            ..self
         }
     }
 }
 
 /// Per object: the generation last checked against AWS, and when.
 type CheckedAt = Arc<Mutex<HashMap<String, (Option<i64>, std::time::Instant)>>>;
+
+/// Per object (`kind/namespace/name`): the time of the oldest event not yet acted on, and of
+/// the one the running reconcile acts on.
+#[derive(Default)]
+struct EventMarks {
+    waiting: HashMap<String, k8s_openapi::jiff::Timestamp>,
+    reading: HashMap<String, k8s_openapi::jiff::Timestamp>,
+}
 
 /// AWS targets (region, role) an object may name in `spec.aws`; None means the default.
 type TargetKey = (Option<String>, Option<String>);
@@ -96,6 +133,10 @@ pub(super) struct Shared {
     checked: CheckedAt,
     /// Contexts for the AWS targets objects have named so far.
     targets: Arc<tokio::sync::Mutex<HashMap<TargetKey, Arc<Context>>>>,
+    /// Objects an ECS event asked to be looked at again (see `crate::events`).
+    events: Arc<Mutex<EventMarks>>,
+    /// What the last full check of each TaskDefinition saw (see `task_definition::steady`).
+    pub(super) task_definition_checks: Arc<Mutex<HashMap<String, super::task_definition::steady::Checked>>>,
 }
 
 /// The caches of one watched scope that reconciles read: the ECSServices, for the revisions
@@ -118,6 +159,8 @@ pub struct Context {
     pub autoscaling: Arc<dyn AutoscalingApi>,
     /// Shared, batched DescribeServices.
     pub describer: ServiceDescriber,
+    /// The account's ACTIVE task definition revisions, listed once for every TaskDefinition.
+    pub revisions: RevisionList,
     pub config: Config,
     /// The caches of the watched scope this context serves.
     pub stores: Stores,
@@ -130,8 +173,15 @@ impl Context {
     pub fn new(client: Client, aws: AwsClients, config: Config, stores: Stores) -> Self {
         let reporter = Reporter { controller: "ecs-operator".into(), instance: std::env::var("POD_NAME").ok() };
         let recorder = Recorder::new(client.clone(), reporter.clone());
-        let shared =
-            Shared { recorder, reporter, failures: Arc::default(), checked: Arc::default(), targets: Arc::default() };
+        let shared = Shared {
+            recorder,
+            reporter,
+            failures: Arc::default(),
+            checked: Arc::default(),
+            targets: Arc::default(),
+            events: Arc::default(),
+            task_definition_checks: Arc::default(),
+        };
         Self::with_aws(client, aws, config, stores, shared)
     }
 
@@ -140,11 +190,13 @@ impl Context {
         // fresher description within 250 ms of each other share a call.
         let describer =
             ServiceDescriber::new(aws.ecs.clone(), Duration::from_millis(250), Some(config.service_poll_interval));
+        let revisions = RevisionList::new(aws.ecs.clone());
         Self {
             client,
             ecs: aws.ecs.clone(),
             autoscaling: aws.autoscaling.clone(),
             describer,
+            revisions,
             config,
             stores,
             shared,
@@ -197,6 +249,50 @@ impl Context {
         (*generation == obj.meta().generation).then(|| interval.checked_sub(at.elapsed())).flatten()
     }
 
+    fn event_marks(&self) -> std::sync::MutexGuard<'_, EventMarks> {
+        self.shared.events.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Records that an event named `key` (`kind/namespace/name`) at `at`: its next reconcile
+    /// reads AWS afresh. The oldest unhandled time is kept, for the lag metric.
+    pub fn mark_event(&self, key: String, at: k8s_openapi::jiff::Timestamp) {
+        let mut marks = self.event_marks();
+        let entry = marks.waiting.entry(key).or_insert(at);
+        *entry = (*entry).min(at);
+    }
+
+    /// Whether an event asked for `obj` to be read afresh: the running reconcile's, or one that
+    /// arrived since.
+    pub fn event_pending<K: Resource<DynamicType = ()>>(&self, obj: &K) -> bool {
+        let key = event_key(obj);
+        let marks = self.event_marks();
+        marks.waiting.contains_key(&key) || marks.reading.contains_key(&key)
+    }
+
+    /// A reconcile of `obj` starts: the events waiting for it are the ones it acts on (one that
+    /// arrives while it runs waits for the next).
+    pub(super) fn begin_events<K: Resource<DynamicType = ()>>(&self, obj: &K) {
+        let key = event_key(obj);
+        let mut marks = self.event_marks();
+        if let Some(at) = marks.waiting.remove(&key) {
+            marks.reading.insert(key, at);
+        }
+    }
+
+    /// The reconcile of `obj` ended: the time of the event it acted on, if any.
+    pub(super) fn end_events<K: Resource<DynamicType = ()>>(&self, obj: &K) -> Option<k8s_openapi::jiff::Timestamp> {
+        self.event_marks().reading.remove(&event_key(obj))
+    }
+
+    /// Forgets the cached description of a service in every AWS target's describer: an event
+    /// said it changed.
+    pub async fn invalidate_service(&self, cluster: &str, name: &str) {
+        self.describer.invalidate(cluster, name);
+        for ctx in self.shared.targets.lock().await.values() {
+            ctx.describer.invalidate(cluster, name);
+        }
+    }
+
     pub(super) fn failures(&self) -> std::sync::MutexGuard<'_, HashMap<String, u32>> {
         // A poisoned map only loses backoff counts; keep going.
         self.shared.failures.lock().unwrap_or_else(|e| e.into_inner())
@@ -209,6 +305,11 @@ impl Context {
         *n = n.saturating_add(1);
         *n
     }
+}
+
+/// The key of an object's event mark: `kind/namespace/name`.
+pub fn event_key<K: Resource<DynamicType = ()>>(obj: &K) -> String {
+    format!("{}/{}", K::kind(&()), object_key(obj))
 }
 
 pub(crate) fn object_key<K: Resource>(obj: &K) -> String {

@@ -74,7 +74,13 @@ pub async fn reconcile<K: Reconciler>(obj: Arc<K>, ctx: Arc<Context>) -> Result<
         let scoped = ctx.for_target(obj.policies()).await?;
         finalized(obj.clone(), scoped).await
     };
-    traced(kind, key, generation, &ctx, work).await
+    ctx.begin_events(obj.as_ref());
+    let result = traced(kind, key, generation, &ctx, work).await;
+    if let Some(at) = ctx.end_events(obj.as_ref()) {
+        let lag = k8s_openapi::jiff::Timestamp::now().duration_since(at);
+        ctx.config.metrics.event_handled(kind, lag.as_secs_f64().max(0.0));
+    }
+    result
 }
 
 /// `apply` or `cleanup` under the finalizer, which is added before the first AWS write and

@@ -21,6 +21,7 @@ use crate::aws::AwsClients;
 use crate::aws::error::ErrorClass;
 use crate::crd::ECSExpressService;
 use crate::crd::{CapacityProvider, ECSCluster, ECSService, ECSTask, TaskDefinition};
+use crate::events::{EventSource, route};
 use crate::metrics::Metrics;
 
 /// Waits until the CRD is served, with a message that says how to fix it.
@@ -43,6 +44,11 @@ pub enum RunError {
     MissingCrd(String),
     #[error("cannot use AWS ECS (check region, credentials and AWS_ENDPOINT_URL_ECS): {0}")]
     Aws(crate::aws::error::AwsError),
+    #[error(
+        "cannot read the events queue given by --events-queue-url (check the URL, its region and the \
+         sqs:ReceiveMessage, sqs:DeleteMessage and sqs:GetQueueAttributes permissions): {0}"
+    )]
+    Events(crate::aws::error::AwsError),
     /// A bug: the controllers' task panicked.
     #[error("a controller stopped unexpectedly: {0}")]
     Crashed(String),
@@ -66,6 +72,11 @@ pub async fn run(
         ensure_crd(&client, crd).await?;
     }
     check_aws_access(&aws, &config).await?;
+    if let Some(queue) = &aws.events {
+        let arn = crate::events::check_queue(queue.as_ref()).await.map_err(RunError::Events)?;
+        tracing::info!(queue = %arn, "reading ECS events; polling is the safety net");
+    }
+    let mut event_scopes = Vec::new();
     let mut caches = caches::Caches::default();
     let scopes: Vec<Option<String>> =
         if config.namespaces.is_empty() { vec![None] } else { config.namespaces.iter().cloned().map(Some).collect() };
@@ -85,6 +96,12 @@ pub async fn run(
         let express_services: Api<DeserializeGuard<ECSExpressService>> = scoped_api(&client, &scope);
         let metrics = &config.metrics;
         let controller_config = controller::Config::default().concurrency(concurrency);
+        let (service_trigger, service_events) = route::trigger();
+        let (task_definition_trigger, task_definition_events) = route::trigger();
+        let (cluster_trigger, cluster_events) = route::trigger();
+        let (provider_trigger, provider_events) = route::trigger();
+        let (task_trigger, task_events) = route::trigger();
+        let (express_trigger, express_events) = route::trigger();
         // ECSServices read and follow TaskDefinitions and ECSClusters: their watches are shared.
         let task_definition_watch = SharedWatch::<TaskDefinition>::default();
         let cluster_watch = SharedWatch::<ECSCluster>::default();
@@ -110,6 +127,7 @@ pub async fn run(
         let ctx = Arc::new(Context::new(client.clone(), aws.clone(), config.clone(), stores.clone()));
 
         let services_run = service_controller
+            .reconcile_on(service_events)
             .watches_shared_stream(
                 task_definition_watch.subscribe(),
                 service::watch::services_of_task_definition(stores.services.clone()),
@@ -129,6 +147,7 @@ pub async fn run(
         };
         let services_run = after_references(services_run, references_synced.clone(), shutdown.clone());
         let tasks_run = task_controller
+            .reconcile_on(task_events)
             .watches_shared_stream(
                 task_definition_watch.subscribe(),
                 task::watch::tasks_of_task_definition(stores.tasks.clone()),
@@ -139,7 +158,20 @@ pub async fn run(
             .for_each(|_| async {});
         let tasks_run = after_references(tasks_run, references_synced.clone(), shutdown.clone());
         let express_store = express_controller.store();
+        event_scopes.push(route::Scope {
+            ctx: ctx.clone(),
+            express: express_store.clone(),
+            triggers: route::Triggers {
+                services: service_trigger,
+                task_definitions: task_definition_trigger,
+                clusters: cluster_trigger,
+                providers: provider_trigger,
+                tasks: task_trigger,
+                express: express_trigger,
+            },
+        });
         let express_run = express_controller
+            .reconcile_on(express_events)
             .watches_shared_stream(cluster_watch.subscribe(), move |cluster: Arc<ECSCluster>| {
                 watches::referencing(&express_store, cluster.as_ref(), |e| e.spec.cluster_ref.as_ref())
             })
@@ -150,6 +182,7 @@ pub async fn run(
         let task_definitions_run = task_definition_watch
             .controller()
             .with_config(controller_config.clone())
+            .reconcile_on(task_definition_events)
             .graceful_shutdown_on(shutdown.clone())
             .run(kind::reconcile, error_policy, ctx.clone())
             .for_each(|_| async {});
@@ -158,6 +191,7 @@ pub async fn run(
         let clusters_run = cluster_watch
             .controller()
             .with_config(controller_config.clone())
+            .reconcile_on(cluster_events)
             .watches_stream(followed(services, metrics), deleting_clusters)
             .watches_stream(followed(providers, metrics), waiting_clusters)
             .graceful_shutdown_on(shutdown.clone())
@@ -165,6 +199,7 @@ pub async fn run(
             .for_each(|_| async {});
         let deleting_providers = capacity_provider::watch::deleting_providers_of_cluster(provider_controller.store());
         let providers_run = provider_controller
+            .reconcile_on(provider_events)
             .watches_shared_stream(cluster_watch.subscribe(), deleting_providers)
             .graceful_shutdown_on(shutdown.clone())
             .run(kind::reconcile, error_policy, ctx)
@@ -182,6 +217,10 @@ pub async fn run(
             );
             futures::future::select(Box::pin(controllers), Box::pin(shared_watches)).await;
         });
+    }
+    if let Some(queue) = aws.events.clone() {
+        let source = EventSource { queue, scopes: event_scopes, metrics: config.metrics.clone() };
+        tasks.spawn(source.run(shutdown.clone()));
     }
     // Ready once the caches are complete; gauges from the caches every 5 s.
     let reporter = tokio::spawn(caches.serve_metrics(config.metrics.clone(), Duration::from_secs(5)));

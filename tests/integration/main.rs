@@ -14,6 +14,7 @@ mod crdgen;
 mod deletion;
 mod deployments;
 mod e2e_binary;
+mod events;
 mod express;
 mod hostile;
 mod kstatus;

@@ -287,3 +287,57 @@ fn moto_default_id(endpoint: &str, action: &str, tag: &str) -> String {
         .unwrap_or_else(|| panic!("no {tag} in moto's answer to {action}: {answer}"))
         .to_owned()
 }
+
+/// The events source's SQS requests against moto's SQS: the start-up check, the long-polled
+/// receive and the batch delete, as the operator sends them through aws-sdk-sqs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moto_accepts_every_request_of_the_events_queue() {
+    use aws_sdk_sqs::types::QueueAttributeName;
+    use ecs_operator::events::envelope::{self, Reading, Target};
+
+    let moto = Moto::start().await;
+    let traffic = ecs_operator::aws::traffic::Traffic::new(100, std::sync::Arc::default());
+    let sdk = ecs_operator::aws::simulator_config(&moto.endpoint, "us-east-1", &traffic);
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let url = sqs.create_queue().queue_name("ecs-operator-events").send().await.expect("queue").queue_url.expect("url");
+    let event = serde_json::json!({
+        "version": "0", "id": "7bf73129-1428-4cd3-a780-95db273d1602", "detail-type": "AWS API Call via CloudTrail",
+        "source": "aws.ecs", "account": "123456789012", "time": "2026-12-07T06:00:00Z", "region": "us-east-1",
+        "resources": [],
+        "detail": {"eventSource": "ecs.amazonaws.com", "eventName": "UpdateService",
+                   "requestParameters": {"cluster": "prod", "service": "web", "desiredCount": 5}},
+    });
+    for body in [event.to_string(), "not an event".to_owned()] {
+        sqs.send_message().queue_url(&url).message_body(body).send().await.expect("send");
+    }
+
+    let queue = ecs_operator::aws::sqs::SdkQueue::shared(&sdk, &url);
+    let arn = ecs_operator::events::check_queue(queue.as_ref()).await.expect("GetQueueAttributes");
+    assert_eq!(arn, "arn:aws:sqs:us-east-1:123456789012:ecs-operator-events");
+    let mut received = Vec::new();
+    while received.len() < 2 {
+        let batch = queue.receive().await.expect("ReceiveMessage");
+        assert!(!batch.is_empty(), "moto returned nothing after a 20 s long poll");
+        received.extend(batch);
+    }
+    let readings: Vec<Reading> =
+        received.iter().filter_map(|m| envelope::parse(&m.body).ok()).map(|e| envelope::read(&e)).collect();
+    let web = Target::Service { cluster: "prod".into(), service: "web".into() };
+    assert_eq!(readings, vec![Reading::Names(vec![web])], "one event, one message that is not");
+    let failed = queue.delete(received.into_iter().map(|m| m.receipt).collect()).await.expect("DeleteMessageBatch");
+    assert_eq!(failed, 0);
+    let attributes = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(QueueAttributeName::All)
+        .send()
+        .await
+        .expect("attributes")
+        .attributes
+        .unwrap_or_default();
+    for left in
+        [QueueAttributeName::ApproximateNumberOfMessages, QueueAttributeName::ApproximateNumberOfMessagesNotVisible]
+    {
+        assert_eq!(attributes.get(&left).map(String::as_str), Some("0"), "{left:?}: {attributes:?}");
+    }
+}

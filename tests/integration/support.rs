@@ -167,6 +167,7 @@ impl Bed {
             cluster_id: "test-cluster".into(),
             resync_interval: Duration::from_millis(500),
             service_poll_interval: Duration::from_millis(500),
+            task_definition_list_interval: Duration::from_millis(500),
             terminal_recheck: Duration::from_secs(2),
             retry_base: Duration::from_millis(50),
             retry_max: Duration::from_secs(1),
@@ -197,9 +198,22 @@ impl Bed {
     }
 
     pub async fn start_operator_with(&mut self, config: Config) {
+        let aws = aws_clients_metered(&self.ecs_endpoint, config.metrics.clone());
+        self.start_operator_on(config, aws).await;
+    }
+
+    /// Starts the controllers reading ECS events from ecs-sim's queue (the simulator must have
+    /// been started with `events_queue`).
+    pub async fn start_operator_with_events(&mut self, config: Config) {
+        let url = self.sim.events_queue_url().expect("ecs-sim started with an events queue");
+        let aws = aws_clients_metered(&self.ecs_endpoint, config.metrics.clone()).with_events_queue(&url);
+        self.start_operator_on(config, aws).await;
+    }
+
+    async fn start_operator_on(&mut self, config: Config, aws: AwsClients) {
         self.stop_operator().await;
         let (tx, rx) = oneshot::channel::<()>();
-        let (client, aws) = (self.client.clone(), aws_clients_metered(&self.ecs_endpoint, config.metrics.clone()));
+        let client = self.client.clone();
         let handle = tokio::spawn(async move {
             let shutdown = async move {
                 let _ = rx.await;

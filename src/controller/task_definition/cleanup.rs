@@ -17,6 +17,7 @@ use crate::controller::status::publish;
 use crate::crd::task_definition::TaskDefinition;
 
 pub async fn cleanup(td: &TaskDefinition, ctx: &Context) -> Result<Action, Error> {
+    super::steady::forget(ctx, td);
     deletion::finish(ctx, td, delete(td, ctx).await).await
 }
 

@@ -10,6 +10,7 @@ pub mod execute;
 pub mod observe;
 pub mod plan;
 pub mod status;
+pub mod steady;
 
 use std::collections::BTreeSet;
 
@@ -66,11 +67,25 @@ async fn apply(td: &TaskDefinition, ctx: &Context) -> Result<Action, Error> {
             && hash.as_deref().ok() == s.spec_hash.as_deref()
             && conditions::status_of(s.common.conditions.as_deref().unwrap_or_default(), SYNCED) == Some("True")
     });
-    if settled && let Some(due) = ctx.checked_recently(td, ctx.config.resync_interval) {
-        return Ok(Action::requeue(due));
+    // An event about the family calls for a full check whatever the listing says.
+    let mut listed = None;
+    if settled && !ctx.event_pending(td) {
+        if let Some(due) = ctx.checked_recently(td, ctx.config.resync_interval) {
+            return Ok(Action::requeue(due));
+        }
+        match steady::check(ctx, td, &family).await {
+            Ok(steady::Verdict::Unchanged) => {
+                ctx.mark_checked(td);
+                return Ok(Action::requeue(ctx.config.resync_interval));
+            }
+            Ok(steady::Verdict::TagsDue(active)) => listed = Some(active),
+            Ok(steady::Verdict::Changed) => {}
+            // The full check reads (and reports) for itself.
+            Err(e) => tracing::debug!(error = %e, "listing ACTIVE revisions failed; checking in full"),
+        }
     }
     let result = match &hash {
-        Ok(hash) => sync(td, ctx, &family, hash, observe_only).await,
+        Ok(hash) => sync(td, ctx, &family, hash, observe_only, listed).await,
         // CanonicalError's text already names the field ("spec.cpu: …").
         Err(e) => Err(Error::InvalidSpec(e.to_string())),
     };
@@ -126,12 +141,17 @@ async fn sync(
     family: &str,
     hash: &str,
     observe_only: bool,
+    listed: Option<Vec<String>>,
 ) -> Result<Synced, Error> {
     let owner = owner_of(td);
     let desired = desired(td, family, hash, &ctx.config.cluster_id);
     let ecs = ctx.ecs.as_ref();
-    let observed = observe::observe(ecs, td.status.as_ref(), &desired, &owner, td.spec.policies.adopt()).await?;
+    let adopt = td.spec.policies.adopt();
+    let (observed, fingerprint) =
+        observe::observe_listed(ecs, listed, td.status.as_ref(), &desired, &owner, adopt).await?;
     let plan = plan::plan(&desired, &observed, &protected_revisions(ctx));
+    // What the steady check compares with: the family as seen, unless this check changes it.
+    steady::record(ctx, td, (observe_only || !plan.writes()).then_some(fingerprint));
     if observe_only || !plan.writes() {
         return Ok(Synced {
             current: observed.current,
