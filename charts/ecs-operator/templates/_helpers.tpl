@@ -70,3 +70,15 @@ says why; tests/integration/packaging.rs checks these against the requests a rea
 {{- define "ecs-operator.leaseName" -}}
 {{- default (include "ecs-operator.fullname" .) .Values.leaderElection.leaseName }}
 {{- end }}
+
+{{/*
+Polling intervals: null values take the operator's own defaults for the mode it runs in (with an
+events queue, polling is only the safety net), written out so the Deployment shows them.
+*/}}
+{{- define "ecs-operator.servicePollSeconds" -}}
+{{- .Values.intervals.servicePollSeconds | default (ternary 600 20 (not (empty .Values.events.queueUrl))) }}
+{{- end }}
+
+{{- define "ecs-operator.resyncSeconds" -}}
+{{- .Values.intervals.resyncSeconds | default (ternary 600 300 (not (empty .Values.events.queueUrl))) }}
+{{- end }}
