@@ -74,6 +74,36 @@ pub fn minimum_calls(layout: &Layout) -> BTreeMap<&'static str, u64> {
     ])
 }
 
+/// Whether an operation is an SQS call (the events queue), not an ECS one.
+pub fn is_queue(op: &str) -> bool {
+    matches!(
+        op,
+        "ReceiveMessage"
+            | "DeleteMessage"
+            | "DeleteMessageBatch"
+            | "GetQueueAttributes"
+            | "GetQueueUrl"
+            | "CreateQueue"
+            | "SendMessage"
+            | "ChangeMessageVisibility"
+            | "PurgeQueue"
+    )
+}
+
+/// Sets a service's desiredCount with UpdateService, as someone outside the operator would:
+/// a call ECS records (and, with events on, reports through CloudTrail). False when ECS refused.
+pub async fn update_desired_count(endpoint: &str, cluster: &str, service: &str, count: i64) -> Result<bool> {
+    let addr = endpoint.trim_start_matches("http://");
+    let body = json!({"cluster": cluster, "service": service, "desiredCount": count}).to_string();
+    let headers = [
+        ("X-Amz-Target", "AmazonEC2ContainerServiceV20141113.UpdateService"),
+        ("Content-Type", "application/x-amz-json-1.1"),
+        ("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDOUTOFBAND/20260101/us-east-1/ecs/aws4_request"),
+    ];
+    let (code, _) = http_request(addr, "POST", "/", &headers, &body).await?;
+    Ok(code == 200)
+}
+
 /// Whether an operation changes anything in AWS.
 pub fn is_write(op: &str) -> bool {
     !(op.starts_with("Describe") || op.starts_with("List") || op.starts_with("Get"))

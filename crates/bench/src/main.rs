@@ -52,12 +52,18 @@ struct Args {
     /// Pause between all Ready and the steady-state window.
     #[arg(long, default_value_t = 10)]
     settle_seconds: u64,
-    /// Length of the steady-state window (the operator polls services every 20 s).
-    #[arg(long, default_value_t = 60)]
-    steady_seconds: u64,
-    /// The operator's service poll interval, to count cycles (its default is 20 s).
-    #[arg(long, default_value_t = 20)]
-    poll_interval_seconds: u64,
+    /// Length of the steady-state window; default 300 s (a TaskDefinition resync), or 600 s
+    /// with --events (one safety-net sweep).
+    #[arg(long)]
+    steady_seconds: Option<u64>,
+    /// The operator's service poll interval, to count cycles; default its own: 20 s, or 600 s
+    /// with --events.
+    #[arg(long)]
+    poll_interval_seconds: Option<u64>,
+    /// ecs-sim delivers ECS events to an SQS queue and the operator reads it
+    /// (`--events-queue-url`): polling becomes the safety net.
+    #[arg(long)]
+    events: bool,
     #[arg(long, default_value_t = 20)]
     drift_services: usize,
     #[arg(long, default_value_t = 90)]
@@ -130,8 +136,11 @@ async fn bench(args: &Args) -> Result<bool> {
         services_per_cluster: args.services_per_cluster,
         deadline: Duration::from_secs(args.deadline_minutes * 60),
         settle: Duration::from_secs(args.settle_seconds),
-        steady: Duration::from_secs(args.steady_seconds),
-        poll_interval: Duration::from_secs(args.poll_interval_seconds.max(1)),
+        steady: Duration::from_secs(args.steady_seconds.unwrap_or(if args.events { 600 } else { 300 })),
+        poll_interval: Duration::from_secs(
+            args.poll_interval_seconds.unwrap_or(if args.events { 600 } else { 20 }).max(1),
+        ),
+        events: args.events,
         drift_services: args.drift_services,
         drift_timeout: Duration::from_secs(args.drift_timeout_seconds),
         seed: args.seed,
@@ -142,7 +151,8 @@ async fn bench(args: &Args) -> Result<bool> {
     let mut runs: Vec<RunReport> = Vec::new();
     for (i, &n) in args.services.iter().enumerate() {
         settings.throttle_scale = args.throttle_scale.get(i).or(args.throttle_scale.last()).copied().unwrap_or(1.0);
-        eprintln!("[N={n}] starting (operator {})", settings.operator_bin.display());
+        let mode = if settings.events { "events" } else { "polling" };
+        eprintln!("[N={n}] starting, {mode} (operator {})", settings.operator_bin.display());
         let run = scenario::run(&settings, n).await?;
         for f in &run.figures {
             let goal = f

@@ -20,6 +20,8 @@ pub struct Target<'a> {
     pub kubeconfig: &'a Path,
     pub ecs_endpoint: &'a str,
     pub log: &'a Path,
+    /// The events queue, when the run has one.
+    pub events_queue_url: Option<&'a str>,
 }
 
 impl Operator {
@@ -32,7 +34,11 @@ impl Operator {
             .port();
         let http_addr = format!("127.0.0.1:{port}");
         let log = std::fs::File::create(target.log).map_err(BenchError::io("creating the operator log"))?;
-        let child = Command::new(target.bin)
+        let mut command = Command::new(target.bin);
+        if let Some(url) = target.events_queue_url {
+            command.env("EVENTS_QUEUE_URL", url);
+        }
+        let child = command
             .args(["run", "--cluster-id", "bench", "--http-addr", &http_addr])
             .env("KUBECONFIG", target.kubeconfig)
             .env("AWS_ENDPOINT_URL", target.ecs_endpoint)

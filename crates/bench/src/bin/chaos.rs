@@ -212,11 +212,17 @@ async fn converge(
     let kube = kube_sim::start().await?;
     let kubeconfig = dir.join("kubeconfig");
     kube.write_kubeconfig(&kubeconfig)?;
+    // Both runs read ECS events; the chaos run's queue loses, duplicates and reorders them.
     let ecs = ecs_sim::start(ecs_sim::SimConfig {
         clock: ecs_sim::ClockMode::Scaled { speed: args.speed },
         seed: args.seed,
+        events_queue: Some("ecs-operator-events".into()),
         ..ecs_sim::SimConfig::default()
     })?;
+    if faults {
+        ecs.set_event_faults(event_faults());
+    }
+    let events_queue_url = ecs.events_queue_url();
     let client = kube.client().await?;
     install_crds(&client, bin).await?;
     let observer = Observer::start(&client);
@@ -224,6 +230,7 @@ async fn converge(
         bin,
         kubeconfig: &kubeconfig,
         endpoint: ecs.endpoint(),
+        events_queue_url: events_queue_url.as_deref(),
         dir,
         polls: (args.poll_seconds, args.resync_seconds),
     };
@@ -313,7 +320,8 @@ async fn converge(
     if faults {
         sim_post(ecs.endpoint(), "/_sim/faults/clear", "").await?;
     }
-    let mut figures = steady(&client, &ecs, Duration::from_secs(args.steady_seconds), faults).await?;
+    let mut figures = out_of_band(args, &ecs, clusters, faults).await?;
+    figures.extend(steady(&client, &ecs, Duration::from_secs(args.steady_seconds), faults).await?);
     // The ECS clusters of the run: its own and the samples'.
     let mut cluster_names: Vec<String> = (0..clusters).map(|c| format!("chaos-{c}")).collect();
     cluster_names.extend(samples.iter().filter(|(kind, _)| *kind == Kind::Cluster).map(|(_, v)| cluster_name(v)));
@@ -450,6 +458,7 @@ struct Target<'a> {
     bin: &'a Path,
     kubeconfig: &'a Path,
     endpoint: &'a str,
+    events_queue_url: Option<&'a str>,
     dir: &'a Path,
     polls: (u64, u64),
 }
@@ -518,7 +527,7 @@ async fn steady(
     let writes: u64 = after
         .operations
         .iter()
-        .filter(|(op, _)| ecs::is_write(op))
+        .filter(|(op, _)| ecs::is_write(op) && !ecs::is_queue(op))
         .map(|(op, s)| s.calls - before.operations.get(op).map_or(0, |b| b.calls))
         .sum();
     let mut drifted = Vec::new();
@@ -534,7 +543,9 @@ async fn steady(
     let written: Vec<&String> = after
         .operations
         .iter()
-        .filter(|(op, s)| ecs::is_write(op) && before.operations.get(*op).map_or(0, |b| b.calls) < s.calls)
+        .filter(|(op, s)| {
+            ecs::is_write(op) && !ecs::is_queue(op) && before.operations.get(*op).map_or(0, |b| b.calls) < s.calls
+        })
         .map(|(op, _)| op)
         .collect();
     eprintln!("[chaos] steady {:.0} s: {writes} AWS writes {written:?}, drift in {drifted:?}", window.as_secs_f64());
@@ -712,6 +723,72 @@ fn manifests(args: &Args, clusters: usize, first_image: &str) -> Vec<(Kind, Valu
     out
 }
 
+/// The chaos run's event delivery: 5 % of events lost, 5 % delivered twice, all reordered
+/// within a second.
+fn event_faults() -> ecs_sim::EventFaults {
+    ecs_sim::EventFaults { loss: 0.05, duplicate: 0.05, reorder: true, reorder_window_ms: 1000, ..Default::default() }
+}
+
+/// Services changed out of band once everything converged.
+const OUT_OF_BAND_CHANGES: usize = 10;
+
+/// Changes the desiredCount of a few services with UpdateService, as someone outside the
+/// operator would, and checks each is put back (by its event, or by the safety-net poll when the
+/// event was lost), and put back once: every change costs exactly one correcting UpdateService.
+async fn out_of_band(args: &Args, ecs: &ecs_sim::SimHandle, clusters: usize, faults: bool) -> Result<Vec<Figure>> {
+    let changed: Vec<(String, String)> = (0..args.services.min(OUT_OF_BAND_CHANGES))
+        .map(|s| (format!("chaos-{}", s % clusters), format!("svc-{s:05}")))
+        .collect();
+    let updates_before = ecs.stats().calls("UpdateService");
+    for (cluster, service) in &changed {
+        ecs_call(ecs.endpoint(), "UpdateService", json!({"cluster": cluster, "service": service, "desiredCount": 2}))
+            .await?;
+    }
+    // Bounded: the safety-net poll finds a change whose event was lost within a round or two.
+    let limit = Duration::from_secs(args.poll_seconds * 3 + 30);
+    let started = Instant::now();
+    let mut open: Vec<&(String, String)> = changed.iter().collect();
+    while !open.is_empty() && started.elapsed() < limit {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let mut still = Vec::new();
+        for pair in open {
+            let (cluster, service) = pair;
+            let out = ecs_call(ecs.endpoint(), "DescribeServices", json!({"cluster": cluster, "services": [service]}))
+                .await
+                .unwrap_or(Value::Null);
+            if out.pointer("/services/0/desiredCount").and_then(Value::as_i64) != Some(1) {
+                still.push(pair);
+            }
+        }
+        open = still;
+    }
+    // A correction already sent must not be sent again: wait a moment for late duplicates.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let updates = ecs.stats().calls("UpdateService").saturating_sub(updates_before);
+    let extra = updates as f64 - 2.0 * changed.len() as f64;
+    let events = ecs.event_stats();
+    eprintln!(
+        "[chaos] out of band: {} changed, {} not put back after {:.0} s, {updates} UpdateService calls; events {events:?}",
+        changed.len(),
+        open.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let names = if faults {
+        ["out_of_band_not_corrected_with_faults", "out_of_band_extra_updates_with_faults"]
+    } else {
+        ["out_of_band_not_corrected_fault_free", "out_of_band_extra_updates_fault_free"]
+    };
+    Ok(vec![
+        Figure { name: names[0], value: open.len() as f64, unit: "services", goal: Some(0.0) },
+        Figure {
+            name: names[1],
+            value: extra.max(0.0),
+            unit: "UpdateService calls beyond one a change",
+            goal: Some(0.0),
+        },
+    ])
+}
+
 /// One `ecs-operator run` replica with leader election (5 s Lease, so hand-overs are quick).
 struct Replica {
     child: Option<Child>,
@@ -720,7 +797,7 @@ struct Replica {
 
 impl Replica {
     fn start(target: &Target<'_>, name: &str) -> Result<Self> {
-        let Target { bin, kubeconfig, endpoint, dir, polls: (poll, resync) } = *target;
+        let Target { bin, kubeconfig, endpoint, events_queue_url, dir, polls: (poll, resync) } = *target;
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map_err(BenchError::io("finding a free port"))?
@@ -731,7 +808,11 @@ impl Replica {
             .append(true)
             .open(dir.join(format!("{name}.log")))
             .map_err(BenchError::io("opening a replica log"))?;
-        let child = Command::new(bin)
+        let mut command = Command::new(bin);
+        if let Some(url) = events_queue_url {
+            command.env("EVENTS_QUEUE_URL", url);
+        }
+        let child = command
             .args(["run", "--cluster-id", "chaos", "--http-addr", &http_addr, "--lease-duration-seconds", "5"])
             .args([
                 "--service-poll-interval-seconds",
