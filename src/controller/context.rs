@@ -93,13 +93,16 @@ impl Default for Config {
 
 impl Config {
     /// The polling defaults with events on: every steady check becomes the safety net for an
-    /// event that was lost. Rollouts in progress are still followed at the rollout pace.
+    /// event that was lost. Rollouts in progress are still followed at the rollout pace. The
+    /// listing of ACTIVE revisions (one call per 100) goes hourly: at one revision per
+    /// TaskDefinition it alone costs N/100 calls, the whole budget besides the service sweep,
+    /// and every deregistration or deletion arrives as an event anyway.
     pub fn with_events(self) -> Self {
         Self {
             events: true,
             resync_interval: Duration::from_secs(600),
             service_poll_interval: Duration::from_secs(600),
-            task_definition_list_interval: Duration::from_secs(1200),
+            task_definition_list_interval: Duration::from_secs(3600),
             task_definition_tag_interval: None,
             ..self
         }

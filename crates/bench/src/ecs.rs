@@ -64,11 +64,11 @@ pub fn throttle(scale: f64) -> ThrottleConfig {
 /// Calls a perfect operator needs to bring the layout up: one write per object and one
 /// batched read of each object's final state (10 services or 100 clusters per call).
 pub fn minimum_calls(layout: &Layout) -> BTreeMap<&'static str, u64> {
-    let (n, c) = (layout.services as u64, layout.clusters as u64);
+    let (n, c, t) = (layout.services as u64, layout.clusters as u64, layout.task_definitions as u64);
     BTreeMap::from([
         ("CreateCluster", c),
         ("DescribeClusters", c.div_ceil(100)),
-        ("RegisterTaskDefinition", n),
+        ("RegisterTaskDefinition", t),
         ("CreateService", n),
         ("DescribeServices", n.div_ceil(10)),
     ])
@@ -157,7 +157,7 @@ mod tests {
 
     #[test]
     fn lower_bound_is_the_slowest_bucket_plus_one_rollout() {
-        let layout = Layout::new(1000, 250);
+        let layout = Layout::new(1000, 250, None);
         // RegisterTaskDefinition: 1000 calls, burst 20, 1/s → 980 s; CreateService 950/5 = 190 s.
         let bound = lower_bound(&layout, &throttle(1.0), Duration::from_secs(40), 20.0);
         assert_eq!(bound, Duration::from_secs(982));

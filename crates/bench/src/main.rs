@@ -64,6 +64,9 @@ struct Args {
     /// (`--events-queue-url`): polling becomes the safety net.
     #[arg(long)]
     events: bool,
+    /// TaskDefinitions the services share round-robin; default one per service.
+    #[arg(long)]
+    task_definitions: Option<usize>,
     #[arg(long, default_value_t = 20)]
     drift_services: usize,
     #[arg(long, default_value_t = 90)]
@@ -141,6 +144,7 @@ async fn bench(args: &Args) -> Result<bool> {
             args.poll_interval_seconds.unwrap_or(if args.events { 600 } else { 20 }).max(1),
         ),
         events: args.events,
+        task_definitions: args.task_definitions,
         drift_services: args.drift_services,
         drift_timeout: Duration::from_secs(args.drift_timeout_seconds),
         seed: args.seed,

@@ -61,13 +61,22 @@ impl Kind {
 pub struct Layout {
     pub services: usize,
     pub clusters: usize,
+    /// TaskDefinitions the services share round-robin (one each when equal to `services`).
+    pub task_definitions: usize,
     pub report_drift: BTreeSet<usize>,
 }
 
 impl Layout {
-    pub fn new(services: usize, services_per_cluster: usize) -> Self {
+    /// `task_definitions`: None for one per service.
+    pub fn new(services: usize, services_per_cluster: usize, task_definitions: Option<usize>) -> Self {
         let clusters = services.div_ceil(services_per_cluster.max(1)).max(1);
-        Self { services, clusters, report_drift: BTreeSet::new() }
+        let task_definitions = task_definitions.unwrap_or(services).clamp(1, services.max(1));
+        Self { services, clusters, task_definitions, report_drift: BTreeSet::new() }
+    }
+
+    /// The TaskDefinition a service runs.
+    fn task_definition_of(&self, service: usize) -> String {
+        Self::service_name(service % self.task_definitions)
     }
 
     pub fn cluster_name(&self, index: usize) -> String {
@@ -85,20 +94,23 @@ impl Layout {
 
     /// Every object, clusters first, then each task definition followed by its service.
     pub fn manifests(&self) -> Vec<(Kind, Value)> {
-        let mut out = Vec::with_capacity(self.clusters + 2 * self.services);
+        let mut out = Vec::with_capacity(self.object_count());
         for c in 0..self.clusters {
             out.push((Kind::Cluster, cluster(&self.cluster_name(c))));
         }
         for s in 0..self.services {
             let name = Self::service_name(s);
-            out.push((Kind::TaskDefinition, task_definition(&name)));
-            out.push((Kind::Service, service(&name, &self.cluster_of(s), self.report_drift.contains(&s))));
+            if s < self.task_definitions {
+                out.push((Kind::TaskDefinition, task_definition(&name)));
+            }
+            let td = self.task_definition_of(s);
+            out.push((Kind::Service, service(&name, &td, &self.cluster_of(s), self.report_drift.contains(&s))));
         }
         out
     }
 
     pub fn object_count(&self) -> usize {
-        self.clusters + 2 * self.services
+        self.clusters + self.task_definitions + self.services
     }
 }
 
@@ -128,13 +140,13 @@ fn task_definition(name: &str) -> Value {
     })
 }
 
-fn service(name: &str, cluster: &str, report_drift: bool) -> Value {
+fn service(name: &str, task_definition: &str, cluster: &str, report_drift: bool) -> Value {
     let mut svc = json!({
         "apiVersion": format!("{GROUP}/{VERSION}"), "kind": "ECSService",
         "metadata": {"name": name, "namespace": NAMESPACE},
         "spec": {
             "clusterRef": {"name": cluster},
-            "taskDefinitionRef": {"name": name},
+            "taskDefinitionRef": {"name": task_definition},
             "desiredCount": 1,
             "launchType": "FARGATE",
             "networkConfiguration": {"awsvpcConfiguration": {"subnets": ["subnet-0123456789abcdef0"]}},
