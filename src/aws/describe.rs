@@ -153,6 +153,13 @@ impl ServiceDescriber {
         self.lock().cache.remove(&(cluster.to_owned(), name.to_owned()));
     }
 
+    /// Forgets the cached description of service `name` in the cluster named `cluster_name`,
+    /// however reconciles name that cluster (by name or by ARN).
+    pub fn invalidate_named(&self, cluster_name: &str, name: &str) {
+        let names_cluster = |key: &str| key == cluster_name || key.ends_with(&format!(":cluster/{cluster_name}"));
+        self.lock().cache.retain(|(c, n), _| n != name || !names_cluster(c));
+    }
+
     /// Stores what a write returned, so the next read needs no call.
     pub fn remember(&self, cluster: &str, name: &str, service: Option<Service>) {
         let now = Instant::now();

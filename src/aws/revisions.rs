@@ -11,13 +11,16 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::time::Instant;
+use std::time::Instant;
 
 use super::ecs::{AwsResult, EcsApi};
+use super::error::AwsError;
 
 /// A listing of ACTIVE revisions by family.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Listed {
+    /// When the listing started: a check made after it saw a newer state than it can show.
+    pub started: Instant,
     /// `arn:…:task-definition/`: what each family's ARNs start with.
     prefix: Arc<str>,
     /// Revision numbers of each family, newest first.
@@ -26,7 +29,7 @@ pub struct Listed {
 
 impl Listed {
     /// Groups ARNs (`arn:…:task-definition/family:revision`) by family.
-    pub fn from_arns(arns: &[String]) -> Self {
+    pub fn from_arns(started: Instant, arns: &[String]) -> Self {
         let mut prefix = String::new();
         let mut families: HashMap<String, Vec<i64>> = HashMap::new();
         for arn in arns {
@@ -42,7 +45,7 @@ impl Listed {
             revisions.sort_unstable_by(|a, b| b.cmp(a));
             revisions.shrink_to_fit();
         }
-        Self { prefix: prefix.into(), families: Arc::new(families) }
+        Self { started, prefix: prefix.into(), families: Arc::new(families) }
     }
 
     /// The family's ACTIVE revision ARNs, newest first (as a ListTaskDefinitions of the family
@@ -67,12 +70,22 @@ pub fn fingerprint(arns: &[String]) -> u64 {
     hasher.finish()
 }
 
+/// How long a failed listing is answered with its error before it is tried again: readers
+/// queued behind a throttled listing must not each list the whole account again.
+const FAILURE_HOLD: Duration = Duration::from_secs(30);
+
+#[derive(Default)]
+struct Last {
+    listed: Option<Listed>,
+    failed: Option<(Instant, AwsError)>,
+}
+
 /// The shared listing, refreshed when a reader needs it fresher than it is; readers that
 /// arrive while it is being listed wait for that listing.
 #[derive(Clone)]
 pub struct RevisionList {
     ecs: Arc<dyn EcsApi>,
-    last: Arc<tokio::sync::Mutex<Option<(Instant, Listed)>>>,
+    last: Arc<tokio::sync::Mutex<Last>>,
 }
 
 impl RevisionList {
@@ -83,14 +96,28 @@ impl RevisionList {
     /// The ACTIVE revisions, listed at most `max_age` ago.
     pub async fn fresh(&self, max_age: Duration) -> AwsResult<Listed> {
         let mut last = self.last.lock().await;
-        if let Some((at, listed)) = last.as_ref()
-            && at.elapsed() < max_age
+        if let Some(listed) = last.listed.as_ref()
+            && listed.started.elapsed() < max_age
         {
             return Ok(listed.clone());
         }
-        let listed = Listed::from_arns(&self.ecs.list_active_revisions().await?);
-        *last = Some((Instant::now(), listed.clone()));
-        Ok(listed)
+        if let Some((at, e)) = &last.failed
+            && at.elapsed() < FAILURE_HOLD
+        {
+            return Err(e.clone());
+        }
+        let started = Instant::now();
+        match self.ecs.list_active_revisions().await {
+            Ok(arns) => {
+                let listed = Listed::from_arns(started, &arns);
+                *last = Last { listed: Some(listed.clone()), failed: None };
+                Ok(listed)
+            }
+            Err(e) => {
+                last.failed = Some((Instant::now(), e.clone()));
+                Err(e)
+            }
+        }
     }
 }
 
@@ -101,14 +128,15 @@ mod tests {
     #[test]
     fn groups_by_family_newest_first() {
         let arn = |f: &str, r: i64| format!("arn:aws:ecs:us-east-1:123456789012:task-definition/{f}:{r}");
-        let listed = Listed::from_arns(&[arn("web", 1), arn("web", 3), arn("api", 2), "garbage".into()]);
+        let listed =
+            Listed::from_arns(Instant::now(), &[arn("web", 1), arn("web", 3), arn("api", 2), "garbage".into()]);
         assert_eq!(listed.active("web"), vec![arn("web", 3), arn("web", 1)]);
         assert_eq!(listed.active("api"), vec![arn("api", 2)]);
         assert!(listed.active("worker").is_empty());
         assert_eq!(listed.fingerprint("web"), fingerprint(&[arn("web", 1), arn("web", 3)]));
         assert_ne!(listed.fingerprint("web"), fingerprint(&[arn("web", 3)]));
         // A family named like another's prefix is its own.
-        let listed = Listed::from_arns(&[arn("web", 1), arn("web-canary", 1)]);
+        let listed = Listed::from_arns(Instant::now(), &[arn("web", 1), arn("web-canary", 1)]);
         assert_eq!(listed.active("web"), vec![arn("web", 1)]);
     }
 }

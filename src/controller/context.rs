@@ -282,17 +282,30 @@ impl Context {
         }
     }
 
-    /// The reconcile of `obj` ended: the time of the event it acted on, if any.
-    pub(super) fn end_events<K: Resource<DynamicType = ()>>(&self, obj: &K) -> Option<k8s_openapi::jiff::Timestamp> {
-        self.event_marks().reading.remove(&event_key(obj))
+    /// The reconcile of `obj` ended: the time of the event it acted on, if any. A reconcile that
+    /// failed leaves the mark for its retry, which must still read AWS afresh.
+    pub(super) fn end_events<K: Resource<DynamicType = ()>>(
+        &self,
+        obj: &K,
+        succeeded: bool,
+    ) -> Option<k8s_openapi::jiff::Timestamp> {
+        let key = event_key(obj);
+        let mut marks = self.event_marks();
+        let at = marks.reading.remove(&key)?;
+        if succeeded {
+            return Some(at);
+        }
+        let entry = marks.waiting.entry(key).or_insert(at);
+        *entry = (*entry).min(at);
+        None
     }
 
     /// Forgets the cached description of a service in every AWS target's describer: an event
     /// said it changed.
-    pub async fn invalidate_service(&self, cluster: &str, name: &str) {
-        self.describer.invalidate(cluster, name);
+    pub async fn invalidate_service(&self, cluster_name: &str, name: &str) {
+        self.describer.invalidate_named(cluster_name, name);
         for ctx in self.shared.targets.lock().await.values() {
-            ctx.describer.invalidate(cluster, name);
+            ctx.describer.invalidate_named(cluster_name, name);
         }
     }
 

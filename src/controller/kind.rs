@@ -76,7 +76,7 @@ pub async fn reconcile<K: Reconciler>(obj: Arc<K>, ctx: Arc<Context>) -> Result<
     };
     ctx.begin_events(obj.as_ref());
     let result = traced(kind, key, generation, &ctx, work).await;
-    if let Some(at) = ctx.end_events(obj.as_ref()) {
+    if let Some(at) = ctx.end_events(obj.as_ref(), result.is_ok()) {
         let lag = k8s_openapi::jiff::Timestamp::now().duration_since(at);
         ctx.config.metrics.event_handled(kind, lag.as_secs_f64().max(0.0));
     }

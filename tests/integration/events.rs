@@ -39,9 +39,11 @@ async fn bed(faults: ecs_sim::EventFaults, safety_net: Duration) -> (Bed, Arc<Me
     (bed, metrics)
 }
 
-async fn ready(bed: &Bed) -> (ECSService, TaskDefinition) {
+/// Applies the TaskDefinition and the service, whose cluster is named as `cluster` says (a name
+/// or an ARN: an event names it by name either way), and waits until the service is Ready.
+async fn ready(bed: &Bed, cluster: &str) -> (ECSService, TaskDefinition) {
     bed.apply::<TaskDefinition>(TD).await;
-    bed.apply::<ECSService>(SVC).await;
+    bed.apply::<ECSService>(&SVC.replace("cluster: prod", &format!("cluster: {cluster}"))).await;
     let services: Api<ECSService> = Api::namespaced(bed.client.clone(), NS);
     let svc = bed
         .eventually("web Ready", || async {
@@ -79,7 +81,7 @@ fn metric(metrics: &Metrics, line_prefix: &str) -> f64 {
 #[tokio::test]
 async fn out_of_band_changes_are_found_through_their_events() {
     let (bed, metrics) = bed(ecs_sim::EventFaults::default(), NO_POLL).await;
-    let (_, td) = ready(&bed).await;
+    let (_, td) = ready(&bed, "arn:aws:ecs:us-east-1:123456789012:cluster/prod").await;
 
     // An out-of-band UpdateService: its CloudTrail event makes the operator describe the
     // service at once and put the count back (driftPolicy Correct), once.
@@ -116,7 +118,7 @@ async fn lost_events_are_found_by_the_safety_net_and_duplicates_correct_once() {
     // Every event lost: only the safety-net poll (every 3 s here) can find the change.
     let lossy = ecs_sim::EventFaults { loss: 1.0, ..Default::default() };
     let (bed, metrics) = bed(lossy, Duration::from_secs(3)).await;
-    ready(&bed).await;
+    ready(&bed, CLUSTER).await;
     bed.aws.update_service().cluster(CLUSTER).service("web").desired_count(5).send().await.expect("update");
     bed.eventually("desiredCount put back by the safety-net poll", || async {
         (desired_count(&bed).await? == 3).then_some(())

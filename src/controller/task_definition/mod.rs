@@ -111,7 +111,13 @@ async fn apply(td: &TaskDefinition, ctx: &Context) -> Result<Action, Error> {
         error,
     };
     let new_status = status::build(previous, td.meta().generation, &outcome, &ctx.now());
+    let seen = synced.map(|s| s.family_seen);
     record(ctx, td, &new_status, result).await?;
+    // Only once the status says what this check found: a check whose status write failed must
+    // not let the steady check skip what it would have published.
+    if let Some(seen) = seen {
+        steady::record(ctx, td, seen);
+    }
     ctx.mark_checked(td);
     Ok(Action::requeue(ctx.config.resync_interval))
 }
@@ -133,6 +139,9 @@ struct Synced {
     registered: bool,
     deregistered: Vec<String>,
     drift: Vec<crate::controller::drift::DriftItem>,
+    /// The fingerprint of the family's ACTIVE revisions, for the steady check; None when this
+    /// check changed the family or held a revision back (the next check is then a full one).
+    family_seen: Option<u64>,
 }
 
 async fn sync(
@@ -150,14 +159,19 @@ async fn sync(
     let (observed, fingerprint) =
         observe::observe_listed(ecs, listed, td.status.as_ref(), &desired, &owner, adopt).await?;
     let plan = plan::plan(&desired, &observed, &protected_revisions(ctx));
-    // What the steady check compares with: the family as seen, unless this check changes it.
-    steady::record(ctx, td, (observe_only || !plan.writes()).then_some(fingerprint));
+    // What the steady check compares with: the family as seen, unless this check changes it or
+    // kept an old revision only because a service still runs it (nothing in ECS changes when
+    // the service moves on, so the next check must be a full one).
+    let beyond_limit = observed.older_active.len().saturating_sub(desired.history_limit);
+    let held_back = !observe_only && plan.deregister.len() < beyond_limit;
+    let family_seen = (observe_only || !plan.writes()).then_some(fingerprint).filter(|_| !held_back);
     if observe_only || !plan.writes() {
         return Ok(Synced {
             current: observed.current,
             registered: false,
             deregistered: Vec::new(),
             drift: plan.drift,
+            family_seen,
         });
     }
     let current = observed
@@ -170,7 +184,13 @@ async fn sync(
     let registered = done.registered.is_some();
     // Corrected drift is gone; drift the policy leaves in place stays reported.
     let drift = if registered { plan.drift.into_iter().filter(|d| d.field != "status").collect() } else { plan.drift };
-    Ok(Synced { current: done.registered.or(observed.current), registered, deregistered: done.deregistered, drift })
+    Ok(Synced {
+        current: done.registered.or(observed.current),
+        registered,
+        deregistered: done.deregistered,
+        drift,
+        family_seen: None,
+    })
 }
 
 async fn report_writes(ctx: &Context, td: &TaskDefinition, plan: &Plan, done: &execute::Executed) {

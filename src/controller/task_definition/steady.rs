@@ -40,12 +40,14 @@ pub enum Verdict {
 pub async fn check(ctx: &Context, td: &TaskDefinition, family: &str) -> Result<Verdict, Error> {
     let Some(last) = last_check(ctx, td) else { return Ok(Verdict::Changed) };
     let listed = ctx.revisions.fresh(ctx.config.task_definition_list_interval).await?;
-    Ok(judge(&last, listed.fingerprint(family), || listed.active(family)))
+    // A listing older than the last full check cannot show anything newer than it saw.
+    let fingerprint = if listed.started < last.at { last.fingerprint } else { Some(listed.fingerprint(family)) };
+    Ok(judge(&last, fingerprint, || listed.active(family)))
 }
 
-/// The verdict, given the last full check and the listing's fingerprint of the family.
-fn judge(last: &Checked, fingerprint: u64, active: impl FnOnce() -> Vec<String>) -> Verdict {
-    if last.fingerprint != Some(fingerprint) {
+/// The verdict, given the last full check and the family's fingerprint now (None: unknown).
+fn judge(last: &Checked, fingerprint: Option<u64>, active: impl FnOnce() -> Vec<String>) -> Verdict {
+    if last.fingerprint.is_none() || last.fingerprint != fingerprint {
         return Verdict::Changed;
     }
     match last.tags_after {
@@ -59,7 +61,8 @@ fn last_check(ctx: &Context, td: &TaskDefinition) -> Option<Checked> {
     checks.get(&object_key(td)).copied()
 }
 
-/// Records a full check: the fingerprint of the family it saw, unless it wrote.
+/// Records a full check whose status was written: the fingerprint of the family it saw, None
+/// when it changed the family or held a revision back.
 pub fn record(ctx: &Context, td: &TaskDefinition, fingerprint: Option<u64>) {
     // ±25 %: a restart checks every object at once; their tag checks should not come due at once.
     let tags_after = ctx.config.task_definition_tag_interval.map(|i| i.mul_f64(0.75 + fastrand::f64() / 2.0));
@@ -87,12 +90,13 @@ mod tests {
         let listed = || vec!["arn:aws:ecs:us-east-1:1:task-definition/web:2".to_owned()];
         let hour = Duration::from_secs(3600);
         let minute = Duration::from_secs(60);
-        assert_eq!(judge(&checked(Some(7), minute, Some(hour)), 7, listed), Verdict::Unchanged);
-        assert_eq!(judge(&checked(Some(7), minute, None), 7, listed), Verdict::Unchanged);
-        assert_eq!(judge(&checked(Some(7), minute, Some(hour)), 8, listed), Verdict::Changed);
-        // A check that wrote recorded no fingerprint: the next one is full.
-        assert_eq!(judge(&checked(None, minute, Some(hour)), 7, listed), Verdict::Changed);
-        assert_eq!(judge(&checked(Some(7), hour * 2, Some(hour)), 7, listed), Verdict::TagsDue(listed()));
-        assert_eq!(judge(&checked(Some(7), hour * 2, None), 7, listed), Verdict::Unchanged);
+        assert_eq!(judge(&checked(Some(7), minute, Some(hour)), Some(7), listed), Verdict::Unchanged);
+        assert_eq!(judge(&checked(Some(7), minute, None), Some(7), listed), Verdict::Unchanged);
+        assert_eq!(judge(&checked(Some(7), minute, Some(hour)), Some(8), listed), Verdict::Changed);
+        // A check that wrote (or held a revision back) recorded no fingerprint: the next is full.
+        assert_eq!(judge(&checked(None, minute, Some(hour)), Some(7), listed), Verdict::Changed);
+        assert_eq!(judge(&checked(None, minute, Some(hour)), None, listed), Verdict::Changed);
+        assert_eq!(judge(&checked(Some(7), hour * 2, Some(hour)), Some(7), listed), Verdict::TagsDue(listed()));
+        assert_eq!(judge(&checked(Some(7), hour * 2, None), Some(7), listed), Verdict::Unchanged);
     }
 }
