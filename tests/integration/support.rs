@@ -168,6 +168,8 @@ impl Bed {
             resync_interval: Duration::from_millis(500),
             service_poll_interval: Duration::from_millis(500),
             task_definition_list_interval: Duration::from_millis(500),
+            // The hourly tag check, at test pace: quick checks in between.
+            task_definition_tag_interval: Some(Duration::from_secs(2)),
             terminal_recheck: Duration::from_secs(2),
             retry_base: Duration::from_millis(50),
             retry_max: Duration::from_secs(1),

@@ -139,8 +139,8 @@ struct Synced {
     registered: bool,
     deregistered: Vec<String>,
     drift: Vec<crate::controller::drift::DriftItem>,
-    /// The fingerprint of the family's ACTIVE revisions, for the steady check; None when this
-    /// check changed the family or held a revision back (the next check is then a full one).
+    /// The fingerprint of the family's ACTIVE revisions after this check, for the steady check;
+    /// None when it held a revision back (the next check is then a full one).
     family_seen: Option<u64>,
 }
 
@@ -156,22 +156,23 @@ async fn sync(
     let desired = desired(td, family, hash, &ctx.config.cluster_id);
     let ecs = ctx.ecs.as_ref();
     let adopt = td.spec.policies.adopt();
-    let (observed, fingerprint) =
+    let (observed, mut active) =
         observe::observe_listed(ecs, listed, td.status.as_ref(), &desired, &owner, adopt).await?;
     let plan = plan::plan(&desired, &observed, &protected_revisions(ctx));
-    // What the steady check compares with: the family as seen, unless this check changes it or
-    // kept an old revision only because a service still runs it (nothing in ECS changes when
-    // the service moves on, so the next check must be a full one).
+    // What the steady check compares with: the family's ACTIVE revisions as seen (and as this
+    // check's own writes leave them), unless it kept an old revision only because a service
+    // still runs it: nothing in ECS changes when the service moves on, so the next check must
+    // be a full one.
     let beyond_limit = observed.older_active.len().saturating_sub(desired.history_limit);
     let held_back = !observe_only && plan.deregister.len() < beyond_limit;
-    let family_seen = (observe_only || !plan.writes()).then_some(fingerprint).filter(|_| !held_back);
+    let family_seen = |active: &[String]| (!held_back).then(|| crate::aws::revisions::fingerprint(active));
     if observe_only || !plan.writes() {
         return Ok(Synced {
             current: observed.current,
             registered: false,
             deregistered: Vec::new(),
             drift: plan.drift,
-            family_seen,
+            family_seen: family_seen(&active),
         });
     }
     let current = observed
@@ -184,12 +185,14 @@ async fn sync(
     let registered = done.registered.is_some();
     // Corrected drift is gone; drift the policy leaves in place stays reported.
     let drift = if registered { plan.drift.into_iter().filter(|d| d.field != "status").collect() } else { plan.drift };
+    active.extend(done.registered.as_ref().map(|r| r.arn.clone()));
+    active.retain(|arn| !done.deregistered.contains(arn));
     Ok(Synced {
+        family_seen: family_seen(&active),
         current: done.registered.or(observed.current),
         registered,
         deregistered: done.deregistered,
         drift,
-        family_seen: None,
     })
 }
 

@@ -32,7 +32,7 @@ pub async fn observe(
 }
 
 /// [`observe`], with the family's ACTIVE revisions already `listed` (newest first) or listed
-/// here; also the fingerprint of that list, for the steady check.
+/// here; also that list, for the steady check.
 pub async fn observe_listed(
     ecs: &dyn EcsApi,
     listed: Option<Vec<String>>,
@@ -40,7 +40,7 @@ pub async fn observe_listed(
     desired: &Desired,
     owner: &str,
     adopt: bool,
-) -> Result<(Observed, u64), Error> {
+) -> Result<(Observed, Vec<String>), Error> {
     let history = status.and_then(|s| s.revisions.clone()).unwrap_or_default();
     let known: BTreeMap<&str, Option<&str>> =
         history.iter().map(|r| (r.task_definition_arn.as_str(), r.spec_hash.as_deref())).collect();
@@ -48,7 +48,6 @@ pub async fn observe_listed(
         Some(active) => active,
         None => ecs.list_task_definitions(&desired.family, TaskDefinitionStatus::Active).await?,
     };
-    let fingerprint = crate::aws::revisions::fingerprint(&active);
 
     let recorded = status
         .filter(|s| s.spec_hash.as_deref() == Some(desired.spec_hash.as_str()))
@@ -88,7 +87,7 @@ pub async fn observe_listed(
         .filter(|arn| revision_of(arn).is_some_and(|r| r > newest_ours))
         .cloned()
         .collect();
-    Ok((Observed { current, older_active, foreign_newer }, fingerprint))
+    Ok((Observed { current, older_active, foreign_newer }, active))
 }
 
 /// What an object may do with revisions of its family that the operator did not register.
