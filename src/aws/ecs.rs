@@ -202,6 +202,35 @@ impl SdkEcs {
     }
 }
 
+impl SdkEcs {
+    /// Every page of ListTaskDefinitions (100 a page, newest first) of `family` exactly, or of
+    /// every family.
+    async fn list_revisions(&self, family: Option<&str>, status: TaskDefinitionStatus) -> AwsResult<Vec<String>> {
+        let mut arns = Vec::new();
+        let mut token = None;
+        loop {
+            let out = self
+                .client
+                .list_task_definitions()
+                .set_family_prefix(family.map(str::to_owned))
+                .status(status.clone())
+                .sort(SortOrder::Desc)
+                .max_results(100)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("ListTaskDefinitions", e))?;
+            // familyPrefix matches prefixes: keep only this exact family.
+            let listed = out.task_definition_arns.unwrap_or_default().into_iter();
+            arns.extend(listed.filter(|a| family.is_none_or(|f| family_of(a) == Some(f))));
+            token = out.next_token;
+            if token.is_none() {
+                return Ok(arns);
+            }
+        }
+    }
+}
+
 /// ECS answers DescribeTaskDefinition for an unknown or deleted revision with a
 /// ClientException rather than a not-found code.
 fn is_missing_task_definition(err: &AwsError) -> bool {
@@ -283,53 +312,11 @@ impl EcsApi for SdkEcs {
         family: &'a str,
         status: TaskDefinitionStatus,
     ) -> BoxFuture<'a, AwsResult<Vec<String>>> {
-        Box::pin(async move {
-            let mut arns = Vec::new();
-            let mut token = None;
-            loop {
-                let out = self
-                    .client
-                    .list_task_definitions()
-                    .family_prefix(family)
-                    .status(status.clone())
-                    .sort(SortOrder::Desc)
-                    .set_next_token(token)
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk("ListTaskDefinitions", e))?;
-                // familyPrefix matches prefixes: keep only this exact family.
-                arns.extend(
-                    out.task_definition_arns.unwrap_or_default().into_iter().filter(|a| family_of(a) == Some(family)),
-                );
-                token = out.next_token;
-                if token.is_none() {
-                    return Ok(arns);
-                }
-            }
-        })
+        Box::pin(self.list_revisions(Some(family), status))
     }
 
     fn list_active_revisions(&self) -> BoxFuture<'_, AwsResult<Vec<String>>> {
-        Box::pin(async move {
-            let mut arns = Vec::new();
-            let mut token = None;
-            loop {
-                let out = self
-                    .client
-                    .list_task_definitions()
-                    .status(TaskDefinitionStatus::Active)
-                    .max_results(100)
-                    .set_next_token(token)
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk("ListTaskDefinitions", e))?;
-                arns.extend(out.task_definition_arns.unwrap_or_default());
-                token = out.next_token;
-                if token.is_none() {
-                    return Ok(arns);
-                }
-            }
-        })
+        Box::pin(self.list_revisions(None, TaskDefinitionStatus::Active))
     }
 
     fn deregister_task_definition<'a>(&'a self, arn: &'a str) -> BoxFuture<'a, AwsResult<()>> {
