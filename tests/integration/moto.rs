@@ -232,6 +232,16 @@ async fn moto_accepts_every_request_of_a_one_off_task() {
     let mut bed = Bed::start().await;
     bed.aim_at(&moto.endpoint);
     bed.aws.create_cluster().cluster_name("moto").send().await.expect("cluster on moto");
+    // moto moves a task one lifecycle step towards STOPPED on every read of it, by default,
+    // and leaves its desiredStatus RUNNING: how many polls came before the delete would decide
+    // whether the task was still running to be stopped. Hold it RUNNING, as a real
+    // long-running task is, so that only StopTask can stop it.
+    let hold = r#"{"model_name": "ecs::task", "transition": {"progression": "manual", "times": 1000000}}"#;
+    let answer = moto_request(&moto.endpoint, "/moto-api/state-manager/set-transition", "application/json", "", hold);
+    assert!(
+        answer.starts_with("HTTP/1.1 201") || answer.starts_with("HTTP/1.0 201"),
+        "moto's set-transition: {answer}"
+    );
     bed.start_operator().await;
     bed.apply::<TaskDefinition>(MIGRATE_TD).await;
     // moto checks that a task's subnets exist in its EC2 model, as AWS does (its default VPC's),
@@ -269,23 +279,29 @@ async fn moto_accepts_every_request_of_a_one_off_task() {
 /// The first `tag` id in moto's EC2 answer to `action` (query protocol): its default VPC's
 /// subnets and security groups.
 fn moto_default_id(endpoint: &str, action: &str, tag: &str) -> String {
+    let body = format!("Action={action}&Version=2016-11-15");
+    let auth = "Authorization: AWS4-HMAC-SHA256 Credential=AKIDTEST/20240101/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=0\r\n";
+    let answer = moto_request(endpoint, "/", "application/x-www-form-urlencoded", auth, &body);
+    let id = answer.split(&format!("<{tag}>")).nth(1).and_then(|rest| rest.split('<').next());
+    id.filter(|id| !id.is_empty())
+        .unwrap_or_else(|| panic!("no {tag} in moto's answer to {action}: {answer}"))
+        .to_owned()
+}
+
+/// One plain HTTP/1.1 POST to moto (`headers` are extra header lines, each ending in CRLF): its
+/// whole answer, status line first.
+fn moto_request(endpoint: &str, path: &str, content_type: &str, headers: &str, body: &str) -> String {
     use std::io::{Read, Write};
     let address = endpoint.trim_start_matches("http://");
-    let body = format!("Action={action}&Version=2016-11-15");
-    let auth =
-        "AWS4-HMAC-SHA256 Credential=AKIDTEST/20240101/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=0";
     let request = format!(
-        "POST / HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/x-www-form-urlencoded\r\nAuthorization: {auth}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: {content_type}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     let mut stream = std::net::TcpStream::connect(address).expect("connect to moto");
     stream.write_all(request.as_bytes()).expect("send");
     let mut answer = String::new();
     stream.read_to_string(&mut answer).expect("read");
-    let id = answer.split(&format!("<{tag}>")).nth(1).and_then(|rest| rest.split('<').next());
-    id.filter(|id| !id.is_empty())
-        .unwrap_or_else(|| panic!("no {tag} in moto's answer to {action}: {answer}"))
-        .to_owned()
+    answer
 }
 
 /// The events source's SQS requests against moto's SQS: the start-up check, the long-polled
