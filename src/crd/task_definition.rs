@@ -845,17 +845,30 @@ pub fn fargate_size_ok(cpu: i64, memory: i64) -> bool {
     FARGATE_TASK_SIZES.iter().any(|&(c, mem)| c == cpu && mem.allows(memory))
 }
 
+/// CEL: on Fargate, cpu is one of the task sizes. Its own rule, so that a wrong cpu is reported
+/// at `spec.cpu` and not as a memory that does not fit it.
+fn fargate_cpu_rule() -> String {
+    format!("!({CEL_FARGATE}) || !has(self.cpu) || [{CEL_TASK_CPU_UNITS}].all(c, c in [{}])", fargate_cpus(", "))
+}
+
+/// CEL: on Fargate, memory fits the task's cpu. A cpu that is no Fargate size passes here: the
+/// cpu rule reports it.
 fn fargate_pair_rule() -> String {
     // CEL has no `let` that kube-cel evaluates (cel.bind); a one-element list comprehension binds
     // the parsed cpu (`c`) and memory (`m`) once instead of repeating the parse in every arm.
     let arms: Vec<String> =
         FARGATE_TASK_SIZES.iter().map(|&(cpu, mem)| format!("(c == {cpu} && {})", mem.cel("m"))).collect();
     format!(
-        "!has(self.requiresCompatibilities) || !self.requiresCompatibilities.exists(x, x == 'FARGATE') || \
-         !has(self.cpu) || !has(self.memory) || \
-         [{CEL_TASK_CPU_UNITS}].all(c, [{CEL_TASK_MEMORY_MIB}].all(m, {}))",
+        "!({CEL_FARGATE}) || !has(self.cpu) || !has(self.memory) || \
+         [{CEL_TASK_CPU_UNITS}].all(c, !(c in [{}]) || [{CEL_TASK_MEMORY_MIB}].all(m, {}))",
+        fargate_cpus(", "),
         arms.join(" || ")
     )
+}
+
+/// The Fargate task cpu sizes in CPU units, joined.
+fn fargate_cpus(separator: &str) -> String {
+    FARGATE_TASK_SIZES.iter().map(|(cpu, _)| cpu.to_string()).collect::<Vec<_>>().join(separator)
 }
 
 fn ulimit_rules(schema: &mut schemars::Schema) {
@@ -869,6 +882,7 @@ fn ulimit_rules(schema: &mut schemars::Schema) {
 const CEL_FARGATE: &str = "has(self.requiresCompatibilities) && self.requiresCompatibilities.exists(x, x == 'FARGATE')";
 
 fn task_definition_rules(schema: &mut schemars::Schema) {
+    let fargate_cpu = fargate_cpu_rule();
     let fargate_pair = fargate_pair_rule();
     let task_cpu_limit = format!("!has(self.cpu) || [{CEL_TASK_CPU_UNITS}].all(c, c <= 196608)");
     let container_memory_within_task = format!(
@@ -893,6 +907,12 @@ fn task_definition_rules(schema: &mut schemars::Schema) {
                 "networkMode must be awsvpc when requiresCompatibilities includes FARGATE",
             )
             .at(".networkMode"),
+            CelRule::new(
+                &fargate_cpu,
+                "cpu must be a Fargate task size when requiresCompatibilities includes FARGATE: 256, 512, \
+                 1024, 2048, 4096, 8192 or 16384 CPU units (.25, .5, 1, 2, 4, 8 or 16 vCPU)",
+            )
+            .at(".cpu"),
             CelRule::new(
                 &fargate_pair,
                 "cpu and memory must be a Fargate task size: 256 CPU units with 512, 1024 or 2048 MiB; \

@@ -151,4 +151,15 @@ spec:
     let stderr = c.fails(&["apply", "-f", path.to_str().unwrap_or_default()]).await;
     assert!(stderr.contains("spec.memory"), "{stderr}");
     assert!(stderr.contains("must be a Fargate task size"), "{stderr}");
+    // A cpu that is no Fargate size is reported at spec.cpu (the rule's fieldPath), with the
+    // sizes there are, not as a memory that does not fit it.
+    std::fs::write(&path, bad.replace("cpu: \"256\"", "cpu: \"300\"").replace("\"4 GB\"", "\"1024\""))
+        .expect("write manifest");
+    let stderr = c.fails(&["apply", "-f", path.to_str().unwrap_or_default()]).await;
+    assert!(
+        stderr.contains("spec.cpu: Invalid value: \"object\": cpu must be a Fargate task size")
+            && stderr.contains("256, 512"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("spec.memory"), "the memory fits a valid cpu: {stderr}");
 }
