@@ -85,6 +85,21 @@ impl Error {
         }
     }
 
+    /// Whether a write lost a race with another writer: a 409 conflict, or a JSON patch whose
+    /// test failed against the object as read (the finalizer helper's 422). The next attempt
+    /// reads afresh, so a first one is expected (another client was writing the object at
+    /// the same moment), not a warning.
+    pub fn is_stale_write(&self) -> bool {
+        match self {
+            Self::Kube { source, .. } => match source.as_ref() {
+                kube::Error::Api(status) => status.code == 409 || (status.code == 422 && !refused(status)),
+                _ => false,
+            },
+            Self::Cleanup(cause) => cause.is_stale_write(),
+            _ => false,
+        }
+    }
+
     /// The step that failed, for a Kubernetes error.
     pub fn kube_step(&self) -> Option<&'static str> {
         match self {
@@ -260,7 +275,12 @@ mod tests {
             let err = Error::kube(REMOVING_FINALIZER, api(code, reason, message));
             assert!(!err.is_kube_refusal(), "{code} {reason}");
             assert_eq!((err.class(), err.reason()), (ErrorClass::Retryable, "KubernetesError"), "{code}");
+            // A lost race with another writer: logged quietly the first time.
+            assert_eq!(err.is_stale_write(), code != 500 && code != 429, "{code}");
+            assert_eq!(err.in_cleanup().is_stale_write(), code != 500 && code != 429, "{code} while deleting");
         }
+        assert!(!Error::kube(WRITING_STATUS, api(403, "Forbidden", RBAC)).is_stale_write(), "a refusal is no race");
+        assert!(!Error::kube(WRITING_STATUS, api(422, "Invalid", "status.x: Invalid value")).is_stale_write());
         let status: kube::core::Status = serde_json::from_value(serde_json::json!({
             "status": "Failure", "code": 422, "reason": "Invalid", "message": "patch failed",
             "details": {"causes": [{"reason": "UnexpectedServerResponse", "message": "testing value /metadata/finalizers failed"}]},

@@ -19,6 +19,9 @@ pub fn error_policy<K: Resource>(obj: Arc<K>, err: &Error, ctx: Arc<Context>) ->
     let mut attempt = None;
     let delay = retry_delay(err, &ctx.config, || *attempt.insert(ctx.count_failure(&key)), fastrand::f64());
     match attempt {
+        Some(1) if err.is_stale_write() => {
+            tracing::debug!(object = %key, reason = err.reason(), ?delay, "retrying with a fresh read")
+        }
         Some(attempt) => {
             tracing::info!(object = %key, reason = err.reason(), attempt, ?delay, "retrying after back-off")
         }
@@ -74,11 +77,17 @@ pub async fn traced(
         }
         Err(err) => {
             timer.failed(err.reason());
+            let first_failure = !ctx.failures().contains_key(&key);
             // Logged inside the span, so the line carries the object and its trace id.
             let _entered = span.enter();
             match (err.class(), err) {
                 (_, Error::Draining(_) | Error::Waiting(_)) => {
                     tracing::info!(reason = err.reason(), error = %err, "waiting for ECS")
+                }
+                // Another writer changed the object between our read and our write: the retry
+                // reads it afresh. Only a race that repeats is worth a warning.
+                _ if err.is_stale_write() && first_failure => {
+                    tracing::debug!(reason = err.reason(), error = %err, "the object changed under our write; retrying")
                 }
                 _ if err.is_kube_refusal() => {
                     tracing::warn!(reason = err.reason(), error = %err, "Kubernetes refused the operator's request")
