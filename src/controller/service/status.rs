@@ -200,14 +200,27 @@ fn from_service(service: &Service, desired_task_definition: &str) -> ECSServiceS
     }
 }
 
+/// Ready's message for a finished rollout. A DAEMON service's desiredCount is ECS's count of
+/// the container instances it may run on: at 0 it runs nothing, which deserves saying.
+fn complete_message(service: &Service) -> String {
+    let daemon = service.scheduling_strategy() == Some(&aws_sdk_ecs::types::SchedulingStrategy::Daemon);
+    if daemon && service.desired_count() == 0 {
+        let cluster = service.cluster_arn().map(cluster_name).unwrap_or_else(|| "its cluster".into());
+        format!(
+            "the desired revision is deployed, on no task: a DAEMON service runs one task on each ACTIVE \
+             container instance of {cluster} that its placement constraints allow, and there is none"
+        )
+    } else {
+        "the desired revision runs with all tasks".to_owned()
+    }
+}
+
 fn condition_specs(o: &Outcome<'_>) -> Vec<ConditionSpec> {
     let synced = conditions::synced(o.error, o.observe_only);
     let (ready, progressing, degraded) = match &o.stage {
-        Some(Stage::Observed { assessment, .. }) => {
+        Some(Stage::Observed { service, assessment, .. }) => {
             let ready = match &assessment.ready {
-                Ok(()) => {
-                    ConditionSpec::new(READY, true, "RolloutComplete", "the desired revision runs with all tasks")
-                }
+                Ok(()) => ConditionSpec::new(READY, true, "RolloutComplete", complete_message(service)),
                 Err(why) => ConditionSpec::new(READY, false, why.reason(), why.message()),
             };
             let progressing = match (&assessment.ready, assessment.progressing()) {
@@ -235,4 +248,28 @@ fn condition_specs(o: &Outcome<'_>) -> Vec<ConditionSpec> {
         }
     };
     vec![ready, synced, progressing, degraded]
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_ecs::types::SchedulingStrategy;
+
+    use super::*;
+
+    #[test]
+    fn a_daemon_service_on_no_instance_says_why_it_runs_nothing() {
+        let cluster = "arn:aws:ecs:us-east-1:123456789012:cluster/batch-ec2";
+        let daemon = |desired| {
+            Service::builder()
+                .cluster_arn(cluster)
+                .scheduling_strategy(SchedulingStrategy::Daemon)
+                .desired_count(desired)
+                .build()
+        };
+        let none = complete_message(&daemon(0));
+        assert!(none.contains("no task") && none.contains("container instance of batch-ec2"), "{none}");
+        assert_eq!(complete_message(&daemon(3)), "the desired revision runs with all tasks");
+        let replica = Service::builder().scheduling_strategy(SchedulingStrategy::Replica).desired_count(0).build();
+        assert_eq!(complete_message(&replica), "the desired revision runs with all tasks", "scaled to zero on purpose");
+    }
 }
