@@ -112,7 +112,8 @@ struct LocalArgs {
     /// Do not apply config/samples.
     #[arg(long)]
     no_samples: bool,
-    /// Exit once every sample is Ready (exit 0) or the timeout passes (exit 1).
+    /// Exit once every sample is Ready (exit 0) or the timeout passes (exit 1). Not with
+    /// --no-samples: there would be nothing to wait for.
     #[arg(long)]
     once: bool,
     /// Seconds --once waits for every sample to become Ready.
@@ -224,10 +225,21 @@ fn block_on(main: impl std::future::Future<Output = ExitCode>) -> ExitCode {
 
 #[cfg(feature = "local")]
 async fn local(args: LocalArgs) -> ExitCode {
+    if args.once && args.no_samples {
+        eprintln!(
+            "error: --once waits until every sample is Ready, and --no-samples applies none: there is nothing \
+             to wait for.\n  Drop --once to keep local mode running for the objects you apply, then wait for \
+             them with `kubectl wait --for=condition=Ready <kind>/<name>`."
+        );
+        return ExitCode::from(2);
+    }
     // Operator logs go to a file: the terminal shows the live view.
     let log_dir = args.kubeconfig_out.parent().map(PathBuf::from).unwrap_or_default();
     let _ = std::fs::create_dir_all(&log_dir);
-    if let Ok(file) = std::fs::File::create(log_dir.join("operator.log")) {
+    let log_path = std::path::absolute(log_dir.join("operator.log")).unwrap_or_else(|_| log_dir.join("operator.log"));
+    let mut log = None;
+    if let Ok(file) = std::fs::File::create(&log_path) {
+        log = Some(log_path);
         let filter = tracing_subscriber::EnvFilter::try_from_default_env()
             .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,kube=warn,aws=warn,hyper=warn"));
         tracing_subscriber::fmt()
@@ -242,6 +254,7 @@ async fn local(args: LocalArgs) -> ExitCode {
         once: args.once,
         timeout: Duration::from_secs(args.timeout_seconds),
         speed: args.speed,
+        log,
     };
     match ecs_operator::local::run(options, shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,17 +1,18 @@
 //! `ecs-operator local`: the whole product on one machine with no cloud and no cluster. Starts
 //! kube-sim and ecs-sim in-process on loopback (simulated time sped up so rollouts take
 //! seconds), installs the CRDs, runs the controllers, applies the samples, writes a kubeconfig
-//! for kubectl, and shows the objects' conditions until Ctrl-C (or, with `--once`, until every
+//! for kubectl, and shows a live view of the objects (`watch`) until Ctrl-C (or, with `--once`, until every
 //! sample is Ready or a deadline passes).
 
-use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write};
+mod view;
+mod watch;
+
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams, PostParams};
+use kube::api::{Api, DynamicObject, Patch, PatchParams, PostParams};
 use kube::core::{ApiResource, GroupVersionKind};
 use kube::runtime::wait::{await_condition, conditions};
 
@@ -22,44 +23,47 @@ use crate::controller::Config;
 /// task definitions, services, one-off tasks, Express services), so local mode works from any
 /// directory.
 pub const SAMPLES: &[(&str, &str)] = &[
-    ("capacityprovider-batch-asg.yaml", include_str!("../config/samples/capacityprovider-batch-asg.yaml")),
+    ("capacityprovider-batch-asg.yaml", include_str!("../../config/samples/capacityprovider-batch-asg.yaml")),
     (
         "capacityprovider-managed-instances.yaml",
-        include_str!("../config/samples/capacityprovider-managed-instances.yaml"),
+        include_str!("../../config/samples/capacityprovider-managed-instances.yaml"),
     ),
-    ("ecscluster-fargate.yaml", include_str!("../config/samples/ecscluster-fargate.yaml")),
-    ("ecscluster-ec2-asg.yaml", include_str!("../config/samples/ecscluster-ec2-asg.yaml")),
-    ("ecscluster-managed-instances.yaml", include_str!("../config/samples/ecscluster-managed-instances.yaml")),
-    ("taskdefinition-nginx-fargate.yaml", include_str!("../config/samples/taskdefinition-nginx-fargate.yaml")),
+    ("ecscluster-fargate.yaml", include_str!("../../config/samples/ecscluster-fargate.yaml")),
+    ("ecscluster-ec2-asg.yaml", include_str!("../../config/samples/ecscluster-ec2-asg.yaml")),
+    ("ecscluster-managed-instances.yaml", include_str!("../../config/samples/ecscluster-managed-instances.yaml")),
+    ("taskdefinition-nginx-fargate.yaml", include_str!("../../config/samples/taskdefinition-nginx-fargate.yaml")),
     (
         "taskdefinition-api-firelens-arm64.yaml",
-        include_str!("../config/samples/taskdefinition-api-firelens-arm64.yaml"),
+        include_str!("../../config/samples/taskdefinition-api-firelens-arm64.yaml"),
     ),
-    ("taskdefinition-worker-ec2-bridge.yaml", include_str!("../config/samples/taskdefinition-worker-ec2-bridge.yaml")),
-    ("taskdefinition-catalog-fargate.yaml", include_str!("../config/samples/taskdefinition-catalog-fargate.yaml")),
-    ("taskdefinition-postgres-ebs.yaml", include_str!("../config/samples/taskdefinition-postgres-ebs.yaml")),
+    (
+        "taskdefinition-worker-ec2-bridge.yaml",
+        include_str!("../../config/samples/taskdefinition-worker-ec2-bridge.yaml"),
+    ),
+    ("taskdefinition-catalog-fargate.yaml", include_str!("../../config/samples/taskdefinition-catalog-fargate.yaml")),
+    ("taskdefinition-postgres-ebs.yaml", include_str!("../../config/samples/taskdefinition-postgres-ebs.yaml")),
     (
         "taskdefinition-report-managed-instances.yaml",
-        include_str!("../config/samples/taskdefinition-report-managed-instances.yaml"),
+        include_str!("../../config/samples/taskdefinition-report-managed-instances.yaml"),
     ),
-    ("ecsservice-web-alb.yaml", include_str!("../config/samples/ecsservice-web-alb.yaml")),
-    ("ecsservice-api-blue-green.yaml", include_str!("../config/samples/ecsservice-api-blue-green.yaml")),
-    ("ecsservice-api-canary.yaml", include_str!("../config/samples/ecsservice-api-canary.yaml")),
-    ("ecsservice-orders-linear.yaml", include_str!("../config/samples/ecsservice-orders-linear.yaml")),
-    ("ecsservice-worker-ec2.yaml", include_str!("../config/samples/ecsservice-worker-ec2.yaml")),
-    ("ecsservice-log-agent-daemon.yaml", include_str!("../config/samples/ecsservice-log-agent-daemon.yaml")),
+    ("ecsservice-web-alb.yaml", include_str!("../../config/samples/ecsservice-web-alb.yaml")),
+    ("ecsservice-api-blue-green.yaml", include_str!("../../config/samples/ecsservice-api-blue-green.yaml")),
+    ("ecsservice-api-canary.yaml", include_str!("../../config/samples/ecsservice-api-canary.yaml")),
+    ("ecsservice-orders-linear.yaml", include_str!("../../config/samples/ecsservice-orders-linear.yaml")),
+    ("ecsservice-worker-ec2.yaml", include_str!("../../config/samples/ecsservice-worker-ec2.yaml")),
+    ("ecsservice-log-agent-daemon.yaml", include_str!("../../config/samples/ecsservice-log-agent-daemon.yaml")),
     (
         "ecsservice-catalog-service-connect.yaml",
-        include_str!("../config/samples/ecsservice-catalog-service-connect.yaml"),
+        include_str!("../../config/samples/ecsservice-catalog-service-connect.yaml"),
     ),
-    ("ecsservice-catalog-lattice.yaml", include_str!("../config/samples/ecsservice-catalog-lattice.yaml")),
-    ("ecsservice-postgres-ebs.yaml", include_str!("../config/samples/ecsservice-postgres-ebs.yaml")),
+    ("ecsservice-catalog-lattice.yaml", include_str!("../../config/samples/ecsservice-catalog-lattice.yaml")),
+    ("ecsservice-postgres-ebs.yaml", include_str!("../../config/samples/ecsservice-postgres-ebs.yaml")),
     (
         "ecsservice-report-managed-instances.yaml",
-        include_str!("../config/samples/ecsservice-report-managed-instances.yaml"),
+        include_str!("../../config/samples/ecsservice-report-managed-instances.yaml"),
     ),
-    ("ecstask-web-migrate.yaml", include_str!("../config/samples/ecstask-web-migrate.yaml")),
-    ("ecsexpressservice-storefront.yaml", include_str!("../config/samples/ecsexpressservice-storefront.yaml")),
+    ("ecstask-web-migrate.yaml", include_str!("../../config/samples/ecstask-web-migrate.yaml")),
+    ("ecsexpressservice-storefront.yaml", include_str!("../../config/samples/ecsexpressservice-storefront.yaml")),
 ];
 
 /// Options of `ecs-operator local`.
@@ -72,6 +76,8 @@ pub struct LocalOptions {
     pub timeout: Duration,
     /// Simulated ECS time per real second.
     pub speed: f64,
+    /// The operator's log file, which the view points at when something goes wrong.
+    pub log: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -126,6 +132,8 @@ pub async fn run(
             .map_err(|e| LocalError::Sample("creating the kubeconfig folder", e.to_string()))?;
     }
     kube.write_kubeconfig(&options.kubeconfig_out)?;
+    // Printed absolute, so that the commands shown work from any directory.
+    let kubeconfig = std::path::absolute(&options.kubeconfig_out).unwrap_or(options.kubeconfig_out.clone());
     let sim_config = ecs_sim::SimConfig {
         clock: ecs_sim::ClockMode::Scaled { speed: options.speed },
         ..ecs_sim::SimConfig::default()
@@ -146,8 +154,11 @@ pub async fn run(
     };
     println!("kube-sim   {}", kube.url());
     println!("ecs-sim    {} (simulated time ×{})", ecs.endpoint(), options.speed);
-    println!("kubeconfig {}", options.kubeconfig_out.display());
-    println!("try:       KUBECONFIG={} kubectl get ecs", options.kubeconfig_out.display());
+    println!("kubeconfig {}", kubeconfig.display());
+    if let Some(log) = &options.log {
+        println!("log        {}", log.display());
+    }
+    println!("try:       KUBECONFIG={} kubectl get ecs", kubeconfig.display());
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let controllers = tokio::spawn(crate::controller::run(client.clone(), aws, config, async move {
         let _ = stop_rx.await;
@@ -155,11 +166,14 @@ pub async fn run(
     if options.apply_samples {
         apply_samples(&client).await?;
     }
-    let outcome = if options.once {
-        watch_until_ready(&client, options.timeout).await
-    } else {
-        watch_until(&client, shutdown).await
+    let around = watch::Surroundings {
+        kubeconfig,
+        log: options.log.clone(),
+        ecs_endpoint: ecs.endpoint().to_owned(),
+        speed: options.speed,
     };
+    let until = if options.once { watch::Until::AllReady(options.timeout) } else { watch::Until::Shutdown(shutdown) };
+    let outcome = watch::watch(&client, &ecs_client, &around, until).await;
     let _ = stop_tx.send(());
     if let Ok(Err(err)) = controllers.await {
         return Err(err.into());
@@ -211,101 +225,56 @@ async fn install_crds(client: &kube::Client) -> Result<(), LocalError> {
     Ok(())
 }
 
-/// Server-side applies every sample into namespace `default`, in [`SAMPLES`] order.
+/// kubectl's annotation for client-side apply: the configuration last applied.
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// The field manager of `kubectl apply --server-side`.
+const KUBECTL: &str = "kubectl";
+
+/// Loads every sample into namespace `default`, in [`SAMPLES`] order, so that a user can go on
+/// with either kind of `kubectl apply`: server-side applied under kubectl's own field manager
+/// (so `kubectl apply --server-side` finds its own fields, no conflict), carrying the
+/// last-applied-configuration annotation (so client-side `kubectl apply` finds what it
+/// expects, no warning). That is the state `kubectl apply --server-side` leaves an object in
+/// when it keeps that annotation up to date.
 pub async fn apply_samples(client: &kube::Client) -> Result<(), LocalError> {
     for (file, text) in SAMPLES {
-        let value: serde_json::Value =
+        let mut value: serde_json::Value =
             serde_yaml::from_str(text).map_err(|e| LocalError::Sample("reading a sample", format!("{file}: {e}")))?;
-        let kind = value.get("kind").and_then(|k| k.as_str()).unwrap_or_default();
-        let name = value.pointer("/metadata/name").and_then(|n| n.as_str()).unwrap_or_default();
-        let Some(ar) = resource(kind) else {
+        let kind = value.get("kind").and_then(|k| k.as_str()).unwrap_or_default().to_owned();
+        let Some(ar) = resource(&kind) else {
             return Err(LocalError::Sample("reading a sample", format!("{file}: unknown kind {kind}")));
         };
+        let object = with_last_applied(&mut value, "default")
+            .map_err(|e| LocalError::Sample("reading a sample", format!("{file}: {e}")))?;
+        let name = object.metadata.name.clone().unwrap_or_default();
         let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), "default", &ar);
-        api.patch(name, &PatchParams::apply("ecs-operator-local"), &Patch::Apply(&value))
+        api.patch(&name, &PatchParams::apply(KUBECTL), &Patch::Apply(&object))
             .await
             .map_err(kube_err("applying the samples"))?;
     }
     Ok(())
 }
 
-/// One line per object: kind/name and its Ready, Synced, Progressing and Degraded reasons.
-async fn snapshot(client: &kube::Client) -> Result<BTreeMap<String, (bool, String)>, LocalError> {
-    let mut rows = BTreeMap::new();
-    for kind in KINDS {
-        let Some(ar) = resource(kind) else { continue };
-        let api: Api<DynamicObject> = Api::all_with(client.clone(), &ar);
-        for obj in api.list(&ListParams::default()).await.map_err(kube_err("listing objects"))?.items {
-            let name = obj.metadata.name.clone().unwrap_or_default();
-            let conditions =
-                obj.data.pointer("/status/conditions").and_then(|c| c.as_array()).cloned().unwrap_or_default();
-            let field = |t: &str| {
-                conditions.iter().find(|c| c.get("type").and_then(|v| v.as_str()) == Some(t)).map(|c| {
-                    let status = c.get("status").and_then(|v| v.as_str()).unwrap_or("?");
-                    let reason = c.get("reason").and_then(|v| v.as_str()).unwrap_or("");
-                    (status == "True", format!("{t}={status}({reason})"))
-                })
-            };
-            let ready = field("Ready");
-            let detail: Vec<String> =
-                ["Ready", "Synced", "Progressing", "Degraded"].iter().filter_map(|t| field(t).map(|f| f.1)).collect();
-            let line = if detail.is_empty() { "pending".to_owned() } else { detail.join(" ") };
-            rows.insert(format!("{kind}/{name}"), (ready.is_some_and(|r| r.0), line));
+/// `manifest` as kubectl applies it: the namespace filled in, and the manifest itself (with
+/// that namespace, without the annotation) in the last-applied annotation, serialised as
+/// kubectl does (compact JSON, keys sorted, one line).
+fn with_last_applied(manifest: &mut serde_json::Value, namespace: &str) -> Result<DynamicObject, String> {
+    let metadata = manifest
+        .get_mut("metadata")
+        .and_then(|m| m.as_object_mut())
+        .ok_or_else(|| "metadata is not a mapping".to_owned())?;
+    metadata.entry("namespace").or_insert_with(|| namespace.into());
+    if let Some(annotations) = metadata.get_mut("annotations").and_then(|a| a.as_object_mut()) {
+        annotations.remove(LAST_APPLIED);
+        if annotations.is_empty() {
+            metadata.remove("annotations");
         }
     }
-    Ok(rows)
-}
-
-fn render(rows: &BTreeMap<String, (bool, String)>, tty: bool) {
-    let mut out = std::io::stdout().lock();
-    if tty {
-        // Clear the screen and redraw: a live view on a terminal, plain lines otherwise.
-        let _ = write!(out, "\x1b[2J\x1b[H");
-    }
-    let width = rows.keys().map(String::len).max().unwrap_or(0);
-    for (name, (_, line)) in rows {
-        let _ = writeln!(out, "{name:<width$}  {line}");
-    }
-    let ready = rows.values().filter(|r| r.0).count();
-    let _ = writeln!(out, "{ready}/{} Ready", rows.len());
-    let _ = out.flush();
-}
-
-async fn watch_until(client: &kube::Client, shutdown: impl std::future::Future<Output = ()>) -> Result<(), LocalError> {
-    let tty = std::io::stdout().is_terminal();
-    tokio::pin!(shutdown);
-    let mut last = BTreeMap::new();
-    loop {
-        let rows = snapshot(client).await?;
-        if tty || rows != last {
-            render(&rows, tty);
-            last = rows;
-        }
-        tokio::select! {
-            _ = &mut shutdown => return Ok(()),
-            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-        }
-    }
-}
-
-async fn watch_until_ready(client: &kube::Client, timeout: Duration) -> Result<(), LocalError> {
-    let deadline = Instant::now() + timeout;
-    let mut last = BTreeMap::new();
-    loop {
-        let rows = snapshot(client).await?;
-        if rows != last {
-            render(&rows, false);
-            last = rows.clone();
-        }
-        if !rows.is_empty() && rows.values().all(|r| r.0) {
-            println!("every sample is Ready");
-            return Ok(());
-        }
-        if Instant::now() >= deadline {
-            return Err(LocalError::NotReady(timeout));
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    let last_applied = format!("{manifest}\n");
+    let mut object: DynamicObject = serde_json::from_value(manifest.clone()).map_err(|e| e.to_string())?;
+    object.metadata.annotations.get_or_insert_with(Default::default).insert(LAST_APPLIED.into(), last_applied);
+    Ok(object)
 }
 
 #[cfg(test)]
