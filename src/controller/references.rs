@@ -99,6 +99,37 @@ pub fn cluster(
     }
 }
 
+/// A wait while the ECSCluster `cluster_ref` names lists, in its spec, capacity providers from
+/// `wanted` (a workload's strategy) that it has not associated in ECS yet. ECS rejects a
+/// strategy naming a provider its cluster does not have; while the cluster is still
+/// associating it (a Managed Instances provider is made after its cluster), that is a wait,
+/// not a failure. A provider the cluster does not list at all is the spec's mistake: ECS's
+/// answer says so.
+pub fn unassociated_providers<'a>(
+    namespace: &str,
+    cluster_ref: Option<&LocalObjectRef>,
+    wanted: impl IntoIterator<Item = &'a str>,
+    ctx: &Context,
+) -> Option<Waiting> {
+    let r = cluster_ref?;
+    let cluster = ctx.stores.clusters.get(&ObjectRef::<ECSCluster>::new(&r.name).within(namespace))?;
+    let pending = pending_providers(&cluster, wanted);
+    (!pending.is_empty()).then(|| {
+        Waiting::for_object(format!(
+            "waiting for ECSCluster {} to associate capacity provider {}",
+            r.name,
+            pending.join(", ")
+        ))
+    })
+}
+
+/// The providers of `wanted` that `cluster`'s spec lists and its status does not report.
+fn pending_providers<'a>(cluster: &ECSCluster, wanted: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let listed = cluster.spec.capacity_providers.as_deref().unwrap_or_default();
+    let reported = cluster.status.as_ref().and_then(|s| s.capacity_providers.as_deref()).unwrap_or_default();
+    wanted.into_iter().filter(|p| listed.iter().any(|l| l == p) && !reported.iter().any(|r| r == p)).collect()
+}
+
 /// The full ARN of the revision `task_definition` or `task_definition_ref` names, with its
 /// content where resolving showed it (None for an ARN in the spec). A TaskDefinition object
 /// that has not registered its current spec gives the revision `held` returns for it, if any,
@@ -173,4 +204,24 @@ pub fn cluster_name(cluster: &str) -> String {
 /// `family:revision` of a task definition ARN.
 pub fn family_revision(arn: &str) -> String {
     arn.rsplit_once(":task-definition/").map_or(arn, |(_, fr)| fr).to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crd::cluster::{ECSClusterSpec, ECSClusterStatus};
+
+    #[test]
+    fn a_workload_waits_only_for_providers_its_cluster_is_still_associating() {
+        let spec = ECSClusterSpec { capacity_providers: Some(vec!["reports-mi".into()]), ..Default::default() };
+        let mut cluster = ECSCluster::new("reports", spec);
+        let wanted = ["reports-mi", "FARGATE"];
+        assert_eq!(pending_providers(&cluster, wanted), ["reports-mi"], "listed, not reported yet");
+        cluster.status =
+            Some(ECSClusterStatus { capacity_providers: Some(vec!["reports-mi".into()]), ..Default::default() });
+        assert!(pending_providers(&cluster, wanted).is_empty(), "associated");
+        // FARGATE is not in the cluster's spec: ECS's refusal says what is wrong, no wait.
+        cluster.status = None;
+        assert!(pending_providers(&cluster, ["FARGATE"]).is_empty());
+    }
 }

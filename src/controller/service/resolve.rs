@@ -50,6 +50,10 @@ pub async fn resolve(svc: &ECSService, ctx: &Context) -> Result<Resolution, Erro
         Ok(cluster) => cluster,
         Err(waiting) => return Ok(Resolution::Waiting(waiting)),
     };
+    let strategy = spec.capacity_provider_strategy.iter().flatten().map(|s| s.capacity_provider.as_str());
+    if let Some(waiting) = references::unassociated_providers(&namespace, spec.cluster_ref.as_ref(), strategy, ctx) {
+        return Ok(Resolution::Waiting(waiting));
+    }
     let (td, td_ref) = (spec.task_definition.as_ref(), spec.task_definition_ref.as_ref());
     let held = |td: &TaskDefinition| held_revision(svc, td);
     let (task_definition_arn, task_definition) =
