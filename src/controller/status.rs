@@ -94,15 +94,20 @@ where
     report_error(ctx, obj, result).await
 }
 
-/// `result`'s value, or its error after a Warning event saying it: how a failed reconcile is
-/// reported once its status is written.
+/// `result`'s value, or its error after an event saying it: how a failed reconcile is
+/// reported once its status is written. A Warning, except for a wait on ECS or another object
+/// (Draining, Waiting), which is the normal course of things, not a failure.
 pub async fn report_error<K: Resource<DynamicType = ()>, T>(
     ctx: &Context,
     obj: &K,
     result: Result<T, Error>,
 ) -> Result<T, Error> {
     if let Err(e) = &result {
-        publish(ctx, obj, EventType::Warning, e.reason(), &e.to_string()).await;
+        let kind = match e {
+            Error::Draining(_) | Error::Waiting(_) => EventType::Normal,
+            _ => EventType::Warning,
+        };
+        publish(ctx, obj, kind, e.reason(), &e.to_string()).await;
     }
     result
 }
