@@ -153,6 +153,7 @@ impl View {
     pub fn update(&mut self, rows: BTreeMap<String, Row>, clock: &str, now: Instant) -> Vec<String> {
         let width = rows.keys().chain(self.rows.keys()).map(String::len).max().unwrap_or(0);
         let mut lines = Vec::new();
+        let mut compact = Vec::new();
         for (name, row) in &rows {
             let what = match self.rows.get(name) {
                 None => "new".to_owned(),
@@ -165,22 +166,24 @@ impl View {
             };
             self.changed.insert(name.clone(), now);
             lines.push(format!("{clock}  {}  [{what}]", line(name, row, width)));
+            // The terminal shows the row itself above: its recent list says only what changed.
+            compact.push(format!("{clock}  {name}  {what}"));
         }
         for name in self.rows.keys().filter(|n| !rows.contains_key(*n)) {
             lines.push(format!("{clock}  {name:<width$}  deleted"));
+            compact.push(format!("{clock}  {name}  deleted"));
         }
         self.changed.retain(|name, _| rows.contains_key(name));
         self.rows = rows;
         let ready = self.rows.values().filter(|r| r.ready == Some(true)).count();
         let ready_line = format!("{ready}/{} Ready", self.rows.len());
-        if ready_line != self.ready_line || !lines.is_empty() {
-            if ready_line != self.ready_line {
-                lines.push(format!("{clock}  {ready_line}"));
-            }
+        if ready_line != self.ready_line {
+            lines.push(format!("{clock}  {ready_line}"));
+            compact.push(format!("{clock}  {ready_line}"));
             self.ready_line = ready_line;
         }
-        for l in &lines {
-            self.remember(l.clone());
+        for l in compact {
+            self.remember(l);
         }
         lines
     }

@@ -42,7 +42,8 @@ pub async fn watch<F: std::future::Future<Output = ()>>(
     // --once prints plain lines even on a terminal: its output is a record of the run.
     let terminal = std::io::stdout().is_terminal() && matches!(until, Until::Shutdown(_));
     let screen = terminal.then(Screen::start);
-    let mut state = Watch { view: View::default(), warnings: Warnings::default(), hinted: BTreeSet::new() };
+    let mut state =
+        Watch { view: View::default(), warnings: Warnings::default(), hinted: BTreeSet::new(), hints: Vec::new() };
     let (shutdown, deadline) = match until {
         Until::Shutdown(f) => (Some(f), None),
         Until::AllReady(timeout) => (None, Some((Instant::now() + timeout, timeout))),
@@ -81,6 +82,8 @@ struct Watch {
     warnings: Warnings,
     /// Clusters (and the unmanaged services holding them) already given a hint.
     hinted: BTreeSet<(String, Vec<String>)>,
+    /// The hints that still apply, shown whole on a terminal.
+    hints: Vec<String>,
 }
 
 impl Watch {
@@ -94,18 +97,24 @@ impl Watch {
         let clock = clock();
         let listing = list(client).await?;
         let mut lines = self.view.update(listing.rows, &clock, Instant::now());
-        let mut notes = self.warnings.look(client, around.log.as_ref(), &clock).await;
-        for (cluster, ecs_name) in &listing.blocked_clusters {
-            let unmanaged = unmanaged_services(ecs, ecs_name, &listing.managed_services).await;
-            if unmanaged.is_empty() || !self.hinted.insert((cluster.clone(), unmanaged.clone())) {
-                continue;
-            }
-            notes.extend(retained_hint(&clock, cluster, ecs_name, &unmanaged, &around.ecs_endpoint));
-        }
+        let notes = self.warnings.look(client, around.log.as_ref(), &clock).await;
         for note in &notes {
             self.view.remember(note.clone());
         }
         lines.extend(notes);
+        // Hints stay on the terminal while their cluster is blocked; a pipe gets each once.
+        self.hints.clear();
+        for (cluster, ecs_name) in &listing.blocked_clusters {
+            let unmanaged = unmanaged_services(ecs, ecs_name, &listing.managed_services).await;
+            if unmanaged.is_empty() {
+                continue;
+            }
+            let hint = retained_hint(&clock, cluster, ecs_name, &unmanaged, &around.ecs_endpoint);
+            if self.hinted.insert((cluster.clone(), unmanaged)) {
+                lines.extend(hint.iter().cloned());
+            }
+            self.hints.extend(hint);
+        }
         Ok(lines)
     }
 }
@@ -294,6 +303,12 @@ impl Screen {
         ];
         let title = format!("ecs-operator local   {} UTC", clock());
         let mut frame = watch.view.frame(&title, &footer, usize::from(columns), Instant::now());
+        // Hints are commands to copy: whole, however long (the terminal wraps them).
+        if !watch.hints.is_empty() {
+            let at = frame.len() - footer.len();
+            let hints = watch.hints.iter().map(|h| console::style(h).cyan().to_string()).chain([String::new()]);
+            frame.splice(at..at, hints);
+        }
         let fits = usize::from(rows).saturating_sub(1);
         if frame.len() > fits {
             let cut = frame.len() - fits + 1;

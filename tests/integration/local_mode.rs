@@ -53,6 +53,16 @@ fn once_converges_every_sample() {
         stdout.lines().any(|l| is_clock(&l[..8.min(l.len())]) && l.ends_with(&format!("  {n}/{n} Ready"))),
         "{stdout}"
     );
+    // A clean start: the samples' objects racing each other (the loader and the finalizer
+    // helper writing the same object, a service made before its cluster has its capacity
+    // provider) are waits and quiet retries, never a warning or a terminal error.
+    let log = std::fs::read_to_string(dir.join("operator.log")).unwrap_or_default();
+    let warned: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains(" WARN ") && (l.contains("adding the finalizer") || l.contains("terminal error")))
+        .collect();
+    assert!(warned.is_empty(), "{warned:#?}");
+    assert!(!stdout.contains("warning"), "a Warning event on a clean start:\n{stdout}");
     // The DAEMON sample runs nothing, and says why.
     let daemon = stdout.lines().rfind(|l| l.contains("ECSService/log-agent ")).unwrap_or_default();
     assert!(daemon.contains("0/0") && daemon.contains("no task: a DAEMON service runs one task on each"), "{daemon}");
@@ -243,6 +253,12 @@ spec:
 fn kubectl_apply_edits_loaded_samples_with_and_without_server_side() {
     let local = LocalMode::start("edit-sample", &["--speed", "50"]);
     local.wait_for_every_sample();
+    // `kubectl get ecs` fits a terminal: ARNs (the capacity provider's Auto Scaling group's
+    // among them) are for `-o wide`.
+    let listed = local.kubectl(&["get", "ecs"]).0;
+    assert!(!listed.contains("arn:"), "{listed}");
+    let wide = local.kubectl(&["get", "capacityprovider", "-o", "wide"]).0;
+    assert!(wide.contains("autoScalingGroup:"), "{wide}");
     // Two services without auto scaling, so that desiredCount is the operator's to send.
     for (apply, file, name, sample) in [
         (
