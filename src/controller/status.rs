@@ -85,7 +85,7 @@ pub fn kind_label(kind: &str) -> &'static str {
 }
 
 /// The end of every kind's status step: `new` written when it differs from the object's
-/// status, then `result`'s value, or its error after a Warning event saying it.
+/// status, then `result`'s value, or its error after an event saying it (see [`report_error`]).
 pub async fn record<K, T>(ctx: &Context, obj: &K, new: &K::Status, result: Result<T, Error>) -> Result<T, Error>
 where
     K: ManagedObject + Resource<Scope = NamespaceResourceScope, DynamicType = ()> + Clone + DeserializeOwned + Debug,
@@ -107,18 +107,41 @@ pub async fn report_error<K: Resource<DynamicType = ()>, T>(
             Error::Draining(_) | Error::Waiting(_) => EventType::Normal,
             _ => EventType::Warning,
         };
-        publish(ctx, obj, kind, e.reason(), &e.to_string()).await;
+        // Retried until it clears: a series, whatever its type.
+        publish_event(ctx, obj, kind, e.reason(), &e.to_string(), Repeats::Yes).await;
     }
     result
 }
 
-/// Publishes an event; failures are logged, never fatal.
+/// Whether an event is expected again for the same object and reason.
+enum Repeats {
+    Yes,
+    No,
+}
+
+/// Publishes an event; failures are logged, never fatal. A Warning is taken to repeat (a
+/// failing object is retried); a Normal event to mark one change.
 pub async fn publish<K: Resource<DynamicType = ()>>(
     ctx: &Context,
     obj: &K,
     type_: EventType,
     reason: &str,
     note: &str,
+) {
+    let repeats = match type_ {
+        EventType::Warning => Repeats::Yes,
+        EventType::Normal => Repeats::No,
+    };
+    publish_event(ctx, obj, type_, reason, note, repeats).await;
+}
+
+async fn publish_event<K: Resource<DynamicType = ()>>(
+    ctx: &Context,
+    obj: &K,
+    type_: EventType,
+    reason: &str,
+    note: &str,
+    repeats: Repeats,
 ) {
     if reason == "DriftCorrected" {
         // Its detection is counted when status.drift lists the fields (write_status).
@@ -128,13 +151,13 @@ pub async fn publish<K: Resource<DynamicType = ()>>(
     // Events have a 1 KiB note limit; AWS messages can be longer.
     let note: String = note.chars().take(1000).collect();
     let event = Event { type_, reason: reason.into(), note: Some(note), action: "Reconcile".into(), secondary: None };
-    // Warnings repeat (a failing object is retried), so they go through the shared recorder,
-    // which turns repeats into one Event with a growing series count. Normal events mark one
-    // change each; the shared recorder would keep every one of them in memory for six minutes
-    // (growing with the number of objects) for a series that never comes.
-    let recorder = match type_ {
-        EventType::Warning => ctx.shared.recorder.clone(),
-        EventType::Normal => Recorder::new(ctx.client.clone(), ctx.shared.reporter.clone()),
+    // Events that repeat (a failure or a wait, retried) go through the shared recorder, which
+    // turns repeats into one Event with a growing series count. One-off events (a change)
+    // get a fresh recorder: the shared one would keep every one of them in memory for six
+    // minutes (growing with the number of objects) for a series that never comes.
+    let recorder = match repeats {
+        Repeats::Yes => ctx.shared.recorder.clone(),
+        Repeats::No => Recorder::new(ctx.client.clone(), ctx.shared.reporter.clone()),
     };
     if let Err(err) = recorder.publish(&event, &obj.object_ref(&())).await {
         tracing::warn!(%err, object = %object_key(obj), "could not publish event");

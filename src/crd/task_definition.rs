@@ -848,7 +848,7 @@ pub fn fargate_size_ok(cpu: i64, memory: i64) -> bool {
 /// CEL: on Fargate, cpu is one of the task sizes. Its own rule, so that a wrong cpu is reported
 /// at `spec.cpu` and not as a memory that does not fit it.
 fn fargate_cpu_rule() -> String {
-    format!("!({CEL_FARGATE}) || !has(self.cpu) || [{CEL_TASK_CPU_UNITS}].all(c, c in [{}])", fargate_cpus(", "))
+    format!("!({CEL_FARGATE}) || !has(self.cpu) || [{CEL_TASK_CPU_UNITS}].all(c, c in [{}])", fargate_cpus())
 }
 
 /// CEL: on Fargate, memory fits the task's cpu. A cpu that is no Fargate size passes here: the
@@ -861,14 +861,14 @@ fn fargate_pair_rule() -> String {
     format!(
         "!({CEL_FARGATE}) || !has(self.cpu) || !has(self.memory) || \
          [{CEL_TASK_CPU_UNITS}].all(c, !(c in [{}]) || [{CEL_TASK_MEMORY_MIB}].all(m, {}))",
-        fargate_cpus(", "),
+        fargate_cpus(),
         arms.join(" || ")
     )
 }
 
-/// The Fargate task cpu sizes in CPU units, joined.
-fn fargate_cpus(separator: &str) -> String {
-    FARGATE_TASK_SIZES.iter().map(|(cpu, _)| cpu.to_string()).collect::<Vec<_>>().join(separator)
+/// The Fargate task cpu sizes in CPU units, as a CEL list's items.
+fn fargate_cpus() -> String {
+    FARGATE_TASK_SIZES.iter().map(|(cpu, _)| cpu.to_string()).collect::<Vec<_>>().join(", ")
 }
 
 fn ulimit_rules(schema: &mut schemars::Schema) {
@@ -910,7 +910,7 @@ fn task_definition_rules(schema: &mut schemars::Schema) {
             CelRule::new(
                 &fargate_cpu,
                 "cpu must be a Fargate task size when requiresCompatibilities includes FARGATE: 256, 512, \
-                 1024, 2048, 4096, 8192 or 16384 CPU units (.25, .5, 1, 2, 4, 8 or 16 vCPU)",
+                 1024, 2048, 4096, 8192 or 16384 CPU units (0.25, 0.5, 1, 2, 4, 8 or 16 vCPU)",
             )
             .at(".cpu"),
             CelRule::new(

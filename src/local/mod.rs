@@ -231,12 +231,16 @@ const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 /// The field manager of `kubectl apply --server-side`.
 const KUBECTL: &str = "kubectl";
 
+/// The field manager kubectl keeps the last-applied annotation under when it server-side
+/// applies, so that the annotation outlives applies that do not carry it.
+const KUBECTL_LAST_APPLIED: &str = "kubectl-last-applied";
+
 /// Loads every sample into namespace `default`, in [`SAMPLES`] order, so that a user can go on
-/// with either kind of `kubectl apply`: server-side applied under kubectl's own field manager
-/// (so `kubectl apply --server-side` finds its own fields, no conflict), carrying the
-/// last-applied-configuration annotation (so client-side `kubectl apply` finds what it
-/// expects, no warning). That is the state `kubectl apply --server-side` leaves an object in
-/// when it keeps that annotation up to date.
+/// with either kind of `kubectl apply`, as kubectl itself leaves an object it server-side
+/// applied: the manifest under kubectl's field manager (so `kubectl apply --server-side` finds
+/// its own fields, no conflict), and the last-applied-configuration annotation under
+/// `kubectl-last-applied` (so client-side `kubectl apply` finds what it expects, no warning,
+/// even after a server-side apply that does not carry the annotation).
 pub async fn apply_samples(client: &kube::Client) -> Result<(), LocalError> {
     for (file, text) in SAMPLES {
         let mut value: serde_json::Value =
@@ -245,21 +249,27 @@ pub async fn apply_samples(client: &kube::Client) -> Result<(), LocalError> {
         let Some(ar) = resource(&kind) else {
             return Err(LocalError::Sample("reading a sample", format!("{file}: unknown kind {kind}")));
         };
-        let object = with_last_applied(&mut value, "default")
+        let (object, annotation) = as_kubectl_applies(&mut value, "default")
             .map_err(|e| LocalError::Sample("reading a sample", format!("{file}: {e}")))?;
         let name = object.metadata.name.clone().unwrap_or_default();
         let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), "default", &ar);
-        api.patch(&name, &PatchParams::apply(KUBECTL), &Patch::Apply(&object))
-            .await
-            .map_err(kube_err("applying the samples"))?;
+        for (manager, patch) in [(KUBECTL, &object), (KUBECTL_LAST_APPLIED, &annotation)] {
+            api.patch(&name, &PatchParams::apply(manager), &Patch::Apply(patch))
+                .await
+                .map_err(kube_err("applying the samples"))?;
+        }
     }
     Ok(())
 }
 
-/// `manifest` as kubectl applies it: the namespace filled in, and the manifest itself (with
-/// that namespace, without the annotation) in the last-applied annotation, serialised as
-/// kubectl does (compact JSON, keys sorted, one line).
-fn with_last_applied(manifest: &mut serde_json::Value, namespace: &str) -> Result<DynamicObject, String> {
+/// `manifest` as kubectl server-side applies it (the namespace filled in, no last-applied
+/// annotation), and the annotation-only object kubectl applies beside it: the manifest
+/// itself (with that namespace) serialised as kubectl does (compact JSON, keys sorted, one
+/// line).
+fn as_kubectl_applies(
+    manifest: &mut serde_json::Value,
+    namespace: &str,
+) -> Result<(DynamicObject, DynamicObject), String> {
     let metadata = manifest
         .get_mut("metadata")
         .and_then(|m| m.as_object_mut())
@@ -271,10 +281,16 @@ fn with_last_applied(manifest: &mut serde_json::Value, namespace: &str) -> Resul
             metadata.remove("annotations");
         }
     }
-    let last_applied = format!("{manifest}\n");
-    let mut object: DynamicObject = serde_json::from_value(manifest.clone()).map_err(|e| e.to_string())?;
-    object.metadata.annotations.get_or_insert_with(Default::default).insert(LAST_APPLIED.into(), last_applied);
-    Ok(object)
+    let object: DynamicObject = serde_json::from_value(manifest.clone()).map_err(|e| e.to_string())?;
+    let mut annotation = object.clone();
+    annotation.data = serde_json::Value::Object(Default::default());
+    annotation.metadata = kube::api::ObjectMeta {
+        name: object.metadata.name.clone(),
+        namespace: object.metadata.namespace.clone(),
+        annotations: Some([(LAST_APPLIED.to_owned(), format!("{manifest}\n"))].into()),
+        ..Default::default()
+    };
+    Ok((object, annotation))
 }
 
 #[cfg(test)]

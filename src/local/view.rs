@@ -80,7 +80,8 @@ pub fn row(kind: &str, obj: &Value) -> Row {
         .pointer("/status/conditions")
         .and_then(Value::as_array)
         .and_then(|cs| cs.iter().find(|c| c["type"] == "Ready"));
-    let field = |k: &str| condition.and_then(|c| c[k].as_str()).unwrap_or_default().to_owned();
+    // One line per object, whatever the message holds.
+    let field = |k: &str| condition.and_then(|c| c[k].as_str()).unwrap_or_default().replace(['\n', '\r'], " ");
     let ready = condition.map(|c| c["status"] == "True");
     Row { revision, running, state, ready, reason: field("reason"), message: field("message") }
 }
@@ -106,22 +107,45 @@ fn dash(s: &str) -> &str {
     if s.is_empty() { "-" } else { s }
 }
 
-/// A row as one line of text: kind/name padded to `width`, then its fields, and the Ready
+/// Column widths that fit every row (and the table's headings).
+#[derive(Debug, Clone, Copy)]
+pub struct Widths {
+    name: usize,
+    revision: usize,
+    running: usize,
+    state: usize,
+}
+
+impl Widths {
+    pub fn of<'a>(rows: impl Iterator<Item = (&'a String, &'a Row)>) -> Self {
+        let mut w = Self { name: "KIND/NAME".len(), revision: 8, running: 7, state: 5 };
+        for (name, row) in rows {
+            w.name = w.name.max(name.chars().count());
+            w.revision = w.revision.max(row.revision.chars().count());
+            w.running = w.running.max(row.running.chars().count());
+            w.state = w.state.max(row.state.chars().count());
+        }
+        w
+    }
+}
+
+/// Six cells laid out in columns `widths` wide (the running count right-aligned).
+fn cells_in_columns(cells: [&str; 6], widths: Widths) -> String {
+    let Widths { name: n, revision: r, running: c, state: s } = widths;
+    let [name, revision, running, state, ready, reason] = cells;
+    format!("{name:<n$}  {revision:<r$}  {running:>c$}  {state:<s$}  {ready:<8} {reason}")
+}
+
+/// A row as one line of text, in columns `widths` wide: kind/name, its fields, and the Ready
 /// message when it is not Ready.
-pub fn line(name: &str, row: &Row, width: usize) -> String {
+pub fn line(name: &str, row: &Row, widths: Widths) -> String {
     let ready = match row.ready {
         Some(true) => "Ready",
         Some(false) => "NotReady",
         None => "pending",
     };
-    let mut out = format!(
-        "{name:<width$}  {:<22} {:>7}  {:<24} {:<8} {}",
-        dash(&row.revision),
-        dash(&row.running),
-        dash(&row.state),
-        ready,
-        row.reason
-    );
+    let mut out =
+        cells_in_columns([name, dash(&row.revision), dash(&row.running), dash(&row.state), ready, &row.reason], widths);
     // Why it is not Ready; or why it runs nothing (a DAEMON service with no instance).
     let runs_nothing = row.running.ends_with("/0");
     if (row.ready == Some(false) || runs_nothing) && !row.message.is_empty() {
@@ -151,7 +175,8 @@ impl View {
     /// new objects, changed ones (with what changed), removed ones, then the Ready count when
     /// it moved. Nothing when nothing changed.
     pub fn update(&mut self, rows: BTreeMap<String, Row>, clock: &str, now: Instant) -> Vec<String> {
-        let width = rows.keys().chain(self.rows.keys()).map(String::len).max().unwrap_or(0);
+        let widths = Widths::of(rows.iter().chain(self.rows.iter()));
+        let width = widths.name;
         let mut lines = Vec::new();
         let mut compact = Vec::new();
         for (name, row) in &rows {
@@ -165,7 +190,7 @@ impl View {
                 },
             };
             self.changed.insert(name.clone(), now);
-            lines.push(format!("{clock}  {}  [{what}]", line(name, row, width)));
+            lines.push(format!("{clock}  {}  [{what}]", line(name, row, widths)));
             // The terminal shows the row itself above: its recent list says only what changed.
             compact.push(format!("{clock}  {name}  {what}"));
         }
@@ -200,36 +225,63 @@ impl View {
         !self.rows.is_empty() && self.rows.values().all(|r| r.ready == Some(true))
     }
 
-    /// The terminal frame: a title, the table (rows changed in the last few seconds marked
-    /// with `*` and, with colours, highlighted), the recent lines and `footer`; every line cut
-    /// to `columns`.
-    pub fn frame(&self, title: &str, footer: &[String], columns: usize, now: Instant) -> Vec<String> {
-        let width = self.rows.keys().map(String::len).max().unwrap_or(0).max("KIND/NAME".len());
-        let mut out = vec![format!("{title}   {}", self.ready_line), String::new()];
-        let header = format!(
-            "  {:<width$}  {:<22} {:>7}  {:<24} {:<8} {}",
-            "KIND/NAME", "REVISION", "RUNNING", "STATE", "READY", "REASON"
-        );
-        out.push(console::style(header).bold().to_string());
+    /// The terminal frame, for a terminal `columns` wide and `rows` high: the title, `footer`
+    /// (where things are) and `notes` (commands to copy, whole however long) first, so that
+    /// they stay in view; then the table, rows changed in the last few seconds marked `*`
+    /// (and, with colours, highlighted); then the recent changes. What does not fit is cut
+    /// from the bottom. Every other line is cut to the width, one column short, so that
+    /// clearing the rest of the line never erases its last character.
+    pub fn frame(
+        &self,
+        title: &str,
+        footer: &[String],
+        notes: &[String],
+        (columns, rows): (usize, usize),
+        now: Instant,
+    ) -> Vec<String> {
+        let cut = |l: &str| console::truncate_str(l, columns.saturating_sub(1), "…").into_owned();
+        let mut top = vec![cut(&format!("{title}   {}", self.ready_line))];
+        top.extend(footer.iter().map(|l| cut(l)));
+        top.push(String::new());
+        for note in notes {
+            top.push(console::style(note).cyan().to_string());
+        }
+        if !notes.is_empty() {
+            top.push(String::new());
+        }
+        let widths = Widths::of(self.rows.iter());
+        let header =
+            format!("  {}", cells_in_columns(["KIND/NAME", "REVISION", "RUNNING", "STATE", "READY", "REASON"], widths));
+        let mut table = vec![console::style(cut(&header)).bold().to_string()];
         for (name, row) in &self.rows {
             let fresh = self.changed.get(name).is_some_and(|at| now.duration_since(*at) < HIGHLIGHT);
-            let text = format!("{} {}", if fresh { "*" } else { " " }, line(name, row, width));
-            let text = console::truncate_str(&text, columns, "…").into_owned();
+            let text = cut(&format!("{} {}", if fresh { "*" } else { " " }, line(name, row, widths)));
             let styled = match (fresh, row.ready) {
                 (true, _) => console::style(text).yellow().bold(),
                 (false, Some(false)) => console::style(text).red(),
                 (false, _) => console::style(text),
             };
-            out.push(styled.to_string());
+            table.push(styled.to_string());
         }
-        out.push(String::new());
-        out.push(console::style("recent").bold().to_string());
+        let mut bottom = vec![String::new(), console::style("recent").bold().to_string()];
         if self.recent.is_empty() {
-            out.push("  (no change yet)".into());
+            bottom.push("  (no change yet)".into());
         }
-        out.extend(self.recent.iter().map(|l| console::truncate_str(&format!("  {l}"), columns, "…").into_owned()));
-        out.push(String::new());
-        out.extend(footer.iter().map(|l| console::truncate_str(l, columns, "…").into_owned()));
+        bottom.extend(self.recent.iter().map(|l| cut(&format!("  {l}"))));
+        // One row short of the terminal, so that the last newline does not scroll it.
+        let screen_rows = |l: &String| console::measure_text_width(l).div_ceil(columns.max(1)).max(1);
+        let mut room = rows.saturating_sub(1).saturating_sub(top.iter().map(screen_rows).sum());
+        let mut out = top;
+        if table.len() > room {
+            let shown = room.saturating_sub(1);
+            let hidden = table.len() - shown;
+            out.extend(table.into_iter().take(shown));
+            out.push(format!("… {hidden} more rows: make the terminal taller"));
+            return out;
+        }
+        room -= table.len();
+        out.extend(table);
+        out.extend(bottom.into_iter().take(room));
         out
     }
 }
@@ -310,16 +362,29 @@ mod tests {
     fn the_frame_marks_fresh_changes_and_fits_the_terminal() {
         let mut view = View::default();
         let start = Instant::now();
-        let one = |v: Value| BTreeMap::from([("ECSService/web".to_owned(), row("ECSService", &v))]);
-        view.update(one(service("COMPLETED", "web:2", 2, "True", "RolloutComplete")), "09:00:00", start);
-        let frame = view.frame("ecs-operator local", &["logs: /tmp/operator.log".into()], 60, start);
-        let table = frame.iter().find(|l| l.contains("ECSService/web")).expect("the row");
-        assert!(table.starts_with("* "), "fresh: {table}");
-        assert!(console::measure_text_width(table) <= 60, "cut to the terminal: {table}");
-        assert!(frame.last().is_some_and(|l| l.contains("operator.log")), "{frame:?}");
-        let later = view.frame("ecs-operator local", &[], 200, start + HIGHLIGHT);
-        let table = later.iter().find(|l| l.contains("ECSService/web")).expect("the row");
-        assert!(table.starts_with("  "), "no longer fresh: {table}");
-        assert!(later[0].ends_with("1/1 Ready"), "{later:?}");
+        let many: BTreeMap<String, Row> = (0..30)
+            .map(|i| {
+                (
+                    format!("ECSService/web-{i:02}"),
+                    row("ECSService", &service("COMPLETED", "web:2", 2, "True", "RolloutComplete")),
+                )
+            })
+            .collect();
+        view.update(many, "09:00:00", start);
+        let footer = ["log       /tmp/operator.log".to_owned()];
+        let hint = format!("curl {}", "x".repeat(150));
+        let frame = view.frame("ecs-operator local", &footer, std::slice::from_ref(&hint), (60, 24), start);
+        assert!(frame[0].ends_with("30/30 Ready") && frame[1].contains("operator.log"), "paths first: {frame:?}");
+        assert!(frame.iter().any(|l| console::strip_ansi_codes(l) == hint), "the hint whole: {frame:?}");
+        let table = frame.iter().find(|l| l.contains("ECSService/web-00")).expect("a row");
+        assert!(console::strip_ansi_codes(table).starts_with("* "), "fresh: {table}");
+        let screen: usize = frame.iter().map(|l| console::measure_text_width(l).div_ceil(60).max(1)).sum();
+        assert!(screen <= 23, "fits 24 rows with the hint wrapped: {screen} rows: {frame:#?}");
+        assert!(frame.iter().all(|l| l.contains("curl") || console::measure_text_width(l) < 60), "{frame:#?}");
+        assert!(frame.last().is_some_and(|l| l.contains("more rows: make the terminal taller")), "{frame:?}");
+        let later = view.frame("ecs-operator local", &footer, &[], (200, 60), start + HIGHLIGHT);
+        let table = later.iter().find(|l| l.contains("ECSService/web-00")).expect("a row");
+        assert!(console::strip_ansi_codes(table).starts_with("  "), "no longer fresh: {table}");
+        assert!(later.iter().any(|l| l.contains("recent")), "room for the recent changes: {later:?}");
     }
 }

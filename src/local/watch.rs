@@ -95,7 +95,8 @@ impl Watch {
         around: &Surroundings,
     ) -> Result<Vec<String>, LocalError> {
         let clock = clock();
-        let listing = list(client).await?;
+        // A listing that fails (the API busy for a moment) is skipped: the next tick tries again.
+        let Ok(listing) = list(client).await else { return Ok(Vec::new()) };
         let mut lines = self.view.update(listing.rows, &clock, Instant::now());
         let notes = self.warnings.look(client, around.log.as_ref(), &clock).await;
         for note in &notes {
@@ -134,7 +135,11 @@ async fn list(client: &kube::Client) -> Result<Listing, LocalError> {
         let Some(ar) = resource(kind) else { continue };
         let api: Api<DynamicObject> = Api::all_with(client.clone(), &ar);
         for obj in api.list(&ListParams::default()).await.map_err(kube_err("listing objects"))?.items {
-            let name = format!("{kind}/{}", obj.metadata.name.clone().unwrap_or_default());
+            // Namespace `default`, where the samples go, is left out; any other is shown.
+            let name = match obj.metadata.namespace.as_deref() {
+                Some("default") | None => format!("{kind}/{}", obj.metadata.name.clone().unwrap_or_default()),
+                Some(ns) => format!("{kind}/{ns}/{}", obj.metadata.name.clone().unwrap_or_default()),
+            };
             let json = serde_json::to_value(&obj).unwrap_or_default();
             let row = view::row(kind, &json);
             let status =
@@ -143,7 +148,8 @@ async fn list(client: &kube::Client) -> Result<Listing, LocalError> {
                 listing.managed_services.insert(arn);
             }
             if *kind == "ECSCluster" && row.reason == "DeletionBlocked" {
-                let ecs_name = status("clusterName").or(obj.metadata.name.clone()).unwrap_or_default();
+                let named = json.pointer("/spec/clusterName").and_then(|v| v.as_str()).map(str::to_owned);
+                let ecs_name = status("clusterName").or(named).or(obj.metadata.name.clone()).unwrap_or_default();
                 listing.blocked_clusters.push((name.clone(), ecs_name));
             }
             listing.rows.insert(name, row);
@@ -244,8 +250,7 @@ impl Warnings {
         // Only whole lines: a line being written is read next time.
         let complete = text.rfind('\n').map_or(0, |i| i + 1);
         self.log_offset += complete as u64;
-        let warned: Vec<&str> =
-            text[..complete].lines().filter(|l| l.contains(" WARN ") || l.contains(" ERROR ")).collect();
+        let warned: Vec<&str> = text[..complete].lines().filter(|l| level(l).is_some()).collect();
         let latest = warned.last().map(|l| log_excerpt(l));
         (warned.len(), latest)
     }
@@ -255,9 +260,18 @@ impl Warnings {
     }
 }
 
+/// WARN or ERROR, the level of a log line that has one of them: the word after the time.
+fn level(line: &str) -> Option<&'static str> {
+    match line.split_whitespace().nth(1) {
+        Some("WARN") => Some("WARN"),
+        Some("ERROR") => Some("ERROR"),
+        _ => None,
+    }
+}
+
 /// A log line's level and message: tracing's `time LEVEL span: target: message fields`.
 fn log_excerpt(line: &str) -> String {
-    let level = if line.contains(" ERROR ") { "ERROR" } else { "WARN" };
+    let level = level(line).unwrap_or("WARN");
     // The message starts after the target (`ecs_operator::controller::policy: `), the first
     // word before a ": " that is a module path; field values may hold ": " too.
     let after_target = line.match_indices(": ").find_map(|(at, _)| {
@@ -293,6 +307,7 @@ impl Screen {
         let (rows, columns) = self.0.size();
         let logged = match watch.warnings.logged() {
             0 => "no warnings so far".to_owned(),
+            1 => "1 warning so far".to_owned(),
             n => format!("{n} warnings so far"),
         };
         let log = around.log.as_ref().map(|l| l.display().to_string()).unwrap_or_else(|| "-".into());
@@ -302,19 +317,8 @@ impl Screen {
             format!("ECS       {} · simulated time ×{} · Ctrl-C stops everything", around.ecs_endpoint, around.speed),
         ];
         let title = format!("ecs-operator local   {} UTC", clock());
-        let mut frame = watch.view.frame(&title, &footer, usize::from(columns), Instant::now());
-        // Hints are commands to copy: whole, however long (the terminal wraps them).
-        if !watch.hints.is_empty() {
-            let at = frame.len() - footer.len();
-            let hints = watch.hints.iter().map(|h| console::style(h).cyan().to_string()).chain([String::new()]);
-            frame.splice(at..at, hints);
-        }
-        let fits = usize::from(rows).saturating_sub(1);
-        if frame.len() > fits {
-            let cut = frame.len() - fits + 1;
-            frame.truncate(fits.saturating_sub(1));
-            frame.push(format!("… {cut} more lines: make the terminal taller"));
-        }
+        let size = (usize::from(columns), usize::from(rows));
+        let frame = watch.view.frame(&title, &footer, &watch.hints, size, Instant::now());
         let mut out = String::new();
         for line in frame {
             out.push_str(&line);
