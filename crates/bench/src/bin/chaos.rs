@@ -884,7 +884,9 @@ async fn sim_post(endpoint: &str, path: &str, body: &str) -> Result<()> {
     }
 }
 
-/// One ECS JSON call as an outside auditor (faults are cleared by then).
+/// One ECS JSON call as an outside auditor (faults are cleared by then). ecs-sim's AWS-like
+/// rate limits still apply, shared with the operator's own calls: a throttled call is tried
+/// again after a back-off, as the AWS CLI would, a bounded number of times.
 async fn ecs_call(endpoint: &str, operation: &str, body: Value) -> Result<Value> {
     let target = format!("AmazonEC2ContainerServiceV20141113.{operation}");
     let headers = [
@@ -893,12 +895,24 @@ async fn ecs_call(endpoint: &str, operation: &str, body: Value) -> Result<Value>
         ("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDAUDIT/20260101/us-east-1/ecs/aws4_request"),
     ];
     let addr = endpoint.trim_start_matches("http://");
-    let (code, text) = http_request(addr, "POST", "/", &headers, &body.to_string()).await?;
-    if code != 200 {
-        return Err(BenchError::Failed(format!("{operation}: {code} {text}")));
+    let mut delay = Duration::from_millis(200);
+    for _ in 0..AUDIT_ATTEMPTS {
+        let (code, text) = http_request(addr, "POST", "/", &headers, &body.to_string()).await?;
+        if code == 400 && text.contains("ThrottlingException") {
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(5));
+            continue;
+        }
+        if code != 200 {
+            return Err(BenchError::Failed(format!("{operation}: {code} {text}")));
+        }
+        return serde_json::from_str(&text).map_err(|e| BenchError::Failed(format!("{operation}: {e}")));
     }
-    serde_json::from_str(&text).map_err(|e| BenchError::Failed(format!("{operation}: {e}")))
+    Err(BenchError::Failed(format!("{operation}: still throttled after {AUDIT_ATTEMPTS} attempts")))
 }
+
+/// How many times the auditor tries a throttled call (about a minute of back-off in all).
+const AUDIT_ATTEMPTS: u32 = 16;
 
 fn owner_tag(tags: Option<&Value>) -> Option<String> {
     tags?.as_array()?.iter().find_map(|t| {
