@@ -71,9 +71,11 @@ struct Args {
     /// Hard limit for each of the two runs.
     #[arg(long, default_value_t = 30)]
     deadline_minutes: u64,
-    /// How long after the whole-app delete every object must be gone.
-    #[arg(long, default_value_t = 5)]
-    delete_minutes: u64,
+    /// How long after the whole-app delete every object must be gone; default 5 minutes, or
+    /// twice what ECS's documented DeleteService rate (the operator keeps to 80 % of its 5 a
+    /// second) takes for every service, whichever is longer: 1,000 deletes alone take 250 s.
+    #[arg(long)]
+    delete_minutes: Option<u64>,
     #[arg(long, default_value_t = 7)]
     seed: u64,
     /// Where chaos.json and chaos.md go.
@@ -398,7 +400,7 @@ async fn converge(
     if faults {
         sim_post(ecs.endpoint(), "/_sim/faults", &faults_rule()).await?;
     }
-    let limit = Duration::from_secs(args.delete_minutes * 60);
+    let limit = delete_limit(args.delete_minutes, args.services);
     let kills_before = kills;
     let injected = faults.then_some(&kube);
     let deleted = delete_everything(&client, injected, &mut replicas, &mut kills, &target, total, limit).await?;
@@ -882,6 +884,14 @@ async fn sim_post(endpoint: &str, path: &str, body: &str) -> Result<()> {
         (200, _) => Ok(()),
         (code, text) => Err(BenchError::Failed(format!("ecs-sim {path}: {code} {text}"))),
     }
+}
+
+/// The whole-app delete's limit: `minutes` if given, else 5 minutes or twice the time the
+/// operator's DeleteService pace (4 a second) needs for `services`, whichever is longer.
+fn delete_limit(minutes: Option<u64>, services: usize) -> Duration {
+    const DELETES_PER_SECOND: f64 = 4.0;
+    let paced = Duration::from_secs_f64(2.0 * services as f64 / DELETES_PER_SECOND);
+    minutes.map_or(paced.max(Duration::from_secs(300)), |m| Duration::from_secs(m * 60))
 }
 
 /// One ECS JSON call as an outside auditor (faults are cleared by then). ecs-sim's AWS-like
