@@ -160,6 +160,7 @@ pub async fn run(
     }
     println!("try:       KUBECONFIG={} kubectl get ecs", kubeconfig.display());
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let ecs_api = aws.ecs.clone();
     let controllers = tokio::spawn(crate::controller::run(client.clone(), aws, config, async move {
         let _ = stop_rx.await;
     }));
@@ -173,7 +174,7 @@ pub async fn run(
         speed: options.speed,
     };
     let until = if options.once { watch::Until::AllReady(options.timeout) } else { watch::Until::Shutdown(shutdown) };
-    let outcome = watch::watch(&client, &ecs_client, &around, until).await;
+    let outcome = watch::watch(&client, ecs_api.as_ref(), &around, until).await;
     let _ = stop_tx.send(());
     if let Ok(Err(err)) = controllers.await {
         return Err(err.into());

@@ -14,6 +14,7 @@ use kube::api::{Api, DynamicObject, ListParams};
 
 use super::view::{self, Row, View};
 use super::{KINDS, LocalError, kube_err, resource};
+use crate::aws::ecs::EcsApi;
 
 /// Where things are, for the footer, the hints and the pointers to the log.
 pub struct Surroundings {
@@ -35,7 +36,7 @@ const TICK: Duration = Duration::from_millis(500);
 
 pub async fn watch<F: std::future::Future<Output = ()>>(
     client: &kube::Client,
-    ecs: &aws_sdk_ecs::Client,
+    ecs: &dyn EcsApi,
     around: &Surroundings,
     until: Until<F>,
 ) -> Result<(), LocalError> {
@@ -91,7 +92,7 @@ impl Watch {
     async fn tick(
         &mut self,
         client: &kube::Client,
-        ecs: &aws_sdk_ecs::Client,
+        ecs: &dyn EcsApi,
         around: &Surroundings,
     ) -> Result<Vec<String>, LocalError> {
         let clock = clock();
@@ -161,12 +162,11 @@ async fn list(client: &kube::Client) -> Result<Listing, LocalError> {
 /// The services ECS still has in `cluster` that no ECSService object manages (left by
 /// `deletionPolicy: Retain`, or made by another tool), by name. Best effort: an ECS that
 /// does not answer gives no hint this time.
-async fn unmanaged_services(ecs: &aws_sdk_ecs::Client, cluster: &str, managed: &HashSet<String>) -> Vec<String> {
-    let Ok(listed) = ecs.list_services().cluster(cluster).max_results(100).send().await else {
+async fn unmanaged_services(ecs: &dyn EcsApi, cluster: &str, managed: &HashSet<String>) -> Vec<String> {
+    let Ok(listed) = ecs.list_services(cluster).await else {
         return Vec::new();
     };
     let mut names: Vec<String> = listed
-        .service_arns()
         .iter()
         .filter(|arn| !managed.contains(*arn))
         .map(|arn| arn.rsplit('/').next().unwrap_or(arn).to_owned())
